@@ -1,0 +1,325 @@
+//! The command line, as clap definitions only. Completions and the man page
+//! are generated from these same definitions (see [`generate`]).
+//!
+//! Commands validate nothing here beyond what clap can; each command module
+//! in `commands/` turns its args into work.
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+use crate::config::{ClientType, PkceMode, TokenAuthMethod};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "smart",
+    version,
+    about = "A command-line SMART on FHIR launch and query tool",
+    long_about = "smart talks to SMART on FHIR servers from a terminal: discover what a server \
+supports, log in with the SMART App Launch flow, and query FHIR data.\n\n\
+Exit codes: 0 ok, 1 usage or configuration error, 2 network or TLS error, 3 the server \
+answered with an error or an invalid document, 4 authentication needed or failed, \
+5 the checked document has errors (findings).",
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Profile to use (default: the one chosen with `smart profile use`)
+    #[arg(
+        short = 'p',
+        long,
+        global = true,
+        env = "SMART_PROFILE",
+        value_name = "NAME"
+    )]
+    pub profile: Option<String>,
+
+    /// Machine-readable JSON output wherever there is output
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Trace HTTP requests and responses on stderr (secrets are redacted)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// When to use colors (`NO_COLOR` is honoured by `auto`)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Network timeout in seconds, per request
+    #[arg(long, global = true, default_value_t = 30, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    /// Extra PEM trust root(s) for TLS (TLS is always verified)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read and validate a server's SMART configuration
+    Discover(DiscoverArgs),
+
+    /// Manage server profiles (stored in the config file; never secrets)
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+
+    /// Run an embedded SMART on FHIR server for demos and tests
+    Sandbox(SandboxArgs),
+
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff)
+    #[command(hide = true)]
+    Man,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiscoverArgs {
+    /// FHIR base URL (https; http only for loopback). Default: the profile's
+    #[arg(value_name = "FHIR_BASE")]
+    pub fhir_base: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Add a profile (the first one becomes the default)
+    Add(ProfileAddArgs),
+    /// List profiles
+    List,
+    /// Show one profile, workarounds included (default: the current one)
+    Show {
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+    },
+    /// Make a profile the default
+    Use {
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+    /// Remove a profile
+    Remove {
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProfileAddArgs {
+    /// Profile name (letters, digits, `-`, `_`, `.`)
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// FHIR base URL of the server
+    #[arg(long, value_name = "URL")]
+    pub fhir_base: String,
+
+    /// OAuth client id registered with the server
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Default scope to request at login
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
+
+    /// Fixed loopback port for the redirect URI (default: an ephemeral port)
+    #[arg(long, value_name = "N")]
+    pub redirect_port: Option<u16>,
+
+    /// Kind of OAuth client
+    #[arg(long, value_enum, value_name = "TYPE")]
+    pub client_type: Option<ClientType>,
+
+    /// Value to send as `aud` instead of the FHIR base
+    #[arg(long, value_name = "URL", conflicts_with = "no_aud")]
+    pub aud: Option<String>,
+
+    /// Do not send `aud` (for servers that reject it)
+    #[arg(long)]
+    pub no_aud: bool,
+
+    /// Workaround: PKCE `always` (default) or only `if-advertised`
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub pkce: Option<PkceMode>,
+
+    /// Workaround: force this token endpoint client authentication method
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub token_auth_method: Option<TokenAuthMethod>,
+
+    /// Workaround: extra authorize request parameter (repeatable)
+    #[arg(long = "authorize-param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub authorize_params: Vec<(String, String)>,
+
+    /// Workaround: add `_format=json` to FHIR requests (servers that answer XML)
+    #[arg(long)]
+    pub format_json: bool,
+
+    /// Replace an existing profile of the same name
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SandboxArgs {
+    #[command(subcommand)]
+    pub action: Option<SandboxCommand>,
+
+    #[command(flatten)]
+    pub serve: SandboxServeArgs,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum SandboxCommand {
+    /// Print an EHR launch URL for an app, issued by a running sandbox
+    LaunchUrl(SandboxLaunchUrlArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SandboxServeArgs {
+    /// Port to listen on (0 = an ephemeral port)
+    #[arg(long, default_value_t = 8321, value_name = "N")]
+    pub port: u16,
+
+    /// Address to bind (loopback by default)
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+    pub bind: std::net::IpAddr,
+
+    /// Number of synthetic patients to generate
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub patients: usize,
+
+    /// Seed for the synthetic data (same seed, same data)
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+
+    /// Put SMART authorization in front of this plain FHIR server instead of the synthetic data
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
+
+    /// Access token lifetime in seconds
+    #[arg(long, default_value_t = 3600, value_name = "SECS")]
+    pub token_lifetime: u64,
+
+    /// Extra client registrations (JSON file)
+    #[arg(long, value_name = "FILE")]
+    pub clients: Option<PathBuf>,
+
+    /// Misbehave in one named way (repeatable; `--fault help` lists them)
+    #[arg(long = "fault", value_name = "NAME")]
+    pub faults: Vec<String>,
+
+    /// Approve authorization requests without showing the consent page
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// Serve https with this certificate chain (PEM)
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// Private key (PEM) for --tls-cert
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SandboxLaunchUrlArgs {
+    /// The app's launch URL (where the EHR sends `iss` and `launch`)
+    #[arg(long, value_name = "URL")]
+    pub app: String,
+
+    /// Patient in context
+    #[arg(long, value_name = "ID")]
+    pub patient: Option<String>,
+
+    /// Encounter in context
+    #[arg(long, value_name = "ID")]
+    pub encounter: Option<String>,
+
+    /// FHIR base URL of the running sandbox
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8321/fhir")]
+    pub base: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+        _ => Err(format!("expected KEY=VALUE, got `{s}`")),
+    }
+}
+
+/// Completion scripts and the man page, generated from the clap definition.
+/// `completions/` holds their checked-in copies; a test keeps them in sync.
+pub mod generate {
+    use super::*;
+    use clap_complete::Shell;
+
+    /// (file name in `completions/`, shell) for every checked-in script.
+    pub const FILES: &[(&str, Shell)] = &[
+        ("smart.bash", Shell::Bash),
+        ("_smart", Shell::Zsh),
+        ("smart.fish", Shell::Fish),
+        ("_smart.ps1", Shell::PowerShell),
+        ("smart.elv", Shell::Elvish),
+    ];
+
+    /// The man page's file name in `completions/`.
+    pub const MAN_FILE: &str = "smart.1";
+
+    pub fn completion(shell: Shell) -> Vec<u8> {
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "smart", &mut out);
+        out
+    }
+
+    pub fn man_page() -> Vec<u8> {
+        let mut out = Vec::new();
+        clap_mangen::Man::new(Cli::command())
+            .render(&mut out)
+            .expect("rendering into a Vec cannot fail");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn key_value_parses_and_rejects() {
+        assert_eq!(
+            parse_key_value("a=b=c").unwrap(),
+            ("a".into(), "b=c".into())
+        );
+        assert!(parse_key_value("novalue").is_err());
+        assert!(parse_key_value("=x").is_err());
+    }
+}

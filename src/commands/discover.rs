@@ -1,0 +1,139 @@
+//! `smart discover`: show what a server supports and what is wrong with its
+//! SMART configuration.
+
+use colored::Colorize;
+
+use crate::cli::{DiscoverArgs, GlobalArgs};
+use crate::config::Store;
+use crate::discovery::{self, Discovery, Severity};
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::output;
+
+pub async fn run(g: &GlobalArgs, args: DiscoverArgs) -> Result<()> {
+    let base_text = match args.fhir_base {
+        Some(b) => b,
+        None => {
+            let store = Store::load()?;
+            let (_, profile) = store.resolve(g.profile.as_deref()).map_err(|e| {
+                e.with_hint("pass a FHIR base URL: smart discover https://fhir.example.org/r4")
+            })?;
+            profile.fhir_base.clone()
+        }
+    };
+    let base = discovery::parse_base(&base_text)?;
+    let http = Http::new(&super::http_options(g, true))?;
+    let d = discovery::discover(&http, &base).await?;
+    if g.json {
+        output::print_json(&d)?;
+    } else {
+        print_human(&d);
+    }
+    if d.has_errors() {
+        let n = d
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count();
+        return Err(Error::findings(format!(
+            "the SMART configuration of {} has {n} error{}",
+            d.fhir_base,
+            if n == 1 { "" } else { "s" }
+        )));
+    }
+    Ok(())
+}
+
+/// Capability groups shown on their own line, with the prefix each drops.
+const GROUPS: &[(&str, &str)] = &[
+    ("Launch modes", "launch-"),
+    ("Client types", "client-"),
+    ("Permissions", "permission-"),
+    ("Context", "context-"),
+    ("Single sign-on", "sso-"),
+];
+
+const W: usize = 16;
+
+fn print_human(d: &Discovery) {
+    println!("{} {}", "SMART configuration of".bold(), d.fhir_base);
+    println!("{}{}", output::label("Source", W), d.source.describe());
+    if let Some(why) = &d.fallback_reason {
+        println!(
+            "{}.well-known/smart-configuration {why}",
+            output::label("", W)
+        );
+    }
+    if let Some(issuer) = d.str_field("issuer") {
+        println!("{}{issuer}", output::label("Issuer", W));
+    }
+
+    println!("\n{}", "Endpoints".bold().underline());
+    for (field, short) in discovery::ENDPOINTS {
+        if let Some(u) = d.str_field(field) {
+            println!("{}{u}", output::label(short, W));
+        }
+    }
+    if let Some(u) = d.str_field("jwks_uri") {
+        println!("{}{u}", output::label("jwks", W));
+    }
+
+    let caps = d.capabilities();
+    if !caps.is_empty() {
+        println!("\n{}", "Capabilities".bold().underline());
+        let mut shown = Vec::new();
+        for (title, prefix) in GROUPS {
+            let items: Vec<&str> = caps
+                .iter()
+                .filter(|c| c.starts_with(prefix))
+                .map(|c| &c[prefix.len()..])
+                .collect();
+            shown.extend(caps.iter().filter(|c| c.starts_with(prefix)));
+            if !items.is_empty() {
+                println!("{}{}", output::label(title, W), items.join(", "));
+            }
+        }
+        let other: Vec<&str> = caps
+            .iter()
+            .filter(|c| !shown.contains(c))
+            .copied()
+            .collect();
+        if !other.is_empty() {
+            println!("{}{}", output::label("Other", W), other.join(", "));
+        }
+    }
+
+    let lists = [
+        ("PKCE methods", "code_challenge_methods_supported"),
+        ("Grant types", "grant_types_supported"),
+        ("Client auth", "token_endpoint_auth_methods_supported"),
+        ("Scopes", "scopes_supported"),
+    ];
+    let mut header = false;
+    for (title, field) in lists {
+        let items = d.list(field);
+        if items.is_empty() {
+            continue;
+        }
+        if !header {
+            println!("\n{}", "Protocol".bold().underline());
+            header = true;
+        }
+        println!("{}{}", output::label(title, W), items.join(", "));
+    }
+
+    println!("\n{}", "Findings".bold().underline());
+    if d.findings.is_empty() {
+        println!(
+            "{}",
+            "none: the configuration conforms to SMART App Launch 2.x".green()
+        );
+    }
+    for f in &d.findings {
+        let sev = match f.severity {
+            Severity::Error => "error  ".red().bold(),
+            Severity::Warning => "warning".yellow().bold(),
+        };
+        println!("{sev} {}: {}", f.field.bold(), f.message);
+    }
+}

@@ -1,0 +1,41 @@
+//! One module per command. Each takes its parsed args plus the global
+//! options and does the work; `run` only dispatches.
+
+pub mod discover;
+pub mod profile;
+pub mod sandbox;
+
+use std::io::Write;
+use std::time::Duration;
+
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::error::{Error, Result};
+use crate::http;
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Discover(args) => discover::run(g, args).await,
+        Command::Profile(cmd) => profile::run(g, cmd).await,
+        Command::Sandbox(args) => sandbox::run(g, args).await,
+        Command::Completions(args) => write_stdout(&crate::cli::generate::completion(args.shell)),
+        Command::Man => write_stdout(&crate::cli::generate::man_page()),
+    }
+}
+
+/// HTTP options from the global flags.
+pub fn http_options(g: &GlobalArgs, follow_redirects: bool) -> http::Options {
+    http::Options {
+        timeout: Duration::from_secs(g.timeout),
+        cacert: g.cacert.clone(),
+        verbose: g.verbose,
+        follow_redirects,
+    }
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|_| out.flush())
+        .map_err(|e| Error::usage(format!("cannot write to stdout: {e}")))
+}

@@ -1,0 +1,205 @@
+//! `smart profile add|list|show|use|remove`.
+
+use colored::Colorize;
+use serde_json::json;
+
+use crate::cli::{GlobalArgs, ProfileAddArgs, ProfileCommand};
+use crate::config::{self, Profile, Store};
+use crate::error::{Error, Result};
+use crate::output;
+
+pub async fn run(g: &GlobalArgs, cmd: ProfileCommand) -> Result<()> {
+    let mut store = Store::load()?;
+    match cmd {
+        ProfileCommand::Add(args) => add(g, &mut store, args),
+        ProfileCommand::List => list(g, &store),
+        ProfileCommand::Show { name } => {
+            let requested = name.as_deref().or(g.profile.as_deref());
+            let (name, profile) = store.resolve(requested)?;
+            let is_default = store.config.default.as_deref() == Some(name);
+            show(g, name, profile, is_default)
+        }
+        ProfileCommand::Use { name } => {
+            if !store.config.profiles.contains_key(&name) {
+                return Err(store.unknown_profile(&name));
+            }
+            store.config.default = Some(name.clone());
+            store.save()?;
+            done(g, &format!("default profile is now `{name}`"), &name)
+        }
+        ProfileCommand::Remove { name } => {
+            if store.config.profiles.remove(&name).is_none() {
+                return Err(store.unknown_profile(&name));
+            }
+            if store.config.default.as_deref() == Some(name.as_str()) {
+                store.config.default = None;
+            }
+            store.save()?;
+            done(g, &format!("removed profile `{name}`"), &name)
+        }
+    }
+}
+
+fn add(g: &GlobalArgs, store: &mut Store, a: ProfileAddArgs) -> Result<()> {
+    config::validate_name(&a.name).map_err(Error::usage)?;
+    if store.config.profiles.contains_key(&a.name) && !a.force {
+        return Err(Error::usage(format!("profile `{}` already exists", a.name))
+            .with_hint("pass --force to replace it, or `smart profile remove` it first"));
+    }
+    let base = crate::discovery::parse_base(&a.fhir_base)?;
+    let profile = Profile {
+        fhir_base: base.as_str().trim_end_matches('/').to_owned(),
+        client_id: a.client_id,
+        scope: a.scope,
+        redirect_port: a.redirect_port,
+        client_type: a.client_type,
+        aud: a.aud,
+        send_aud: !a.no_aud,
+        pkce: a.pkce,
+        token_auth_method: a.token_auth_method,
+        authorize_params: a.authorize_params.into_iter().collect(),
+        format_json: a.format_json,
+        extra: Default::default(),
+    };
+    config::validate_profile(&a.name, &profile).map_err(Error::usage)?;
+    store.config.profiles.insert(a.name.clone(), profile);
+    let first = store.config.default.is_none();
+    if first {
+        store.config.default = Some(a.name.clone());
+    }
+    store.save()?;
+    let mut msg = format!("added profile `{}`", a.name);
+    if first {
+        msg.push_str(" (the default)");
+    }
+    done(g, &msg, &a.name)
+}
+
+fn done(g: &GlobalArgs, message: &str, name: &str) -> Result<()> {
+    if g.json {
+        output::print_json(&json!({"ok": true, "profile": name, "message": message}))
+    } else {
+        println!("{message}");
+        Ok(())
+    }
+}
+
+fn list(g: &GlobalArgs, store: &Store) -> Result<()> {
+    let default = store.config.default.as_deref();
+    if g.json {
+        let items: Vec<_> = store
+            .config
+            .profiles
+            .iter()
+            .map(|(name, p)| {
+                json!({"name": name, "default": Some(name.as_str()) == default,
+                       "fhir_base": p.fhir_base, "client_id": p.client_id})
+            })
+            .collect();
+        return output::print_json(&items);
+    }
+    if store.config.profiles.is_empty() {
+        println!("no profiles; add one with `smart profile add NAME --fhir-base URL`");
+        return Ok(());
+    }
+    let width = store
+        .config
+        .profiles
+        .keys()
+        .map(String::len)
+        .max()
+        .unwrap_or(0);
+    for (name, p) in &store.config.profiles {
+        let mark = if Some(name.as_str()) == default {
+            "*"
+        } else {
+            " "
+        };
+        println!(
+            "{mark} {}  {}",
+            format!("{name:<width$}").bold(),
+            p.fhir_base
+        );
+    }
+    Ok(())
+}
+
+fn show(g: &GlobalArgs, name: &str, p: &Profile, is_default: bool) -> Result<()> {
+    if g.json {
+        let mut v = serde_json::to_value(p)
+            .map_err(|e| Error::usage(format!("cannot serialize profile: {e}")))?;
+        v["name"] = json!(name);
+        v["default"] = json!(is_default);
+        v["send_aud"] = json!(p.send_aud);
+        return output::print_json(&v);
+    }
+    const W: usize = 20;
+    let l = |t: &str| output::label(t, W);
+    println!(
+        "{}{}{}",
+        l("Profile"),
+        name,
+        if is_default { " (default)" } else { "" }
+    );
+    println!("{}{}", l("FHIR base"), p.fhir_base);
+    println!(
+        "{}{}",
+        l("Client id"),
+        p.client_id.as_deref().unwrap_or("-")
+    );
+    println!(
+        "{}{}",
+        l("Client type"),
+        p.client_type
+            .map_or("public (default)".to_owned(), |t| t.to_string())
+    );
+    println!("{}{}", l("Scope"), p.scope.as_deref().unwrap_or("-"));
+    println!(
+        "{}{}",
+        l("Redirect port"),
+        p.redirect_port
+            .map_or("ephemeral".to_owned(), |n| n.to_string())
+    );
+    let aud = match p.effective_aud() {
+        None => "not sent".to_owned(),
+        Some(a) if p.aud.is_some() => format!("{a} (override)"),
+        Some(a) => a.to_owned(),
+    };
+    println!("{}{}", l("aud"), aud);
+
+    let mut workarounds = Vec::new();
+    if let Some(m) = p.pkce {
+        workarounds.push(("pkce", m.to_string()));
+    }
+    if let Some(m) = p.token_auth_method {
+        workarounds.push(("token_auth_method", m.to_string()));
+    }
+    for (k, v) in &p.authorize_params {
+        workarounds.push(("authorize_param", format!("{k}={v}")));
+    }
+    if p.format_json {
+        workarounds.push(("format_json", "add _format=json".to_owned()));
+    }
+    if !p.send_aud {
+        workarounds.push(("send_aud", "false".to_owned()));
+    }
+    println!("\n{}", "Workarounds".bold().underline());
+    if workarounds.is_empty() {
+        println!("none");
+    }
+    for (k, v) in workarounds {
+        println!("{}{}", l(k), v);
+    }
+    if !p.extra.is_empty() {
+        println!(
+            "\n{}",
+            "Other keys (kept, not used by this version)"
+                .bold()
+                .underline()
+        );
+        for (k, v) in &p.extra {
+            println!("{}{}", l(k), v);
+        }
+    }
+    Ok(())
+}

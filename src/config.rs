@@ -1,0 +1,422 @@
+//! Profiles: the TOML config file that names servers and how to talk to them.
+//!
+//! Path: `$SMART_CONFIG`, else `$XDG_CONFIG_HOME/smart/config.toml` (the
+//! platform's config dir elsewhere). Secrets never go in this file.
+//!
+//! Unknown keys are kept on rewrite (`extra` maps), so a newer `smart` or a
+//! hand edit is never lost. Writes go to a temp file that is renamed over the
+//! old one. A file that does not parse is reported with its line and key and
+//! is never written to.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Name of the default profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub fhir_base: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_type: Option<ClientType>,
+    /// Sent as `aud` instead of the FHIR base.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    /// `false` for servers that reject `aud`.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub send_aud: bool,
+    /// Workaround: when to use PKCE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pkce: Option<PkceMode>,
+    /// Workaround: force a token endpoint auth method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_auth_method: Option<TokenAuthMethod>,
+    /// Workaround: extra authorize request parameters.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub authorize_params: BTreeMap<String, String>,
+    /// Workaround: add `_format=json` to FHIR requests.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub format_json: bool,
+    /// Keys this version does not know, kept as they were.
+    #[serde(flatten)]
+    pub extra: toml::Table,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Profile {
+            fhir_base: String::new(),
+            client_id: None,
+            scope: None,
+            redirect_port: None,
+            client_type: None,
+            aud: None,
+            send_aud: true,
+            pkce: None,
+            token_auth_method: None,
+            authorize_params: BTreeMap::new(),
+            format_json: false,
+            extra: toml::Table::new(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn is_true(b: &bool) -> bool {
+    *b
+}
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientType {
+    /// No client secret (native app); PKCE protects the code
+    Public,
+    /// Client secret (kept in the OS keychain)
+    ConfidentialSymmetric,
+    /// Private key JWT at the token endpoint
+    ConfidentialAsymmetric,
+    /// SMART Backend Services (client_credentials, no user)
+    Backend,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum PkceMode {
+    /// Always send S256 PKCE, advertised or not
+    Always,
+    /// Send PKCE only when the server advertises S256
+    IfAdvertised,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenAuthMethod {
+    #[value(name = "none")]
+    None,
+    #[value(name = "client_secret_basic")]
+    ClientSecretBasic,
+    #[value(name = "client_secret_post")]
+    ClientSecretPost,
+    #[value(name = "private_key_jwt")]
+    PrivateKeyJwt,
+}
+
+macro_rules! display_as_value_enum {
+    ($($t:ty),*) => {$(
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                use clap::ValueEnum;
+                let v = self.to_possible_value().expect("no skipped variants");
+                f.write_str(v.get_name())
+            }
+        }
+    )*};
+}
+display_as_value_enum!(ClientType, PkceMode, TokenAuthMethod);
+
+impl Profile {
+    /// What to send as `aud`: `None` when the profile says not to send it.
+    pub fn effective_aud(&self) -> Option<&str> {
+        if !self.send_aud {
+            return None;
+        }
+        Some(self.aud.as_deref().unwrap_or(&self.fhir_base))
+    }
+}
+
+/// Where the config file lives.
+pub fn path() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("SMART_CONFIG").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(x).join("smart").join("config.toml"));
+    }
+    directories::ProjectDirs::from("", "", "smart")
+        .map(|d| d.config_dir().join("config.toml"))
+        .ok_or_else(|| {
+            Error::usage("cannot find a config directory (no home directory)")
+                .with_hint("set SMART_CONFIG to the config file path")
+        })
+}
+
+/// A loaded config and where it came from.
+#[derive(Debug)]
+pub struct Store {
+    pub path: PathBuf,
+    pub config: Config,
+}
+
+impl Store {
+    /// Loads the config; a missing file is an empty config.
+    pub fn load() -> Result<Store> {
+        Self::load_from(path()?)
+    }
+
+    pub fn load_from(path: PathBuf) -> Result<Store> {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                return Err(Error::usage(format!(
+                    "cannot read config file {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        let config = parse(&text).map_err(|e| e.in_file(&path))?;
+        Ok(Store { path, config })
+    }
+
+    /// Writes atomically: temp file in the same directory, then rename.
+    pub fn save(&self) -> Result<()> {
+        let text = toml::to_string_pretty(&self.config)
+            .map_err(|e| Error::usage(format!("cannot serialize config: {e}")))?;
+        write_atomically(&self.path, text.as_bytes()).map_err(|e| {
+            Error::usage(format!(
+                "cannot write config file {}: {e}",
+                self.path.display()
+            ))
+        })
+    }
+
+    /// The profile a command should use: the `--profile` flag / `SMART_PROFILE`,
+    /// else the default.
+    pub fn resolve(&self, requested: Option<&str>) -> Result<(&str, &Profile)> {
+        let name = match requested {
+            Some(n) => n,
+            None => self.config.default.as_deref().ok_or_else(|| {
+                Error::usage("no profile given and no default profile set").with_hint(
+                    "add one with `smart profile add NAME --fhir-base URL`, or pass -p NAME",
+                )
+            })?,
+        };
+        self.config
+            .profiles
+            .get_key_value(name)
+            .map(|(k, v)| (k.as_str(), v))
+            .ok_or_else(|| self.unknown_profile(name))
+    }
+
+    pub fn unknown_profile(&self, name: &str) -> Error {
+        let known: Vec<&str> = self.config.profiles.keys().map(String::as_str).collect();
+        let hint = if known.is_empty() {
+            "no profiles yet: add one with `smart profile add NAME --fhir-base URL`".to_owned()
+        } else {
+            format!("known profiles: {}", known.join(", "))
+        };
+        Error::usage(format!("no profile named `{name}`")).with_hint(hint)
+    }
+}
+
+/// A parse failure with the line and key it concerns.
+#[derive(Debug)]
+pub struct ParseError {
+    pub line: Option<usize>,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl ParseError {
+    fn in_file(self, path: &Path) -> Error {
+        let mut where_ = path.display().to_string();
+        if let Some(l) = self.line {
+            where_.push_str(&format!(" line {l}"));
+        }
+        if let Some(k) = &self.key {
+            where_.push_str(&format!(", key `{k}`"));
+        }
+        Error::usage(format!("invalid config file {where_}: {}", self.message))
+            .with_hint("fix the file by hand; smart will not overwrite it while it is invalid")
+    }
+}
+
+pub fn parse(text: &str) -> std::result::Result<Config, ParseError> {
+    let config: Config = toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        ParseError {
+            line,
+            key: key_at(text, e.span().map(|s| s.start)),
+            message: e.message().trim().to_owned(),
+        }
+    })?;
+    for (name, p) in &config.profiles {
+        validate_profile(name, p).map_err(|message| ParseError {
+            line: find_table_line(text, name),
+            key: Some(format!("profiles.{name}")),
+            message,
+        })?;
+    }
+    if let Some(d) = &config.default {
+        if !config.profiles.contains_key(d) {
+            return Err(ParseError {
+                line: text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with("default"))
+                    .map(|i| i + 1),
+                key: Some("default".into()),
+                message: format!("default profile `{d}` is not defined"),
+            });
+        }
+    }
+    Ok(config)
+}
+
+/// The dotted key whose value starts at `offset`: table header plus key name.
+fn key_at(text: &str, offset: Option<usize>) -> Option<String> {
+    let offset = offset?.min(text.len());
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let table = before[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('[') && l.ends_with(']'))
+        .map(|l| l.trim_matches(['[', ']']).trim().to_owned());
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_owned())
+        .filter(|k| !k.is_empty() && !k.starts_with('['));
+    match (table, key) {
+        (Some(t), Some(k)) => Some(format!("{t}.{k}")),
+        (None, Some(k)) => Some(k),
+        (Some(t), None) => Some(t),
+        (None, None) => None,
+    }
+}
+
+fn find_table_line(text: &str, profile: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let l = l.trim().replace(' ', "");
+            l == format!("[profiles.{profile}]") || l == format!("[profiles.\"{profile}\"]")
+        })
+        .map(|i| i + 1)
+}
+
+/// Checks that a profile is usable; the message names the offending key.
+pub fn validate_profile(name: &str, p: &Profile) -> std::result::Result<(), String> {
+    validate_name(name)?;
+    crate::discovery::parse_base(&p.fhir_base).map_err(|e| format!("fhir_base: {}", e.message))?;
+    if let Some(aud) = &p.aud {
+        url::Url::parse(aud).map_err(|e| format!("aud: `{aud}` is not a URL ({e})"))?;
+    }
+    if p.redirect_port == Some(0) {
+        return Err(
+            "redirect_port: 0 is not a fixed port; leave it out for an ephemeral port".into(),
+        );
+    }
+    Ok(())
+}
+
+pub fn validate_name(name: &str) -> std::result::Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "profile name `{name}`: use 1-64 letters, digits, `-`, `_` or `.`"
+        ))
+    }
+}
+
+/// Temp file in the target's directory (same filesystem), fsync, rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_survive_a_round_trip() {
+        let text = r#"
+default = "a"
+[profiles.a]
+fhir_base = "https://fhir.example.org/r4"
+future_setting = 42
+[profiles.a.nested_future]
+x = "y"
+"#;
+        let c = parse(text).unwrap();
+        let out = toml::to_string_pretty(&c).unwrap();
+        let again = parse(&out).unwrap();
+        assert_eq!(
+            again.profiles["a"].extra["future_setting"].as_integer(),
+            Some(42)
+        );
+        assert_eq!(
+            again.profiles["a"].extra["nested_future"]["x"].as_str(),
+            Some("y")
+        );
+    }
+
+    #[test]
+    fn type_errors_name_line_and_key() {
+        let text = "[profiles.a]\nfhir_base = \"https://x.org\"\nredirect_port = \"abc\"\n";
+        let e = parse(text).unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert_eq!(e.key.as_deref(), Some("profiles.a.redirect_port"));
+    }
+
+    #[test]
+    fn bad_profile_values_are_rejected() {
+        let text = "[profiles.a]\nfhir_base = \"http://remote.example.org\"\n";
+        let e = parse(text).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("profiles.a"));
+        assert!(e.message.contains("fhir_base"), "{}", e.message);
+    }
+
+    #[test]
+    fn aud_defaults_to_base_and_can_be_suppressed() {
+        let mut p = Profile {
+            fhir_base: "https://x.org/fhir".into(),
+            ..Default::default()
+        };
+        assert_eq!(p.effective_aud(), Some("https://x.org/fhir"));
+        p.aud = Some("https://other".into());
+        assert_eq!(p.effective_aud(), Some("https://other"));
+        p.send_aud = false;
+        assert_eq!(p.effective_aud(), None);
+    }
+}

@@ -1,0 +1,615 @@
+//! SMART discovery: fetch a server's SMART configuration and check it against
+//! SMART App Launch 2.x conformance.
+//!
+//! `{base}/.well-known/smart-configuration` is the source of truth; when it is
+//! absent or not JSON we fall back to the (deprecated, SMART 1.0) `oauth-uris`
+//! extension of `{base}/metadata`, and say so.
+
+use reqwest::{Method, StatusCode, header::ACCEPT};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::net::IpAddr;
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::http::{self, Http};
+
+pub const OAUTH_URIS_EXTENSION: &str =
+    "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris";
+
+/// Larger answers are refused: no SMART configuration is near this size.
+const WELL_KNOWN_LIMIT: usize = 2 << 20;
+/// CapabilityStatements of big EHRs run to a few MiB.
+const METADATA_LIMIT: usize = 16 << 20;
+
+/// Every capability defined by SMART App Launch 2.x.
+pub const KNOWN_CAPABILITIES: &[&str] = &[
+    "launch-ehr",
+    "launch-standalone",
+    "authorize-post",
+    "client-public",
+    "client-confidential-symmetric",
+    "client-confidential-asymmetric",
+    "sso-openid-connect",
+    "context-banner",
+    "context-style",
+    "context-ehr-patient",
+    "context-ehr-encounter",
+    "context-standalone-patient",
+    "context-standalone-encounter",
+    "permission-offline",
+    "permission-online",
+    "permission-patient",
+    "permission-user",
+    "permission-v1",
+    "permission-v2",
+    "smart-app-state",
+];
+
+/// Endpoint fields of a SMART configuration, and their `oauth-uris` names.
+pub const ENDPOINTS: &[(&str, &str)] = &[
+    ("authorization_endpoint", "authorize"),
+    ("token_endpoint", "token"),
+    ("registration_endpoint", "register"),
+    ("management_endpoint", "manage"),
+    ("introspection_endpoint", "introspect"),
+    ("revocation_endpoint", "revoke"),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// `/.well-known/smart-configuration`
+    WellKnown,
+    /// the `oauth-uris` extension of `/metadata`
+    Metadata,
+}
+
+impl Source {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Source::WellKnown => ".well-known/smart-configuration",
+            Source::Metadata => "metadata (oauth-uris extension)",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    pub field: String,
+    pub message: String,
+}
+
+impl Finding {
+    fn error(field: &str, message: impl Into<String>) -> Self {
+        Finding {
+            severity: Severity::Error,
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+    fn warning(field: &str, message: impl Into<String>) -> Self {
+        Finding {
+            severity: Severity::Warning,
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// What discovery found about a server.
+#[derive(Debug, Clone, Serialize)]
+pub struct Discovery {
+    pub fhir_base: String,
+    pub source: Source,
+    /// Where the document was read from.
+    pub url: String,
+    /// Why `.well-known/smart-configuration` was not used, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_reason: Option<String>,
+    /// The SMART configuration (for `metadata`, built from the extension).
+    pub document: Map<String, Value>,
+    pub findings: Vec<Finding>,
+}
+
+impl Discovery {
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+
+    pub fn str_field(&self, name: &str) -> Option<&str> {
+        self.document.get(name)?.as_str()
+    }
+
+    pub fn endpoint(&self, name: &str) -> Option<Url> {
+        self.str_field(name).and_then(|s| Url::parse(s).ok())
+    }
+
+    pub fn list(&self, name: &str) -> Vec<&str> {
+        string_list(self.document.get(name))
+    }
+
+    pub fn capabilities(&self) -> Vec<&str> {
+        self.list("capabilities")
+    }
+
+    pub fn has_capability(&self, c: &str) -> bool {
+        self.capabilities().contains(&c)
+    }
+
+    pub fn supports_s256(&self) -> bool {
+        self.list("code_challenge_methods_supported")
+            .contains(&"S256")
+    }
+}
+
+fn string_list(v: Option<&Value>) -> Vec<&str> {
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// Parses and checks a FHIR base URL: absolute, http(s), https unless the host
+/// is loopback, no query or fragment. The trailing slash is dropped.
+pub fn parse_base(s: &str) -> Result<Url> {
+    let mut url = Url::parse(s.trim()).map_err(|e| {
+        Error::usage(format!("`{s}` is not a URL ({e})"))
+            .with_hint("give the FHIR base URL, e.g. https://fhir.example.org/r4")
+    })?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(Error::usage(format!(
+                "`{s}` uses plain http to a remote host; SMART requires https"
+            ))
+            .with_hint("use https:// (http is allowed only for 127.0.0.1, ::1 and localhost)"));
+        }
+        other => {
+            return Err(Error::usage(format!(
+                "`{s}`: unsupported scheme `{other}`; use https://"
+            )));
+        }
+    }
+    if url.host().is_none() {
+        return Err(Error::usage(format!("`{s}` has no host")));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::usage(format!(
+            "`{s}`: a FHIR base URL has no query or fragment"
+        )));
+    }
+    let trimmed = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&trimmed);
+    Ok(url)
+}
+
+/// True for 127.0.0.0/8, ::1 and `localhost`.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// `{base}/{path}` where `base` has no trailing slash.
+pub fn join(base: &Url, path: &str) -> Url {
+    let mut s = base.as_str().trim_end_matches('/').to_owned();
+    s.push('/');
+    s.push_str(path.trim_start_matches('/'));
+    Url::parse(&s).expect("a valid base joined with a path is a valid URL")
+}
+
+/// Fetches and validates the SMART configuration of `base`.
+pub async fn discover(http: &Http, base: &Url) -> Result<Discovery> {
+    let well_known = join(base, ".well-known/smart-configuration");
+    let resp = http
+        .send(
+            http.request(Method::GET, well_known.clone())
+                .header(ACCEPT, "application/json"),
+            WELL_KNOWN_LIMIT,
+        )
+        .await?;
+    let reason = match usable_json(&resp) {
+        Ok(Value::Object(doc)) => {
+            let findings = validate(&doc);
+            return Ok(Discovery {
+                fhir_base: base.to_string(),
+                source: Source::WellKnown,
+                url: well_known.to_string(),
+                fallback_reason: None,
+                document: doc,
+                findings,
+            });
+        }
+        Ok(_) => "answered JSON that is not an object".to_owned(),
+        Err(why) => why,
+    };
+
+    let metadata = join(base, "metadata");
+    let resp = http
+        .send(
+            http.request(Method::GET, metadata.clone())
+                .header(ACCEPT, "application/fhir+json, application/json;q=0.9"),
+            METADATA_LIMIT,
+        )
+        .await?;
+    let no_config = |what: String| {
+        Error::server(format!(
+            "no SMART configuration at {base}: .well-known/smart-configuration {reason}; metadata {what}"
+        ))
+    };
+    let cs = match usable_json(&resp) {
+        Ok(v) => v,
+        Err(why) => return Err(no_config(why)),
+    };
+    let Some(doc) = from_capability_statement(&cs) else {
+        return Err(no_config(format!(
+            "has no `{OAUTH_URIS_EXTENSION}` extension"
+        )));
+    };
+    let mut findings = vec![Finding::warning(
+        ".well-known/smart-configuration",
+        format!(
+            "{reason}; SMART App Launch 2.x requires it (endpoints were read from the deprecated oauth-uris extension of /metadata)"
+        ),
+    )];
+    findings.extend(validate_endpoints(&doc));
+    Ok(Discovery {
+        fhir_base: base.to_string(),
+        source: Source::Metadata,
+        url: metadata.to_string(),
+        fallback_reason: Some(reason),
+        document: doc,
+        findings,
+    })
+}
+
+/// The body as JSON when the answer is a 2xx JSON document; else why not.
+fn usable_json(resp: &http::Response) -> std::result::Result<Value, String> {
+    if resp.status == StatusCode::NOT_FOUND {
+        return Err("is absent (404 Not Found)".into());
+    }
+    if !resp.status.is_success() {
+        return Err(format!("answered {}", resp.status));
+    }
+    match serde_json::from_slice::<Value>(&resp.body) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let ct = resp.content_type().unwrap_or("no content type");
+            Err(format!(
+                "is not JSON ({ct}, {e}; starts with `{}`)",
+                resp.snippet()
+            ))
+        }
+    }
+}
+
+/// Builds a SMART-configuration-shaped document from the `oauth-uris`
+/// extension of a CapabilityStatement.
+pub fn from_capability_statement(cs: &Value) -> Option<Map<String, Value>> {
+    let rests = cs.get("rest")?.as_array()?;
+    for rest in rests {
+        let Some(exts) = rest
+            .pointer("/security/extension")
+            .and_then(Value::as_array)
+        else {
+            continue;
+        };
+        for ext in exts {
+            if ext.get("url").and_then(Value::as_str) != Some(OAUTH_URIS_EXTENSION) {
+                continue;
+            }
+            let mut doc = Map::new();
+            for inner in ext
+                .get("extension")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let (Some(name), Some(uri)) = (
+                    inner.get("url").and_then(Value::as_str),
+                    inner.get("valueUri").and_then(Value::as_str),
+                ) else {
+                    continue;
+                };
+                if let Some((field, _)) = ENDPOINTS.iter().find(|(_, short)| *short == name) {
+                    doc.insert((*field).to_owned(), json!(uri));
+                }
+            }
+            return Some(doc);
+        }
+    }
+    None
+}
+
+/// Conformance checks of a `.well-known/smart-configuration` document.
+pub fn validate(doc: &Map<String, Value>) -> Vec<Finding> {
+    let mut f = Vec::new();
+    let caps = check_string_list(doc, "capabilities", true, &mut f);
+    for c in &caps {
+        if !KNOWN_CAPABILITIES.contains(&c.as_str()) {
+            f.push(Finding::warning(
+                "capabilities",
+                format!("`{c}` is not a SMART App Launch 2.x capability"),
+            ));
+        }
+    }
+    let has = |c: &str| caps.iter().any(|x| x == c);
+    let launches = has("launch-ehr") || has("launch-standalone");
+
+    let pkce = check_string_list(doc, "code_challenge_methods_supported", true, &mut f);
+    if doc.contains_key("code_challenge_methods_supported") {
+        if !pkce.iter().any(|m| m == "S256") {
+            f.push(Finding::error(
+                "code_challenge_methods_supported",
+                "must include `S256`",
+            ));
+        }
+        if pkce.iter().any(|m| m == "plain") {
+            f.push(Finding::error(
+                "code_challenge_methods_supported",
+                "must not include `plain`",
+            ));
+        }
+    }
+
+    let grants = check_string_list(doc, "grant_types_supported", true, &mut f);
+    if launches
+        && doc.contains_key("grant_types_supported")
+        && !grants.iter().any(|g| g == "authorization_code")
+    {
+        f.push(Finding::error(
+            "grant_types_supported",
+            "must include `authorization_code` when a launch capability is advertised",
+        ));
+    }
+
+    f.extend(validate_endpoints(doc));
+    if launches && !doc.contains_key("authorization_endpoint") {
+        f.push(Finding::error(
+            "authorization_endpoint",
+            "required when `launch-ehr` or `launch-standalone` is advertised",
+        ));
+    }
+    if has("sso-openid-connect") {
+        for field in ["issuer", "jwks_uri"] {
+            match doc.get(field).and_then(Value::as_str) {
+                None => f.push(Finding::error(
+                    field,
+                    "required when `sso-openid-connect` is advertised",
+                )),
+                Some(u) => check_url(field, u, &mut f),
+            }
+        }
+    } else if let Some(u) = doc.get("jwks_uri").and_then(Value::as_str) {
+        check_url("jwks_uri", u, &mut f);
+    }
+
+    for field in ["scopes_supported", "response_types_supported"] {
+        if !doc.contains_key(field) {
+            f.push(Finding::warning(field, "recommended, but missing"));
+        } else {
+            check_string_list(doc, field, false, &mut f);
+        }
+    }
+    let methods = check_string_list(doc, "token_endpoint_auth_methods_supported", false, &mut f);
+    if doc.contains_key("token_endpoint_auth_methods_supported") {
+        if has("client-confidential-asymmetric") && !methods.iter().any(|m| m == "private_key_jwt")
+        {
+            f.push(Finding::warning(
+                "token_endpoint_auth_methods_supported",
+                "`client-confidential-asymmetric` is advertised but `private_key_jwt` is not listed",
+            ));
+        }
+        if has("client-confidential-symmetric")
+            && !methods
+                .iter()
+                .any(|m| m == "client_secret_basic" || m == "client_secret_post")
+        {
+            f.push(Finding::warning(
+                "token_endpoint_auth_methods_supported",
+                "`client-confidential-symmetric` is advertised but no client_secret method is listed",
+            ));
+        }
+    }
+    f.sort_by(|a, b| a.severity.cmp(&b.severity));
+    f
+}
+
+/// Endpoint checks shared by both sources: token endpoint present, every
+/// endpoint an absolute https URL (http only on loopback).
+fn validate_endpoints(doc: &Map<String, Value>) -> Vec<Finding> {
+    let mut f = Vec::new();
+    if !doc.contains_key("token_endpoint") {
+        f.push(Finding::error("token_endpoint", "required, but missing"));
+    }
+    for (field, _) in ENDPOINTS {
+        match doc.get(*field) {
+            None => {}
+            Some(Value::String(u)) => check_url(field, u, &mut f),
+            Some(_) => f.push(Finding::error(field, "must be a string (a URL)")),
+        }
+    }
+    f
+}
+
+fn check_url(field: &str, value: &str, f: &mut Vec<Finding>) {
+    match Url::parse(value) {
+        Err(_) => f.push(Finding::error(
+            field,
+            format!("`{value}` is not an absolute URL"),
+        )),
+        Ok(u) if u.scheme() == "https" => {}
+        Ok(u) if u.scheme() == "http" && is_loopback(&u) => {}
+        Ok(_) => f.push(Finding::error(
+            field,
+            format!("`{value}` must use https (http only on loopback)"),
+        )),
+    }
+}
+
+/// Reads a list-of-strings field, reporting a missing (when required) or
+/// mistyped one.
+fn check_string_list(
+    doc: &Map<String, Value>,
+    field: &str,
+    required: bool,
+    f: &mut Vec<Finding>,
+) -> Vec<String> {
+    match doc.get(field) {
+        None => {
+            if required {
+                f.push(Finding::error(field, "required, but missing"));
+            }
+            Vec::new()
+        }
+        Some(Value::Array(items)) => {
+            if items.iter().any(|v| !v.is_string()) {
+                f.push(Finding::error(field, "must be an array of strings"));
+            }
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        }
+        Some(_) => {
+            f.push(Finding::error(field, "must be an array of strings"));
+            Vec::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good() -> Map<String, Value> {
+        json!({
+            "issuer": "https://ehr.example.org",
+            "jwks_uri": "https://ehr.example.org/jwks",
+            "authorization_endpoint": "https://ehr.example.org/auth/authorize",
+            "token_endpoint": "https://ehr.example.org/auth/token",
+            "grant_types_supported": ["authorization_code", "client_credentials"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
+            "scopes_supported": ["openid", "patient/*.rs"],
+            "response_types_supported": ["code"],
+            "capabilities": ["launch-standalone", "client-public", "sso-openid-connect"],
+            "code_challenge_methods_supported": ["S256"]
+        })
+        .as_object()
+        .unwrap()
+        .clone()
+    }
+
+    fn fields(f: &[Finding], sev: Severity) -> Vec<&str> {
+        f.iter()
+            .filter(|x| x.severity == sev)
+            .map(|x| x.field.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn a_conformant_document_has_no_findings() {
+        assert_eq!(validate(&good()), vec![]);
+    }
+
+    #[test]
+    fn missing_s256_and_plain_are_errors() {
+        let mut d = good();
+        d.insert("code_challenge_methods_supported".into(), json!(["plain"]));
+        let f = validate(&d);
+        assert_eq!(
+            fields(&f, Severity::Error),
+            [
+                "code_challenge_methods_supported",
+                "code_challenge_methods_supported"
+            ]
+        );
+    }
+
+    #[test]
+    fn launch_needs_authorize_endpoint_and_oidc_needs_issuer() {
+        let mut d = good();
+        d.remove("authorization_endpoint");
+        d.remove("issuer");
+        let f = validate(&d);
+        let errs = fields(&f, Severity::Error);
+        assert!(errs.contains(&"authorization_endpoint"), "{f:?}");
+        assert!(errs.contains(&"issuer"), "{f:?}");
+    }
+
+    #[test]
+    fn http_endpoints_are_errors_unless_loopback() {
+        let mut d = good();
+        d.insert(
+            "token_endpoint".into(),
+            json!("http://ehr.example.org/token"),
+        );
+        assert_eq!(fields(&validate(&d), Severity::Error), ["token_endpoint"]);
+        d.insert("token_endpoint".into(), json!("http://127.0.0.1:9/token"));
+        assert!(fields(&validate(&d), Severity::Error).is_empty());
+    }
+
+    #[test]
+    fn unknown_capabilities_and_missing_recommended_fields_are_warnings() {
+        let mut d = good();
+        d.insert(
+            "capabilities".into(),
+            json!(["launch-standalone", "lauch-ehr"]),
+        );
+        d.remove("scopes_supported");
+        let f = validate(&d);
+        assert!(fields(&f, Severity::Error).is_empty(), "{f:?}");
+        assert_eq!(
+            fields(&f, Severity::Warning),
+            ["capabilities", "scopes_supported"]
+        );
+    }
+
+    #[test]
+    fn oauth_uris_are_read_from_a_capability_statement() {
+        let cs = json!({"resourceType":"CapabilityStatement","rest":[{"mode":"server","security":{"extension":[{
+            "url": OAUTH_URIS_EXTENSION,
+            "extension":[{"url":"authorize","valueUri":"https://x/a"},{"url":"token","valueUri":"https://x/t"},{"url":"revoke","valueUri":"https://x/r"}]}]}}]});
+        let d = from_capability_statement(&cs).unwrap();
+        assert_eq!(d["authorization_endpoint"], "https://x/a");
+        assert_eq!(d["token_endpoint"], "https://x/t");
+        assert_eq!(d["revocation_endpoint"], "https://x/r");
+        assert!(from_capability_statement(&json!({"rest":[{}]})).is_none());
+    }
+
+    #[test]
+    fn base_urls_are_checked() {
+        assert_eq!(
+            parse_base("https://x.org/fhir/").unwrap().as_str(),
+            "https://x.org/fhir"
+        );
+        assert!(parse_base("http://127.0.0.1:8080/fhir").is_ok());
+        assert!(parse_base("http://localhost/fhir").is_ok());
+        assert!(parse_base("http://x.org/fhir").is_err());
+        assert!(parse_base("not a url").is_err());
+        assert!(parse_base("ftp://x.org").is_err());
+        assert!(parse_base("https://x.org/fhir?a=b").is_err());
+    }
+
+    #[test]
+    fn join_keeps_the_base_path() {
+        let b = parse_base("https://x.org/r4/").unwrap();
+        assert_eq!(
+            join(&b, ".well-known/smart-configuration").as_str(),
+            "https://x.org/r4/.well-known/smart-configuration"
+        );
+    }
+}

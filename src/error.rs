@@ -1,0 +1,128 @@
+//! Error kinds and the exit codes they map to — in one place, so the codes
+//! documented in README.md cannot drift from what the binary does.
+//!
+//! Every failure the user can cause or meet is an [`Error`] with a kind and a
+//! one-line message (plus an optional hint). Messages must never contain a
+//! secret: callers pass redacted URLs and bodies only.
+
+use std::fmt;
+use std::process::ExitCode;
+
+/// What went wrong, as far as a script branching on `$?` cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Bad command line, bad configuration file, bad local input. Exit 1.
+    Usage,
+    /// DNS, connect, TLS, timeout, truncated transfer. Exit 2.
+    Network,
+    /// The server answered, but with an error or a document we cannot use. Exit 3.
+    Server,
+    /// Authentication is needed, was refused, or the token store is unusable. Exit 4.
+    Auth,
+    /// The command ran, and what it checked has errors (`discover` findings). Exit 5.
+    Findings,
+    /// Interrupted by the user (Ctrl-C). Exit 130, as shells expect.
+    Interrupted,
+}
+
+impl Kind {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Kind::Usage => 1,
+            Kind::Network => 2,
+            Kind::Server => 3,
+            Kind::Auth => 4,
+            Kind::Findings => 5,
+            Kind::Interrupted => 130,
+        }
+    }
+}
+
+/// A user-facing failure: a kind, one line of message, an optional hint line.
+#[derive(Debug, Clone)]
+pub struct Error {
+    pub kind: Kind,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: one_line(message.into()),
+            hint: None,
+        }
+    }
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(Kind::Usage, message)
+    }
+    pub fn network(message: impl Into<String>) -> Self {
+        Self::new(Kind::Network, message)
+    }
+    pub fn server(message: impl Into<String>) -> Self {
+        Self::new(Kind::Server, message)
+    }
+    pub fn auth(message: impl Into<String>) -> Self {
+        Self::new(Kind::Auth, message)
+    }
+    pub fn findings(message: impl Into<String>) -> Self {
+        Self::new(Kind::Findings, message)
+    }
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(one_line(hint.into()));
+        self
+    }
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.kind.exit_code())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::usage(e.to_string())
+    }
+}
+
+/// Error messages are printed as one line; collapse anything a server or a
+/// library put on several.
+fn one_line(s: String) -> String {
+    if !s.contains(['\n', '\r']) {
+        return s;
+    }
+    s.split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_are_the_documented_ones() {
+        assert_eq!(Kind::Usage.exit_code(), 1);
+        assert_eq!(Kind::Network.exit_code(), 2);
+        assert_eq!(Kind::Server.exit_code(), 3);
+        assert_eq!(Kind::Auth.exit_code(), 4);
+        assert_eq!(Kind::Findings.exit_code(), 5);
+    }
+
+    #[test]
+    fn messages_are_folded_to_one_line() {
+        let e = Error::server("first\n  second\r\n\nthird");
+        assert_eq!(e.message, "first second third");
+    }
+}

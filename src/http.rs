@@ -1,0 +1,361 @@
+//! The HTTP client every command uses: rustls with verification always on
+//! (an extra trust root via `--cacert`, never a switch to turn it off), a
+//! per-request timeout, bounded bodies, and a `--verbose` wire trace on stderr
+//! with secrets redacted.
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::{Method, StatusCode};
+use std::path::PathBuf;
+use std::time::Duration;
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::redact;
+
+pub const USER_AGENT: &str = concat!("smart/", env!("CARGO_PKG_VERSION"));
+
+/// How a command wants its client.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub timeout: Duration,
+    pub cacert: Option<PathBuf>,
+    pub verbose: bool,
+    /// Follow redirects (discovery, FHIR reads). Token requests never do: RFC 9700.
+    pub follow_redirects: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            timeout: Duration::from_secs(30),
+            cacert: None,
+            verbose: false,
+            follow_redirects: false,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    verbose: bool,
+    timeout: Duration,
+}
+
+/// A response with its body read (up to a limit).
+#[derive(Debug)]
+pub struct Response {
+    pub status: StatusCode,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Response {
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers.get(CONTENT_TYPE)?.to_str().ok()
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.content_type().is_some_and(|ct| {
+            let ct = ct.to_ascii_lowercase();
+            ct.contains("json")
+        })
+    }
+
+    /// The first bytes of the body, printable, for error messages about
+    /// answers we cannot use (HTML error pages and the like).
+    pub fn snippet(&self) -> String {
+        snippet(&self.body)
+    }
+}
+
+pub fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(80)]);
+    let mut s: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if body.len() > 80 {
+        s.push('…');
+    }
+    s
+}
+
+impl Http {
+    pub fn new(opts: &Options) -> Result<Http> {
+        let mut b = reqwest::Client::builder()
+            .use_rustls_tls()
+            .user_agent(USER_AGENT)
+            .connect_timeout(opts.timeout)
+            .timeout(opts.timeout)
+            .redirect(if opts.follow_redirects {
+                reqwest::redirect::Policy::limited(5)
+            } else {
+                reqwest::redirect::Policy::none()
+            });
+        if let Some(path) = &opts.cacert {
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::usage(format!("cannot read --cacert {}: {e}", path.display()))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                Error::usage(format!(
+                    "--cacert {}: not a PEM certificate: {e}",
+                    path.display()
+                ))
+            })?;
+            if certs.is_empty() {
+                return Err(Error::usage(format!(
+                    "--cacert {}: no PEM certificate found",
+                    path.display()
+                )));
+            }
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        let client = b
+            .build()
+            .map_err(|e| Error::usage(format!("cannot set up the HTTP client: {e}")))?;
+        Ok(Http {
+            client,
+            verbose: opts.verbose,
+            timeout: opts.timeout,
+        })
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
+        self.client.request(method, url)
+    }
+
+    /// Sends a request and reads at most `limit` bytes of the answer.
+    pub async fn send(&self, req: reqwest::RequestBuilder, limit: usize) -> Result<Response> {
+        let req = req
+            .build()
+            .map_err(|e| Error::usage(format!("cannot build request: {}", e.without_url())))?;
+        let url = req.url().clone();
+        if self.verbose {
+            trace_request(&req);
+        }
+        let resp = self
+            .client
+            .execute(req)
+            .await
+            .map_err(|e| self.network_error(&url, e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let final_url = resp.url().clone();
+        let body = read_limited(resp, limit).await.map_err(|e| match e {
+            BodyError::TooLarge => Error::server(format!(
+                "{}: answer is larger than {}; refusing to read it",
+                origin_path(&final_url),
+                human_size(limit)
+            )),
+            BodyError::Transport(e) => self.network_error(&final_url, e),
+        })?;
+        let resp = Response {
+            status,
+            url: final_url,
+            headers,
+            body,
+        };
+        if self.verbose {
+            trace_response(&resp);
+        }
+        Ok(resp)
+    }
+
+    fn network_error(&self, url: &Url, e: reqwest::Error) -> Error {
+        let target = origin_path(url);
+        if e.is_timeout() {
+            return Error::network(format!(
+                "{target}: no answer within {}s",
+                self.timeout.as_secs()
+            ))
+            .with_hint(
+                "the server may be slow or unreachable; raise --timeout if it is just slow",
+            );
+        }
+        let chain = error_chain(&e);
+        let lower = chain.to_ascii_lowercase();
+        let mut err = if lower.contains("certificate") || lower.contains("tls") {
+            Error::network(format!("{target}: TLS error: {chain}"))
+                .with_hint("TLS is always verified; pass --cacert FILE to trust a private CA")
+        } else if e.is_connect() {
+            Error::network(format!("{target}: cannot connect: {chain}"))
+        } else if e.is_body() || e.is_decode() {
+            Error::network(format!("{target}: transfer broke off: {chain}"))
+        } else {
+            Error::network(format!("{target}: {chain}"))
+        };
+        if err.hint.is_none() && lower.contains("dns") {
+            err = err.with_hint("check the host name");
+        }
+        err
+    }
+}
+
+/// `scheme://host[:port]/path` of a URL, without query (which may hold secrets).
+pub fn origin_path(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    let _ = u.set_password(None);
+    u.to_string()
+}
+
+fn error_chain(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&dyn std::error::Error> = e.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = s.source();
+    }
+    if parts.is_empty() {
+        parts.push(e.without_url_ref());
+    }
+    // The innermost causes say the most; keep the message short.
+    let tail: Vec<String> = parts.into_iter().rev().take(2).collect();
+    tail.into_iter().rev().collect::<Vec<_>>().join(": ")
+}
+
+trait WithoutUrlRef {
+    fn without_url_ref(&self) -> String;
+}
+impl WithoutUrlRef for reqwest::Error {
+    fn without_url_ref(&self) -> String {
+        let s = self.to_string();
+        match self.url() {
+            Some(u) => s
+                .replace(&format!(" ({u})"), "")
+                .replace(u.as_str(), "<url>"),
+            None => s,
+        }
+    }
+}
+
+enum BodyError {
+    TooLarge,
+    Transport(reqwest::Error),
+}
+
+async fn read_limited(
+    resp: reqwest::Response,
+    limit: usize,
+) -> std::result::Result<Bytes, BodyError> {
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut stream = resp.bytes_stream();
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(BodyError::Transport)?;
+        if buf.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+pub fn human_size(n: usize) -> String {
+    if n >= 1 << 20 {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+const TRACE_BODY_MAX: usize = 4096;
+
+fn trace_request(req: &reqwest::Request) {
+    let mut out = format!("> {} {}\n", req.method(), redact::url(req.url()));
+    for (name, value) in req.headers() {
+        let v = value.to_str().unwrap_or("<binary>");
+        out.push_str(&format!(
+            "> {}: {}\n",
+            name,
+            redact::header_value(name.as_str(), v)
+        ));
+    }
+    if let Some(body) = req.body().and_then(|b| b.as_bytes()) {
+        let ct = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        out.push_str(&format!("> \n{}\n", trace_body(ct, body)));
+    }
+    eprint!("{out}");
+}
+
+fn trace_response(resp: &Response) {
+    let mut out = format!("< {}\n", resp.status);
+    for (name, value) in &resp.headers {
+        let v = value.to_str().unwrap_or("<binary>");
+        out.push_str(&format!(
+            "< {}: {}\n",
+            name,
+            redact::header_value(name.as_str(), v)
+        ));
+    }
+    if !resp.body.is_empty() {
+        out.push_str(&format!(
+            "< \n{}\n",
+            trace_body(resp.content_type(), &resp.body)
+        ));
+    }
+    eprint!("{out}");
+}
+
+fn trace_body(content_type: Option<&str>, body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut red = redact::body(content_type, &text);
+    if red.len() > TRACE_BODY_MAX {
+        let mut cut = TRACE_BODY_MAX;
+        while !red.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        red.truncate(cut);
+        red.push_str(&format!("… [{} bytes in all]", body.len()));
+    }
+    red
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_path_drops_query_and_password() {
+        let u = Url::parse("https://u:pw@x.org/a?code=1#f").unwrap();
+        assert_eq!(origin_path(&u), "https://u@x.org/a");
+    }
+
+    #[test]
+    fn snippet_is_short_and_printable() {
+        let s = snippet(b"<html>\n<body>\tHello</body></html>");
+        assert_eq!(s, "<html> <body> Hello</body></html>");
+        assert!(snippet(&[b'a'; 200]).ends_with('…'));
+    }
+
+    #[test]
+    fn trace_body_redacts_token_responses() {
+        let b = br#"{"access_token":"AT-123","token_type":"Bearer"}"#;
+        let t = trace_body(Some("application/json"), b);
+        assert!(!t.contains("AT-123"));
+        assert!(t.contains("Bearer"));
+    }
+}

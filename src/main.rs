@@ -1,0 +1,45 @@
+//! Thin entry point: parse, run, print `smart: error: …`, exit with the
+//! documented code (see `error.rs`).
+
+use clap::Parser;
+use std::process::ExitCode;
+
+use smart::cli::Cli;
+use smart::error::Error;
+use smart::output;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version are successes; every other parse failure is a
+            // usage error, exit 1 (clap would use 2, which we reserve for the network).
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    output::init_color(cli.global.color);
+    let json = cli.global.json;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            output::print_error(
+                &Error::usage(format!("cannot start the runtime: {e}")),
+                json,
+            );
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(smart::commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::print_error(&e, json);
+            e.exit_code()
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Where output goes and how it looks: color decisions (flag, `NO_COLOR`,
+//! TTY), JSON printing, and the `smart: error: …` line.
+
+use colored::Colorize;
+use serde::Serialize;
+use std::io::{IsTerminal, Write};
+
+use crate::cli::ColorChoice;
+use crate::error::Error;
+
+/// Decides once whether stdout gets colors, and tells `colored`.
+pub fn init_color(choice: ColorChoice) {
+    let on = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+                && std::io::stdout().is_terminal()
+        }
+    };
+    colored::control::set_override(on);
+}
+
+/// Pretty JSON on stdout, newline-terminated.
+pub fn print_json<T: Serialize + ?Sized>(value: &T) -> crate::error::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)
+        .map_err(|e| Error::usage(format!("cannot write JSON: {e}")))?;
+    writeln!(out).ok();
+    Ok(())
+}
+
+/// `smart: error: message` (and `  hint: …`) on stderr; JSON when asked.
+pub fn print_error(err: &Error, json: bool) {
+    if json {
+        let v = serde_json::json!({
+            "error": {
+                "kind": format!("{:?}", err.kind).to_lowercase(),
+                "exit_code": err.kind.exit_code(),
+                "message": err.message,
+                "hint": err.hint,
+            }
+        });
+        eprintln!("{v}");
+        return;
+    }
+    // stderr color follows the same decision as stdout, except that a
+    // redirected stderr never gets escapes.
+    let color =
+        colored::control::SHOULD_COLORIZE.should_colorize() && std::io::stderr().is_terminal();
+    let label = if color {
+        "error:".red().bold().to_string()
+    } else {
+        "error:".to_owned()
+    };
+    eprintln!("smart: {label} {}", err.message);
+    if let Some(h) = &err.hint {
+        eprintln!("  hint: {h}");
+    }
+}
+
+/// A warning line on stderr.
+pub fn warn(message: &str) {
+    let color =
+        colored::control::SHOULD_COLORIZE.should_colorize() && std::io::stderr().is_terminal();
+    let label = if color {
+        "warning:".yellow().bold().to_string()
+    } else {
+        "warning:".to_owned()
+    };
+    eprintln!("smart: {label} {message}");
+}
+
+/// A left-aligned label column for human summaries.
+pub fn label(text: &str, width: usize) -> String {
+    format!("{:<width$}", text).bold().to_string()
+}

@@ -1,0 +1,182 @@
+//! Redaction of secrets in anything we may print: URLs, headers, form and
+//! JSON bodies. Used by the `--verbose` wire trace and by error messages that
+//! quote what a server sent.
+
+use url::Url;
+
+/// Parameter and field names whose values are secrets wherever they appear:
+/// query strings, form bodies, JSON objects.
+pub const SECRET_KEYS: &[&str] = &[
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "code",
+    "code_verifier",
+    "client_secret",
+    "client_assertion",
+    "assertion",
+    "token",
+    "password",
+    "launch",
+    "state",
+    "nonce",
+];
+
+/// Header names whose values are secrets.
+pub const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
+
+pub const REDACTED: &str = "[redacted]";
+
+pub fn is_secret_key(name: &str) -> bool {
+    SECRET_KEYS.iter().any(|k| k.eq_ignore_ascii_case(name))
+}
+
+pub fn is_secret_header(name: &str) -> bool {
+    SECRET_HEADERS.iter().any(|k| k.eq_ignore_ascii_case(name))
+}
+
+/// A header value fit for printing: the scheme of an `Authorization` header
+/// stays visible (`Bearer [redacted]`), the credential does not.
+pub fn header_value(name: &str, value: &str) -> String {
+    if !is_secret_header(name) {
+        return value.to_owned();
+    }
+    match value.split_once(' ') {
+        Some((scheme, _)) if name.to_ascii_lowercase().ends_with("authorization") => {
+            format!("{scheme} {REDACTED}")
+        }
+        _ => REDACTED.to_owned(),
+    }
+}
+
+/// `a=1&code=xyz` → `a=1&code=[redacted]`, keeping the original encoding of
+/// everything else.
+pub fn form(body: &str) -> String {
+    body.split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if is_secret_key(&decode(k)) => format!("{k}={REDACTED}"),
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A URL with secret query parameters and any userinfo password redacted.
+pub fn url(u: &Url) -> String {
+    let mut out = u.clone();
+    if out.password().is_some() {
+        let _ = out.set_password(Some(REDACTED));
+    }
+    if let Some(q) = u.query() {
+        out.set_query(Some(&form(q)));
+    }
+    out.to_string()
+}
+
+/// Same as [`url`] for a string that may not parse as a URL.
+pub fn url_str(s: &str) -> String {
+    match Url::parse(s) {
+        Ok(u) => url(&u),
+        Err(_) => match s.split_once('?') {
+            Some((path, q)) => format!("{path}?{}", form(q)),
+            None => s.to_owned(),
+        },
+    }
+}
+
+/// A JSON value with every secret-named field replaced, recursively.
+pub fn json(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if is_secret_key(k) && !v.is_null() {
+                        Value::String(REDACTED.into())
+                    } else {
+                        json(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(json).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A body of unknown shape: JSON is redacted field by field, a form body pair
+/// by pair; anything else that mentions a secret key is withheld entirely.
+pub fn body(content_type: Option<&str>, text: &str) -> String {
+    let ct = content_type.unwrap_or("").to_ascii_lowercase();
+    if ct.contains("json") {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+            return serde_json::to_string(&json(&v)).unwrap_or_default();
+        }
+    }
+    if ct.contains("x-www-form-urlencoded") {
+        return form(text);
+    }
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+        return serde_json::to_string(&json(&v)).unwrap_or_default();
+    }
+    if SECRET_KEYS.iter().any(|k| text.contains(k)) {
+        return format!("[{} bytes withheld: may contain a secret]", text.len());
+    }
+    text.to_owned()
+}
+
+fn decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("{s}=").as_bytes())
+        .next()
+        .map(|(k, _)| k.into_owned())
+        .unwrap_or_else(|| s.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_bodies_lose_their_secrets_only() {
+        let b = "grant_type=authorization_code&code=abc123&redirect_uri=http%3A%2F%2F127.0.0.1&code_verifier=v&client_secret=s";
+        let r = form(b);
+        assert!(!r.contains("abc123"));
+        assert!(!r.contains("=v&") && !r.ends_with("=s"));
+        assert!(r.contains("grant_type=authorization_code"));
+        assert!(r.contains("redirect_uri=http%3A%2F%2F127.0.0.1"));
+    }
+
+    #[test]
+    fn authorization_header_keeps_its_scheme() {
+        assert_eq!(
+            header_value("Authorization", "Bearer abc"),
+            "Bearer [redacted]"
+        );
+        assert_eq!(
+            header_value("Accept", "application/json"),
+            "application/json"
+        );
+    }
+
+    #[test]
+    fn urls_lose_code_and_state() {
+        let u = Url::parse("http://127.0.0.1:1/callback?code=SECRET&state=S2&x=1").unwrap();
+        let r = url(&u);
+        assert!(!r.contains("SECRET") && !r.contains("S2"));
+        assert!(r.contains("x=1"));
+    }
+
+    #[test]
+    fn json_is_redacted_recursively() {
+        let v = serde_json::json!({"access_token":"A","nested":{"refresh_token":"R"},"scope":"x"});
+        let r = json(&v).to_string();
+        assert!(!r.contains("\"A\"") && !r.contains("\"R\""));
+        assert!(r.contains("\"scope\":\"x\""));
+    }
+}

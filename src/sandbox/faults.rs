@@ -1,0 +1,162 @@
+//! Named ways the sandbox can misbehave (`--fault NAME`), so that clients and
+//! the conformance checker can be tested against servers that get SMART wrong.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Fault {
+    NoPkce,
+    StateDropped,
+    WrongAudAccepted,
+    TokenNoExpiresIn,
+    SlowToken,
+    Http429,
+    RefreshInvalid,
+    ExpiredTokens,
+    BadJson,
+    IdTokenBadSignature,
+    NoWellKnown,
+    PkceNotAdvertised,
+    ScopeReduced,
+}
+
+/// (name, fault, what it does) — the `--fault help` listing.
+pub const ALL: &[(&str, Fault, &str)] = &[
+    (
+        "no-pkce",
+        Fault::NoPkce,
+        "token endpoint accepts a missing or wrong code_verifier",
+    ),
+    (
+        "state-dropped",
+        Fault::StateDropped,
+        "authorize redirects back without `state`",
+    ),
+    (
+        "wrong-aud-accepted",
+        Fault::WrongAudAccepted,
+        "authorize accepts any `aud`, or none",
+    ),
+    (
+        "token-no-expires-in",
+        Fault::TokenNoExpiresIn,
+        "token responses omit `expires_in`",
+    ),
+    (
+        "slow-token",
+        Fault::SlowToken,
+        "token endpoint answers after a 3 s delay",
+    ),
+    (
+        "http-429",
+        Fault::Http429,
+        "every other FHIR call gets 429 Too Many Requests with Retry-After: 1",
+    ),
+    (
+        "refresh-invalid",
+        Fault::RefreshInvalid,
+        "refresh_token grants fail with invalid_grant",
+    ),
+    (
+        "expired-tokens",
+        Fault::ExpiredTokens,
+        "access tokens are issued already expired",
+    ),
+    (
+        "bad-json",
+        Fault::BadJson,
+        "FHIR responses have a truncated JSON body",
+    ),
+    (
+        "id-token-bad-signature",
+        Fault::IdTokenBadSignature,
+        "id_tokens are signed with a key not in the JWKS",
+    ),
+    (
+        "no-well-known",
+        Fault::NoWellKnown,
+        "no /.well-known/smart-configuration (404); only /metadata",
+    ),
+    (
+        "pkce-not-advertised",
+        Fault::PkceNotAdvertised,
+        "PKCE works but S256 is not advertised",
+    ),
+    (
+        "scope-reduced",
+        Fault::ScopeReduced,
+        "grants fewer scopes than requested (drops offline_access and write scopes)",
+    ),
+];
+
+impl Fault {
+    pub fn name(self) -> &'static str {
+        ALL.iter()
+            .find(|(_, f, _)| *f == self)
+            .map(|(n, _, _)| *n)
+            .unwrap_or("?")
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Fault {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        ALL.iter()
+            .find(|(n, _, _)| *n == s)
+            .map(|(_, f, _)| *f)
+            .ok_or_else(|| format!("unknown fault `{s}`; `smart sandbox --fault help` lists them"))
+    }
+}
+
+/// The set of faults a sandbox runs with.
+#[derive(Debug, Clone, Default)]
+pub struct Faults(BTreeSet<Fault>);
+
+impl Faults {
+    pub fn parse(names: &[String]) -> Result<Faults, String> {
+        names
+            .iter()
+            .map(|n| n.parse())
+            .collect::<Result<_, _>>()
+            .map(Faults)
+    }
+    pub fn has(&self, f: Fault) -> bool {
+        self.0.contains(&f)
+    }
+    pub fn iter(&self) -> impl Iterator<Item = Fault> + '_ {
+        self.0.iter().copied()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The `--fault help` text.
+pub fn help() -> String {
+    let w = ALL.iter().map(|(n, _, _)| n.len()).max().unwrap_or(0);
+    ALL.iter()
+        .map(|(n, _, d)| format!("  {n:<w$}  {d}\n"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for (n, f, _) in ALL {
+            assert_eq!(n.parse::<Fault>().unwrap(), *f);
+            assert_eq!(f.name(), *n);
+        }
+        assert!("nope".parse::<Fault>().is_err());
+    }
+}
