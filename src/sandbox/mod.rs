@@ -91,3 +91,35 @@ pub enum Access {
     /// Permitted for every resource of the type (`user/` or `system/` scopes).
     All,
 }
+
+pub mod auth;
+pub mod fhir;
+pub mod scopes;
+mod server;
+
+pub use server::Sandbox;
+
+/// Shared by every handler.
+pub struct State {
+    pub opts: Options,
+    /// `http://127.0.0.1:PORT` (or https), no trailing slash.
+    pub origin: Url,
+    /// `{origin}/fhir`
+    pub fhir_base: Url,
+    pub auth: auth::AuthState,
+    pub fhir: fhir::FhirState,
+}
+
+impl State {
+    /// `{origin}/auth/{path}`, e.g. `auth_url("token")`.
+    pub fn auth_url(&self, path: &str) -> Url {
+        self.origin
+            .join(&format!("/auth/{path}"))
+            .expect("origin joins with a path")
+    }
+
+    /// The FHIR base as a string without trailing slash (the `aud` to expect).
+    pub fn fhir_base_str(&self) -> &str {
+        self.fhir_base.as_str().trim_end_matches('/')
+    }
+}
