@@ -74,5 +74,5 @@ pub fn warn(message: &str) {
 
 /// A left-aligned label column for human summaries.
 pub fn label(text: &str, width: usize) -> String {
-    format!("{:<width$}", text).bold().to_string()
+    format!("  {:<width$}", text).bold().to_string()
 }
