@@ -62,6 +62,10 @@ pub struct GlobalArgs {
     /// Extra PEM trust root(s) for TLS (TLS is always verified)
     #[arg(long, global = true, value_name = "FILE")]
     pub cacert: Option<PathBuf>,
+
+    /// Where tokens are kept: the OS keychain (default), a 0600 file, or nowhere
+    #[arg(long, global = true, value_enum, env = "SMART_TOKEN_STORE", value_name = "STORE")]
+    pub token_store: Option<crate::token_store::StoreKind>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

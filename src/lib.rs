@@ -14,3 +14,4 @@ pub mod output;
 pub mod redact;
 pub mod sandbox;
 pub mod secret;
+pub mod token_store;
