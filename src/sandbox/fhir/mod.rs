@@ -15,3 +15,13 @@ impl FhirState {
 pub fn router() -> axum::Router<Arc<State>> {
     axum::Router::new()
 }
+
+impl FhirState {
+    /// (id, display name) of the first `n` patients, for the consent page's
+    /// patient picker and the default EHR launch patient. Interim version
+    /// added by the auth half so the tree compiles; the FHIR half replaces
+    /// it with real patients.
+    pub fn patient_choices(&self, _n: usize) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
