@@ -1,17 +1,43 @@
 //! The sandbox's authorization server: discovery documents, authorize,
 //! token, introspect, revoke, register, JWKS, EHR launch helper.
+//!
+//! All state lives in memory in [`AuthState`]; each concern has its own
+//! module and its own small lock, so FHIR calls (which only touch the access
+//! token map) never wait on the authorization flow.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+mod assertion;
+mod authorize;
+mod client_auth;
+pub mod clients;
+mod discovery;
+mod error;
+mod introspect;
+pub mod keys;
+mod launch;
+mod pages;
+mod params;
+mod register;
+mod revoke;
+mod store;
+mod token;
+
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::http::HeaderMap;
+use axum::routing::{get, post};
 
 use super::{Grant, Options, State};
+pub use clients::{AuthMethod, Client};
+pub use store::LaunchContext;
+use store::Store;
 
 pub struct AuthState {
-    /// Opaque access token → what it grants.
-    access_tokens: Mutex<HashMap<String, Grant>>,
+    pub clients: clients::Registry,
+    pub keys: Arc<keys::ServerKeys>,
+    store: Store,
+    /// For fetching clients' `jwks_uri` (no redirects, short timeout).
+    http: reqwest::Client,
 }
 
 /// Why a bearer token was not accepted (rendered as a 401 with
@@ -24,49 +50,35 @@ pub struct Unauthorized {
 }
 
 impl AuthState {
-    pub fn new(_opts: &Options) -> anyhow::Result<AuthState> {
+    pub fn new(opts: &Options) -> anyhow::Result<AuthState> {
+        let clients = clients::Registry::with_builtins();
+        if let Some(path) = &opts.clients_file {
+            clients.load_file(path)?;
+        }
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(5))
+            .build()?;
         Ok(AuthState {
-            access_tokens: Mutex::new(HashMap::new()),
+            clients,
+            keys: keys::ServerKeys::shared(),
+            store: Store::default(),
+            http,
         })
     }
 
     /// Issues an opaque access token for a grant.
     pub fn issue_access_token(&self, grant: Grant) -> String {
-        let token = random_token();
-        self.access_tokens
-            .lock()
-            .expect("token map lock")
-            .insert(token.clone(), grant);
-        token
+        self.store.issue_access(grant, None)
     }
 
     /// The grant behind the request's `Authorization: Bearer` token.
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Grant, Unauthorized> {
-        let value = headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| Unauthorized {
-                error: "invalid_request",
-                description: "no bearer token".into(),
-            })?;
-        let token = value
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim())
-            .ok_or_else(|| Unauthorized {
-                error: "invalid_request",
-                description: "Authorization is not a Bearer token".into(),
-            })?;
-        let grant = self
-            .access_tokens
-            .lock()
-            .expect("token map lock")
-            .get(token)
-            .cloned()
-            .ok_or_else(|| Unauthorized {
-                error: "invalid_token",
-                description: "unknown or revoked token".into(),
-            })?;
+        let token = bearer_token(headers)?;
+        let grant = self.store.access_grant(token).ok_or_else(|| Unauthorized {
+            error: "invalid_token",
+            description: "unknown or revoked token".into(),
+        })?;
         if grant.expires_at <= SystemTime::now() {
             return Err(Unauthorized {
                 error: "invalid_token",
@@ -75,6 +87,32 @@ impl AuthState {
         }
         Ok(grant)
     }
+
+    /// Registers an EHR launch context and returns its `launch` value (what
+    /// `/auth/launch` does, for callers inside the process).
+    pub fn create_launch(&self, ctx: LaunchContext) -> String {
+        self.store.create_launch(ctx)
+    }
+}
+
+/// The token of an `Authorization: Bearer …` header.
+fn bearer_token(headers: &HeaderMap) -> Result<&str, Unauthorized> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| Unauthorized {
+            error: "invalid_request",
+            description: "no bearer token".into(),
+        })?;
+    value
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Unauthorized {
+            error: "invalid_request",
+            description: "Authorization is not a Bearer token".into(),
+        })
 }
 
 /// 256 random bits, base64url.
@@ -86,6 +124,36 @@ pub fn random_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
 
+/// Seconds since the Unix epoch.
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
 pub fn router() -> axum::Router<Arc<State>> {
     axum::Router::new()
+        .route(
+            "/fhir/.well-known/smart-configuration",
+            get(discovery::smart_configuration),
+        )
+        .route(
+            "/fhir/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route("/auth/jwks", get(discovery::jwks))
+        .route("/auth/smart-style.json", get(discovery::smart_style))
+        .route(
+            "/auth/authorize",
+            get(authorize::authorize_get).post(authorize::authorize_post),
+        )
+        .route("/auth/consent", post(authorize::consent))
+        .route("/auth/token", post(token::token))
+        .route("/auth/introspect", post(introspect::introspect))
+        .route("/auth/revoke", post(revoke::revoke))
+        .route("/auth/register", post(register::register))
+        .route(
+            "/auth/launch",
+            get(launch::launch_get).post(launch::launch_post),
+        )
 }
