@@ -54,10 +54,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
-    /// Network timeout in seconds, per request
-    #[arg(long, global = true, default_value_t = 30, value_name = "SECS",
+    /// Network timeout per request (default 30); for `login`, also how long
+    /// to wait for the browser (default 300)
+    #[arg(long, global = true, value_name = "SECS",
           value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
+    pub timeout: Option<u64>,
 
     /// Extra PEM trust root(s) for TLS (TLS is always verified)
     #[arg(long, global = true, value_name = "FILE")]
@@ -83,6 +84,21 @@ pub enum Command {
     /// Manage server profiles (stored in the config file; never secrets)
     #[command(subcommand)]
     Profile(ProfileCommand),
+
+    /// Sign in (SMART App Launch: browser, loopback redirect, PKCE) and store the tokens
+    Login(LoginArgs),
+
+    /// Show who is logged in, with what context and scopes, and for how long
+    Status,
+
+    /// Print the access token (refreshed first when about to expire)
+    Token(TokenArgs),
+
+    /// Refresh the tokens now
+    Refresh,
+
+    /// Revoke the tokens at the server and delete them here
+    Logout(LogoutArgs),
 
     /// Run an embedded SMART on FHIR server for demos and tests
     Sandbox(SandboxArgs),
@@ -123,6 +139,72 @@ pub enum ProfileCommand {
         #[arg(value_name = "NAME")]
         name: String,
     },
+    /// Store a profile's client secret in the token store (read from stdin, never an argument)
+    SetSecret {
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LoginArgs {
+    /// FHIR base URL (creates or updates no profile unless none exists; see -p)
+    #[arg(long, value_name = "URL")]
+    pub fhir_base: Option<String>,
+
+    /// OAuth client id (overrides the profile's)
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Scopes to request (overrides the profile's)
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
+
+    /// EHR launch: the `launch` value the EHR gave (use with --iss)
+    #[arg(long, value_name = "VALUE", requires = "iss")]
+    pub launch: Option<String>,
+
+    /// EHR launch: the `iss` (FHIR base) the EHR gave
+    #[arg(long, value_name = "URL", requires = "launch")]
+    pub iss: Option<String>,
+
+    /// EHR launch as a real app receives it: wait on http://127.0.0.1:PORT/launch for the EHR
+    #[arg(long, conflicts_with_all = ["launch", "iss"])]
+    pub ehr: bool,
+
+    /// Do not open a browser; print the URL (for SSH and containers)
+    #[arg(long)]
+    pub no_browser: bool,
+
+    /// Fixed loopback port for the redirect URI (default: ephemeral)
+    #[arg(long, value_name = "N", conflicts_with = "redirect_uri")]
+    pub redirect_port: Option<u16>,
+
+    /// Full pre-registered loopback redirect URI, e.g. http://127.0.0.1:8765/cb
+    #[arg(long, value_name = "URL")]
+    pub redirect_uri: Option<String>,
+
+    /// Read the client secret from stdin and store it (confidential clients)
+    #[arg(long)]
+    pub secret_stdin: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// Show the JWT header and claims (not verified) instead of the token
+    #[arg(long, conflicts_with = "introspect")]
+    pub decode: bool,
+
+    /// Ask the server's introspection endpoint whether the token is active
+    #[arg(long)]
+    pub introspect: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogoutArgs {
+    /// Log out of every profile
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Clone, Args)]

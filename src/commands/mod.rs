@@ -2,8 +2,13 @@
 //! options and does the work; `run` only dispatches.
 
 pub mod discover;
+pub mod login;
+pub mod logout;
 pub mod profile;
+pub mod refresh;
 pub mod sandbox;
+pub mod status;
+pub mod token;
 
 use std::io::Write;
 use std::time::Duration;
@@ -17,6 +22,11 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Discover(args) => discover::run(g, args).await,
         Command::Profile(cmd) => profile::run(g, cmd).await,
+        Command::Login(args) => login::run(g, args).await,
+        Command::Status => status::run(g).await,
+        Command::Token(args) => token::run(g, args).await,
+        Command::Refresh => refresh::run(g).await,
+        Command::Logout(args) => logout::run(g, args).await,
         Command::Sandbox(args) => sandbox::run(g, args).await,
         Command::Completions(args) => write_stdout(&crate::cli::generate::completion(args.shell)),
         Command::Man => write_stdout(&crate::cli::generate::man_page()),
@@ -26,7 +36,7 @@ pub async fn run(cli: Cli) -> Result<()> {
 /// HTTP options from the global flags.
 pub fn http_options(g: &GlobalArgs, follow_redirects: bool) -> http::Options {
     http::Options {
-        timeout: Duration::from_secs(g.timeout),
+        timeout: Duration::from_secs(g.timeout.unwrap_or(30)),
         cacert: g.cacert.clone(),
         verbose: g.verbose,
         follow_redirects,

@@ -27,6 +27,16 @@ pub async fn run(g: &GlobalArgs, cmd: ProfileCommand) -> Result<()> {
             store.save()?;
             done(g, &format!("default profile is now `{name}`"), &name)
         }
+        ProfileCommand::SetSecret { name } => {
+            let requested = name.as_deref().or(g.profile.as_deref());
+            let (name, _) = store.resolve(requested)?;
+            let secret = super::login::read_secret_stdin()?;
+            let tokens = crate::token_store::TokenStore::new(g.token_store);
+            crate::session::blocking(|| {
+                tokens.put(name, crate::token_store::Item::ClientSecret, &secret)
+            })?;
+            done(g, &format!("stored the client secret of `{name}` in {}", tokens.describe()), name)
+        }
         ProfileCommand::Remove { name } => {
             if store.config.profiles.remove(&name).is_none() {
                 return Err(store.unknown_profile(&name));

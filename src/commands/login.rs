@@ -1,0 +1,516 @@
+//! `smart login`: the SMART App Launch authorization code flow from a
+//! terminal — discovery, loopback listener, browser (or a printed URL),
+//! PKCE S256, `state` and `nonce` checks, code exchange without redirects,
+//! id_token validation, tokens into the token store.
+
+use colored::Colorize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use url::Url;
+
+use crate::cli::{GlobalArgs, LoginArgs};
+use crate::config::{self, ClientType, PkceMode, Profile, Store, TokenAuthMethod};
+use crate::discovery::{self, Discovery};
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::oauth::authorize::AuthorizeRequest;
+use crate::oauth::callback::{self, Listener, Outcome};
+use crate::oauth::token::{self, ClientAuth, TokenResponse};
+use crate::oauth::tokens::{LaunchContext, TokenSet, now_secs};
+use crate::oauth::{browser, id_token, pkce};
+use crate::output;
+use crate::secret::Secret;
+use crate::session;
+use crate::token_store::{self, Item, TokenStore};
+
+/// Scopes asked for when neither the flag nor the profile says.
+pub const DEFAULT_SCOPE: &str = "openid fhirUser launch/patient patient/*.rs offline_access";
+/// The same for an EHR launch, where the EHR supplies the context.
+pub const DEFAULT_EHR_SCOPE: &str = "openid fhirUser launch patient/*.rs offline_access";
+
+const DEFAULT_WAIT: u64 = 300;
+
+pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
+    let mut config = Store::load()?;
+    let (name, profile, created) = resolve_profile(g, &args, &config)?;
+    let store = TokenStore::new(g.token_store);
+
+    if args.secret_stdin {
+        let secret = read_secret_stdin()?;
+        session::blocking(|| store.put(&name, Item::ClientSecret, &secret))?;
+    }
+
+    let client_id = args
+        .client_id
+        .clone()
+        .or_else(|| std::env::var("SMART_CLIENT_ID").ok().filter(|s| !s.is_empty()))
+        .or_else(|| profile.client_id.clone())
+        .ok_or_else(|| {
+            Error::usage(format!("profile `{name}` has no client id"))
+                .with_hint("pass --client-id ID, or set it with `smart profile add NAME --fhir-base URL --client-id ID --force`")
+        })?;
+    let client_type = profile.client_type.unwrap_or(ClientType::Public);
+    if matches!(client_type, ClientType::Backend | ClientType::ConfidentialAsymmetric) {
+        return Err(Error::usage(format!(
+            "profile `{name}` is a {client_type} client; private_key_jwt clients are not supported by this version of smart login"
+        )));
+    }
+
+    let wait = Duration::from_secs(g.timeout.unwrap_or(DEFAULT_WAIT));
+    let deadline = Instant::now() + wait;
+    let http = Http::new(&super::http_options(g, true))?;
+    let token_http = Http::new(&super::http_options(g, false))?;
+
+    let (port, path) = redirect_target(&args, &profile)?;
+    let listener = Arc::new(Listener::bind(port, &path)?);
+
+    let state = pkce::new_state();
+    let pkce = pkce::Pkce::new();
+
+    // The EHR launch tells us which server to use; otherwise the profile does.
+    let (base, launch, discovery, pending) = if args.ehr {
+        eprintln!(
+            "{} {}",
+            "Launch URL:".bold(),
+            listener.launch_url()
+        );
+        eprintln!("Open it from the EHR (register it as the app's launch URL); waiting up to {}s…", wait.as_secs());
+        let l = listener.clone();
+        let (launch, pending) = session::blocking(move || l.wait_for_launch(deadline))?;
+        let base = match check_iss(&launch.iss, &profile, created) {
+            Ok(b) => b,
+            Err(e) => {
+                pending.fail(&e.message);
+                return Err(e);
+            }
+        };
+        let d = match discovery::discover(&http, &base).await {
+            Ok(d) => d,
+            Err(e) => {
+                pending.fail(&e.message);
+                return Err(e);
+            }
+        };
+        (base, Some(launch.launch), d, Some(pending))
+    } else if let (Some(iss), Some(l)) = (&args.iss, &args.launch) {
+        let base = check_iss(iss, &profile, created)?;
+        let d = discovery::discover(&http, &base).await?;
+        (base, Some(l.clone()), d, None)
+    } else {
+        let base = discovery::parse_base(&profile.fhir_base)?;
+        let d = discovery::discover(&http, &base).await?;
+        (base, None, d, None)
+    };
+
+    let authorize_ep = discovery.endpoint("authorization_endpoint").ok_or_else(|| {
+        Error::server(format!("{base} advertises no authorization_endpoint; it cannot do a user login"))
+    })?;
+    let token_ep = discovery
+        .endpoint("token_endpoint")
+        .ok_or_else(|| Error::server(format!("{base} advertises no token_endpoint")))?;
+
+    let scope = args
+        .scope
+        .clone()
+        .or_else(|| std::env::var("SMART_SCOPE").ok().filter(|s| !s.is_empty()))
+        .or_else(|| profile.scope.clone())
+        .unwrap_or_else(|| {
+            if launch.is_some() { DEFAULT_EHR_SCOPE } else { DEFAULT_SCOPE }.to_owned()
+        });
+    let wants_openid = scope.split_whitespace().any(|s| s == "openid");
+    let nonce = wants_openid.then(pkce::new_nonce);
+
+    let use_pkce = match profile.pkce.unwrap_or(PkceMode::Always) {
+        PkceMode::Always => true,
+        PkceMode::IfAdvertised => discovery.supports_s256(),
+    };
+    if !use_pkce {
+        output::warn("PKCE is off: the server does not advertise S256 and the profile says pkce = \"if-advertised\"");
+    }
+    let aud = match profile.effective_aud() {
+        // The profile's aud override stands; otherwise the base we really use.
+        Some(_) if profile.aud.is_some() => profile.aud.clone(),
+        Some(_) => Some(base.as_str().trim_end_matches('/').to_owned()),
+        None => None,
+    };
+    let redirect_uri = listener.redirect_uri();
+    let url = AuthorizeRequest {
+        endpoint: &authorize_ep,
+        client_id: &client_id,
+        redirect_uri: &redirect_uri,
+        scope: &scope,
+        state: &state,
+        code_challenge: use_pkce.then_some(pkce.challenge.as_str()),
+        aud: aud.as_deref(),
+        nonce: nonce.as_ref(),
+        launch: launch.as_deref(),
+        extra: &profile.authorize_params,
+    }
+    .url();
+
+    let paste = browser::can_paste();
+    if let Some(pending) = pending {
+        // The EHR's browser goes on to the authorization server.
+        pending.redirect(&url);
+    } else {
+        show_authorize_url(&url, &listener, args.no_browser, paste)?;
+    }
+
+    let l = listener.clone();
+    let st = state.clone();
+    let outcome = session::blocking(move || callback::race_with_paste(l, st, deadline, paste))?;
+    let Outcome::Code(code) = outcome;
+
+    let auth = client_auth(&store, &name, &client_id, client_type, &profile, &discovery)?;
+    let mut form = vec![
+        ("grant_type", "authorization_code".to_owned()),
+        ("code", code.expose().to_owned()),
+        ("redirect_uri", redirect_uri.clone()),
+    ];
+    if use_pkce {
+        form.push(("code_verifier", pkce.verifier.expose().to_owned()));
+    }
+    let resp = token::request(&token_http, &token_ep, form, &auth).await?;
+
+    let granted = resp.scope.clone().unwrap_or_else(|| scope.clone());
+    let missing = token::missing_scopes(&scope, &granted);
+    if !missing.is_empty() {
+        output::warn(&format!("not granted: {}", missing.join(" ")));
+    }
+    if resp.expires_in.is_none() {
+        output::warn("the token response has no expires_in; the token's lifetime is unknown");
+    }
+
+    let mut context = LaunchContext::default();
+    merge_context(&mut context, &resp);
+    if let Some(idt) = &resp.id_token {
+        let claims = verify_id_token(&http, &discovery, &base, &client_id, idt, nonce.as_ref()).await?;
+        if let Some(u) = claims.get("fhirUser").and_then(|v| v.as_str()) {
+            context.fhir_user = Some(u.to_owned());
+        }
+    } else if wants_openid {
+        output::warn("openid was requested but the server sent no id_token");
+    }
+
+    let now = now_secs();
+    let set = TokenSet {
+        v: 1,
+        fhir_base: base.as_str().trim_end_matches('/').to_owned(),
+        client_id: client_id.clone(),
+        token_endpoint: token_ep.to_string(),
+        auth_method: auth.method,
+        revocation_endpoint: discovery.str_field("revocation_endpoint").map(str::to_owned),
+        introspection_endpoint: discovery.str_field("introspection_endpoint").map(str::to_owned),
+        issuer: discovery.str_field("issuer").map(str::to_owned),
+        access_token: resp.access_token.clone(),
+        token_type: resp.token_type.clone(),
+        expires_at: resp.expires_in.map(|s| now + s),
+        scope: granted,
+        refresh_token: resp.refresh_token.clone(),
+        id_token: resp.id_token.clone(),
+        context,
+        obtained_at: now,
+    };
+    {
+        let _lock = session::blocking(|| token_store::lock_profile(&name, Duration::from_secs(60)))?;
+        session::save(&store, &name, &set)?;
+    }
+    if created {
+        config.config.profiles.insert(name.clone(), profile.clone());
+        if config.config.default.is_none() {
+            config.config.default = Some(name.clone());
+        }
+        config.save()?;
+    }
+    super::status::print(g, &name, Some(&set), &store)
+}
+
+/// The profile to log in with: `-p`/default, or one made from
+/// `--fhir-base` (saved only after a successful login).
+fn resolve_profile(
+    g: &GlobalArgs,
+    args: &LoginArgs,
+    store: &Store,
+) -> Result<(String, Profile, bool)> {
+    let base_flag = args
+        .fhir_base
+        .clone()
+        .or_else(|| std::env::var("SMART_FHIR_BASE").ok().filter(|s| !s.is_empty()));
+    let requested = g.profile.as_deref();
+    if let Some(name) = requested {
+        if let Some(p) = store.config.profiles.get(name) {
+            let mut p = p.clone();
+            if let Some(b) = &base_flag {
+                p.fhir_base = canonical_base(b)?;
+            }
+            return Ok((name.to_owned(), p, false));
+        }
+    } else if base_flag.is_none() {
+        let (name, p) = store.resolve(None)?;
+        return Ok((name.to_owned(), p.clone(), false));
+    }
+    // A new profile: from --fhir-base (or, for an EHR launch, from iss later).
+    let base = match (&base_flag, &args.iss) {
+        (Some(b), _) => canonical_base(b)?,
+        (None, Some(iss)) => canonical_base(iss)?,
+        (None, None) if args.ehr => String::new(),
+        (None, None) => {
+            return Err(store.unknown_profile(requested.unwrap_or_default()).with_hint(
+                "add it with `smart profile add`, or pass --fhir-base URL --client-id ID",
+            ));
+        }
+    };
+    let name = match requested {
+        Some(n) => n.to_owned(),
+        None => name_for(&base),
+    };
+    config::validate_name(&name).map_err(Error::usage)?;
+    if let Some(existing) = store.config.profiles.get(&name) {
+        if existing.fhir_base == base {
+            return Ok((name, existing.clone(), false));
+        }
+    }
+    let p = Profile {
+        fhir_base: base,
+        client_id: args.client_id.clone(),
+        scope: args.scope.clone(),
+        ..Profile::default()
+    };
+    Ok((name, p, true))
+}
+
+fn canonical_base(s: &str) -> Result<String> {
+    Ok(discovery::parse_base(s)?
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned())
+}
+
+/// `https://ehr.example.org:8443/r4` → `ehr.example.org-8443`.
+fn name_for(base: &str) -> String {
+    let Ok(u) = Url::parse(base) else {
+        return "default".into();
+    };
+    let mut n = u.host_str().unwrap_or("default").replace(['[', ']', ':'], "");
+    if let Some(p) = u.port() {
+        n.push_str(&format!("-{p}"));
+    }
+    n
+}
+
+/// The EHR's `iss` must be the profile's server (an app only trusts servers
+/// it knows); a profile made for this launch takes it as its base.
+fn check_iss(iss: &str, profile: &Profile, created: bool) -> Result<Url> {
+    let base = discovery::parse_base(iss)?;
+    let b = base.as_str().trim_end_matches('/');
+    if !(created && (profile.fhir_base.is_empty() || profile.fhir_base == b)) && profile.fhir_base != b {
+        return Err(Error::auth(format!(
+            "the EHR launched with iss {b}, but this profile is for {}; refusing an unknown server",
+            profile.fhir_base
+        )));
+    }
+    Ok(base)
+}
+
+fn redirect_target(args: &LoginArgs, profile: &Profile) -> Result<(u16, String)> {
+    if let Some(uri) = &args.redirect_uri {
+        let u = Url::parse(uri).map_err(|e| Error::usage(format!("--redirect-uri `{uri}`: {e}")))?;
+        if u.scheme() != "http" || u.host_str() != Some("127.0.0.1") {
+            return Err(Error::usage(format!(
+                "--redirect-uri `{uri}` must be http://127.0.0.1:PORT/PATH (a loopback IP literal, RFC 8252 §7.3)"
+            )));
+        }
+        let port = u
+            .port()
+            .ok_or_else(|| Error::usage(format!("--redirect-uri `{uri}` needs an explicit port")))?;
+        let path = if u.path().is_empty() { "/".to_owned() } else { u.path().to_owned() };
+        return Ok((port, path));
+    }
+    Ok((
+        args.redirect_port.or(profile.redirect_port).unwrap_or(0),
+        "/callback".to_owned(),
+    ))
+}
+
+fn show_authorize_url(url: &Url, listener: &Listener, no_browser: bool, paste: bool) -> Result<()> {
+    let opened = if no_browser {
+        browser::Opened::NotTried("--no-browser".into())
+    } else {
+        browser::open(url.as_str())
+    };
+    match &opened {
+        browser::Opened::Started(how) => {
+            eprintln!("Opening the sign-in page with {how}. If nothing opens, visit:");
+        }
+        browser::Opened::NotTried(why) => {
+            if browser::in_ci() && !no_browser && std::env::var_os("BROWSER").is_none() {
+                return Err(Error::auth(
+                    "smart login needs a browser, and CI is set: nothing can sign in here",
+                )
+                .with_hint("in CI use a backend-services profile or set SMART_ACCESS_TOKEN"));
+            }
+            eprintln!("Not opening a browser ({why}). Open this URL to sign in:");
+        }
+    }
+    eprintln!("\n  {url}\n");
+    if matches!(opened, browser::Opened::NotTried(_)) {
+        let port = listener.port();
+        eprintln!(
+            "On another machine? Forward the port first: ssh -L {port}:127.0.0.1:{port} <this-host>"
+        );
+        if paste {
+            eprintln!("…or paste here the whole URL the browser ends on (http://127.0.0.1:{port}/…):");
+        }
+    }
+    Ok(())
+}
+
+fn client_auth(
+    store: &TokenStore,
+    profile: &str,
+    client_id: &str,
+    client_type: ClientType,
+    p: &Profile,
+    d: &Discovery,
+) -> Result<ClientAuth> {
+    let advertised = d.list("token_endpoint_auth_methods_supported");
+    let method = p.token_auth_method.unwrap_or(match client_type {
+        ClientType::Public => TokenAuthMethod::None,
+        ClientType::ConfidentialSymmetric => {
+            if advertised.contains(&"client_secret_post") && !advertised.contains(&"client_secret_basic") {
+                TokenAuthMethod::ClientSecretPost
+            } else {
+                TokenAuthMethod::ClientSecretBasic
+            }
+        }
+        ClientType::ConfidentialAsymmetric | ClientType::Backend => TokenAuthMethod::PrivateKeyJwt,
+    });
+    let secret = match method {
+        TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
+            Some(session::client_secret(store, profile)?.ok_or_else(|| {
+                Error::auth(format!("profile `{profile}` needs a client secret, and none is stored"))
+                    .with_hint(format!("store it with `smart profile set-secret {profile}` or pass --secret-stdin"))
+            })?)
+        }
+        TokenAuthMethod::PrivateKeyJwt => {
+            return Err(Error::usage(
+                "private_key_jwt client authentication is not supported by this version of smart login",
+            ));
+        }
+        TokenAuthMethod::None => None,
+    };
+    Ok(ClientAuth {
+        client_id: client_id.to_owned(),
+        method,
+        secret,
+    })
+}
+
+async fn verify_id_token(
+    http: &Http,
+    d: &Discovery,
+    base: &Url,
+    client_id: &str,
+    idt: &Secret,
+    nonce: Option<&Secret>,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let jwks_uri = d.endpoint("jwks_uri").ok_or_else(|| {
+        Error::auth("the server sent an id_token but advertises no jwks_uri to check it with")
+    })?;
+    let jwks = id_token::fetch_jwks(http, &jwks_uri).await?;
+    let base_str = base.as_str().trim_end_matches('/').to_owned();
+    let issuer = d.str_field("issuer").unwrap_or(&base_str);
+    id_token::verify(
+        idt,
+        &jwks,
+        &id_token::Expect {
+            issuer,
+            client_id,
+            nonce,
+        },
+    )
+}
+
+/// Copies the launch context parameters of a token response.
+pub fn merge_context(ctx: &mut LaunchContext, resp: &TokenResponse) {
+    let s = |k: &str| resp.str_field(k);
+    if let Some(v) = s("patient") {
+        ctx.patient = Some(v);
+    }
+    if let Some(v) = s("encounter") {
+        ctx.encounter = Some(v);
+    }
+    if let Some(v) = s("fhirUser") {
+        ctx.fhir_user = Some(v);
+    }
+    if let Some(v) = resp.bool_field("need_patient_banner") {
+        ctx.need_patient_banner = Some(v);
+    }
+    if let Some(v) = s("smart_style_url") {
+        ctx.smart_style_url = Some(v);
+    }
+    if let Some(v) = s("tenant") {
+        ctx.tenant = Some(v);
+    }
+    if let Some(v) = s("intent") {
+        ctx.intent = Some(v);
+    }
+}
+
+/// One line from stdin; a hidden prompt when stdin is a terminal.
+pub fn read_secret_stdin() -> Result<Secret> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        let s = rpassword::prompt_password("Client secret: ")
+            .map_err(|e| Error::usage(format!("cannot read the secret: {e}")))?;
+        if s.is_empty() {
+            return Err(Error::usage("no secret given"));
+        }
+        return Ok(Secret::new(s));
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::usage(format!("cannot read the secret from stdin: {e}")))?;
+    let s = line.trim_end_matches(['\r', '\n']);
+    if s.is_empty() {
+        return Err(Error::usage("no secret on stdin (expected one line)"));
+    }
+    Ok(Secret::new(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_names_from_bases() {
+        assert_eq!(name_for("https://ehr.example.org/r4"), "ehr.example.org");
+        assert_eq!(name_for("http://127.0.0.1:8321/fhir"), "127.0.0.1-8321");
+    }
+
+    #[test]
+    fn redirect_uri_must_be_a_loopback_ip_literal_with_port() {
+        let p = Profile::default();
+        let mut a = LoginArgs {
+            fhir_base: None,
+            client_id: None,
+            scope: None,
+            launch: None,
+            iss: None,
+            ehr: false,
+            no_browser: false,
+            redirect_port: None,
+            redirect_uri: Some("http://127.0.0.1:8765/cb".into()),
+            secret_stdin: false,
+        };
+        assert_eq!(redirect_target(&a, &p).unwrap(), (8765, "/cb".to_owned()));
+        a.redirect_uri = Some("http://localhost:8765/cb".into());
+        assert!(redirect_target(&a, &p).is_err());
+        a.redirect_uri = Some("http://127.0.0.1/cb".into());
+        assert!(redirect_target(&a, &p).is_err());
+        a.redirect_uri = None;
+        assert_eq!(redirect_target(&a, &p).unwrap(), (0, "/callback".to_owned()));
+    }
+}

@@ -1,0 +1,113 @@
+//! `smart logout [--all]`: revoke at the server (RFC 7009) when it has a
+//! revocation endpoint, then delete the stored tokens — even when revocation
+//! fails, since the user asked to be logged out here.
+
+use reqwest::Method;
+use reqwest::header::CONTENT_TYPE;
+use serde_json::json;
+use url::Url;
+
+use crate::cli::{GlobalArgs, LogoutArgs};
+use crate::config::{Store, TokenAuthMethod};
+use crate::error::Result;
+use crate::http::Http;
+use crate::oauth::tokens::TokenSet;
+use crate::output;
+use crate::secret::Secret;
+use crate::session;
+use crate::token_store::{Item, TokenStore};
+
+pub async fn run(g: &GlobalArgs, args: LogoutArgs) -> Result<()> {
+    let config = Store::load()?;
+    let names: Vec<String> = if args.all {
+        config.config.profiles.keys().cloned().collect()
+    } else {
+        vec![config.resolve(g.profile.as_deref())?.0.to_owned()]
+    };
+    let store = TokenStore::new(g.token_store);
+    let http = Http::new(&super::http_options(g, false))?;
+    let mut report = Vec::new();
+    for name in names {
+        let Some(set) = session::load(&store, &name)? else {
+            report.push(json!({"profile": name, "logged_in": false}));
+            continue;
+        };
+        let revoked = revoke_all(&http, &store, &name, &set).await;
+        session::blocking(|| store.delete(&name, Item::Tokens))?;
+        if !g.json {
+            match &revoked {
+                Ok(true) => println!("logged out of `{name}` (tokens revoked at the server)"),
+                Ok(false) => println!("logged out of `{name}` (the server has no revocation endpoint; tokens deleted here)"),
+                Err(e) => {
+                    output::warn(&format!("revocation failed: {}", e.message));
+                    println!("logged out of `{name}` (tokens deleted here)");
+                }
+            }
+        }
+        report.push(json!({
+            "profile": name,
+            "logged_in": false,
+            "revoked": revoked.as_ref().ok().copied().unwrap_or(false),
+            "revocation_error": revoked.err().map(|e| e.message),
+        }));
+    }
+    if g.json {
+        output::print_json(&report)?;
+    }
+    Ok(())
+}
+
+/// Revokes the refresh token (which on most servers ends the grant) and the
+/// access token. `Ok(false)` when there is no endpoint.
+async fn revoke_all(http: &Http, store: &TokenStore, profile: &str, set: &TokenSet) -> Result<bool> {
+    let Some(ep) = set.revocation_endpoint.as_deref() else {
+        return Ok(false);
+    };
+    let ep = Url::parse(ep).map_err(|e| crate::error::Error::server(format!("revocation endpoint `{ep}`: {e}")))?;
+    let secret = match set.auth_method {
+        TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => session::client_secret(store, profile)?,
+        _ => None,
+    };
+    if let Some(rt) = &set.refresh_token {
+        revoke(http, &ep, set, rt, "refresh_token", secret.as_ref()).await?;
+    }
+    revoke(http, &ep, set, &set.access_token, "access_token", secret.as_ref()).await?;
+    Ok(true)
+}
+
+async fn revoke(
+    http: &Http,
+    ep: &Url,
+    set: &TokenSet,
+    token: &Secret,
+    hint: &str,
+    secret: Option<&Secret>,
+) -> Result<()> {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("token", token.expose())
+        .append_pair("token_type_hint", hint);
+    let mut req = http
+        .request(Method::POST, ep.clone())
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded");
+    match (set.auth_method, secret) {
+        (TokenAuthMethod::ClientSecretBasic, Some(s)) => {
+            req = req.basic_auth(&set.client_id, Some(s.expose()));
+        }
+        (TokenAuthMethod::ClientSecretPost, Some(s)) => {
+            form.append_pair("client_id", &set.client_id)
+                .append_pair("client_secret", s.expose());
+        }
+        _ => {
+            form.append_pair("client_id", &set.client_id);
+        }
+    }
+    let resp = http.send(req.body(form.finish()), 1 << 16).await?;
+    if resp.status.is_success() {
+        Ok(())
+    } else {
+        Err(crate::error::Error::server(format!(
+            "the revocation endpoint answered {}",
+            resp.status
+        )))
+    }
+}

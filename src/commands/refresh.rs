@@ -1,0 +1,18 @@
+//! `smart refresh`: refresh now. The rotated refresh token is stored; on
+//! failure the stored set is untouched.
+
+use crate::cli::GlobalArgs;
+use crate::config::Store;
+use crate::error::Result;
+use crate::http::Http;
+use crate::session;
+use crate::token_store::TokenStore;
+
+pub async fn run(g: &GlobalArgs) -> Result<()> {
+    let config = Store::load()?;
+    let (name, _) = config.resolve(g.profile.as_deref())?;
+    let store = TokenStore::new(g.token_store);
+    let http = Http::new(&super::http_options(g, false))?;
+    let set = session::usable(&http, &store, name, true).await?;
+    super::status::print(g, name, Some(&set), &store)
+}

@@ -1,0 +1,95 @@
+//! `smart token`: the access token alone on stdout, for
+//! `curl -H "Authorization: Bearer $(smart token)"` — the one command that
+//! prints a secret, because that is what it was asked for. Refreshes first
+//! when the token expires within a minute.
+
+use reqwest::Method;
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::cli::{GlobalArgs, TokenArgs};
+use crate::config::Store;
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::oauth::id_token;
+use crate::output;
+use crate::session;
+use crate::token_store::TokenStore;
+
+pub async fn run(g: &GlobalArgs, args: TokenArgs) -> Result<()> {
+    let config = Store::load()?;
+    let (name, _) = config.resolve(g.profile.as_deref())?;
+    let store = TokenStore::new(g.token_store);
+    let http = Http::new(&super::http_options(g, false))?;
+    let set = session::usable(&http, &store, name, false).await?;
+
+    if args.decode {
+        let mut out = serde_json::Map::new();
+        for (label, tok) in [("access_token", Some(&set.access_token)), ("id_token", set.id_token.as_ref())] {
+            let Some(tok) = tok else { continue };
+            out.insert(
+                label.to_owned(),
+                match id_token::decode_unverified(tok.expose()) {
+                    Some((h, c)) => json!({"header": h, "claims": c}),
+                    None => json!("not a JWT (opaque token)"),
+                },
+            );
+        }
+        return output::print_json(&out);
+    }
+    if args.introspect {
+        let v = introspect(&http, &store, name, &set).await?;
+        return output::print_json(&v);
+    }
+    if g.json {
+        return output::print_json(&json!({
+            "access_token": set.access_token.expose(),
+            "token_type": set.token_type,
+            "expires_in": set.expires_in(),
+            "scope": set.scope,
+        }));
+    }
+    println!("{}", set.access_token.expose());
+    Ok(())
+}
+
+/// RFC 7662: the server's view of our access token.
+async fn introspect(
+    http: &Http,
+    store: &TokenStore,
+    profile: &str,
+    set: &crate::oauth::tokens::TokenSet,
+) -> Result<Value> {
+    let ep = set
+        .introspection_endpoint
+        .as_deref()
+        .ok_or_else(|| Error::server("the server advertises no introspection_endpoint"))?;
+    let ep = Url::parse(ep).map_err(|e| Error::server(format!("introspection endpoint `{ep}`: {e}")))?;
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("token", set.access_token.expose())
+        .append_pair("token_type_hint", "access_token")
+        .finish();
+    // Introspection needs the caller authenticated: client credentials when we
+    // have them, else the token itself as bearer (what SMART servers accept).
+    let mut req = http
+        .request(Method::POST, ep.clone())
+        .header(ACCEPT, "application/json")
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded");
+    match session::client_secret(store, profile)? {
+        Some(secret) if set.auth_method != crate::config::TokenAuthMethod::None => {
+            req = req.basic_auth(&set.client_id, Some(secret.expose()));
+        }
+        _ => req = req.bearer_auth(set.access_token.expose()),
+    }
+    let resp = http.send(req.body(body), 1 << 20).await?;
+    if !resp.status.is_success() {
+        return Err(Error::server(format!(
+            "introspection answered {} ({})",
+            resp.status,
+            resp.snippet()
+        )));
+    }
+    serde_json::from_slice(&resp.body)
+        .map_err(|e| Error::server(format!("introspection answer is not JSON ({e})")))
+}

@@ -1,0 +1,393 @@
+//! The loopback redirect listener (RFC 8252 §7.3): `127.0.0.1` only, an
+//! ephemeral port unless one is fixed, exactly one accepted callback.
+//!
+//! Requests to other paths (favicon, probes) get 404 and are ignored. A
+//! callback with the wrong `state`, or with `error=`, ends the login: it is
+//! either an attack or a refusal, and never leads to a token exchange.
+
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::oauth::pkce;
+use crate::secret::Secret;
+
+pub struct Listener {
+    server: Arc<tiny_http::Server>,
+    port: u16,
+    callback_path: String,
+}
+
+/// What the authorization server sent back.
+#[derive(Debug)]
+pub enum Outcome {
+    Code(Secret),
+}
+
+/// The EHR's browser request to `/launch`, still waiting for its answer.
+pub struct PendingLaunch(tiny_http::Request);
+
+impl PendingLaunch {
+    /// Sends the browser on to the authorization request.
+    pub fn redirect(self, to: &Url) {
+        let resp = tiny_http::Response::empty(302)
+            .with_header(header("Location", to.as_str()))
+            .with_header(header("Cache-Control", "no-store"));
+        let _ = self.0.respond(resp);
+    }
+
+    /// Shows the browser why the launch cannot go on.
+    pub fn fail(self, message: &str) {
+        respond(
+            self.0,
+            400,
+            "text/html; charset=utf-8",
+            page("Launch failed", &html_escape(message)),
+        );
+    }
+}
+
+/// An EHR launch request received on the listener.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    pub iss: String,
+    pub launch: String,
+}
+
+impl Listener {
+    /// Listens on `127.0.0.1:port` (0 = ephemeral).
+    pub fn bind(port: u16, callback_path: &str) -> Result<Listener> {
+        let server = tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| {
+            let mut err = Error::usage(format!("cannot listen on 127.0.0.1:{port}: {e}"));
+            if port != 0 {
+                err = err.with_hint(
+                    "the port is taken (another login?); choose another --redirect-port, or leave it out for an ephemeral port",
+                );
+            }
+            err
+        })?;
+        let port = server
+            .server_addr()
+            .to_ip()
+            .map(|a| a.port())
+            .ok_or_else(|| Error::usage("the loopback listener has no IP address"))?;
+        Ok(Listener {
+            server: Arc::new(server),
+            port,
+            callback_path: callback_path.to_owned(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:PORT/callback`
+    pub fn redirect_uri(&self) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, self.callback_path)
+    }
+
+    /// `http://127.0.0.1:PORT/launch`, the app launch URL for `--ehr`.
+    pub fn launch_url(&self) -> String {
+        format!("http://127.0.0.1:{}/launch", self.port)
+    }
+
+    /// Waits for an EHR to open `/launch?iss=…&launch=…`. The browser that
+    /// opened it waits for an answer: [`PendingLaunch::redirect`] sends it
+    /// on to the authorization server, as a real app would.
+    pub fn wait_for_launch(&self, deadline: Instant) -> Result<(Launch, PendingLaunch)> {
+        loop {
+            let Some(req) = self.next_request(deadline)? else {
+                return Err(timeout_error("EHR launch"));
+            };
+            let url = request_url(&req);
+            if url.path() != "/launch" {
+                respond(req, 404, "text/plain", "not found".into());
+                continue;
+            }
+            let get = |k: &str| {
+                url.query_pairs()
+                    .find(|(n, _)| n == k)
+                    .map(|(_, v)| v.into_owned())
+            };
+            let (Some(iss), Some(launch)) = (get("iss"), get("launch")) else {
+                respond(
+                    req,
+                    400,
+                    "text/html; charset=utf-8",
+                    page(
+                        "Launch incomplete",
+                        "The launch request needs both <code>iss</code> and <code>launch</code>.",
+                    ),
+                );
+                continue;
+            };
+            return Ok((Launch { iss, launch }, PendingLaunch(req)));
+        }
+    }
+
+    /// Waits for the one callback with the right `state`.
+    pub fn wait_for_code(&self, state: &Secret, deadline: Instant) -> Result<Outcome> {
+        loop {
+            let Some(req) = self.next_request(deadline)? else {
+                return Err(timeout_error("authorization response"));
+            };
+            let url = request_url(&req);
+            if url.path() != self.callback_path {
+                respond(req, 404, "text/plain", "not found".into());
+                continue;
+            }
+            match check_callback(&url, state) {
+                Ok(outcome) => {
+                    respond(
+                        req,
+                        200,
+                        "text/html; charset=utf-8",
+                        page("Signed in", "smart has your authorization. You can close this tab and return to the terminal."),
+                    );
+                    return Ok(outcome);
+                }
+                Err(e) => {
+                    respond(
+                        req,
+                        400,
+                        "text/html; charset=utf-8",
+                        page("Sign-in failed", &html_escape(&e.message)),
+                    );
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    fn next_request(&self, deadline: Instant) -> Result<Option<tiny_http::Request>> {
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(None);
+            }
+            match self.server.recv_timeout(left.min(Duration::from_millis(500))) {
+                Ok(Some(req)) => return Ok(Some(req)),
+                Ok(None) => continue,
+                Err(e) => return Err(Error::usage(format!("loopback listener failed: {e}"))),
+            }
+        }
+    }
+
+    /// Stops the listener: later connections are refused.
+    pub fn close(&self) {
+        self.server.unblock();
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Checks a redirect URL (from the listener, or pasted by the user): an
+/// `error` ends the login, a wrong or missing `state` ends it, else the code.
+pub fn check_callback(url: &Url, expected_state: &Secret) -> Result<Outcome> {
+    let get = |k: &str| {
+        url.query_pairs()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.into_owned())
+    };
+    if let Some(error) = get("error") {
+        let desc = get("error_description")
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
+        return Err(Error::auth(format!(
+            "the authorization server refused: {error}{desc}"
+        )));
+    }
+    match get("state") {
+        None => {
+            return Err(Error::auth(
+                "the authorization response has no `state`; login aborted (the server dropped it, or the response was forged)",
+            ));
+        }
+        Some(s) if !pkce::same(&s, expected_state.expose()) => {
+            return Err(Error::auth(
+                "the authorization response has the wrong `state`; login aborted (possible cross-site request forgery)",
+            ));
+        }
+        Some(_) => {}
+    }
+    match get("code") {
+        Some(c) if !c.is_empty() => Ok(Outcome::Code(Secret::new(c))),
+        _ => Err(Error::auth("the authorization response has no `code`")),
+    }
+}
+
+fn timeout_error(what: &str) -> Error {
+    Error::auth(format!("no {what} arrived in time; login abandoned"))
+        .with_hint("run smart login again; --timeout SECS waits longer")
+}
+
+fn request_url(req: &tiny_http::Request) -> Url {
+    Url::parse("http://127.0.0.1")
+        .and_then(|b| b.join(req.url()))
+        .unwrap_or_else(|_| Url::parse("http://127.0.0.1/").expect("static URL"))
+}
+
+fn header(name: &str, value: &str) -> tiny_http::Header {
+    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header")
+}
+
+fn respond(req: tiny_http::Request, status: u16, content_type: &str, body: String) {
+    let resp = tiny_http::Response::from_string(body)
+        .with_status_code(status)
+        .with_header(header("Content-Type", content_type))
+        .with_header(header("Cache-Control", "no-store"))
+        .with_header(header("Referrer-Policy", "no-referrer"));
+    let _ = req.respond(resp);
+}
+
+fn page(title: &str, body_html: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>smart: {title}</title>\
+<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}}\
+h1{{font-size:1.4rem}}</style></head><body><h1>{title}</h1><p>{body_html}</p></body></html>"
+    )
+}
+
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Runs [`Listener::wait_for_code`] on a thread and, when `paste` is true,
+/// also reads pasted redirect URLs from stdin; the first valid one wins.
+pub fn race_with_paste(
+    listener: Arc<Listener>,
+    state: Secret,
+    deadline: Instant,
+    paste: bool,
+) -> Result<Outcome> {
+    let (tx, rx) = mpsc::channel::<Result<Outcome>>();
+    {
+        let tx = tx.clone();
+        let listener = listener.clone();
+        let state = state.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(listener.wait_for_code(&state, deadline));
+        });
+    }
+    if paste {
+        let state = state.clone();
+        std::thread::spawn(move || {
+            let stdin = std::io::stdin();
+            let mut line = String::new();
+            loop {
+                line.clear();
+                match stdin.read_line(&mut line) {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+                let text = line.trim();
+                if text.is_empty() {
+                    continue;
+                }
+                match Url::parse(text) {
+                    Ok(u) => match check_callback(&u, &state) {
+                        Ok(o) => {
+                            let _ = tx.send(Ok(o));
+                            return;
+                        }
+                        Err(e) => {
+                            eprintln!("smart: that URL does not finish the login: {}", e.message);
+                            if e.message.contains("refused") {
+                                let _ = tx.send(Err(e));
+                                return;
+                            }
+                        }
+                    },
+                    Err(_) => eprintln!(
+                        "smart: paste the whole URL the browser ended on (it starts with http://127.0.0.1:)"
+                    ),
+                }
+            }
+        });
+    }
+    let left = deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(2);
+    let result = rx
+        .recv_timeout(left)
+        .unwrap_or_else(|_| Err(timeout_error("authorization response")));
+    listener.close();
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> Secret {
+        Secret::new("expected-state")
+    }
+
+    #[test]
+    fn a_good_callback_yields_the_code() {
+        let u = Url::parse("http://127.0.0.1:1/callback?code=C1&state=expected-state").unwrap();
+        let Outcome::Code(c) = check_callback(&u, &state()).unwrap();
+        assert_eq!(c.expose(), "C1");
+    }
+
+    #[test]
+    fn wrong_or_missing_state_and_errors_end_the_login() {
+        for q in ["code=C&state=other", "code=C", "error=access_denied&error_description=User+said+no&state=expected-state"] {
+            let u = Url::parse(&format!("http://127.0.0.1:1/callback?{q}")).unwrap();
+            let e = check_callback(&u, &state()).unwrap_err();
+            assert_eq!(e.kind, crate::error::Kind::Auth);
+            assert!(!e.message.contains("C&"), "{}", e.message);
+        }
+        let u = Url::parse("http://127.0.0.1:1/callback?error=access_denied&error_description=User+said+no").unwrap();
+        assert!(check_callback(&u, &state()).unwrap_err().message.contains("User said no"));
+    }
+
+    #[test]
+    fn listener_ignores_other_paths_and_accepts_one_callback() {
+        let l = Listener::bind(0, "/callback").unwrap();
+        let port = l.port();
+        let t = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            l.wait_for_code(&Secret::new("s1"), deadline)
+        });
+        let get = |path: &str| {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            use std::io::{Read, Write};
+            write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+            let mut out = String::new();
+            s.read_to_string(&mut out).unwrap();
+            out
+        };
+        assert!(get("/favicon.ico").starts_with("HTTP/1.1 404"));
+        assert!(get("/callback?code=abc&state=s1").starts_with("HTTP/1.1 200"));
+        let Outcome::Code(c) = t.join().unwrap().unwrap();
+        assert_eq!(c.expose(), "abc");
+    }
+
+    #[test]
+    fn listener_times_out() {
+        let l = Listener::bind(0, "/callback").unwrap();
+        let e = l
+            .wait_for_code(&Secret::new("s"), Instant::now() + Duration::from_millis(200))
+            .unwrap_err();
+        assert!(e.message.contains("in time"));
+    }
+
+    #[test]
+    fn a_taken_port_is_a_clear_error() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let e = Listener::bind(port, "/callback").err().unwrap();
+        assert!(e.message.contains(&format!("127.0.0.1:{port}")));
+        assert!(e.hint.unwrap().contains("--redirect-port"));
+    }
+}

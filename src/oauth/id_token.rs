@@ -1,0 +1,130 @@
+//! OpenID Connect id_token validation: signature against the server's JWKS
+//! (RS256/RS384/ES256/ES384), `iss`, `aud` = client_id, `exp`, `nonce`.
+//! A failed check fails the login.
+
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use reqwest::Method;
+use reqwest::header::ACCEPT;
+use serde_json::Value;
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::oauth::pkce;
+use crate::secret::Secret;
+
+const ALLOWED: &[Algorithm] = &[
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::ES256,
+    Algorithm::ES384,
+];
+
+/// What we expect of the token.
+pub struct Expect<'a> {
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub nonce: Option<&'a Secret>,
+}
+
+pub async fn fetch_jwks(http: &Http, jwks_uri: &Url) -> Result<JwkSet> {
+    let resp = http
+        .send(
+            http.request(Method::GET, jwks_uri.clone())
+                .header(ACCEPT, "application/json"),
+            1 << 20,
+        )
+        .await?;
+    if !resp.status.is_success() {
+        return Err(Error::server(format!(
+            "{}: answered {} for the JWKS",
+            crate::http::origin_path(jwks_uri),
+            resp.status
+        )));
+    }
+    serde_json::from_slice(&resp.body).map_err(|e| {
+        Error::server(format!(
+            "{}: not a JWK set ({e})",
+            crate::http::origin_path(jwks_uri)
+        ))
+    })
+}
+
+/// Verifies `token` and returns its claims.
+pub fn verify(token: &Secret, jwks: &JwkSet, expect: &Expect) -> Result<serde_json::Map<String, Value>> {
+    let fail = |why: String| Error::auth(format!("the id_token is not valid: {why}"));
+    let header = jsonwebtoken::decode_header(token.expose())
+        .map_err(|e| fail(format!("cannot read its header ({e})")))?;
+    if !ALLOWED.contains(&header.alg) {
+        return Err(fail(format!("algorithm {:?} is not accepted", header.alg)));
+    }
+    let key = pick_key(jwks, header.kid.as_deref(), header.alg)
+        .ok_or_else(|| fail(format!("no key in the server's JWKS matches kid {:?}", header.kid)))?;
+    let key = DecodingKey::from_jwk(key).map_err(|e| fail(format!("unusable JWK ({e})")))?;
+    let mut v = Validation::new(header.alg);
+    v.set_audience(&[expect.client_id]);
+    v.set_issuer(&[expect.issuer]);
+    v.leeway = 60;
+    v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    let data = jsonwebtoken::decode::<serde_json::Map<String, Value>>(token.expose(), &key, &v)
+        .map_err(|e| fail(describe(&e)))?;
+    let claims = data.claims;
+    if let Some(n) = expect.nonce {
+        match claims.get("nonce").and_then(Value::as_str) {
+            Some(got) if pkce::same(got, n.expose()) => {}
+            Some(_) => return Err(fail("its nonce does not match the one sent".into())),
+            None => return Err(fail("it has no nonce, but one was sent".into())),
+        }
+    }
+    Ok(claims)
+}
+
+fn pick_key<'a>(jwks: &'a JwkSet, kid: Option<&str>, alg: Algorithm) -> Option<&'a Jwk> {
+    match kid {
+        Some(k) => jwks.find(k),
+        None => {
+            // Without a kid, only an unambiguous key of the right family will do.
+            let family = |j: &&Jwk| {
+                matches!(
+                    (&j.algorithm, alg),
+                    (jsonwebtoken::jwk::AlgorithmParameters::RSA(_), Algorithm::RS256 | Algorithm::RS384)
+                        | (jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_), Algorithm::ES256 | Algorithm::ES384)
+                )
+            };
+            let mut it = jwks.keys.iter().filter(family);
+            match (it.next(), it.next()) {
+                (Some(k), None) => Some(k),
+                _ => None,
+            }
+        }
+    }
+}
+
+fn describe(e: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind as K;
+    match e.kind() {
+        K::InvalidSignature => "bad signature".into(),
+        K::ExpiredSignature => "expired".into(),
+        K::InvalidIssuer => "wrong issuer (iss)".into(),
+        K::InvalidAudience => "wrong audience (aud is not our client_id)".into(),
+        K::MissingRequiredClaim(c) => format!("missing claim `{c}`"),
+        K::ImmatureSignature => "not valid yet (nbf)".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Header and claims of a JWT, not verified (for `smart token --decode`).
+pub fn decode_unverified(token: &str) -> Option<(Value, Value)> {
+    use base64::Engine;
+    let mut parts = token.split('.');
+    let (h, c) = (parts.next()?, parts.next()?);
+    parts.next()?;
+    let dec = |s: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s.trim_end_matches('='))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+    };
+    Some((dec(h)?, dec(c)?))
+}
