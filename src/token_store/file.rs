@@ -1,0 +1,130 @@
+//! The explicit file store (`--token-store file`): for machines without a
+//! usable keychain (headless servers, containers), chosen by the user, never
+//! as a silent fallback.
+//!
+//! Secrets on disk get the protections a file can have: the directory is 0700,
+//! each file 0600 from the moment it is created (the temp file is opened with
+//! that mode, so the value is never world-readable even briefly), and writes
+//! replace the file atomically (temp file in the same directory, fsync,
+//! rename, fsync of the directory) so a crash leaves the old or the new value.
+
+use std::io::{ErrorKind, Write};
+use std::path::Path;
+use std::sync::Once;
+
+use super::Item;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+static WARNED: Once = Once::new();
+
+/// Plain files are a downgrade from the keychain; say so once per process,
+/// on first use, so that a script's log shows it but is not flooded.
+fn warn_once(dir: &Path) {
+    WARNED.call_once(|| {
+        crate::output::warn(&format!(
+            "tokens are stored in plain files (mode 0600) under {} instead of the OS keychain",
+            dir.display()
+        ));
+    });
+}
+
+pub(super) fn get(dir: &Path, profile: &str, item: Item) -> Result<Option<Secret>> {
+    warn_once(dir);
+    let path = dir.join(item.file_name(profile));
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(Secret::new(text))),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) if e.kind() == ErrorKind::InvalidData => Err(Error::auth(format!(
+            "the stored {} for profile `{profile}` in {} is not UTF-8 text",
+            item.label(),
+            path.display()
+        ))
+        .with_hint(format!(
+            "delete the file and run `smart login -p {profile}` again"
+        ))),
+        Err(e) => Err(Error::auth(format!("cannot read {}: {e}", path.display()))),
+    }
+}
+
+pub(super) fn put(dir: &Path, profile: &str, item: Item, value: &Secret) -> Result<()> {
+    warn_once(dir);
+    let path = dir.join(item.file_name(profile));
+    ensure_private_dir(dir)
+        .and_then(|()| write_private_atomically(dir, &path, value.expose().as_bytes()))
+        .map_err(|e| Error::auth(format!("cannot write {}: {e}", path.display())))
+}
+
+pub(super) fn delete(dir: &Path, profile: &str, item: Item) -> Result<bool> {
+    warn_once(dir);
+    let path = dir.join(item.file_name(profile));
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::auth(format!(
+            "cannot delete {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Creates `dir` (and parents) and makes `dir` itself 0700, also when it
+/// already existed with looser permissions: it is ours and holds secrets.
+pub(super) fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        builder.create(dir)?;
+        let meta = std::fs::metadata(dir)?;
+        if meta.permissions().mode() & 0o777 != 0o700 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        builder.create(dir)
+    }
+}
+
+/// Like `config::write_atomically`, but the temp file is created 0600 before
+/// any byte is written (that one relies on tempfile's default mode, which is
+/// fine for a config file but not a promise we want to depend on for secrets).
+fn write_private_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".smart-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o600));
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    // The rename is durable only once the directory entry is on disk.
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn an_existing_loose_directory_is_tightened() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().expect("tempdir");
+        let d = t.path().join("state");
+        std::fs::create_dir(&d).expect("mkdir");
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        ensure_private_dir(&d).expect("ensure");
+        let mode = std::fs::metadata(&d).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+}
