@@ -161,3 +161,65 @@ pub fn smart_configuration(origin: &str) -> serde_json::Value {
         "code_challenge_methods_supported": ["S256"]
     })
 }
+
+/// An in-process `smart sandbox` on an ephemeral port, on its own thread
+/// and runtime (so that tests driving the binary stay synchronous).
+pub struct SandboxServer {
+    pub fhir_base: String,
+    pub origin: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl SandboxServer {
+    pub fn start(opts: smart::sandbox::Options) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let sb = smart::sandbox::Sandbox::start(opts).await.expect("sandbox starts");
+                tx.send((sb.fhir_base().to_string(), sb.state.origin.to_string()))
+                    .unwrap();
+                let _ = stop_rx.await;
+                sb.stop().await;
+            });
+        });
+        let (fhir_base, origin) = rx.recv().expect("sandbox address");
+        SandboxServer {
+            fhir_base: fhir_base.trim_end_matches('/').to_owned(),
+            origin: origin.trim_end_matches('/').to_owned(),
+            _stop: stop_tx,
+        }
+    }
+
+    pub fn auto_approve() -> Self {
+        Self::start(smart::sandbox::Options {
+            auto_approve: true,
+            ..Default::default()
+        })
+    }
+}
+
+/// A `BROWSER` program that plays the user: a shell script run with the URL
+/// as `$1`, in the background so that `smart login` is never blocked by it.
+pub fn browser_script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(name);
+    let script = format!(
+        "#!/bin/sh\n# plays the user for a test\n( {body}\n) >>\"{log}\" 2>&1 &\n",
+        log = dir.join(format!("{name}.log")).display()
+    );
+    std::fs::write(&path, script).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    path
+}
+
+/// Follows the authorize URL (auto-approve sandbox) to the loopback callback.
+pub const APPROVE: &str = r#"curl -sS -L -o /dev/null "$1""#;
