@@ -284,9 +284,17 @@ fn child_try_lock() {
 fn run_child(name: &str, configure: impl FnOnce(&mut Command)) -> std::process::Output {
     let exe = std::env::current_exe().expect("current exe");
     let mut cmd = Command::new(exe);
-    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env("SMART_TEST_CHILD", name)
-        .env_remove("NO_COLOR");
+    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"]);
+    run_child_command(cmd, name, configure)
+}
+
+/// `cmd` runs the test binary (directly or through a wrapper).
+fn run_child_command(
+    mut cmd: Command,
+    name: &str,
+    configure: impl FnOnce(&mut Command),
+) -> std::process::Output {
+    cmd.env("SMART_TEST_CHILD", name).env_remove("NO_COLOR");
     configure(&mut cmd);
     let out = cmd.output().expect("run child");
     assert!(
@@ -300,6 +308,15 @@ fn run_child(name: &str, configure: impl FnOnce(&mut Command)) -> std::process::
 
 // ---------------------------------------------------------- no keychain
 
+/// The child's `PROBE …` reports (the test harness may print its own
+/// `test … ... ` in front of the first one on the same line).
+fn probe_lines(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .filter_map(|l| l.find("PROBE ").map(|i| &l[i..]))
+        .collect()
+}
+
 #[test]
 fn missing_session_bus_fails_fast_and_says_so() {
     let start = Instant::now();
@@ -308,18 +325,59 @@ fn missing_session_bus_fails_fast_and_says_so() {
     });
     let elapsed = start.elapsed();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("PROBE "))
+    let lines = probe_lines(&stdout);
+    let line = *lines
+        .first()
         .unwrap_or_else(|| panic!("no probe line in: {stdout}"));
     if cfg!(any(target_os = "macos", windows)) {
         return; // no D-Bus involved there
     }
-    assert!(line.contains("PROBE err exit=4"), "{line}");
+    assert!(line.starts_with("PROBE get err exit=4"), "{line}");
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains("err exit=4") && l.contains("D-Bus")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("probe-value"), "{stdout}");
     assert!(line.contains("D-Bus"), "{line}");
     assert!(line.contains("--token-store file"), "{line}");
     // The whole child process, including its start, well under a few seconds.
     assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+}
+
+/// A Secret Service that is running but has no unlocked keyring: a fresh
+/// gnome-keyring in a private session bus, never unlocked. Reading finds
+/// nothing (there is no collection yet); storing must fail with exit 4 and
+/// name the problem, quickly, rather than wait for a prompt nobody can answer.
+#[test]
+fn locked_keyring_fails_fast_and_says_so() {
+    if !keychain_available() {
+        return;
+    }
+    let name = "child_keychain_probe";
+    let data = tempfile::tempdir().expect("tempdir");
+    let mut cmd = Command::new("dbus-run-session");
+    cmd.arg("--")
+        .arg(std::env::current_exe().expect("current exe"))
+        .args([name, "--exact", "--nocapture", "--test-threads=1"]);
+    let start = Instant::now();
+    let out = run_child_command(cmd, name, |c| {
+        c.env("XDG_DATA_HOME", data.path());
+    });
+    let elapsed = start.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let put = probe_lines(&stdout)
+        .into_iter()
+        .find(|l| l.starts_with("PROBE put "))
+        .unwrap_or_else(|| panic!("no put line in: {stdout}"));
+    assert!(put.starts_with("PROBE put err exit=4"), "{put}");
+    assert!(put.contains("locked"), "{put}");
+    assert!(put.contains("gnome-keyring-daemon --unlock"), "{put}");
+    assert!(put.contains("--token-store file"), "{put}");
+    assert!(!stdout.contains("probe-value"), "{stdout}");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
 }
 
 #[test]
@@ -328,20 +386,47 @@ fn child_keychain_probe() {
         return;
     }
     let store = TokenStore::new(Some(StoreKind::Keychain));
-    for attempt in 0..2 {
-        // The second call meets the cached failed initialization: same words.
-        let start = Instant::now();
-        match store.get("probe", Item::Tokens) {
-            Ok(v) => println!("PROBE ok {}", v.is_some()),
-            Err(e) => println!(
-                "PROBE err exit={} attempt={attempt} ms={} message={} hint={}",
-                e.kind.exit_code(),
-                start.elapsed().as_millis(),
-                e.message,
-                e.hint.unwrap_or_default()
-            ),
-        }
-    }
+    let report = |op: &str, start: Instant, r: Result<String, smart::error::Error>| match r {
+        Ok(v) => println!("PROBE {op} ok {v} ms={}", start.elapsed().as_millis()),
+        Err(e) => println!(
+            "PROBE {op} err exit={} ms={} message={} hint={}",
+            e.kind.exit_code(),
+            start.elapsed().as_millis(),
+            e.message,
+            e.hint.unwrap_or_default()
+        ),
+    };
+    let t = Instant::now();
+    report(
+        "get",
+        t,
+        store
+            .get("probe", Item::Tokens)
+            .map(|v| v.is_some().to_string()),
+    );
+    // Again: the backend's failed initialization is cached; same words.
+    let t = Instant::now();
+    report(
+        "get",
+        t,
+        store
+            .get("probe", Item::Tokens)
+            .map(|v| v.is_some().to_string()),
+    );
+    let t = Instant::now();
+    report(
+        "put",
+        t,
+        store
+            .put("probe", Item::Tokens, &Secret::new("probe-value"))
+            .map(|()| String::new()),
+    );
+    let t = Instant::now();
+    report(
+        "delete",
+        t,
+        store.delete("probe", Item::Tokens).map(|d| d.to_string()),
+    );
 }
 
 // ----------------------------------------------------------- real keychain

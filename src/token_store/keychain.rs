@@ -308,7 +308,7 @@ fn keyring_error(what: &str, e: &keyring::Error, profile: &str, item: Item) -> E
         K::Invalid(param, _) if param == "platform" => Error::auth(format!(
             "{what}: there is no OS keychain backend on this platform"
         ))
-        .with_hint(format!("use `--token-store file` (SMART_TOKEN_STORE=file)")),
+        .with_hint("use `--token-store file` (SMART_TOKEN_STORE=file)"),
         K::NoStorageAccess(inner) => Error::auth(format!(
             "{what}: the keyring is locked or refused access ({})",
             chain(inner.as_ref())
@@ -442,7 +442,7 @@ mod tests {
     }
 
     fn big(tag: char, len: usize) -> String {
-        std::iter::repeat(tag).take(len).collect()
+        std::iter::repeat_n(tag, len).collect()
     }
 
     #[test]
@@ -457,7 +457,7 @@ mod tests {
 
     #[test]
     fn multibyte_text_is_cut_on_character_boundaries() {
-        let v: String = std::iter::repeat("é€𝄞").take(700).collect();
+        let v: String = std::iter::repeat_n("é€𝄞", 700).collect();
         let k = Fake::default();
         write(&k, "p", &v).expect("write");
         assert_eq!(read(&k, "p").expect("read"), Some(v));
