@@ -3,17 +3,18 @@
 //! Why chunks: macOS and Windows cap an item at about 2.5 KB (Windows stores
 //! passwords as UTF-16, so 1280 ASCII characters), and a token set with an
 //! id_token carrying many claims is larger. A large value is written as chunk
-//! items `<account>#<gen>.<i>` under a generation id the current head does
-//! not use, then the head item
-//! `<account>` is switched to a small JSON pointer
-//! `{"smart_chunks":{"gen":…,"n":…,"sha256":…}}` — that single write is the
-//! commit — and only then are the previous generation's chunks deleted. A
-//! crash at any step leaves either the old head (whose chunks still exist) or
-//! the new one (whose chunks were all written first), never a mix; the hash
-//! catches a reader that raced a writer (it reads the head again). The
-//! generation ids alternate between two slots, `a` and `b`, so leftovers of an
-//! interrupted write are always found and cleared by the next write. Small values are stored in the head item as they
-//! are, so `secret-tool lookup service smart username <profile>` shows them.
+//! items `<account>#<gen>.<i>` under the generation id the current head does
+//! not use, then the head item `<account>` is switched to a small JSON
+//! pointer `{"smart_chunks":{"gen":…,"n":…,"sha256":…}}` — that single write
+//! is the commit — and only then are the previous generation's chunks
+//! deleted. A crash at any step leaves either the old head (whose chunks still
+//! exist) or the new one (whose chunks were all written first), never a mix;
+//! the hash catches a reader that raced a writer (it then reads the head
+//! again). Generation ids alternate between two slots, `a` and `b`, so the
+//! leftovers of an interrupted write are always found and cleared by the next
+//! write, on every backend, without listing the keychain. Small values are
+//! stored in the head item as they are, so
+//! `secret-tool lookup service smart username <profile>` shows them.
 //!
 //! Why the careful error mapping: "the keychain does not work" has several
 //! causes with different fixes (no D-Bus session, locked keyring, no Secret
