@@ -64,9 +64,11 @@ pub fn client_secret(store: &TokenStore, profile: &str) -> Result<Option<Secret>
 }
 
 /// A token set whose access token is good for at least [`REFRESH_MARGIN`],
-/// refreshing when needed; `force` refreshes regardless.
+/// refreshing when needed; `force` refreshes regardless. The HTTP client is
+/// built only when a refresh is due: `smart token` with a valid token does
+/// no TLS setup at all.
 pub async fn usable(
-    http: &Http,
+    http_opts: &crate::http::Options,
     store: &TokenStore,
     profile: &str,
     force: bool,
@@ -87,7 +89,8 @@ pub async fn usable(
         }
         _ => None,
     };
-    let fresh = refresh(http, &current, secret).await.map_err(|e| {
+    let http = Http::new(http_opts)?;
+    let fresh = refresh(&http, &current, secret).await.map_err(|e| {
         let hint = format!("run `smart login -p {profile}`; the stored tokens were kept");
         match e.kind {
             Kind::Network => e,

@@ -4,7 +4,6 @@
 use crate::cli::GlobalArgs;
 use crate::config::Store;
 use crate::error::Result;
-use crate::http::Http;
 use crate::session;
 use crate::token_store::TokenStore;
 
@@ -12,7 +11,6 @@ pub async fn run(g: &GlobalArgs) -> Result<()> {
     let config = Store::load()?;
     let (name, _) = config.resolve(g.profile.as_deref())?;
     let store = TokenStore::new(g.token_store);
-    let http = Http::new(&super::http_options(g, false))?;
-    let set = session::usable(&http, &store, name, true).await?;
+    let set = session::usable(&super::http_options(g, false), &store, name, true).await?;
     super::status::print(g, name, Some(&set), &store)
 }

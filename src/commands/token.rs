@@ -21,8 +21,8 @@ pub async fn run(g: &GlobalArgs, args: TokenArgs) -> Result<()> {
     let config = Store::load()?;
     let (name, _) = config.resolve(g.profile.as_deref())?;
     let store = TokenStore::new(g.token_store);
-    let http = Http::new(&super::http_options(g, false))?;
-    let set = session::usable(&http, &store, name, false).await?;
+    let http_opts = super::http_options(g, false);
+    let set = session::usable(&http_opts, &store, name, false).await?;
 
     if args.decode {
         let mut out = serde_json::Map::new();
@@ -39,6 +39,7 @@ pub async fn run(g: &GlobalArgs, args: TokenArgs) -> Result<()> {
         return output::print_json(&out);
     }
     if args.introspect {
+        let http = Http::new(&http_opts)?;
         let v = introspect(&http, &store, name, &set).await?;
         return output::print_json(&v);
     }
