@@ -1,14 +1,267 @@
-//! `smart sandbox` — see `crate::sandbox`. (Being built: the server is not wired in yet.)
+//! `smart sandbox` — see `crate::sandbox`: turns the command line into
+//! [`Options`], starts the server, tells the user (or a script, with
+//! `--json`) where it is and which clients it knows, and serves until Ctrl-C
+//! or SIGTERM. `smart sandbox launch-url` asks a running sandbox for an EHR
+//! launch URL.
 
-use crate::cli::{GlobalArgs, SandboxArgs};
+use std::io::Write;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::cli::{GlobalArgs, SandboxArgs, SandboxCommand, SandboxLaunchUrlArgs, SandboxServeArgs};
 use crate::error::{Error, Result};
+use crate::sandbox::auth::Client;
+use crate::sandbox::{Faults, Options, Sandbox};
 
-pub async fn run(_g: &GlobalArgs, args: SandboxArgs) -> Result<()> {
-    if args.serve.faults.iter().any(|f| f == "help") {
+pub async fn run(g: &GlobalArgs, args: SandboxArgs) -> Result<()> {
+    match args.action {
+        Some(SandboxCommand::LaunchUrl(a)) => launch_url(g, a).await,
+        None => serve(g, args.serve).await,
+    }
+}
+
+/// Command line → [`Options`], with every check that needs no server.
+pub fn options(args: &SandboxServeArgs) -> Result<Options> {
+    let faults = Faults::parse(&args.faults).map_err(Error::usage)?;
+    let upstream = match &args.upstream {
+        None => None,
+        Some(u) => {
+            let url = Url::parse(u)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .ok_or_else(|| Error::usage(format!("--upstream `{u}` is not an http(s) URL")))?;
+            Some(url)
+        }
+    };
+    if args.token_lifetime == 0 {
+        return Err(Error::usage("--token-lifetime must be at least 1 second"));
+    }
+    if args.patients == 0 {
+        return Err(Error::usage("--patients must be at least 1"));
+    }
+    if let Some(path) = &args.clients
+        && !path.is_file()
+    {
+        return Err(Error::usage(format!(
+            "--clients {}: no such file",
+            path.display()
+        )));
+    }
+    Ok(Options {
+        bind: args.bind,
+        port: args.port,
+        patients: args.patients,
+        seed: args.seed,
+        upstream,
+        token_lifetime: Duration::from_secs(args.token_lifetime),
+        clients_file: args.clients.clone(),
+        faults,
+        auto_approve: args.auto_approve,
+        tls: match (&args.tls_cert, &args.tls_key) {
+            (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+            _ => None,
+        },
+    })
+}
+
+async fn serve(g: &GlobalArgs, args: SandboxServeArgs) -> Result<()> {
+    if args.faults.iter().any(|f| f == "help") {
         print!("{}", crate::sandbox::faults::help());
         return Ok(());
     }
-    Err(Error::usage(
-        "smart sandbox is not available in this build yet",
-    ))
+    let opts = options(&args)?;
+    if !opts.bind.is_loopback() {
+        crate::output::warn(&format!(
+            "binding {}: the sandbox is reachable from other machines, and its client secrets are public",
+            opts.bind
+        ));
+    }
+    let sandbox = Sandbox::start(opts)
+        .await
+        .map_err(|e| Error::usage(format!("cannot start the sandbox: {e:#}")))?;
+    let info = summary(&sandbox);
+    if g.json {
+        // One line, flushed: scripts read it to learn the port.
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{info}")
+            .and_then(|_| out.flush())
+            .map_err(|e| Error::usage(format!("cannot write to stdout: {e}")))?;
+    } else {
+        print_human(&info);
+    }
+    wait_for_shutdown().await;
+    sandbox.stop().await;
+    Ok(())
+}
+
+fn client_json(c: &Client) -> Value {
+    let mut v = json!({
+        "client_id": c.client_id,
+        "type": if c.is_public() { "public" } else if c.secret.is_some() { "confidential-symmetric" } else { "confidential-asymmetric" },
+        "token_endpoint_auth_methods": c.auth_methods.iter().map(|m| m.name()).collect::<Vec<_>>(),
+        "redirect_uris": c.redirect_uris,
+        "grant_types": c.grant_types,
+    });
+    if let Some(s) = &c.secret {
+        v["client_secret"] = json!(s);
+    }
+    if let Some(n) = &c.client_name {
+        v["client_name"] = json!(n);
+    }
+    v
+}
+
+/// What `--json` prints, and what the human summary is made from.
+pub fn summary(sandbox: &Sandbox) -> Value {
+    let st = &sandbox.state;
+    let base = st.fhir_base_str();
+    json!({
+        "fhir_base": base,
+        "issuer": base,
+        "smart_configuration": format!("{base}/.well-known/smart-configuration"),
+        "authorization_endpoint": st.auth_url("authorize").as_str(),
+        "token_endpoint": st.auth_url("token").as_str(),
+        "launch_endpoint": st.auth_url("launch").as_str(),
+        "auto_approve": st.opts.auto_approve,
+        "clients": st.auth.clients.all().iter().map(client_json).collect::<Vec<_>>(),
+        "faults": st.opts.faults.iter().map(|f| f.name()).collect::<Vec<_>>(),
+    })
+}
+
+fn print_human(info: &Value) {
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    println!(
+        "smart sandbox: SMART on FHIR server at {}",
+        s(&info["fhir_base"])
+    );
+    println!("  discovery  {}", s(&info["smart_configuration"]));
+    println!("  authorize  {}", s(&info["authorization_endpoint"]));
+    println!("  token      {}", s(&info["token_endpoint"]));
+    println!(
+        "  EHR launch {} (or `smart sandbox launch-url --app URL`)",
+        s(&info["launch_endpoint"])
+    );
+    println!("Clients:");
+    for c in info["clients"].as_array().into_iter().flatten() {
+        let methods: Vec<String> = c["token_endpoint_auth_methods"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(s)
+            .collect();
+        let mut line = format!(
+            "  {:<20} {} ({})",
+            s(&c["client_id"]),
+            s(&c["type"]),
+            methods.join(", ")
+        );
+        if let Some(secret) = c["client_secret"].as_str() {
+            line.push_str(&format!(", secret {secret}"));
+        }
+        println!("{line}");
+        let uris: Vec<String> = c["redirect_uris"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(s)
+            .collect();
+        if !uris.is_empty() {
+            println!(
+                "  {:<20} redirect {} (loopback: any port)",
+                "",
+                uris.join(" ")
+            );
+        }
+    }
+    let faults: Vec<String> = info["faults"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(s)
+        .collect();
+    if !faults.is_empty() {
+        println!("Faults: {}", faults.join(", "));
+    }
+    if info["auto_approve"].as_bool() == Some(true) {
+        println!("Consent: auto-approved (first patient picked)");
+    }
+    println!("Press Ctrl-C to stop.");
+    let _ = std::io::stdout().flush();
+}
+
+async fn wait_for_shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn launch_url(g: &GlobalArgs, a: SandboxLaunchUrlArgs) -> Result<()> {
+    let base = Url::parse(&a.base)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| Error::usage(format!("--base `{}` is not an http(s) URL", a.base)))?;
+    let app = Url::parse(&a.app)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| Error::usage(format!("--app `{}` is not an http(s) URL", a.app)))?;
+    // The sandbox serves its launch helper next to the FHIR base, at /auth/launch.
+    let endpoint = base
+        .join("/auth/launch")
+        .map_err(|e| Error::usage(format!("--base `{base}`: {e}")))?;
+    let http = crate::http::Http::new(&super::http_options(g, false))?;
+    let mut form = vec![("app", app.to_string())];
+    if let Some(p) = &a.patient {
+        form.push(("patient", p.clone()));
+    }
+    if let Some(e) = &a.encounter {
+        form.push(("encounter", e.clone()));
+    }
+    let resp = http
+        .send(
+            http.request(Method::POST, endpoint.clone()).form(&form),
+            64 * 1024,
+        )
+        .await?;
+    let body: Option<Value> = serde_json::from_slice(&resp.body).ok();
+    if !resp.status.is_success() {
+        let why = body
+            .as_ref()
+            .and_then(|b| b["error_description"].as_str())
+            .map(str::to_owned)
+            .unwrap_or_else(|| resp.snippet());
+        return Err(
+            Error::server(format!("{endpoint}: HTTP {}: {why}", resp.status.as_u16()))
+                .with_hint("is `smart sandbox` running at --base?"),
+        );
+    }
+    let body = body.filter(|b| b["url"].is_string()).ok_or_else(|| {
+        Error::server(format!(
+            "{endpoint}: the answer is not a launch (is this a smart sandbox?)"
+        ))
+    })?;
+    if g.json {
+        crate::output::print_json(&body)
+    } else {
+        println!("{}", body["url"].as_str().unwrap_or_default());
+        Ok(())
+    }
 }

@@ -1,8 +1,15 @@
-//! Binding, serving and stopping the sandbox.
+//! Binding, serving and stopping the sandbox: plain http through
+//! `axum::serve`, or https through a small rustls accept loop feeding
+//! hyper-util's auto (HTTP/1.1 + HTTP/2) connection builder.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
+
+use anyhow::Context as _;
 use tokio::sync::oneshot;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
 use url::Url;
 
 use super::{Options, State, auth, fhir};
@@ -18,9 +25,18 @@ pub struct Sandbox {
 impl Sandbox {
     /// Binds and starts serving in the background.
     pub async fn start(opts: Options) -> anyhow::Result<Sandbox> {
-        let listener = tokio::net::TcpListener::bind((opts.bind, opts.port)).await?;
+        // TLS files first: a bad file should not leave a half-started server.
+        let tls = match &opts.tls {
+            Some((cert, key)) => Some(tls_acceptor(cert, key)?),
+            None => None,
+        };
+        let listener = tokio::net::TcpListener::bind((opts.bind, opts.port))
+            .await
+            .with_context(|| {
+                format!("cannot listen on {}", SocketAddr::new(opts.bind, opts.port))
+            })?;
         let addr = listener.local_addr()?;
-        let scheme = if opts.tls.is_some() { "https" } else { "http" };
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let host = match addr.ip() {
             std::net::IpAddr::V6(ip) => format!("[{ip}]"),
             std::net::IpAddr::V4(ip) => ip.to_string(),
@@ -41,13 +57,16 @@ impl Sandbox {
             .merge(fhir::router())
             .with_state(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        let task = match tls {
+            None => tokio::spawn(async move {
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await;
+            }),
+            Some(acceptor) => tokio::spawn(serve_tls(listener, acceptor, app, rx)),
+        };
         Ok(Sandbox {
             addr,
             state,
@@ -77,5 +96,63 @@ impl Drop for Sandbox {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+fn tls_acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAcceptor> {
+    let open = |p: &Path| {
+        std::fs::File::open(p)
+            .map(std::io::BufReader::new)
+            .with_context(|| format!("cannot read {}", p.display()))
+    };
+    let certs = rustls_pemfile::certs(&mut open(cert)?)
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("{}: not a PEM certificate chain", cert.display()))?;
+    if certs.is_empty() {
+        anyhow::bail!("{}: no PEM certificate found", cert.display());
+    }
+    let key_der = rustls_pemfile::private_key(&mut open(key)?)
+        .with_context(|| format!("{}: not a PEM private key", key.display()))?
+        .ok_or_else(|| anyhow::anyhow!("{}: no PEM private key found", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key_der)
+        .context("the TLS certificate and key do not fit together")?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    acceptor: TlsAcceptor,
+    app: axum::Router,
+    mut shutdown: oneshot::Receiver<()>,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    loop {
+        let (tcp, _) = tokio::select! {
+            _ = &mut shutdown => return,
+            accepted = listener.accept() => match accepted {
+                Ok(c) => c,
+                // Out of file descriptors and the like: back off, keep serving.
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let acceptor = acceptor.clone();
+        let app = app.clone();
+        tokio::spawn(async move {
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let service = hyper_util::service::TowerToHyperService::new(app);
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection_with_upgrades(TokioIo::new(tls), service)
+                .await;
+        });
     }
 }
