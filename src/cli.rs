@@ -65,7 +65,13 @@ pub struct GlobalArgs {
     pub cacert: Option<PathBuf>,
 
     /// Where tokens are kept: the OS keychain (default), a 0600 file, or nowhere
-    #[arg(long, global = true, value_enum, env = "SMART_TOKEN_STORE", value_name = "STORE")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "SMART_TOKEN_STORE",
+        value_name = "STORE"
+    )]
     pub token_store: Option<crate::token_store::StoreKind>,
 }
 

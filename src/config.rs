@@ -271,17 +271,17 @@ pub fn parse(text: &str) -> std::result::Result<Config, ParseError> {
             message,
         })?;
     }
-    if let Some(d) = &config.default {
-        if !config.profiles.contains_key(d) {
-            return Err(ParseError {
-                line: text
-                    .lines()
-                    .position(|l| l.trim_start().starts_with("default"))
-                    .map(|i| i + 1),
-                key: Some("default".into()),
-                message: format!("default profile `{d}` is not defined"),
-            });
-        }
+    if let Some(d) = &config.default
+        && !config.profiles.contains_key(d)
+    {
+        return Err(ParseError {
+            line: text
+                .lines()
+                .position(|l| l.trim_start().starts_with("default"))
+                .map(|i| i + 1),
+            key: Some("default".into()),
+            message: format!("default profile `{d}` is not defined"),
+        });
     }
     Ok(config)
 }

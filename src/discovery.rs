@@ -423,7 +423,7 @@ pub fn validate(doc: &Map<String, Value>) -> Vec<Finding> {
             ));
         }
     }
-    f.sort_by(|a, b| a.severity.cmp(&b.severity));
+    f.sort_by_key(|a| a.severity);
     f
 }
 

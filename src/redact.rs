@@ -114,10 +114,10 @@ pub fn json(v: &serde_json::Value) -> serde_json::Value {
 /// by pair; anything else that mentions a secret key is withheld entirely.
 pub fn body(content_type: Option<&str>, text: &str) -> String {
     let ct = content_type.unwrap_or("").to_ascii_lowercase();
-    if ct.contains("json") {
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
-            return serde_json::to_string(&json(&v)).unwrap_or_default();
-        }
+    if ct.contains("json")
+        && let Ok(v) = serde_json::from_str::<serde_json::Value>(text)
+    {
+        return serde_json::to_string(&json(&v)).unwrap_or_default();
     }
     if ct.contains("x-www-form-urlencoded") {
         return form(text);

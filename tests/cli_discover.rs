@@ -34,11 +34,23 @@ fn well_known_configuration_is_shown_and_validated() {
         .assert()
         .success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    assert!(stdout.contains(".well-known/smart-configuration"), "{stdout}");
-    assert!(stdout.contains("Launch modes    ehr, standalone"), "{stdout}");
+    assert!(
+        stdout.contains(".well-known/smart-configuration"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Launch modes    ehr, standalone"),
+        "{stdout}"
+    );
     assert!(stdout.contains("PKCE methods    S256"), "{stdout}");
-    assert!(stdout.contains("none: the configuration conforms"), "{stdout}");
-    assert!(!stdout.contains('\u{1b}'), "no color escapes with --color never");
+    assert!(
+        stdout.contains("none: the configuration conforms"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains('\u{1b}'),
+        "no color escapes with --color never"
+    );
 }
 
 #[test]
@@ -56,7 +68,10 @@ fn json_output_has_document_source_and_findings() {
     let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(v["source"], "well-known");
     assert_eq!(v["fhir_base"], srv.url("/fhir"));
-    assert_eq!(v["document"]["token_endpoint"], "https://ehr.example.org/token");
+    assert_eq!(
+        v["document"]["token_endpoint"],
+        "https://ehr.example.org/token"
+    );
     assert_eq!(v["findings"], json!([]));
 }
 
@@ -75,7 +90,10 @@ fn metadata_oauth_uris_are_the_fallback() {
         .success();
     let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(v["source"], "metadata");
-    assert_eq!(v["document"]["authorization_endpoint"], "https://ehr.example.org/authorize");
+    assert_eq!(
+        v["document"]["authorization_endpoint"],
+        "https://ehr.example.org/authorize"
+    );
     assert!(v["fallback_reason"].as_str().unwrap().contains("404"));
     assert_eq!(v["findings"][0]["severity"], "warning");
     assert_eq!(v["findings"][0]["field"], ".well-known/smart-configuration");
@@ -103,8 +121,14 @@ fn both_sources_missing_is_a_server_error() {
 #[test]
 fn invalid_json_falls_back_then_fails_clearly() {
     let srv = CannedServer::start(vec![
-        (WELL_KNOWN, Canned::raw(200, "application/json", "{\"issuer\": ")),
-        (METADATA, Canned::raw(200, "text/html", "<html><body>Login</body></html>")),
+        (
+            WELL_KNOWN,
+            Canned::raw(200, "application/json", "{\"issuer\": "),
+        ),
+        (
+            METADATA,
+            Canned::raw(200, "text/html", "<html><body>Login</body></html>"),
+        ),
     ]);
     let cfg = TempConfig::new();
     let out = cfg
@@ -130,7 +154,10 @@ fn missing_s256_is_a_finding_with_its_own_exit_code() {
         .assert()
         .code(5);
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    assert!(stdout.contains("error   code_challenge_methods_supported: must include `S256`"), "{stdout}");
+    assert!(
+        stdout.contains("error   code_challenge_methods_supported: must include `S256`"),
+        "{stdout}"
+    );
     assert!(stdout.contains("must not include `plain`"), "{stdout}");
     assert_one_line_error(&out.get_output().stderr);
 
@@ -140,13 +167,24 @@ fn missing_s256_is_a_finding_with_its_own_exit_code() {
         .assert()
         .code(5);
     let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["field"] == "code_challenge_methods_supported" && f["severity"] == "error"));
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["field"] == "code_challenge_methods_supported" && f["severity"] == "error")
+    );
 }
 
 #[test]
 fn http_remote_base_and_non_urls_are_usage_errors() {
     let cfg = TempConfig::new();
-    for bad in ["http://fhir.example.org/r4", "not a url", "ftp://x.org/fhir", "https://x.org/fhir?x=1"] {
+    for bad in [
+        "http://fhir.example.org/r4",
+        "not a url",
+        "ftp://x.org/fhir",
+        "https://x.org/fhir?x=1",
+    ] {
         let out = cfg.cmd().args(["discover", bad]).assert().code(1);
         assert_one_line_error(&out.get_output().stderr);
     }
@@ -173,7 +211,11 @@ fn timeout_is_a_network_error() {
 #[test]
 fn unreachable_host_is_a_network_error() {
     // Bind then drop a listener to get a port that refuses connections.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let cfg = TempConfig::new();
     let out = cfg
         .cmd()
@@ -187,9 +229,16 @@ fn unreachable_host_is_a_network_error() {
 #[test]
 fn a_huge_body_is_refused() {
     let big = vec![b' '; 10 * 1024 * 1024];
-    let srv = CannedServer::start(vec![(WELL_KNOWN, Canned::raw(200, "application/json", big))]);
+    let srv = CannedServer::start(vec![(
+        WELL_KNOWN,
+        Canned::raw(200, "application/json", big),
+    )]);
     let cfg = TempConfig::new();
-    let out = cfg.cmd().args(["discover", &srv.url("/fhir")]).assert().code(3);
+    let out = cfg
+        .cmd()
+        .args(["discover", &srv.url("/fhir")])
+        .assert()
+        .code(3);
     let err = assert_one_line_error(&out.get_output().stderr);
     assert!(err.contains("larger than"), "{err}");
 }

@@ -6,7 +6,9 @@ use smart::cli::generate;
 use std::path::Path;
 
 fn check(name: &str, generated: Vec<u8>) -> Option<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("completions")
+        .join(name);
     if std::env::var_os("SMART_UPDATE_COMPLETIONS").is_some() {
         std::fs::write(&path, &generated).unwrap();
         return None;

@@ -18,7 +18,10 @@ struct Env {
 
 impl Env {
     fn new(sb: SandboxServer) -> Env {
-        Env { cfg: TempConfig::new(), sb }
+        Env {
+            cfg: TempConfig::new(),
+            sb,
+        }
     }
     fn dir(&self) -> &Path {
         self.cfg.dir.path()
@@ -36,13 +39,23 @@ impl Env {
     }
     fn add_profile(&self, name: &str, extra: &[&str]) {
         self.cmd()
-            .args(["profile", "add", name, "--fhir-base", &self.sb.fhir_base, "--client-id", "smart-cli"])
+            .args([
+                "profile",
+                "add",
+                name,
+                "--fhir-base",
+                &self.sb.fhir_base,
+                "--client-id",
+                "smart-cli",
+            ])
             .args(extra)
             .assert()
             .success();
     }
     fn browser(&self, body: &str) -> String {
-        browser_script(self.dir(), "browser.sh", body).display().to_string()
+        browser_script(self.dir(), "browser.sh", body)
+            .display()
+            .to_string()
     }
     fn login(&self, browser_body: &str) -> assert_cmd::assert::Assert {
         self.cmd()
@@ -56,7 +69,10 @@ impl Env {
     }
     fn token(&self) -> String {
         let out = self.cmd().arg("token").assert().success();
-        String::from_utf8(out.get_output().stdout.clone()).unwrap().trim().to_owned()
+        String::from_utf8(out.get_output().stdout.clone())
+            .unwrap()
+            .trim()
+            .to_owned()
     }
 }
 
@@ -73,12 +89,18 @@ fn standalone_public_login_then_token_refresh_logout() {
     assert!(out.contains("Logged in"), "{out}");
     assert!(out.contains("Patient"), "patient context shown: {out}");
     let err = stderr(&a);
-    assert!(err.contains("code_challenge_method=S256"), "authorize URL printed: {err}");
+    assert!(
+        err.contains("code_challenge_method=S256"),
+        "authorize URL printed: {err}"
+    );
 
     let st = env.json(&["status"]);
     assert_eq!(st["logged_in"], true);
     assert!(st["context"]["patient"].is_string(), "{st}");
-    assert!(st["user"].as_str().unwrap_or("").contains('/'), "fhirUser from the verified id_token: {st}");
+    assert!(
+        st["user"].as_str().unwrap_or("").contains('/'),
+        "fhirUser from the verified id_token: {st}"
+    );
     assert_eq!(st["refresh_token"], true);
     assert!(st["expires_in"].as_i64().unwrap() > 3000);
 
@@ -95,10 +117,16 @@ fn standalone_public_login_then_token_refresh_logout() {
     let intro = env.json(&["token", "--introspect"]);
     assert_eq!(intro["active"], true, "{intro}");
 
-    env.cmd().arg("logout").assert().success()
+    env.cmd()
+        .arg("logout")
+        .assert()
+        .success()
         .stdout(predicate::str::contains("revoked"));
     env.cmd().arg("status").assert().code(4);
-    env.cmd().arg("token").assert().code(4)
+    env.cmd()
+        .arg("token")
+        .assert()
+        .code(4)
         .stderr(predicate::str::contains("smart login"));
 
     // Revoked at the server, not just forgotten here.
@@ -115,7 +143,15 @@ fn login_with_flags_creates_a_profile() {
     let env = Env::new(SandboxServer::auto_approve());
     env.cmd()
         .env("BROWSER", env.browser(APPROVE))
-        .args(["login", "--fhir-base", &env.sb.fhir_base, "--client-id", "smart-cli", "--timeout", "20"])
+        .args([
+            "login",
+            "--fhir-base",
+            &env.sb.fhir_base,
+            "--client-id",
+            "smart-cli",
+            "--timeout",
+            "20",
+        ])
         .assert()
         .success();
     let p = env.json(&["profile", "show"]);
@@ -128,8 +164,17 @@ fn login_with_flags_creates_a_profile() {
 fn confidential_symmetric_client_with_secret_from_stdin() {
     let env = Env::new(SandboxServer::auto_approve());
     env.cmd()
-        .args(["profile", "add", "conf", "--fhir-base", &env.sb.fhir_base, "--client-id", "smart-confidential",
-               "--client-type", "confidential-symmetric"])
+        .args([
+            "profile",
+            "add",
+            "conf",
+            "--fhir-base",
+            &env.sb.fhir_base,
+            "--client-id",
+            "smart-confidential",
+            "--client-type",
+            "confidential-symmetric",
+        ])
         .assert()
         .success();
     // Without a secret: a clear auth error naming the fix.
@@ -199,7 +244,11 @@ fn a_taken_port_is_reported() {
     let port = taken.local_addr().unwrap().port().to_string();
     env.add_profile("sb", &["--redirect-port", &port]);
     let a = env.login(APPROVE).code(1);
-    assert!(stderr(&a).contains(&format!("127.0.0.1:{port}")), "{}", stderr(&a));
+    assert!(
+        stderr(&a).contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        stderr(&a)
+    );
 }
 
 #[test]
@@ -287,7 +336,10 @@ fn pkce_is_sent_even_when_not_advertised_unless_the_profile_says_otherwise() {
         .assert()
         .code(4);
     let err = stderr(&a);
-    let url = err.lines().find(|l| l.contains("/auth/authorize?")).expect("URL printed");
+    let url = err
+        .lines()
+        .find(|l| l.contains("/auth/authorize?"))
+        .expect("URL printed");
     assert!(!url.contains("code_challenge="), "{url}");
     assert!(err.contains("PKCE is off"), "{err}");
 }
@@ -349,11 +401,22 @@ fn ehr_launch_through_the_loopback_launch_url() {
         .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let st = env.json(&["status"]);
     assert_eq!(st["logged_in"], true);
     assert!(st["context"]["patient"].is_string(), "{st}");
-    assert!(st["scopes"].as_array().unwrap().iter().any(|s| s == "launch"), "{st}");
+    assert!(
+        st["scopes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "launch"),
+        "{st}"
+    );
 }
 
 #[test]
@@ -366,7 +429,10 @@ fn parallel_commands_refresh_once() {
     }));
     env.add_profile("sb", &[]);
     env.login(APPROVE).success();
-    let before = env.json(&["token"])["access_token"].as_str().unwrap().to_owned();
+    let before = env.json(&["token"])["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     std::thread::sleep(Duration::from_secs(3));
     let children: Vec<_> = (0..2)
         .map(|_| {
@@ -389,7 +455,10 @@ fn parallel_commands_refresh_once() {
         })
         .collect();
     assert_ne!(outs[0], before, "refreshed");
-    assert_eq!(outs[0], outs[1], "both processes use the one refreshed token");
+    assert_eq!(
+        outs[0], outs[1],
+        "both processes use the one refreshed token"
+    );
 }
 
 #[test]
@@ -431,7 +500,12 @@ fn secrets_never_reach_other_outputs() {
         let mut c = env.cmd();
         c.env("BROWSER", env.browser(APPROVE)).args(args);
         let o = c.output().unwrap();
-        assert_eq!(o.status.success(), ok, "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.success(),
+            ok,
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         outputs.push(String::from_utf8_lossy(&o.stdout).to_string());
         outputs.push(String::from_utf8_lossy(&o.stderr).to_string());
     };
@@ -444,7 +518,9 @@ fn secrets_never_reach_other_outputs() {
     // The secrets now stored (the only place they may be printed is `smart token`).
     let set: Value = {
         let dir = env.dir().join("state");
-        let f = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok())
+        let f = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
             .find(|e| e.file_name().to_string_lossy().contains("token"))
             .unwrap();
         serde_json::from_slice(&std::fs::read(f.path()).unwrap()).unwrap()
@@ -456,6 +532,11 @@ fn secrets_never_reach_other_outputs() {
             assert!(!o.contains(secret), "{key} leaked into:\n{o}");
         }
     }
-    assert!(outputs.iter().any(|o| o.contains("Authorization: Bearer [redacted]") || o.contains("authorization: Bearer [redacted]")),
-            "the verbose trace shows redacted auth");
+    assert!(
+        outputs
+            .iter()
+            .any(|o| o.contains("Authorization: Bearer [redacted]")
+                || o.contains("authorization: Bearer [redacted]")),
+        "the verbose trace shows redacted auth"
+    );
 }

@@ -48,7 +48,15 @@ fn tokens_land_in_the_os_keychain() {
         c
     };
     cmd()
-        .args(["profile", "add", &name, "--fhir-base", &sb.fhir_base, "--client-id", "smart-cli"])
+        .args([
+            "profile",
+            "add",
+            &name,
+            "--fhir-base",
+            &sb.fhir_base,
+            "--client-id",
+            "smart-cli",
+        ])
         .assert()
         .success();
     let browser = browser_script(cfg.dir.path(), "browser.sh", APPROVE);
@@ -57,7 +65,16 @@ fn tokens_land_in_the_os_keychain() {
         .args(["login", "--timeout", "20"])
         .assert()
         .success();
-    let token = String::from_utf8(cmd().arg("token").assert().success().get_output().stdout.clone()).unwrap();
+    let token = String::from_utf8(
+        cmd()
+            .arg("token")
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
     let token = token.trim();
 
     // An outside reader finds the item in the Secret Service.
@@ -68,7 +85,14 @@ fn tokens_land_in_the_os_keychain() {
     assert!(out.status.success(), "secret-tool lookup failed");
     let stored: Value = serde_json::from_slice(&out.stdout).expect("the item is our token set");
     assert_eq!(stored["access_token"], token);
-    assert!(!cfg.dir.path().join("state").join(format!("{name}.tokens.json")).exists(), "no file copy");
+    assert!(
+        !cfg.dir
+            .path()
+            .join("state")
+            .join(format!("{name}.tokens.json"))
+            .exists(),
+        "no file copy"
+    );
 
     cmd().arg("logout").assert().success();
     let out = std::process::Command::new("secret-tool")
@@ -82,7 +106,13 @@ fn tokens_land_in_the_os_keychain() {
 fn no_keychain_is_reported_not_papered_over() {
     let cfg = TempConfig::new();
     cfg.cmd()
-        .args(["profile", "add", "p", "--fhir-base", "https://fhir.example.org"])
+        .args([
+            "profile",
+            "add",
+            "p",
+            "--fhir-base",
+            "https://fhir.example.org",
+        ])
         .assert()
         .success();
     let start = Instant::now();
@@ -105,7 +135,9 @@ fn no_keychain_is_reported_not_papered_over() {
 #[ignore = "needs Debian's chromium: run scripts/test"]
 fn login_with_a_real_headless_chromium() {
     let Ok(chromium) = std::env::var("SMART_TEST_CHROMIUM") else {
-        eprintln!("skipped: SMART_TEST_CHROMIUM not set (run scripts/test with Debian's chromium installed)");
+        eprintln!(
+            "skipped: SMART_TEST_CHROMIUM not set (run scripts/test with Debian's chromium installed)"
+        );
         return;
     };
     let sb = SandboxServer::auto_approve();
@@ -113,11 +145,21 @@ fn login_with_a_real_headless_chromium() {
     let state = cfg.dir.path().join("state");
     let cmd = || {
         let mut c = cfg.cmd();
-        c.env("SMART_TOKEN_STORE", "file").env("SMART_STATE_DIR", &state).env_remove("CI");
+        c.env("SMART_TOKEN_STORE", "file")
+            .env("SMART_STATE_DIR", &state)
+            .env_remove("CI");
         c
     };
     cmd()
-        .args(["profile", "add", "chrome", "--fhir-base", &sb.fhir_base, "--client-id", "smart-cli"])
+        .args([
+            "profile",
+            "add",
+            "chrome",
+            "--fhir-base",
+            &sb.fhir_base,
+            "--client-id",
+            "smart-cli",
+        ])
         .assert()
         .success();
     let profile_dir = cfg.dir.path().join("chromium-profile");
@@ -137,11 +179,19 @@ fn login_with_a_real_headless_chromium() {
         .assert()
         .success();
     let st: Value = serde_json::from_slice(
-        &cmd().args(["status", "--json"]).assert().success().get_output().stdout,
+        &cmd()
+            .args(["status", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
     )
     .unwrap();
     assert_eq!(st["logged_in"], true);
     // Chromium rendered our "you can close this tab" page.
     let log = std::fs::read_to_string(cfg.dir.path().join("chromium.sh.log")).unwrap_or_default();
-    assert!(log.contains("You can close this tab"), "chromium output:\n{log}");
+    assert!(
+        log.contains("You can close this tab"),
+        "chromium output:\n{log}"
+    );
 }

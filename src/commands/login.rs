@@ -50,7 +50,10 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
                 .with_hint("pass --client-id ID, or set it with `smart profile add NAME --fhir-base URL --client-id ID --force`")
         })?;
     let client_type = profile.client_type.unwrap_or(ClientType::Public);
-    if matches!(client_type, ClientType::Backend | ClientType::ConfidentialAsymmetric) {
+    if matches!(
+        client_type,
+        ClientType::Backend | ClientType::ConfidentialAsymmetric
+    ) {
         return Err(Error::usage(format!(
             "profile `{name}` is a {client_type} client; private_key_jwt clients are not supported by this version of smart login"
         )));
@@ -69,12 +72,11 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
 
     // The EHR launch tells us which server to use; otherwise the profile does.
     let (base, launch, discovery, pending) = if args.ehr {
+        eprintln!("{} {}", "Launch URL:".bold(), listener.launch_url());
         eprintln!(
-            "{} {}",
-            "Launch URL:".bold(),
-            listener.launch_url()
+            "Open it from the EHR (register it as the app's launch URL); waiting up to {}s…",
+            wait.as_secs()
         );
-        eprintln!("Open it from the EHR (register it as the app's launch URL); waiting up to {}s…", wait.as_secs());
         let l = listener.clone();
         let (launch, pending) = session::blocking(move || l.wait_for_launch(deadline))?;
         let base = match check_iss(&launch.iss, &profile, created) {
@@ -102,9 +104,13 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
         (base, None, d, None)
     };
 
-    let authorize_ep = discovery.endpoint("authorization_endpoint").ok_or_else(|| {
-        Error::server(format!("{base} advertises no authorization_endpoint; it cannot do a user login"))
-    })?;
+    let authorize_ep = discovery
+        .endpoint("authorization_endpoint")
+        .ok_or_else(|| {
+            Error::server(format!(
+                "{base} advertises no authorization_endpoint; it cannot do a user login"
+            ))
+        })?;
     let token_ep = discovery
         .endpoint("token_endpoint")
         .ok_or_else(|| Error::server(format!("{base} advertises no token_endpoint")))?;
@@ -115,7 +121,12 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
         .or_else(|| std::env::var("SMART_SCOPE").ok().filter(|s| !s.is_empty()))
         .or_else(|| profile.scope.clone())
         .unwrap_or_else(|| {
-            if launch.is_some() { DEFAULT_EHR_SCOPE } else { DEFAULT_SCOPE }.to_owned()
+            if launch.is_some() {
+                DEFAULT_EHR_SCOPE
+            } else {
+                DEFAULT_SCOPE
+            }
+            .to_owned()
         });
     let wants_openid = scope.split_whitespace().any(|s| s == "openid");
     let nonce = wants_openid.then(pkce::new_nonce);
@@ -125,7 +136,9 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
         PkceMode::IfAdvertised => discovery.supports_s256(),
     };
     if !use_pkce {
-        output::warn("PKCE is off: the server does not advertise S256 and the profile says pkce = \"if-advertised\"");
+        output::warn(
+            "PKCE is off: the server does not advertise S256 and the profile says pkce = \"if-advertised\"",
+        );
     }
     let aud = match profile.effective_aud() {
         // The profile's aud override stands; otherwise the base we really use.
@@ -184,7 +197,8 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
     let mut context = LaunchContext::default();
     merge_context(&mut context, &resp);
     if let Some(idt) = &resp.id_token {
-        let claims = verify_id_token(&http, &discovery, &base, &client_id, idt, nonce.as_ref()).await?;
+        let claims =
+            verify_id_token(&http, &discovery, &base, &client_id, idt, nonce.as_ref()).await?;
         if let Some(u) = claims.get("fhirUser").and_then(|v| v.as_str()) {
             context.fhir_user = Some(u.to_owned());
         }
@@ -199,8 +213,12 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
         client_id: client_id.clone(),
         token_endpoint: token_ep.to_string(),
         auth_method: auth.method,
-        revocation_endpoint: discovery.str_field("revocation_endpoint").map(str::to_owned),
-        introspection_endpoint: discovery.str_field("introspection_endpoint").map(str::to_owned),
+        revocation_endpoint: discovery
+            .str_field("revocation_endpoint")
+            .map(str::to_owned),
+        introspection_endpoint: discovery
+            .str_field("introspection_endpoint")
+            .map(str::to_owned),
         issuer: discovery.str_field("issuer").map(str::to_owned),
         access_token: resp.access_token.clone(),
         token_type: resp.token_type.clone(),
@@ -212,7 +230,8 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
         obtained_at: now,
     };
     {
-        let _lock = session::blocking(|| token_store::lock_profile(&name, Duration::from_secs(60)))?;
+        let _lock =
+            session::blocking(|| token_store::lock_profile(&name, Duration::from_secs(60)))?;
         session::save(&store, &name, &set)?;
     }
     if created {
@@ -232,10 +251,11 @@ fn resolve_profile(
     args: &LoginArgs,
     store: &Store,
 ) -> Result<(String, Profile, bool)> {
-    let base_flag = args
-        .fhir_base
-        .clone()
-        .or_else(|| std::env::var("SMART_FHIR_BASE").ok().filter(|s| !s.is_empty()));
+    let base_flag = args.fhir_base.clone().or_else(|| {
+        std::env::var("SMART_FHIR_BASE")
+            .ok()
+            .filter(|s| !s.is_empty())
+    });
     let requested = g.profile.as_deref();
     if let Some(name) = requested {
         if let Some(p) = store.config.profiles.get(name) {
@@ -255,9 +275,11 @@ fn resolve_profile(
         (None, Some(iss)) => canonical_base(iss)?,
         (None, None) if args.ehr => String::new(),
         (None, None) => {
-            return Err(store.unknown_profile(requested.unwrap_or_default()).with_hint(
-                "add it with `smart profile add`, or pass --fhir-base URL --client-id ID",
-            ));
+            return Err(store
+                .unknown_profile(requested.unwrap_or_default())
+                .with_hint(
+                    "add it with `smart profile add`, or pass --fhir-base URL --client-id ID",
+                ));
         }
     };
     let name = match requested {
@@ -265,10 +287,10 @@ fn resolve_profile(
         None => name_for(&base),
     };
     config::validate_name(&name).map_err(Error::usage)?;
-    if let Some(existing) = store.config.profiles.get(&name) {
-        if existing.fhir_base == base {
-            return Ok((name, existing.clone(), false));
-        }
+    if let Some(existing) = store.config.profiles.get(&name)
+        && existing.fhir_base == base
+    {
+        return Ok((name, existing.clone(), false));
     }
     let p = Profile {
         fhir_base: base,
@@ -291,7 +313,10 @@ fn name_for(base: &str) -> String {
     let Ok(u) = Url::parse(base) else {
         return "default".into();
     };
-    let mut n = u.host_str().unwrap_or("default").replace(['[', ']', ':'], "");
+    let mut n = u
+        .host_str()
+        .unwrap_or("default")
+        .replace(['[', ']', ':'], "");
     if let Some(p) = u.port() {
         n.push_str(&format!("-{p}"));
     }
@@ -303,7 +328,7 @@ fn name_for(base: &str) -> String {
 fn check_iss(iss: &str, profile: &Profile, created: bool) -> Result<Url> {
     let base = discovery::parse_base(iss)?;
     let b = base.as_str().trim_end_matches('/');
-    if !(created && (profile.fhir_base.is_empty() || profile.fhir_base == b)) && profile.fhir_base != b {
+    if !(profile.fhir_base == b || created && profile.fhir_base.is_empty()) {
         return Err(Error::auth(format!(
             "the EHR launched with iss {b}, but this profile is for {}; refusing an unknown server",
             profile.fhir_base
@@ -314,16 +339,21 @@ fn check_iss(iss: &str, profile: &Profile, created: bool) -> Result<Url> {
 
 fn redirect_target(args: &LoginArgs, profile: &Profile) -> Result<(u16, String)> {
     if let Some(uri) = &args.redirect_uri {
-        let u = Url::parse(uri).map_err(|e| Error::usage(format!("--redirect-uri `{uri}`: {e}")))?;
+        let u =
+            Url::parse(uri).map_err(|e| Error::usage(format!("--redirect-uri `{uri}`: {e}")))?;
         if u.scheme() != "http" || u.host_str() != Some("127.0.0.1") {
             return Err(Error::usage(format!(
                 "--redirect-uri `{uri}` must be http://127.0.0.1:PORT/PATH (a loopback IP literal, RFC 8252 §7.3)"
             )));
         }
-        let port = u
-            .port()
-            .ok_or_else(|| Error::usage(format!("--redirect-uri `{uri}` needs an explicit port")))?;
-        let path = if u.path().is_empty() { "/".to_owned() } else { u.path().to_owned() };
+        let port = u.port().ok_or_else(|| {
+            Error::usage(format!("--redirect-uri `{uri}` needs an explicit port"))
+        })?;
+        let path = if u.path().is_empty() {
+            "/".to_owned()
+        } else {
+            u.path().to_owned()
+        };
         return Ok((port, path));
     }
     Ok((
@@ -359,7 +389,9 @@ fn show_authorize_url(url: &Url, listener: &Listener, no_browser: bool, paste: b
             "On another machine? Forward the port first: ssh -L {port}:127.0.0.1:{port} <this-host>"
         );
         if paste {
-            eprintln!("…or paste here the whole URL the browser ends on (http://127.0.0.1:{port}/…):");
+            eprintln!(
+                "…or paste here the whole URL the browser ends on (http://127.0.0.1:{port}/…):"
+            );
         }
     }
     Ok(())
@@ -377,7 +409,9 @@ fn client_auth(
     let method = p.token_auth_method.unwrap_or(match client_type {
         ClientType::Public => TokenAuthMethod::None,
         ClientType::ConfidentialSymmetric => {
-            if advertised.contains(&"client_secret_post") && !advertised.contains(&"client_secret_basic") {
+            if advertised.contains(&"client_secret_post")
+                && !advertised.contains(&"client_secret_basic")
+            {
                 TokenAuthMethod::ClientSecretPost
             } else {
                 TokenAuthMethod::ClientSecretBasic
@@ -388,8 +422,12 @@ fn client_auth(
     let secret = match method {
         TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
             Some(session::client_secret(store, profile)?.ok_or_else(|| {
-                Error::auth(format!("profile `{profile}` needs a client secret, and none is stored"))
-                    .with_hint(format!("store it with `smart profile set-secret {profile}` or pass --secret-stdin"))
+                Error::auth(format!(
+                    "profile `{profile}` needs a client secret, and none is stored"
+                ))
+                .with_hint(format!(
+                    "store it with `smart profile set-secret {profile}` or pass --secret-stdin"
+                ))
             })?)
         }
         TokenAuthMethod::PrivateKeyJwt => {
@@ -511,6 +549,9 @@ mod tests {
         a.redirect_uri = Some("http://127.0.0.1/cb".into());
         assert!(redirect_target(&a, &p).is_err());
         a.redirect_uri = None;
-        assert_eq!(redirect_target(&a, &p).unwrap(), (0, "/callback".to_owned()));
+        assert_eq!(
+            redirect_target(&a, &p).unwrap(),
+            (0, "/callback".to_owned())
+        );
     }
 }

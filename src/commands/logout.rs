@@ -37,7 +37,9 @@ pub async fn run(g: &GlobalArgs, args: LogoutArgs) -> Result<()> {
         if !g.json {
             match &revoked {
                 Ok(true) => println!("logged out of `{name}` (tokens revoked at the server)"),
-                Ok(false) => println!("logged out of `{name}` (the server has no revocation endpoint; tokens deleted here)"),
+                Ok(false) => println!(
+                    "logged out of `{name}` (the server has no revocation endpoint; tokens deleted here)"
+                ),
                 Err(e) => {
                     output::warn(&format!("revocation failed: {}", e.message));
                     println!("logged out of `{name}` (tokens deleted here)");
@@ -59,19 +61,35 @@ pub async fn run(g: &GlobalArgs, args: LogoutArgs) -> Result<()> {
 
 /// Revokes the refresh token (which on most servers ends the grant) and the
 /// access token. `Ok(false)` when there is no endpoint.
-async fn revoke_all(http: &Http, store: &TokenStore, profile: &str, set: &TokenSet) -> Result<bool> {
+async fn revoke_all(
+    http: &Http,
+    store: &TokenStore,
+    profile: &str,
+    set: &TokenSet,
+) -> Result<bool> {
     let Some(ep) = set.revocation_endpoint.as_deref() else {
         return Ok(false);
     };
-    let ep = Url::parse(ep).map_err(|e| crate::error::Error::server(format!("revocation endpoint `{ep}`: {e}")))?;
+    let ep = Url::parse(ep)
+        .map_err(|e| crate::error::Error::server(format!("revocation endpoint `{ep}`: {e}")))?;
     let secret = match set.auth_method {
-        TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => session::client_secret(store, profile)?,
+        TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
+            session::client_secret(store, profile)?
+        }
         _ => None,
     };
     if let Some(rt) = &set.refresh_token {
         revoke(http, &ep, set, rt, "refresh_token", secret.as_ref()).await?;
     }
-    revoke(http, &ep, set, &set.access_token, "access_token", secret.as_ref()).await?;
+    revoke(
+        http,
+        &ep,
+        set,
+        &set.access_token,
+        "access_token",
+        secret.as_ref(),
+    )
+    .await?;
     Ok(true)
 }
 

@@ -35,7 +35,14 @@ pub async fn run(g: &GlobalArgs, cmd: ProfileCommand) -> Result<()> {
             crate::session::blocking(|| {
                 tokens.put(name, crate::token_store::Item::ClientSecret, &secret)
             })?;
-            done(g, &format!("stored the client secret of `{name}` in {}", tokens.describe()), name)
+            done(
+                g,
+                &format!(
+                    "stored the client secret of `{name}` in {}",
+                    tokens.describe()
+                ),
+                name,
+            )
         }
         ProfileCommand::Remove { name } => {
             if store.config.profiles.remove(&name).is_none() {

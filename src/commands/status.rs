@@ -35,12 +35,21 @@ fn human_duration(secs: i64) -> String {
     } else {
         format!("{a}s")
     };
-    if secs < 0 { format!("{text} ago") } else { format!("in {text}") }
+    if secs < 0 {
+        format!("{text} ago")
+    } else {
+        format!("in {text}")
+    }
 }
 
 /// Prints a status report (also the summary after `smart login`). Never
 /// prints a token.
-pub fn print(g: &GlobalArgs, profile: &str, set: Option<&TokenSet>, store: &TokenStore) -> Result<()> {
+pub fn print(
+    g: &GlobalArgs,
+    profile: &str,
+    set: Option<&TokenSet>,
+    store: &TokenStore,
+) -> Result<()> {
     if g.json {
         let v = match set {
             None => json!({"profile": profile, "logged_in": false, "store": store.describe()}),
@@ -92,14 +101,20 @@ pub fn print(g: &GlobalArgs, profile: &str, set: Option<&TokenSet>, store: &Toke
     println!("{}{}", l("Scopes"), s.scope);
     let exp = match s.expires_in() {
         None => "unknown (no expires_in)".to_owned(),
-        Some(x) if x <= 0 => format!("expired {}", human_duration(x)).yellow().to_string(),
+        Some(x) if x <= 0 => format!("expired {}", human_duration(x))
+            .yellow()
+            .to_string(),
         Some(x) => format!("expires {}", human_duration(x)),
     };
     println!("{}{exp}", l("Access token"));
     println!(
         "{}{}",
         l("Refresh token"),
-        if s.refresh_token.is_some() { "yes" } else { "no" }
+        if s.refresh_token.is_some() {
+            "yes"
+        } else {
+            "no"
+        }
     );
     println!("{}{}", l("Stored in"), store.describe());
     Ok(())

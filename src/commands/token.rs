@@ -26,7 +26,10 @@ pub async fn run(g: &GlobalArgs, args: TokenArgs) -> Result<()> {
 
     if args.decode {
         let mut out = serde_json::Map::new();
-        for (label, tok) in [("access_token", Some(&set.access_token)), ("id_token", set.id_token.as_ref())] {
+        for (label, tok) in [
+            ("access_token", Some(&set.access_token)),
+            ("id_token", set.id_token.as_ref()),
+        ] {
             let Some(tok) = tok else { continue };
             out.insert(
                 label.to_owned(),
@@ -66,7 +69,8 @@ async fn introspect(
         .introspection_endpoint
         .as_deref()
         .ok_or_else(|| Error::server("the server advertises no introspection_endpoint"))?;
-    let ep = Url::parse(ep).map_err(|e| Error::server(format!("introspection endpoint `{ep}`: {e}")))?;
+    let ep =
+        Url::parse(ep).map_err(|e| Error::server(format!("introspection endpoint `{ep}`: {e}")))?;
     let body = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("token", set.access_token.expose())
         .append_pair("token_type_hint", "access_token")

@@ -85,6 +85,9 @@ mod tests {
         assert_eq!(q["aud"], "https://ehr.example.org/fhir");
         assert_eq!(q["launch"], "L1");
         assert_eq!(q["prompt"], "login");
-        assert!(u.as_str().contains("scope=openid+patient%2F*.rs") || u.as_str().contains("scope=openid+patient%2F%2A.rs"));
+        assert!(
+            u.as_str().contains("scope=openid+patient%2F*.rs")
+                || u.as_str().contains("scope=openid+patient%2F%2A.rs")
+        );
     }
 }

@@ -146,7 +146,10 @@ impl Listener {
                         req,
                         200,
                         "text/html; charset=utf-8",
-                        page("Signed in", "smart has your authorization. You can close this tab and return to the terminal."),
+                        page(
+                            "Signed in",
+                            "smart has your authorization. You can close this tab and return to the terminal.",
+                        ),
                     );
                     return Ok(outcome);
                 }
@@ -169,7 +172,10 @@ impl Listener {
             if left.is_zero() {
                 return Ok(None);
             }
-            match self.server.recv_timeout(left.min(Duration::from_millis(500))) {
+            match self
+                .server
+                .recv_timeout(left.min(Duration::from_millis(500)))
+            {
                 Ok(Some(req)) => return Ok(Some(req)),
                 Ok(None) => continue,
                 Err(e) => return Err(Error::usage(format!("loopback listener failed: {e}"))),
@@ -341,14 +347,26 @@ mod tests {
 
     #[test]
     fn wrong_or_missing_state_and_errors_end_the_login() {
-        for q in ["code=C&state=other", "code=C", "error=access_denied&error_description=User+said+no&state=expected-state"] {
+        for q in [
+            "code=C&state=other",
+            "code=C",
+            "error=access_denied&error_description=User+said+no&state=expected-state",
+        ] {
             let u = Url::parse(&format!("http://127.0.0.1:1/callback?{q}")).unwrap();
             let e = check_callback(&u, &state()).unwrap_err();
             assert_eq!(e.kind, crate::error::Kind::Auth);
             assert!(!e.message.contains("C&"), "{}", e.message);
         }
-        let u = Url::parse("http://127.0.0.1:1/callback?error=access_denied&error_description=User+said+no").unwrap();
-        assert!(check_callback(&u, &state()).unwrap_err().message.contains("User said no"));
+        let u = Url::parse(
+            "http://127.0.0.1:1/callback?error=access_denied&error_description=User+said+no",
+        )
+        .unwrap();
+        assert!(
+            check_callback(&u, &state())
+                .unwrap_err()
+                .message
+                .contains("User said no")
+        );
     }
 
     #[test]
@@ -362,7 +380,11 @@ mod tests {
         let get = |path: &str| {
             let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
             use std::io::{Read, Write};
-            write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+            write!(
+                s,
+                "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
             let mut out = String::new();
             s.read_to_string(&mut out).unwrap();
             out
@@ -377,7 +399,10 @@ mod tests {
     fn listener_times_out() {
         let l = Listener::bind(0, "/callback").unwrap();
         let e = l
-            .wait_for_code(&Secret::new("s"), Instant::now() + Duration::from_millis(200))
+            .wait_for_code(
+                &Secret::new("s"),
+                Instant::now() + Duration::from_millis(200),
+            )
             .unwrap_err();
         assert!(e.message.contains("in time"));
     }

@@ -52,15 +52,23 @@ pub async fn fetch_jwks(http: &Http, jwks_uri: &Url) -> Result<JwkSet> {
 }
 
 /// Verifies `token` and returns its claims.
-pub fn verify(token: &Secret, jwks: &JwkSet, expect: &Expect) -> Result<serde_json::Map<String, Value>> {
+pub fn verify(
+    token: &Secret,
+    jwks: &JwkSet,
+    expect: &Expect,
+) -> Result<serde_json::Map<String, Value>> {
     let fail = |why: String| Error::auth(format!("the id_token is not valid: {why}"));
     let header = jsonwebtoken::decode_header(token.expose())
         .map_err(|e| fail(format!("cannot read its header ({e})")))?;
     if !ALLOWED.contains(&header.alg) {
         return Err(fail(format!("algorithm {:?} is not accepted", header.alg)));
     }
-    let key = pick_key(jwks, header.kid.as_deref(), header.alg)
-        .ok_or_else(|| fail(format!("no key in the server's JWKS matches kid {:?}", header.kid)))?;
+    let key = pick_key(jwks, header.kid.as_deref(), header.alg).ok_or_else(|| {
+        fail(format!(
+            "no key in the server's JWKS matches kid {:?}",
+            header.kid
+        ))
+    })?;
     let key = DecodingKey::from_jwk(key).map_err(|e| fail(format!("unusable JWK ({e})")))?;
     let mut v = Validation::new(header.alg);
     v.set_audience(&[expect.client_id]);
@@ -88,8 +96,13 @@ fn pick_key<'a>(jwks: &'a JwkSet, kid: Option<&str>, alg: Algorithm) -> Option<&
             let family = |j: &&Jwk| {
                 matches!(
                     (&j.algorithm, alg),
-                    (jsonwebtoken::jwk::AlgorithmParameters::RSA(_), Algorithm::RS256 | Algorithm::RS384)
-                        | (jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_), Algorithm::ES256 | Algorithm::ES384)
+                    (
+                        jsonwebtoken::jwk::AlgorithmParameters::RSA(_),
+                        Algorithm::RS256 | Algorithm::RS384
+                    ) | (
+                        jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_),
+                        Algorithm::ES256 | Algorithm::ES384
+                    )
                 )
             };
             let mut it = jwks.keys.iter().filter(family);

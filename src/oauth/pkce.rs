@@ -55,7 +55,11 @@ pub fn new_nonce() -> Secret {
 
 /// Constant-time comparison, for `state` and `nonce` checks.
 pub fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[cfg(test)]
@@ -76,7 +80,12 @@ mod tests {
         let b = Pkce::new();
         assert_eq!(a.verifier.expose().len(), 43);
         assert_ne!(a.verifier.expose(), b.verifier.expose());
-        assert!(a.verifier.expose().chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(
+            a.verifier
+                .expose()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
         assert_eq!(a.challenge, s256(a.verifier.expose()));
         assert_ne!(new_state().expose(), new_state().expose());
     }

@@ -215,7 +215,10 @@ mod tests {
 
     #[test]
     fn bearer_is_case_insensitive_and_expires_in_may_be_a_string() {
-        let r = parse(obj(json!({"access_token":"a","token_type":"bearer","expires_in":"3600","patient":"p1"}))).unwrap();
+        let r = parse(obj(
+            json!({"access_token":"a","token_type":"bearer","expires_in":"3600","patient":"p1"}),
+        ))
+        .unwrap();
         assert_eq!(r.expires_in, Some(3600));
         assert_eq!(r.str_field("patient").as_deref(), Some("p1"));
     }

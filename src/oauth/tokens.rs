@@ -90,7 +90,8 @@ impl TokenSet {
     }
 
     pub fn from_json(s: &Secret) -> Result<TokenSet, String> {
-        serde_json::from_str(s.expose()).map_err(|e| format!("stored token set is unreadable ({e})"))
+        serde_json::from_str(s.expose())
+            .map_err(|e| format!("stored token set is unreadable ({e})"))
     }
 }
 

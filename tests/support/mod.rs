@@ -18,7 +18,10 @@ pub fn smart(config: &Path) -> Command {
     cmd.env("SMART_CONFIG", config)
         .env_remove("SMART_PROFILE")
         .env_remove("NO_COLOR")
-        .env("XDG_CONFIG_HOME", config.parent().unwrap_or(Path::new("/nonexistent")))
+        .env(
+            "XDG_CONFIG_HOME",
+            config.parent().unwrap_or(Path::new("/nonexistent")),
+        )
         .timeout(Duration::from_secs(60));
     cmd
 }
@@ -89,12 +92,8 @@ pub struct CannedServer {
 
 impl CannedServer {
     pub fn start(routes: Vec<(&str, Canned)>) -> Self {
-        let routes: Arc<HashMap<String, Canned>> = Arc::new(
-            routes
-                .into_iter()
-                .map(|(p, c)| (p.to_owned(), c))
-                .collect(),
-        );
+        let routes: Arc<HashMap<String, Canned>> =
+            Arc::new(routes.into_iter().map(|(p, c)| (p.to_owned(), c)).collect());
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         std::thread::spawn(move || {
@@ -181,7 +180,9 @@ impl SandboxServer {
                 .build()
                 .expect("runtime");
             rt.block_on(async move {
-                let sb = smart::sandbox::Sandbox::start(opts).await.expect("sandbox starts");
+                let sb = smart::sandbox::Sandbox::start(opts)
+                    .await
+                    .expect("sandbox starts");
                 tx.send((sb.fhir_base().to_string(), sb.state.origin.to_string()))
                     .unwrap();
                 let _ = stop_rx.await;
