@@ -755,6 +755,18 @@ async fn refresh_rotates_and_only_narrows() {
     assert_eq!(t2["patient"], tok["patient"]);
     let (s, v) = refresh(rt1, None).await;
     assert_error(s, &v, 400, "invalid_grant");
+    // That reuse shows the refresh token leaked: its successor and the
+    // access tokens of the grant are revoked too (RFC 9700 §4.14.2).
+    assert_eq!(introspect(&sb, &rt2).await["active"], false);
+    assert_eq!(
+        introspect(&sb, t2["access_token"].as_str().unwrap()).await["active"],
+        false
+    );
+    let (s, v) = refresh(rt2, None).await;
+    assert_error(s, &v, 400, "invalid_grant");
+
+    let tok = login(&sb, PATIENT_SCOPE).await;
+    let rt2 = tok["refresh_token"].as_str().unwrap().to_owned();
 
     let (s, t3) = refresh(rt2, Some("patient/*.rs")).await;
     assert_eq!(s, StatusCode::OK, "{t3}");
@@ -1221,6 +1233,39 @@ async fn backend_keys_from_jwks_uri() {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{tok}");
+    // jku must be the registered jwks_uri.
+    let jku_jwt = |jku: &str| {
+        let der = match &key {
+            TestKey::Ec(k) => {
+                use p384::pkcs8::EncodePrivateKey;
+                k.to_pkcs8_der().unwrap()
+            }
+            TestKey::Rsa(_) => unreachable!(),
+        };
+        let mut h = Header::new(Algorithm::ES384);
+        h.kid = Some("remote".into());
+        h.jku = Some(jku.into());
+        jsonwebtoken::encode(
+            &h,
+            &assertion_claims(&sb, &id),
+            &EncodingKey::from_ec_der(der.as_bytes()),
+        )
+        .unwrap()
+    };
+    let (s, tok) = backend_token(
+        &sb,
+        &jku_jwt(&format!("http://{addr}/jwks.json")),
+        "system/Patient.rs",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{tok}");
+    let (s, v) = backend_token(
+        &sb,
+        &jku_jwt(&format!("http://{addr}/other.json")),
+        "system/Patient.rs",
+    )
+    .await;
+    assert_error(s, &v, 401, "invalid_client");
     let (s, v) = backend_token(
         &sb,
         &key.sign("other", &assertion_claims(&sb, &id)),

@@ -2,7 +2,8 @@
 //! and client-confidential-asymmetric): RS384 or ES384, `iss` = `sub` =
 //! client_id, `aud` = the token URL, `exp` present, in the future and at
 //! most five minutes away, `jti` never seen before, `kid` selecting a key of
-//! the client's registered JWKS (inline or fetched from its `jwks_uri`).
+//! the client's registered JWKS (inline or fetched from its `jwks_uri`), and
+//! a `jku` header, if any, equal to that registered `jwks_uri`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -59,6 +60,16 @@ pub async fn verify(
         )));
     }
 
+    // SMART client-confidential-asymmetric: a `jku` header must name the
+    // JWKS URL registered for this client; the server never fetches keys
+    // from a URL the assertion merely claims.
+    if let Some(jku) = &header.jku
+        && client.jwks_uri.as_ref().is_none_or(|u| u.as_str() != jku)
+    {
+        return Err(bad(format!(
+            "client_assertion jku `{jku}` is not the client's registered jwks_uri"
+        )));
+    }
     let jwks = client_jwks(state, &client).await?;
     let jwk = select_key(&jwks, &kid, alg).ok_or_else(|| {
         bad(format!(

@@ -5,7 +5,8 @@
 //! Codes and tokens from one authorization share a *family* id so that a
 //! replayed code can revoke everything issued from it (RFC 6749 §4.1.2,
 //! RFC 9700 §4.5), and a revoked refresh token takes its access tokens along
-//! (RFC 7009 §2.1).
+//! (RFC 7009 §2.1), and a rotated-away refresh token presented again
+//! revokes its whole family (RFC 9700 §4.14.2).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -96,6 +97,8 @@ const USED_CODE_MEMORY: Duration = Duration::from_secs(600);
 pub struct Store {
     access: Mutex<HashMap<String, AccessRecord>>,
     refresh: Mutex<HashMap<String, Refresh>>,
+    /// Rotated-away refresh tokens → (family, expiry), to detect reuse.
+    spent_refresh: Mutex<HashMap<String, (String, SystemTime)>>,
     codes: Mutex<HashMap<String, Code>>,
     pending: Mutex<HashMap<String, Pending>>,
     launches: Mutex<HashMap<String, LaunchContext>>,
@@ -151,14 +154,28 @@ impl Store {
     }
 
     /// Removes and returns a live refresh token (rotation: it is spent).
+    /// A spent token presented again means it leaked (RFC 9700 §4.14.2):
+    /// every token of its authorization is revoked, and `None` returned.
     pub fn take_refresh(&self, token: &str, client_id: &str) -> Option<Refresh> {
-        let mut map = lock(&self.refresh);
-        let r = map.get(token)?;
-        if r.auth.client_id != client_id {
+        let now = SystemTime::now();
+        let reused = {
+            let mut spent = lock(&self.spent_refresh);
+            spent.retain(|_, (_, exp)| *exp > now);
+            spent.get(token).map(|(family, _)| family.clone())
+        };
+        if let Some(family) = reused {
+            self.revoke_family(&family);
             return None;
         }
-        let r = map.remove(token)?;
-        (r.expires > SystemTime::now()).then_some(r)
+        let r = {
+            let mut map = lock(&self.refresh);
+            if map.get(token)?.auth.client_id != client_id {
+                return None;
+            }
+            map.remove(token)?
+        };
+        lock(&self.spent_refresh).insert(token.to_owned(), (r.auth.family.clone(), r.expires));
+        (r.expires > now).then_some(r)
     }
 
     pub fn introspect(&self, token: &str) -> Option<Introspected> {
