@@ -169,10 +169,20 @@ fn print_human(info: &Value) {
             .map(s)
             .collect();
         if !uris.is_empty() {
+            let loopback = uris.iter().any(|u| {
+                ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+                    .iter()
+                    .any(|p| u.starts_with(p))
+            });
             println!(
-                "  {:<20} redirect {} (loopback: any port)",
+                "  {:<20} redirect {}{}",
                 "",
-                uris.join(" ")
+                uris.join(" "),
+                if loopback {
+                    " (loopback: any port)"
+                } else {
+                    ""
+                }
             );
         }
     }

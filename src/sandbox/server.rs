@@ -37,7 +37,11 @@ impl Sandbox {
             })?;
         let addr = listener.local_addr()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
+        // A wildcard bind still needs a reachable origin for `iss`/`aud`:
+        // name it by loopback, which is where it is always reachable.
         let host = match addr.ip() {
+            std::net::IpAddr::V6(ip) if ip.is_unspecified() => "[::1]".to_owned(),
+            std::net::IpAddr::V4(ip) if ip.is_unspecified() => "127.0.0.1".to_owned(),
             std::net::IpAddr::V6(ip) => format!("[{ip}]"),
             std::net::IpAddr::V4(ip) => ip.to_string(),
         };
