@@ -109,6 +109,13 @@ pub enum Command {
     /// Run an embedded SMART on FHIR server for demos and tests
     Sandbox(SandboxArgs),
 
+    /// Client signing keys for private_key_jwt (backend services, asymmetric clients)
+    #[command(subcommand)]
+    Keys(KeysCommand),
+
+    /// Register a client at the server (RFC 7591) and save it as a new profile
+    Register(RegisterArgs),
+
     /// Print a shell completion script
     Completions(CompletionsArgs),
 
@@ -127,7 +134,7 @@ pub struct DiscoverArgs {
 #[derive(Debug, Subcommand)]
 pub enum ProfileCommand {
     /// Add a profile (the first one becomes the default)
-    Add(ProfileAddArgs),
+    Add(Box<ProfileAddArgs>),
     /// List profiles
     List,
     /// Show one profile, workarounds included (default: the current one)
@@ -263,6 +270,22 @@ pub struct ProfileAddArgs {
     #[arg(long)]
     pub format_json: bool,
 
+    /// private_key_jwt: PEM private key file, or `keychain` (the token store)
+    #[arg(long, value_name = "FILE")]
+    pub private_key: Option<String>,
+
+    /// private_key_jwt: key id the server knows the key by (default: its thumbprint)
+    #[arg(long, value_name = "ID")]
+    pub kid: Option<String>,
+
+    /// private_key_jwt: signing algorithm (default: what the key signs with)
+    #[arg(long, value_enum, value_name = "ALG")]
+    pub alg: Option<crate::oauth::keys::SigningAlg>,
+
+    /// private_key_jwt: URL where the public JWKS is hosted (sent as `jku`)
+    #[arg(long, value_name = "URL")]
+    pub jku: Option<String>,
+
     /// Replace an existing profile of the same name
     #[arg(long)]
     pub force: bool,
@@ -348,6 +371,88 @@ pub struct SandboxLaunchUrlArgs {
     /// FHIR base URL of the running sandbox
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8321/fhir")]
     pub base: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key pair, keep the private key (0600 PEM or the keychain), print the public JWKS
+    Generate(KeysGenerateArgs),
+    /// Print the public JWKS of the profile's key (or of --key FILE)
+    Jwks(KeysJwksArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KeysGenerateArgs {
+    /// Signing algorithm: ES384 (P-384) or RS384 (RSA 2048)
+    #[arg(long, value_enum, default_value_t = crate::oauth::keys::SigningAlg::ES384, value_name = "ALG")]
+    pub alg: crate::oauth::keys::SigningAlg,
+
+    /// Key id to publish (default: the key's RFC 7638 thumbprint)
+    #[arg(long, value_name = "ID")]
+    pub kid: Option<String>,
+
+    /// Write the private key (PKCS#8 PEM, mode 0600) and the JWKS into DIR (default: .)
+    #[arg(long, value_name = "DIR", conflicts_with = "keychain")]
+    pub out: Option<PathBuf>,
+
+    /// Keep the private key in the token store (keychain) under the profile instead
+    #[arg(long)]
+    pub keychain: bool,
+
+    /// Replace existing key files
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KeysJwksArgs {
+    /// PEM private key file to read instead of the profile's key
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
+    /// Key id to publish (default: the profile's kid, else the key's thumbprint)
+    #[arg(long, value_name = "ID")]
+    pub kid: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RegisterArgs {
+    /// FHIR base URL of the server (default: SMART_FHIR_BASE)
+    #[arg(long, value_name = "URL")]
+    pub fhir_base: Option<String>,
+
+    /// Client name shown to users and administrators
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Kind of client (default: backend with a key, confidential-asymmetric with a key and
+    /// --redirect-port, else public)
+    #[arg(long, value_enum, value_name = "TYPE")]
+    pub client_type: Option<ClientType>,
+
+    /// Fixed loopback redirect port (default: any port, RFC 8252)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub redirect_port: Option<u16>,
+
+    /// Public JWKS file to register (default: derived from the private key)
+    #[arg(long, value_name = "FILE", conflicts_with = "jwks_url")]
+    pub jwks: Option<PathBuf>,
+
+    /// Register this jwks_uri instead of inline keys (also sent as `jku`)
+    #[arg(long, value_name = "URL")]
+    pub jwks_url: Option<String>,
+
+    /// Private key for the new profile: a PEM file, or `keychain` (default: SMART_PRIVATE_KEY)
+    #[arg(long, value_name = "FILE")]
+    pub private_key: Option<String>,
+
+    /// Scopes to register and to request (backend default: system/*.rs)
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
+
+    /// Replace an existing profile of the same name
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Args)]

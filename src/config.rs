@@ -54,6 +54,20 @@ pub struct Profile {
     /// Workaround: add `_format=json` to FHIR requests.
     #[serde(default, skip_serializing_if = "is_false")]
     pub format_json: bool,
+    /// private_key_jwt: PEM file of the signing key (relative paths are
+    /// relative to the config file), or `keychain` for the token store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<String>,
+    /// private_key_jwt: the `kid` the server knows the key by (default: its
+    /// RFC 7638 thumbprint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// private_key_jwt: ES384 or RS384 (default: what the key signs with).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<crate::oauth::keys::SigningAlg>,
+    /// private_key_jwt: URL where the public JWKS is hosted, sent as `jku`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jku: Option<String>,
     /// Keys this version does not know, kept as they were.
     #[serde(flatten)]
     pub extra: toml::Table,
@@ -73,6 +87,10 @@ impl Default for Profile {
             token_auth_method: None,
             authorize_params: BTreeMap::new(),
             format_json: false,
+            private_key: None,
+            kid: None,
+            alg: None,
+            jku: None,
             extra: toml::Table::new(),
         }
     }
@@ -325,6 +343,9 @@ pub fn validate_profile(name: &str, p: &Profile) -> std::result::Result<(), Stri
     crate::discovery::parse_base(&p.fhir_base).map_err(|e| format!("fhir_base: {}", e.message))?;
     if let Some(aud) = &p.aud {
         url::Url::parse(aud).map_err(|e| format!("aud: `{aud}` is not a URL ({e})"))?;
+    }
+    if let Some(jku) = &p.jku {
+        url::Url::parse(jku).map_err(|e| format!("jku: `{jku}` is not a URL ({e})"))?;
     }
     if p.redirect_port == Some(0) {
         return Err(

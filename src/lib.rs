@@ -16,4 +16,5 @@ pub mod redact;
 pub mod sandbox;
 pub mod secret;
 pub mod session;
+pub mod settings;
 pub mod token_store;

@@ -2,19 +2,28 @@
 //! expire (once, under the profile lock, however many `smart` processes ask
 //! at the same time), and save them back.
 //!
+//! Backend-services profiles have no refresh token: when their access token
+//! is about to expire they simply ask again with `client_credentials` and a
+//! fresh client assertion — under the same lock, so that parallel commands
+//! fetch once. A token given in `SMART_ACCESS_TOKEN` is used as it is, and
+//! the token store is never touched.
+//!
 //! A failed refresh leaves the stored set untouched, so nothing is lost and
 //! the message can say to log in again.
 
 use std::time::Duration;
 use url::Url;
 
-use crate::config::TokenAuthMethod;
+use crate::cli::GlobalArgs;
+use crate::config::{ClientType, TokenAuthMethod};
 use crate::error::{Error, Kind, Result};
 use crate::http::Http;
+use crate::oauth::keys::SigningKey;
 use crate::oauth::token::{self, ClientAuth};
-use crate::oauth::tokens::{TokenSet, now_secs};
+use crate::oauth::tokens::{LaunchContext, TokenSet, now_secs};
 use crate::secret::Secret;
-use crate::token_store::{self, Item, TokenStore};
+use crate::settings::{Flags, Settings};
+use crate::token_store::{self, Item, StoreKind, TokenStore};
 
 /// Tokens that expire within this margin are refreshed before use.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
@@ -63,6 +72,76 @@ pub fn client_secret(store: &TokenStore, profile: &str) -> Result<Option<Secret>
     blocking(|| store.get(profile, Item::ClientSecret))
 }
 
+/// What a command that needs a token works with.
+#[derive(Debug)]
+pub struct Access {
+    pub settings: Settings,
+    pub store: TokenStore,
+    pub tokens: TokenSet,
+}
+
+/// The access token for the selected profile (flag > env > profile, see
+/// [`Settings`]): `SMART_ACCESS_TOKEN` as given, else the stored tokens —
+/// refreshed, or for a backend client fetched anew, when they expire within
+/// [`REFRESH_MARGIN`]. `force` refreshes (re-fetches) regardless.
+pub async fn acquire(g: &GlobalArgs, force: bool) -> Result<Access> {
+    let settings = Settings::resolve(g, &Flags::default())?;
+    let store = settings.store();
+    if let Some(at) = &settings.access_token {
+        if force {
+            return Err(Error::usage(
+                "SMART_ACCESS_TOKEN is set: that token is used as it is and cannot be refreshed",
+            ));
+        }
+        let tokens = external(&settings, &at.value);
+        return Ok(Access {
+            settings,
+            store,
+            tokens,
+        });
+    }
+    let http_opts = crate::commands::http_options(g, false);
+    let tokens = usable_with(&http_opts, &store, &settings, force).await?;
+    Ok(Access {
+        settings,
+        store,
+        tokens,
+    })
+}
+
+/// A token set for a token obtained elsewhere: its expiry is read from the
+/// token when it is a JWT, otherwise unknown.
+pub fn external(settings: &Settings, token: &Secret) -> TokenSet {
+    let exp = crate::oauth::id_token::decode_unverified(token.expose())
+        .and_then(|(_, claims)| claims.get("exp").and_then(serde_json::Value::as_u64));
+    TokenSet {
+        v: 1,
+        fhir_base: settings
+            .fhir_base
+            .as_ref()
+            .map(|b| b.value.clone())
+            .unwrap_or_default(),
+        client_id: settings
+            .client_id
+            .as_ref()
+            .map(|c| c.value.clone())
+            .unwrap_or_default(),
+        token_endpoint: String::new(),
+        auth_method: TokenAuthMethod::None,
+        revocation_endpoint: None,
+        introspection_endpoint: None,
+        issuer: None,
+        access_token: token.clone(),
+        token_type: "Bearer".into(),
+        expires_at: exp,
+        scope: String::new(),
+        refresh_token: None,
+        id_token: None,
+        context: LaunchContext::default(),
+        obtained_at: now_secs(),
+    }
+}
+
 /// A token set whose access token is good for at least [`REFRESH_MARGIN`],
 /// refreshing when needed; `force` refreshes regardless. The HTTP client is
 /// built only when a refresh is due: `smart token` with a valid token does
@@ -73,37 +152,183 @@ pub async fn usable(
     profile: &str,
     force: bool,
 ) -> Result<TokenSet> {
+    let settings = Settings::for_named(profile, store.kind())?;
+    usable_with(http_opts, store, &settings, force).await
+}
+
+/// [`usable`] with the settings already resolved.
+pub async fn usable_with(
+    http_opts: &crate::http::Options,
+    store: &TokenStore,
+    settings: &Settings,
+    force: bool,
+) -> Result<TokenSet> {
+    if settings.client_type.value == ClientType::Backend {
+        return backend_usable(http_opts, store, settings, force).await;
+    }
+    let profile = settings.name();
     let current = load(store, profile)?.ok_or_else(|| not_logged_in(profile))?;
     if !force && !current.expires_within(REFRESH_MARGIN) {
         return Ok(current);
     }
-    let _lock = blocking(|| token_store::lock_profile(profile, LOCK_WAIT))?;
+    let _lock = lock(store, profile)?;
     // Another process may have refreshed while we waited for the lock.
     let current = load(store, profile)?.ok_or_else(|| not_logged_in(profile))?;
     if !force && !current.expires_within(REFRESH_MARGIN) {
         return Ok(current);
     }
-    let secret = match current.auth_method {
+    let hint = format!("run `smart login -p {profile}`; the stored tokens were kept");
+    let (secret, key) = match current.auth_method {
         TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
-            client_secret(store, profile)?
+            (client_secret(store, profile)?, None)
         }
-        _ => None,
+        TokenAuthMethod::PrivateKeyJwt => (None, Some(settings.signing_key(store)?)),
+        TokenAuthMethod::None => (None, None),
     };
     let http = Http::new(http_opts)?;
-    let fresh = refresh(&http, &current, secret).await.map_err(|e| {
-        let hint = format!("run `smart login -p {profile}`; the stored tokens were kept");
-        match e.kind {
+    let fresh = refresh(&http, &current, secret, key)
+        .await
+        .map_err(|e| match e.kind {
             Kind::Network => e,
             _ => Error::auth(format!("refresh failed: {}", e.message)).with_hint(hint),
-        }
-    })?;
+        })?;
     save(store, profile, &fresh)?;
     Ok(fresh)
 }
 
+/// The per-profile lock, except for the `none` store, which shares nothing
+/// between processes (and may run where there is no state directory).
+fn lock(store: &TokenStore, profile: &str) -> Result<Option<token_store::ProfileLock>> {
+    if store.kind() == StoreKind::None {
+        return Ok(None);
+    }
+    blocking(|| token_store::lock_profile(profile, LOCK_WAIT)).map(Some)
+}
+
+/// A backend client's token: the cached one while it is good, else a new
+/// one from `client_credentials`. A cached set made for another server or
+/// client id (the environment changed) is not used.
+async fn backend_usable(
+    http_opts: &crate::http::Options,
+    store: &TokenStore,
+    settings: &Settings,
+    force: bool,
+) -> Result<TokenSet> {
+    let profile = settings.name();
+    let base = settings.require_base()?;
+    let base_str = base.as_str().trim_end_matches('/').to_owned();
+    let client_id = settings.require_client_id()?;
+    let fits = |s: &TokenSet| s.client_id == client_id && s.fhir_base == base_str;
+    let good = |s: &TokenSet| fits(s) && !s.expires_within(REFRESH_MARGIN);
+    if !force && let Some(s) = load(store, profile)?.filter(good) {
+        return Ok(s);
+    }
+    let _lock = lock(store, profile)?;
+    let cached = load(store, profile)?.filter(fits);
+    if !force && let Some(s) = cached.as_ref().filter(|s| good(s)) {
+        return Ok(s.clone());
+    }
+    let key = settings.signing_key(store)?;
+    let token_endpoint = cached.map(|c| c.token_endpoint);
+    let set = fetch_backend(
+        http_opts,
+        &base,
+        &client_id,
+        &settings.scope.value,
+        key,
+        token_endpoint.as_deref(),
+    )
+    .await?;
+    save(store, profile, &set)?;
+    Ok(set)
+}
+
+/// SMART Backend Services: `client_credentials` with a signed client
+/// assertion. Discovers the token endpoint unless `token_endpoint` (from a
+/// cached set) is known.
+pub async fn fetch_backend(
+    http_opts: &crate::http::Options,
+    base: &Url,
+    client_id: &str,
+    scope: &str,
+    key: SigningKey,
+    token_endpoint: Option<&str>,
+) -> Result<TokenSet> {
+    let kid = key.kid.clone();
+    let alg = key.alg;
+    let discovered;
+    let (endpoint, d) = match token_endpoint.and_then(|t| Url::parse(t).ok()) {
+        Some(t) => (t, None),
+        None => {
+            let mut follow = http_opts.clone();
+            follow.follow_redirects = true;
+            discovered = crate::discovery::discover(&Http::new(&follow)?, base).await?;
+            let t = discovered
+                .endpoint("token_endpoint")
+                .ok_or_else(|| Error::server(format!("{base} advertises no token_endpoint")))?;
+            (t, Some(&discovered))
+        }
+    };
+    let mut no_follow = http_opts.clone();
+    no_follow.follow_redirects = false;
+    let http = Http::new(&no_follow)?;
+    let auth = ClientAuth {
+        client_id: client_id.to_owned(),
+        method: TokenAuthMethod::PrivateKeyJwt,
+        secret: None,
+        key: Some(key),
+    };
+    let form = vec![
+        ("grant_type", "client_credentials".to_owned()),
+        ("scope", scope.to_owned()),
+    ];
+    let resp = token::request(&http, &endpoint, form, &auth)
+        .await
+        .map_err(|e| {
+            if e.kind == Kind::Auth && e.message.contains("invalid_client") {
+                e.with_hint(format!(
+                    "the server must know client `{client_id}` with the public key {alg} kid `{kid}`; `smart keys jwks` prints it"
+                ))
+            } else {
+                e
+            }
+        })?;
+    let granted = resp.scope.clone().unwrap_or_else(|| scope.to_owned());
+    let missing = token::missing_scopes(scope, &granted);
+    if !missing.is_empty() {
+        crate::output::warn(&format!("not granted: {}", missing.join(" ")));
+    }
+    let now = now_secs();
+    let field = |name: &str| d.and_then(|d| d.str_field(name)).map(str::to_owned);
+    Ok(TokenSet {
+        v: 1,
+        fhir_base: base.as_str().trim_end_matches('/').to_owned(),
+        client_id: client_id.to_owned(),
+        token_endpoint: endpoint.to_string(),
+        auth_method: TokenAuthMethod::PrivateKeyJwt,
+        revocation_endpoint: field("revocation_endpoint"),
+        introspection_endpoint: field("introspection_endpoint"),
+        issuer: field("issuer"),
+        access_token: resp.access_token.clone(),
+        token_type: resp.token_type.clone(),
+        expires_at: resp.expires_in.map(|s| now + s),
+        scope: granted,
+        // Backend services get no refresh token; one sent anyway is not kept.
+        refresh_token: None,
+        id_token: None,
+        context: LaunchContext::default(),
+        obtained_at: now,
+    })
+}
+
 /// Exchanges the refresh token for a new token set. A server that does not
 /// rotate refresh tokens leaves the old one in place.
-pub async fn refresh(http: &Http, current: &TokenSet, secret: Option<Secret>) -> Result<TokenSet> {
+pub async fn refresh(
+    http: &Http,
+    current: &TokenSet,
+    secret: Option<Secret>,
+    key: Option<SigningKey>,
+) -> Result<TokenSet> {
     let Some(rt) = &current.refresh_token else {
         let why = if current.expires_within(Duration::ZERO) {
             "the access token has expired"
@@ -124,12 +349,8 @@ pub async fn refresh(http: &Http, current: &TokenSet, secret: Option<Secret>) ->
         client_id: current.client_id.clone(),
         method: current.auth_method,
         secret,
+        key,
     };
-    if auth.method == TokenAuthMethod::PrivateKeyJwt {
-        return Err(Error::auth(
-            "refreshing private_key_jwt clients is not supported yet",
-        ));
-    }
     let form = vec![
         ("grant_type", "refresh_token".to_owned()),
         ("refresh_token", rt.expose().to_owned()),

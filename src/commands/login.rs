@@ -21,7 +21,8 @@ use crate::oauth::{browser, id_token, pkce};
 use crate::output;
 use crate::secret::Secret;
 use crate::session;
-use crate::token_store::{self, Item, TokenStore};
+use crate::settings::{self, Flags, Settings};
+use crate::token_store::{self, Item, StoreKind, TokenStore};
 
 /// Scopes asked for when neither the flag nor the profile says.
 pub const DEFAULT_SCOPE: &str = "openid fhirUser launch/patient patient/*.rs offline_access";
@@ -31,32 +32,46 @@ pub const DEFAULT_EHR_SCOPE: &str = "openid fhirUser launch patient/*.rs offline
 const DEFAULT_WAIT: u64 = 300;
 
 pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
-    let mut config = Store::load()?;
-    let (name, profile, created) = resolve_profile(g, &args, &config)?;
-    let store = TokenStore::new(g.token_store);
+    let mut config = settings::load_config()?;
+    let (name, profile, created, saved) = resolve_profile(g, &args, &config)?;
+    let flags = Flags {
+        fhir_base: args.fhir_base.as_deref(),
+        client_id: args.client_id.as_deref(),
+        scope: args.scope.as_deref(),
+    };
+    let settings = Settings::for_profile(g, &flags, &name, &profile, saved)?;
+    let store = settings.store();
 
     if args.secret_stdin {
         let secret = read_secret_stdin()?;
         session::blocking(|| store.put(&name, Item::ClientSecret, &secret))?;
     }
 
-    let client_id = args
-        .client_id
-        .clone()
-        .or_else(|| std::env::var("SMART_CLIENT_ID").ok().filter(|s| !s.is_empty()))
-        .or_else(|| profile.client_id.clone())
-        .ok_or_else(|| {
-            Error::usage(format!("profile `{name}` has no client id"))
-                .with_hint("pass --client-id ID, or set it with `smart profile add NAME --fhir-base URL --client-id ID --force`")
-        })?;
-    let client_type = profile.client_type.unwrap_or(ClientType::Public);
-    if matches!(
-        client_type,
-        ClientType::Backend | ClientType::ConfidentialAsymmetric
-    ) {
-        return Err(Error::usage(format!(
-            "profile `{name}` is a {client_type} client; private_key_jwt clients are not supported by this version of smart login"
-        )));
+    let client_id = settings.require_client_id()?;
+    let client_type = settings.client_type.value;
+    if client_type == ClientType::Backend {
+        if args.ehr || args.launch.is_some() {
+            return Err(Error::usage(format!(
+                "profile `{name}` is a backend client: it has no user and no launch"
+            )));
+        }
+        let set =
+            session::usable_with(&super::http_options(g, false), &store, &settings, true).await?;
+        save_created(&mut config, created, &name, &profile)?;
+        return super::status::print(g, &name, Some(&set), &store, Some(&settings));
+    }
+    // Nobody can sign in in CI unless BROWSER plays the user: say so now,
+    // before any network round trip or wait.
+    if crate::oauth::browser::in_ci()
+        && !args.ehr
+        && std::env::var_os("BROWSER").is_none_or(|b| b.is_empty())
+    {
+        return Err(Error::auth(
+            "smart login needs a browser, and CI is set: nothing can sign in here",
+        )
+        .with_hint(
+            "in CI use a backend profile (client_type = \"backend\" with SMART_PRIVATE_KEY), or set SMART_ACCESS_TOKEN",
+        ));
     }
 
     let wait = Duration::from_secs(g.timeout.unwrap_or(DEFAULT_WAIT));
@@ -99,7 +114,7 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
         let d = discovery::discover(&http, &base).await?;
         (base, Some(l.clone()), d, None)
     } else {
-        let base = discovery::parse_base(&profile.fhir_base)?;
+        let base = settings.require_base()?;
         let d = discovery::discover(&http, &base).await?;
         (base, None, d, None)
     };
@@ -115,19 +130,10 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
         .endpoint("token_endpoint")
         .ok_or_else(|| Error::server(format!("{base} advertises no token_endpoint")))?;
 
-    let scope = args
-        .scope
-        .clone()
-        .or_else(|| std::env::var("SMART_SCOPE").ok().filter(|s| !s.is_empty()))
-        .or_else(|| profile.scope.clone())
-        .unwrap_or_else(|| {
-            if launch.is_some() {
-                DEFAULT_EHR_SCOPE
-            } else {
-                DEFAULT_SCOPE
-            }
-            .to_owned()
-        });
+    let scope = match settings.scope.source {
+        settings::Source::Default if launch.is_some() => DEFAULT_EHR_SCOPE.to_owned(),
+        _ => settings.scope.value.clone(),
+    };
     let wants_openid = scope.split_whitespace().any(|s| s == "openid");
     let nonce = wants_openid.then(pkce::new_nonce);
 
@@ -174,7 +180,14 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
     let outcome = session::blocking(move || callback::race_with_paste(l, st, deadline, paste))?;
     let Outcome::Code(code) = outcome;
 
-    let auth = client_auth(&store, &name, &client_id, client_type, &profile, &discovery)?;
+    let auth = client_auth(
+        &store,
+        &settings,
+        &client_id,
+        client_type,
+        &profile,
+        &discovery,
+    )?;
     let mut form = vec![
         ("grant_type", "authorization_code".to_owned()),
         ("code", code.expose().to_owned()),
@@ -229,33 +242,45 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
         context,
         obtained_at: now,
     };
-    {
+    if store.kind() == StoreKind::None {
+        output::warn(
+            "--token-store none: the tokens are not kept; the next command cannot use them",
+        );
+    } else {
         let _lock =
             session::blocking(|| token_store::lock_profile(&name, Duration::from_secs(60)))?;
         session::save(&store, &name, &set)?;
     }
-    if created {
-        config.config.profiles.insert(name.clone(), profile.clone());
-        if config.config.default.is_none() {
-            config.config.default = Some(name.clone());
-        }
-        config.save()?;
-    }
-    super::status::print(g, &name, Some(&set), &store)
+    save_created(&mut config, created, &name, &profile)?;
+    super::status::print(g, &name, Some(&set), &store, Some(&settings))
 }
 
-/// The profile to log in with: `-p`/default, or one made from
-/// `--fhir-base` (saved only after a successful login).
+/// Saves a profile made for this login (from `--fhir-base`), once it worked.
+fn save_created(config: &mut Store, created: bool, name: &str, profile: &Profile) -> Result<()> {
+    if !created {
+        return Ok(());
+    }
+    config
+        .config
+        .profiles
+        .insert(name.to_owned(), profile.clone());
+    if config.config.default.is_none() {
+        config.config.default = Some(name.to_owned());
+    }
+    config.save()
+}
+
+/// The profile to log in with: `-p`/default, one made from `--fhir-base`
+/// (saved only after a successful login), or an unsaved one when only the
+/// environment names the server (`SMART_FHIR_BASE`: CI keeps no config).
+/// Returns (name, profile, created, saved).
 fn resolve_profile(
     g: &GlobalArgs,
     args: &LoginArgs,
     store: &Store,
-) -> Result<(String, Profile, bool)> {
-    let base_flag = args.fhir_base.clone().or_else(|| {
-        std::env::var("SMART_FHIR_BASE")
-            .ok()
-            .filter(|s| !s.is_empty())
-    });
+) -> Result<(String, Profile, bool, bool)> {
+    let base_flag = args.fhir_base.clone();
+    let base_env = settings::env("SMART_FHIR_BASE");
     let requested = g.profile.as_deref();
     if let Some(name) = requested {
         if let Some(p) = store.config.profiles.get(name) {
@@ -263,11 +288,23 @@ fn resolve_profile(
             if let Some(b) = &base_flag {
                 p.fhir_base = canonical_base(b)?;
             }
-            return Ok((name.to_owned(), p, false));
+            return Ok((name.to_owned(), p, false, true));
+        }
+        if base_flag.is_none()
+            && let Some(b) = &base_env
+        {
+            config::validate_name(name).map_err(Error::usage)?;
+            return Ok((name.to_owned(), unsaved(b)?, false, false));
         }
     } else if base_flag.is_none() {
+        if store.config.default.is_none()
+            && let Some(b) = &base_env
+        {
+            let p = unsaved(b)?;
+            return Ok((settings::profile_name_for(&p.fhir_base), p, false, false));
+        }
         let (name, p) = store.resolve(None)?;
-        return Ok((name.to_owned(), p.clone(), false));
+        return Ok((name.to_owned(), p.clone(), false, true));
     }
     // A new profile: from --fhir-base (or, for an EHR launch, from iss later).
     let base = match (&base_flag, &args.iss) {
@@ -284,13 +321,13 @@ fn resolve_profile(
     };
     let name = match requested {
         Some(n) => n.to_owned(),
-        None => name_for(&base),
+        None => settings::profile_name_for(&base),
     };
     config::validate_name(&name).map_err(Error::usage)?;
     if let Some(existing) = store.config.profiles.get(&name)
         && existing.fhir_base == base
     {
-        return Ok((name, existing.clone(), false));
+        return Ok((name, existing.clone(), false, true));
     }
     let p = Profile {
         fhir_base: base,
@@ -298,7 +335,14 @@ fn resolve_profile(
         scope: args.scope.clone(),
         ..Profile::default()
     };
-    Ok((name, p, true))
+    Ok((name, p, true, false))
+}
+
+fn unsaved(base: &str) -> Result<Profile> {
+    Ok(Profile {
+        fhir_base: canonical_base(base)?,
+        ..Profile::default()
+    })
 }
 
 fn canonical_base(s: &str) -> Result<String> {
@@ -306,21 +350,6 @@ fn canonical_base(s: &str) -> Result<String> {
         .as_str()
         .trim_end_matches('/')
         .to_owned())
-}
-
-/// `https://ehr.example.org:8443/r4` → `ehr.example.org-8443`.
-fn name_for(base: &str) -> String {
-    let Ok(u) = Url::parse(base) else {
-        return "default".into();
-    };
-    let mut n = u
-        .host_str()
-        .unwrap_or("default")
-        .replace(['[', ']', ':'], "");
-    if let Some(p) = u.port() {
-        n.push_str(&format!("-{p}"));
-    }
-    n
 }
 
 /// The EHR's `iss` must be the profile's server (an app only trusts servers
@@ -399,12 +428,13 @@ fn show_authorize_url(url: &Url, listener: &Listener, no_browser: bool, paste: b
 
 fn client_auth(
     store: &TokenStore,
-    profile: &str,
+    settings: &Settings,
     client_id: &str,
     client_type: ClientType,
     p: &Profile,
     d: &Discovery,
 ) -> Result<ClientAuth> {
+    let profile = settings.name();
     let advertised = d.list("token_endpoint_auth_methods_supported");
     let method = p.token_auth_method.unwrap_or(match client_type {
         ClientType::Public => TokenAuthMethod::None,
@@ -430,17 +460,17 @@ fn client_auth(
                 ))
             })?)
         }
-        TokenAuthMethod::PrivateKeyJwt => {
-            return Err(Error::usage(
-                "private_key_jwt client authentication is not supported by this version of smart login",
-            ));
-        }
-        TokenAuthMethod::None => None,
+        TokenAuthMethod::PrivateKeyJwt | TokenAuthMethod::None => None,
+    };
+    let key = match method {
+        TokenAuthMethod::PrivateKeyJwt => Some(settings.signing_key(store)?),
+        _ => None,
     };
     Ok(ClientAuth {
         client_id: client_id.to_owned(),
         method,
         secret,
+        key,
     })
 }
 
@@ -521,12 +551,6 @@ pub fn read_secret_stdin() -> Result<Secret> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn profile_names_from_bases() {
-        assert_eq!(name_for("https://ehr.example.org/r4"), "ehr.example.org");
-        assert_eq!(name_for("http://127.0.0.1:8321/fhir"), "127.0.0.1-8321");
-    }
 
     #[test]
     fn redirect_uri_must_be_a_loopback_ip_literal_with_port() {

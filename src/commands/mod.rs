@@ -2,10 +2,12 @@
 //! options and does the work; `run` only dispatches.
 
 pub mod discover;
+pub mod keys;
 pub mod login;
 pub mod logout;
 pub mod profile;
 pub mod refresh;
+pub mod register;
 pub mod sandbox;
 pub mod status;
 pub mod token;
@@ -28,6 +30,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Refresh => refresh::run(g).await,
         Command::Logout(args) => logout::run(g, args).await,
         Command::Sandbox(args) => sandbox::run(g, args).await,
+        Command::Keys(cmd) => keys::run(g, cmd).await,
+        Command::Register(args) => register::run(g, args).await,
         Command::Completions(args) => write_stdout(&crate::cli::generate::completion(args.shell)),
         Command::Man => write_stdout(&crate::cli::generate::man_page()),
     }

@@ -11,7 +11,7 @@ use crate::output;
 pub async fn run(g: &GlobalArgs, cmd: ProfileCommand) -> Result<()> {
     let mut store = Store::load()?;
     match cmd {
-        ProfileCommand::Add(args) => add(g, &mut store, args),
+        ProfileCommand::Add(args) => add(g, &mut store, *args),
         ProfileCommand::List => list(g, &store),
         ProfileCommand::Show { name } => {
             let requested = name.as_deref().or(g.profile.as_deref());
@@ -76,6 +76,12 @@ fn add(g: &GlobalArgs, store: &mut Store, a: ProfileAddArgs) -> Result<()> {
         token_auth_method: a.token_auth_method,
         authorize_params: a.authorize_params.into_iter().collect(),
         format_json: a.format_json,
+        private_key: a
+            .private_key
+            .map(|k| crate::commands::keys::key_reference(&k)),
+        kid: a.kid,
+        alg: a.alg,
+        jku: a.jku,
         extra: Default::default(),
     };
     config::validate_profile(&a.name, &profile).map_err(Error::usage)?;

@@ -5,19 +5,23 @@ use colored::Colorize;
 use serde_json::json;
 
 use crate::cli::GlobalArgs;
-use crate::config::Store;
 use crate::error::Result;
 use crate::oauth::tokens::TokenSet;
 use crate::output;
 use crate::session;
+use crate::settings::{Flags, Settings, Source};
 use crate::token_store::TokenStore;
 
 pub async fn run(g: &GlobalArgs) -> Result<()> {
-    let config = Store::load()?;
-    let (name, _) = config.resolve(g.profile.as_deref())?;
-    let store = TokenStore::new(g.token_store);
-    let set = session::load(&store, name)?;
-    print(g, name, set.as_ref(), &store)?;
+    let settings = Settings::resolve(g, &Flags::default())?;
+    let name = settings.name();
+    let store = settings.store();
+    // A token from SMART_ACCESS_TOKEN is what commands use; the store is not asked.
+    let set = match &settings.access_token {
+        Some(at) => Some(session::external(&settings, &at.value)),
+        None => session::load(&store, name)?,
+    };
+    print(g, name, set.as_ref(), &store, Some(&settings))?;
     match set {
         Some(_) => Ok(()),
         None => Err(session::not_logged_in(name)),
@@ -49,9 +53,10 @@ pub fn print(
     profile: &str,
     set: Option<&TokenSet>,
     store: &TokenStore,
+    settings: Option<&Settings>,
 ) -> Result<()> {
     if g.json {
-        let v = match set {
+        let mut v = match set {
             None => json!({"profile": profile, "logged_in": false, "store": store.describe()}),
             Some(s) => json!({
                 "profile": profile,
@@ -70,6 +75,14 @@ pub fn print(
                 "token_endpoint": s.token_endpoint,
             }),
         };
+        if let Some(s) = settings {
+            // Where each value came from (secrets redacted).
+            v["settings"] = s.provenance();
+            v["client_type"] = json!(s.client_type.value.to_string());
+            if s.access_token.is_some() {
+                v["store"] = json!("none (SMART_ACCESS_TOKEN)");
+            }
+        }
         return output::print_json(&v);
     }
     const W: usize = 16;
@@ -116,8 +129,46 @@ pub fn print(
             "no"
         }
     );
-    println!("{}{}", l("Stored in"), store.describe());
+    match settings {
+        Some(st) if st.access_token.is_some() => {
+            println!("{}SMART_ACCESS_TOKEN (not stored)", l("Token from"))
+        }
+        _ => println!("{}{}", l("Stored in"), store.describe()),
+    }
+    if let Some(st) = settings {
+        let from_env = env_names(st);
+        if !from_env.is_empty() {
+            println!("{}{}", l("From env"), from_env.join(", "));
+        }
+    }
     Ok(())
+}
+
+/// The environment variables that supplied values (`status` names them so
+/// that a surprising value can be traced).
+fn env_names(s: &Settings) -> Vec<&'static str> {
+    let sources = [
+        Some(&s.profile.source),
+        s.fhir_base.as_ref().map(|v| &v.source),
+        s.client_id.as_ref().map(|v| &v.source),
+        Some(&s.scope.source),
+        Some(&s.client_type.source),
+        s.client_secret.as_ref().map(|v| &v.source),
+        s.private_key.as_ref().map(|v| &v.source),
+        s.kid.as_ref().map(|v| &v.source),
+        s.alg.as_ref().map(|v| &v.source),
+        s.jku.as_ref().map(|v| &v.source),
+        s.access_token.as_ref().map(|v| &v.source),
+        Some(&s.token_store.source),
+    ];
+    sources
+        .into_iter()
+        .flatten()
+        .filter_map(|src| match src {
+            Source::Env(name) => Some(*name),
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

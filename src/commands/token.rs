@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::cli::{GlobalArgs, TokenArgs};
-use crate::config::Store;
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::oauth::id_token;
@@ -18,11 +17,9 @@ use crate::session;
 use crate::token_store::TokenStore;
 
 pub async fn run(g: &GlobalArgs, args: TokenArgs) -> Result<()> {
-    let config = Store::load()?;
-    let (name, _) = config.resolve(g.profile.as_deref())?;
-    let store = TokenStore::new(g.token_store);
     let http_opts = super::http_options(g, false);
-    let set = session::usable(&http_opts, &store, name, false).await?;
+    let access = session::acquire(g, false).await?;
+    let (name, store, set) = (access.settings.name(), &access.store, &access.tokens);
 
     if args.decode {
         let mut out = serde_json::Map::new();
@@ -43,7 +40,7 @@ pub async fn run(g: &GlobalArgs, args: TokenArgs) -> Result<()> {
     }
     if args.introspect {
         let http = Http::new(&http_opts)?;
-        let v = introspect(&http, &store, name, &set).await?;
+        let v = introspect(&http, store, name, set).await?;
         return output::print_json(&v);
     }
     if g.json {

@@ -1,10 +1,12 @@
 //! The OAuth 2.0 / SMART App Launch client: authorization request, loopback
 //! callback, browser, token endpoint, id_token checks, and the stored token set.
 
+pub mod assertion;
 pub mod authorize;
 pub mod browser;
 pub mod callback;
 pub mod id_token;
+pub mod keys;
 pub mod pkce;
 pub mod token;
 pub mod tokens;

@@ -23,6 +23,8 @@ pub struct ClientAuth {
     pub client_id: String,
     pub method: TokenAuthMethod,
     pub secret: Option<Secret>,
+    /// The signing key for `private_key_jwt`.
+    pub key: Option<super::keys::SigningKey>,
 }
 
 /// A successful token response, checked.
@@ -85,8 +87,23 @@ pub async fn request(
             form.push(("client_secret", secret.expose().to_owned()));
         }
         TokenAuthMethod::PrivateKeyJwt => {
-            // The caller adds client_assertion(_type); client_id helps servers route.
+            let key = auth.key.as_ref().ok_or_else(|| {
+                Error::auth(format!(
+                    "client `{}` authenticates with private_key_jwt, and no private key is configured",
+                    auth.client_id
+                ))
+                .with_hint("set SMART_PRIVATE_KEY, or the profile's private_key (`smart keys generate`)")
+            })?;
+            // A new assertion per request: its jti must never repeat, and
+            // its aud is exactly the URL it goes to.
+            let jwt = super::assertion::sign(key, &auth.client_id, endpoint.as_str())?;
+            // client_id is optional with an assertion, but helps servers route.
             form.push(("client_id", auth.client_id.clone()));
+            form.push((
+                "client_assertion_type",
+                super::assertion::JWT_BEARER.to_owned(),
+            ));
+            form.push(("client_assertion", jwt.expose().to_owned()));
         }
     }
     let body = url::form_urlencoded::Serializer::new(String::new())

@@ -1,0 +1,208 @@
+//! `smart keys generate|jwks`: the client's signing key for
+//! `private_key_jwt`, made here so that setting up a backend service needs
+//! no openssl incantations.
+//!
+//! The private key goes to a 0600 PKCS#8 PEM file (written atomically, never
+//! over an existing one without `--force`) or to the token store; only the
+//! public JWKS is printed, ready to paste into a server's registration or to
+//! host as a `jwks_url`. The selected profile is pointed at the new key when
+//! it was named explicitly or is a private_key_jwt client, so the next
+//! `smart login` uses it.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::{GlobalArgs, KeysCommand, KeysGenerateArgs, KeysJwksArgs};
+use crate::config::{ClientType, Store};
+use crate::error::{Error, Result};
+use crate::oauth::keys::PrivateKey;
+use crate::output;
+use crate::secret::Secret;
+use crate::session;
+use crate::settings::{self, Flags, KEY_IN_STORE, Settings};
+use crate::token_store::{Item, TokenStore};
+
+pub async fn run(g: &GlobalArgs, cmd: KeysCommand) -> Result<()> {
+    match cmd {
+        KeysCommand::Generate(a) => generate(g, a),
+        KeysCommand::Jwks(a) => jwks(g, a),
+    }
+}
+
+/// What a profile stores for a key given on the command line: `keychain`
+/// as is, a path made absolute (so the profile works from any directory).
+pub fn key_reference(given: &str) -> String {
+    if given == KEY_IN_STORE {
+        return given.to_owned();
+    }
+    std::path::absolute(given)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| given.to_owned())
+}
+
+/// The profile `keys generate` should point at the new key: one named with
+/// `-p`/`SMART_PROFILE` (saved or not), or a default profile that signs
+/// with a key. `(name, saved)`.
+fn target_profile(g: &GlobalArgs, config: &Store) -> Option<(String, bool)> {
+    if let Some(n) = &g.profile {
+        return Some((n.clone(), config.config.profiles.contains_key(n)));
+    }
+    let d = config.config.default.as_ref()?;
+    let p = config.config.profiles.get(d)?;
+    matches!(
+        p.client_type,
+        Some(ClientType::Backend | ClientType::ConfidentialAsymmetric)
+    )
+    .then(|| (d.clone(), true))
+}
+
+fn generate(g: &GlobalArgs, a: KeysGenerateArgs) -> Result<()> {
+    let mut config = settings::load_config()?;
+    let target = target_profile(g, &config);
+    if let Some((n, _)) = &target {
+        crate::config::validate_name(n).map_err(Error::usage)?;
+    }
+    let key = PrivateKey::generate(a.alg)?;
+    let kid = a.kid.clone().unwrap_or_else(|| key.thumbprint());
+    let jwks = key.public_jwks(&kid);
+    let pem = key.to_pkcs8_pem()?;
+
+    let reference = if a.keychain {
+        let Some((name, _)) = &target else {
+            return Err(Error::usage("--keychain keeps the key under a profile, and none is selected")
+                .with_hint("pass -p NAME (the profile may be registered later with `smart register --private-key keychain`)"));
+        };
+        let store = TokenStore::new(g.token_store);
+        session::blocking(|| store.put(name, Item::PrivateKey, &pem))?;
+        eprintln!(
+            "stored the private key in {} for profile `{name}`",
+            store.describe()
+        );
+        KEY_IN_STORE.to_owned()
+    } else {
+        let dir = a.out.clone().unwrap_or_else(|| PathBuf::from("."));
+        let stem = target.as_ref().map_or("smart", |(n, _)| n.as_str());
+        let key_path = dir.join(format!("{stem}.key.pem"));
+        let jwks_path = dir.join(format!("{stem}.jwks.json"));
+        write_private(&key_path, &pem, a.force)?;
+        let text = serde_json::to_string_pretty(&jwks).unwrap_or_default() + "\n";
+        write_public(&jwks_path, text.as_bytes(), a.force)?;
+        eprintln!(
+            "wrote the private key to {} (mode 0600) and the public JWKS to {}",
+            key_path.display(),
+            jwks_path.display()
+        );
+        key_reference(&key_path.display().to_string())
+    };
+
+    match &target {
+        Some((name, true)) => {
+            if let Some(p) = config.config.profiles.get_mut(name) {
+                p.private_key = Some(reference);
+                p.kid = a.kid.clone();
+                p.alg = None;
+            }
+            config.save()?;
+            eprintln!("profile `{name}` now signs with this key (kid `{kid}`)");
+        }
+        Some((name, false)) => eprintln!(
+            "profile `{name}` does not exist yet: `smart -p {name} register --private-key {reference}` creates it"
+        ),
+        None if reference != KEY_IN_STORE => eprintln!(
+            "use it with SMART_PRIVATE_KEY={reference}{}, or `smart register --private-key {reference}`",
+            a.kid
+                .as_ref()
+                .map_or(String::new(), |k| format!(" SMART_KID={k}"))
+        ),
+        None => {}
+    }
+    output::print_json(&jwks)
+}
+
+fn jwks(g: &GlobalArgs, a: KeysJwksArgs) -> Result<()> {
+    let (key, kid) = match &a.key {
+        Some(path) => {
+            let pem = std::fs::read_to_string(path)
+                .map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))?;
+            (
+                PrivateKey::from_pem(&pem, &path.display().to_string())?,
+                None,
+            )
+        }
+        None => {
+            let s = Settings::resolve(g, &Flags::default())?;
+            let store = s.store();
+            let key = s.private_key(&store)?.ok_or_else(|| {
+                Error::usage(format!("profile `{}` has no private key", s.name())).with_hint(
+                    "create one with `smart keys generate`, set SMART_PRIVATE_KEY, or pass --key FILE",
+                )
+            })?;
+            (key, s.kid.map(|k| k.value))
+        }
+    };
+    let kid = a.kid.or(kid).unwrap_or_else(|| key.thumbprint());
+    output::print_json(&key.public_jwks(&kid))
+}
+
+/// Writes the private key readable by the owner only, atomically, and
+/// refuses to replace a key unless told to (a lost key means re-registering).
+fn write_private(path: &Path, pem: &Secret, force: bool) -> Result<()> {
+    write_file(path, pem.expose().as_bytes(), force, true)
+}
+
+fn write_public(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
+    write_file(path, bytes, force, false)
+}
+
+fn write_file(path: &Path, bytes: &[u8], force: bool, private: bool) -> Result<()> {
+    use std::io::Write;
+    let fail = |e: std::io::Error| Error::usage(format!("cannot write {}: {e}", path.display()));
+    if path.exists() && !force {
+        return Err(Error::usage(format!("{} already exists", path.display()))
+            .with_hint("pass --force to replace it, or --out DIR for another directory"));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    // The temp file is created 0600, so the key is never readable by others,
+    // not even for a moment.
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    tmp.write_all(bytes).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    #[cfg(unix)]
+    if !private {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
+            .map_err(fail)?;
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(unix)]
+    fn private_keys_are_0600_and_not_overwritten() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("k.pem");
+        write_private(&p, &Secret::new("x"), false).unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(write_private(&p, &Secret::new("y"), false).is_err());
+        write_private(&p, &Secret::new("y"), true).unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "y");
+    }
+
+    #[test]
+    fn keychain_references_stay_as_they_are() {
+        assert_eq!(key_reference("keychain"), "keychain");
+        assert!(Path::new(&key_reference("k.pem")).is_absolute());
+    }
+}

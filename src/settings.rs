@@ -1,0 +1,605 @@
+//! Resolved settings: what a command uses for each value a profile can hold,
+//! and where that value came from.
+//!
+//! Scripts and CI jobs configure `smart` through the environment, people
+//! through profiles, and both now and then through a flag. The rule is one
+//! and the same for every value — flag > environment > profile > default —
+//! and it lives here so that no command applies it differently. Each value
+//! remembers its [`Source`], which `smart status --json` shows (secrets as
+//! `[redacted]`), so "why is it using that?" has an answer.
+//!
+//! A command can run with no config file at all: when `SMART_FHIR_BASE` (or
+//! `--fhir-base`) names the server, the profile is an unsaved one named after
+//! the server's host (or `-p NAME`), which is also what the token store and
+//! the lock are keyed by.
+
+use serde_json::{Value, json};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use crate::cli::GlobalArgs;
+use crate::config::{self, ClientType, Profile};
+use crate::error::{Error, Result};
+use crate::oauth::keys::{PrivateKey, SigningAlg, SigningKey};
+use crate::secret::Secret;
+use crate::session;
+use crate::token_store::{Item, StoreKind, TokenStore};
+
+/// What a backend client asks for when nothing says otherwise.
+pub const DEFAULT_BACKEND_SCOPE: &str = "system/*.rs";
+
+/// The profile value `private_key = "keychain"`: the key is the profile's
+/// private-key item in the token store.
+pub const KEY_IN_STORE: &str = "keychain";
+
+/// Where a value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A command-line flag, e.g. `--fhir-base`.
+    Flag(&'static str),
+    /// An environment variable, e.g. `SMART_FHIR_BASE`.
+    Env(&'static str),
+    /// The profile in the config file.
+    Profile,
+    /// Built in, or derived from other values (e.g. `kid` from the key).
+    Default,
+}
+
+impl Source {
+    /// `flag --fhir-base`, `env SMART_FHIR_BASE`, `profile`, `default`.
+    pub fn label(&self) -> String {
+        match self {
+            Source::Flag(f) => format!("flag {f}"),
+            Source::Env(v) => format!("env {v}"),
+            Source::Profile => "profile".to_owned(),
+            Source::Default => "default".to_owned(),
+        }
+    }
+}
+
+/// A value and its source.
+#[derive(Debug, Clone)]
+pub struct Setting<T> {
+    pub value: T,
+    pub source: Source,
+}
+
+impl<T> Setting<T> {
+    fn new(value: T, source: Source) -> Self {
+        Setting { value, source }
+    }
+}
+
+/// Where the signing key is.
+#[derive(Debug, Clone)]
+pub enum KeyRef {
+    /// PEM text given directly (`SMART_PRIVATE_KEY` holding the key itself).
+    Pem(Secret),
+    /// A PEM file.
+    File(PathBuf),
+    /// The profile's private-key item in the token store.
+    Store,
+}
+
+/// Values given by a command's own flags (the top of the precedence).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Flags<'a> {
+    pub fhir_base: Option<&'a str>,
+    pub client_id: Option<&'a str>,
+    pub scope: Option<&'a str>,
+}
+
+/// The settings a command runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Profile name: keys the token store and the lock.
+    pub profile: Setting<String>,
+    /// True when the profile exists in the config file.
+    pub saved: bool,
+    /// The config's profile (empty when unsaved): the workarounds and other
+    /// values that have no environment variable.
+    pub stored: Profile,
+    /// The config file's directory (relative key paths start there).
+    config_dir: Option<PathBuf>,
+    pub fhir_base: Option<Setting<String>>,
+    pub client_id: Option<Setting<String>>,
+    pub scope: Setting<String>,
+    pub client_type: Setting<ClientType>,
+    pub client_secret: Option<Setting<Secret>>,
+    pub private_key: Option<Setting<KeyRef>>,
+    pub kid: Option<Setting<String>>,
+    pub alg: Option<Setting<SigningAlg>>,
+    pub jku: Option<Setting<String>>,
+    pub access_token: Option<Setting<Secret>>,
+    pub token_store: Setting<StoreKind>,
+}
+
+/// A non-empty environment variable.
+pub fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Why nobody can be asked anything here (`CI` set, or no terminal on
+/// stdin), or `None` when a person may be at the keyboard.
+pub fn non_interactive() -> Option<&'static str> {
+    if crate::oauth::browser::in_ci() {
+        Some("CI is set")
+    } else if !std::io::stdin().is_terminal() {
+        Some("stdin is not a terminal")
+    } else {
+        None
+    }
+}
+
+/// The config file, or an empty one when there is none or no place for one
+/// (a CI job with no HOME still runs from the environment).
+pub fn load_config() -> Result<config::Store> {
+    match config::path() {
+        Ok(p) => config::Store::load_from(p),
+        Err(_) => Ok(config::Store {
+            path: PathBuf::new(),
+            config: config::Config::default(),
+        }),
+    }
+}
+
+/// `https://ehr.example.org:8443/r4` → `ehr.example.org-8443`: the name of
+/// a profile made for a server.
+pub fn profile_name_for(base: &str) -> String {
+    let Ok(u) = url::Url::parse(base) else {
+        return "default".into();
+    };
+    let mut n = u
+        .host_str()
+        .unwrap_or("default")
+        .replace(['[', ']', ':'], "");
+    if let Some(p) = u.port() {
+        n.push_str(&format!("-{p}"));
+    }
+    n
+}
+
+fn canonical_base(s: &str) -> Result<String> {
+    Ok(crate::discovery::parse_base(s)?
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned())
+}
+
+/// flag > env > profile, the first that has a value.
+fn pick(
+    flag: Option<(&'static str, Option<&str>)>,
+    env_name: Option<&'static str>,
+    profile: Option<&str>,
+) -> Option<Setting<String>> {
+    if let Some((name, Some(v))) = flag
+        && !v.is_empty()
+    {
+        return Some(Setting::new(v.to_owned(), Source::Flag(name)));
+    }
+    if let Some(e) = env_name
+        && let Some(v) = env(e)
+    {
+        return Some(Setting::new(v, Source::Env(e)));
+    }
+    profile
+        .filter(|v| !v.is_empty())
+        .map(|v| Setting::new(v.to_owned(), Source::Profile))
+}
+
+impl Settings {
+    /// Settings for the profile chosen by `-p`/`SMART_PROFILE` or the
+    /// config's default — or an unsaved one when the environment (or a
+    /// flag) names the server.
+    pub fn resolve(g: &GlobalArgs, flags: &Flags) -> Result<Settings> {
+        let config = load_config()?;
+        let base_given = flags
+            .fhir_base
+            .map(str::to_owned)
+            .or_else(|| env("SMART_FHIR_BASE"));
+        let requested = g.profile.as_deref();
+        let requested_source = || {
+            if env("SMART_PROFILE").as_deref() == requested {
+                Source::Env("SMART_PROFILE")
+            } else {
+                Source::Flag("--profile")
+            }
+        };
+        let (name, stored, saved) = match requested {
+            Some(n) => match config.config.profiles.get(n) {
+                Some(p) => (
+                    Setting::new(n.to_owned(), requested_source()),
+                    p.clone(),
+                    true,
+                ),
+                None if base_given.is_some() => {
+                    config::validate_name(n).map_err(Error::usage)?;
+                    (
+                        Setting::new(n.to_owned(), requested_source()),
+                        Profile::default(),
+                        false,
+                    )
+                }
+                None => {
+                    return Err(config.unknown_profile(n).with_hint(
+                        "add it with `smart profile add`, or name the server with SMART_FHIR_BASE",
+                    ));
+                }
+            },
+            None => match (&config.config.default, &base_given) {
+                (Some(d), _) => {
+                    let p = config.config.profiles.get(d).cloned().unwrap_or_default();
+                    (Setting::new(d.clone(), Source::Profile), p, true)
+                }
+                (None, Some(b)) => {
+                    let base = canonical_base(b)?;
+                    (
+                        Setting::new(profile_name_for(&base), Source::Default),
+                        Profile::default(),
+                        false,
+                    )
+                }
+                (None, None) => {
+                    return Err(Error::usage("no profile given and no default profile set")
+                        .with_hint("add one with `smart profile add NAME --fhir-base URL`, pass -p NAME, or set SMART_FHIR_BASE (and SMART_CLIENT_ID)"));
+                }
+            },
+        };
+        let config_dir = config.path.parent().map(Path::to_path_buf);
+        Self::build(flags, name, stored, saved, config_dir, store_setting(g))
+    }
+
+    /// Settings for a profile the caller has chosen (and may not have
+    /// saved yet: `smart login --fhir-base`, `smart register`).
+    pub fn for_profile(
+        g: &GlobalArgs,
+        flags: &Flags,
+        name: &str,
+        profile: &Profile,
+        saved: bool,
+    ) -> Result<Settings> {
+        let config_dir = config::path()
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf));
+        let source = match &g.profile {
+            Some(p) if p == name => Source::Flag("--profile"),
+            _ if saved => Source::Profile,
+            _ => Source::Default,
+        };
+        Self::build(
+            flags,
+            Setting::new(name.to_owned(), source),
+            profile.clone(),
+            saved,
+            config_dir,
+            store_setting(g),
+        )
+    }
+
+    /// Settings for a profile known only by name and store kind (callers
+    /// of [`session::usable`] that resolved the profile themselves).
+    pub fn for_named(name: &str, store: StoreKind) -> Result<Settings> {
+        let config = load_config()?;
+        let (stored, saved) = match config.config.profiles.get(name) {
+            Some(p) => (p.clone(), true),
+            None => (Profile::default(), false),
+        };
+        let config_dir = config.path.parent().map(Path::to_path_buf);
+        Self::build(
+            &Flags::default(),
+            Setting::new(name.to_owned(), Source::Profile),
+            stored,
+            saved,
+            config_dir,
+            Setting::new(store, Source::Default),
+        )
+    }
+
+    fn build(
+        flags: &Flags,
+        profile: Setting<String>,
+        stored: Profile,
+        saved: bool,
+        config_dir: Option<PathBuf>,
+        token_store: Setting<StoreKind>,
+    ) -> Result<Settings> {
+        let fhir_base = match pick(
+            Some(("--fhir-base", flags.fhir_base)),
+            Some("SMART_FHIR_BASE"),
+            Some(&stored.fhir_base),
+        ) {
+            Some(s) => Some(Setting::new(
+                canonical_base(&s.value).map_err(|e| {
+                    Error::usage(format!(
+                        "fhir_base from {}: {}",
+                        s.source.label(),
+                        e.message
+                    ))
+                })?,
+                s.source,
+            )),
+            None => None,
+        };
+        let client_id = pick(
+            Some(("--client-id", flags.client_id)),
+            Some("SMART_CLIENT_ID"),
+            stored.client_id.as_deref(),
+        );
+        let client_secret = env("SMART_CLIENT_SECRET")
+            .map(|s| Setting::new(Secret::new(s), Source::Env("SMART_CLIENT_SECRET")));
+
+        let private_key = if let Some(v) = env("SMART_PRIVATE_KEY") {
+            let r = if v.contains("-----BEGIN") {
+                KeyRef::Pem(Secret::new(v))
+            } else {
+                KeyRef::File(PathBuf::from(v))
+            };
+            Some(Setting::new(r, Source::Env("SMART_PRIVATE_KEY")))
+        } else {
+            stored
+                .private_key
+                .as_deref()
+                .filter(|v| !v.is_empty())
+                .map(|v| {
+                    let r = if v == KEY_IN_STORE {
+                        KeyRef::Store
+                    } else {
+                        let p = PathBuf::from(v);
+                        match (&config_dir, p.is_relative()) {
+                            (Some(d), true) => KeyRef::File(d.join(p)),
+                            _ => KeyRef::File(p),
+                        }
+                    };
+                    Setting::new(r, Source::Profile)
+                })
+        };
+        let kid = pick(None, Some("SMART_KID"), stored.kid.as_deref());
+        let alg = match env("SMART_ALG") {
+            Some(a) => Some(Setting::new(
+                SigningAlg::parse(&a).ok_or_else(|| {
+                    Error::usage(format!("SMART_ALG `{a}` is not ES384 or RS384"))
+                })?,
+                Source::Env("SMART_ALG"),
+            )),
+            None => stored.alg.map(|a| Setting::new(a, Source::Profile)),
+        };
+        let jku = pick(None, Some("SMART_JKU"), stored.jku.as_deref());
+
+        let client_type = match env("SMART_CLIENT_TYPE") {
+            Some(t) => {
+                use clap::ValueEnum;
+                Setting::new(
+                    ClientType::from_str(&t, true).map_err(|_| {
+                        Error::usage(format!(
+                            "SMART_CLIENT_TYPE `{t}` is not public, confidential-symmetric, confidential-asymmetric or backend"
+                        ))
+                    })?,
+                    Source::Env("SMART_CLIENT_TYPE"),
+                )
+            }
+            None => match stored.client_type {
+                Some(t) => Setting::new(t, Source::Profile),
+                // A key and no user means a backend service; a secret, a
+                // confidential client; otherwise a native app.
+                None if private_key.is_some() => Setting::new(ClientType::Backend, Source::Default),
+                None if client_secret.is_some() => {
+                    Setting::new(ClientType::ConfidentialSymmetric, Source::Default)
+                }
+                None => Setting::new(ClientType::Public, Source::Default),
+            },
+        };
+        let scope = pick(
+            Some(("--scope", flags.scope)),
+            Some("SMART_SCOPE"),
+            stored.scope.as_deref(),
+        )
+        .unwrap_or_else(|| {
+            let d = if client_type.value == ClientType::Backend {
+                DEFAULT_BACKEND_SCOPE
+            } else {
+                crate::commands::login::DEFAULT_SCOPE
+            };
+            Setting::new(d.to_owned(), Source::Default)
+        });
+        let access_token = env("SMART_ACCESS_TOKEN")
+            .map(|t| Setting::new(Secret::new(t.trim()), Source::Env("SMART_ACCESS_TOKEN")));
+        Ok(Settings {
+            profile,
+            saved,
+            stored,
+            config_dir,
+            fhir_base,
+            client_id,
+            scope,
+            client_type,
+            client_secret,
+            private_key,
+            kid,
+            alg,
+            jku,
+            access_token,
+            token_store,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.profile.value
+    }
+
+    pub fn store(&self) -> TokenStore {
+        TokenStore::new(Some(self.token_store.value))
+    }
+
+    /// The FHIR base, or an error saying how to give one.
+    pub fn require_base(&self) -> Result<url::Url> {
+        let b = self.fhir_base.as_ref().ok_or_else(|| {
+            Error::usage(format!("profile `{}` has no FHIR base", self.name()))
+                .with_hint("set SMART_FHIR_BASE or pass --fhir-base URL")
+        })?;
+        crate::discovery::parse_base(&b.value)
+    }
+
+    /// The client id, or an error saying how to give one.
+    pub fn require_client_id(&self) -> Result<String> {
+        self.client_id.as_ref().map(|c| c.value.clone()).ok_or_else(|| {
+            Error::usage(format!("profile `{}` has no client id", self.name()))
+                .with_hint("set SMART_CLIENT_ID, pass --client-id ID, or `smart profile add NAME --fhir-base URL --client-id ID --force`")
+        })
+    }
+
+    /// The private key, read from wherever the settings say.
+    pub fn private_key(&self, store: &TokenStore) -> Result<Option<PrivateKey>> {
+        let Some(k) = &self.private_key else {
+            return Ok(None);
+        };
+        let origin = k.source.label();
+        match &k.value {
+            KeyRef::Pem(pem) => PrivateKey::from_pem(pem.expose(), &origin).map(Some),
+            KeyRef::File(path) => {
+                let pem = std::fs::read_to_string(path).map_err(|e| {
+                    Error::usage(format!(
+                        "cannot read the private key {} ({origin}): {e}",
+                        path.display()
+                    ))
+                })?;
+                PrivateKey::from_pem(&pem, &path.display().to_string()).map(Some)
+            }
+            KeyRef::Store => {
+                let name = self.name().to_owned();
+                let pem = session::blocking(|| store.get(&name, Item::PrivateKey))?.ok_or_else(|| {
+                    Error::auth(format!(
+                        "profile `{name}` keeps its private key in the token store ({}), and none is there",
+                        store.describe()
+                    ))
+                    .with_hint(format!("create one with `smart keys generate --keychain -p {name}`"))
+                })?;
+                PrivateKey::from_pem(
+                    pem.expose(),
+                    &format!("the {} item of profile `{name}`", Item::PrivateKey.label()),
+                )
+                .map(Some)
+            }
+        }
+    }
+
+    /// The key, algorithm, kid and jku for client assertions.
+    pub fn signing_key(&self, store: &TokenStore) -> Result<SigningKey> {
+        let key = self.private_key(store)?.ok_or_else(|| {
+            Error::auth(format!(
+                "profile `{}` is a {} client and has no private key",
+                self.name(),
+                self.client_type.value
+            ))
+            .with_hint(format!(
+                "set SMART_PRIVATE_KEY (PEM or a path), or run `smart keys generate -p {}`",
+                self.name()
+            ))
+        })?;
+        let alg = match &self.alg {
+            Some(a) => {
+                key.check_alg(a.value).map_err(|e| {
+                    Error::usage(format!("alg from {}: {}", a.source.label(), e.message))
+                })?;
+                a.value
+            }
+            None => key.natural_alg(),
+        };
+        let kid = self
+            .kid
+            .as_ref()
+            .map_or_else(|| key.thumbprint(), |k| k.value.clone());
+        Ok(SigningKey {
+            key,
+            alg,
+            kid,
+            jku: self.jku.as_ref().map(|j| j.value.clone()),
+        })
+    }
+
+    /// Every value with its source, secrets redacted: `status --json`.
+    pub fn provenance(&self) -> Value {
+        fn show<T>(s: &Option<Setting<T>>, f: impl Fn(&T) -> Value) -> Value {
+            match s {
+                Some(s) => json!({"value": f(&s.value), "source": s.source.label()}),
+                None => Value::Null,
+            }
+        }
+        let redacted = |_: &Secret| json!(crate::redact::REDACTED);
+        json!({
+            "profile": {"value": self.profile.value, "source": self.profile.source.label(), "saved": self.saved},
+            "fhir_base": show(&self.fhir_base, |v| json!(v)),
+            "client_id": show(&self.client_id, |v| json!(v)),
+            "client_type": {"value": self.client_type.value.to_string(), "source": self.client_type.source.label()},
+            "scope": {"value": self.scope.value, "source": self.scope.source.label()},
+            "client_secret": show(&self.client_secret, redacted),
+            "private_key": show(&self.private_key, |k| match k {
+                KeyRef::Pem(_) => json!(crate::redact::REDACTED),
+                KeyRef::File(p) => json!(p.display().to_string()),
+                KeyRef::Store => json!(KEY_IN_STORE),
+            }),
+            "kid": show(&self.kid, |v| json!(v)),
+            "alg": show(&self.alg, |v| json!(v.name())),
+            "jku": show(&self.jku, |v| json!(v)),
+            "access_token": show(&self.access_token, redacted),
+            "token_store": {"value": self.token_store.value, "source": self.token_store.source.label()},
+        })
+    }
+
+    /// Where a relative key path given now would be stored from.
+    pub fn config_dir(&self) -> Option<&Path> {
+        self.config_dir.as_deref()
+    }
+}
+
+/// The token store from `--token-store` / `SMART_TOKEN_STORE`.
+fn store_setting(g: &GlobalArgs) -> Setting<StoreKind> {
+    match g.token_store {
+        Some(k) if store_flag_given() => Setting::new(k, Source::Flag("--token-store")),
+        Some(k) => Setting::new(k, Source::Env("SMART_TOKEN_STORE")),
+        None => Setting::new(StoreKind::Keychain, Source::Default),
+    }
+}
+
+/// Was `--token-store` on the command line (rather than from the
+/// environment)? clap merges the two; provenance needs them apart.
+fn store_flag_given() -> bool {
+    std::env::args_os().any(|a| {
+        a.to_str()
+            .is_some_and(|a| a == "--token-store" || a.starts_with("--token-store="))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_names_from_bases() {
+        assert_eq!(
+            profile_name_for("https://ehr.example.org/r4"),
+            "ehr.example.org"
+        );
+        assert_eq!(
+            profile_name_for("http://127.0.0.1:8321/fhir"),
+            "127.0.0.1-8321"
+        );
+    }
+
+    #[test]
+    fn flag_beats_profile_and_empty_values_do_not_count() {
+        let s = pick(Some(("--scope", Some("a"))), None, Some("b")).unwrap();
+        assert_eq!((s.value.as_str(), s.source), ("a", Source::Flag("--scope")));
+        let s = pick(Some(("--scope", Some(""))), None, Some("b")).unwrap();
+        assert_eq!((s.value.as_str(), s.source), ("b", Source::Profile));
+        assert!(pick(None, None, Some("")).is_none());
+    }
+
+    #[test]
+    fn sources_read_naturally() {
+        assert_eq!(
+            Source::Env("SMART_FHIR_BASE").label(),
+            "env SMART_FHIR_BASE"
+        );
+        assert_eq!(Source::Flag("--scope").label(), "flag --scope");
+    }
+}
