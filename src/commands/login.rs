@@ -57,6 +57,9 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
         }
         let set =
             session::usable_with(&super::http_options(g, false), &store, &settings, true).await?;
+        if store.kind() == StoreKind::None {
+            output::warn("--token-store none: the token is not kept; each command fetches its own");
+        }
         save_created(&mut config, created, &name, &profile)?;
         return super::status::print(g, &name, Some(&set), &store, Some(&settings));
     }
