@@ -116,6 +116,24 @@ pub enum Command {
     /// Register a client at the server (RFC 7591) and save it as a new profile
     Register(RegisterArgs),
 
+    /// Search: `smart query Patient family=smith --all` (streams; see --output)
+    Query(QueryArgs),
+
+    /// Read one resource or any URL on the FHIR server: `smart get Patient/123`
+    Get(GetArgs),
+
+    /// Create a resource: `smart create Patient -d @patient.json`
+    Create(CreateArgs),
+
+    /// Update a resource: `smart update Patient/123 -d @patient.json [--if-match 3]`
+    Update(UpdateArgs),
+
+    /// Delete a resource: `smart delete Patient/123`
+    Delete(DeleteArgs),
+
+    /// Summarize the server's CapabilityStatement (`--json` for all of it)
+    Capabilities(CapabilitiesArgs),
+
     /// Print a shell completion script
     Completions(CompletionsArgs),
 
@@ -459,6 +477,137 @@ pub struct RegisterArgs {
 pub struct CompletionsArgs {
     #[arg(value_enum, value_name = "SHELL")]
     pub shell: clap_complete::Shell,
+}
+
+/// Options every FHIR command (query, get, create, update, delete,
+/// capabilities) shares.
+#[derive(Debug, Clone, Args)]
+pub struct FhirArgs {
+    /// Send no token (open servers; any URL is then allowed)
+    #[arg(long)]
+    pub no_auth: bool,
+
+    /// Retries on 429/503, honouring Retry-After (GET and POST _search only)
+    #[arg(long, default_value_t = 3, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+
+    /// No progress bar, notes or paging hints on stderr
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct QueryArgs {
+    /// Resource type, e.g. Patient, Observation
+    #[arg(value_name = "TYPE")]
+    pub resource_type: String,
+
+    /// Search parameters (repeatable): family=smith, name:exact=Ann, code=http://loinc.org|8867-4,
+    /// subject:Patient.name=lee
+    #[arg(value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+
+    /// Follow `next` links to the end, writing each page as it arrives
+    #[arg(long, conflicts_with = "limit")]
+    pub all: bool,
+
+    /// Stop after N resources (following `next` links as needed)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
+
+    /// Page size (sends `_count`)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub count: Option<u32>,
+
+    /// POST [base]/[Type]/_search with a form body: parameters stay out of URLs and logs
+    /// (profile key `post_search = true` makes it the default)
+    #[arg(long, conflicts_with = "get")]
+    pub post: bool,
+
+    /// Search with GET even when the profile sets `post_search = true`
+    #[arg(long)]
+    pub get: bool,
+
+    /// Output format [default: table on a terminal, ndjson when piped]
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub output: Option<crate::fhir::render::Format>,
+
+    #[command(flatten)]
+    pub fhir: FhirArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GetArgs {
+    /// Type/id, a URL relative to the FHIR base (Patient?name=x, metadata), or an absolute
+    /// URL on the same server
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+
+    /// Output format [default: json; a Bundle answer can be shown as ndjson, table or ids]
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub output: Option<crate::fhir::render::Format>,
+
+    #[command(flatten)]
+    pub fhir: FhirArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateArgs {
+    /// Resource type, e.g. Patient
+    #[arg(value_name = "TYPE")]
+    pub resource_type: String,
+
+    /// The resource: @file.json, - for stdin (the default when stdin is not a terminal),
+    /// or inline JSON
+    #[arg(short, long, value_name = "DATA")]
+    pub data: Option<String>,
+
+    #[command(flatten)]
+    pub fhir: FhirArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UpdateArgs {
+    /// Type/id of the resource, e.g. Patient/123
+    #[arg(value_name = "TYPE/ID")]
+    pub target: String,
+
+    /// The resource: @file.json, - for stdin (the default when stdin is not a terminal),
+    /// or inline JSON
+    #[arg(short, long, value_name = "DATA")]
+    pub data: Option<String>,
+
+    /// Only if the current version is this ETag (W/"3", "3" or 3); else the server answers 412
+    #[arg(long, value_name = "ETAG")]
+    pub if_match: Option<String>,
+
+    #[command(flatten)]
+    pub fhir: FhirArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DeleteArgs {
+    /// Type/id of the resource, e.g. Patient/123
+    #[arg(value_name = "TYPE/ID")]
+    pub target: String,
+
+    /// Only if the current version is this ETag (W/"3", "3" or 3)
+    #[arg(long, value_name = "ETAG")]
+    pub if_match: Option<String>,
+
+    #[command(flatten)]
+    pub fhir: FhirArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CapabilitiesArgs {
+    /// Print the whole CapabilityStatement as JSON (same as the global --json)
+    #[arg(long = "statement")]
+    pub json_statement: bool,
+
+    #[command(flatten)]
+    pub fhir: FhirArgs,
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {

@@ -44,6 +44,11 @@ pub struct Error {
     pub kind: Kind,
     pub message: String,
     pub hint: Option<String>,
+    /// Further lines shown under the message (one per OperationOutcome issue).
+    pub details: Vec<String>,
+    /// The OperationOutcome the server sent, for `--json` error output
+    /// (boxed: errors travel in every `Result` and should stay small).
+    pub outcome: Option<Box<serde_json::Value>>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -54,6 +59,8 @@ impl Error {
             kind,
             message: one_line(message.into()),
             hint: None,
+            details: Vec::new(),
+            outcome: None,
         }
     }
     pub fn usage(message: impl Into<String>) -> Self {
@@ -73,6 +80,14 @@ impl Error {
     }
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(one_line(hint.into()));
+        self
+    }
+    pub fn with_details(mut self, lines: Vec<String>) -> Self {
+        self.details = lines.into_iter().map(one_line).collect();
+        self
+    }
+    pub fn with_outcome(mut self, outcome: serde_json::Value) -> Self {
+        self.outcome = Some(Box::new(outcome));
         self
     }
     pub fn exit_code(&self) -> ExitCode {

@@ -87,6 +87,15 @@ pub fn snippet(body: &[u8]) -> String {
 
 impl Http {
     pub fn new(opts: &Options) -> Result<Http> {
+        Self::with_builder(opts, |b| b)
+    }
+
+    /// Like [`Http::new`], with the last word on the client's settings: a
+    /// command's own redirect policy, or no TLS roots for a plain-http base.
+    pub fn with_builder(
+        opts: &Options,
+        tweak: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+    ) -> Result<Http> {
         let mut b = reqwest::Client::builder()
             .use_rustls_tls()
             .user_agent(USER_AGENT)
@@ -117,7 +126,7 @@ impl Http {
                 b = b.add_root_certificate(c);
             }
         }
-        let client = b
+        let client = tweak(b)
             .build()
             .map_err(|e| Error::usage(format!("cannot set up the HTTP client: {e}")))?;
         Ok(Http {

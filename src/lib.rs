@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod discovery;
 pub mod error;
+pub mod fhir;
 pub mod http;
 pub mod oauth;
 pub mod output;

@@ -34,7 +34,7 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) -> crate::error::Result<()> 
 /// `smart: error: message` (and `  hint: …`) on stderr; JSON when asked.
 pub fn print_error(err: &Error, json: bool) {
     if json {
-        let v = serde_json::json!({
+        let mut v = serde_json::json!({
             "error": {
                 "kind": format!("{:?}", err.kind).to_lowercase(),
                 "exit_code": err.kind.exit_code(),
@@ -42,6 +42,12 @@ pub fn print_error(err: &Error, json: bool) {
                 "hint": err.hint,
             }
         });
+        if !err.details.is_empty() {
+            v["error"]["details"] = serde_json::json!(err.details);
+        }
+        if let Some(o) = &err.outcome {
+            v["error"]["operation_outcome"] = (**o).clone();
+        }
         eprintln!("{v}");
         return;
     }
@@ -55,6 +61,9 @@ pub fn print_error(err: &Error, json: bool) {
         "error:".to_owned()
     };
     eprintln!("smart: {label} {}", err.message);
+    for line in &err.details {
+        eprintln!("  {line}");
+    }
     if let Some(h) = &err.hint {
         eprintln!("  hint: {h}");
     }

@@ -1,16 +1,21 @@
 //! One module per command. Each takes its parsed args plus the global
 //! options and does the work; `run` only dispatches.
 
+pub mod capabilities;
 pub mod discover;
+pub mod fhir_common;
+pub mod get;
 pub mod keys;
 pub mod login;
 pub mod logout;
 pub mod profile;
+pub mod query;
 pub mod refresh;
 pub mod register;
 pub mod sandbox;
 pub mod status;
 pub mod token;
+pub mod write;
 
 use std::io::Write;
 use std::time::Duration;
@@ -32,6 +37,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Sandbox(args) => sandbox::run(g, args).await,
         Command::Keys(cmd) => keys::run(g, cmd).await,
         Command::Register(args) => register::run(g, args).await,
+        Command::Query(args) => query::run(g, args).await,
+        Command::Get(args) => get::run(g, args).await,
+        Command::Create(args) => write::create(g, args).await,
+        Command::Update(args) => write::update(g, args).await,
+        Command::Delete(args) => write::delete(g, args).await,
+        Command::Capabilities(args) => capabilities::run(g, args).await,
         Command::Completions(args) => write_stdout(&crate::cli::generate::completion(args.shell)),
         Command::Man => write_stdout(&crate::cli::generate::man_page()),
     }

@@ -1,0 +1,64 @@
+//! What every FHIR command does first: pick the profile, check its base,
+//! get a usable token (unless `--no-auth`) and build the client. Bad input
+//! is checked by the commands before this, so a typo never waits on the
+//! keychain or the network.
+
+use std::io::IsTerminal;
+
+use crate::cli::{FhirArgs, GlobalArgs};
+use crate::config::Profile;
+use crate::error::Result;
+use crate::fhir::client::{Fhir, Settings as ClientSettings, TokenSource};
+use crate::session;
+use crate::settings::{Flags, Settings};
+
+/// The profile (its workarounds) and a ready client.
+pub struct Connected {
+    pub profile: Profile,
+    pub fhir: Fhir,
+}
+
+/// Settings by the usual precedence (flag > env > profile), a token from
+/// `session::acquire` unless `--no-auth`, and the client.
+pub async fn connect(g: &GlobalArgs, args: &FhirArgs) -> Result<Connected> {
+    let http_opts = super::http_options(g, true);
+    let (settings, token) = if args.no_auth {
+        (Settings::resolve(g, &Flags::default())?, None)
+    } else {
+        let access = session::acquire(g, false).await?;
+        let source = TokenSource {
+            global: g.clone(),
+            profile: access.settings.name().to_owned(),
+        };
+        (access.settings, Some((access.tokens.access_token, source)))
+    };
+    let base = settings.require_base()?;
+    let client = ClientSettings {
+        base,
+        format_json: settings.stored.format_json,
+        retries: args.retries,
+        announce_waits: !args.quiet && (g.verbose || std::io::stderr().is_terminal()),
+    };
+    let fhir = Fhir::new(&http_opts, client, token)?;
+    Ok(Connected {
+        profile: settings.stored,
+        fhir,
+    })
+}
+
+/// Whether stdout gets colors (`--color`, `NO_COLOR`, TTY; decided in main).
+pub fn color() -> bool {
+    colored::control::SHOULD_COLORIZE.should_colorize()
+}
+
+/// A write error on stdout: a closed pipe (`| head`) ends the command
+/// quietly; anything else is reported.
+pub fn stdout_error(e: std::io::Error) -> Option<crate::error::Error> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        None
+    } else {
+        Some(crate::error::Error::usage(format!(
+            "cannot write to stdout: {e}"
+        )))
+    }
+}

@@ -1,0 +1,318 @@
+//! The FHIR REST client behind `query`, `get`, `create`, `update`, `delete`
+//! and `capabilities`: one place that decides where the token may go, when
+//! a request is tried again, and what a failed answer means.
+//!
+//! - The token is only ever sent to the profile's FHIR base origin (scheme,
+//!   host, port). Anything else — a URL the user typed, a `next` link, a
+//!   redirect — is refused before a byte leaves, with a message saying why.
+//! - A 401 refreshes the token once (shared by all requests of the command)
+//!   and repeats the request; a second 401 is an auth error: `smart login`.
+//! - 429 and 503 are retried for idempotent requests only (GET, POST
+//!   `_search`), honouring `Retry-After`; see [`super::retry`].
+//! - Bodies are read up to [`BODY_LIMIT`] and must be JSON.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use reqwest::Method;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderName, LOCATION, RETRY_AFTER};
+use url::Url;
+
+use super::{outcome, retry};
+use crate::cli::GlobalArgs;
+use crate::error::{Error, Result};
+use crate::http::{self, Http, Response};
+use crate::secret::Secret;
+use crate::session;
+
+/// Largest answer we read: a page of 1000 large resources fits many times.
+pub const BODY_LIMIT: usize = 256 << 20;
+
+pub const FHIR_JSON: &str = "application/fhir+json";
+
+/// How to get a fresh token: the command's global options, which select
+/// the profile (or the environment's server) the first token came from.
+pub struct TokenSource {
+    pub global: GlobalArgs,
+    /// For the "log in again" hint.
+    pub profile: String,
+}
+
+struct Auth {
+    source: TokenSource,
+    token: std::sync::Mutex<Secret>,
+    /// Held while refreshing, so that concurrent 401s refresh once.
+    refreshing: tokio::sync::Mutex<bool>,
+}
+
+/// How the client was asked to behave.
+pub struct Settings {
+    pub base: Url,
+    /// Add `_format=json` (profile workaround for servers that answer XML).
+    pub format_json: bool,
+    pub retries: u32,
+    /// Say on stderr when waiting before a retry.
+    pub announce_waits: bool,
+}
+
+pub struct Fhir {
+    http: Http,
+    base: Url,
+    auth: Option<Auth>,
+    format_json: bool,
+    retries: u32,
+    announce_waits: bool,
+}
+
+/// One request, kept whole so it can be sent again.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    pub url: Url,
+    pub body: Option<(&'static str, Bytes)>,
+    pub headers: Vec<(HeaderName, String)>,
+    /// Safe to repeat on 429/503.
+    pub idempotent: bool,
+}
+
+impl Request {
+    pub fn get(url: Url) -> Request {
+        Request {
+            method: Method::GET,
+            url,
+            body: None,
+            headers: Vec::new(),
+            idempotent: true,
+        }
+    }
+}
+
+impl Fhir {
+    /// A client for `settings.base`; `token` is `None` for `--no-auth`.
+    pub fn new(
+        http_opts: &http::Options,
+        settings: Settings,
+        token: Option<(Secret, TokenSource)>,
+    ) -> Result<Fhir> {
+        let origin = settings.base.origin();
+        let plain_http = settings.base.scheme() == "http";
+        let http = Http::with_builder(http_opts, move |b| {
+            // Same-origin redirects only: reqwest would drop the token on a
+            // cross-host hop, but we would still follow it with the request.
+            let b = b.redirect(reqwest::redirect::Policy::custom(move |a| {
+                if a.previous().len() >= 5 {
+                    a.error("too many redirects")
+                } else if a.url().origin() == origin {
+                    a.follow()
+                } else {
+                    a.stop()
+                }
+            }));
+            // A plain-http base never needs TLS (redirects cannot change the
+            // origin), so skip loading the system's CA store: that is most of
+            // the client's start-up time.
+            if plain_http {
+                b.tls_built_in_root_certs(false)
+            } else {
+                b
+            }
+        })?;
+        let auth = token.map(|(t, source)| Auth {
+            source,
+            token: std::sync::Mutex::new(t),
+            refreshing: tokio::sync::Mutex::new(false),
+        });
+        let mut base = settings.base;
+        if !base.path().ends_with('/') {
+            let p = format!("{}/", base.path());
+            base.set_path(&p);
+        }
+        Ok(Fhir {
+            http,
+            base,
+            auth,
+            format_json: settings.format_json,
+            retries: settings.retries,
+            announce_waits: settings.announce_waits,
+        })
+    }
+
+    /// The FHIR base, with a trailing slash.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// `[base]/{path}`; `path` is relative (`Patient/1`, `metadata`).
+    pub fn url(&self, path: &str) -> Result<Url> {
+        self.base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| Error::usage(format!("`{path}` does not make a URL ({e})")))
+    }
+
+    /// A URL the user gave or a server returned, checked to be on the FHIR
+    /// base's origin when a token would go with it.
+    pub fn check_origin(&self, url: &Url) -> Result<()> {
+        if self.auth.is_none() || url.origin() == self.base.origin() {
+            return Ok(());
+        }
+        Err(Error::usage(format!(
+            "refusing to send the token to {}: it is not on the profile's FHIR server {}",
+            origin_of(url),
+            origin_of(&self.base)
+        ))
+        .with_hint(
+            "only URLs on the profile's FHIR base get the token; use --no-auth for open servers",
+        ))
+    }
+
+    /// Adds `_format=json` when the profile asks for it and it is not there.
+    pub fn with_format(&self, url: &mut Url) {
+        if self.format_json && !url.query_pairs().any(|(k, _)| k == "_format") {
+            url.query_pairs_mut().append_pair("_format", "json");
+        }
+    }
+
+    pub fn format_json(&self) -> bool {
+        self.format_json
+    }
+
+    /// `GET /fhir/Patient` — for messages; never the query, which may hold PHI.
+    pub fn describe(&self, req: &Request) -> String {
+        format!("{} {}", req.method, req.url.path())
+    }
+
+    /// Sends a request: token, refresh on 401, retries on 429/503; answers
+    /// other than 2xx become errors with the server's OperationOutcome.
+    pub async fn send(&self, req: &Request) -> Result<Response> {
+        self.check_origin(&req.url)?;
+        let what = self.describe(req);
+        let mut attempt: u32 = 0;
+        let mut refreshed = false;
+        loop {
+            let token = self.current_token();
+            let mut rb = self
+                .http
+                .request(req.method.clone(), req.url.clone())
+                .header(ACCEPT, FHIR_JSON);
+            if let Some(t) = &token {
+                rb = rb.bearer_auth(t.expose());
+            }
+            for (k, v) in &req.headers {
+                rb = rb.header(k, v);
+            }
+            if let Some((ct, body)) = &req.body {
+                rb = rb.header(CONTENT_TYPE, *ct).body(body.clone());
+            }
+            let resp = self.http.send(rb, BODY_LIMIT).await?;
+            let status = resp.status.as_u16();
+            if status == 401
+                && !refreshed
+                && let Some(used) = &token
+            {
+                self.refresh(used).await?;
+                refreshed = true;
+                continue;
+            }
+            if retry::is_retryable(status) && req.idempotent && attempt < self.retries {
+                let ra = resp.headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok());
+                let wait = retry::delay(ra, attempt, SystemTime::now());
+                if wait > retry::MAX_WAIT {
+                    return Err(outcome::status_error(&what, &resp).with_hint(format!(
+                        "the server asks to wait {} s before retrying; try again later",
+                        wait.as_secs()
+                    )));
+                }
+                attempt += 1;
+                if self.announce_waits {
+                    eprintln!(
+                        "smart: {what}: {status}, retrying in {:.1} s ({attempt}/{})",
+                        wait.as_secs_f64(),
+                        self.retries
+                    );
+                }
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            if resp.status.is_redirection() {
+                let to = resp
+                    .headers
+                    .get(LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|l| resp.url.join(l).ok());
+                return Err(match to {
+                    Some(to) => Error::server(format!(
+                        "{what}: the server redirects to {}, another origin; not following with the token",
+                        http::origin_path(&to)
+                    )),
+                    None => outcome::status_error(&what, &resp),
+                });
+            }
+            if !resp.status.is_success() {
+                let mut err = outcome::status_error(&what, &resp);
+                if retry::is_retryable(status) && req.idempotent && attempt > 0 {
+                    err.message.push_str(&format!(" (after {attempt} retries)"));
+                } else if retry::is_retryable(status) && !req.idempotent {
+                    err = err.with_hint("not retried: the request is not idempotent");
+                }
+                return Err(err);
+            }
+            return Ok(resp);
+        }
+    }
+
+    /// Sends a request whose answer must be JSON; returns it with the body.
+    pub async fn send_json(&self, req: &Request) -> Result<Response> {
+        let resp = self.send(req).await?;
+        if !resp.body.is_empty() {
+            outcome::require_json(&self.describe(req), &resp)?;
+        }
+        Ok(resp)
+    }
+
+    fn current_token(&self) -> Option<Secret> {
+        self.auth
+            .as_ref()
+            .map(|a| a.token.lock().unwrap_or_else(|e| e.into_inner()).clone())
+    }
+
+    /// After a 401 with `used`: a forced refresh, unless another request
+    /// of this command already got a newer token meanwhile.
+    async fn refresh(&self, used: &Secret) -> Result<()> {
+        let Some(auth) = &self.auth else {
+            return Ok(());
+        };
+        let _guard = auth.refreshing.lock().await;
+        if self.current_token().as_ref() != Some(used) {
+            return Ok(());
+        }
+        let access = session::acquire(&auth.source.global, true)
+            .await
+            .map_err(|e| {
+                Error::auth(format!(
+                    "the server refused the token and refreshing it failed: {}",
+                    e.message
+                ))
+                .with_hint(format!("run `smart login -p {}`", auth.source.profile))
+            })?;
+        *auth.token.lock().unwrap_or_else(|e| e.into_inner()) = access.tokens.access_token;
+        Ok(())
+    }
+}
+
+/// Fetches a request in the background, so the next page can arrive while
+/// the current one is being written.
+pub fn spawn_fetch(
+    fhir: &Arc<Fhir>,
+    req: Request,
+) -> tokio::task::JoinHandle<Result<(Request, Response)>> {
+    let fhir = fhir.clone();
+    tokio::spawn(async move {
+        let resp = fhir.send_json(&req).await?;
+        Ok((req, resp))
+    })
+}
+
+fn origin_of(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}

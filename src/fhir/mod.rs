@@ -1,0 +1,17 @@
+//! FHIR REST for the query commands (`query`, `get`, `create`, `update`,
+//! `delete`, `capabilities`), split by concern:
+//! - `client`: the token's origin rule, refresh on 401, retries, limits;
+//! - `params`: `name=value` search words and their encoding;
+//! - `pages`: searchset pages read without building trees, `next` links;
+//! - `render`: the output formats; `progress`: the stderr progress bar;
+//! - `outcome`: OperationOutcome lines and error answers; `retry`: waits;
+//! - `types`: resource type names, for "did you mean Patient?".
+
+pub mod client;
+pub mod outcome;
+pub mod pages;
+pub mod params;
+pub mod progress;
+pub mod render;
+pub mod retry;
+pub mod types;

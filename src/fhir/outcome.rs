@@ -1,0 +1,175 @@
+//! Turning what a FHIR server answered into something a person can act on:
+//! OperationOutcome issues as one line each, error statuses as exit codes
+//! (401/403 → 4, other 4xx/5xx → 3), and bodies we cannot use (not JSON,
+//! cut off, malformed) as one clear line that quotes the first bytes.
+
+use serde_json::Value;
+
+use crate::error::{Error, Kind, Result};
+use crate::http::{self, Response};
+
+/// One line per issue: `error [not-found] Patient/x does not exist (at Patient.id)`.
+pub fn issue_lines(outcome: &Value) -> Vec<String> {
+    let Some(issues) = outcome.get("issue").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    issues.iter().map(issue_line).collect()
+}
+
+fn issue_line(issue: &Value) -> String {
+    let s = |k: &str| issue.get(k).and_then(Value::as_str);
+    let severity = s("severity").unwrap_or("error");
+    let code = s("code").unwrap_or("unknown");
+    let text = s("diagnostics")
+        .or_else(|| issue.pointer("/details/text").and_then(Value::as_str))
+        .or_else(|| {
+            issue
+                .pointer("/details/coding/0/display")
+                .and_then(Value::as_str)
+        })
+        .unwrap_or("(no diagnostics)");
+    let mut line = format!("{severity} [{code}] {text}");
+    let at: Vec<&str> = ["expression", "location"]
+        .iter()
+        .filter_map(|k| issue.get(*k).and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if !at.is_empty() {
+        line.push_str(&format!(" (at {})", at.join(", ")));
+    }
+    line
+}
+
+/// The OperationOutcome in a body, if that is what it is.
+pub fn parse_outcome(body: &[u8]) -> Option<Value> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    (v.get("resourceType")?.as_str()? == "OperationOutcome").then_some(v)
+}
+
+/// The error for a non-success answer to `what` (e.g. `GET /fhir/Patient/x`).
+pub fn status_error(what: &str, resp: &Response) -> Error {
+    let status = resp.status;
+    let kind = match status.as_u16() {
+        401 | 403 => Kind::Auth,
+        _ => Kind::Server,
+    };
+    let reason = status.canonical_reason().unwrap_or("");
+    let mut err = Error::new(
+        kind,
+        format!("{what}: the server answered {} {reason}", status.as_u16()),
+    );
+    match parse_outcome(&resp.body) {
+        Some(o) => {
+            err = err.with_details(issue_lines(&o)).with_outcome(o);
+        }
+        None if !resp.body.is_empty() => {
+            err = err.with_details(vec![format!(
+                "{}: {}",
+                resp.content_type().unwrap_or("no content type"),
+                resp.snippet()
+            )]);
+        }
+        None => {}
+    }
+    match status.as_u16() {
+        401 => err.with_hint("run `smart login` (the token was refused even after a refresh)"),
+        403 => err.with_hint("the granted scopes do not allow this; `smart status` shows them"),
+        412 => err.with_hint(
+            "the resource changed since that version; read it again for the current ETag",
+        ),
+        _ => err,
+    }
+}
+
+/// Refuses bodies that are not JSON, with the content type and first bytes.
+pub fn require_json(what: &str, resp: &Response) -> Result<()> {
+    let ct = resp.content_type().unwrap_or("");
+    let looks_json = matches!(
+        resp.body.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{') | Some(b'[')
+    );
+    if resp.is_json() || (ct.is_empty() && looks_json) {
+        return Ok(());
+    }
+    let shown = if ct.is_empty() { "no content type" } else { ct };
+    let err = Error::server(format!(
+        "{what}: the answer is not JSON ({shown}): {}",
+        resp.snippet()
+    ));
+    Err(if ct.contains("xml") {
+        err.with_hint("set `format_json = true` in the profile to ask for JSON with _format=json")
+    } else {
+        err
+    })
+}
+
+/// Explains a JSON parse failure of a server's answer: cut off, or malformed
+/// at a line and column.
+pub fn json_error(what: &str, body: &[u8], e: &serde_json::Error) -> Error {
+    if e.is_eof() {
+        Error::server(format!(
+            "{what}: the answer is truncated: its JSON ends after {} (…{})",
+            http::human_size(body.len()),
+            tail(body)
+        ))
+        .with_hint("the server or a proxy cut the response short; try again")
+    } else {
+        Error::server(format!(
+            "{what}: the answer is not valid JSON (line {}, column {}: {}): {}",
+            e.line(),
+            e.column(),
+            short(e),
+            http::snippet(body)
+        ))
+    }
+}
+
+/// serde's message without its own " at line X column Y".
+fn short(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_owned(),
+        None => s,
+    }
+}
+
+fn tail(body: &[u8]) -> String {
+    let mut start = body.len().saturating_sub(40);
+    while start < body.len() && (body[start] & 0xC0) == 0x80 {
+        start += 1;
+    }
+    http::snippet(&body[start..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn issues_render_one_line_each() {
+        let o = json!({"resourceType":"OperationOutcome","issue":[
+            {"severity":"error","code":"invalid","diagnostics":"bad date","expression":["Patient.birthDate"]},
+            {"severity":"warning","code":"processing","details":{"text":"ignored _foo"}}
+        ]});
+        assert_eq!(
+            issue_lines(&o),
+            vec![
+                "error [invalid] bad date (at Patient.birthDate)",
+                "warning [processing] ignored _foo"
+            ]
+        );
+    }
+
+    #[test]
+    fn truncation_and_syntax_errors_differ() {
+        let body = br#"{"resourceType":"Patient","na"#;
+        let e = serde_json::from_slice::<Value>(body).unwrap_err();
+        assert!(json_error("GET x", body, &e).message.contains("truncated"));
+        let body = b"{\n  \"a\": 1,\n  oops\n}";
+        let e = serde_json::from_slice::<Value>(body).unwrap_err();
+        let m = json_error("GET x", body, &e).message;
+        assert!(m.contains("line 3, column 3"), "{m}");
+    }
+}
