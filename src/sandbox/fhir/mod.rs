@@ -43,8 +43,9 @@ pub use outcome::FHIR_JSON;
 /// Matched sets of recent searches, so paging a large result does not
 /// re-run the query for every page.
 const CACHE_ENTRIES: usize = 8;
-/// Do not keep huge result lists (every Observation of 100k patients)
-/// around; they are recomputed instead.
+/// Keys kept across all cached searches (8 bytes each), so the cache stays
+/// small next to the 300 MB budget even when clients page through every
+/// Observation of 100k patients.
 const CACHE_MAX_KEYS: usize = 4_000_000;
 
 struct CacheEntry {
@@ -130,7 +131,9 @@ impl FhirState {
         if keys.len() <= CACHE_MAX_KEYS {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             cache.retain(|e| e.generation == ov.generation && e.key != key);
-            if cache.len() >= CACHE_ENTRIES {
+            while cache.len() >= CACHE_ENTRIES
+                || cache.iter().map(|e| e.keys.len()).sum::<usize>() + keys.len() > CACHE_MAX_KEYS
+            {
                 cache.remove(0);
             }
             cache.push(CacheEntry {
@@ -218,7 +221,11 @@ async fn route(
         return capability::response(state).await;
     }
     if state.opts.faults.has(Fault::Http429)
-        && state.fhir.calls.fetch_add(1, Ordering::Relaxed) % 2 == 0
+        && state
+            .fhir
+            .calls
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(2)
     {
         return Err(Outcome::new(
             StatusCode::TOO_MANY_REQUESTS,
