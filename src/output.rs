@@ -17,6 +17,8 @@ pub fn init_color(choice: ColorChoice) {
             std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 && std::env::var("TERM").map_or(true, |t| t != "dumb")
                 && std::io::stdout().is_terminal()
+                // CI logs are read later, often as plain text.
+                && !crate::oauth::browser::in_ci()
         }
     };
     colored::control::set_override(on);

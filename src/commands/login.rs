@@ -532,6 +532,12 @@ pub fn merge_context(ctx: &mut LaunchContext, resp: &TokenResponse) {
 pub fn read_secret_stdin() -> Result<Secret> {
     use std::io::{BufRead, IsTerminal};
     if std::io::stdin().is_terminal() {
+        if crate::oauth::browser::in_ci() {
+            return Err(
+                Error::auth("CI is set: smart does not prompt for the client secret")
+                    .with_hint("pipe it to stdin, or set SMART_CLIENT_SECRET"),
+            );
+        }
         let s = rpassword::prompt_password("Client secret: ")
             .map_err(|e| Error::usage(format!("cannot read the secret: {e}")))?;
         if s.is_empty() {
