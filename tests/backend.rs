@@ -75,6 +75,15 @@ fn backend_login_with_es384_and_rs384_keys_registered_inline() {
     // `smart keys jwks` re-prints the profile's public key, same kid.
     let again = env.json(&["-p", "es", "keys", "jwks"]);
     assert_eq!(again, es_jwks);
+
+    // Logout revokes at the server, authenticating with an assertion.
+    let t = env.token("rs");
+    env.cmd()
+        .args(["-p", "rs", "logout"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("revoked at the server"));
+    assert_eq!(fhir_get(&env.sb.fhir_base, "Patient", &t).0, 401);
 }
 
 #[test]

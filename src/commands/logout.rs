@@ -78,18 +78,18 @@ async fn revoke_all(
         }
         _ => None,
     };
+    // private_key_jwt clients authenticate here with an assertion, too.
+    let key = match set.auth_method {
+        TokenAuthMethod::PrivateKeyJwt => {
+            Some(crate::settings::Settings::for_named(profile, store.kind())?.signing_key(store)?)
+        }
+        _ => None,
+    };
+    let auth = (secret.as_ref(), key.as_ref());
     if let Some(rt) = &set.refresh_token {
-        revoke(http, &ep, set, rt, "refresh_token", secret.as_ref()).await?;
+        revoke(http, &ep, set, rt, "refresh_token", auth).await?;
     }
-    revoke(
-        http,
-        &ep,
-        set,
-        &set.access_token,
-        "access_token",
-        secret.as_ref(),
-    )
-    .await?;
+    revoke(http, &ep, set, &set.access_token, "access_token", auth).await?;
     Ok(true)
 }
 
@@ -99,7 +99,7 @@ async fn revoke(
     set: &TokenSet,
     token: &Secret,
     hint: &str,
-    secret: Option<&Secret>,
+    (secret, key): (Option<&Secret>, Option<&crate::oauth::keys::SigningKey>),
 ) -> Result<()> {
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     form.append_pair("token", token.expose())
@@ -107,13 +107,20 @@ async fn revoke(
     let mut req = http
         .request(Method::POST, ep.clone())
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded");
-    match (set.auth_method, secret) {
-        (TokenAuthMethod::ClientSecretBasic, Some(s)) => {
+    match (set.auth_method, secret, key) {
+        (TokenAuthMethod::ClientSecretBasic, Some(s), _) => {
             req = req.basic_auth(&set.client_id, Some(s.expose()));
         }
-        (TokenAuthMethod::ClientSecretPost, Some(s)) => {
+        (TokenAuthMethod::ClientSecretPost, Some(s), _) => {
             form.append_pair("client_id", &set.client_id)
                 .append_pair("client_secret", s.expose());
+        }
+        (TokenAuthMethod::PrivateKeyJwt, _, Some(k)) => {
+            // RFC 7523 / SMART: the assertion's aud is the token endpoint.
+            let jwt = crate::oauth::assertion::sign(k, &set.client_id, &set.token_endpoint)?;
+            form.append_pair("client_id", &set.client_id)
+                .append_pair("client_assertion_type", crate::oauth::assertion::JWT_BEARER)
+                .append_pair("client_assertion", jwt.expose());
         }
         _ => {
             form.append_pair("client_id", &set.client_id);
