@@ -188,10 +188,17 @@ fn login_with_a_real_headless_chromium() {
     )
     .unwrap();
     assert_eq!(st["logged_in"], true);
-    // Chromium rendered our "you can close this tab" page.
-    let log = std::fs::read_to_string(cfg.dir.path().join("chromium.sh.log")).unwrap_or_default();
-    assert!(
-        log.contains("You can close this tab"),
-        "chromium output:\n{log}"
-    );
+    // Chromium rendered our "you can close this tab" page (it dumps the DOM
+    // after the login has already finished, so wait for it).
+    let log_path = cfg.dir.path().join("chromium.sh.log");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut log = String::new();
+    while Instant::now() < deadline {
+        log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if log.contains("You can close this tab") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(log.contains("You can close this tab"), "chromium output:\n{log}");
 }
