@@ -34,7 +34,8 @@ XDG_DATA_HOME="$(mktemp -d)" exec dbus-run-session -- bash -euo pipefail -c '
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
 s, ref = r[0]["mean"] * 1000, r[1]["mean"] * 1000
-print(f"smart token: {s:.1f} ms (target <= 30 ms: {\"ok\" if s <= 30 else \"MISSED\"})")
+verdict = "ok" if s <= 30 else "MISSED"
+print(f"smart token: {s:.1f} ms (target <= 30 ms: {verdict})")
 print(f"secret-tool lookup: {ref:.1f} ms; ratio smart/secret-tool = {s/ref:.2f}")
 PY
 '
