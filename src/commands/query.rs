@@ -98,10 +98,14 @@ pub async fn run(g: &GlobalArgs, args: QueryArgs) -> Result<()> {
         progress.set_total(view.total);
         let next = view.next().map(str::to_owned);
         let enough = limit.is_some_and(|l| out.written + view.matches() >= l);
+        // A bad next link fails the command, but after this page is out.
+        let mut bad_link = None;
         if let Some(link) = &next {
             if follow && !enough {
-                let url = pages::next_url(&fhir, link)?;
-                pending = Some(client::spawn_fetch(&fhir, Request::get(url)));
+                match pages::next_url(&fhir, link) {
+                    Ok(url) => pending = Some(client::spawn_fetch(&fhir, Request::get(url))),
+                    Err(e) => bad_link = Some(e),
+                }
             } else {
                 more_available = !enough;
             }
@@ -117,6 +121,10 @@ pub async fn run(g: &GlobalArgs, args: QueryArgs) -> Result<()> {
             }
         };
         progress.update(out.written);
+        if let Some(e) = bad_link {
+            progress.finish();
+            return Err(e);
+        }
         if flow == Flow::Done
             && let Some(p) = pending.take()
         {
