@@ -1,7 +1,7 @@
 //! Where output goes and how it looks: color decisions (flag, `NO_COLOR`,
 //! TTY), JSON printing, and the `smart: error: …` line.
 
-use colored::Colorize;
+use colored::{Color, Colorize};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
 
@@ -53,16 +53,11 @@ pub fn print_error(err: &Error, json: bool) {
         eprintln!("{v}");
         return;
     }
-    // stderr color follows the same decision as stdout, except that a
-    // redirected stderr never gets escapes.
-    let color =
-        colored::control::SHOULD_COLORIZE.should_colorize() && std::io::stderr().is_terminal();
-    let label = if color {
-        "error:".red().bold().to_string()
-    } else {
-        "error:".to_owned()
-    };
-    eprintln!("smart: {label} {}", err.message);
+    eprintln!(
+        "smart: {} {}",
+        stderr_label("error:", Color::Red),
+        err.message
+    );
     for line in &err.details {
         eprintln!("  {line}");
     }
@@ -73,14 +68,20 @@ pub fn print_error(err: &Error, json: bool) {
 
 /// A warning line on stderr.
 pub fn warn(message: &str) {
-    let color =
-        colored::control::SHOULD_COLORIZE.should_colorize() && std::io::stderr().is_terminal();
-    let label = if color {
-        "warning:".yellow().bold().to_string()
+    eprintln!(
+        "smart: {} {message}",
+        stderr_label("warning:", Color::Yellow)
+    );
+}
+
+/// A bold colored label for stderr. Color follows the stdout decision,
+/// except that a redirected stderr never gets escapes.
+fn stderr_label(text: &str, color: Color) -> String {
+    if colored::control::SHOULD_COLORIZE.should_colorize() && std::io::stderr().is_terminal() {
+        text.color(color).bold().to_string()
     } else {
-        "warning:".to_owned()
-    };
-    eprintln!("smart: {label} {message}");
+        text.to_owned()
+    }
 }
 
 /// A left-aligned label column for human summaries.

@@ -79,7 +79,10 @@ pub async fn run(g: &GlobalArgs, args: QueryArgs) -> Result<()> {
     }
     let first = first_request(&fhir, &args.resource_type, &search, post)?;
     let follow = args.all || limit.is_some();
-    let progress_on = args.all && !args.fhir.quiet && std::io::stderr().is_terminal();
+    let progress_on = args.all
+        && !args.fhir.quiet
+        && std::io::stderr().is_terminal()
+        && !crate::oauth::browser::in_ci();
 
     let out = BufWriter::with_capacity(1 << 16, std::io::stdout());
     let mut out = SearchOut::new(format, out, fhir_common::color(), &args.resource_type);
