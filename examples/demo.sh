@@ -43,13 +43,14 @@ BROWSER="$work/browser" "$smart" login
 step smart status
 "$smart" status
 
-if "$smart" query --help >/dev/null 2>&1; then
-  step smart query Patient --limit 5
-  "$smart" query Patient --limit 5 --output table
-else
-  step 'curl -H "Authorization: Bearer $(smart token)" "$base/Patient?_count=3"'
-  curl -sS -H "Authorization: Bearer $("$smart" token)" "$base/Patient?_count=3" | head -c 600; echo
-fi
+step smart query Patient
+"$smart" query Patient --output table
+
+step smart query Observation code=8867-4 --limit 5
+"$smart" query Observation code=8867-4 --limit 5 --output table
+
+step 'smart get Patient/$(smart status --json | jq -r .context.patient)'
+"$smart" get "Patient/$("$smart" status --json | sed -n 's/.*"patient": *"\([^"]*\)".*/\1/p' | head -n1)"
 
 step smart logout
 "$smart" logout
