@@ -200,5 +200,8 @@ fn login_with_a_real_headless_chromium() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(log.contains("You can close this tab"), "chromium output:\n{log}");
+    assert!(
+        log.contains("You can close this tab"),
+        "chromium output:\n{log}"
+    );
 }
