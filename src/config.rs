@@ -347,6 +347,29 @@ pub fn validate_profile(name: &str, p: &Profile) -> std::result::Result<(), Stri
     if let Some(jku) = &p.jku {
         url::Url::parse(jku).map_err(|e| format!("jku: `{jku}` is not a URL ({e})"))?;
     }
+    // These carry the flow's security (state, PKCE, aud, redirect): a
+    // workaround may add parameters, never replace these.
+    const RESERVED: &[&str] = &[
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "aud",
+        "code_challenge",
+        "code_challenge_method",
+        "nonce",
+        "launch",
+    ];
+    if let Some(k) = p
+        .authorize_params
+        .keys()
+        .find(|k| RESERVED.contains(&k.as_str()))
+    {
+        return Err(format!(
+            "authorize_params.{k}: `{k}` is set by smart itself and cannot be overridden"
+        ));
+    }
     if p.redirect_port == Some(0) {
         return Err(
             "redirect_port: 0 is not a fixed port; leave it out for an ephemeral port".into(),
@@ -426,6 +449,15 @@ x = "y"
         let e = parse(text).unwrap_err();
         assert_eq!(e.key.as_deref(), Some("profiles.a"));
         assert!(e.message.contains("fhir_base"), "{}", e.message);
+    }
+
+    #[test]
+    fn security_parameters_cannot_be_overridden() {
+        let text = "[profiles.a]\nfhir_base = \"https://x.org\"\n[profiles.a.authorize_params]\ncode_challenge_method = \"plain\"\n";
+        let e = parse(text).unwrap_err();
+        assert!(e.message.contains("code_challenge_method"), "{}", e.message);
+        let ok = "[profiles.a]\nfhir_base = \"https://x.org\"\n[profiles.a.authorize_params]\nprompt = \"login\"\n";
+        assert!(parse(ok).is_ok());
     }
 
     #[test]

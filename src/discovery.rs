@@ -129,8 +129,13 @@ impl Discovery {
         self.document.get(name)?.as_str()
     }
 
-    pub fn endpoint(&self, name: &str) -> Option<Url> {
-        self.str_field(name).and_then(|s| Url::parse(s).ok())
+    /// An advertised endpoint we may send secrets to; an endpoint that is
+    /// not an absolute https URL (http only on loopback) is an error, not
+    /// just a finding.
+    pub fn endpoint(&self, name: &str) -> Result<Option<Url>> {
+        self.str_field(name)
+            .map(|s| secure_url(name, s))
+            .transpose()
     }
 
     pub fn list(&self, name: &str) -> Vec<&str> {
@@ -190,6 +195,22 @@ pub fn parse_base(s: &str) -> Result<Url> {
     let trimmed = url.path().trim_end_matches('/').to_owned();
     url.set_path(&trimmed);
     Ok(url)
+}
+
+/// A URL fit to receive codes, tokens, secrets or assertions: absolute,
+/// https, or http on loopback only (exit 3 otherwise: the server's document
+/// is at fault).
+pub fn secure_url(field: &str, value: &str) -> Result<Url> {
+    let url = Url::parse(value)
+        .map_err(|e| Error::server(format!("{field} `{value}` is not an absolute URL ({e})")))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        _ => Err(Error::server(format!(
+            "{field} `{value}` is not https; refusing to send credentials there"
+        ))
+        .with_hint("SMART requires TLS for every endpoint (plain http only on loopback)")),
+    }
 }
 
 /// True for 127.0.0.0/8, ::1 and `localhost`.

@@ -111,12 +111,15 @@ impl From<std::io::Error> for Error {
 
 /// Error messages are printed as one line; collapse anything a server or a
 /// library put on several.
+/// Also drops other control characters: messages quote servers, and a
+/// server's text must not drive the terminal (escape sequences).
 fn one_line(s: String) -> String {
-    if !s.contains(['\n', '\r']) {
+    if !s.chars().any(char::is_control) {
         return s;
     }
     s.split(['\n', '\r'])
-        .map(str::trim)
+        .map(|l| l.chars().filter(|c| !c.is_control()).collect::<String>())
+        .map(|l| l.trim().to_owned())
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
@@ -133,6 +136,12 @@ mod tests {
         assert_eq!(Kind::Server.exit_code(), 3);
         assert_eq!(Kind::Auth.exit_code(), 4);
         assert_eq!(Kind::Findings.exit_code(), 5);
+    }
+
+    #[test]
+    fn escape_sequences_are_dropped() {
+        let e = Error::server("bad \u{1b}[31mred\u{1b}[0m \u{7}bell");
+        assert_eq!(e.message, "bad [31mred[0m bell");
     }
 
     #[test]

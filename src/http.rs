@@ -65,10 +65,12 @@ impl Response {
         })
     }
 
-    /// The first bytes of the body, printable, for error messages about
-    /// answers we cannot use (HTML error pages and the like).
+    /// The first bytes of the body, printable and redacted, for error
+    /// messages about answers we cannot use (HTML error pages, a token
+    /// response in the wrong format…).
     pub fn snippet(&self) -> String {
-        snippet(&self.body)
+        let text = String::from_utf8_lossy(&self.body);
+        snippet(crate::redact::body(self.content_type(), &text).as_bytes())
     }
 }
 
@@ -102,7 +104,7 @@ impl Http {
             .connect_timeout(opts.timeout)
             .timeout(opts.timeout)
             .redirect(if opts.follow_redirects {
-                reqwest::redirect::Policy::limited(5)
+                no_downgrade_policy()
             } else {
                 reqwest::redirect::Policy::none()
             });
@@ -209,6 +211,24 @@ impl Http {
         }
         err
     }
+}
+
+/// Follows up to 5 redirects, never from https to plain http (except on
+/// loopback): a downgraded hop would let anyone on the path rewrite the
+/// document, e.g. a SMART configuration's token endpoint.
+fn no_downgrade_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let downgrade = attempt.previous().iter().any(|u| u.scheme() == "https")
+            && attempt.url().scheme() != "https"
+            && !crate::discovery::is_loopback(attempt.url());
+        if downgrade {
+            attempt.error("refusing a redirect from https to plain http")
+        } else if attempt.previous().len() > 5 {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 /// `scheme://host[:port]/path` of a URL, without query (which may hold secrets).

@@ -32,8 +32,17 @@ pub const SECRET_HEADERS: &[&str] = &[
 
 pub const REDACTED: &str = "[redacted]";
 
+/// A secret by name, or by the shape of its name: `*token`
+/// (`registration_access_token`, `subject_token`…), `*secret*`,
+/// `*assertion`, `*_code` (`device_code`).
 pub fn is_secret_key(name: &str) -> bool {
-    SECRET_KEYS.iter().any(|k| k.eq_ignore_ascii_case(name))
+    let n = name.to_ascii_lowercase();
+    SECRET_KEYS.contains(&n.as_str())
+        || n.ends_with("token")
+        || n.contains("secret")
+        || n.ends_with("assertion")
+        || n.ends_with("_code")
+        || n.ends_with("password")
 }
 
 pub fn is_secret_header(name: &str) -> bool {
@@ -170,6 +179,30 @@ mod tests {
         let r = url(&u);
         assert!(!r.contains("SECRET") && !r.contains("S2"));
         assert!(r.contains("x=1"));
+    }
+
+    #[test]
+    fn secret_shaped_names_are_secrets() {
+        for k in [
+            "registration_access_token",
+            "initial_access_token",
+            "device_code",
+            "subject_token",
+            "client_secret",
+            "CLIENT_SECRET",
+            "jwt_assertion",
+        ] {
+            assert!(is_secret_key(k), "{k}");
+        }
+        for k in [
+            "token_type",
+            "expires_in",
+            "scope",
+            "token_endpoint",
+            "client_id",
+        ] {
+            assert!(!is_secret_key(k), "{k}");
+        }
     }
 
     #[test]

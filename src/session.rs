@@ -167,13 +167,31 @@ pub async fn usable_with(
         return backend_usable(http_opts, store, settings, force).await;
     }
     let profile = settings.name();
-    let current = load(store, profile)?.ok_or_else(|| not_logged_in(profile))?;
+    // Tokens go only to the server that issued them, whatever the flags or
+    // the environment now say the base is.
+    let base = settings
+        .require_base()?
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned();
+    let for_this_base = |s: TokenSet| {
+        if s.fhir_base == base {
+            Ok(s)
+        } else {
+            Err(Error::auth(format!(
+                "the tokens of profile `{profile}` were issued for {}, not {base}; refusing to send them elsewhere",
+                s.fhir_base
+            ))
+            .with_hint(format!("run `smart login -p {profile}` for {base}")))
+        }
+    };
+    let current = for_this_base(load(store, profile)?.ok_or_else(|| not_logged_in(profile))?)?;
     if !force && !current.expires_within(REFRESH_MARGIN) {
         return Ok(current);
     }
     let _lock = lock(store, profile)?;
     // Another process may have refreshed while we waited for the lock.
-    let current = load(store, profile)?.ok_or_else(|| not_logged_in(profile))?;
+    let current = for_this_base(load(store, profile)?.ok_or_else(|| not_logged_in(profile))?)?;
     if !force && !current.expires_within(REFRESH_MARGIN) {
         return Ok(current);
     }
@@ -189,16 +207,34 @@ pub async fn usable_with(
     let fresh = refresh(&http, &current, secret, key)
         .await
         .map_err(|e| match e.kind {
-            Kind::Network => e,
+            // The server's fault or the network's: say so, keep the exit code.
+            Kind::Network | Kind::Server => Error {
+                message: format!("refresh failed: {}", e.message),
+                ..e
+            },
             _ => Error::auth(format!("refresh failed: {}", e.message)).with_hint(hint),
         })?;
-    save(store, profile, &fresh)?;
+    save_rotated(store, profile, &fresh);
     Ok(fresh)
+}
+
+/// Saves a refreshed set. The old refresh token may already be spent
+/// (rotation), so a failed save must not fail the command that now holds
+/// good tokens: retry once, then warn loudly.
+fn save_rotated(store: &TokenStore, profile: &str, fresh: &TokenSet) {
+    if let Err(first) = save(store, profile, fresh)
+        && let Err(e) = save(store, profile, fresh).map_err(|_| first)
+    {
+        crate::output::warn(&format!(
+            "could not store the refreshed tokens of `{profile}` ({}); this command goes on, but the next one may need `smart login -p {profile}`",
+            e.message
+        ));
+    }
 }
 
 /// The per-profile lock, except for the `none` store, which shares nothing
 /// between processes (and may run where there is no state directory).
-fn lock(store: &TokenStore, profile: &str) -> Result<Option<token_store::ProfileLock>> {
+pub fn lock(store: &TokenStore, profile: &str) -> Result<Option<token_store::ProfileLock>> {
     if store.kind() == StoreKind::None {
         return Ok(None);
     }
@@ -264,7 +300,7 @@ pub async fn fetch_backend(
             follow.follow_redirects = true;
             discovered = crate::discovery::discover(&Http::new(&follow)?, base).await?;
             let t = discovered
-                .endpoint("token_endpoint")
+                .endpoint("token_endpoint")?
                 .ok_or_else(|| Error::server(format!("{base} advertises no token_endpoint")))?;
             (t, Some(&discovered))
         }
@@ -339,12 +375,7 @@ pub async fn refresh(
             "{why} and there is no refresh token (ask for offline_access or online_access)"
         )));
     };
-    let endpoint = Url::parse(&current.token_endpoint).map_err(|e| {
-        Error::auth(format!(
-            "stored token endpoint `{}` is not a URL ({e})",
-            current.token_endpoint
-        ))
-    })?;
+    let endpoint = crate::discovery::secure_url("token_endpoint", &current.token_endpoint)?;
     let auth = ClientAuth {
         client_id: current.client_id.clone(),
         method: current.auth_method,

@@ -493,50 +493,91 @@ fn a_failed_refresh_keeps_the_stored_tokens() {
 
 #[test]
 fn secrets_never_reach_other_outputs() {
+    // A confidential client, so that a client secret is in play too; every
+    // token that exists at some point is collected, not only the last ones.
     let env = Env::new(SandboxServer::auto_approve());
-    env.add_profile("sb", &[]);
+    env.cmd()
+        .args([
+            "profile",
+            "add",
+            "sb",
+            "--fhir-base",
+            &env.sb.fhir_base,
+            "--client-id",
+            "smart-confidential",
+            "--client-type",
+            "confidential-symmetric",
+        ])
+        .assert()
+        .success();
+    let final_url = env.dir().join("final-url");
+    let browser = env.browser(&format!(
+        r#"curl -sS -L -o /dev/null -w '%{{url_effective}}' "$1" > "{}""#,
+        final_url.display()
+    ));
+    let stored = || -> Value {
+        let dir = env.dir().join("state");
+        let f = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .find(|e| e.file_name().to_string_lossy().ends_with(".tokens.json"))
+            .expect("token file");
+        serde_json::from_slice(&std::fs::read(f.path()).unwrap()).unwrap()
+    };
     let mut outputs = Vec::new();
-    let mut run = |args: &[&str], ok: bool| {
+    let mut secrets: Vec<(String, String)> =
+        vec![("client_secret".into(), "smart-sandbox-secret".into())];
+    let collect = |set: &Value, secrets: &mut Vec<(String, String)>| {
+        for key in ["access_token", "refresh_token", "id_token"] {
+            let v = set[key].as_str().unwrap_or_else(|| panic!("{key} stored"));
+            secrets.push((key.to_owned(), v.to_owned()));
+        }
+    };
+    let mut run = |args: &[&str], stdin: Option<&str>| {
         let mut c = env.cmd();
-        c.env("BROWSER", env.browser(APPROVE)).args(args);
+        c.env("BROWSER", &browser).args(args);
+        if let Some(s) = stdin {
+            c.write_stdin(s);
+        }
         let o = c.output().unwrap();
-        assert_eq!(
+        assert!(
             o.status.success(),
-            ok,
             "{args:?}: {}",
             String::from_utf8_lossy(&o.stderr)
         );
         outputs.push(String::from_utf8_lossy(&o.stdout).to_string());
         outputs.push(String::from_utf8_lossy(&o.stderr).to_string());
     };
-    run(&["-v", "login", "--timeout", "20"], true);
-    run(&["-v", "status"], true);
-    run(&["-v", "status", "--json"], true);
-    run(&["-v", "refresh"], true);
-    run(&["-v", "token", "--decode"], true);
-    run(&["-v", "token", "--introspect"], true);
-    // The secrets now stored (the only place they may be printed is `smart token`).
-    let set: Value = {
-        let dir = env.dir().join("state");
-        let f = std::fs::read_dir(&dir)
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .find(|e| e.file_name().to_string_lossy().contains("token"))
-            .unwrap();
-        serde_json::from_slice(&std::fs::read(f.path()).unwrap()).unwrap()
-    };
-    run(&["-v", "logout"], true);
-    for key in ["access_token", "refresh_token", "id_token"] {
-        let secret = set[key].as_str().unwrap_or_else(|| panic!("{key} stored"));
+    run(
+        &["-v", "login", "--secret-stdin", "--timeout", "20"],
+        Some("smart-sandbox-secret\n"),
+    );
+    collect(&stored(), &mut secrets);
+    let callback = std::fs::read_to_string(&final_url).expect("the browser reached the callback");
+    let code = url::Url::parse(callback.trim())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("code in the callback URL");
+    secrets.push(("authorization code".into(), code));
+    run(&["-v", "status"], None);
+    run(&["-v", "status", "--json"], None);
+    run(&["-v", "refresh"], None);
+    collect(&stored(), &mut secrets);
+    run(&["-v", "token", "--decode"], None);
+    run(&["-v", "token", "--introspect"], None);
+    run(&["-v", "logout"], None);
+    for (what, secret) in &secrets {
         for o in &outputs {
-            assert!(!o.contains(secret), "{key} leaked into:\n{o}");
+            assert!(!o.contains(secret.as_str()), "{what} leaked into:\n{o}");
         }
     }
     assert!(
         outputs
             .iter()
-            .any(|o| o.contains("Authorization: Bearer [redacted]")
-                || o.contains("authorization: Bearer [redacted]")),
-        "the verbose trace shows redacted auth"
+            .any(|o| o.contains("Authorization: Basic [redacted]")
+                || o.contains("authorization: Basic [redacted]")),
+        "the verbose trace shows redacted client authentication"
     );
 }

@@ -42,10 +42,16 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
     let settings = Settings::for_profile(g, &flags, &name, &profile, saved)?;
     let store = settings.store();
 
-    if args.secret_stdin {
-        let secret = read_secret_stdin()?;
-        session::blocking(|| store.put(&name, Item::ClientSecret, &secret))?;
-    }
+    // Read now, stored only once the login has worked: a mistyped secret
+    // must not replace a good one.
+    let new_secret = if args.secret_stdin {
+        Some(read_secret_stdin()?)
+    } else {
+        None
+    };
+    // A keychain that cannot be used should be found before the user signs
+    // in, not after (the grant would be lost).
+    session::blocking(|| store.get(&name, Item::Tokens))?;
 
     let client_id = settings.require_client_id()?;
     let client_type = settings.client_type.value;
@@ -123,14 +129,14 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
     };
 
     let authorize_ep = discovery
-        .endpoint("authorization_endpoint")
+        .endpoint("authorization_endpoint")?
         .ok_or_else(|| {
             Error::server(format!(
                 "{base} advertises no authorization_endpoint; it cannot do a user login"
             ))
         })?;
     let token_ep = discovery
-        .endpoint("token_endpoint")
+        .endpoint("token_endpoint")?
         .ok_or_else(|| Error::server(format!("{base} advertises no token_endpoint")))?;
 
     let scope = match settings.scope.source {
@@ -170,6 +176,16 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
     }
     .url();
 
+    // Known before the user signs in: a missing secret or key fails now.
+    let auth = client_auth(
+        &store,
+        new_secret.as_ref(),
+        &settings,
+        &client_id,
+        client_type,
+        &profile,
+        &discovery,
+    )?;
     let paste = browser::can_paste();
     if let Some(pending) = pending {
         // The EHR's browser goes on to the authorization server.
@@ -183,14 +199,6 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
     let outcome = session::blocking(move || callback::race_with_paste(l, st, deadline, paste))?;
     let Outcome::Code(code) = outcome;
 
-    let auth = client_auth(
-        &store,
-        &settings,
-        &client_id,
-        client_type,
-        &profile,
-        &discovery,
-    )?;
     let mut form = vec![
         ("grant_type", "authorization_code".to_owned()),
         ("code", code.expose().to_owned()),
@@ -253,6 +261,9 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
         let _lock =
             session::blocking(|| token_store::lock_profile(&name, Duration::from_secs(60)))?;
         session::save(&store, &name, &set)?;
+        if let Some(secret) = &new_secret {
+            session::blocking(|| store.put(&name, Item::ClientSecret, secret))?;
+        }
     }
     save_created(&mut config, created, &name, &profile)?;
     super::status::print(g, &name, Some(&set), &store, Some(&settings))
@@ -287,11 +298,21 @@ fn resolve_profile(
     let requested = g.profile.as_deref();
     if let Some(name) = requested {
         if let Some(p) = store.config.profiles.get(name) {
-            let mut p = p.clone();
-            if let Some(b) = &base_flag {
-                p.fhir_base = canonical_base(b)?;
+            // Tokens are stored per profile: a profile logs in to its own
+            // server only, so that they can never be sent to another one.
+            if let Some(b) = &base_flag
+                && canonical_base(b)? != p.fhir_base
+            {
+                return Err(Error::usage(format!(
+                    "profile `{name}` is for {}, not {}",
+                    p.fhir_base,
+                    canonical_base(b)?
+                ))
+                .with_hint(format!(
+                    "use another -p NAME, or change it with `smart profile add {name} --fhir-base URL --force`"
+                )));
             }
-            return Ok((name.to_owned(), p, false, true));
+            return Ok((name.to_owned(), p.clone(), false, true));
         }
         if base_flag.is_none()
             && let Some(b) = &base_env
@@ -431,6 +452,7 @@ fn show_authorize_url(url: &Url, listener: &Listener, no_browser: bool, paste: b
 
 fn client_auth(
     store: &TokenStore,
+    new_secret: Option<&Secret>,
     settings: &Settings,
     client_id: &str,
     client_type: ClientType,
@@ -454,7 +476,11 @@ fn client_auth(
     });
     let secret = match method {
         TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
-            Some(session::client_secret(store, profile)?.ok_or_else(|| {
+            let stored = match new_secret {
+                Some(s) => Some(s.clone()),
+                None => session::client_secret(store, profile)?,
+            };
+            Some(stored.ok_or_else(|| {
                 Error::auth(format!(
                     "profile `{profile}` needs a client secret, and none is stored"
                 ))
@@ -485,7 +511,7 @@ async fn verify_id_token(
     idt: &Secret,
     nonce: Option<&Secret>,
 ) -> Result<serde_json::Map<String, serde_json::Value>> {
-    let jwks_uri = d.endpoint("jwks_uri").ok_or_else(|| {
+    let jwks_uri = d.endpoint("jwks_uri")?.ok_or_else(|| {
         Error::auth("the server sent an id_token but advertises no jwks_uri to check it with")
     })?;
     let jwks = id_token::fetch_jwks(http, &jwks_uri).await?;

@@ -28,11 +28,18 @@ pub async fn run(g: &GlobalArgs, args: LogoutArgs) -> Result<()> {
     let http = Http::new(&super::http_options(g, false))?;
     let mut report = Vec::new();
     for name in names {
-        let Some(set) = session::load(&store, &name)? else {
-            report.push(json!({"profile": name, "logged_in": false}));
-            continue;
+        // Held until the tokens are gone, so that a refresh running in
+        // parallel cannot save them back after we deleted them.
+        let _lock = session::lock(&store, &name)?;
+        let revoked = match session::load(&store, &name) {
+            Ok(None) => {
+                report.push(json!({"profile": name, "logged_in": false}));
+                continue;
+            }
+            Ok(Some(set)) => revoke_all(&http, &store, &name, &set).await,
+            // Unreadable tokens cannot be revoked, but must still go.
+            Err(e) => Err(e),
         };
-        let revoked = revoke_all(&http, &store, &name, &set).await;
         session::blocking(|| store.delete(&name, Item::Tokens))?;
         if !g.json {
             match &revoked {
@@ -70,8 +77,7 @@ async fn revoke_all(
     let Some(ep) = set.revocation_endpoint.as_deref() else {
         return Ok(false);
     };
-    let ep = Url::parse(ep)
-        .map_err(|e| crate::error::Error::server(format!("revocation endpoint `{ep}`: {e}")))?;
+    let ep = crate::discovery::secure_url("revocation_endpoint", ep)?;
     let secret = match set.auth_method {
         TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
             session::client_secret(store, profile)?
@@ -109,7 +115,10 @@ async fn revoke(
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded");
     match (set.auth_method, secret, key) {
         (TokenAuthMethod::ClientSecretBasic, Some(s), _) => {
-            req = req.basic_auth(&set.client_id, Some(s.expose()));
+            req = req.header(
+                reqwest::header::AUTHORIZATION,
+                crate::oauth::token::basic_authorization(&set.client_id, s),
+            );
         }
         (TokenAuthMethod::ClientSecretPost, Some(s), _) => {
             form.append_pair("client_id", &set.client_id)

@@ -115,9 +115,19 @@ pub async fn run(g: &GlobalArgs, a: RegisterArgs) -> Result<()> {
         }
     }
 
+    // The server shows a client secret once: it must have somewhere to go.
+    if client_type == ClientType::ConfidentialSymmetric
+        && store.kind() == crate::token_store::StoreKind::None
+    {
+        return Err(Error::usage(
+            "a confidential-symmetric client gets a secret that must be kept, and --token-store is none",
+        )
+        .with_hint("use the keychain (default) or --token-store file"));
+    }
+
     let http = Http::new(&super::http_options(g, true))?;
     let d = discovery::discover(&http, &base).await?;
-    let endpoint = d.endpoint("registration_endpoint").ok_or_else(|| {
+    let endpoint = d.endpoint("registration_endpoint")?.ok_or_else(|| {
         Error::server(format!(
             "{base_str} advertises no registration_endpoint: it does not offer dynamic client registration"
         ))

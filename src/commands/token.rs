@@ -6,7 +6,6 @@
 use reqwest::Method;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::{Value, json};
-use url::Url;
 
 use crate::cli::{GlobalArgs, TokenArgs};
 use crate::error::{Error, Result};
@@ -66,8 +65,7 @@ async fn introspect(
         .introspection_endpoint
         .as_deref()
         .ok_or_else(|| Error::server("the server advertises no introspection_endpoint"))?;
-    let ep =
-        Url::parse(ep).map_err(|e| Error::server(format!("introspection endpoint `{ep}`: {e}")))?;
+    let ep = crate::discovery::secure_url("introspection_endpoint", ep)?;
     let body = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("token", set.access_token.expose())
         .append_pair("token_type_hint", "access_token")
@@ -80,7 +78,10 @@ async fn introspect(
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded");
     match session::client_secret(store, profile)? {
         Some(secret) if set.auth_method != crate::config::TokenAuthMethod::None => {
-            req = req.basic_auth(&set.client_id, Some(secret.expose()));
+            req = req.header(
+                reqwest::header::AUTHORIZATION,
+                crate::oauth::token::basic_authorization(&set.client_id, &secret),
+            );
         }
         _ => req = req.bearer_auth(set.access_token.expose()),
     }

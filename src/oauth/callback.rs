@@ -203,26 +203,33 @@ pub fn check_callback(url: &Url, expected_state: &Secret) -> Result<Outcome> {
             .find(|(n, _)| n == k)
             .map(|(_, v)| v.into_owned())
     };
-    if let Some(error) = get("error") {
+    // `state` first: until it matches, nothing in the response (an error
+    // description included) comes from our authorization request.
+    let error = get("error");
+    let reported = error
+        .as_deref()
+        .map(|e| format!(" (it reports `{e}`)"))
+        .unwrap_or_default();
+    match get("state") {
+        None => {
+            return Err(Error::auth(format!(
+                "the authorization response has no `state`{reported}; login aborted (the server dropped it, or the response was forged)"
+            )));
+        }
+        Some(s) if !pkce::same(&s, expected_state.expose()) => {
+            return Err(Error::auth(format!(
+                "the authorization response has the wrong `state`{reported}; login aborted (possible cross-site request forgery)"
+            )));
+        }
+        Some(_) => {}
+    }
+    if let Some(error) = error {
         let desc = get("error_description")
             .map(|d| format!(": {d}"))
             .unwrap_or_default();
         return Err(Error::auth(format!(
             "the authorization server refused: {error}{desc}"
         )));
-    }
-    match get("state") {
-        None => {
-            return Err(Error::auth(
-                "the authorization response has no `state`; login aborted (the server dropped it, or the response was forged)",
-            ));
-        }
-        Some(s) if !pkce::same(&s, expected_state.expose()) => {
-            return Err(Error::auth(
-                "the authorization response has the wrong `state`; login aborted (possible cross-site request forgery)",
-            ));
-        }
-        Some(_) => {}
     }
     match get("code") {
         Some(c) if !c.is_empty() => Ok(Outcome::Code(Secret::new(c))),
@@ -358,7 +365,7 @@ mod tests {
             assert!(!e.message.contains("C&"), "{}", e.message);
         }
         let u = Url::parse(
-            "http://127.0.0.1:1/callback?error=access_denied&error_description=User+said+no",
+            "http://127.0.0.1:1/callback?error=access_denied&error_description=User+said+no&state=expected-state",
         )
         .unwrap();
         assert!(
@@ -367,6 +374,17 @@ mod tests {
                 .message
                 .contains("User said no")
         );
+        // Without our state, the description is not trusted (or shown).
+        let u = Url::parse(
+            "http://127.0.0.1:1/callback?error=access_denied&error_description=Call+this+number",
+        )
+        .unwrap();
+        let msg = check_callback(&u, &state()).unwrap_err().message;
+        assert!(
+            msg.contains("no `state`") && msg.contains("access_denied"),
+            "{msg}"
+        );
+        assert!(!msg.contains("Call this number"), "{msg}");
     }
 
     #[test]

@@ -27,8 +27,9 @@ pub struct ClientAuth {
     pub key: Option<super::keys::SigningKey>,
 }
 
-/// A successful token response, checked.
-#[derive(Debug, Clone)]
+/// A successful token response, checked. `Debug` is written by hand:
+/// `raw` holds the tokens in plain text.
+#[derive(Clone)]
 pub struct TokenResponse {
     pub access_token: Secret,
     pub token_type: String,
@@ -39,6 +40,23 @@ pub struct TokenResponse {
     pub id_token: Option<Secret>,
     /// The whole JSON object, for launch context fields.
     pub raw: serde_json::Map<String, Value>,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &self.access_token)
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .field("refresh_token", &self.refresh_token)
+            .field("id_token", &self.id_token)
+            .field(
+                "raw",
+                &crate::redact::json(&Value::Object(self.raw.clone())),
+            )
+            .finish()
+    }
 }
 
 impl TokenResponse {
@@ -72,14 +90,7 @@ pub async fn request(
         TokenAuthMethod::None => form.push(("client_id", auth.client_id.clone())),
         TokenAuthMethod::ClientSecretBasic => {
             let secret = need_secret(auth)?;
-            // RFC 6749 §2.3.1: form-urlencode id and secret before base64.
-            let creds = format!(
-                "{}:{}",
-                form_encode(&auth.client_id),
-                form_encode(secret.expose())
-            );
-            let b64 = base64::engine::general_purpose::STANDARD.encode(creds);
-            req = req.header(AUTHORIZATION, format!("Basic {b64}"));
+            req = req.header(AUTHORIZATION, basic_authorization(&auth.client_id, secret));
         }
         TokenAuthMethod::ClientSecretPost => {
             let secret = need_secret(auth)?;
@@ -166,6 +177,21 @@ fn need_secret(auth: &ClientAuth) -> Result<&Secret> {
         ))
         .with_hint("store it with `smart profile set-secret`, or pass --secret-stdin")
     })
+}
+
+/// `Basic …` for client_secret_basic. RFC 6749 §2.3.1 form-urlencodes the
+/// id and the secret before base64 (plain HTTP Basic does not), so a secret
+/// with `:` or `%` in it works.
+pub fn basic_authorization(client_id: &str, secret: &Secret) -> String {
+    let creds = format!(
+        "{}:{}",
+        form_encode(client_id),
+        form_encode(secret.expose())
+    );
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(creds)
+    )
 }
 
 fn form_encode(s: &str) -> String {

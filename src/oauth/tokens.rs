@@ -90,8 +90,16 @@ impl TokenSet {
     }
 
     pub fn from_json(s: &Secret) -> Result<TokenSet, String> {
-        serde_json::from_str(s.expose())
-            .map_err(|e| format!("stored token set is unreadable ({e})"))
+        // serde's message may quote a value (a token): give only its kind
+        // and position.
+        serde_json::from_str(s.expose()).map_err(|e| {
+            format!(
+                "stored token set is unreadable ({:?} error at line {} column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            )
+        })
     }
 }
 

@@ -68,8 +68,9 @@ pub(super) fn delete(dir: &Path, profile: &str, item: Item) -> Result<bool> {
     }
 }
 
-/// Creates `dir` (and parents) and makes `dir` itself 0700, also when it
-/// already existed with looser permissions: it is ours and holds secrets.
+/// Creates `dir` (and parents) as 0700. A directory that already exists is
+/// not chmod-ed (it may be `$HOME`, given as `SMART_STATE_DIR`), but one that
+/// others can write to is refused: they could swap our files for theirs.
 pub(super) fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
@@ -78,9 +79,16 @@ pub(super) fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
         use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
         builder.mode(0o700);
         builder.create(dir)?;
-        let meta = std::fs::metadata(dir)?;
-        if meta.permissions().mode() & 0o777 != 0o700 {
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o022 != 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} is writable by other users (mode {:o}); use a private directory (chmod 700)",
+                    dir.display(),
+                    mode & 0o777
+                ),
+            ));
         }
         Ok(())
     }
@@ -117,14 +125,24 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn an_existing_loose_directory_is_tightened() {
+    fn new_directories_are_private_and_shared_ones_refused() {
         use std::os::unix::fs::PermissionsExt;
         let t = tempfile::tempdir().expect("tempdir");
-        let d = t.path().join("state");
-        std::fs::create_dir(&d).expect("mkdir");
-        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        ensure_private_dir(&d).expect("ensure");
-        let mode = std::fs::metadata(&d).expect("meta").permissions().mode() & 0o777;
-        assert_eq!(mode, 0o700);
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        let fresh = t.path().join("a/b");
+        ensure_private_dir(&fresh).expect("create");
+        assert_eq!(mode(&fresh), 0o700);
+
+        let readable = t.path().join("readable");
+        std::fs::create_dir(&readable).expect("mkdir");
+        std::fs::set_permissions(&readable, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        ensure_private_dir(&readable).expect("a readable existing dir is used as it is");
+        assert_eq!(mode(&readable), 0o755, "not chmod-ed");
+
+        let shared = t.path().join("shared");
+        std::fs::create_dir(&shared).expect("mkdir");
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        let e = ensure_private_dir(&shared).unwrap_err();
+        assert!(e.to_string().contains("writable by other users"), "{e}");
     }
 }
