@@ -66,26 +66,44 @@ async fn introspect(
         .as_deref()
         .ok_or_else(|| Error::server("the server advertises no introspection_endpoint"))?;
     let ep = crate::discovery::secure_url("introspection_endpoint", ep)?;
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("token", set.access_token.expose())
-        .append_pair("token_type_hint", "access_token")
-        .finish();
-    // Introspection needs the caller authenticated: client credentials when we
-    // have them, else the token itself as bearer (what SMART servers accept).
-    let mut req = http
-        .request(Method::POST, ep.clone())
-        .header(ACCEPT, "application/json")
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded");
-    match session::client_secret(store, profile)? {
+    let form = |client_id: Option<&str>| {
+        let mut f = url::form_urlencoded::Serializer::new(String::new());
+        f.append_pair("token", set.access_token.expose())
+            .append_pair("token_type_hint", "access_token");
+        if let Some(id) = client_id {
+            f.append_pair("client_id", id);
+        }
+        f.finish()
+    };
+    let request = || {
+        http.request(Method::POST, ep.clone())
+            .header(ACCEPT, "application/json")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+    };
+    // Introspection needs the caller authenticated: client credentials when
+    // we have them. A public client has none; RFC 7662 §2.1 lets it use the
+    // token itself as bearer (what SMART servers and our sandbox accept),
+    // while other servers (oidc-provider) want its client_id in the form:
+    // try the first, then the second.
+    let resp = match session::client_secret(store, profile)? {
         Some(secret) if set.auth_method != crate::config::TokenAuthMethod::None => {
-            req = req.header(
+            let req = request().header(
                 reqwest::header::AUTHORIZATION,
                 crate::oauth::token::basic_authorization(&set.client_id, &secret),
             );
+            http.send(req.body(form(None)), 1 << 20).await?
         }
-        _ => req = req.bearer_auth(set.access_token.expose()),
-    }
-    let resp = http.send(req.body(body), 1 << 20).await?;
+        _ => {
+            let req = request().bearer_auth(set.access_token.expose());
+            let resp = http.send(req.body(form(None)), 1 << 20).await?;
+            if matches!(resp.status.as_u16(), 400 | 401) {
+                http.send(request().body(form(Some(&set.client_id))), 1 << 20)
+                    .await?
+            } else {
+                resp
+            }
+        }
+    };
     if !resp.status.is_success() {
         return Err(Error::server(format!(
             "introspection answered {} ({})",
