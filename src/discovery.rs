@@ -146,10 +146,6 @@ impl Discovery {
         self.list("capabilities")
     }
 
-    pub fn has_capability(&self, c: &str) -> bool {
-        self.capabilities().contains(&c)
-    }
-
     pub fn supports_s256(&self) -> bool {
         self.list("code_challenge_methods_supported")
             .contains(&"S256")
@@ -221,6 +217,16 @@ pub fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
     }
+}
+
+/// How a FHIR base is written in profiles and token sets: no trailing slash.
+pub fn base_text(base: &Url) -> String {
+    base.as_str().trim_end_matches('/').to_owned()
+}
+
+/// [`parse_base`], as [`base_text`].
+pub fn canonical_base(s: &str) -> Result<String> {
+    parse_base(s).map(|b| base_text(&b))
 }
 
 /// `{base}/{path}` where `base` has no trailing slash.

@@ -21,8 +21,6 @@ pub enum Kind {
     Auth,
     /// The command ran, and what it checked has errors (`discover` findings). Exit 5.
     Findings,
-    /// Interrupted by the user (Ctrl-C). Exit 130, as shells expect.
-    Interrupted,
 }
 
 impl Kind {
@@ -33,7 +31,6 @@ impl Kind {
             Kind::Server => 3,
             Kind::Auth => 4,
             Kind::Findings => 5,
-            Kind::Interrupted => 130,
         }
     }
 }

@@ -22,7 +22,8 @@ pub struct Options {
     pub timeout: Duration,
     pub cacert: Option<PathBuf>,
     pub verbose: bool,
-    /// Follow redirects (discovery, FHIR reads). Token requests never do: RFC 9700.
+    /// Follow redirects (discovery documents, JWKS). Token requests never do
+    /// (RFC 9700); the FHIR client sets its own same-origin policy.
     pub follow_redirects: bool,
 }
 
@@ -136,10 +137,6 @@ impl Http {
             verbose: opts.verbose,
             timeout: opts.timeout,
         })
-    }
-
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
     }
 
     pub fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {

@@ -52,6 +52,10 @@ pub fn is_secret_header(name: &str) -> bool {
 /// A header value fit for printing: the scheme of an `Authorization` header
 /// stays visible (`Bearer [redacted]`), the credential does not.
 pub fn header_value(name: &str, value: &str) -> String {
+    // A redirect to a client's callback carries the code in its query.
+    if name.eq_ignore_ascii_case("location") || name.eq_ignore_ascii_case("content-location") {
+        return url_str(value);
+    }
     if !is_secret_header(name) {
         return value.to_owned();
     }
@@ -166,6 +170,10 @@ mod tests {
         assert_eq!(
             header_value("Authorization", "Bearer abc"),
             "Bearer [redacted]"
+        );
+        assert_eq!(
+            header_value("Location", "http://127.0.0.1:9/callback?code=C&state=S&x=1"),
+            "http://127.0.0.1:9/callback?code=[redacted]&state=[redacted]&x=1"
         );
         assert_eq!(
             header_value("Accept", "application/json"),

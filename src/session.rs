@@ -146,17 +146,6 @@ pub fn external(settings: &Settings, token: &Secret) -> TokenSet {
 /// refreshing when needed; `force` refreshes regardless. The HTTP client is
 /// built only when a refresh is due: `smart token` with a valid token does
 /// no TLS setup at all.
-pub async fn usable(
-    http_opts: &crate::http::Options,
-    store: &TokenStore,
-    profile: &str,
-    force: bool,
-) -> Result<TokenSet> {
-    let settings = Settings::for_named(profile, store.kind())?;
-    usable_with(http_opts, store, &settings, force).await
-}
-
-/// [`usable`] with the settings already resolved.
 pub async fn usable_with(
     http_opts: &crate::http::Options,
     store: &TokenStore,
@@ -169,11 +158,7 @@ pub async fn usable_with(
     let profile = settings.name();
     // Tokens go only to the server that issued them, whatever the flags or
     // the environment now say the base is.
-    let base = settings
-        .require_base()?
-        .as_str()
-        .trim_end_matches('/')
-        .to_owned();
+    let base = crate::discovery::base_text(&settings.require_base()?);
     let for_this_base = |s: TokenSet| {
         if s.fhir_base == base {
             Ok(s)
@@ -252,7 +237,7 @@ async fn backend_usable(
 ) -> Result<TokenSet> {
     let profile = settings.name();
     let base = settings.require_base()?;
-    let base_str = base.as_str().trim_end_matches('/').to_owned();
+    let base_str = crate::discovery::base_text(&base);
     let client_id = settings.require_client_id()?;
     let fits = |s: &TokenSet| s.client_id == client_id && s.fhir_base == base_str;
     let good = |s: &TokenSet| fits(s) && !s.expires_within(REFRESH_MARGIN);
@@ -338,7 +323,7 @@ pub async fn fetch_backend(
     let field = |name: &str| d.and_then(|d| d.str_field(name)).map(str::to_owned);
     Ok(TokenSet {
         v: 1,
-        fhir_base: base.as_str().trim_end_matches('/').to_owned(),
+        fhir_base: crate::discovery::base_text(base),
         client_id: client_id.to_owned(),
         token_endpoint: endpoint.to_string(),
         auth_method: TokenAuthMethod::PrivateKeyJwt,

@@ -159,13 +159,6 @@ pub fn profile_name_for(base: &str) -> String {
     n
 }
 
-fn canonical_base(s: &str) -> Result<String> {
-    Ok(crate::discovery::parse_base(s)?
-        .as_str()
-        .trim_end_matches('/')
-        .to_owned())
-}
-
 /// flag > env > profile, the first that has a value.
 fn pick(
     flag: Option<(&'static str, Option<&str>)>,
@@ -232,7 +225,7 @@ impl Settings {
                     (Setting::new(d.clone(), Source::Profile), p, true)
                 }
                 (None, Some(b)) => {
-                    let base = canonical_base(b)?;
+                    let base = crate::discovery::canonical_base(b)?;
                     (
                         Setting::new(profile_name_for(&base), Source::Default),
                         Profile::default(),
@@ -309,7 +302,7 @@ impl Settings {
             Some(&stored.fhir_base),
         ) {
             Some(s) => Some(Setting::new(
-                canonical_base(&s.value).map_err(|e| {
+                crate::discovery::canonical_base(&s.value).map_err(|e| {
                     Error::usage(format!(
                         "fhir_base from {}: {}",
                         s.source.label(),

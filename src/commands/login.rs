@@ -158,7 +158,7 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
     let aud = match profile.effective_aud() {
         // The profile's aud override stands; otherwise the base we really use.
         Some(_) if profile.aud.is_some() => profile.aud.clone(),
-        Some(_) => Some(base.as_str().trim_end_matches('/').to_owned()),
+        Some(_) => Some(crate::discovery::base_text(&base)),
         None => None,
     };
     let redirect_uri = listener.redirect_uri();
@@ -233,7 +233,7 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
     let now = now_secs();
     let set = TokenSet {
         v: 1,
-        fhir_base: base.as_str().trim_end_matches('/').to_owned(),
+        fhir_base: crate::discovery::base_text(&base),
         client_id: client_id.clone(),
         token_endpoint: token_ep.to_string(),
         auth_method: auth.method,
@@ -301,12 +301,12 @@ fn resolve_profile(
             // Tokens are stored per profile: a profile logs in to its own
             // server only, so that they can never be sent to another one.
             if let Some(b) = &base_flag
-                && canonical_base(b)? != p.fhir_base
+                && crate::discovery::canonical_base(b)? != p.fhir_base
             {
                 return Err(Error::usage(format!(
                     "profile `{name}` is for {}, not {}",
                     p.fhir_base,
-                    canonical_base(b)?
+                    crate::discovery::canonical_base(b)?
                 ))
                 .with_hint(format!(
                     "use another -p NAME, or change it with `smart profile add {name} --fhir-base URL --force`"
@@ -332,8 +332,8 @@ fn resolve_profile(
     }
     // A new profile: from --fhir-base (or, for an EHR launch, from iss later).
     let base = match (&base_flag, &args.iss) {
-        (Some(b), _) => canonical_base(b)?,
-        (None, Some(iss)) => canonical_base(iss)?,
+        (Some(b), _) => crate::discovery::canonical_base(b)?,
+        (None, Some(iss)) => crate::discovery::canonical_base(iss)?,
         (None, None) if args.ehr => String::new(),
         (None, None) => {
             return Err(store
@@ -364,23 +364,16 @@ fn resolve_profile(
 
 fn unsaved(base: &str) -> Result<Profile> {
     Ok(Profile {
-        fhir_base: canonical_base(base)?,
+        fhir_base: crate::discovery::canonical_base(base)?,
         ..Profile::default()
     })
-}
-
-fn canonical_base(s: &str) -> Result<String> {
-    Ok(discovery::parse_base(s)?
-        .as_str()
-        .trim_end_matches('/')
-        .to_owned())
 }
 
 /// The EHR's `iss` must be the profile's server (an app only trusts servers
 /// it knows); a profile made for this launch takes it as its base.
 fn check_iss(iss: &str, profile: &Profile, created: bool) -> Result<Url> {
     let base = discovery::parse_base(iss)?;
-    let b = base.as_str().trim_end_matches('/');
+    let b = crate::discovery::base_text(&base);
     if !(profile.fhir_base == b || created && profile.fhir_base.is_empty()) {
         return Err(Error::auth(format!(
             "the EHR launched with iss {b}, but this profile is for {}; refusing an unknown server",
@@ -515,7 +508,7 @@ async fn verify_id_token(
         Error::auth("the server sent an id_token but advertises no jwks_uri to check it with")
     })?;
     let jwks = id_token::fetch_jwks(http, &jwks_uri).await?;
-    let base_str = base.as_str().trim_end_matches('/').to_owned();
+    let base_str = crate::discovery::base_text(base);
     let issuer = d.str_field("issuer").unwrap_or(&base_str);
     id_token::verify(
         idt,

@@ -65,7 +65,7 @@ fn add(g: &GlobalArgs, store: &mut Store, a: ProfileAddArgs) -> Result<()> {
     }
     let base = crate::discovery::parse_base(&a.fhir_base)?;
     let profile = Profile {
-        fhir_base: base.as_str().trim_end_matches('/').to_owned(),
+        fhir_base: crate::discovery::base_text(&base),
         client_id: a.client_id,
         scope: a.scope,
         redirect_port: a.redirect_port,

@@ -37,7 +37,7 @@ pub async fn run(g: &GlobalArgs, a: RegisterArgs) -> Result<()> {
             Error::usage("which server? pass --fhir-base URL (or set SMART_FHIR_BASE)")
         })?;
     let base = discovery::parse_base(&base_text)?;
-    let base_str = base.as_str().trim_end_matches('/').to_owned();
+    let base_str = crate::discovery::base_text(&base);
     let name = g
         .profile
         .clone()

@@ -4,9 +4,8 @@
 //!
 //! Only the two algorithms SMART requires servers to accept are offered
 //! (ES384 and RS384), so a key made here works with every conformant server.
-//! The private key is held as its PKCS#8 PEM inside a [`Secret`], so that no
-//! `Debug` or error message can print it; the parsed form is rebuilt when a
-//! signature is made.
+//! The private key is held parsed inside [`PrivateKey`], whose `Debug`
+//! prints only its algorithm, so that no log or error message can show it.
 //!
 //! A key's default `kid` is its RFC 7638 JWK thumbprint: it is derived from
 //! the key itself, so `smart keys jwks` prints the same `kid` that

@@ -13,10 +13,10 @@
 //! store, because that would quietly move secrets to disk.
 //!
 //! Blocking: every method here does blocking I/O (files, and a D-Bus round trip
-//! for the keychain on Linux). Async callers should wrap calls in
-//! `tokio::task::spawn_blocking`; calling them directly from a tokio worker
-//! thread is safe (the Secret Service client runs its own executor, not
-//! tokio's) but stalls that worker for the round trip.
+//! for the keychain on Linux). Async callers go through
+//! `session::blocking` (`block_in_place`); calling them directly from a tokio
+//! worker thread is also safe (the Secret Service client runs its own
+//! executor, not tokio's) but stalls that worker for the round trip.
 
 mod file;
 mod keychain;
