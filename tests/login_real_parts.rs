@@ -103,6 +103,81 @@ fn tokens_land_in_the_os_keychain() {
 }
 
 #[test]
+#[ignore = "needs the OS keychain: run scripts/test"]
+fn a_6kb_id_token_fits_the_keychain() {
+    if !keychain_available() {
+        return;
+    }
+    let sb = SandboxServer::start(smart::sandbox::Options {
+        auto_approve: true,
+        faults: smart::sandbox::Faults::parse(&["big-id-token".into()]).unwrap(),
+        ..Default::default()
+    });
+    let cfg = TempConfig::new();
+    let name = unique("big");
+    let cmd = || {
+        let mut c = cfg.cmd();
+        c.env_remove("SMART_TOKEN_STORE")
+            .env("SMART_STATE_DIR", cfg.dir.path().join("state"))
+            .env_remove("CI");
+        c
+    };
+    cmd()
+        .args([
+            "profile",
+            "add",
+            &name,
+            "--fhir-base",
+            &sb.fhir_base,
+            "--client-id",
+            "smart-cli",
+        ])
+        .assert()
+        .success();
+    let browser = browser_script(cfg.dir.path(), "browser.sh", APPROVE);
+    cmd()
+        .env("BROWSER", &browser)
+        .args(["login", "--timeout", "20"])
+        .assert()
+        .success();
+    // The id_token alone is over 6 KB; the head item only points at chunks.
+    let head = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", "smart", "username", &name])
+        .output()
+        .expect("secret-tool runs");
+    let head = String::from_utf8_lossy(&head.stdout).to_string();
+    assert!(head.contains("smart_chunks") && head.len() < 1000, "{head}");
+    let st: Value = serde_json::from_slice(
+        &cmd()
+            .args(["status", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(st["id_token"], true);
+    let decoded: Value = serde_json::from_slice(
+        &cmd()
+            .args(["token", "--decode"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        decoded["id_token"]["claims"]["sandbox_padding"]
+            .as_str()
+            .unwrap()
+            .len()
+            >= 6 * 1024,
+        "the whole id_token came back from the keychain"
+    );
+    cmd().arg("logout").assert().success();
+}
+
+#[test]
 fn no_keychain_is_reported_not_papered_over() {
     let cfg = TempConfig::new();
     cfg.cmd()

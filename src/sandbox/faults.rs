@@ -17,6 +17,7 @@ pub enum Fault {
     ExpiredTokens,
     BadJson,
     IdTokenBadSignature,
+    BigIdToken,
     NoWellKnown,
     PkceNotAdvertised,
     ScopeReduced,
@@ -73,6 +74,11 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "id-token-bad-signature",
         Fault::IdTokenBadSignature,
         "id_tokens are signed with a key not in the JWKS",
+    ),
+    (
+        "big-id-token",
+        Fault::BigIdToken,
+        "id_tokens carry 6 KB of extra claims (over some keychains' item size limit)",
     ),
     (
         "no-well-known",

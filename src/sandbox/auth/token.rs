@@ -301,6 +301,9 @@ fn id_token(
     if let Some(u) = fhir_user {
         claims["fhirUser"] = json!(u);
     }
+    if state.opts.faults.has(Fault::BigIdToken) {
+        claims["sandbox_padding"] = json!("x".repeat(6 * 1024));
+    }
     state
         .auth
         .keys
