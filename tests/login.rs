@@ -507,6 +507,8 @@ fn secrets_never_reach_other_outputs() {
             "smart-confidential",
             "--client-type",
             "confidential-symmetric",
+            "--scope",
+            "openid fhirUser launch/patient patient/*.cruds offline_access",
         ])
         .assert()
         .success();
@@ -533,6 +535,7 @@ fn secrets_never_reach_other_outputs() {
             secrets.push((key.to_owned(), v.to_owned()));
         }
     };
+    // Runs a command that must succeed and keeps its stdout and stderr.
     let mut run = |args: &[&str], stdin: Option<&str>| {
         let mut c = env.cmd();
         c.env("BROWSER", &browser).args(args);
@@ -567,6 +570,37 @@ fn secrets_never_reach_other_outputs() {
     collect(&stored(), &mut secrets);
     run(&["-v", "token", "--decode"], None);
     run(&["-v", "token", "--introspect"], None);
+    // The FHIR commands, in every output format.
+    for output in ["json", "ndjson", "bundle", "table", "ids"] {
+        run(
+            &["-v", "query", "Patient", "--all", "--output", output],
+            None,
+        );
+    }
+    run(
+        &[
+            "-v",
+            "query",
+            "Observation",
+            "code=8867-4",
+            "--post",
+            "--limit",
+            "3",
+        ],
+        None,
+    );
+    run(&["-v", "get", "Patient/p000001"], None);
+    run(&["-v", "capabilities"], None);
+    run(
+        &[
+            "-v",
+            "create",
+            "Observation",
+            "-d",
+            r#"{"resourceType":"Observation","status":"final","code":{"text":"test"},"subject":{"reference":"Patient/p000001"}}"#,
+        ],
+        None,
+    );
     run(&["-v", "logout"], None);
     for (what, secret) in &secrets {
         for o in &outputs {
