@@ -105,6 +105,18 @@ fn env_only_backend_config_runs_an_authenticated_request_in_ci() {
         assert!(!home.path().join(".config").exists(), "no config written");
         let kept = home.path().join(".local/state/smart");
         assert_eq!(kept.exists(), store == "file");
+
+        // A profile given only by the environment can log out too.
+        if store == "file" {
+            let mut c = bare(home.path());
+            env(&mut c);
+            let (code, out, err) = run(c.arg("logout"));
+            assert_eq!(code, 0, "{err}");
+            assert!(out.contains("logged out"), "{out}");
+            let mut c = bare(home.path());
+            env(&mut c);
+            assert_eq!(run(c.args(["status", "--json"])).0, 4, "tokens gone");
+        }
     }
 }
 

@@ -18,11 +18,13 @@ use crate::session;
 use crate::token_store::{Item, TokenStore};
 
 pub async fn run(g: &GlobalArgs, args: LogoutArgs) -> Result<()> {
-    let config = Store::load()?;
     let names: Vec<String> = if args.all {
-        config.config.profiles.keys().cloned().collect()
+        Store::load()?.config.profiles.keys().cloned().collect()
     } else {
-        vec![config.resolve(g.profile.as_deref())?.0.to_owned()]
+        // The same resolution as every other command, so that a profile
+        // given only by the environment can log out too.
+        let settings = crate::settings::Settings::resolve(g, &crate::settings::Flags::default())?;
+        vec![settings.name().to_owned()]
     };
     let store = TokenStore::new(g.token_store);
     let http = Http::new(&super::http_options(g, false))?;
