@@ -212,7 +212,13 @@ impl Store {
     pub fn save(&self) -> Result<()> {
         let text = toml::to_string_pretty(&self.config)
             .map_err(|e| Error::usage(format!("cannot serialize config: {e}")))?;
-        write_atomically(&self.path, text.as_bytes()).map_err(|e| {
+        crate::fsutil::write_atomically(
+            &self.path,
+            text.as_bytes(),
+            crate::fsutil::Access::Private,
+            crate::fsutil::Replace::Yes,
+        )
+        .map_err(|e| {
             Error::usage(format!(
                 "cannot write config file {}: {e}",
                 self.path.display()
@@ -391,21 +397,6 @@ pub fn validate_name(name: &str) -> std::result::Result<(), String> {
             "profile name `{name}`: use 1-64 letters, digits, `-`, `_` or `.`"
         ))
     }
-}
-
-/// Temp file in the target's directory (same filesystem), fsync, rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod config;
 pub mod discovery;
 pub mod error;
 pub mod fhir;
+pub mod fsutil;
 pub mod http;
 pub mod oauth;
 pub mod output;

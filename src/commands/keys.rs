@@ -154,32 +154,21 @@ fn write_public(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
 }
 
 fn write_file(path: &Path, bytes: &[u8], force: bool, private: bool) -> Result<()> {
-    use std::io::Write;
-    let fail = |e: std::io::Error| Error::usage(format!("cannot write {}: {e}", path.display()));
-    if path.exists() && !force {
-        return Err(Error::usage(format!("{} already exists", path.display()))
-            .with_hint("pass --force to replace it, or --out DIR for another directory"));
-    }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
+    use crate::fsutil::{Access, Replace, write_atomically};
+    let access = if private {
+        Access::Private
+    } else {
+        Access::Public
     };
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    // The temp file is created 0600, so the key is never readable by others,
-    // not even for a moment.
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    tmp.write_all(bytes).map_err(fail)?;
-    tmp.as_file().sync_all().map_err(fail)?;
-    #[cfg(unix)]
-    if !private {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
-            .map_err(fail)?;
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    let replace = if force { Replace::Yes } else { Replace::No };
+    write_atomically(path, bytes, access, replace).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::usage(format!("{} already exists", path.display()))
+                .with_hint("pass --force to replace it, or --out DIR for another directory")
+        } else {
+            Error::usage(format!("cannot write {}: {e}", path.display()))
+        }
+    })
 }
 
 #[cfg(test)]

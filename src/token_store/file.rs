@@ -8,7 +8,7 @@
 //! replace the file atomically (temp file in the same directory, fsync,
 //! rename, fsync of the directory) so a crash leaves the old or the new value.
 
-use std::io::{ErrorKind, Write};
+use std::io::ErrorKind;
 use std::path::Path;
 use std::sync::Once;
 
@@ -51,7 +51,14 @@ pub(super) fn put(dir: &Path, profile: &str, item: Item, value: &Secret) -> Resu
     warn_once(dir);
     let path = dir.join(item.file_name(profile));
     ensure_private_dir(dir)
-        .and_then(|()| write_private_atomically(dir, &path, value.expose().as_bytes()))
+        .and_then(|()| {
+            crate::fsutil::write_atomically(
+                &path,
+                value.expose().as_bytes(),
+                crate::fsutil::Access::Private,
+                crate::fsutil::Replace::Yes,
+            )
+        })
         .map_err(|e| Error::auth(format!("cannot write {}: {e}", path.display())))
 }
 
@@ -96,27 +103,6 @@ pub(super) fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
     {
         builder.create(dir)
     }
-}
-
-/// Like `config::write_atomically`, but the temp file is created 0600 before
-/// any byte is written (that one relies on tempfile's default mode, which is
-/// fine for a config file but not a promise we want to depend on for secrets).
-fn write_private_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".smart-").suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o600));
-    }
-    let mut tmp = builder.tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    // The rename is durable only once the directory entry is on disk.
-    #[cfg(unix)]
-    std::fs::File::open(dir)?.sync_all()?;
-    Ok(())
 }
 
 #[cfg(test)]
