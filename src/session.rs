@@ -20,7 +20,7 @@ use crate::error::{Error, Kind, Result};
 use crate::http::Http;
 use crate::oauth::keys::SigningKey;
 use crate::oauth::token::{self, ClientAuth};
-use crate::oauth::tokens::{LaunchContext, TokenSet, now_secs};
+use crate::oauth::tokens::{Issuer, LaunchContext, TokenSet, now_secs};
 use crate::secret::Secret;
 use crate::settings::{Flags, Settings};
 use crate::token_store::{self, Item, StoreKind, TokenStore};
@@ -314,32 +314,23 @@ pub async fn fetch_backend(
                 e
             }
         })?;
-    let granted = resp.scope.clone().unwrap_or_else(|| scope.to_owned());
-    let missing = token::missing_scopes(scope, &granted);
-    if !missing.is_empty() {
-        crate::output::warn(&format!("not granted: {}", missing.join(" ")));
-    }
-    let now = now_secs();
-    let field = |name: &str| d.and_then(|d| d.str_field(name)).map(str::to_owned);
-    Ok(TokenSet {
-        v: 1,
-        fhir_base: crate::discovery::base_text(base),
-        client_id: client_id.to_owned(),
-        token_endpoint: endpoint.to_string(),
-        auth_method: TokenAuthMethod::PrivateKeyJwt,
-        revocation_endpoint: field("revocation_endpoint"),
-        introspection_endpoint: field("introspection_endpoint"),
-        issuer: field("issuer"),
-        access_token: resp.access_token.clone(),
-        token_type: resp.token_type.clone(),
-        expires_at: resp.expires_in.map(|s| now + s),
-        scope: granted,
-        // Backend services get no refresh token; one sent anyway is not kept.
-        refresh_token: None,
-        id_token: None,
-        context: LaunchContext::default(),
-        obtained_at: now,
-    })
+    let mut set = TokenSet::issued(
+        Issuer {
+            fhir_base: base,
+            client_id,
+            token_endpoint: &endpoint,
+            auth_method: TokenAuthMethod::PrivateKeyJwt,
+            discovery: d,
+        },
+        &resp,
+        scope,
+    );
+    // Backend services get no refresh token, no user and no launch context;
+    // what a server sends anyway is not kept.
+    set.refresh_token = None;
+    set.id_token = None;
+    set.context = LaunchContext::default();
+    Ok(set)
 }
 
 /// Exchanges the refresh token for a new token set. A server that does not
@@ -372,21 +363,5 @@ pub async fn refresh(
         ("refresh_token", rt.expose().to_owned()),
     ];
     let resp = token::request(http, &endpoint, form, &auth).await?;
-    let now = now_secs();
-    let mut next = current.clone();
-    next.access_token = resp.access_token.clone();
-    next.token_type = resp.token_type.clone();
-    next.expires_at = resp.expires_in.map(|s| now + s);
-    if let Some(s) = &resp.scope {
-        next.scope = s.clone();
-    }
-    if let Some(r) = &resp.refresh_token {
-        next.refresh_token = Some(r.clone());
-    }
-    if let Some(i) = &resp.id_token {
-        next.id_token = Some(i.clone());
-    }
-    crate::commands::login::merge_context(&mut next.context, &resp);
-    next.obtained_at = now;
-    Ok(next)
+    Ok(current.refreshed(&resp))
 }

@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::oauth::authorize::AuthorizeRequest;
 use crate::oauth::callback::{self, Listener, Outcome};
-use crate::oauth::token::{self, ClientAuth, TokenResponse};
-use crate::oauth::tokens::{LaunchContext, TokenSet, now_secs};
+use crate::oauth::token::{self, ClientAuth};
+use crate::oauth::tokens::{Issuer, TokenSet};
 use crate::oauth::{browser, id_token, pkce};
 use crate::output;
 use crate::secret::Secret;
@@ -209,50 +209,40 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
     }
     let resp = token::request(&token_http, &token_ep, form, &auth).await?;
 
-    let granted = resp.scope.clone().unwrap_or_else(|| scope.clone());
-    let missing = token::missing_scopes(&scope, &granted);
-    if !missing.is_empty() {
-        output::warn(&format!("not granted: {}", missing.join(" ")));
-    }
     if resp.expires_in.is_none() {
         output::warn("the token response has no expires_in; the token's lifetime is unknown");
     }
-
-    let mut context = LaunchContext::default();
-    merge_context(&mut context, &resp);
-    if let Some(idt) = &resp.id_token {
-        let claims =
-            verify_id_token(&http, &discovery, &base, &client_id, idt, nonce.as_ref()).await?;
-        if let Some(u) = claims.get("fhirUser").and_then(|v| v.as_str()) {
-            context.fhir_user = Some(u.to_owned());
+    // Verified before anything is kept: a bad id_token fails the login.
+    let verified_user = match &resp.id_token {
+        Some(idt) => {
+            let claims =
+                verify_id_token(&http, &discovery, &base, &client_id, idt, nonce.as_ref()).await?;
+            claims
+                .get("fhirUser")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
         }
-    } else if wants_openid {
-        output::warn("openid was requested but the server sent no id_token");
-    }
-
-    let now = now_secs();
-    let set = TokenSet {
-        v: 1,
-        fhir_base: crate::discovery::base_text(&base),
-        client_id: client_id.clone(),
-        token_endpoint: token_ep.to_string(),
-        auth_method: auth.method,
-        revocation_endpoint: discovery
-            .str_field("revocation_endpoint")
-            .map(str::to_owned),
-        introspection_endpoint: discovery
-            .str_field("introspection_endpoint")
-            .map(str::to_owned),
-        issuer: discovery.str_field("issuer").map(str::to_owned),
-        access_token: resp.access_token.clone(),
-        token_type: resp.token_type.clone(),
-        expires_at: resp.expires_in.map(|s| now + s),
-        scope: granted,
-        refresh_token: resp.refresh_token.clone(),
-        id_token: resp.id_token.clone(),
-        context,
-        obtained_at: now,
+        None => {
+            if wants_openid {
+                output::warn("openid was requested but the server sent no id_token");
+            }
+            None
+        }
     };
+    let mut set = TokenSet::issued(
+        Issuer {
+            fhir_base: &base,
+            client_id: &client_id,
+            token_endpoint: &token_ep,
+            auth_method: auth.method,
+            discovery: Some(&discovery),
+        },
+        &resp,
+        &scope,
+    );
+    if verified_user.is_some() {
+        set.context.fhir_user = verified_user;
+    }
     if store.kind() == StoreKind::None {
         output::warn(
             "--token-store none: the tokens are not kept; the next command cannot use them",
@@ -519,32 +509,6 @@ async fn verify_id_token(
             nonce,
         },
     )
-}
-
-/// Copies the launch context parameters of a token response.
-pub fn merge_context(ctx: &mut LaunchContext, resp: &TokenResponse) {
-    let s = |k: &str| resp.str_field(k);
-    if let Some(v) = s("patient") {
-        ctx.patient = Some(v);
-    }
-    if let Some(v) = s("encounter") {
-        ctx.encounter = Some(v);
-    }
-    if let Some(v) = s("fhirUser") {
-        ctx.fhir_user = Some(v);
-    }
-    if let Some(v) = resp.bool_field("need_patient_banner") {
-        ctx.need_patient_banner = Some(v);
-    }
-    if let Some(v) = s("smart_style_url") {
-        ctx.smart_style_url = Some(v);
-    }
-    if let Some(v) = s("tenant") {
-        ctx.tenant = Some(v);
-    }
-    if let Some(v) = s("intent") {
-        ctx.intent = Some(v);
-    }
 }
 
 /// One line from stdin; a hidden prompt when stdin is a terminal.

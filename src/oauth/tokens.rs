@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::config::TokenAuthMethod;
+use crate::discovery::Discovery;
+use crate::oauth::token::TokenResponse;
 use crate::secret::Secret;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,6 +63,39 @@ pub struct LaunchContext {
     pub intent: Option<String>,
 }
 
+impl LaunchContext {
+    /// Takes the launch context parameters a token response carries.
+    pub fn merge(&mut self, resp: &TokenResponse) {
+        let s = |k: &str| resp.str_field(k);
+        for (field, key) in [
+            (&mut self.patient, "patient"),
+            (&mut self.encounter, "encounter"),
+            (&mut self.fhir_user, "fhirUser"),
+            (&mut self.smart_style_url, "smart_style_url"),
+            (&mut self.tenant, "tenant"),
+            (&mut self.intent, "intent"),
+        ] {
+            if let Some(v) = s(key) {
+                *field = Some(v);
+            }
+        }
+        if let Some(v) = resp.bool_field("need_patient_banner") {
+            self.need_patient_banner = Some(v);
+        }
+    }
+}
+
+/// Who issued a token set, and how to go back to them: what a new process
+/// needs to refresh, revoke or introspect without rediscovery.
+pub struct Issuer<'a> {
+    pub fhir_base: &'a url::Url,
+    pub client_id: &'a str,
+    pub token_endpoint: &'a url::Url,
+    pub auth_method: TokenAuthMethod,
+    /// For the revocation and introspection endpoints and the issuer.
+    pub discovery: Option<&'a Discovery>,
+}
+
 pub fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -69,6 +104,66 @@ pub fn now_secs() -> u64 {
 }
 
 impl TokenSet {
+    /// A new set from a token response. `requested` is the scope asked for:
+    /// what was granted when the server does not say (RFC 6749 §5.1), and
+    /// scopes asked for but not granted are warned about.
+    pub fn issued(issuer: Issuer, resp: &TokenResponse, requested: &str) -> TokenSet {
+        let granted = resp.scope.clone().unwrap_or_else(|| requested.to_owned());
+        let missing = crate::oauth::token::missing_scopes(requested, &granted);
+        if !missing.is_empty() {
+            crate::output::warn(&format!("not granted: {}", missing.join(" ")));
+        }
+        let field = |name: &str| {
+            issuer
+                .discovery
+                .and_then(|d| d.str_field(name))
+                .map(str::to_owned)
+        };
+        let mut context = LaunchContext::default();
+        context.merge(resp);
+        let now = now_secs();
+        TokenSet {
+            v: 1,
+            fhir_base: crate::discovery::base_text(issuer.fhir_base),
+            client_id: issuer.client_id.to_owned(),
+            token_endpoint: issuer.token_endpoint.to_string(),
+            auth_method: issuer.auth_method,
+            revocation_endpoint: field("revocation_endpoint"),
+            introspection_endpoint: field("introspection_endpoint"),
+            issuer: field("issuer"),
+            access_token: resp.access_token.clone(),
+            token_type: resp.token_type.clone(),
+            expires_at: resp.expires_in.map(|s| now + s),
+            scope: granted,
+            refresh_token: resp.refresh_token.clone(),
+            id_token: resp.id_token.clone(),
+            context,
+            obtained_at: now,
+        }
+    }
+
+    /// This set after a refresh: what the response carries replaces what we
+    /// had; a refresh token the server did not rotate is kept.
+    pub fn refreshed(&self, resp: &TokenResponse) -> TokenSet {
+        let now = now_secs();
+        let mut next = self.clone();
+        next.access_token = resp.access_token.clone();
+        next.token_type = resp.token_type.clone();
+        next.expires_at = resp.expires_in.map(|s| now + s);
+        if let Some(s) = &resp.scope {
+            next.scope = s.clone();
+        }
+        if let Some(r) = &resp.refresh_token {
+            next.refresh_token = Some(r.clone());
+        }
+        if let Some(i) = &resp.id_token {
+            next.id_token = Some(i.clone());
+        }
+        next.context.merge(resp);
+        next.obtained_at = now;
+        next
+    }
+
     /// Seconds until the access token expires (negative when expired);
     /// `None` when unknown.
     pub fn expires_in(&self) -> Option<i64> {
@@ -126,6 +221,62 @@ mod tests {
             context: LaunchContext::default(),
             obtained_at: now_secs(),
         }
+    }
+
+    fn response(v: serde_json::Value) -> TokenResponse {
+        crate::oauth::token::parse(v.as_object().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn a_refresh_keeps_what_the_server_did_not_replace() {
+        let old = set(Some(1));
+        let kept = old.refreshed(&response(serde_json::json!({
+            "access_token": "AT2", "token_type": "Bearer", "expires_in": 60, "patient": "p9"
+        })));
+        assert_eq!(kept.access_token.expose(), "AT2");
+        assert_eq!(
+            kept.refresh_token.as_ref().unwrap().expose(),
+            "RT",
+            "not rotated: kept"
+        );
+        assert_eq!(kept.scope, old.scope, "no scope in the answer: unchanged");
+        assert_eq!(kept.context.patient.as_deref(), Some("p9"));
+        let rotated = old.refreshed(&response(serde_json::json!({
+            "access_token": "AT3", "token_type": "bearer", "refresh_token": "RT2", "scope": "openid"
+        })));
+        assert_eq!(rotated.refresh_token.unwrap().expose(), "RT2");
+        assert_eq!(rotated.scope, "openid");
+        assert_eq!(rotated.expires_at, None, "no expires_in: unknown");
+    }
+
+    #[test]
+    fn an_issued_set_records_its_issuer_and_granted_scope() {
+        let base = url::Url::parse("https://ehr.example.org/fhir").unwrap();
+        let token = url::Url::parse("https://ehr.example.org/token").unwrap();
+        let resp = response(serde_json::json!({
+            "access_token": "A", "token_type": "Bearer", "expires_in": 300,
+            "need_patient_banner": true, "encounter": "e1"
+        }));
+        let s = TokenSet::issued(
+            Issuer {
+                fhir_base: &base,
+                client_id: "app",
+                token_endpoint: &token,
+                auth_method: TokenAuthMethod::None,
+                discovery: None,
+            },
+            &resp,
+            "openid patient/*.rs",
+        );
+        assert_eq!(s.fhir_base, "https://ehr.example.org/fhir");
+        assert_eq!(s.token_endpoint, "https://ehr.example.org/token");
+        assert_eq!(
+            s.scope, "openid patient/*.rs",
+            "omitted scope = as requested"
+        );
+        assert_eq!(s.context.need_patient_banner, Some(true));
+        assert_eq!(s.context.encounter.as_deref(), Some("e1"));
+        assert!(s.expires_in().unwrap() > 290);
     }
 
     #[test]
