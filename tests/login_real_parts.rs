@@ -31,6 +31,42 @@ fn unique(prefix: &str) -> String {
     )
 }
 
+/// A profile of its own, logged in to `sb` with its tokens in the OS
+/// keychain (no `SMART_TOKEN_STORE`).
+struct KeychainUser {
+    cfg: TempConfig,
+    name: String,
+}
+
+impl KeychainUser {
+    fn logged_in(sb: &SandboxServer, tag: &str) -> KeychainUser {
+        let user = KeychainUser {
+            cfg: TempConfig::new(),
+            name: unique(tag),
+        };
+        user.cmd()
+            .args(["profile", "add", &user.name, "--fhir-base", &sb.fhir_base])
+            .args(["--client-id", "smart-cli"])
+            .assert()
+            .success();
+        let browser = browser_script(user.cfg.dir.path(), "browser.sh", APPROVE);
+        user.cmd()
+            .env("BROWSER", &browser)
+            .args(["login", "--timeout", "20"])
+            .assert()
+            .success();
+        user
+    }
+
+    fn cmd(&self) -> assert_cmd::Command {
+        let mut c = self.cfg.cmd();
+        c.env_remove("SMART_TOKEN_STORE")
+            .env("SMART_STATE_DIR", self.cfg.dir.path().join("state"))
+            .env_remove("CI");
+        c
+    }
+}
+
 #[test]
 #[ignore = "needs the OS keychain: run scripts/test"]
 fn tokens_land_in_the_os_keychain() {
@@ -38,33 +74,9 @@ fn tokens_land_in_the_os_keychain() {
         return;
     }
     let sb = SandboxServer::auto_approve();
-    let cfg = TempConfig::new();
-    let name = unique("kc");
-    let cmd = || {
-        let mut c = cfg.cmd();
-        c.env_remove("SMART_TOKEN_STORE")
-            .env("SMART_STATE_DIR", cfg.dir.path().join("state"))
-            .env_remove("CI");
-        c
-    };
-    cmd()
-        .args([
-            "profile",
-            "add",
-            &name,
-            "--fhir-base",
-            &sb.fhir_base,
-            "--client-id",
-            "smart-cli",
-        ])
-        .assert()
-        .success();
-    let browser = browser_script(cfg.dir.path(), "browser.sh", APPROVE);
-    cmd()
-        .env("BROWSER", &browser)
-        .args(["login", "--timeout", "20"])
-        .assert()
-        .success();
+    let user = KeychainUser::logged_in(&sb, "kc");
+    let (cfg, name) = (&user.cfg, &user.name);
+    let cmd = || user.cmd();
     let token = String::from_utf8(
         cmd()
             .arg("token")
@@ -79,7 +91,7 @@ fn tokens_land_in_the_os_keychain() {
 
     // An outside reader finds the item in the Secret Service.
     let out = std::process::Command::new("secret-tool")
-        .args(["lookup", "service", "smart", "username", &name])
+        .args(["lookup", "service", "smart", "username", name])
         .output()
         .expect("secret-tool runs");
     assert!(out.status.success(), "secret-tool lookup failed");
@@ -96,7 +108,7 @@ fn tokens_land_in_the_os_keychain() {
 
     cmd().arg("logout").assert().success();
     let out = std::process::Command::new("secret-tool")
-        .args(["lookup", "service", "smart", "username", &name])
+        .args(["lookup", "service", "smart", "username", name])
         .output()
         .unwrap();
     assert!(out.stdout.is_empty(), "logout deleted the keychain item");
@@ -113,36 +125,12 @@ fn a_6kb_id_token_fits_the_keychain() {
         faults: smart::sandbox::Faults::parse(&["big-id-token".into()]).unwrap(),
         ..Default::default()
     });
-    let cfg = TempConfig::new();
-    let name = unique("big");
-    let cmd = || {
-        let mut c = cfg.cmd();
-        c.env_remove("SMART_TOKEN_STORE")
-            .env("SMART_STATE_DIR", cfg.dir.path().join("state"))
-            .env_remove("CI");
-        c
-    };
-    cmd()
-        .args([
-            "profile",
-            "add",
-            &name,
-            "--fhir-base",
-            &sb.fhir_base,
-            "--client-id",
-            "smart-cli",
-        ])
-        .assert()
-        .success();
-    let browser = browser_script(cfg.dir.path(), "browser.sh", APPROVE);
-    cmd()
-        .env("BROWSER", &browser)
-        .args(["login", "--timeout", "20"])
-        .assert()
-        .success();
+    let user = KeychainUser::logged_in(&sb, "big");
+    let name = &user.name;
+    let cmd = || user.cmd();
     // The id_token alone is over 6 KB; the head item only points at chunks.
     let head = std::process::Command::new("secret-tool")
-        .args(["lookup", "service", "smart", "username", &name])
+        .args(["lookup", "service", "smart", "username", name])
         .output()
         .expect("secret-tool runs");
     let head = String::from_utf8_lossy(&head.stdout).to_string();
