@@ -21,12 +21,17 @@ fn assert_one_line_error(stderr: &[u8]) -> String {
     text
 }
 
-#[test]
-fn well_known_configuration_is_shown_and_validated() {
-    let srv = CannedServer::start(vec![(
+/// Serves a conformant SMART configuration at the well-known path.
+fn conformant_server() -> CannedServer {
+    CannedServer::start(vec![(
         WELL_KNOWN,
         Canned::json(smart_configuration("https://ehr.example.org")),
-    )]);
+    )])
+}
+
+#[test]
+fn well_known_configuration_is_shown_and_validated() {
+    let srv = conformant_server();
     let cfg = TempConfig::new();
     let out = cfg
         .cmd()
@@ -55,10 +60,7 @@ fn well_known_configuration_is_shown_and_validated() {
 
 #[test]
 fn json_output_has_document_source_and_findings() {
-    let srv = CannedServer::start(vec![(
-        WELL_KNOWN,
-        Canned::json(smart_configuration("https://ehr.example.org")),
-    )]);
+    let srv = conformant_server();
     let cfg = TempConfig::new();
     let out = cfg
         .cmd()
@@ -245,10 +247,7 @@ fn a_huge_body_is_refused() {
 
 #[test]
 fn discover_uses_the_default_profile_when_no_base_is_given() {
-    let srv = CannedServer::start(vec![(
-        WELL_KNOWN,
-        Canned::json(smart_configuration("https://ehr.example.org")),
-    )]);
+    let srv = conformant_server();
     let cfg = TempConfig::new();
     cfg.cmd()
         .args(["profile", "add", "local", "--fhir-base", &srv.url("/fhir")])
@@ -274,10 +273,7 @@ fn errors_can_be_json() {
 
 #[test]
 fn verbose_traces_the_wire_on_stderr() {
-    let srv = CannedServer::start(vec![(
-        WELL_KNOWN,
-        Canned::json(smart_configuration("https://ehr.example.org")),
-    )]);
+    let srv = conformant_server();
     let cfg = TempConfig::new();
     let out = cfg
         .cmd()
@@ -293,10 +289,7 @@ fn verbose_traces_the_wire_on_stderr() {
 
 #[test]
 fn color_follows_the_flag_and_no_color() {
-    let srv = CannedServer::start(vec![(
-        WELL_KNOWN,
-        Canned::json(smart_configuration("https://ehr.example.org")),
-    )]);
+    let srv = conformant_server();
     let cfg = TempConfig::new();
     cfg.cmd()
         .args(["discover", &srv.url("/fhir"), "--color", "always"])
