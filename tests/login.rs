@@ -282,11 +282,7 @@ fn ci_without_a_browser_fails_fast() {
 
 #[test]
 fn a_bad_id_token_signature_fails_the_login() {
-    let env = Env::new(SandboxServer::start(smart::sandbox::Options {
-        auto_approve: true,
-        faults: smart::sandbox::Faults::parse(&["id-token-bad-signature".into()]).unwrap(),
-        ..Default::default()
-    }));
+    let env = Env::new(SandboxServer::with_fault("id-token-bad-signature"));
     env.add_profile("sb", &[]);
     let a = env.login(APPROVE).code(4);
     assert!(stderr(&a).contains("id_token"), "{}", stderr(&a));
@@ -295,11 +291,7 @@ fn a_bad_id_token_signature_fails_the_login() {
 
 #[test]
 fn a_server_that_drops_state_is_refused() {
-    let env = Env::new(SandboxServer::start(smart::sandbox::Options {
-        auto_approve: true,
-        faults: smart::sandbox::Faults::parse(&["state-dropped".into()]).unwrap(),
-        ..Default::default()
-    }));
+    let env = Env::new(SandboxServer::with_fault("state-dropped"));
     env.add_profile("sb", &[]);
     let a = env.login(APPROVE).code(4);
     assert!(stderr(&a).contains("no `state`"), "{}", stderr(&a));
@@ -307,22 +299,14 @@ fn a_server_that_drops_state_is_refused() {
 
 #[test]
 fn a_server_that_ignores_pkce_does_not_matter_to_us() {
-    let env = Env::new(SandboxServer::start(smart::sandbox::Options {
-        auto_approve: true,
-        faults: smart::sandbox::Faults::parse(&["no-pkce".into()]).unwrap(),
-        ..Default::default()
-    }));
+    let env = Env::new(SandboxServer::with_fault("no-pkce"));
     env.add_profile("sb", &[]);
     env.login(APPROVE).success();
 }
 
 #[test]
 fn pkce_is_sent_even_when_not_advertised_unless_the_profile_says_otherwise() {
-    let env = Env::new(SandboxServer::start(smart::sandbox::Options {
-        auto_approve: true,
-        faults: smart::sandbox::Faults::parse(&["pkce-not-advertised".into()]).unwrap(),
-        ..Default::default()
-    }));
+    let env = Env::new(SandboxServer::with_fault("pkce-not-advertised"));
     env.add_profile("sb", &[]);
     let a = env.login(APPROVE).success();
     assert!(stderr(&a).contains("code_challenge_method=S256"));
@@ -346,11 +330,7 @@ fn pkce_is_sent_even_when_not_advertised_unless_the_profile_says_otherwise() {
 
 #[test]
 fn ungranted_scopes_are_warned_about() {
-    let env = Env::new(SandboxServer::start(smart::sandbox::Options {
-        auto_approve: true,
-        faults: smart::sandbox::Faults::parse(&["scope-reduced".into()]).unwrap(),
-        ..Default::default()
-    }));
+    let env = Env::new(SandboxServer::with_fault("scope-reduced"));
     env.add_profile("sb", &[]);
     let a = env.login(APPROVE).success();
     assert!(stderr(&a).contains("not granted: "), "{}", stderr(&a));
@@ -463,11 +443,7 @@ fn parallel_commands_refresh_once() {
 
 #[test]
 fn a_failed_refresh_keeps_the_stored_tokens() {
-    let env = Env::new(SandboxServer::start(smart::sandbox::Options {
-        auto_approve: true,
-        faults: smart::sandbox::Faults::parse(&["refresh-invalid".into()]).unwrap(),
-        ..Default::default()
-    }));
+    let env = Env::new(SandboxServer::with_fault("refresh-invalid"));
     env.add_profile("sb", &[]);
     env.login(APPROVE).success();
     let before = std::fs::read_dir(env.dir().join("state"))

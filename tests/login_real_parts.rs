@@ -120,11 +120,7 @@ fn a_6kb_id_token_fits_the_keychain() {
     if !keychain_available() {
         return;
     }
-    let sb = SandboxServer::start(smart::sandbox::Options {
-        auto_approve: true,
-        faults: smart::sandbox::Faults::parse(&["big-id-token".into()]).unwrap(),
-        ..Default::default()
-    });
+    let sb = SandboxServer::with_fault("big-id-token");
     let user = KeychainUser::logged_in(&sb, "big");
     let name = &user.name;
     let cmd = || user.cmd();

@@ -203,6 +203,15 @@ impl SandboxServer {
             ..Default::default()
         })
     }
+
+    /// An auto-approving sandbox that misbehaves in one named way.
+    pub fn with_fault(fault: &str) -> Self {
+        Self::start(smart::sandbox::Options {
+            auto_approve: true,
+            faults: smart::sandbox::Faults::parse(&[fault.to_owned()]).expect("known fault"),
+            ..Default::default()
+        })
+    }
 }
 
 /// A `BROWSER` program that plays the user: a shell script run with the URL
