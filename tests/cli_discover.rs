@@ -259,6 +259,21 @@ fn discover_uses_the_default_profile_when_no_base_is_given() {
 }
 
 #[test]
+fn discover_takes_the_base_from_the_environment() {
+    let srv = conformant_server();
+    let cfg = TempConfig::new();
+    let out = cfg
+        .cmd()
+        .env("SMART_FHIR_BASE", srv.url("/fhir"))
+        .args(["discover", "--json"])
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v["fhir_base"], srv.url("/fhir"));
+    assert!(!cfg.path().exists(), "no config file needed or written");
+}
+
+#[test]
 fn errors_can_be_json() {
     let cfg = TempConfig::new();
     let out = cfg

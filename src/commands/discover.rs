@@ -4,24 +4,22 @@
 use colored::Colorize;
 
 use crate::cli::{DiscoverArgs, GlobalArgs};
-use crate::config::Store;
 use crate::discovery::{self, Discovery, Severity};
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::output;
+use crate::settings::{Flags, Settings};
 
 pub async fn run(g: &GlobalArgs, args: DiscoverArgs) -> Result<()> {
-    let base_text = match args.fhir_base {
-        Some(b) => b,
-        None => {
-            let store = Store::load()?;
-            let (_, profile) = store.resolve(g.profile.as_deref()).map_err(|e| {
+    let base = match args.fhir_base {
+        Some(b) => discovery::parse_base(&b)?,
+        // The profile's base, as every command resolves it (so SMART_FHIR_BASE works).
+        None => Settings::resolve(g, &Flags::default())
+            .and_then(|s| s.require_base())
+            .map_err(|e| {
                 e.with_hint("pass a FHIR base URL: smart discover https://fhir.example.org/r4")
-            })?;
-            profile.fhir_base.clone()
-        }
+            })?,
     };
-    let base = discovery::parse_base(&base_text)?;
     let http = Http::new(&super::http_options(g, true))?;
     let d = discovery::discover(&http, &base).await?;
     if g.json {
