@@ -7,8 +7,9 @@
 //! `scripts/test` runs them with `--include-ignored` and
 //! `SMART_TEST_KEYCHAIN=1` inside a D-Bus session. Some checks need a fresh
 //! process (the keychain backend is initialized once per process, the
-//! file-store warning is printed once per process): those re-run this test binary on a single `child_*` test with
-//! `SMART_TEST_CHILD` set; without it the `child_*` tests do nothing.
+//! file-store warning is printed once per process): those re-run this test
+//! binary on a single `child_*` test with `SMART_TEST_CHILD` set. The
+//! `child_*` tests are ignored on their own and do nothing without it.
 
 use std::path::Path;
 use std::process::Command;
@@ -194,6 +195,7 @@ fn file_store_warns_once_per_process() {
 }
 
 #[test]
+#[ignore = "a child-process entry point, run by other tests"]
 fn child_file_store_user() {
     if std::env::var("SMART_TEST_CHILD").as_deref() != Ok("child_file_store_user") {
         return;
@@ -267,6 +269,7 @@ fn lock_is_held_against_another_process() {
 }
 
 #[test]
+#[ignore = "a child-process entry point, run by other tests"]
 fn child_try_lock() {
     if std::env::var("SMART_TEST_CHILD").as_deref() != Ok("child_try_lock") {
         return;
@@ -285,7 +288,13 @@ fn child_try_lock() {
 fn run_child(name: &str, configure: impl FnOnce(&mut Command)) -> std::process::Output {
     let exe = std::env::current_exe().expect("current exe");
     let mut cmd = Command::new(exe);
-    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"]);
+    cmd.args([
+        name,
+        "--exact",
+        "--include-ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
     run_child_command(cmd, name, configure)
 }
 
@@ -363,7 +372,13 @@ fn locked_keyring_fails_fast_and_says_so() {
     let mut cmd = Command::new("dbus-run-session");
     cmd.arg("--")
         .arg(std::env::current_exe().expect("current exe"))
-        .args([name, "--exact", "--nocapture", "--test-threads=1"]);
+        .args([
+            name,
+            "--exact",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ]);
     let start = Instant::now();
     let out = run_child_command(cmd, name, |c| {
         c.env("XDG_DATA_HOME", data.path());
@@ -383,6 +398,7 @@ fn locked_keyring_fails_fast_and_says_so() {
 }
 
 #[test]
+#[ignore = "a child-process entry point, run by other tests"]
 fn child_keychain_probe() {
     if std::env::var("SMART_TEST_CHILD").as_deref() != Ok("child_keychain_probe") {
         return;
