@@ -12,26 +12,17 @@ use serde_json::{Value, json};
 
 use crate::sandbox::{Fault, State};
 
-pub const CAPABILITIES: &[&str] = &[
-    "launch-ehr",
-    "launch-standalone",
-    "authorize-post",
-    "client-public",
-    "client-confidential-symmetric",
-    "client-confidential-asymmetric",
-    "sso-openid-connect",
-    "context-banner",
-    "context-style",
-    "context-ehr-patient",
-    "context-ehr-encounter",
-    "context-standalone-patient",
-    "permission-offline",
-    "permission-online",
-    "permission-patient",
-    "permission-user",
-    "permission-v1",
-    "permission-v2",
-];
+/// SMART 2.x capabilities the sandbox does not implement; it advertises all
+/// the others (`crate::discovery::KNOWN_CAPABILITIES` is the one list).
+const NOT_IMPLEMENTED: &[&str] = &["context-standalone-encounter", "smart-app-state"];
+
+pub fn capabilities() -> Vec<&'static str> {
+    crate::discovery::KNOWN_CAPABILITIES
+        .iter()
+        .copied()
+        .filter(|c| !NOT_IMPLEMENTED.contains(c))
+        .collect()
+}
 
 pub const SCOPES_SUPPORTED: &[&str] = &[
     "openid",
@@ -80,7 +71,7 @@ fn smart_document(state: &State) -> Value {
         "scopes_supported": SCOPES_SUPPORTED,
         "response_types_supported": ["code"],
         "code_challenge_methods_supported": ["S256"],
-        "capabilities": CAPABILITIES,
+        "capabilities": capabilities(),
     });
     if state.opts.faults.has(Fault::PkceNotAdvertised)
         && let Some(o) = doc.as_object_mut()
