@@ -3,7 +3,7 @@
 # one client pages GET /fhir/Patient?_count=1000 through 100k synthetic
 # patients. Targets: >= 50,000 resources/s, <= 300 MB RSS.
 #
-# 1. In-process (examples/sandbox_bench.rs): a Rust client that parses every
+# 1. In-process (crates/sandbox/examples/sandbox_bench.rs): a Rust client that parses every
 #    page as JSON, as a real client does; RSS covers server + client.
 # 2. Out-of-process (needs python3): `smart sandbox --patients 100000` as a
 #    separate process, a token from the real authorization-code + PKCE flow,
@@ -13,7 +13,7 @@
 # (arguments go to step 1; --raw: the client does not parse JSON)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet --bin smart --example sandbox_bench
+cargo build --release --quiet --bin smart && cargo build --release --quiet -p smart-sandbox --example sandbox_bench
 
 echo "== in-process: examples/sandbox_bench $*"
 target/release/examples/sandbox_bench "$@"

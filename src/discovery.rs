@@ -8,7 +8,6 @@
 use reqwest::{Method, StatusCode, header::ACCEPT};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use std::net::IpAddr;
 use url::Url;
 
 use crate::error::{Error, Result};
@@ -22,29 +21,8 @@ const WELL_KNOWN_LIMIT: usize = 2 << 20;
 /// CapabilityStatements of big EHRs run to a few MiB.
 const METADATA_LIMIT: usize = 16 << 20;
 
-/// Every capability defined by SMART App Launch 2.x.
-pub const KNOWN_CAPABILITIES: &[&str] = &[
-    "launch-ehr",
-    "launch-standalone",
-    "authorize-post",
-    "client-public",
-    "client-confidential-symmetric",
-    "client-confidential-asymmetric",
-    "sso-openid-connect",
-    "context-banner",
-    "context-style",
-    "context-ehr-patient",
-    "context-ehr-encounter",
-    "context-standalone-patient",
-    "context-standalone-encounter",
-    "permission-offline",
-    "permission-online",
-    "permission-patient",
-    "permission-user",
-    "permission-v1",
-    "permission-v2",
-    "smart-app-state",
-];
+pub use smart_vocab::KNOWN_CAPABILITIES;
+pub use smart_vocab::{FhirBase, is_loopback};
 
 /// Endpoint fields of a SMART configuration, and their `oauth-uris` names.
 pub const ENDPOINTS: &[(&str, &str)] = &[
@@ -158,39 +136,25 @@ fn string_list(v: Option<&Value>) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-/// Parses and checks a FHIR base URL: absolute, http(s), https unless the host
-/// is loopback, no query or fragment. The trailing slash is dropped.
+/// Parses and checks a FHIR base URL (see [`FhirBase`]); the error says
+/// how to write one.
 pub fn parse_base(s: &str) -> Result<Url> {
-    let mut url = Url::parse(s.trim()).map_err(|e| {
-        Error::usage(format!("`{s}` is not a URL ({e})"))
-            .with_hint("give the FHIR base URL, e.g. https://fhir.example.org/r4")
-    })?;
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(Error::usage(format!(
-                "`{s}` uses plain http to a remote host; SMART requires https"
-            ))
-            .with_hint("use https:// (http is allowed only for 127.0.0.1, ::1 and localhost)"));
+    FhirBase::parse(s).map(|b| b.url().clone()).map_err(|e| {
+        let hint = match e {
+            smart_vocab::BaseError::NotAUrl { .. } => {
+                Some("give the FHIR base URL, e.g. https://fhir.example.org/r4")
+            }
+            smart_vocab::BaseError::PlainHttpToRemote { .. } => {
+                Some("use https:// (http is allowed only for 127.0.0.1, ::1 and localhost)")
+            }
+            _ => None,
+        };
+        let err = Error::usage(e.to_string());
+        match hint {
+            Some(h) => err.with_hint(h),
+            None => err,
         }
-        other => {
-            return Err(Error::usage(format!(
-                "`{s}`: unsupported scheme `{other}`; use https://"
-            )));
-        }
-    }
-    if url.host().is_none() {
-        return Err(Error::usage(format!("`{s}` has no host")));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::usage(format!(
-            "`{s}`: a FHIR base URL has no query or fragment"
-        )));
-    }
-    let trimmed = url.path().trim_end_matches('/').to_owned();
-    url.set_path(&trimmed);
-    Ok(url)
+    })
 }
 
 /// A URL fit to receive codes, tokens, secrets or assertions: absolute,
@@ -206,16 +170,6 @@ pub fn secure_url(field: &str, value: &str) -> Result<Url> {
             "{field} `{value}` is not https; refusing to send credentials there"
         ))
         .with_hint("SMART requires TLS for every endpoint (plain http only on loopback)")),
-    }
-}
-
-/// True for 127.0.0.0/8, ::1 and `localhost`.
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
     }
 }
 

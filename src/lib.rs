@@ -15,7 +15,6 @@ pub mod http;
 pub mod oauth;
 pub mod output;
 pub mod redact;
-pub mod sandbox;
 pub mod secret;
 pub mod session;
 pub mod settings;

@@ -13,8 +13,8 @@ use url::Url;
 
 use crate::cli::{GlobalArgs, SandboxArgs, SandboxCommand, SandboxLaunchUrlArgs, SandboxServeArgs};
 use crate::error::{Error, Result};
-use crate::sandbox::auth::Client;
-use crate::sandbox::{Faults, Options, Sandbox};
+use smart_sandbox::auth::Client;
+use smart_sandbox::{Faults, Options, Sandbox};
 
 pub async fn run(g: &GlobalArgs, args: SandboxArgs) -> Result<()> {
     match args.action {
@@ -69,7 +69,7 @@ pub fn options(args: &SandboxServeArgs) -> Result<Options> {
 
 async fn serve(g: &GlobalArgs, args: SandboxServeArgs) -> Result<()> {
     if args.faults.iter().any(|f| f == "help") {
-        print!("{}", crate::sandbox::faults::help());
+        print!("{}", smart_sandbox::faults::help());
         return Ok(());
     }
     let opts = options(&args)?;

@@ -1,4 +1,4 @@
-// Plays the user in a browser for tests/interop.rs: opens the authorize URL,
+// Plays the user in a browser for tests/it/interop.rs: opens the authorize URL,
 // signs in on oidc-provider's devInteractions login form (any login and
 // password are accepted), approves its consent form, and follows the final
 // redirect to the app's loopback redirect_uri, so that `smart login` receives

@@ -2,7 +2,7 @@
 // (npm, pinned in package-lock.json) — with the two things a SMART client
 // needs in front of it: `{fhir_base}/.well-known/smart-configuration` and one
 // FHIR read (`{fhir_base}/Patient/123`) that wants a valid bearer token.
-// Driven by tests/interop.rs; loopback only, in-memory, nothing persisted.
+// Driven by tests/it/interop.rs; loopback only, in-memory, nothing persisted.
 //
 // Usage: node server.mjs
 // Prints one JSON line `{"issuer", "fhir_base", "port"}` on stdout when ready;

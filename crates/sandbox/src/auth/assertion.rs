@@ -1,0 +1,157 @@
+//! `private_key_jwt` client assertions (RFC 7523 §3, SMART Backend Services
+//! and client-confidential-asymmetric): RS384 or ES384, `iss` = `sub` =
+//! client_id, `aud` = the token URL, `exp` present, in the future and at
+//! most five minutes away, `jti` never seen before, `kid` selecting a key of
+//! the client's registered JWKS (inline or fetched from its `jwks_uri`), and
+//! a `jku` header, if any, equal to that registered `jwks_uri`.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::Value;
+
+use super::clients::{AuthMethod, Client};
+use super::error::OAuthError;
+use crate::State;
+
+/// SMART Backend Services §Authenticating: "no more than five minutes in the future".
+const MAX_LIFETIME: u64 = 300;
+/// Clock skew tolerated on `exp`.
+const LEEWAY: u64 = 5;
+
+fn bad(d: impl Into<String>) -> OAuthError {
+    OAuthError::invalid_client(d)
+}
+
+pub async fn verify(
+    state: &State,
+    jwt: &str,
+    client_id_param: Option<&str>,
+) -> Result<Client, OAuthError> {
+    let header = jsonwebtoken::decode_header(jwt)
+        .map_err(|e| bad(format!("client_assertion is not a JWT: {e}")))?;
+    let alg = header.alg;
+    if !matches!(alg, Algorithm::RS384 | Algorithm::ES384) {
+        return Err(bad(format!(
+            "client_assertion alg {alg:?} is not accepted; use RS384 or ES384"
+        )));
+    }
+    let kid = header
+        .kid
+        .ok_or_else(|| bad("client_assertion header has no kid"))?;
+    let unverified: Value = jsonwebtoken::dangerous::insecure_decode_claims(jwt)
+        .map_err(|e| bad(format!("client_assertion claims unreadable: {e}")))?;
+    let iss = unverified
+        .get("iss")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("client_assertion has no iss"))?;
+    if client_id_param.is_some_and(|c| c != iss) {
+        return Err(bad("client_id differs from the assertion's iss"));
+    }
+    let client = state
+        .auth
+        .clients
+        .get(iss)
+        .ok_or_else(|| bad(format!("unknown client `{iss}`")))?;
+    if !client.auth_methods.contains(&AuthMethod::PrivateKeyJwt) {
+        return Err(bad(format!(
+            "client `{iss}` is not registered for private_key_jwt"
+        )));
+    }
+
+    // SMART client-confidential-asymmetric: a `jku` header must name the
+    // JWKS URL registered for this client; the server never fetches keys
+    // from a URL the assertion merely claims.
+    if let Some(jku) = &header.jku
+        && client.jwks_uri.as_ref().is_none_or(|u| u.as_str() != jku)
+    {
+        return Err(bad(format!(
+            "client_assertion jku `{jku}` is not the client's registered jwks_uri"
+        )));
+    }
+    let jwks = client_jwks(state, &client).await?;
+    let jwk = select_key(&jwks, &kid, alg).ok_or_else(|| {
+        bad(format!(
+            "no {alg:?} key with kid `{kid}` in the client's JWKS"
+        ))
+    })?;
+    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone())
+        .map_err(|e| bad(format!("the client's key `{kid}` is unusable: {e}")))?;
+    let key = DecodingKey::from_jwk(&jwk)
+        .map_err(|e| bad(format!("the client's key `{kid}` is unusable: {e}")))?;
+
+    let token_url = state.auth_url("token").to_string();
+    let mut v = Validation::new(alg);
+    v.leeway = LEEWAY;
+    v.set_audience(&[&token_url]);
+    v.set_issuer(&[&client.client_id]);
+    v.sub = Some(client.client_id.clone());
+    v.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+    let claims: Value = jsonwebtoken::decode::<Value>(jwt, &key, &v)
+        .map_err(|e| {
+            bad(match e.kind() {
+                ErrorKind::ExpiredSignature => "client_assertion has expired".to_owned(),
+                ErrorKind::InvalidAudience => format!("client_assertion aud must be {token_url}"),
+                ErrorKind::InvalidIssuer | ErrorKind::InvalidSubject => {
+                    "client_assertion iss and sub must both be the client_id".to_owned()
+                }
+                ErrorKind::InvalidSignature => "client_assertion signature is invalid".to_owned(),
+                ErrorKind::MissingRequiredClaim(c) => format!("client_assertion has no `{c}`"),
+                _ => format!("client_assertion rejected: {e}"),
+            })
+        })?
+        .claims;
+
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
+    if exp > now + MAX_LIFETIME + LEEWAY {
+        return Err(bad(
+            "client_assertion exp is more than five minutes in the future",
+        ));
+    }
+    let jti = claims
+        .get("jti")
+        .and_then(Value::as_str)
+        .filter(|j| !j.is_empty())
+        .ok_or_else(|| bad("client_assertion has no jti"))?;
+    let exp_time = UNIX_EPOCH + Duration::from_secs(exp + LEEWAY);
+    if !state.auth.store.fresh_jti(&client.client_id, jti, exp_time) {
+        return Err(bad("client_assertion jti was already used"));
+    }
+    Ok(client)
+}
+
+/// The client's registered key set, inline or fetched now (keys rotate, so
+/// the sandbox does not cache a `jwks_uri`).
+async fn client_jwks(state: &State, client: &Client) -> Result<Value, OAuthError> {
+    if let Some(j) = &client.jwks {
+        return Ok(j.clone());
+    }
+    let Some(uri) = &client.jwks_uri else {
+        return Err(bad("the client has no registered keys"));
+    };
+    let fetched = async {
+        let resp = state.auth.http.get(uri.clone()).send().await?;
+        resp.error_for_status()?.json::<Value>().await
+    }
+    .await;
+    fetched.map_err(|e| bad(format!("cannot fetch the client's jwks_uri {uri}: {e}")))
+}
+
+/// The key with this `kid` whose type fits `alg`.
+fn select_key<'a>(jwks: &'a Value, kid: &str, alg: Algorithm) -> Option<&'a Value> {
+    jwks.get("keys")?.as_array()?.iter().find(|k| {
+        let s = |n: &str| k.get(n).and_then(Value::as_str);
+        s("kid") == Some(kid)
+            && match alg {
+                Algorithm::RS384 => s("kty") == Some("RSA"),
+                Algorithm::ES384 => s("kty") == Some("EC") && s("crv") == Some("P-384"),
+                _ => false,
+            }
+            && s("alg").is_none_or(|a| a == format!("{alg:?}"))
+    })
+}

@@ -1,0 +1,139 @@
+//! Discovery documents: `/.well-known/smart-configuration` (SMART App Launch
+//! 2.x §Conformance), `/.well-known/openid-configuration`, the JWKS and the
+//! `smart_style_url` document.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State as AxState;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::{Fault, State};
+
+/// SMART 2.x capabilities the sandbox does not implement; it advertises all
+/// the others (`smart_vocab::KNOWN_CAPABILITIES` is the one list).
+const NOT_IMPLEMENTED: &[&str] = &["context-standalone-encounter", "smart-app-state"];
+
+pub fn capabilities() -> Vec<&'static str> {
+    smart_vocab::KNOWN_CAPABILITIES
+        .iter()
+        .copied()
+        .filter(|c| !NOT_IMPLEMENTED.contains(c))
+        .collect()
+}
+
+pub const SCOPES_SUPPORTED: &[&str] = &[
+    "openid",
+    "fhirUser",
+    "profile",
+    "launch",
+    "launch/patient",
+    "offline_access",
+    "online_access",
+    "patient/*.rs",
+    "patient/*.cruds",
+    "patient/*.read",
+    "patient/*.write",
+    "patient/*.*",
+    "user/*.rs",
+    "user/*.cruds",
+    "user/*.read",
+    "user/*.write",
+    "user/*.*",
+    "system/*.rs",
+    "system/*.cruds",
+    "system/*.read",
+    "system/*.*",
+];
+
+const AUTH_METHODS: &[&str] = &[
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+];
+const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
+const ASSERTION_ALGS: &[&str] = &["RS384", "ES384"];
+
+fn smart_document(state: &State) -> Value {
+    let mut doc = json!({
+        "issuer": state.fhir_base_str(),
+        "jwks_uri": state.auth_url("jwks").as_str(),
+        "authorization_endpoint": state.auth_url("authorize").as_str(),
+        "token_endpoint": state.auth_url("token").as_str(),
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+        "grant_types_supported": GRANT_TYPES,
+        "registration_endpoint": state.auth_url("register").as_str(),
+        "introspection_endpoint": state.auth_url("introspect").as_str(),
+        "revocation_endpoint": state.auth_url("revoke").as_str(),
+        "scopes_supported": SCOPES_SUPPORTED,
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "capabilities": capabilities(),
+    });
+    if state.opts.faults.has(Fault::PkceNotAdvertised)
+        && let Some(o) = doc.as_object_mut()
+    {
+        o.remove("code_challenge_methods_supported");
+    }
+    doc
+}
+
+pub async fn smart_configuration(AxState(state): AxState<Arc<State>>) -> Response {
+    if state.opts.faults.has(Fault::NoWellKnown) {
+        return (StatusCode::NOT_FOUND, "Not Found").into_response();
+    }
+    Json(smart_document(&state)).into_response()
+}
+
+pub async fn openid_configuration(AxState(state): AxState<Arc<State>>) -> Response {
+    let mut doc = json!({
+        "issuer": state.fhir_base_str(),
+        "authorization_endpoint": state.auth_url("authorize").as_str(),
+        "token_endpoint": state.auth_url("token").as_str(),
+        "jwks_uri": state.auth_url("jwks").as_str(),
+        "registration_endpoint": state.auth_url("register").as_str(),
+        "introspection_endpoint": state.auth_url("introspect").as_str(),
+        "revocation_endpoint": state.auth_url("revoke").as_str(),
+        "scopes_supported": SCOPES_SUPPORTED,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": GRANT_TYPES,
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [super::keys::ID_TOKEN_ALG_NAME],
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nonce", "fhirUser", "name"],
+        "code_challenge_methods_supported": ["S256"],
+    });
+    if state.opts.faults.has(Fault::PkceNotAdvertised)
+        && let Some(o) = doc.as_object_mut()
+    {
+        o.remove("code_challenge_methods_supported");
+    }
+    Json(doc).into_response()
+}
+
+pub async fn jwks(AxState(state): AxState<Arc<State>>) -> Response {
+    Json(state.auth.keys.jwks()).into_response()
+}
+
+/// The `smart_style_url` target (SMART App Launch §Styling).
+pub async fn smart_style() -> Response {
+    Json(json!({
+        "color_background": "#f6f7f9",
+        "color_error": "#b3261e",
+        "color_highlight": "#5b3cc4",
+        "color_modal_backdrop": "",
+        "color_success": "#2e7d32",
+        "color_text": "#1c1b1f",
+        "dim_border_radius": "6px",
+        "dim_font_size": "14px",
+        "dim_spacing_size": "16px",
+        "font_family_body": "system-ui, sans-serif",
+        "font_family_heading": "system-ui, sans-serif"
+    }))
+    .into_response()
+}

@@ -1,0 +1,294 @@
+//! In-memory records of everything the authorization server hands out:
+//! pending consents, codes, access and refresh tokens, EHR launches and seen
+//! assertion `jti`s.
+//!
+//! Codes and tokens from one authorization share a *family* id so that a
+//! replayed code can revoke everything issued from it (RFC 6749 §4.1.2,
+//! RFC 9700 §4.5), and a revoked refresh token takes its access tokens along
+//! (RFC 7009 §2.1), and a rotated-away refresh token presented again
+//! revokes its whole family (RFC 9700 §4.14.2).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use super::random_token;
+use crate::Grant;
+
+/// What one user authorization carries from consent to code to tokens.
+#[derive(Debug, Clone)]
+pub struct Authorization {
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub patient: Option<String>,
+    pub encounter: Option<String>,
+    pub fhir_user: Option<String>,
+    /// True for standalone launches (no EHR around the app to show one).
+    pub need_patient_banner: bool,
+    /// Launch context was established (EHR `launch` or standalone picker):
+    /// the token response then carries the context parameters.
+    pub has_context: bool,
+    /// Ties the code, its access tokens and refresh tokens together.
+    pub family: String,
+}
+
+/// An authorization request that passed validation and waits for the
+/// consent page's answer.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub state: Option<String>,
+    pub scopes: Vec<String>,
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+    pub launch: Option<LaunchContext>,
+    /// Standalone `launch/patient`: the user must pick a patient.
+    pub needs_patient: bool,
+    pub expires: SystemTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct Code {
+    pub auth: Authorization,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+    pub expires: SystemTime,
+    pub used: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Refresh {
+    pub auth: Authorization,
+    pub expires: SystemTime,
+    pub issued_at: SystemTime,
+}
+
+#[derive(Debug, Clone)]
+struct AccessRecord {
+    grant: Grant,
+    issued_at: SystemTime,
+    family: Option<String>,
+}
+
+/// An EHR launch issued by `/auth/launch`.
+#[derive(Debug, Clone, Default)]
+pub struct LaunchContext {
+    pub patient: Option<String>,
+    pub encounter: Option<String>,
+}
+
+/// What a token looks like to introspection.
+#[derive(Debug, Clone)]
+pub enum Introspected {
+    Access { grant: Grant, issued_at: SystemTime },
+    Refresh(Refresh),
+}
+
+/// How long a code lives (SMART recommends at most a few minutes).
+pub const CODE_LIFETIME: Duration = Duration::from_secs(60);
+/// How long a consent page may stay open.
+pub const PENDING_LIFETIME: Duration = Duration::from_secs(600);
+/// How long a used code is remembered, to detect replays.
+const USED_CODE_MEMORY: Duration = Duration::from_secs(600);
+
+#[derive(Default)]
+pub struct Store {
+    access: Mutex<HashMap<String, AccessRecord>>,
+    refresh: Mutex<HashMap<String, Refresh>>,
+    /// Rotated-away refresh tokens → (family, expiry), to detect reuse.
+    spent_refresh: Mutex<HashMap<String, (String, SystemTime)>>,
+    codes: Mutex<HashMap<String, Code>>,
+    pending: Mutex<HashMap<String, Pending>>,
+    launches: Mutex<HashMap<String, LaunchContext>>,
+    /// (client_id, jti) → the assertion's exp, after which the jti may be forgotten.
+    jtis: Mutex<HashMap<(String, String), SystemTime>>,
+}
+
+/// Locks a map; a poisoned lock only means another request panicked
+/// mid-update of plain data, which is still usable.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Store {
+    pub fn issue_access(&self, grant: Grant, family: Option<String>) -> String {
+        let token = random_token();
+        let now = SystemTime::now();
+        let mut map = lock(&self.access);
+        // Expired tokens are useless; drop them now and then so that a
+        // long-running sandbox does not grow without bound.
+        if map.len() > 10_000 {
+            map.retain(|_, r| r.grant.expires_at > now);
+        }
+        map.insert(
+            token.clone(),
+            AccessRecord {
+                grant,
+                issued_at: now,
+                family,
+            },
+        );
+        token
+    }
+
+    pub fn access_grant(&self, token: &str) -> Option<Grant> {
+        lock(&self.access).get(token).map(|r| r.grant.clone())
+    }
+
+    pub fn issue_refresh(&self, auth: Authorization, lifetime: Duration) -> String {
+        let token = random_token();
+        let now = SystemTime::now();
+        let mut map = lock(&self.refresh);
+        map.retain(|_, r| r.expires > now);
+        map.insert(
+            token.clone(),
+            Refresh {
+                auth,
+                expires: now + lifetime,
+                issued_at: now,
+            },
+        );
+        token
+    }
+
+    /// Removes and returns a live refresh token (rotation: it is spent).
+    /// A spent token presented again means it leaked (RFC 9700 §4.14.2):
+    /// every token of its authorization is revoked, and `None` returned.
+    pub fn take_refresh(&self, token: &str, client_id: &str) -> Option<Refresh> {
+        let now = SystemTime::now();
+        let reused = {
+            let mut spent = lock(&self.spent_refresh);
+            spent.retain(|_, (_, exp)| *exp > now);
+            spent.get(token).map(|(family, _)| family.clone())
+        };
+        if let Some(family) = reused {
+            self.revoke_family(&family);
+            return None;
+        }
+        let r = {
+            let mut map = lock(&self.refresh);
+            if map.get(token)?.auth.client_id != client_id {
+                return None;
+            }
+            map.remove(token)?
+        };
+        lock(&self.spent_refresh).insert(token.to_owned(), (r.auth.family.clone(), r.expires));
+        (r.expires > now).then_some(r)
+    }
+
+    pub fn introspect(&self, token: &str) -> Option<Introspected> {
+        if let Some(r) = lock(&self.access).get(token) {
+            return Some(Introspected::Access {
+                grant: r.grant.clone(),
+                issued_at: r.issued_at,
+            });
+        }
+        lock(&self.refresh)
+            .get(token)
+            .filter(|r| r.expires > SystemTime::now())
+            .cloned()
+            .map(Introspected::Refresh)
+    }
+
+    /// Revokes a token issued to `client_id`: an access token alone, or a
+    /// refresh token with every access token of its family. Tokens of other
+    /// clients are left alone (RFC 7009 §2.1).
+    pub fn revoke(&self, token: &str, client_id: &str) {
+        {
+            let mut access = lock(&self.access);
+            if access
+                .get(token)
+                .is_some_and(|r| r.grant.client_id == client_id)
+            {
+                access.remove(token);
+                return;
+            }
+        }
+        let family = {
+            let mut refresh = lock(&self.refresh);
+            match refresh.get(token) {
+                Some(r) if r.auth.client_id == client_id => {
+                    refresh.remove(token).map(|r| r.auth.family)
+                }
+                _ => None,
+            }
+        };
+        if let Some(f) = family {
+            self.revoke_family(&f);
+        }
+    }
+
+    /// Revokes every access and refresh token of one authorization.
+    pub fn revoke_family(&self, family: &str) {
+        lock(&self.access).retain(|_, r| r.family.as_deref() != Some(family));
+        lock(&self.refresh).retain(|_, r| r.auth.family != family);
+    }
+
+    pub fn add_pending(&self, p: Pending) -> String {
+        let id = random_token();
+        let now = SystemTime::now();
+        let mut map = lock(&self.pending);
+        map.retain(|_, p| p.expires > now);
+        map.insert(id.clone(), p);
+        id
+    }
+
+    /// A consent answer spends its pending request: a form cannot be
+    /// submitted twice.
+    pub fn take_pending(&self, id: &str) -> Option<Pending> {
+        lock(&self.pending)
+            .remove(id)
+            .filter(|p| p.expires > SystemTime::now())
+    }
+
+    pub fn issue_code(&self, code: Code) -> String {
+        let id = random_token();
+        let now = SystemTime::now();
+        let mut map = lock(&self.codes);
+        map.retain(|_, c| c.expires + USED_CODE_MEMORY > now);
+        map.insert(id.clone(), code);
+        id
+    }
+
+    /// Marks a code used and returns it. `Err(Some(family))` when the code
+    /// had been used before: the caller must refuse it and revoke that
+    /// family. `Err(None)` when the code is unknown or expired.
+    pub fn redeem_code(&self, id: &str) -> Result<Code, Option<String>> {
+        let mut map = lock(&self.codes);
+        let code = map.get_mut(id).ok_or(None)?;
+        if code.used {
+            return Err(Some(code.auth.family.clone()));
+        }
+        code.used = true;
+        if code.expires <= SystemTime::now() {
+            return Err(None);
+        }
+        Ok(code.clone())
+    }
+
+    pub fn create_launch(&self, ctx: LaunchContext) -> String {
+        let id = random_token();
+        lock(&self.launches).insert(id.clone(), ctx);
+        id
+    }
+
+    pub fn launch(&self, id: &str) -> Option<LaunchContext> {
+        lock(&self.launches).get(id).cloned()
+    }
+
+    /// Records an assertion's `jti`; false when it was seen before and has
+    /// not yet expired (a replay).
+    pub fn fresh_jti(&self, client_id: &str, jti: &str, exp: SystemTime) -> bool {
+        let now = SystemTime::now();
+        let mut map = lock(&self.jtis);
+        map.retain(|_, e| *e > now);
+        let key = (client_id.to_owned(), jti.to_owned());
+        if map.contains_key(&key) {
+            return false;
+        }
+        map.insert(key, exp);
+        true
+    }
+}

@@ -1,0 +1,318 @@
+//! `/auth/token`: the authorization_code, refresh_token and
+//! client_credentials grants, and the token response (access token, refresh
+//! token, id_token, SMART launch context).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::body::Bytes;
+use axum::extract::State as AxState;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::authorize::{is_pkce_value, reduced_away};
+use super::client_auth::{self, Authenticated};
+use super::clients::AuthMethod;
+use super::error::{OAuthError, no_store_json};
+use super::params::{Params, is_form};
+use super::store::Authorization;
+use super::{random_token, unix};
+use crate::scopes::{self, Context, ResourceScope};
+use crate::{Fault, Grant, State};
+
+/// Refresh token lifetimes: `offline_access` outlives the session,
+/// `online_access` is bounded by it (the sandbox has no sessions: a day).
+const OFFLINE_LIFETIME: Duration = Duration::from_secs(90 * 24 * 3600);
+const ONLINE_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// What `slow-token` waits.
+const SLOW_TOKEN_DELAY: Duration = Duration::from_secs(3);
+
+pub async fn token(
+    AxState(state): AxState<Arc<State>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if state.opts.faults.has(Fault::SlowToken) {
+        tokio::time::sleep(SLOW_TOKEN_DELAY).await;
+    }
+    match handle(&state, &headers, &body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn handle(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<Response, OAuthError> {
+    if !is_form(headers) {
+        return Err(OAuthError::invalid_request(
+            "the token request must be application/x-www-form-urlencoded",
+        ));
+    }
+    let p = Params::parse(body);
+    if let Some(k) = p.repeated() {
+        return Err(OAuthError::invalid_request(format!(
+            "`{k}` is given more than once"
+        )));
+    }
+    let grant_type = p
+        .get("grant_type")
+        .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?;
+    if !matches!(
+        grant_type,
+        "authorization_code" | "refresh_token" | "client_credentials"
+    ) {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            format!("grant_type `{grant_type}` is not supported"),
+        ));
+    }
+    let authn = client_auth::authenticate(state, headers, &p).await?;
+    if !authn.client.allows_grant(grant_type) {
+        return Err(OAuthError::unauthorized_client(format!(
+            "client `{}` is not registered for the {grant_type} grant",
+            authn.client.client_id
+        )));
+    }
+    match grant_type {
+        "authorization_code" => authorization_code(state, &authn, &p),
+        "refresh_token" => refresh_token(state, &authn, &p),
+        _ => client_credentials(state, &authn, &p),
+    }
+}
+
+fn s256(verifier: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+fn authorization_code(
+    state: &State,
+    authn: &Authenticated,
+    p: &Params,
+) -> Result<Response, OAuthError> {
+    let code_id = p
+        .get("code")
+        .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
+    let code = match state.auth.store.redeem_code(code_id) {
+        Ok(c) => c,
+        Err(Some(family)) => {
+            state.auth.store.revoke_family(&family);
+            return Err(OAuthError::invalid_grant(
+                "the code was already used; tokens issued from it are revoked",
+            ));
+        }
+        Err(None) => return Err(OAuthError::invalid_grant("unknown or expired code")),
+    };
+    if code.auth.client_id != authn.client.client_id {
+        return Err(OAuthError::invalid_grant(
+            "the code was issued to another client",
+        ));
+    }
+    if p.get("redirect_uri") != Some(code.redirect_uri.as_str()) {
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri differs from the authorization request's",
+        ));
+    }
+    if !state.opts.faults.has(Fault::NoPkce) {
+        let verifier = p
+            .get("code_verifier")
+            .ok_or_else(|| OAuthError::invalid_grant("code_verifier is missing (PKCE)"))?;
+        let ok = is_pkce_value(verifier)
+            && code
+                .code_challenge
+                .as_deref()
+                .is_some_and(|c| c == s256(verifier));
+        if !ok {
+            return Err(OAuthError::invalid_grant(
+                "code_verifier does not match the code_challenge",
+            ));
+        }
+    }
+    let scopes = code.auth.scopes.clone();
+    issue(state, &code.auth, scopes, true, Some(code.nonce.as_deref()))
+}
+
+fn refresh_token(state: &State, authn: &Authenticated, p: &Params) -> Result<Response, OAuthError> {
+    if state.opts.faults.has(Fault::RefreshInvalid) {
+        return Err(OAuthError::invalid_grant("refresh token rejected"));
+    }
+    let token = p
+        .get("refresh_token")
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
+    let old = state
+        .auth
+        .store
+        .take_refresh(token, &authn.client.client_id)
+        .ok_or_else(|| {
+            OAuthError::invalid_grant("unknown, expired, revoked or already used refresh token")
+        })?;
+    // RFC 6749 §6: a refresh may narrow the scope, never widen it.
+    let scopes = match p.get("scope") {
+        None => old.auth.scopes.clone(),
+        Some(s) => {
+            let asked = scopes::split(s);
+            if let Some(extra) = asked.iter().find(|a| !old.auth.scopes.contains(a)) {
+                return Err(OAuthError::invalid_scope(format!(
+                    "`{extra}` was not granted originally"
+                )));
+            }
+            asked
+        }
+    };
+    issue(state, &old.auth, scopes, true, None)
+}
+
+fn client_credentials(
+    state: &State,
+    authn: &Authenticated,
+    p: &Params,
+) -> Result<Response, OAuthError> {
+    if authn.method != AuthMethod::PrivateKeyJwt {
+        return Err(OAuthError::invalid_client(
+            "client_credentials needs private_key_jwt client authentication",
+        ));
+    }
+    let asked = p
+        .get("scope")
+        .ok_or_else(|| OAuthError::invalid_scope("scope is required (e.g. system/*.rs)"))?;
+    let client = &authn.client;
+    let mut granted: Vec<String> = scopes::split(asked)
+        .into_iter()
+        .filter(|s| ResourceScope::parse(s).is_some_and(|r| r.context == Context::System))
+        .filter(|s| client.scope.as_ref().is_none_or(|a| a.contains(s)))
+        .collect();
+    if state.opts.faults.has(Fault::ScopeReduced) {
+        granted.retain(|s| !reduced_away(s));
+    }
+    if granted.is_empty() {
+        return Err(OAuthError::invalid_scope(
+            "no grantable system/ scope was requested",
+        ));
+    }
+    let auth = Authorization {
+        client_id: client.client_id.clone(),
+        scopes: granted.clone(),
+        patient: None,
+        encounter: None,
+        fhir_user: None,
+        need_patient_banner: false,
+        has_context: false,
+        family: random_token(),
+    };
+    issue(state, &auth, granted, false, None)
+}
+
+/// Builds the token response. `scopes` are the access token's (a refresh
+/// may narrow them); the refresh token keeps the authorization's.
+/// `id_token_nonce` is `Some` only for the code grant.
+fn issue(
+    state: &State,
+    auth: &Authorization,
+    scopes: Vec<String>,
+    may_refresh: bool,
+    id_token_nonce: Option<Option<&str>>,
+) -> Result<Response, OAuthError> {
+    let faults = &state.opts.faults;
+    let now = SystemTime::now();
+    let lifetime = state.opts.token_lifetime;
+    let expires_at = if faults.has(Fault::ExpiredTokens) {
+        now - Duration::from_secs(1)
+    } else {
+        now + lifetime
+    };
+    let has = |s: &str| scopes.iter().any(|g| g == s);
+    let grant = Grant {
+        client_id: auth.client_id.clone(),
+        scopes: scopes.clone(),
+        patient: auth.patient.clone(),
+        encounter: auth.encounter.clone(),
+        fhir_user: auth.fhir_user.clone(),
+        expires_at,
+    };
+    let access = state
+        .auth
+        .store
+        .issue_access(grant, Some(auth.family.clone()));
+    let mut body = json!({
+        "access_token": access,
+        "token_type": "Bearer",
+        "scope": scopes.join(" "),
+    });
+    if !faults.has(Fault::TokenNoExpiresIn) {
+        body["expires_in"] = json!(lifetime.as_secs());
+    }
+    let held = |s: &str| auth.scopes.iter().any(|g| g == s);
+    if may_refresh && (held("offline_access") || held("online_access")) {
+        let life = if held("offline_access") {
+            OFFLINE_LIFETIME
+        } else {
+            ONLINE_LIFETIME
+        };
+        body["refresh_token"] = json!(state.auth.store.issue_refresh(auth.clone(), life));
+    }
+    if let Some(nonce) = id_token_nonce
+        && has("openid")
+        && (has("fhirUser") || has("profile"))
+    {
+        body["id_token"] = json!(id_token(state, auth, nonce, now)?);
+    }
+    if auth.has_context {
+        if let Some(p) = &auth.patient {
+            body["patient"] = json!(p);
+        }
+        if let Some(e) = &auth.encounter {
+            body["encounter"] = json!(e);
+        }
+        body["need_patient_banner"] = json!(auth.need_patient_banner);
+        body["smart_style_url"] = json!(state.auth_url("smart-style.json").as_str());
+    }
+    Ok(no_store_json(StatusCode::OK, body))
+}
+
+fn id_token(
+    state: &State,
+    auth: &Authorization,
+    nonce: Option<&str>,
+    now: SystemTime,
+) -> Result<String, OAuthError> {
+    let iat = unix(now);
+    let sub = auth
+        .fhir_user
+        .clone()
+        .unwrap_or_else(|| "sandbox-user".to_owned());
+    // SMART: the fhirUser claim is the user's resource as an absolute URL.
+    let fhir_user = auth
+        .fhir_user
+        .as_ref()
+        .map(|u| format!("{}/{u}", state.fhir_base_str()));
+    let mut claims: Value = json!({
+        "iss": state.fhir_base_str(),
+        "sub": sub,
+        "aud": auth.client_id,
+        "iat": iat,
+        "exp": iat + state.opts.token_lifetime.as_secs(),
+        "auth_time": iat,
+    });
+    if let Some(n) = nonce {
+        claims["nonce"] = json!(n);
+    }
+    if let Some(u) = fhir_user {
+        claims["fhirUser"] = json!(u);
+    }
+    if state.opts.faults.has(Fault::BigIdToken) {
+        claims["sandbox_padding"] = json!("x".repeat(6 * 1024));
+    }
+    state
+        .auth
+        .keys
+        .sign(&claims, state.opts.faults.has(Fault::IdTokenBadSignature))
+        .map_err(|e| {
+            OAuthError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                format!("cannot sign the id_token: {e}"),
+            )
+        })
+}

@@ -1,0 +1,113 @@
+//! `/fhir/metadata`: the CapabilityStatement, built from the same type and
+//! parameter table that drives search, with the SMART security block (the
+//! `oauth-uris` extension) pointing at this sandbox's authorization server.
+//! In proxy mode the upstream's statement is served with our security block
+//! put in, since that is what clients will have to use.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::outcome::{Outcome, fhir};
+use super::types::{COMMON, RType};
+use crate::State;
+
+pub const OAUTH_URIS: &str =
+    "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris";
+
+pub fn security(state: &State) -> Value {
+    let uri =
+        |name: &str, path: &str| json!({"url": name, "valueUri": state.auth_url(path).as_str()});
+    json!({
+        "cors": true,
+        "service": [{
+            "coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                "code": "SMART-on-FHIR",
+                "display": "SMART-on-FHIR"
+            }],
+            "text": "OAuth2 using SMART-on-FHIR profile (see http://docs.smarthealthit.org)"
+        }],
+        "extension": [{
+            "url": OAUTH_URIS,
+            "extension": [
+                uri("authorize", "authorize"),
+                uri("token", "token"),
+                uri("register", "register"),
+                uri("introspect", "introspect"),
+                uri("revoke", "revoke"),
+            ]
+        }]
+    })
+}
+
+fn statement(state: &State) -> Value {
+    let resources: Vec<Value> = RType::ALL
+        .iter()
+        .map(|t| {
+            let params: Vec<Value> = COMMON
+                .iter()
+                .chain(t.params())
+                .map(|p| json!({"name": p.name, "type": p.fhir_type()}))
+                .collect();
+            let interactions = ["read", "vread", "search-type", "create", "update", "delete"]
+                .map(|c| json!({"code": c}));
+            json!({
+                "type": t.name(),
+                "interaction": interactions,
+                "versioning": "versioned",
+                "readHistory": true,
+                "updateCreate": true,
+                "conditionalCreate": false,
+                "conditionalUpdate": false,
+                "conditionalDelete": "not-supported",
+                "searchParam": params,
+            })
+        })
+        .collect();
+    json!({
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2025-01-01",
+        "publisher": "smart sandbox",
+        "kind": "instance",
+        "software": {"name": "smart sandbox", "version": env!("CARGO_PKG_VERSION")},
+        "implementation": {
+            "description": "smart sandbox: synthetic SMART on FHIR server",
+            "url": state.fhir_base_str()
+        },
+        "fhirVersion": "4.0.1",
+        "format": ["json", "application/fhir+json"],
+        "rest": [{
+            "mode": "server",
+            "security": security(state),
+            "resource": resources,
+        }]
+    })
+}
+
+pub async fn response(state: &State) -> Result<Response, Outcome> {
+    let body = match &state.fhir.proxy {
+        Some(p) => {
+            let mut v = p.metadata(state).await?;
+            let sec = security(state);
+            match v.get_mut("rest").and_then(Value::as_array_mut) {
+                Some(rest) if !rest.is_empty() => {
+                    for r in rest.iter_mut() {
+                        if let Some(o) = r.as_object_mut() {
+                            o.insert("security".into(), sec.clone());
+                        }
+                    }
+                }
+                _ => {
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("rest".into(), json!([{"mode": "server", "security": sec}]));
+                    }
+                }
+            }
+            v
+        }
+        None => statement(state),
+    };
+    Ok(fhir(StatusCode::OK, body.to_string()))
+}

@@ -1,0 +1,117 @@
+//! `smart sandbox`: an embedded SMART on FHIR server — authorization server,
+//! synthetic FHIR data (or a proxy in front of a plain FHIR server), and
+//! named faults — for demos, for server implementers to compare against, and
+//! for our own tests, all offline.
+//!
+//! URL layout, for an origin `http://127.0.0.1:PORT`:
+//! - FHIR base `{origin}/fhir` (also the OpenID issuer), with
+//!   `/fhir/.well-known/smart-configuration`, `/fhir/.well-known/openid-configuration`
+//!   and `/fhir/metadata`;
+//! - the authorization server under `{origin}/auth/` (`authorize`, `token`,
+//!   `introspect`, `revoke`, `register`, `jwks`, `launch`).
+//!
+//! The two halves meet in [`Grant`]: the auth side turns a bearer token into
+//! a `Grant`, the FHIR side asks the grant what it may do ([`Access`]).
+
+pub mod faults;
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+use url::Url;
+
+pub use faults::{Fault, Faults};
+
+/// Everything `smart sandbox` can be told, independent of clap.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub bind: std::net::IpAddr,
+    /// 0 = ephemeral.
+    pub port: u16,
+    pub patients: usize,
+    pub seed: u64,
+    pub upstream: Option<Url>,
+    pub token_lifetime: Duration,
+    /// Extra client registrations (RFC 7591 client metadata, JSON array).
+    pub clients_file: Option<PathBuf>,
+    pub faults: Faults,
+    pub auto_approve: bool,
+    /// (certificate chain PEM, private key PEM) for https.
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            bind: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            port: 0,
+            patients: 100,
+            seed: 1,
+            upstream: None,
+            token_lifetime: Duration::from_secs(3600),
+            clients_file: None,
+            faults: Faults::default(),
+            auto_approve: false,
+            tls: None,
+        }
+    }
+}
+
+/// What a valid access token lets its bearer do. Produced by the
+/// authorization side from a bearer token; consumed by the FHIR side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub client_id: String,
+    /// Granted scopes, as issued.
+    pub scopes: Vec<String>,
+    /// Launch context patient, when one was chosen.
+    pub patient: Option<String>,
+    pub encounter: Option<String>,
+    /// `Practitioner/…` or `Patient/…` of the user, when there is one.
+    pub fhir_user: Option<String>,
+    pub expires_at: SystemTime,
+}
+
+pub use smart_vocab::scope::Interaction;
+
+/// The answer to "may this grant do that to this resource type?".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// No scope permits it: 403.
+    Denied,
+    /// Permitted within this patient's compartment only (`patient/` scopes).
+    Compartment(String),
+    /// Permitted for every resource of the type (`user/` or `system/` scopes).
+    All,
+}
+
+pub mod auth;
+pub mod fhir;
+pub mod scopes;
+mod server;
+
+pub use server::Sandbox;
+
+/// Shared by every handler.
+pub struct State {
+    pub opts: Options,
+    /// `http://127.0.0.1:PORT` (or https), no trailing slash.
+    pub origin: Url,
+    /// `{origin}/fhir`
+    pub fhir_base: Url,
+    pub auth: auth::AuthState,
+    pub fhir: fhir::FhirState,
+}
+
+impl State {
+    /// `{origin}/auth/{path}`, e.g. `auth_url("token")`.
+    pub fn auth_url(&self, path: &str) -> Url {
+        self.origin
+            .join(&format!("/auth/{path}"))
+            .expect("origin joins with a path")
+    }
+
+    /// The FHIR base as a string without trailing slash (the `aud` to expect).
+    pub fn fhir_base_str(&self) -> &str {
+        self.fhir_base.as_str().trim_end_matches('/')
+    }
+}

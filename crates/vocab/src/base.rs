@@ -1,0 +1,191 @@
+//! The FHIR base URL, parsed once: every other form of it (text in a profile,
+//! the `aud` parameter, the token set's `fhir_base`) is derived from this one.
+
+use std::fmt;
+use std::net::IpAddr;
+use url::Url;
+
+/// An absolute http(s) FHIR base with a host, https unless the host is
+/// loopback, no query or fragment, and no trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FhirBase(Url);
+
+/// Why a text is not a FHIR base; `Display` is one line naming the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaseError {
+    NotAUrl { text: String, why: String },
+    PlainHttpToRemote { text: String },
+    UnsupportedScheme { text: String, scheme: String },
+    NoHost { text: String },
+    QueryOrFragment { text: String },
+}
+
+impl fmt::Display for BaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BaseError::NotAUrl { text, why } => write!(f, "`{text}` is not a URL ({why})"),
+            BaseError::PlainHttpToRemote { text } => {
+                write!(
+                    f,
+                    "`{text}` uses plain http to a remote host; SMART requires https"
+                )
+            }
+            BaseError::UnsupportedScheme { text, scheme } => {
+                write!(f, "`{text}`: unsupported scheme `{scheme}`; use https://")
+            }
+            BaseError::NoHost { text } => write!(f, "`{text}` has no host"),
+            BaseError::QueryOrFragment { text } => {
+                write!(f, "`{text}`: a FHIR base URL has no query or fragment")
+            }
+        }
+    }
+}
+
+impl std::error::Error for BaseError {}
+
+impl FhirBase {
+    pub fn parse(text: &str) -> Result<FhirBase, BaseError> {
+        let owned = || text.to_owned();
+        let mut url = Url::parse(text.trim()).map_err(|e| BaseError::NotAUrl {
+            text: owned(),
+            why: e.to_string(),
+        })?;
+        match url.scheme() {
+            "https" => {}
+            "http" if is_loopback(&url) => {}
+            "http" => return Err(BaseError::PlainHttpToRemote { text: owned() }),
+            other => {
+                return Err(BaseError::UnsupportedScheme {
+                    text: owned(),
+                    scheme: other.to_owned(),
+                });
+            }
+        }
+        if url.host().is_none() {
+            return Err(BaseError::NoHost { text: owned() });
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(BaseError::QueryOrFragment { text: owned() });
+        }
+        let trimmed = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&trimmed);
+        Ok(FhirBase(url))
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.0
+    }
+
+    /// The base as profiles, token sets and `aud` write it: no trailing slash.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str().trim_end_matches('/')
+    }
+
+    /// `{base}/{path}`.
+    pub fn join(&self, path: &str) -> Url {
+        let mut s = self.as_str().to_owned();
+        s.push('/');
+        s.push_str(path.trim_start_matches('/'));
+        Url::parse(&s).expect("a valid base joined with a path is a valid URL")
+    }
+
+    /// True when `url` is this base or below it (same origin, and the path
+    /// starts with the base path at a segment boundary).
+    pub fn contains(&self, url: &Url) -> bool {
+        if url.origin() != self.0.origin() {
+            return false;
+        }
+        let base = self.0.path().trim_end_matches('/');
+        let path = url.path();
+        path == base
+            || path
+                .strip_prefix(base)
+                .is_some_and(|rest| rest.starts_with('/'))
+    }
+}
+
+impl fmt::Display for FhirBase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for FhirBase {
+    type Err = BaseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FhirBase::parse(s)
+    }
+}
+
+/// True for 127.0.0.0/8, ::1 and `localhost`.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parsed_once_written_without_trailing_slash() {
+        let b = FhirBase::parse(" https://ehr.example/r4/ ").unwrap();
+        assert_eq!(b.as_str(), "https://ehr.example/r4");
+        assert_eq!(b.to_string(), "https://ehr.example/r4");
+        assert_eq!(
+            b.join("/Patient/1").as_str(),
+            "https://ehr.example/r4/Patient/1"
+        );
+        assert_eq!(
+            FhirBase::parse("http://127.0.0.1:8321/fhir")
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:8321/fhir"
+        );
+        assert_eq!(
+            FhirBase::parse("http://localhost/").unwrap().as_str(),
+            "http://localhost"
+        );
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_base() {
+        let e = |s: &str| FhirBase::parse(s).unwrap_err();
+        assert!(matches!(e("not a url"), BaseError::NotAUrl { .. }));
+        assert!(matches!(
+            e("http://ehr.example/r4"),
+            BaseError::PlainHttpToRemote { .. }
+        ));
+        assert!(matches!(
+            e("ftp://ehr.example/r4"),
+            BaseError::UnsupportedScheme { .. }
+        ));
+        assert!(matches!(
+            e("https://ehr.example/r4?x=1"),
+            BaseError::QueryOrFragment { .. }
+        ));
+        assert!(matches!(
+            e("https://ehr.example/r4#f"),
+            BaseError::QueryOrFragment { .. }
+        ));
+        assert_eq!(
+            e("http://ehr.example/r4").to_string(),
+            "`http://ehr.example/r4` uses plain http to a remote host; SMART requires https"
+        );
+    }
+
+    #[test]
+    fn contains_is_by_path_segment() {
+        let b = FhirBase::parse("https://ehr.example/tenant1/r4").unwrap();
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(b.contains(&u("https://ehr.example/tenant1/r4/Patient?x=1")));
+        assert!(b.contains(&u("https://ehr.example/tenant1/r4")));
+        assert!(!b.contains(&u("https://ehr.example/tenant1/r4x/Patient")));
+        assert!(!b.contains(&u("https://ehr.example/tenant2/r4/Patient")));
+        assert!(!b.contains(&u("http://ehr.example/tenant1/r4/Patient")));
+    }
+}

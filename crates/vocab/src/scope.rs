@@ -1,0 +1,258 @@
+//! SMART scopes, v1 (`patient/*.read`) and v2 (`patient/Observation.rs`),
+//! parsed strictly: a scope that does not parse grants nothing.
+//!
+//! Query-constrained v2 scopes (`patient/Observation.rs?category=laboratory`)
+//! are parsed, but [`ResourceScope::covers`] is false for them: honouring
+//! such a scope as unconstrained would widen it.
+
+/// A FHIR interaction, as far as scopes care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interaction {
+    Read,
+    Search,
+    Create,
+    Update,
+    Delete,
+}
+
+/// The context prefix of a resource scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Context {
+    Patient,
+    User,
+    System,
+}
+
+/// The permission letters of a v2 scope, or the equivalent of a v1 one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Perms {
+    pub create: bool,
+    pub read: bool,
+    pub update: bool,
+    pub delete: bool,
+    pub search: bool,
+}
+
+impl Perms {
+    fn allows(self, i: Interaction) -> bool {
+        match i {
+            Interaction::Read => self.read,
+            Interaction::Search => self.search,
+            Interaction::Create => self.create,
+            Interaction::Update => self.update,
+            Interaction::Delete => self.delete,
+        }
+    }
+
+    /// v2 letters: a non-empty subsequence of `cruds`, in that order.
+    fn parse_v2(s: &str) -> Option<Perms> {
+        if s.is_empty() {
+            return None;
+        }
+        let mut p = Perms::default();
+        let mut rest = "cruds";
+        for ch in s.chars() {
+            let at = rest.find(ch)?;
+            rest = &rest[at + 1..];
+            match ch {
+                'c' => p.create = true,
+                'r' => p.read = true,
+                'u' => p.update = true,
+                'd' => p.delete = true,
+                's' => p.search = true,
+                _ => return None,
+            }
+        }
+        Some(p)
+    }
+
+    fn parse(s: &str) -> Option<(Perms, bool)> {
+        let all = Perms {
+            create: true,
+            read: true,
+            update: true,
+            delete: true,
+            search: true,
+        };
+        match s {
+            "read" => Some((
+                Perms {
+                    read: true,
+                    search: true,
+                    ..Perms::default()
+                },
+                false,
+            )),
+            "write" => Some((
+                Perms {
+                    create: true,
+                    update: true,
+                    delete: true,
+                    ..Perms::default()
+                },
+                false,
+            )),
+            "*" => Some((all, false)),
+            _ => Perms::parse_v2(s).map(|p| (p, true)),
+        }
+    }
+
+    /// True when any write interaction is permitted (used by the
+    /// `scope-reduced` fault, which drops write scopes).
+    pub fn writes(self) -> bool {
+        self.create || self.update || self.delete
+    }
+}
+
+/// A parsed resource scope such as `patient/Observation.rs?category=x`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceScope {
+    pub context: Context,
+    /// `None` for `*`.
+    pub resource_type: Option<String>,
+    pub perms: Perms,
+    /// Written in v2 letter syntax (`.rs`) rather than v1 (`.read`).
+    pub v2: bool,
+    /// The `?…` query constraint, if any (v2 only).
+    pub constraint: Option<String>,
+}
+
+impl ResourceScope {
+    /// Parses a resource scope; `None` for anything else (including
+    /// `openid`, `launch/patient` and malformed resource scopes).
+    pub fn parse(scope: &str) -> Option<ResourceScope> {
+        let (ctx, rest) = scope.split_once('/')?;
+        let context = match ctx {
+            "patient" => Context::Patient,
+            "user" => Context::User,
+            "system" => Context::System,
+            _ => return None,
+        };
+        let (body, constraint) = match rest.split_once('?') {
+            Some((b, q)) => (b, Some(q.to_owned())),
+            None => (rest, None),
+        };
+        let (rtype, perms) = body.split_once('.')?;
+        let resource_type = match rtype {
+            "*" => None,
+            t if is_resource_type(t) => Some(t.to_owned()),
+            _ => return None,
+        };
+        let (perms, v2) = Perms::parse(perms)?;
+        if constraint.is_some() && !v2 {
+            return None;
+        }
+        if constraint.as_deref() == Some("") {
+            return None;
+        }
+        Some(ResourceScope {
+            context,
+            resource_type,
+            perms,
+            v2,
+            constraint,
+        })
+    }
+
+    /// True when this scope alone permits `interaction` on `resource_type`
+    /// (a query-constrained scope never does: see the module doc).
+    pub fn covers(&self, resource_type: &str, interaction: Interaction) -> bool {
+        self.constraint.is_none()
+            && self
+                .resource_type
+                .as_deref()
+                .is_none_or(|t| t == resource_type)
+            && self.perms.allows(interaction)
+    }
+}
+
+/// A FHIR resource type name: an upper-case letter, then letters.
+fn is_resource_type(s: &str) -> bool {
+    let mut c = s.chars();
+    c.next().is_some_and(|f| f.is_ascii_uppercase()) && c.all(|x| x.is_ascii_alphabetic())
+}
+
+/// True for every scope SMART defines: resource
+/// scopes, launch context scopes, OpenID scopes and the offline/online ones.
+pub fn is_known(scope: &str) -> bool {
+    matches!(
+        scope,
+        "openid"
+            | "fhirUser"
+            | "profile"
+            | "launch"
+            | "launch/patient"
+            | "launch/encounter"
+            | "offline_access"
+            | "online_access"
+    ) || ResourceScope::parse(scope).is_some()
+}
+
+/// Splits a space-separated scope parameter, dropping empty pieces and
+/// repeats, keeping the order.
+pub fn split(scope: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in scope.split(' ').filter(|s| !s.is_empty()) {
+        if !out.iter().any(|o| o == s) {
+            out.push(s.to_owned());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v1_and_v2_forms() {
+        let s = ResourceScope::parse("patient/*.read").unwrap();
+        assert_eq!(
+            (s.context, s.resource_type.as_deref(), s.v2),
+            (Context::Patient, None, false)
+        );
+        assert!(s.covers("Observation", Interaction::Search));
+        assert!(!s.covers("Observation", Interaction::Create));
+        let s = ResourceScope::parse("user/Observation.cud").unwrap();
+        assert!(s.v2 && s.perms.writes() && !s.perms.read);
+        assert!(!s.covers("Condition", Interaction::Create));
+    }
+
+    #[test]
+    fn malformed_scopes_do_not_parse() {
+        for bad in [
+            "patient/Observation.sr",
+            "patient/Observation.rr",
+            "patient/Observation.",
+            "patient/observation.rs",
+            "practitioner/*.rs",
+            "patient/*.read?category=x",
+            "patient/*.rs?",
+        ] {
+            assert!(ResourceScope::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn constrained_scopes_cover_nothing() {
+        let s = ResourceScope::parse("patient/Observation.rs?category=laboratory").unwrap();
+        assert_eq!(s.constraint.as_deref(), Some("category=laboratory"));
+        assert!(!s.covers("Observation", Interaction::Read));
+    }
+
+    #[test]
+    fn known_scopes_and_split() {
+        for s in [
+            "openid",
+            "fhirUser",
+            "launch",
+            "launch/patient",
+            "offline_access",
+            "patient/*.rs",
+        ] {
+            assert!(is_known(s), "{s}");
+        }
+        assert!(!is_known("bogus"));
+        assert_eq!(split("  a b  a c "), vec!["a", "b", "c"]);
+    }
+}

@@ -1,0 +1,288 @@
+//! `smart profile …` against a temp `SMART_CONFIG`.
+
+use crate::support;
+
+use predicates::prelude::*;
+use serde_json::Value;
+use support::TempConfig;
+
+#[test]
+fn add_list_show_use_remove() {
+    let cfg = TempConfig::new();
+    cfg.cmd()
+        .args([
+            "profile",
+            "add",
+            "epic",
+            "--fhir-base",
+            "https://fhir.epic.example/api/FHIR/R4/",
+            "--client-id",
+            "abc",
+            "--scope",
+            "openid patient/*.rs",
+            "--redirect-port",
+            "8765",
+            "--client-type",
+            "confidential-symmetric",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "added profile `epic` (the default)",
+        ));
+    cfg.cmd()
+        .args([
+            "profile",
+            "add",
+            "cerner",
+            "--fhir-base",
+            "https://fhir.cerner.example/r4",
+            "--no-aud",
+            "--pkce",
+            "if-advertised",
+            "--token-auth-method",
+            "client_secret_post",
+            "--authorize-param",
+            "prompt=login",
+            "--format-json",
+        ])
+        .assert()
+        .success();
+
+    let out = cfg
+        .cmd()
+        .args(["profile", "list", "--color", "never"])
+        .assert()
+        .success();
+    let list = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        list.contains("  cerner  https://fhir.cerner.example/r4"),
+        "{list}"
+    );
+    assert!(
+        list.contains("* epic    https://fhir.epic.example/api/FHIR/R4"),
+        "{list}"
+    );
+
+    let out = cfg
+        .cmd()
+        .args(["profile", "show", "--json"])
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v["name"], "epic");
+    assert_eq!(v["default"], true);
+    assert_eq!(v["fhir_base"], "https://fhir.epic.example/api/FHIR/R4");
+    assert_eq!(v["redirect_port"], 8765);
+    assert_eq!(v["client_type"], "confidential-symmetric");
+
+    // Every workaround is visible in `profile show`.
+    let out = cfg
+        .cmd()
+        .args(["profile", "show", "cerner", "--color", "never"])
+        .assert()
+        .success();
+    let show = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    for needle in [
+        "aud                 not sent",
+        "pkce                if-advertised",
+        "token_auth_method   client_secret_post",
+        "authorize_param     prompt=login",
+        "format_json         add _format=json",
+    ] {
+        assert!(show.contains(needle), "missing `{needle}` in:\n{show}");
+    }
+
+    cfg.cmd()
+        .args(["profile", "use", "cerner"])
+        .assert()
+        .success();
+    cfg.cmd()
+        .args(["profile", "show", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"name\": \"cerner\""));
+    // -p and SMART_PROFILE choose a profile for one command.
+    cfg.cmd()
+        .args(["-p", "epic", "profile", "show", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"name\": \"epic\""));
+    cfg.cmd()
+        .env("SMART_PROFILE", "epic")
+        .args(["profile", "show", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"name\": \"epic\""));
+
+    cfg.cmd()
+        .args(["profile", "remove", "cerner"])
+        .assert()
+        .success();
+    let text = cfg.read();
+    assert!(!text.contains("cerner"), "{text}");
+    assert!(
+        !text.contains("default ="),
+        "default cleared with its profile:\n{text}"
+    );
+}
+
+#[test]
+fn duplicates_need_force_and_unknown_names_are_named() {
+    let cfg = TempConfig::new();
+    cfg.cmd()
+        .args(["profile", "add", "a", "--fhir-base", "https://x.org/fhir"])
+        .assert()
+        .success();
+    cfg.cmd()
+        .args(["profile", "add", "a", "--fhir-base", "https://y.org/fhir"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("already exists"));
+    cfg.cmd()
+        .args([
+            "profile",
+            "add",
+            "a",
+            "--fhir-base",
+            "https://y.org/fhir",
+            "--force",
+        ])
+        .assert()
+        .success();
+    assert!(cfg.read().contains("https://y.org/fhir"));
+    cfg.cmd()
+        .args(["profile", "use", "nope"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no profile named `nope`"))
+        .stderr(predicate::str::contains("known profiles: a"));
+    cfg.cmd()
+        .args(["profile", "add", "bad name", "--fhir-base", "https://x.org"])
+        .assert()
+        .code(1);
+    cfg.cmd()
+        .args([
+            "profile",
+            "add",
+            "b",
+            "--fhir-base",
+            "http://remote.example.org",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("https"));
+}
+
+#[test]
+fn unknown_keys_and_other_profiles_survive_a_write() {
+    let cfg = TempConfig::new();
+    cfg.write(
+        "default = \"keep\"\n\n[profiles.keep]\nfhir_base = \"https://keep.example.org/fhir\"\nfuture_option = \"yes\"\n\n[profiles.keep.future_table]\nn = 3\n",
+    );
+    cfg.cmd()
+        .args([
+            "profile",
+            "add",
+            "new",
+            "--fhir-base",
+            "https://new.example.org",
+        ])
+        .assert()
+        .success();
+    let text = cfg.read();
+    assert!(text.contains("future_option = \"yes\""), "{text}");
+    assert!(text.contains("n = 3"), "{text}");
+    assert!(text.contains("default = \"keep\""), "{text}");
+    cfg.cmd()
+        .args(["profile", "show", "keep", "--color", "never"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("future_option"));
+}
+
+#[test]
+fn a_malformed_file_is_reported_and_never_overwritten() {
+    let cfg = TempConfig::new();
+    let bad = "[profiles.a]\nfhir_base = \"https://x.org\"\nredirect_port = \"eighty\"\n";
+    cfg.write(bad);
+    let out = cfg
+        .cmd()
+        .args(["profile", "add", "b", "--fhir-base", "https://y.org"])
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains(&cfg.path().display().to_string()),
+        "names the file: {err}"
+    );
+    assert!(err.contains("line 3"), "names the line: {err}");
+    assert!(
+        err.contains("profiles.a.redirect_port"),
+        "names the key: {err}"
+    );
+    assert_eq!(cfg.read(), bad, "file untouched");
+
+    cfg.write("this is = = not toml");
+    cfg.cmd()
+        .args(["profile", "list"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("line 1"));
+}
+
+#[test]
+fn no_profile_gives_a_hint() {
+    let cfg = TempConfig::new();
+    cfg.cmd()
+        .args(["profile", "show"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("smart profile add"));
+    cfg.cmd()
+        .args(["profile", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("no profiles"));
+}
+
+#[test]
+fn writes_are_atomic_renames() {
+    // A write replaces the file through a rename: a hard link to the old
+    // file keeps the old content, which an in-place write would change.
+    let cfg = TempConfig::new();
+    cfg.cmd()
+        .args(["profile", "add", "a", "--fhir-base", "https://x.org"])
+        .assert()
+        .success();
+    let link = cfg.dir.path().join("old.toml");
+    std::fs::hard_link(cfg.path(), &link).unwrap();
+    cfg.cmd()
+        .args(["profile", "add", "b", "--fhir-base", "https://y.org"])
+        .assert()
+        .success();
+    assert!(!std::fs::read_to_string(&link).unwrap().contains("y.org"));
+    assert!(cfg.read().contains("y.org"));
+    // Nothing else left behind (temp files), whatever they are named.
+    let mut names: Vec<String> = std::fs::read_dir(cfg.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["config.toml", "old.toml"]);
+}
+
+#[test]
+fn usage_errors_exit_1_and_help_exits_0() {
+    let cfg = TempConfig::new();
+    cfg.cmd()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Exit codes"));
+    cfg.cmd().arg("frobnicate").assert().code(1);
+    cfg.cmd()
+        .args(["discover", "--timeout", "0", "https://x.org"])
+        .assert()
+        .code(1);
+}

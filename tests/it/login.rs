@@ -1,0 +1,585 @@
+//! `smart login` and the token life end to end, against an in-process
+//! `smart sandbox`, with `BROWSER` set to a script that plays the user.
+//! Tokens go to the explicit file store in a temp dir (the keychain has its
+//! own tests in tests/token_store.rs and tests/login_keychain.rs).
+
+use crate::support;
+
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use support::{APPROVE, SandboxServer, TempConfig, browser_script};
+
+struct Env {
+    cfg: TempConfig,
+    sb: SandboxServer,
+}
+
+impl Env {
+    fn new(sb: SandboxServer) -> Env {
+        Env {
+            cfg: TempConfig::new(),
+            sb,
+        }
+    }
+    fn dir(&self) -> &Path {
+        self.cfg.dir.path()
+    }
+    fn cmd(&self) -> assert_cmd::Command {
+        self.cfg.file_store_cmd()
+    }
+    fn add_profile(&self, name: &str, extra: &[&str]) {
+        self.cmd()
+            .args([
+                "profile",
+                "add",
+                name,
+                "--fhir-base",
+                &self.sb.fhir_base,
+                "--client-id",
+                "smart-cli",
+            ])
+            .args(extra)
+            .assert()
+            .success();
+    }
+    fn browser(&self, body: &str) -> String {
+        browser_script(self.dir(), "browser.sh", body)
+            .display()
+            .to_string()
+    }
+    fn login(&self, browser_body: &str) -> assert_cmd::assert::Assert {
+        self.cmd()
+            .env("BROWSER", self.browser(browser_body))
+            .args(["login", "--timeout", "20"])
+            .assert()
+    }
+    fn json(&self, args: &[&str]) -> Value {
+        let out = self.cmd().args(args).arg("--json").assert().success();
+        serde_json::from_slice(&out.get_output().stdout).unwrap()
+    }
+    fn token(&self) -> String {
+        let out = self.cmd().arg("token").assert().success();
+        String::from_utf8(out.get_output().stdout.clone())
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+}
+
+fn stderr(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stderr).to_string()
+}
+
+#[test]
+fn standalone_public_login_then_token_refresh_logout() {
+    let env = Env::new(SandboxServer::auto_approve());
+    env.add_profile("sb", &[]);
+    let a = env.login(APPROVE).success();
+    let out = String::from_utf8_lossy(&a.get_output().stdout).to_string();
+    assert!(out.contains("Logged in"), "{out}");
+    assert!(out.contains("Patient"), "patient context shown: {out}");
+    let err = stderr(&a);
+    assert!(
+        err.contains("code_challenge_method=S256"),
+        "authorize URL printed: {err}"
+    );
+
+    let st = env.json(&["status"]);
+    assert_eq!(st["logged_in"], true);
+    assert!(st["context"]["patient"].is_string(), "{st}");
+    assert!(
+        st["user"].as_str().unwrap_or("").contains('/'),
+        "fhirUser from the verified id_token: {st}"
+    );
+    assert_eq!(st["refresh_token"], true);
+    assert!(st["expires_in"].as_i64().unwrap() > 3000);
+
+    let t1 = env.token();
+    assert!(t1.len() >= 20);
+    assert_eq!(env.token(), t1, "a fresh token is not refreshed");
+
+    // Refresh rotates the access token (and the refresh token, server side).
+    env.cmd().arg("refresh").assert().success();
+    let t2 = env.token();
+    assert_ne!(t1, t2);
+
+    // The new token works; introspection agrees.
+    let intro = env.json(&["token", "--introspect"]);
+    assert_eq!(intro["active"], true, "{intro}");
+
+    env.cmd()
+        .arg("logout")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("revoked"));
+    env.cmd().arg("status").assert().code(4);
+    env.cmd()
+        .arg("token")
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("smart login"));
+
+    // Revoked at the server, not just forgotten here.
+    let resp = reqwest::blocking::Client::new()
+        .get(format!("{}/Patient", env.sb.fhir_base))
+        .bearer_auth(&t2)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+}
+
+#[test]
+fn login_with_flags_creates_a_profile() {
+    let env = Env::new(SandboxServer::auto_approve());
+    env.cmd()
+        .env("BROWSER", env.browser(APPROVE))
+        .args([
+            "login",
+            "--fhir-base",
+            &env.sb.fhir_base,
+            "--client-id",
+            "smart-cli",
+            "--timeout",
+            "20",
+        ])
+        .assert()
+        .success();
+    let p = env.json(&["profile", "show"]);
+    assert_eq!(p["fhir_base"], env.sb.fhir_base);
+    assert_eq!(p["client_id"], "smart-cli");
+    env.cmd().arg("status").assert().success();
+}
+
+#[test]
+fn confidential_symmetric_client_with_secret_from_stdin() {
+    let env = Env::new(SandboxServer::auto_approve());
+    env.cmd()
+        .args([
+            "profile",
+            "add",
+            "conf",
+            "--fhir-base",
+            &env.sb.fhir_base,
+            "--client-id",
+            "smart-confidential",
+            "--client-type",
+            "confidential-symmetric",
+        ])
+        .assert()
+        .success();
+    // Without a secret: a clear auth error naming the fix.
+    env.cmd()
+        .env("BROWSER", env.browser(APPROVE))
+        .args(["login", "--timeout", "20"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("set-secret"));
+    env.cmd()
+        .env("BROWSER", env.browser(APPROVE))
+        .args(["login", "--secret-stdin", "--timeout", "20"])
+        .write_stdin("smart-sandbox-secret\n")
+        .assert()
+        .success();
+    // Refresh authenticates with the stored secret.
+    env.cmd().arg("refresh").assert().success();
+    let all = std::fs::read_dir(env.dir().join("state")).unwrap().count();
+    assert!(all >= 2, "tokens and secret stored");
+}
+
+#[test]
+fn wrong_state_ends_the_login_without_a_token_exchange() {
+    let env = Env::new(SandboxServer::auto_approve());
+    env.add_profile("sb", &[]);
+    let forge = r#"loc=$(curl -sS -o /dev/null -w '%{redirect_url}' "$1")
+loc=$(printf %s "$loc" | sed 's/state=[^&]*/state=forged/')
+curl -sS -o /dev/null "$loc""#;
+    let a = env.login(forge).code(4);
+    assert!(stderr(&a).contains("wrong `state`"), "{}", stderr(&a));
+    env.cmd().arg("status").assert().code(4);
+}
+
+#[test]
+fn a_denied_consent_is_reported() {
+    let env = Env::new(SandboxServer::start(Default::default()));
+    env.add_profile("sb", &[]);
+    let deny = format!(
+        r#"page=$(curl -sS "$1")
+pending=$(printf %s "$page" | sed -n 's/.*name="pending" value="\([^"]*\)".*/\1/p' | head -n1)
+curl -sS -L -o /dev/null --data-urlencode "pending=$pending" -d decision=deny "{}/auth/consent""#,
+        env.sb.origin
+    );
+    let a = env.login(&deny).code(4);
+    assert!(stderr(&a).contains("access_denied"), "{}", stderr(&a));
+}
+
+#[test]
+fn a_silent_browser_times_out() {
+    let env = Env::new(SandboxServer::auto_approve());
+    env.add_profile("sb", &[]);
+    let start = Instant::now();
+    let a = env
+        .cmd()
+        .env("BROWSER", env.browser("true"))
+        .args(["login", "--timeout", "2"])
+        .assert()
+        .code(4);
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert!(stderr(&a).contains("in time"), "{}", stderr(&a));
+}
+
+#[test]
+fn a_taken_port_is_reported() {
+    let env = Env::new(SandboxServer::auto_approve());
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    env.add_profile("sb", &["--redirect-port", &port]);
+    let a = env.login(APPROVE).code(1);
+    assert!(
+        stderr(&a).contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        stderr(&a)
+    );
+}
+
+#[test]
+fn no_browser_prints_the_url_and_how_to_finish() {
+    let env = Env::new(SandboxServer::auto_approve());
+    env.add_profile("sb", &[]);
+    let a = env
+        .cmd()
+        .args(["login", "--no-browser", "--timeout", "1"])
+        .assert()
+        .code(4);
+    let err = stderr(&a);
+    assert!(err.contains("/auth/authorize?"), "{err}");
+    assert!(err.contains("ssh -L"), "{err}");
+}
+
+#[test]
+fn ci_without_a_browser_fails_fast() {
+    let env = Env::new(SandboxServer::auto_approve());
+    env.add_profile("sb", &[]);
+    let start = Instant::now();
+    env.cmd()
+        .env("CI", "true")
+        .env_remove("BROWSER")
+        .args(["login"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("CI"));
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn a_bad_id_token_signature_fails_the_login() {
+    let env = Env::new(SandboxServer::with_fault("id-token-bad-signature"));
+    env.add_profile("sb", &[]);
+    let a = env.login(APPROVE).code(4);
+    assert!(stderr(&a).contains("id_token"), "{}", stderr(&a));
+    env.cmd().arg("status").assert().code(4);
+}
+
+#[test]
+fn a_server_that_drops_state_is_refused() {
+    let env = Env::new(SandboxServer::with_fault("state-dropped"));
+    env.add_profile("sb", &[]);
+    let a = env.login(APPROVE).code(4);
+    assert!(stderr(&a).contains("no `state`"), "{}", stderr(&a));
+}
+
+#[test]
+fn a_server_that_ignores_pkce_does_not_matter_to_us() {
+    let env = Env::new(SandboxServer::with_fault("no-pkce"));
+    env.add_profile("sb", &[]);
+    env.login(APPROVE).success();
+}
+
+#[test]
+fn pkce_is_sent_even_when_not_advertised_unless_the_profile_says_otherwise() {
+    let env = Env::new(SandboxServer::with_fault("pkce-not-advertised"));
+    env.add_profile("sb", &[]);
+    let a = env.login(APPROVE).success();
+    assert!(stderr(&a).contains("code_challenge_method=S256"));
+    env.add_profile("lax", &["--pkce", "if-advertised"]);
+    // The sandbox requires PKCE, so leaving it out fails — which is why
+    // `always` is the default.
+    let a = env
+        .cmd()
+        .env("BROWSER", env.browser(APPROVE))
+        .args(["-p", "lax", "login", "--timeout", "5"])
+        .assert()
+        .code(4);
+    let err = stderr(&a);
+    let url = err
+        .lines()
+        .find(|l| l.contains("/auth/authorize?"))
+        .expect("URL printed");
+    assert!(!url.contains("code_challenge="), "{url}");
+    assert!(err.contains("PKCE is off"), "{err}");
+}
+
+#[test]
+fn ungranted_scopes_are_warned_about() {
+    let env = Env::new(SandboxServer::with_fault("scope-reduced"));
+    env.add_profile("sb", &[]);
+    let a = env.login(APPROVE).success();
+    assert!(stderr(&a).contains("not granted: "), "{}", stderr(&a));
+}
+
+#[test]
+fn ehr_launch_through_the_loopback_launch_url() {
+    let env = Env::new(SandboxServer::auto_approve());
+    env.add_profile("sb", &[]);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("smart"))
+        .args(["login", "--ehr", "--timeout", "30"])
+        .env("SMART_CONFIG", env.cfg.path())
+        .env("SMART_TOKEN_STORE", "file")
+        .env("SMART_STATE_DIR", env.dir().join("state"))
+        .env_remove("CI")
+        .env_remove("SMART_PROFILE")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read the launch URL the app prints.
+    use std::io::BufRead;
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut launch_url = None;
+    let mut line = String::new();
+    while err.read_line(&mut line).unwrap() > 0 {
+        if let Some(i) = line.find("http://127.0.0.1:") {
+            launch_url = Some(line[i..].trim().to_owned());
+            break;
+        }
+        line.clear();
+    }
+    let launch_url = launch_url.expect("launch URL printed");
+    assert!(launch_url.ends_with("/launch"), "{launch_url}");
+    // The EHR issues a launch for this app and opens it in "the browser".
+    let ehr: Value = reqwest::blocking::Client::new()
+        .post(format!("{}/auth/launch", env.sb.origin))
+        .json(&serde_json::json!({"app": launch_url}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let url = ehr["url"].as_str().expect("launch url");
+    let status = std::process::Command::new("curl")
+        .args(["-sS", "-L", "-o", "/dev/null", url])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let st = env.json(&["status"]);
+    assert_eq!(st["logged_in"], true);
+    assert!(st["context"]["patient"].is_string(), "{st}");
+    assert!(
+        st["scopes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "launch"),
+        "{st}"
+    );
+}
+
+#[test]
+fn parallel_commands_refresh_once() {
+    // Tokens live 62 s: after 3 s they are inside the 60 s refresh margin.
+    let env = Env::new(SandboxServer::start(smart_sandbox::Options {
+        auto_approve: true,
+        token_lifetime: Duration::from_secs(62),
+        ..Default::default()
+    }));
+    env.add_profile("sb", &[]);
+    env.login(APPROVE).success();
+    let before = env.json(&["token"])["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::thread::sleep(Duration::from_secs(3));
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("smart"));
+            c.arg("token")
+                .env("SMART_CONFIG", env.cfg.path())
+                .env("SMART_TOKEN_STORE", "file")
+                .env("SMART_STATE_DIR", env.dir().join("state"))
+                .env_remove("SMART_PROFILE")
+                .stdout(std::process::Stdio::piped());
+            c.spawn().unwrap()
+        })
+        .collect();
+    let outs: Vec<String> = children
+        .into_iter()
+        .map(|c| {
+            let o = c.wait_with_output().unwrap();
+            assert!(o.status.success());
+            String::from_utf8(o.stdout).unwrap().trim().to_owned()
+        })
+        .collect();
+    assert_ne!(outs[0], before, "refreshed");
+    assert_eq!(
+        outs[0], outs[1],
+        "both processes use the one refreshed token"
+    );
+}
+
+#[test]
+fn a_failed_refresh_keeps_the_stored_tokens() {
+    let env = Env::new(SandboxServer::with_fault("refresh-invalid"));
+    env.add_profile("sb", &[]);
+    env.login(APPROVE).success();
+    let before = std::fs::read_dir(env.dir().join("state"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("token"))
+        .map(|e| std::fs::read(e.path()).unwrap())
+        .collect::<Vec<_>>();
+    env.cmd()
+        .arg("refresh")
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("smart login"));
+    let after = std::fs::read_dir(env.dir().join("state"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("token"))
+        .map(|e| std::fs::read(e.path()).unwrap())
+        .collect::<Vec<_>>();
+    assert_eq!(before, after, "stored token set untouched");
+    env.cmd().arg("status").assert().success();
+}
+
+#[test]
+fn secrets_never_reach_other_outputs() {
+    // A confidential client, so that a client secret is in play too; every
+    // token that exists at some point is collected, not only the last ones.
+    let env = Env::new(SandboxServer::auto_approve());
+    env.cmd()
+        .args([
+            "profile",
+            "add",
+            "sb",
+            "--fhir-base",
+            &env.sb.fhir_base,
+            "--client-id",
+            "smart-confidential",
+            "--client-type",
+            "confidential-symmetric",
+            "--scope",
+            "openid fhirUser launch/patient patient/*.cruds offline_access",
+        ])
+        .assert()
+        .success();
+    let final_url = env.dir().join("final-url");
+    let browser = env.browser(&format!(
+        r#"curl -sS -L -o /dev/null -w '%{{url_effective}}' "$1" > "{}""#,
+        final_url.display()
+    ));
+    let stored = || -> Value {
+        let dir = env.dir().join("state");
+        let f = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .find(|e| e.file_name().to_string_lossy().ends_with(".tokens.json"))
+            .expect("token file");
+        serde_json::from_slice(&std::fs::read(f.path()).unwrap()).unwrap()
+    };
+    let mut outputs = Vec::new();
+    let mut secrets: Vec<(String, String)> =
+        vec![("client_secret".into(), "smart-sandbox-secret".into())];
+    let collect = |set: &Value, secrets: &mut Vec<(String, String)>| {
+        for key in ["access_token", "refresh_token", "id_token"] {
+            let v = set[key].as_str().unwrap_or_else(|| panic!("{key} stored"));
+            secrets.push((key.to_owned(), v.to_owned()));
+        }
+    };
+    // Runs a command that must succeed and keeps its stdout and stderr.
+    let mut run = |args: &[&str], stdin: Option<&str>| {
+        let mut c = env.cmd();
+        c.env("BROWSER", &browser).args(args);
+        if let Some(s) = stdin {
+            c.write_stdin(s);
+        }
+        let o = c.output().unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        outputs.push(String::from_utf8_lossy(&o.stdout).to_string());
+        outputs.push(String::from_utf8_lossy(&o.stderr).to_string());
+    };
+    run(
+        &["-v", "login", "--secret-stdin", "--timeout", "20"],
+        Some("smart-sandbox-secret\n"),
+    );
+    collect(&stored(), &mut secrets);
+    let callback = std::fs::read_to_string(&final_url).expect("the browser reached the callback");
+    let code = url::Url::parse(callback.trim())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("code in the callback URL");
+    secrets.push(("authorization code".into(), code));
+    run(&["-v", "status"], None);
+    run(&["-v", "status", "--json"], None);
+    run(&["-v", "refresh"], None);
+    collect(&stored(), &mut secrets);
+    run(&["-v", "token", "--decode"], None);
+    run(&["-v", "token", "--introspect"], None);
+    // The FHIR commands, in every output format.
+    for output in ["json", "ndjson", "bundle", "table", "ids"] {
+        run(
+            &["-v", "query", "Patient", "--all", "--output", output],
+            None,
+        );
+    }
+    run(
+        &[
+            "-v",
+            "query",
+            "Observation",
+            "code=8867-4",
+            "--post",
+            "--limit",
+            "3",
+        ],
+        None,
+    );
+    run(&["-v", "get", "Patient/p000001"], None);
+    run(&["-v", "capabilities"], None);
+    run(
+        &[
+            "-v",
+            "create",
+            "Observation",
+            "-d",
+            r#"{"resourceType":"Observation","status":"final","code":{"text":"test"},"subject":{"reference":"Patient/p000001"}}"#,
+        ],
+        None,
+    );
+    run(&["-v", "logout"], None);
+    for (what, secret) in &secrets {
+        for o in &outputs {
+            assert!(!o.contains(secret.as_str()), "{what} leaked into:\n{o}");
+        }
+    }
+    assert!(
+        outputs
+            .iter()
+            .any(|o| o.contains("Authorization: Basic [redacted]")
+                || o.contains("authorization: Basic [redacted]")),
+        "the verbose trace shows redacted client authentication"
+    );
+}

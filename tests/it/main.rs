@@ -1,0 +1,20 @@
+//! The `smart` CLI's integration tests: one binary (it links the crate once),
+//! one module per feature. Every test drives the real `smart` binary against
+//! real parts: the in-process sandbox, canned HTTP servers that record what
+//! they receive, the OS keychain, Chromium and oidc-provider where named.
+
+mod backend_support;
+mod support;
+
+mod backend;
+mod cli_discover;
+mod cli_profile;
+mod completions;
+mod env;
+mod interop;
+mod login;
+mod login_real_parts;
+mod query;
+mod register;
+mod sandbox_cmd;
+mod token_store;

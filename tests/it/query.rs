@@ -1,0 +1,617 @@
+//! `smart query`, `get`, `create`, `update`, `delete` and `capabilities`
+//! end to end: the binary against an in-process `smart sandbox` (and its
+//! faults), logged in through a `BROWSER` script that plays the user, with
+//! tokens in the explicit file store of a temp dir. Servers that misbehave in
+//! ways the sandbox cannot (off-origin links, HTML answers) are canned.
+
+use crate::support;
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{Value, json};
+use smart_sandbox::{Faults, Options};
+use support::{APPROVE, Canned, CannedServer, SandboxServer, TempConfig, browser_script};
+
+const SCOPE: &str = "openid fhirUser user/*.cruds offline_access";
+
+struct Env {
+    cfg: TempConfig,
+    sb: SandboxServer,
+}
+
+fn sandbox(patients: usize, faults: &[&str]) -> SandboxServer {
+    let names: Vec<String> = faults.iter().map(|s| s.to_string()).collect();
+    SandboxServer::start(Options {
+        auto_approve: true,
+        patients,
+        faults: Faults::parse(&names).expect("known faults"),
+        ..Default::default()
+    })
+}
+
+impl Env {
+    /// A sandbox, a profile and a login with user-level scopes.
+    fn logged_in(sb: SandboxServer) -> Env {
+        let env = Env {
+            cfg: TempConfig::new(),
+            sb,
+        };
+        env.cmd()
+            .args(["profile", "add", "sb", "--fhir-base", &env.sb.fhir_base])
+            .args(["--client-id", "smart-cli"])
+            .assert()
+            .success();
+        let browser = browser_script(env.dir(), "browser.sh", APPROVE);
+        env.cmd()
+            .env("BROWSER", &browser)
+            .args(["login", "--timeout", "20", "--scope", SCOPE])
+            .assert()
+            .success();
+        env
+    }
+    fn dir(&self) -> &Path {
+        self.cfg.dir.path()
+    }
+    fn cmd(&self) -> assert_cmd::Command {
+        self.cfg.file_store_cmd()
+    }
+    fn run(&self, args: &[&str]) -> Out {
+        Out::of(self.cmd().args(args).output().expect("smart runs"))
+    }
+    fn ok(&self, args: &[&str]) -> Out {
+        let o = self.run(args);
+        assert_eq!(o.code, 0, "smart {args:?} failed: {}", o.stderr);
+        o
+    }
+    fn token(&self) -> String {
+        self.ok(&["token"]).stdout.trim().to_owned()
+    }
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Out {
+    fn of(o: std::process::Output) -> Out {
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
+    }
+    fn ndjson(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+}
+
+#[test]
+fn reads_and_searches_with_modifiers() {
+    let env = Env::logged_in(sandbox(120, &[]));
+    let p = env.ok(&["get", "Patient/p000001"]).json();
+    assert_eq!(p["resourceType"], "Patient");
+    assert_eq!(p["id"], "p000001");
+    let family = p["name"][0]["family"].as_str().unwrap().to_owned();
+
+    // The same read, relative URL and absolute URL on the same server.
+    let abs = format!("{}/Patient/p000001", env.sb.fhir_base);
+    assert_eq!(env.ok(&["get", &abs]).json()["id"], "p000001");
+
+    // :exact is case-sensitive, plain string search is a prefix match.
+    let exact = format!("family:exact={family}");
+    let ids = env.ok(&["query", "Patient", &exact, "-o", "ids"]).stdout;
+    assert!(ids.lines().any(|l| l == "Patient/p000001"), "{ids}");
+    let lower = format!("family:exact={}", family.to_lowercase());
+    assert_eq!(
+        env.ok(&["query", "Patient", &lower, "-o", "ids"]).stdout,
+        ""
+    );
+    let prefix = format!("family={}", &family[..3].to_lowercase());
+    let found = env.ok(&["query", "Patient", &prefix, "--all"]).ndjson();
+    assert!(!found.is_empty());
+    for r in &found {
+        let f = r["name"][0]["family"].as_str().unwrap().to_lowercase();
+        assert!(f.starts_with(&family[..3].to_lowercase()), "{f}");
+    }
+
+    // Token search with a system and a `|`, OR with a comma, a date prefix.
+    let hr = env
+        .ok(&[
+            "query",
+            "Observation",
+            "code=http://loinc.org|8867-4",
+            "--limit",
+            "5",
+        ])
+        .ndjson();
+    assert_eq!(hr.len(), 5);
+    assert!(
+        hr.iter()
+            .all(|o| o["code"]["coding"][0]["code"] == "8867-4")
+    );
+    let both = env
+        .ok(&[
+            "query",
+            "Patient",
+            "gender=male,female",
+            "birthdate=ge2000",
+            "--all",
+        ])
+        .ndjson();
+    assert!(!both.is_empty());
+    assert!(
+        both.iter()
+            .all(|p| p["birthDate"].as_str().unwrap() >= "2000")
+    );
+
+    // A parameter the server does not know: its OperationOutcome, exit 3.
+    let bad = env.run(&["query", "Patient", "nonsense:exact=1"]);
+    assert_eq!(bad.code, 3, "{}", bad.stderr);
+    assert!(bad.stderr.contains("400 Bad Request"), "{}", bad.stderr);
+}
+
+#[test]
+fn all_follows_every_page_and_matches_bundle_total() {
+    let env = Env::logged_in(sandbox(257, &[]));
+    let first = env.ok(&["get", "Patient?_count=1", "-o", "bundle"]).json();
+    let total = first["total"].as_u64().expect("the sandbox sends total") as usize;
+    assert_eq!(total, 257);
+
+    let all = env
+        .ok(&["query", "Patient", "--all", "--count", "20", "-q"])
+        .ndjson();
+    assert_eq!(all.len(), total);
+    let ids: HashSet<&str> = all.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), total, "no resource twice");
+
+    // --limit stops in the middle of a page, and across pages.
+    assert_eq!(
+        env.ok(&["query", "Patient", "--limit", "45", "--count", "20"])
+            .ndjson()
+            .len(),
+        45
+    );
+    // Without --all or --limit: one page.
+    assert_eq!(
+        env.ok(&["query", "Patient", "--count", "7"]).ndjson().len(),
+        7
+    );
+    // Bundles unchanged, one per line, as many as pages.
+    let bundles = env.ok(&[
+        "query", "Patient", "--all", "--count", "100", "-o", "bundle",
+    ]);
+    let pages = bundles.ndjson();
+    assert_eq!(pages.len(), 3);
+    assert!(pages.iter().all(|b| b["resourceType"] == "Bundle"));
+}
+
+#[test]
+fn post_search_sends_no_query_parameters_in_the_url() {
+    let env = Env::logged_in(sandbox(60, &[]));
+    let out = env.ok(&[
+        "-v",
+        "query",
+        "Patient",
+        "--post",
+        "gender=female",
+        "--count",
+        "5",
+    ]);
+    let found = out.ndjson();
+    assert_eq!(found.len(), 5);
+    assert!(found.iter().all(|p| p["gender"] == "female"));
+    let post = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("> POST "))
+        .unwrap_or_else(|| panic!("trace shows the POST: {}", out.stderr));
+    assert_eq!(post, format!("> POST {}/Patient/_search", env.sb.fhir_base));
+    assert!(out.stderr.contains("application/x-www-form-urlencoded"));
+    assert!(
+        out.stderr.contains("gender=female&_count=5"),
+        "{}",
+        out.stderr
+    );
+
+    // A profile can make it the default.
+    let cfg = env.cfg.read() + "post_search = true\n";
+    env.cfg.write(&cfg);
+    let out = env.ok(&["-v", "query", "Patient", "family=x", "--count", "2"]);
+    assert!(out.stderr.contains("/Patient/_search"), "{}", out.stderr);
+    let out = env.ok(&[
+        "-v", "query", "Patient", "--get", "family=x", "--count", "2",
+    ]);
+    assert!(out.stderr.contains("> GET "), "{}", out.stderr);
+}
+
+#[test]
+fn writes_with_etags() {
+    let env = Env::logged_in(sandbox(10, &[]));
+    let file = env.dir().join("new.json");
+    std::fs::write(
+        &file,
+        json!({"resourceType":"Patient","name":[{"family":"Writer","given":["Wanda"]}],"gender":"female"})
+            .to_string(),
+    )
+    .unwrap();
+    let created = env.ok(&["create", "Patient", "-d", &format!("@{}", file.display())]);
+    let p = created.json();
+    let id = p["id"].as_str().expect("server assigned an id").to_owned();
+    assert!(
+        created.stderr.contains(&format!("Created Patient/{id}")),
+        "{}",
+        created.stderr
+    );
+    assert!(created.stderr.contains("W/\"1\""), "{}", created.stderr);
+    let target = format!("Patient/{id}");
+
+    // Update with the right version; the id comes from the command line.
+    let body =
+        json!({"resourceType":"Patient","name":[{"family":"Writer"}],"gender":"other"}).to_string();
+    let updated = env.ok(&["update", &target, "-d", &body, "--if-match", "1"]);
+    assert_eq!(updated.json()["gender"], "other");
+    assert!(updated.stderr.contains("W/\"2\""), "{}", updated.stderr);
+
+    // A stale ETag: 412, exit 3, with the server's words.
+    let stale = env.run(&["update", &target, "-d", &body, "--if-match", "W/\"1\""]);
+    assert_eq!(stale.code, 3, "{}", stale.stderr);
+    assert!(stale.stderr.contains("412"), "{}", stale.stderr);
+    assert!(stale.stderr.contains("[conflict]"), "{}", stale.stderr);
+
+    // Body from stdin.
+    let piped = env
+        .cmd()
+        .args(["update", &target, "-d", "-"])
+        .write_stdin(json!({"resourceType":"Patient","id":id,"gender":"male"}).to_string())
+        .output()
+        .unwrap();
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+
+    let del = env.run(&["delete", &target, "--if-match", "2"]);
+    assert_eq!(
+        del.code, 3,
+        "version 2 is no longer current: {}",
+        del.stderr
+    );
+    env.ok(&["delete", &target, "--if-match", "3"]);
+    let gone = env.run(&["get", &target]);
+    assert_eq!(gone.code, 3);
+    assert!(gone.stderr.contains("410"), "{}", gone.stderr);
+}
+
+#[test]
+fn bad_input_is_one_clear_line_before_any_request() {
+    let env = Env::logged_in(sandbox(5, &[]));
+    let cases: &[(&[&str], &str)] = &[
+        (&["query", "patient"], "did you mean Patient?"),
+        (&["query", "Observations"], "did you mean Observation?"),
+        (&["get", "patient/1"], "did you mean Patient?"),
+        (
+            &["query", "Patient", "family"],
+            "malformed search parameter `family`",
+        ),
+        (&["query", "Patient", "=x"], "empty name"),
+        (
+            &[
+                "create",
+                "Patient",
+                "-d",
+                "{\"resourceType\": \"Patient\",\n  oops}",
+            ],
+            "line 2, column 3",
+        ),
+        (
+            &["create", "Patient", "-d", "{\"resourceType\":"],
+            "incomplete JSON",
+        ),
+        (
+            &[
+                "create",
+                "Patient",
+                "-d",
+                "{\"resourceType\":\"Observation\"}",
+            ],
+            "is a Observation",
+        ),
+        (
+            &["create", "Patient", "-d", "@/nonexistent/x.json"],
+            "cannot read",
+        ),
+        (&["update", "Patient", "-d", "{}"], "expected Type/id"),
+    ];
+    for (args, want) in cases {
+        let o = env.run(args);
+        assert_eq!(o.code, 1, "{args:?}: {}", o.stderr);
+        assert!(o.stderr.contains(want), "{args:?}: {}", o.stderr);
+        assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    }
+    // Too large a body.
+    let big = env.dir().join("big.json");
+    std::fs::write(&big, vec![b' '; 17 << 20]).unwrap();
+    let o = env.run(&["create", "Patient", "-d", &format!("@{}", big.display())]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("larger than 16 MiB"), "{}", o.stderr);
+}
+
+#[test]
+fn a_refused_token_is_refreshed_once_and_the_request_repeated() {
+    let env = Env::logged_in(sandbox(5, &[]));
+    // The server no longer knows the stored access token (as after a
+    // restart), though it has not expired by the clock.
+    let path = env.dir().join("state").join("sb.tokens.json");
+    let mut set: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let old = set["access_token"].as_str().unwrap().to_owned();
+    set["access_token"] = json!("not-a-token-the-server-knows");
+    std::fs::write(&path, set.to_string()).unwrap();
+
+    let out = env.ok(&["-v", "get", "Patient/p000001"]);
+    assert_eq!(out.json()["id"], "p000001");
+    let gets = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("> GET "))
+        .count();
+    assert_eq!(gets, 2, "one 401, one retry: {}", out.stderr);
+    assert!(out.stderr.contains("< 401"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("grant_type=refresh_token"),
+        "{}",
+        out.stderr
+    );
+    let fresh = env.token();
+    assert_ne!(fresh, "not-a-token-the-server-knows");
+    assert_ne!(fresh, old);
+}
+
+#[test]
+fn a_token_refused_after_refresh_is_exit_4_run_smart_login() {
+    // Every token the server issues is already expired.
+    let env = Env::logged_in(sandbox(5, &["expired-tokens"]));
+    let o = env.run(&["query", "Patient"]);
+    assert_eq!(o.code, 4, "{}", o.stderr);
+    assert!(o.stderr.contains("401"), "{}", o.stderr);
+    assert!(o.stderr.contains("smart login"), "{}", o.stderr);
+}
+
+#[test]
+fn throttling_is_retried_for_reads_only() {
+    let env = Env::logged_in(sandbox(30, &["http-429"]));
+    // The first FHIR call is throttled: a create is not retried.
+    let c = env.run(&["create", "Patient", "-d", r#"{"resourceType":"Patient"}"#]);
+    assert_eq!(c.code, 3, "{}", c.stderr);
+    assert!(c.stderr.contains("429"), "{}", c.stderr);
+    assert!(c.stderr.contains("not retried"), "{}", c.stderr);
+    // Reads wait out Retry-After: 1 s and go on, page after page.
+    let started = std::time::Instant::now();
+    let all = env.ok(&["-v", "query", "Patient", "--all", "--count", "10"]);
+    assert_eq!(all.ndjson().len(), 30);
+    assert!(all.stderr.contains("< 429"), "{}", all.stderr);
+    assert!(
+        started.elapsed().as_secs_f64() >= 1.0,
+        "Retry-After honoured"
+    );
+    let none = env.run(&["query", "Patient", "--retries", "0", "--count", "1"]);
+    let again = env.run(&["query", "Patient", "--retries", "0", "--count", "1"]);
+    assert!(
+        [none.code, again.code].contains(&3),
+        "one of two calls is throttled: {} / {}",
+        none.stderr,
+        again.stderr
+    );
+}
+
+#[test]
+fn truncated_json_is_a_clear_error() {
+    let env = Env::logged_in(sandbox(5, &["bad-json"]));
+    for args in [&["get", "Patient/p000001"][..], &["query", "Patient"][..]] {
+        let o = env.run(args);
+        assert_eq!(o.code, 3, "{args:?}: {}", o.stderr);
+        assert!(o.stderr.contains("truncated"), "{args:?}: {}", o.stderr);
+        assert_eq!(
+            o.stderr.lines().filter(|l| l.contains("error")).count(),
+            1,
+            "{}",
+            o.stderr
+        );
+    }
+}
+
+#[test]
+fn operation_outcomes_render_one_line_per_issue_and_as_json() {
+    let env = Env::logged_in(sandbox(5, &[]));
+    let o = env.run(&["get", "Patient/nope"]);
+    assert_eq!(o.code, 3);
+    assert!(o.stderr.contains("404 Not Found"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("  error [not-found] Patient/nope does not exist"),
+        "{}",
+        o.stderr
+    );
+    let j = env.run(&["--json", "query", "Patient", "birthdate=xx2020"]);
+    assert_eq!(j.code, 3);
+    let line = j
+        .stderr
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .expect("JSON error");
+    let v: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(v["error"]["exit_code"], 3);
+    assert_eq!(
+        v["error"]["operation_outcome"]["resourceType"],
+        "OperationOutcome"
+    );
+    assert_eq!(
+        v["error"]["operation_outcome"]["issue"][0]["code"],
+        "invalid"
+    );
+}
+
+#[test]
+fn output_formats() {
+    let env = Env::logged_in(sandbox(12, &[]));
+    let args = ["query", "Patient", "--count", "4"];
+    let nd = env.ok(&args).ndjson();
+    assert_eq!(nd.len(), 4, "piped default is NDJSON");
+    let arr = env.ok(&[&args[..], &["-o", "json"]].concat()).json();
+    assert_eq!(arr.as_array().unwrap().len(), 4);
+    assert_eq!(arr[0], nd[0]);
+    assert_eq!(env.ok(&[&args[..], &["--json"]].concat()).json(), arr);
+    let ids = env.ok(&[&args[..], &["-o", "ids"]].concat()).stdout;
+    assert_eq!(ids.lines().next(), Some("Patient/p000001"));
+    let table = env.ok(&[&args[..], &["-o", "table"]].concat()).stdout;
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap()
+        .split("  ")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(header, ["ID", "NAME", "GENDER", "BIRTH DATE"]);
+    assert!(lines.next().unwrap().starts_with("p000001  "), "{table}");
+    assert!(!table.contains('\x1b'), "no colors when piped");
+    let bundle = env.ok(&[&args[..], &["-o", "bundle"]].concat()).json();
+    assert_eq!(bundle["resourceType"], "Bundle");
+    assert_eq!(bundle["entry"].as_array().unwrap().len(), 4);
+
+    // One resource: JSON (pretty) when piped; NDJSON on one line on request.
+    let one = env.ok(&["get", "Patient/p000002"]);
+    assert!(
+        one.stdout.starts_with("{\n  \"resourceType\": \"Patient\""),
+        "{}",
+        one.stdout
+    );
+    let line = env.ok(&["get", "Patient/p000002", "-o", "ndjson"]).stdout;
+    assert_eq!(line.lines().count(), 1);
+    let colored = env
+        .ok(&["--color", "always", "get", "Patient/p000002"])
+        .stdout;
+    assert!(
+        colored.contains("\x1b[34;1m\"resourceType\"\x1b[0m"),
+        "{colored}"
+    );
+    // A searchset via get can be shown as a search.
+    let via_get = env.ok(&["get", "Patient?_count=3", "-o", "ids"]).stdout;
+    assert_eq!(via_get.lines().count(), 3);
+
+    let caps = env.ok(&["capabilities"]).stdout;
+    assert!(caps.contains("SMART-on-FHIR"), "{caps}");
+    assert!(
+        caps.contains("Patient") && caps.contains("search-type"),
+        "{caps}"
+    );
+    let statement = env.ok(&["--json", "capabilities"]).json();
+    assert_eq!(statement["resourceType"], "CapabilityStatement");
+}
+
+/// A port that records whether anything connected to it.
+fn tripwire() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            h.fetch_add(1, Ordering::SeqCst);
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+        }
+    });
+    (format!("http://{addr}"), hits)
+}
+
+#[test]
+fn the_token_never_leaves_the_fhir_base_origin() {
+    let (elsewhere, hits) = tripwire();
+    let page = json!({
+        "resourceType": "Bundle", "type": "searchset", "total": 2,
+        "link": [{"relation": "next", "url": format!("{elsewhere}/fhir/Patient?page=2")}],
+        "entry": [{"resource": {"resourceType": "Patient", "id": "a"}}]
+    });
+    let server = CannedServer::start(vec![
+        ("/fhir/Patient", Canned::json(page)),
+        (
+            "/fhir/Patient/html",
+            Canned::raw(200, "text/html", "<html><body>Sign in</body></html>"),
+        ),
+        (
+            "/fhir/Patient/x",
+            Canned::json(json!({"resourceType": "Patient", "id": "x"})),
+        ),
+    ]);
+    let cfg = TempConfig::new();
+    let token = "SECRET-access-token-value";
+    let run = |args: &[&str]| {
+        Out::of(
+            cfg.cmd()
+                .env("SMART_FHIR_BASE", server.url("/fhir"))
+                .env("SMART_ACCESS_TOKEN", token)
+                .env("SMART_TOKEN_STORE", "none")
+                .env_remove("CI")
+                .args(args)
+                .output()
+                .unwrap(),
+        )
+    };
+
+    // An absolute next link to another origin: the page in hand is
+    // written, the link is refused, nothing connects there.
+    let o = run(&["-v", "query", "Patient", "--all"]);
+    assert_eq!(o.code, 3, "{}", o.stderr);
+    assert_eq!(o.ndjson().len(), 1);
+    assert!(
+        o.stderr.contains("refusing to send the token"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains("Bearer [redacted]"),
+        "the trace redacts: {}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains(token), "{}", o.stderr);
+
+    // A URL on another origin given by hand.
+    let o = run(&["get", &format!("{elsewhere}/fhir/Patient/1")]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("refusing to send the token"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "nothing was sent off-origin"
+    );
+
+    // Same origin is fine; an HTML answer is named as such.
+    assert_eq!(run(&["get", "Patient/x"]).json()["id"], "x");
+    let o = run(&["get", "Patient/html"]);
+    assert_eq!(o.code, 3);
+    assert!(
+        o.stderr
+            .contains("not JSON (text/html): <html><body>Sign in"),
+        "{}",
+        o.stderr
+    );
+    assert!(!o.stdout.contains(token) && !o.stderr.contains(token));
+}

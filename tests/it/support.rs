@@ -1,0 +1,258 @@
+//! Test helpers: the `smart` binary with an isolated environment, and a tiny
+//! HTTP server serving canned answers (for discovery edge cases).
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use assert_cmd::Command;
+
+/// Variables of the caller's environment that change what `smart` does.
+/// Every `SMART_*` variable is cleared as well (see [`smart`]).
+const INHERITED: &[&str] = &["CI", "BROWSER", "NO_COLOR", "CLICOLOR_FORCE"];
+
+/// `smart` with a private config file and nothing from the caller's
+/// environment that could change its behaviour: every `SMART_*` variable,
+/// `BROWSER`, `CI` and the color switches are removed. This is the one place
+/// that decides it; every test environment builds on it.
+pub fn smart(config: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("smart").expect("binary built");
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(|n| n.starts_with("SMART_")) {
+            cmd.env_remove(name);
+        }
+    }
+    for name in INHERITED {
+        cmd.env_remove(name);
+    }
+    cmd.env("SMART_CONFIG", config)
+        .env(
+            "XDG_CONFIG_HOME",
+            config.parent().unwrap_or(Path::new("/nonexistent")),
+        )
+        .timeout(Duration::from_secs(60));
+    cmd
+}
+
+/// A temp dir holding `config.toml` (not created until a command writes it).
+pub struct TempConfig {
+    pub dir: tempfile::TempDir,
+}
+
+impl TempConfig {
+    pub fn new() -> Self {
+        TempConfig {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+    pub fn cmd(&self) -> Command {
+        smart(&self.path())
+    }
+    /// Where the file token store keeps its files ([`TempConfig::file_store_cmd`]).
+    pub fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+    /// `smart` whose tokens go to a file store in the temp dir, not the keychain.
+    pub fn file_store_cmd(&self) -> Command {
+        let mut c = self.cmd();
+        c.env("SMART_TOKEN_STORE", "file")
+            .env("SMART_STATE_DIR", self.state());
+        c
+    }
+    pub fn write(&self, text: &str) {
+        std::fs::write(self.path(), text).expect("write config");
+    }
+    pub fn read(&self) -> String {
+        std::fs::read_to_string(self.path()).unwrap_or_default()
+    }
+}
+
+/// One canned answer.
+#[derive(Clone)]
+pub struct Canned {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    pub delay: Duration,
+}
+
+impl Canned {
+    pub fn json(body: serde_json::Value) -> Self {
+        Canned {
+            status: 200,
+            content_type: "application/json",
+            body: body.to_string().into_bytes(),
+            delay: Duration::ZERO,
+        }
+    }
+    pub fn raw(status: u16, content_type: &'static str, body: impl Into<Vec<u8>>) -> Self {
+        Canned {
+            status,
+            content_type,
+            body: body.into(),
+            delay: Duration::ZERO,
+        }
+    }
+    pub fn delayed(mut self, d: Duration) -> Self {
+        self.delay = d;
+        self
+    }
+}
+
+/// Serves canned answers by path on 127.0.0.1; anything else is 404. Runs on
+/// its own thread and runtime so that tests can stay synchronous.
+pub struct CannedServer {
+    pub addr: SocketAddr,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl CannedServer {
+    pub fn start(routes: Vec<(&str, Canned)>) -> Self {
+        let routes: Arc<HashMap<String, Canned>> =
+            Arc::new(routes.into_iter().map(|(p, c)| (p.to_owned(), c)).collect());
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+                    let routes = routes.clone();
+                    async move {
+                        use axum::response::IntoResponse;
+                        match routes.get(uri.path()) {
+                            Some(c) => {
+                                tokio::time::sleep(c.delay).await;
+                                (
+                                    axum::http::StatusCode::from_u16(c.status).unwrap(),
+                                    [(axum::http::header::CONTENT_TYPE, c.content_type)],
+                                    c.body.clone(),
+                                )
+                                    .into_response()
+                            }
+                            None => axum::http::StatusCode::NOT_FOUND.into_response(),
+                        }
+                    }
+                });
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stop_rx.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        let addr = addr_rx.recv().expect("server address");
+        CannedServer {
+            addr,
+            _stop: stop_tx,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+/// A conformant SMART configuration whose endpoints live on `origin`.
+pub fn smart_configuration(origin: &str) -> serde_json::Value {
+    serde_json::json!({
+        "issuer": format!("{origin}/fhir"),
+        "jwks_uri": format!("{origin}/jwks"),
+        "authorization_endpoint": format!("{origin}/authorize"),
+        "token_endpoint": format!("{origin}/token"),
+        "revocation_endpoint": format!("{origin}/revoke"),
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+        "scopes_supported": ["openid", "fhirUser", "launch/patient", "patient/*.rs", "offline_access"],
+        "response_types_supported": ["code"],
+        "capabilities": ["launch-ehr", "launch-standalone", "client-public",
+                         "client-confidential-symmetric", "sso-openid-connect",
+                         "context-ehr-patient", "permission-offline", "permission-patient", "permission-v2"],
+        "code_challenge_methods_supported": ["S256"]
+    })
+}
+
+/// An in-process `smart sandbox` on an ephemeral port, on its own thread
+/// and runtime (so that tests driving the binary stay synchronous).
+pub struct SandboxServer {
+    pub fhir_base: String,
+    pub origin: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl SandboxServer {
+    pub fn start(opts: smart_sandbox::Options) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let sb = smart_sandbox::Sandbox::start(opts)
+                    .await
+                    .expect("sandbox starts");
+                tx.send((sb.fhir_base().to_string(), sb.state.origin.to_string()))
+                    .unwrap();
+                let _ = stop_rx.await;
+                sb.stop().await;
+            });
+        });
+        let (fhir_base, origin) = rx.recv().expect("sandbox address");
+        SandboxServer {
+            fhir_base: fhir_base.trim_end_matches('/').to_owned(),
+            origin: origin.trim_end_matches('/').to_owned(),
+            _stop: stop_tx,
+        }
+    }
+
+    pub fn auto_approve() -> Self {
+        Self::start(smart_sandbox::Options {
+            auto_approve: true,
+            ..Default::default()
+        })
+    }
+
+    /// An auto-approving sandbox that misbehaves in one named way.
+    pub fn with_fault(fault: &str) -> Self {
+        Self::start(smart_sandbox::Options {
+            auto_approve: true,
+            faults: smart_sandbox::Faults::parse(&[fault.to_owned()]).expect("known fault"),
+            ..Default::default()
+        })
+    }
+}
+
+/// A `BROWSER` program that plays the user: a shell script run with the URL
+/// as `$1`, in the background so that `smart login` is never blocked by it.
+pub fn browser_script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(name);
+    let script = format!(
+        "#!/bin/sh\n# plays the user for a test\n( {body}\n) >>\"{log}\" 2>&1 &\n",
+        log = dir.join(format!("{name}.log")).display()
+    );
+    std::fs::write(&path, script).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    path
+}
+
+/// Follows the authorize URL (auto-approve sandbox) to the loopback callback.
+pub const APPROVE: &str = r#"curl -sS -L -o /dev/null "$1""#;
