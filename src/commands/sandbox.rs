@@ -8,12 +8,11 @@ use std::io::Write;
 use std::time::Duration;
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 use url::Url;
 
 use crate::cli::{GlobalArgs, SandboxArgs, SandboxCommand, SandboxLaunchUrlArgs, SandboxServeArgs};
 use crate::error::{Error, Result};
-use smart_sandbox::auth::Client;
 use smart_sandbox::{Faults, Options, Sandbox};
 
 pub async fn run(g: &GlobalArgs, args: SandboxArgs) -> Result<()> {
@@ -82,7 +81,7 @@ async fn serve(g: &GlobalArgs, args: SandboxServeArgs) -> Result<()> {
     let sandbox = Sandbox::start(opts)
         .await
         .map_err(|e| Error::usage(format!("cannot start the sandbox: {e:#}")))?;
-    let info = summary(&sandbox);
+    let info = sandbox.summary();
     if g.json {
         // One line, flushed: scripts read it to learn the port.
         let mut out = std::io::stdout().lock();
@@ -95,40 +94,6 @@ async fn serve(g: &GlobalArgs, args: SandboxServeArgs) -> Result<()> {
     wait_for_shutdown().await;
     sandbox.stop().await;
     Ok(())
-}
-
-fn client_json(c: &Client) -> Value {
-    let mut v = json!({
-        "client_id": c.client_id,
-        "type": if c.is_public() { "public" } else if c.secret.is_some() { "confidential-symmetric" } else { "confidential-asymmetric" },
-        "token_endpoint_auth_methods": c.auth_methods.iter().map(|m| m.name()).collect::<Vec<_>>(),
-        "redirect_uris": c.redirect_uris,
-        "grant_types": c.grant_types,
-    });
-    if let Some(s) = &c.secret {
-        v["client_secret"] = json!(s);
-    }
-    if let Some(n) = &c.client_name {
-        v["client_name"] = json!(n);
-    }
-    v
-}
-
-/// What `--json` prints, and what the human summary is made from.
-pub fn summary(sandbox: &Sandbox) -> Value {
-    let st = &sandbox.state;
-    let base = st.fhir_base_str();
-    json!({
-        "fhir_base": base,
-        "issuer": base,
-        "smart_configuration": format!("{base}/.well-known/smart-configuration"),
-        "authorization_endpoint": st.auth_url("authorize").as_str(),
-        "token_endpoint": st.auth_url("token").as_str(),
-        "launch_endpoint": st.auth_url("launch").as_str(),
-        "auto_approve": st.opts.auto_approve,
-        "clients": st.auth.clients.all().iter().map(client_json).collect::<Vec<_>>(),
-        "faults": st.opts.faults.iter().map(|f| f.name()).collect::<Vec<_>>(),
-    })
 }
 
 fn print_human(info: &Value) {

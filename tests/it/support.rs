@@ -206,7 +206,7 @@ impl SandboxServer {
                 let sb = smart_sandbox::Sandbox::start(opts)
                     .await
                     .expect("sandbox starts");
-                tx.send((sb.fhir_base().to_string(), sb.state.origin.to_string()))
+                tx.send((sb.fhir_base().to_string(), sb.origin().to_string()))
                     .unwrap();
                 let _ = stop_rx.await;
                 sb.stop().await;

@@ -58,7 +58,7 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     let startup = t.elapsed();
-    let token = sb.state.auth.issue_access_token(Grant {
+    let token = sb.issue_access_token(Grant {
         client_id: "bench".into(),
         scopes: vec!["user/*.rs".into()],
         patient: None,

@@ -137,11 +137,8 @@ impl Faults {
     pub fn has(&self, f: Fault) -> bool {
         self.0.contains(&f)
     }
-    pub fn iter(&self) -> impl Iterator<Item = Fault> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Fault> + '_ {
         self.0.iter().copied()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 

@@ -88,30 +88,31 @@ pub mod auth;
 pub mod fhir;
 pub mod scopes;
 mod server;
+mod summary;
 
 pub use server::Sandbox;
 
 /// Shared by every handler.
-pub struct State {
-    pub opts: Options,
+pub(crate) struct State {
+    pub(crate) opts: Options,
     /// `http://127.0.0.1:PORT` (or https), no trailing slash.
-    pub origin: Url,
+    pub(crate) origin: Url,
     /// `{origin}/fhir`
-    pub fhir_base: Url,
-    pub auth: auth::AuthState,
-    pub fhir: fhir::FhirState,
+    pub(crate) fhir_base: Url,
+    pub(crate) auth: auth::AuthState,
+    pub(crate) fhir: fhir::FhirState,
 }
 
 impl State {
     /// `{origin}/auth/{path}`, e.g. `auth_url("token")`.
-    pub fn auth_url(&self, path: &str) -> Url {
+    pub(crate) fn auth_url(&self, path: &str) -> Url {
         self.origin
             .join(&format!("/auth/{path}"))
             .expect("origin joins with a path")
     }
 
     /// The FHIR base as a string without trailing slash (the `aud` to expect).
-    pub fn fhir_base_str(&self) -> &str {
+    pub(crate) fn fhir_base_str(&self) -> &str {
         self.fhir_base.as_str().trim_end_matches('/')
     }
 }

@@ -10,7 +10,7 @@
 //! widen it. A client that asks only for a constrained scope therefore gets
 //! 403 on FHIR calls; one that also holds an unconstrained scope gets that.
 
-pub use smart_vocab::scope::{Context, Perms, ResourceScope, is_known, split};
+pub(crate) use smart_vocab::scope::{Context, ResourceScope, is_known, split};
 
 use super::{Access, Grant, Interaction};
 
@@ -20,7 +20,7 @@ impl Grant {
     /// The widest applicable scope wins: a `user/` or `system/` scope gives
     /// [`Access::All`]; a `patient/` scope gives the launch patient's
     /// compartment, or nothing when the grant has no patient.
-    pub fn access(&self, resource_type: &str, interaction: Interaction) -> Access {
+    pub(crate) fn access(&self, resource_type: &str, interaction: Interaction) -> Access {
         let mut best = Access::Denied;
         for scope in self.scopes.iter().filter_map(|s| ResourceScope::parse(s)) {
             if !scope.covers(resource_type, interaction) {

@@ -12,12 +12,13 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
 use url::Url;
 
-use super::{Options, State, auth, fhir};
+use axum::http::HeaderMap;
+
+use super::{Grant, Options, State, auth, fhir};
 
 /// A running sandbox. Dropping it stops the server.
 pub struct Sandbox {
-    pub addr: SocketAddr,
-    pub state: Arc<State>,
+    pub(crate) state: Arc<State>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -72,7 +73,6 @@ impl Sandbox {
             Some(acceptor) => tokio::spawn(serve_tls(listener, acceptor, app, rx)),
         };
         Ok(Sandbox {
-            addr,
             state,
             shutdown: Some(tx),
             task: Some(task),
@@ -82,6 +82,41 @@ impl Sandbox {
     /// The FHIR base URL, e.g. `http://127.0.0.1:8321/fhir`.
     pub fn fhir_base(&self) -> &Url {
         &self.state.fhir_base
+    }
+
+    /// `http://127.0.0.1:PORT` (or https), no trailing slash.
+    pub fn origin(&self) -> &Url {
+        &self.state.origin
+    }
+
+    /// `{origin}/auth/{path}`, e.g. `auth_url("token")`.
+    pub fn auth_url(&self, path: &str) -> Url {
+        self.state.auth_url(path)
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.state.opts
+    }
+
+    /// An access token for `grant`, as the token endpoint would issue it:
+    /// for benchmarks and tests that need a token without a login.
+    pub fn issue_access_token(&self, grant: Grant) -> String {
+        self.state.auth.issue_access_token(grant)
+    }
+
+    /// The grant behind the bearer token in `headers`, as the FHIR side sees it.
+    pub fn authenticate(&self, headers: &HeaderMap) -> Option<Grant> {
+        self.state.auth.authenticate(headers).ok()
+    }
+
+    /// The first `n` patients a user may pick, as `(id, display name)`.
+    pub fn patient_choices(&self, n: usize) -> Vec<(String, String)> {
+        self.state.fhir.patient_choices(n)
+    }
+
+    /// A registered client, by id.
+    pub fn client(&self, client_id: &str) -> Option<crate::auth::Client> {
+        self.state.auth.clients.get(client_id)
     }
 
     /// Stops accepting connections and waits for the server task.

@@ -24,7 +24,7 @@ fn bad(d: impl Into<String>) -> OAuthError {
     OAuthError::invalid_client(d)
 }
 
-pub async fn verify(
+pub(crate) async fn verify(
     state: &State,
     jwt: &str,
     client_id_param: Option<&str>,

@@ -25,12 +25,15 @@ use crate::{Fault, State};
 /// How many patients the consent page offers.
 const PICKER_SIZE: usize = 20;
 
-pub async fn authorize_get(AxState(state): AxState<Arc<State>>, RawQuery(q): RawQuery) -> Response {
+pub(crate) async fn authorize_get(
+    AxState(state): AxState<Arc<State>>,
+    RawQuery(q): RawQuery,
+) -> Response {
     let params = Params::parse(q.unwrap_or_default().as_bytes());
     authorize(&state, &params)
 }
 
-pub async fn authorize_post(
+pub(crate) async fn authorize_post(
     AxState(state): AxState<Arc<State>>,
     headers: HeaderMap,
     body: Bytes,
@@ -307,12 +310,12 @@ fn validate(
 }
 
 /// What the `scope-reduced` fault withholds: offline access and writes.
-pub fn reduced_away(scope: &str) -> bool {
+pub(crate) fn reduced_away(scope: &str) -> bool {
     scope == "offline_access" || ResourceScope::parse(scope).is_some_and(|r| r.perms.writes())
 }
 
 /// RFC 7636 §4.1/4.2: 43–128 unreserved characters.
-pub fn is_pkce_value(s: &str) -> bool {
+pub(crate) fn is_pkce_value(s: &str) -> bool {
     (43..=128).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
@@ -371,7 +374,7 @@ fn approve(state: &State, pending: Pending, picked: Option<String>) -> Response 
 }
 
 /// `POST /auth/consent`: `pending`, `decision` (`approve`|`deny`), `patient`.
-pub async fn consent(
+pub(crate) async fn consent(
     AxState(state): AxState<Arc<State>>,
     headers: HeaderMap,
     body: Bytes,

@@ -14,11 +14,11 @@ use super::error::OAuthError;
 use super::params::Params;
 use crate::State;
 
-pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-pub struct Authenticated {
-    pub client: Client,
-    pub method: AuthMethod,
+pub(crate) struct Authenticated {
+    pub(crate) client: Client,
+    pub(crate) method: AuthMethod,
 }
 
 /// `Authorization: Basic …` credentials, if that scheme is used.
@@ -59,7 +59,7 @@ fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
-pub async fn authenticate(
+pub(crate) async fn authenticate(
     state: &State,
     headers: &HeaderMap,
     p: &Params,

@@ -12,14 +12,14 @@ use serde_json::{Value, json};
 use url::Url;
 
 /// The built-in public client: loopback redirect on any port, path `/callback`.
-pub const PUBLIC_CLIENT_ID: &str = "smart-cli";
+pub(crate) const PUBLIC_CLIENT_ID: &str = "smart-cli";
 /// The built-in confidential-symmetric client and its (documented, fixed) secret.
-pub const CONFIDENTIAL_CLIENT_ID: &str = "smart-confidential";
-pub const CONFIDENTIAL_CLIENT_SECRET: &str = "smart-sandbox-secret";
+pub(crate) const CONFIDENTIAL_CLIENT_ID: &str = "smart-confidential";
+pub(crate) const CONFIDENTIAL_CLIENT_SECRET: &str = "smart-sandbox-secret";
 
 /// How a client authenticates at the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthMethod {
+pub(crate) enum AuthMethod {
     None,
     ClientSecretBasic,
     ClientSecretPost,
@@ -27,7 +27,7 @@ pub enum AuthMethod {
 }
 
 impl AuthMethod {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             AuthMethod::None => "none",
             AuthMethod::ClientSecretBasic => "client_secret_basic",
@@ -44,7 +44,7 @@ impl AuthMethod {
             _ => return None,
         })
     }
-    pub fn is_symmetric(self) -> bool {
+    pub(crate) fn is_symmetric(self) -> bool {
         matches!(
             self,
             AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
@@ -54,26 +54,26 @@ impl AuthMethod {
 
 #[derive(Debug, Clone)]
 pub struct Client {
-    pub client_id: String,
-    pub client_name: Option<String>,
+    pub(crate) client_id: String,
+    pub(crate) client_name: Option<String>,
     pub secret: Option<String>,
     /// Methods this client may authenticate with. Registrations carry one;
     /// the built-in confidential client accepts both secret methods.
-    pub auth_methods: Vec<AuthMethod>,
-    pub redirect_uris: Vec<String>,
-    pub grant_types: Vec<String>,
+    pub(crate) auth_methods: Vec<AuthMethod>,
+    pub(crate) redirect_uris: Vec<String>,
+    pub(crate) grant_types: Vec<String>,
     /// Inline JWKS (`{"keys":[…]}`) for private_key_jwt.
-    pub jwks: Option<Value>,
-    pub jwks_uri: Option<Url>,
+    pub(crate) jwks: Option<Value>,
+    pub(crate) jwks_uri: Option<Url>,
     /// Registered scope limit; `None` = any scope.
-    pub scope: Option<Vec<String>>,
+    pub(crate) scope: Option<Vec<String>>,
 }
 
 /// A registration the sandbox refuses: RFC 7591 §3.2.2 error code + why.
 #[derive(Debug, Clone)]
-pub struct MetadataError {
-    pub error: &'static str,
-    pub description: String,
+pub(crate) struct MetadataError {
+    pub(crate) error: &'static str,
+    pub(crate) description: String,
 }
 
 fn bad_meta(d: impl Into<String>) -> MetadataError {
@@ -86,18 +86,18 @@ fn bad_meta(d: impl Into<String>) -> MetadataError {
 const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
 
 impl Client {
-    pub fn allows_grant(&self, grant_type: &str) -> bool {
+    pub(crate) fn allows_grant(&self, grant_type: &str) -> bool {
         self.grant_types.iter().any(|g| g == grant_type)
     }
 
-    pub fn is_public(&self) -> bool {
+    pub(crate) fn is_public(&self) -> bool {
         self.auth_methods == [AuthMethod::None]
     }
 
     /// Is `presented` one of this client's redirect URIs? Exact string
     /// match, except that loopback `http` URIs match on any port
     /// (RFC 8252 §7.3), the rest (host, path, query) still exactly.
-    pub fn redirect_uri_allowed(&self, presented: &str) -> bool {
+    pub(crate) fn redirect_uri_allowed(&self, presented: &str) -> bool {
         self.redirect_uris
             .iter()
             .any(|r| r == presented || loopback_equal(r, presented))
@@ -105,7 +105,7 @@ impl Client {
 
     /// Builds a client from RFC 7591 metadata (`meta`), with the given id and
     /// secret. For symmetric methods a missing secret is an error.
-    pub fn from_metadata(
+    pub(crate) fn from_metadata(
         meta: &Value,
         client_id: String,
         secret: Option<String>,
@@ -228,7 +228,7 @@ impl Client {
 
     /// The registration as RFC 7591 metadata (secret included: only ever
     /// shown to the client that registered, or printed at start).
-    pub fn metadata(&self) -> Value {
+    pub(crate) fn metadata(&self) -> Value {
         let mut m = json!({
             "client_id": self.client_id,
             "token_endpoint_auth_method": self.auth_methods.first().map(|m| m.name()),
@@ -303,10 +303,10 @@ fn check_redirect_uri(r: &str) -> Result<(), MetadataError> {
     Ok(())
 }
 
-pub struct Registry(RwLock<HashMap<String, Client>>);
+pub(crate) struct Registry(RwLock<HashMap<String, Client>>);
 
 impl Registry {
-    pub fn with_builtins() -> Registry {
+    pub(crate) fn with_builtins() -> Registry {
         let loopback: Vec<String> = [
             "http://127.0.0.1/callback",
             "http://localhost/callback",
@@ -348,7 +348,7 @@ impl Registry {
         Registry(RwLock::new(map))
     }
 
-    pub fn get(&self, client_id: &str) -> Option<Client> {
+    pub(crate) fn get(&self, client_id: &str) -> Option<Client> {
         self.0
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -356,7 +356,7 @@ impl Registry {
             .cloned()
     }
 
-    pub fn insert(&self, client: Client) {
+    pub(crate) fn insert(&self, client: Client) {
         self.0
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -364,7 +364,7 @@ impl Registry {
     }
 
     /// Every registration, sorted by id (what `smart sandbox` prints).
-    pub fn all(&self) -> Vec<Client> {
+    pub(crate) fn all(&self) -> Vec<Client> {
         let mut v: Vec<Client> = self
             .0
             .read()
@@ -379,7 +379,7 @@ impl Registry {
     /// Adds the clients of a `--clients` file: a JSON array of RFC 7591
     /// metadata objects, each with `client_id` (and `client_secret` for the
     /// secret methods).
-    pub fn load_file(&self, path: &Path) -> anyhow::Result<()> {
+    pub(crate) fn load_file(&self, path: &Path) -> anyhow::Result<()> {
         let shown = path.display();
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read clients file {shown}: {e}"))?;

@@ -16,7 +16,7 @@ use crate::{Fault, State};
 /// the others (`smart_vocab::KNOWN_CAPABILITIES` is the one list).
 const NOT_IMPLEMENTED: &[&str] = &["context-standalone-encounter", "smart-app-state"];
 
-pub fn capabilities() -> Vec<&'static str> {
+pub(crate) fn capabilities() -> Vec<&'static str> {
     smart_vocab::KNOWN_CAPABILITIES
         .iter()
         .copied()
@@ -24,7 +24,7 @@ pub fn capabilities() -> Vec<&'static str> {
         .collect()
 }
 
-pub const SCOPES_SUPPORTED: &[&str] = &[
+pub(crate) const SCOPES_SUPPORTED: &[&str] = &[
     "openid",
     "fhirUser",
     "profile",
@@ -81,14 +81,14 @@ fn smart_document(state: &State) -> Value {
     doc
 }
 
-pub async fn smart_configuration(AxState(state): AxState<Arc<State>>) -> Response {
+pub(crate) async fn smart_configuration(AxState(state): AxState<Arc<State>>) -> Response {
     if state.opts.faults.has(Fault::NoWellKnown) {
         return (StatusCode::NOT_FOUND, "Not Found").into_response();
     }
     Json(smart_document(&state)).into_response()
 }
 
-pub async fn openid_configuration(AxState(state): AxState<Arc<State>>) -> Response {
+pub(crate) async fn openid_configuration(AxState(state): AxState<Arc<State>>) -> Response {
     let mut doc = json!({
         "issuer": state.fhir_base_str(),
         "authorization_endpoint": state.auth_url("authorize").as_str(),
@@ -116,12 +116,12 @@ pub async fn openid_configuration(AxState(state): AxState<Arc<State>>) -> Respon
     Json(doc).into_response()
 }
 
-pub async fn jwks(AxState(state): AxState<Arc<State>>) -> Response {
+pub(crate) async fn jwks(AxState(state): AxState<Arc<State>>) -> Response {
     Json(state.auth.keys.jwks()).into_response()
 }
 
 /// The `smart_style_url` target (SMART App Launch §Styling).
-pub async fn smart_style() -> Response {
+pub(crate) async fn smart_style() -> Response {
     Json(json!({
         "color_background": "#f6f7f9",
         "color_error": "#b3261e",

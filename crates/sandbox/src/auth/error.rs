@@ -5,17 +5,21 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 #[derive(Debug, Clone)]
-pub struct OAuthError {
-    pub status: StatusCode,
-    pub error: &'static str,
-    pub description: String,
+pub(crate) struct OAuthError {
+    pub(crate) status: StatusCode,
+    pub(crate) error: &'static str,
+    pub(crate) description: String,
     /// The client tried HTTP Basic: a 401 must then carry a Basic challenge
     /// (RFC 6749 §5.2).
-    pub basic_challenge: bool,
+    pub(crate) basic_challenge: bool,
 }
 
 impl OAuthError {
-    pub fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        status: StatusCode,
+        error: &'static str,
+        description: impl Into<String>,
+    ) -> Self {
         OAuthError {
             status,
             error,
@@ -23,22 +27,22 @@ impl OAuthError {
             basic_challenge: false,
         }
     }
-    pub fn invalid_request(d: impl Into<String>) -> Self {
+    pub(crate) fn invalid_request(d: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", d)
     }
-    pub fn invalid_grant(d: impl Into<String>) -> Self {
+    pub(crate) fn invalid_grant(d: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_grant", d)
     }
-    pub fn invalid_scope(d: impl Into<String>) -> Self {
+    pub(crate) fn invalid_scope(d: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_scope", d)
     }
-    pub fn unauthorized_client(d: impl Into<String>) -> Self {
+    pub(crate) fn unauthorized_client(d: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", d)
     }
-    pub fn invalid_client(d: impl Into<String>) -> Self {
+    pub(crate) fn invalid_client(d: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "invalid_client", d)
     }
-    pub fn with_basic_challenge(mut self, basic: bool) -> Self {
+    pub(crate) fn with_basic_challenge(mut self, basic: bool) -> Self {
         self.basic_challenge = basic;
         self
     }
@@ -65,7 +69,7 @@ impl IntoResponse for OAuthError {
 }
 
 /// A JSON body that must not be cached (token and introspection responses).
-pub fn no_store_json(status: StatusCode, body: serde_json::Value) -> Response {
+pub(crate) fn no_store_json(status: StatusCode, body: serde_json::Value) -> Response {
     let mut resp = (status, axum::Json(body)).into_response();
     let h = resp.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -19,7 +19,7 @@ use super::store::Introspected;
 use super::{client_auth, unix};
 use crate::State;
 
-pub async fn introspect(
+pub(crate) async fn introspect(
     AxState(state): AxState<Arc<State>>,
     headers: HeaderMap,
     body: Bytes,

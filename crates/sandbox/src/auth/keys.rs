@@ -15,10 +15,10 @@ use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
 use sha2::{Digest, Sha256};
 
-pub const ID_TOKEN_ALG: Algorithm = Algorithm::RS256;
-pub const ID_TOKEN_ALG_NAME: &str = "RS256";
+pub(crate) const ID_TOKEN_ALG: Algorithm = Algorithm::RS256;
+pub(crate) const ID_TOKEN_ALG_NAME: &str = "RS256";
 
-pub struct ServerKeys {
+pub(crate) struct ServerKeys {
     kid: String,
     encoding: EncodingKey,
     public_jwk: serde_json::Value,
@@ -36,7 +36,7 @@ fn generate() -> anyhow::Result<(EncodingKey, rsa::RsaPublicKey)> {
 
 impl ServerKeys {
     /// The process-wide key pair.
-    pub fn shared() -> Arc<ServerKeys> {
+    pub(crate) fn shared() -> Arc<ServerKeys> {
         static KEYS: OnceLock<Arc<ServerKeys>> = OnceLock::new();
         KEYS.get_or_init(|| {
             // Generation from the OS RNG only fails if the OS has no
@@ -66,16 +66,12 @@ impl ServerKeys {
     }
 
     /// `{"keys":[…]}` as served at `/auth/jwks`.
-    pub fn jwks(&self) -> serde_json::Value {
+    pub(crate) fn jwks(&self) -> serde_json::Value {
         serde_json::json!({ "keys": [self.public_jwk] })
     }
 
-    pub fn kid(&self) -> &str {
-        &self.kid
-    }
-
     /// Signs claims as a JWT; with `rogue`, with a key not in the JWKS.
-    pub fn sign(&self, claims: &serde_json::Value, rogue: bool) -> anyhow::Result<String> {
+    pub(crate) fn sign(&self, claims: &serde_json::Value, rogue: bool) -> anyhow::Result<String> {
         let mut header = Header::new(ID_TOKEN_ALG);
         header.kid = Some(self.kid.clone());
         let key = if rogue {

@@ -20,12 +20,15 @@ use super::params::Params;
 use super::store::LaunchContext;
 use crate::State;
 
-pub async fn launch_get(AxState(state): AxState<Arc<State>>, RawQuery(q): RawQuery) -> Response {
+pub(crate) async fn launch_get(
+    AxState(state): AxState<Arc<State>>,
+    RawQuery(q): RawQuery,
+) -> Response {
     let p = Params::parse(q.unwrap_or_default().as_bytes());
     respond(&state, p.get("app"), p.get("patient"), p.get("encounter"))
 }
 
-pub async fn launch_post(
+pub(crate) async fn launch_post(
     AxState(state): AxState<Arc<State>>,
     headers: HeaderMap,
     body: Bytes,

@@ -8,11 +8,11 @@
 mod assertion;
 mod authorize;
 mod client_auth;
-pub mod clients;
+pub(crate) mod clients;
 mod discovery;
 mod error;
 mod introspect;
-pub mod keys;
+pub(crate) mod keys;
 mod launch;
 mod pages;
 mod params;
@@ -28,13 +28,13 @@ use axum::http::HeaderMap;
 use axum::routing::{get, post};
 
 use super::{Grant, Options, State};
-pub use clients::{AuthMethod, Client};
-pub use store::LaunchContext;
+pub use clients::Client;
+pub(crate) use store::LaunchContext;
 use store::Store;
 
-pub struct AuthState {
-    pub clients: clients::Registry,
-    pub keys: Arc<keys::ServerKeys>,
+pub(crate) struct AuthState {
+    pub(crate) clients: clients::Registry,
+    pub(crate) keys: Arc<keys::ServerKeys>,
     store: Store,
     /// For fetching clients' `jwks_uri` (no redirects, short timeout).
     http: reqwest::Client,
@@ -43,14 +43,14 @@ pub struct AuthState {
 /// Why a bearer token was not accepted (rendered as a 401 with
 /// `WWW-Authenticate: Bearer error="invalid_token"`).
 #[derive(Debug, Clone)]
-pub struct Unauthorized {
+pub(crate) struct Unauthorized {
     /// RFC 6750 error code: `invalid_request` (no token) or `invalid_token`.
-    pub error: &'static str,
-    pub description: String,
+    pub(crate) error: &'static str,
+    pub(crate) description: String,
 }
 
 impl AuthState {
-    pub fn new(opts: &Options) -> anyhow::Result<AuthState> {
+    pub(crate) fn new(opts: &Options) -> anyhow::Result<AuthState> {
         let clients = clients::Registry::with_builtins();
         if let Some(path) = &opts.clients_file {
             clients.load_file(path)?;
@@ -73,7 +73,7 @@ impl AuthState {
     }
 
     /// The grant behind the request's `Authorization: Bearer` token.
-    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Grant, Unauthorized> {
+    pub(crate) fn authenticate(&self, headers: &HeaderMap) -> Result<Grant, Unauthorized> {
         let token = bearer_token(headers)?;
         let grant = self.store.access_grant(token).ok_or_else(|| Unauthorized {
             error: "invalid_token",
@@ -90,7 +90,7 @@ impl AuthState {
 
     /// Registers an EHR launch context and returns its `launch` value (what
     /// `/auth/launch` does, for callers inside the process).
-    pub fn create_launch(&self, ctx: LaunchContext) -> String {
+    pub(crate) fn create_launch(&self, ctx: LaunchContext) -> String {
         self.store.create_launch(ctx)
     }
 }
@@ -131,7 +131,7 @@ fn unix(t: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-pub fn router() -> axum::Router<Arc<State>> {
+pub(crate) fn router() -> axum::Router<Arc<State>> {
     axum::Router::new()
         .route(
             "/fhir/.well-known/smart-configuration",

@@ -10,7 +10,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-pub fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -49,7 +49,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
 }
 
 /// A request that cannot be sent back to the client.
-pub fn error_page(error: &str, description: &str) -> Response {
+pub(crate) fn error_page(error: &str, description: &str) -> Response {
     page(
         StatusCode::BAD_REQUEST,
         "Authorization request refused",
@@ -62,16 +62,16 @@ application because its client or redirect URI is not trusted.</p>",
     )
 }
 
-pub struct Consent<'a> {
-    pub pending: &'a str,
-    pub client_label: &'a str,
-    pub scopes: &'a [String],
+pub(crate) struct Consent<'a> {
+    pub(crate) pending: &'a str,
+    pub(crate) client_label: &'a str,
+    pub(crate) scopes: &'a [String],
     /// (id, display name); `None` when no patient needs picking.
-    pub patients: Option<&'a [(String, String)]>,
-    pub launch_patient: Option<&'a str>,
+    pub(crate) patients: Option<&'a [(String, String)]>,
+    pub(crate) launch_patient: Option<&'a str>,
 }
 
-pub fn consent_page(c: &Consent<'_>) -> Response {
+pub(crate) fn consent_page(c: &Consent<'_>) -> Response {
     let scopes: String = c
         .scopes
         .iter()

@@ -6,10 +6,10 @@
 use axum::http::{HeaderMap, header};
 
 #[derive(Debug, Clone, Default)]
-pub struct Params(Vec<(String, String)>);
+pub(crate) struct Params(Vec<(String, String)>);
 
 impl Params {
-    pub fn parse(raw: &[u8]) -> Params {
+    pub(crate) fn parse(raw: &[u8]) -> Params {
         Params(
             url::form_urlencoded::parse(raw)
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -18,7 +18,7 @@ impl Params {
     }
 
     /// A parameter's value; empty values count as absent (RFC 6749 §3.1).
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, v)| k == name && !v.is_empty())
@@ -26,7 +26,7 @@ impl Params {
     }
 
     /// The first parameter name given more than once, if any.
-    pub fn repeated(&self) -> Option<&str> {
+    pub(crate) fn repeated(&self) -> Option<&str> {
         self.0.iter().enumerate().find_map(|(i, (k, _))| {
             self.0[..i]
                 .iter()
@@ -37,12 +37,12 @@ impl Params {
 }
 
 /// True when the request body is declared `application/x-www-form-urlencoded`.
-pub fn is_form(headers: &HeaderMap) -> bool {
+pub(crate) fn is_form(headers: &HeaderMap) -> bool {
     has_media_type(headers, "application/x-www-form-urlencoded")
 }
 
 /// True when the request body is declared `application/json`.
-pub fn is_json(headers: &HeaderMap) -> bool {
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
     has_media_type(headers, "application/json")
 }
 

@@ -22,7 +22,7 @@ fn refuse(e: MetadataError) -> Response {
         .into_response()
 }
 
-pub async fn register(
+pub(crate) async fn register(
     AxState(state): AxState<Arc<State>>,
     headers: HeaderMap,
     body: Bytes,

@@ -14,7 +14,7 @@ use super::error::OAuthError;
 use super::params::{Params, is_form};
 use crate::State;
 
-pub async fn revoke(
+pub(crate) async fn revoke(
     AxState(state): AxState<Arc<State>>,
     headers: HeaderMap,
     body: Bytes,

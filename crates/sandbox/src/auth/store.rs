@@ -17,52 +17,52 @@ use crate::Grant;
 
 /// What one user authorization carries from consent to code to tokens.
 #[derive(Debug, Clone)]
-pub struct Authorization {
-    pub client_id: String,
-    pub scopes: Vec<String>,
-    pub patient: Option<String>,
-    pub encounter: Option<String>,
-    pub fhir_user: Option<String>,
+pub(crate) struct Authorization {
+    pub(crate) client_id: String,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) patient: Option<String>,
+    pub(crate) encounter: Option<String>,
+    pub(crate) fhir_user: Option<String>,
     /// True for standalone launches (no EHR around the app to show one).
-    pub need_patient_banner: bool,
+    pub(crate) need_patient_banner: bool,
     /// Launch context was established (EHR `launch` or standalone picker):
     /// the token response then carries the context parameters.
-    pub has_context: bool,
+    pub(crate) has_context: bool,
     /// Ties the code, its access tokens and refresh tokens together.
-    pub family: String,
+    pub(crate) family: String,
 }
 
 /// An authorization request that passed validation and waits for the
 /// consent page's answer.
 #[derive(Debug, Clone)]
-pub struct Pending {
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub state: Option<String>,
-    pub scopes: Vec<String>,
-    pub code_challenge: Option<String>,
-    pub nonce: Option<String>,
-    pub launch: Option<LaunchContext>,
+pub(crate) struct Pending {
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) state: Option<String>,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) code_challenge: Option<String>,
+    pub(crate) nonce: Option<String>,
+    pub(crate) launch: Option<LaunchContext>,
     /// Standalone `launch/patient`: the user must pick a patient.
-    pub needs_patient: bool,
-    pub expires: SystemTime,
+    pub(crate) needs_patient: bool,
+    pub(crate) expires: SystemTime,
 }
 
 #[derive(Debug, Clone)]
-pub struct Code {
-    pub auth: Authorization,
-    pub redirect_uri: String,
-    pub code_challenge: Option<String>,
-    pub nonce: Option<String>,
-    pub expires: SystemTime,
-    pub used: bool,
+pub(crate) struct Code {
+    pub(crate) auth: Authorization,
+    pub(crate) redirect_uri: String,
+    pub(crate) code_challenge: Option<String>,
+    pub(crate) nonce: Option<String>,
+    pub(crate) expires: SystemTime,
+    pub(crate) used: bool,
 }
 
 #[derive(Debug, Clone)]
-pub struct Refresh {
-    pub auth: Authorization,
-    pub expires: SystemTime,
-    pub issued_at: SystemTime,
+pub(crate) struct Refresh {
+    pub(crate) auth: Authorization,
+    pub(crate) expires: SystemTime,
+    pub(crate) issued_at: SystemTime,
 }
 
 #[derive(Debug, Clone)]
@@ -74,27 +74,27 @@ struct AccessRecord {
 
 /// An EHR launch issued by `/auth/launch`.
 #[derive(Debug, Clone, Default)]
-pub struct LaunchContext {
-    pub patient: Option<String>,
-    pub encounter: Option<String>,
+pub(crate) struct LaunchContext {
+    pub(crate) patient: Option<String>,
+    pub(crate) encounter: Option<String>,
 }
 
 /// What a token looks like to introspection.
 #[derive(Debug, Clone)]
-pub enum Introspected {
+pub(crate) enum Introspected {
     Access { grant: Grant, issued_at: SystemTime },
     Refresh(Refresh),
 }
 
 /// How long a code lives (SMART recommends at most a few minutes).
-pub const CODE_LIFETIME: Duration = Duration::from_secs(60);
+pub(crate) const CODE_LIFETIME: Duration = Duration::from_secs(60);
 /// How long a consent page may stay open.
-pub const PENDING_LIFETIME: Duration = Duration::from_secs(600);
+pub(crate) const PENDING_LIFETIME: Duration = Duration::from_secs(600);
 /// How long a used code is remembered, to detect replays.
 const USED_CODE_MEMORY: Duration = Duration::from_secs(600);
 
 #[derive(Default)]
-pub struct Store {
+pub(crate) struct Store {
     access: Mutex<HashMap<String, AccessRecord>>,
     refresh: Mutex<HashMap<String, Refresh>>,
     /// Rotated-away refresh tokens → (family, expiry), to detect reuse.
@@ -113,7 +113,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Store {
-    pub fn issue_access(&self, grant: Grant, family: Option<String>) -> String {
+    pub(crate) fn issue_access(&self, grant: Grant, family: Option<String>) -> String {
         let token = random_token();
         let now = SystemTime::now();
         let mut map = lock(&self.access);
@@ -133,11 +133,11 @@ impl Store {
         token
     }
 
-    pub fn access_grant(&self, token: &str) -> Option<Grant> {
+    pub(crate) fn access_grant(&self, token: &str) -> Option<Grant> {
         lock(&self.access).get(token).map(|r| r.grant.clone())
     }
 
-    pub fn issue_refresh(&self, auth: Authorization, lifetime: Duration) -> String {
+    pub(crate) fn issue_refresh(&self, auth: Authorization, lifetime: Duration) -> String {
         let token = random_token();
         let now = SystemTime::now();
         let mut map = lock(&self.refresh);
@@ -156,7 +156,7 @@ impl Store {
     /// Removes and returns a live refresh token (rotation: it is spent).
     /// A spent token presented again means it leaked (RFC 9700 §4.14.2):
     /// every token of its authorization is revoked, and `None` returned.
-    pub fn take_refresh(&self, token: &str, client_id: &str) -> Option<Refresh> {
+    pub(crate) fn take_refresh(&self, token: &str, client_id: &str) -> Option<Refresh> {
         let now = SystemTime::now();
         let reused = {
             let mut spent = lock(&self.spent_refresh);
@@ -178,7 +178,7 @@ impl Store {
         (r.expires > now).then_some(r)
     }
 
-    pub fn introspect(&self, token: &str) -> Option<Introspected> {
+    pub(crate) fn introspect(&self, token: &str) -> Option<Introspected> {
         if let Some(r) = lock(&self.access).get(token) {
             return Some(Introspected::Access {
                 grant: r.grant.clone(),
@@ -195,7 +195,7 @@ impl Store {
     /// Revokes a token issued to `client_id`: an access token alone, or a
     /// refresh token with every access token of its family. Tokens of other
     /// clients are left alone (RFC 7009 §2.1).
-    pub fn revoke(&self, token: &str, client_id: &str) {
+    pub(crate) fn revoke(&self, token: &str, client_id: &str) {
         {
             let mut access = lock(&self.access);
             if access
@@ -221,12 +221,12 @@ impl Store {
     }
 
     /// Revokes every access and refresh token of one authorization.
-    pub fn revoke_family(&self, family: &str) {
+    pub(crate) fn revoke_family(&self, family: &str) {
         lock(&self.access).retain(|_, r| r.family.as_deref() != Some(family));
         lock(&self.refresh).retain(|_, r| r.auth.family != family);
     }
 
-    pub fn add_pending(&self, p: Pending) -> String {
+    pub(crate) fn add_pending(&self, p: Pending) -> String {
         let id = random_token();
         let now = SystemTime::now();
         let mut map = lock(&self.pending);
@@ -237,13 +237,13 @@ impl Store {
 
     /// A consent answer spends its pending request: a form cannot be
     /// submitted twice.
-    pub fn take_pending(&self, id: &str) -> Option<Pending> {
+    pub(crate) fn take_pending(&self, id: &str) -> Option<Pending> {
         lock(&self.pending)
             .remove(id)
             .filter(|p| p.expires > SystemTime::now())
     }
 
-    pub fn issue_code(&self, code: Code) -> String {
+    pub(crate) fn issue_code(&self, code: Code) -> String {
         let id = random_token();
         let now = SystemTime::now();
         let mut map = lock(&self.codes);
@@ -255,7 +255,7 @@ impl Store {
     /// Marks a code used and returns it. `Err(Some(family))` when the code
     /// had been used before: the caller must refuse it and revoke that
     /// family. `Err(None)` when the code is unknown or expired.
-    pub fn redeem_code(&self, id: &str) -> Result<Code, Option<String>> {
+    pub(crate) fn redeem_code(&self, id: &str) -> Result<Code, Option<String>> {
         let mut map = lock(&self.codes);
         let code = map.get_mut(id).ok_or(None)?;
         if code.used {
@@ -268,19 +268,19 @@ impl Store {
         Ok(code.clone())
     }
 
-    pub fn create_launch(&self, ctx: LaunchContext) -> String {
+    pub(crate) fn create_launch(&self, ctx: LaunchContext) -> String {
         let id = random_token();
         lock(&self.launches).insert(id.clone(), ctx);
         id
     }
 
-    pub fn launch(&self, id: &str) -> Option<LaunchContext> {
+    pub(crate) fn launch(&self, id: &str) -> Option<LaunchContext> {
         lock(&self.launches).get(id).cloned()
     }
 
     /// Records an assertion's `jti`; false when it was seen before and has
     /// not yet expired (a replay).
-    pub fn fresh_jti(&self, client_id: &str, jti: &str, exp: SystemTime) -> bool {
+    pub(crate) fn fresh_jti(&self, client_id: &str, jti: &str, exp: SystemTime) -> bool {
         let now = SystemTime::now();
         let mut map = lock(&self.jtis);
         map.retain(|_, e| *e > now);

@@ -30,7 +30,7 @@ const ONLINE_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// What `slow-token` waits.
 const SLOW_TOKEN_DELAY: Duration = Duration::from_secs(3);
 
-pub async fn token(
+pub(crate) async fn token(
     AxState(state): AxState<Arc<State>>,
     headers: HeaderMap,
     body: Bytes,

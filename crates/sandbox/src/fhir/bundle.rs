@@ -36,7 +36,7 @@ fn write_id(v: &Version, out: &mut String) {
 }
 
 /// One page of search results.
-pub fn searchset(
+pub(crate) fn searchset(
     store: &Store,
     base: &str,
     rtype: RType,

@@ -12,10 +12,10 @@ use super::outcome::{Outcome, fhir};
 use super::types::{COMMON, RType};
 use crate::State;
 
-pub const OAUTH_URIS: &str =
+pub(crate) const OAUTH_URIS: &str =
     "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris";
 
-pub fn security(state: &State) -> Value {
+pub(crate) fn security(state: &State) -> Value {
     let uri =
         |name: &str, path: &str| json!({"url": name, "valueUri": state.auth_url(path).as_str()});
     json!({
@@ -86,7 +86,7 @@ fn statement(state: &State) -> Value {
     })
 }
 
-pub async fn response(state: &State) -> Result<Response, Outcome> {
+pub(crate) async fn response(state: &State) -> Result<Response, Outcome> {
     let body = match &state.fhir.proxy {
         Some(p) => {
             let mut v = p.metadata(state).await?;

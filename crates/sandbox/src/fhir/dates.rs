@@ -9,29 +9,29 @@
 
 /// A half-open range of Unix milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DateRange {
-    pub start: i64,
-    pub end: i64,
+pub(crate) struct DateRange {
+    pub(crate) start: i64,
+    pub(crate) end: i64,
 }
 
-pub const MS_PER_DAY: i64 = 86_400_000;
+pub(crate) const MS_PER_DAY: i64 = 86_400_000;
 
 impl DateRange {
-    pub fn day(days: i64) -> DateRange {
+    pub(crate) fn day(days: i64) -> DateRange {
         DateRange {
             start: days * MS_PER_DAY,
             end: (days + 1) * MS_PER_DAY,
         }
     }
     /// A millisecond-precise instant.
-    pub fn instant(ms: i64) -> DateRange {
+    pub(crate) fn instant(ms: i64) -> DateRange {
         DateRange {
             start: ms,
             end: ms + 1,
         }
     }
     /// A timestamp written with second precision.
-    pub fn second(ms: i64) -> DateRange {
+    pub(crate) fn second(ms: i64) -> DateRange {
         DateRange {
             start: ms,
             end: ms + 1000,
@@ -40,7 +40,7 @@ impl DateRange {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date.
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = if y >= 0 { y } else { y - 399 } / 400;
     let yoe = y - era * 400;
@@ -51,7 +51,7 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 /// The (year, month, day) of a day count since 1970-01-01.
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
     let doe = z - era * 146_097;
@@ -74,14 +74,14 @@ fn days_in_month(y: i64, m: u32) -> u32 {
 }
 
 /// `YYYY-MM-DD`.
-pub fn format_date(days: i64) -> String {
+pub(crate) fn format_date(days: i64) -> String {
     let (y, m, d) = civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// `YYYY-MM-DDThh:mm:ss[.mmm]Z` — milliseconds only when there are some, so
 /// synthetic timestamps stay short.
-pub fn format_instant(ms: i64) -> String {
+pub(crate) fn format_instant(ms: i64) -> String {
     let days = ms.div_euclid(MS_PER_DAY);
     let rem = ms.rem_euclid(MS_PER_DAY);
     let (h, mi, s, milli) = (
@@ -98,7 +98,7 @@ pub fn format_instant(ms: i64) -> String {
 }
 
 /// RFC 9110 IMF-fixdate, for `Last-Modified`.
-pub fn http_date(ms: i64) -> String {
+pub(crate) fn http_date(ms: i64) -> String {
     const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MON: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -125,7 +125,7 @@ fn digits(s: &str, n: usize) -> Option<u32> {
 
 /// Parses a FHIR `date`, `dateTime` or `instant` (any precision) into the
 /// range it denotes. A time without a zone is taken as UTC.
-pub fn parse(s: &str) -> Option<DateRange> {
+pub(crate) fn parse(s: &str) -> Option<DateRange> {
     let (date, time) = match s.split_once('T') {
         Some((d, t)) => (d, Some(t)),
         None => (s, None),

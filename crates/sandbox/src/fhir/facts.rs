@@ -13,25 +13,25 @@ use super::dates::{self, DateRange};
 use super::types::{DateField, RType, RefField, StrField, TokField};
 
 #[derive(Debug, Default)]
-pub struct Facts<'a> {
-    pub id: Cow<'a, str>,
-    pub last_updated: i64,
-    pub strings: Vec<(StrField, Cow<'a, str>)>,
-    pub tokens: Vec<Token<'a>>,
-    pub dates: Vec<(DateField, DateRange)>,
+pub(crate) struct Facts<'a> {
+    pub(crate) id: Cow<'a, str>,
+    pub(crate) last_updated: i64,
+    pub(crate) strings: Vec<(StrField, Cow<'a, str>)>,
+    pub(crate) tokens: Vec<Token<'a>>,
+    pub(crate) dates: Vec<(DateField, DateRange)>,
     /// References as `Type/id`.
-    pub refs: Vec<(RefField, Cow<'a, str>)>,
+    pub(crate) refs: Vec<(RefField, Cow<'a, str>)>,
 }
 
 #[derive(Debug)]
-pub struct Token<'a> {
-    pub field: TokField,
-    pub system: Option<Cow<'a, str>>,
-    pub code: Cow<'a, str>,
+pub(crate) struct Token<'a> {
+    pub(crate) field: TokField,
+    pub(crate) system: Option<Cow<'a, str>>,
+    pub(crate) code: Cow<'a, str>,
 }
 
 impl<'a> Facts<'a> {
-    pub fn token(
+    pub(crate) fn token(
         &mut self,
         field: TokField,
         system: Option<&'a str>,
@@ -45,7 +45,7 @@ impl<'a> Facts<'a> {
     }
 
     /// Is this resource in `Patient/{patient}`'s compartment?
-    pub fn in_compartment(&self, rtype: RType, patient: &str) -> bool {
+    pub(crate) fn in_compartment(&self, rtype: RType, patient: &str) -> bool {
         if rtype == RType::Patient {
             return self.id == patient;
         }
@@ -54,20 +54,12 @@ impl<'a> Facts<'a> {
                 *f == RefField::Subject && r.strip_prefix("Patient/") == Some(patient)
             })
     }
-
-    /// The patient this resource is about, if any (`Patient/{id}` → `id`).
-    pub fn subject_patient(&self) -> Option<&str> {
-        self.refs
-            .iter()
-            .find(|(f, _)| *f == RefField::Subject)
-            .and_then(|(_, r)| r.strip_prefix("Patient/"))
-    }
 }
 
-pub const GENDER_SYSTEM: &str = "http://hl7.org/fhir/administrative-gender";
+pub(crate) const GENDER_SYSTEM: &str = "http://hl7.org/fhir/administrative-gender";
 
 /// Normalizes a reference (relative, absolute or `urn:`) to `Type/id`.
-pub fn normalize_ref(r: &str) -> &str {
+pub(crate) fn normalize_ref(r: &str) -> &str {
     let r = r.split(['?', '#']).next().unwrap_or(r);
     let r = match r.find("/_history/") {
         Some(i) => &r[..i],
@@ -126,7 +118,7 @@ fn period_of(v: &Value, key: &str) -> Option<DateRange> {
 }
 
 /// Facts of a stored (written) resource.
-pub fn from_json<'a>(rtype: RType, v: &'a Value, last_updated: i64) -> Facts<'a> {
+pub(crate) fn from_json<'a>(rtype: RType, v: &'a Value, last_updated: i64) -> Facts<'a> {
     let mut f = Facts {
         id: Cow::Borrowed(v.get("id").and_then(Value::as_str).unwrap_or("")),
         last_updated,

@@ -21,27 +21,28 @@ use super::names::*;
 use super::types::{DateField, RType, RefField, StrField, TokField};
 
 pub const MRN_SYSTEM: &str = "http://sandbox.smart.example.org/fhir/sid/mrn";
-pub const NPI_SYSTEM: &str = "http://hl7.org/fhir/sid/us-npi";
-pub const LOINC: &str = "http://loinc.org";
-pub const SNOMED: &str = "http://snomed.info/sct";
-pub const UCUM: &str = "http://unitsofmeasure.org";
-pub const OBS_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
-pub const COND_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/condition-category";
-pub const COND_CLINICAL: &str = "http://terminology.hl7.org/CodeSystem/condition-clinical";
-pub const COND_VERIFICATION: &str = "http://terminology.hl7.org/CodeSystem/condition-ver-status";
-pub const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
-pub const V2_0203: &str = "http://terminology.hl7.org/CodeSystem/v2-0203";
+pub(crate) const NPI_SYSTEM: &str = "http://hl7.org/fhir/sid/us-npi";
+pub(crate) const LOINC: &str = "http://loinc.org";
+pub(crate) const SNOMED: &str = "http://snomed.info/sct";
+pub(crate) const UCUM: &str = "http://unitsofmeasure.org";
+pub(crate) const OBS_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
+pub(crate) const COND_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/condition-category";
+pub(crate) const COND_CLINICAL: &str = "http://terminology.hl7.org/CodeSystem/condition-clinical";
+pub(crate) const COND_VERIFICATION: &str =
+    "http://terminology.hl7.org/CodeSystem/condition-ver-status";
+pub(crate) const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
+pub(crate) const V2_0203: &str = "http://terminology.hl7.org/CodeSystem/v2-0203";
 
 /// 2025-01-01: "today" for the synthetic world, so data does not depend on
 /// the day it is generated.
-pub const REF_DAY: i64 = 20_089;
+pub(crate) const REF_DAY: i64 = 20_089;
 /// `meta.lastUpdated` of every synthetic resource.
-pub const SYNTHETIC_LAST_UPDATED: i64 = REF_DAY * MS_PER_DAY;
+pub(crate) const SYNTHETIC_LAST_UPDATED: i64 = REF_DAY * MS_PER_DAY;
 const FIRST_ENCOUNTER_DAY: i64 = 18_262; // 2020-01-01
 
 /// A synthetic resource, by position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum SynId {
+pub(crate) enum SynId {
     Patient(u32),
     Practitioner(u32),
     /// (patient, encounter)
@@ -53,7 +54,7 @@ pub enum SynId {
 }
 
 impl SynId {
-    pub fn rtype(self) -> RType {
+    pub(crate) fn rtype(self) -> RType {
         match self {
             SynId::Patient(_) => RType::Patient,
             SynId::Practitioner(_) => RType::Practitioner,
@@ -63,7 +64,7 @@ impl SynId {
         }
     }
 
-    pub fn write_id(self, out: &mut String) {
+    pub(crate) fn write_id(self, out: &mut String) {
         let _ = match self {
             SynId::Patient(p) => write!(out, "p{:06}", p + 1),
             SynId::Practitioner(q) => write!(out, "pr{:04}", q + 1),
@@ -73,7 +74,7 @@ impl SynId {
         };
     }
 
-    pub fn id(self) -> String {
+    pub(crate) fn id(self) -> String {
         let mut s = String::with_capacity(16);
         self.write_id(&mut s);
         s
@@ -132,14 +133,14 @@ const S_COND: u64 = 5;
 const S_BODY: u64 = 6;
 const S_CONTACT: u64 = 7;
 
-pub struct Synth {
+pub(crate) struct Synth {
     seed: u64,
     recs: Vec<PatientRec>,
     n_prac: u32,
 }
 
 impl Synth {
-    pub fn new(seed: u64, patients: usize) -> anyhow::Result<Synth> {
+    pub(crate) fn new(seed: u64, patients: usize) -> anyhow::Result<Synth> {
         anyhow::ensure!(
             patients <= 999_999,
             "--patients must be at most 999999 (ids are six digits)"
@@ -186,14 +187,14 @@ impl Synth {
         Ok(Synth { seed, recs, n_prac })
     }
 
-    pub fn patient_count(&self) -> u32 {
+    pub(crate) fn patient_count(&self) -> u32 {
         self.recs.len() as u32
     }
 
     /// Parses an id of our own scheme, and only if it names an existing
     /// resource; the canonical spelling is required so that one resource has
     /// exactly one id.
-    pub fn parse_id(&self, rtype: RType, id: &str) -> Option<SynId> {
+    pub(crate) fn parse_id(&self, rtype: RType, id: &str) -> Option<SynId> {
         let num = |s: &str, width: usize| -> Option<u32> {
             (s.len() == width && s.bytes().all(|b| b.is_ascii_digit()))
                 .then(|| s.parse::<u32>().ok())
@@ -245,7 +246,7 @@ impl Synth {
 
     /// Every synthetic resource of a type, in id order, optionally only
     /// those of some patients.
-    pub fn enumerate(&self, rtype: RType, patients: Option<&[u32]>, out: &mut Vec<SynId>) {
+    pub(crate) fn enumerate(&self, rtype: RType, patients: Option<&[u32]>, out: &mut Vec<SynId>) {
         if rtype == RType::Practitioner {
             if patients.is_none() {
                 out.extend((0..self.n_prac).map(SynId::Practitioner));
@@ -300,7 +301,7 @@ impl Synth {
     }
 
     /// "Given Middle Family".
-    pub fn patient_display(&self, p: u32) -> String {
+    pub(crate) fn patient_display(&self, p: u32) -> String {
         let (given, family) = self.patient_names(p);
         let mut s = String::new();
         for g in given.into_iter().flatten() {
@@ -421,7 +422,7 @@ impl Synth {
     // ---- rendering --------------------------------------------------------
 
     /// Appends the resource's JSON.
-    pub fn render(&self, id: SynId, out: &mut String) {
+    pub(crate) fn render(&self, id: SynId, out: &mut String) {
         out.push_str("{\"resourceType\":\"");
         out.push_str(id.rtype().name());
         out.push_str("\",\"id\":\"");
@@ -601,7 +602,7 @@ impl Synth {
 
     // ---- search facts -----------------------------------------------------
 
-    pub fn facts(&self, id: SynId) -> Facts<'static> {
+    pub(crate) fn facts(&self, id: SynId) -> Facts<'static> {
         let mut f = Facts {
             id: Cow::Owned(id.id()),
             last_updated: SYNTHETIC_LAST_UPDATED,

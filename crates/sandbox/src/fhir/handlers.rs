@@ -35,7 +35,11 @@ fn verb(i: Interaction) -> &'static str {
 }
 
 /// The grant's access, or a 403.
-pub fn authorize(grant: &Grant, rtype: &str, i: Interaction) -> Result<Option<String>, Outcome> {
+pub(crate) fn authorize(
+    grant: &Grant,
+    rtype: &str,
+    i: Interaction,
+) -> Result<Option<String>, Outcome> {
     match grant.access(rtype, i) {
         Access::Denied => Err(Outcome::forbidden(format!(
             "the granted scopes ({}) do not permit {} on {rtype}",
@@ -94,7 +98,12 @@ fn gone(rtype: RType, id: &str, tombstone: &Version) -> Outcome {
     .with_header(header::ETAG, etag(tombstone.vid))
 }
 
-pub fn read(state: &State, grant: &Grant, rtype: RType, id: &str) -> Result<Response, Outcome> {
+pub(crate) fn read(
+    state: &State,
+    grant: &Grant,
+    rtype: RType,
+    id: &str,
+) -> Result<Response, Outcome> {
     let patient = authorize(grant, rtype.name(), Interaction::Read)?;
     let store = store(state)?;
     let ov = store.read();
@@ -115,7 +124,7 @@ pub fn read(state: &State, grant: &Grant, rtype: RType, id: &str) -> Result<Resp
     }
 }
 
-pub fn vread(
+pub(crate) fn vread(
     state: &State,
     grant: &Grant,
     rtype: RType,
@@ -151,7 +160,7 @@ pub fn vread(
     Ok(resource_response(store, StatusCode::OK, wanted))
 }
 
-pub fn search(
+pub(crate) fn search(
     state: &State,
     grant: &Grant,
     rtype: RType,
@@ -191,7 +200,7 @@ pub fn search(
 }
 
 /// A FHIR id: `[A-Za-z0-9\-\.]{1,64}`.
-pub fn valid_id(id: &str) -> bool {
+pub(crate) fn valid_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
         && id
             .bytes()
@@ -359,7 +368,7 @@ fn written(
     r
 }
 
-pub fn create(
+pub(crate) fn create(
     state: &State,
     grant: &Grant,
     rtype: RType,
@@ -408,7 +417,7 @@ fn precondition_failed(rtype: RType, id: &str, current: Option<u32>, wanted: u32
     )
 }
 
-pub fn update(
+pub(crate) fn update(
     state: &State,
     grant: &Grant,
     rtype: RType,
@@ -470,7 +479,7 @@ pub fn update(
     Ok(written(state, store, headers, status, rtype, id, &v))
 }
 
-pub fn delete(
+pub(crate) fn delete(
     state: &State,
     grant: &Grant,
     rtype: RType,

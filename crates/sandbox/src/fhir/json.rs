@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 /// Appends `s` as a JSON string literal (with quotes).
-pub fn string(out: &mut String, s: &str) {
+pub(crate) fn string(out: &mut String, s: &str) {
     out.push('"');
     let mut last = 0;
     for (i, b) in s.bytes().enumerate() {
@@ -34,14 +34,14 @@ pub fn string(out: &mut String, s: &str) {
 }
 
 /// Appends `"key":` — keys are our own literals, never request data.
-pub fn key(out: &mut String, k: &str) {
+pub(crate) fn key(out: &mut String, k: &str) {
     out.push('"');
     out.push_str(k);
     out.push_str("\":");
 }
 
 /// Appends `"key":"value",` with the value escaped.
-pub fn field(out: &mut String, k: &str, v: &str) {
+pub(crate) fn field(out: &mut String, k: &str, v: &str) {
     key(out, k);
     string(out, v);
     out.push(',');
@@ -49,7 +49,7 @@ pub fn field(out: &mut String, k: &str, v: &str) {
 
 /// Drops a trailing comma left by the field writers before closing a
 /// container.
-pub fn close(out: &mut String, c: char) {
+pub(crate) fn close(out: &mut String, c: char) {
     if out.ends_with(',') {
         out.pop();
     }

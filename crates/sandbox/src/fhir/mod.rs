@@ -12,7 +12,7 @@
 
 mod bundle;
 mod capability;
-pub mod dates;
+pub(crate) mod dates;
 mod facts;
 mod generate;
 mod handlers;
@@ -20,7 +20,7 @@ mod json;
 mod names;
 mod outcome;
 mod proxy;
-pub mod search;
+pub(crate) mod search;
 mod store;
 mod types;
 
@@ -38,7 +38,6 @@ use outcome::Outcome;
 use store::{Key, Overlay, Store};
 
 pub use generate::MRN_SYSTEM;
-pub use outcome::FHIR_JSON;
 
 /// Matched sets of recent searches, so paging a large result does not
 /// re-run the query for every page.
@@ -54,7 +53,7 @@ struct CacheEntry {
     keys: Arc<Vec<Key>>,
 }
 
-pub struct FhirState {
+pub(crate) struct FhirState {
     /// `None` in proxy mode.
     store: Option<Store>,
     proxy: Option<proxy::Proxy>,
@@ -64,7 +63,7 @@ pub struct FhirState {
 }
 
 impl FhirState {
-    pub fn new(opts: &Options) -> anyhow::Result<FhirState> {
+    pub(crate) fn new(opts: &Options) -> anyhow::Result<FhirState> {
         let (store, proxy) = match &opts.upstream {
             Some(url) => (None, Some(proxy::Proxy::new(url)?)),
             None => (
@@ -83,7 +82,7 @@ impl FhirState {
     /// (id, display name) of the first `n` patients, for the consent page's
     /// patient picker and the default launch patient. Empty in proxy mode,
     /// where the sandbox has no patient list of its own.
-    pub fn patient_choices(&self, n: usize) -> Vec<(String, String)> {
+    pub(crate) fn patient_choices(&self, n: usize) -> Vec<(String, String)> {
         let Some(store) = &self.store else {
             return Vec::new();
         };
@@ -146,7 +145,7 @@ impl FhirState {
     }
 }
 
-pub fn router() -> axum::Router<Arc<State>> {
+pub(crate) fn router() -> axum::Router<Arc<State>> {
     axum::Router::new().route("/fhir/{*path}", axum::routing::any(dispatch))
 }
 

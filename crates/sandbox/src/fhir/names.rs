@@ -2,7 +2,7 @@
 //! names and fictional 555 phone numbers: realistic enough to look at,
 //! obviously synthetic to anyone who checks.
 
-pub const GIVEN_FEMALE: &[&str] = &[
+pub(crate) const GIVEN_FEMALE: &[&str] = &[
     "Mary",
     "Patricia",
     "Jennifer",
@@ -101,7 +101,7 @@ pub const GIVEN_FEMALE: &[&str] = &[
     "Amara",
 ];
 
-pub const GIVEN_MALE: &[&str] = &[
+pub(crate) const GIVEN_MALE: &[&str] = &[
     "James",
     "Robert",
     "John",
@@ -210,7 +210,7 @@ pub const GIVEN_MALE: &[&str] = &[
     "Lars",
 ];
 
-pub const FAMILY: &[&str] = &[
+pub(crate) const FAMILY: &[&str] = &[
     "Smith",
     "Johnson",
     "Williams",
@@ -419,7 +419,7 @@ pub const FAMILY: &[&str] = &[
     "Haddad",
 ];
 
-pub const STREETS: &[&str] = &[
+pub(crate) const STREETS: &[&str] = &[
     "Main St",
     "Oak Ave",
     "Maple St",
@@ -449,7 +449,7 @@ pub const STREETS: &[&str] = &[
 ];
 
 /// (city, state, ZIP prefix)
-pub const CITIES: &[(&str, &str, &str)] = &[
+pub(crate) const CITIES: &[(&str, &str, &str)] = &[
     ("Boston", "MA", "021"),
     ("Worcester", "MA", "016"),
     ("Springfield", "MA", "011"),
@@ -477,7 +477,7 @@ pub const CITIES: &[(&str, &str, &str)] = &[
 ];
 
 /// (SNOMED code, display, class code, class display, weight in %)
-pub const ENCOUNTER_TYPES: &[(&str, &str, &str, &str, u64)] = &[
+pub(crate) const ENCOUNTER_TYPES: &[(&str, &str, &str, &str, u64)] = &[
     (
         "185349003",
         "Encounter for check up (procedure)",
@@ -516,7 +516,7 @@ pub const ENCOUNTER_TYPES: &[(&str, &str, &str, &str, u64)] = &[
 ];
 
 /// (SNOMED code, display, short text, chronic)
-pub const CONDITIONS: &[(&str, &str, &str, bool)] = &[
+pub(crate) const CONDITIONS: &[(&str, &str, &str, bool)] = &[
     (
         "38341003",
         "Hypertensive disorder, systemic arterial (disorder)",
@@ -582,12 +582,12 @@ pub const CONDITIONS: &[(&str, &str, &str, bool)] = &[
 ];
 
 /// One vital sign: LOINC code, display, UCUM code, unit text, decimals.
-pub struct Vital {
-    pub loinc: &'static str,
-    pub display: &'static str,
-    pub ucum: &'static str,
-    pub unit: &'static str,
-    pub decimals: usize,
+pub(crate) struct Vital {
+    pub(crate) loinc: &'static str,
+    pub(crate) display: &'static str,
+    pub(crate) ucum: &'static str,
+    pub(crate) unit: &'static str,
+    pub(crate) decimals: usize,
 }
 
 const fn vital(
@@ -608,7 +608,7 @@ const fn vital(
 
 /// Measured at every encounter, in this order (the last index of an
 /// Observation id).
-pub const VITALS: &[Vital] = &[
+pub(crate) const VITALS: &[Vital] = &[
     vital("8867-4", "Heart rate", "/min", "beats/minute", 0),
     vital("9279-1", "Respiratory rate", "/min", "breaths/minute", 0),
     vital("8310-5", "Body temperature", "Cel", "C", 1),
@@ -631,6 +631,6 @@ pub const VITALS: &[Vital] = &[
     ),
 ];
 
-pub const BP_INDEX: usize = 7;
-pub const SYSTOLIC: (&str, &str) = ("8480-6", "Systolic blood pressure");
-pub const DIASTOLIC: (&str, &str) = ("8462-4", "Diastolic blood pressure");
+pub(crate) const BP_INDEX: usize = 7;
+pub(crate) const SYSTOLIC: (&str, &str) = ("8480-6", "Systolic blood pressure");
+pub(crate) const DIASTOLIC: (&str, &str) = ("8462-4", "Diastolic blood pressure");

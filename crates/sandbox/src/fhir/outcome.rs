@@ -5,20 +5,24 @@ use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
+pub(crate) const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
 
 /// An error answered with an OperationOutcome.
 #[derive(Debug)]
-pub struct Outcome {
-    pub status: StatusCode,
+pub(crate) struct Outcome {
+    pub(crate) status: StatusCode,
     /// FHIR `IssueType` code.
-    pub code: &'static str,
-    pub diagnostics: String,
-    pub headers: Vec<(HeaderName, String)>,
+    pub(crate) code: &'static str,
+    pub(crate) diagnostics: String,
+    pub(crate) headers: Vec<(HeaderName, String)>,
 }
 
 impl Outcome {
-    pub fn new(status: StatusCode, code: &'static str, diagnostics: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        status: StatusCode,
+        code: &'static str,
+        diagnostics: impl Into<String>,
+    ) -> Self {
         Outcome {
             status,
             code,
@@ -26,24 +30,24 @@ impl Outcome {
             headers: Vec::new(),
         }
     }
-    pub fn bad_request(d: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(d: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid", d)
     }
-    pub fn forbidden(d: impl Into<String>) -> Self {
+    pub(crate) fn forbidden(d: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", d)
     }
-    pub fn not_found(d: impl Into<String>) -> Self {
+    pub(crate) fn not_found(d: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", d)
     }
-    pub fn unprocessable(d: impl Into<String>) -> Self {
+    pub(crate) fn unprocessable(d: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, "processing", d)
     }
-    pub fn with_header(mut self, name: HeaderName, value: impl Into<String>) -> Self {
+    pub(crate) fn with_header(mut self, name: HeaderName, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self
     }
 
-    pub fn json(&self) -> String {
+    pub(crate) fn json(&self) -> String {
         serde_json::json!({
             "resourceType": "OperationOutcome",
             "issue": [{
@@ -69,7 +73,7 @@ impl IntoResponse for Outcome {
 }
 
 /// A FHIR JSON response.
-pub fn fhir(status: StatusCode, body: impl Into<Body>) -> Response {
+pub(crate) fn fhir(status: StatusCode, body: impl Into<Body>) -> Response {
     let mut r = Response::new(body.into());
     *r.status_mut() = status;
     r.headers_mut()
@@ -78,12 +82,12 @@ pub fn fhir(status: StatusCode, body: impl Into<Body>) -> Response {
 }
 
 /// `ETag` for a version id.
-pub fn etag(vid: u32) -> String {
+pub(crate) fn etag(vid: u32) -> String {
     format!("W/\"{vid}\"")
 }
 
 /// The version an `If-Match` names (`W/"3"`, `"3"` or `3`), if well formed.
-pub fn if_match_version(v: &str) -> Option<u32> {
+pub(crate) fn if_match_version(v: &str) -> Option<u32> {
     let v = v.trim();
     let v = v.strip_prefix("W/").unwrap_or(v);
     v.trim_matches('"').parse().ok()

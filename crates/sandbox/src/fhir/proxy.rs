@@ -25,7 +25,7 @@ use super::handlers::authorize;
 use super::outcome::Outcome;
 use crate::{Grant, Interaction, State};
 
-pub struct Proxy {
+pub(crate) struct Proxy {
     /// Upstream FHIR base without trailing slash.
     base: String,
     client: reqwest::Client,
@@ -59,7 +59,7 @@ fn bad_gateway(e: impl std::fmt::Display) -> Outcome {
 /// Replaces `from` by `to` wherever `from` is followed by a URL boundary,
 /// so `http://up/fhir` is rewritten in `http://up/fhir/Patient` but not in
 /// `http://up/fhirish`.
-pub fn rewrite(body: &[u8], from: &str, to: &str) -> Vec<u8> {
+pub(crate) fn rewrite(body: &[u8], from: &str, to: &str) -> Vec<u8> {
     let from = from.as_bytes();
     let mut out = Vec::with_capacity(body.len());
     let mut i = 0;
@@ -135,7 +135,7 @@ fn confine(body: &[u8], patient: &str) -> Result<Option<Vec<u8>>, Outcome> {
 }
 
 impl Proxy {
-    pub fn new(url: &Url) -> anyhow::Result<Proxy> {
+    pub(crate) fn new(url: &Url) -> anyhow::Result<Proxy> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
@@ -146,7 +146,7 @@ impl Proxy {
     }
 
     /// The upstream CapabilityStatement, URLs rewritten.
-    pub async fn metadata(&self, state: &State) -> Result<Value, Outcome> {
+    pub(crate) async fn metadata(&self, state: &State) -> Result<Value, Outcome> {
         let r = self
             .client
             .get(format!("{}/metadata", self.base))
@@ -189,7 +189,7 @@ impl Proxy {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub async fn forward(
+    pub(crate) async fn forward(
         &self,
         state: &State,
         grant: &Grant,

@@ -14,11 +14,11 @@ use super::facts::{self, Facts};
 use super::store::{Key, Overlay, Store};
 use super::types::{Param, ParamKind, RType, RefField};
 
-pub const DEFAULT_COUNT: usize = 50;
-pub const MAX_COUNT: usize = 1000;
+pub(crate) const DEFAULT_COUNT: usize = 50;
+pub(crate) const MAX_COUNT: usize = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Prefix {
+pub(crate) enum Prefix {
     Eq,
     Ne,
     Lt,
@@ -31,7 +31,7 @@ pub enum Prefix {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Modifier {
+pub(crate) enum Modifier {
     None,
     Exact,
     Contains,
@@ -39,7 +39,7 @@ pub enum Modifier {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FValue {
+pub(crate) enum FValue {
     /// Lower-cased unless the modifier is `:exact`.
     Str(String),
     /// `system`: `None` = any, `Some("")` = none.
@@ -54,30 +54,30 @@ pub enum FValue {
 }
 
 #[derive(Debug, Clone)]
-pub struct Filter {
-    pub param: &'static Param,
-    pub modifier: Modifier,
+pub(crate) struct Filter {
+    pub(crate) param: &'static Param,
+    pub(crate) modifier: Modifier,
     /// ORed.
-    pub values: Vec<FValue>,
+    pub(crate) values: Vec<FValue>,
 }
 
 #[derive(Debug, Clone)]
-pub struct Query {
+pub(crate) struct Query {
     /// ANDed.
-    pub filters: Vec<Filter>,
+    pub(crate) filters: Vec<Filter>,
     /// (parameter, descending)
-    pub sort: Vec<(&'static Param, bool)>,
-    pub count: usize,
-    pub offset: usize,
-    pub total: bool,
-    pub summary_count: bool,
+    pub(crate) sort: Vec<(&'static Param, bool)>,
+    pub(crate) count: usize,
+    pub(crate) offset: usize,
+    pub(crate) total: bool,
+    pub(crate) summary_count: bool,
     /// The parameters that shape the result set, as received, for links.
-    pub link_params: Vec<(String, String)>,
+    pub(crate) link_params: Vec<(String, String)>,
 }
 
 impl Query {
     /// A stable key for the matched set (not the page).
-    pub fn cache_key(&self, rtype: RType, compartment: Option<&str>) -> String {
+    pub(crate) fn cache_key(&self, rtype: RType, compartment: Option<&str>) -> String {
         let mut parts: Vec<String> = self
             .link_params
             .iter()
@@ -91,7 +91,7 @@ impl Query {
 }
 
 /// Splits `2020`, `ge2020-01`, … into prefix and date.
-pub fn parse_date_value(s: &str) -> Result<(Prefix, DateRange), String> {
+pub(crate) fn parse_date_value(s: &str) -> Result<(Prefix, DateRange), String> {
     let (prefix, rest) = match s.get(..2) {
         Some(p) if p.bytes().all(|b| b.is_ascii_lowercase()) => {
             let prefix = match p {
@@ -115,7 +115,7 @@ pub fn parse_date_value(s: &str) -> Result<(Prefix, DateRange), String> {
 }
 
 /// Does a resource's date range `r` satisfy `prefix` `p`?
-pub fn date_matches(prefix: Prefix, r: DateRange, p: DateRange) -> bool {
+pub(crate) fn date_matches(prefix: Prefix, r: DateRange, p: DateRange) -> bool {
     match prefix {
         Prefix::Eq => r.start >= p.start && r.end <= p.end,
         Prefix::Ne => !(r.start >= p.start && r.end <= p.end),
@@ -161,7 +161,11 @@ fn split_or(v: &str) -> Vec<String> {
 
 /// Parses decoded `(name, value)` pairs. `lenient` drops unknown
 /// parameters instead of failing.
-pub fn parse(rtype: RType, pairs: &[(String, String)], lenient: bool) -> Result<Query, String> {
+pub(crate) fn parse(
+    rtype: RType,
+    pairs: &[(String, String)],
+    lenient: bool,
+) -> Result<Query, String> {
     let mut q = Query {
         filters: Vec::new(),
         sort: Vec::new(),
@@ -335,7 +339,7 @@ fn value_matches(f: &Facts, filter: &Filter, v: &FValue) -> bool {
     }
 }
 
-pub fn matches(f: &Facts, filter: &Filter) -> bool {
+pub(crate) fn matches(f: &Facts, filter: &Filter) -> bool {
     let any = filter.values.iter().any(|v| value_matches(f, filter, v));
     if filter.modifier == Modifier::Not {
         !any
@@ -448,7 +452,7 @@ fn narrow(
 }
 
 /// Runs a query: the keys of all matches, in result order.
-pub fn execute(
+pub(crate) fn execute(
     store: &Store,
     ov: &Overlay,
     rtype: RType,

@@ -19,33 +19,33 @@ use super::types::RType;
 /// under a non-synthetic id. Small and `Copy` so result lists of millions
 /// stay cheap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Key {
+pub(crate) enum Key {
     Syn(SynId),
     Ext(u32),
 }
 
 /// A written version's document and its serialization.
 #[derive(Debug)]
-pub struct Stored {
-    pub value: Value,
-    pub json: String,
+pub(crate) struct Stored {
+    pub(crate) value: Value,
+    pub(crate) json: String,
 }
 
 #[derive(Debug, Clone)]
-pub enum Body {
+pub(crate) enum Body {
     Synthetic(SynId),
     Stored(Arc<Stored>),
 }
 
 #[derive(Debug, Clone)]
-pub struct Version {
-    pub vid: u32,
-    pub last_updated: i64,
+pub(crate) struct Version {
+    pub(crate) vid: u32,
+    pub(crate) last_updated: i64,
     /// `None` for a deletion.
-    pub body: Option<Body>,
+    pub(crate) body: Option<Body>,
 }
 
-pub enum Lookup {
+pub(crate) enum Lookup {
     Found(Version),
     /// Deleted; carries the tombstone and the last live version.
     Deleted {
@@ -56,34 +56,34 @@ pub enum Lookup {
 }
 
 #[derive(Default)]
-pub struct Overlay {
+pub(crate) struct Overlay {
     entries: HashMap<(RType, String), Vec<Version>>,
     touched: HashSet<SynId>,
     /// Non-synthetic ids per type, in creation order (`Key::Ext` indexes).
     created: HashMap<RType, Vec<String>>,
     per_type: HashMap<RType, usize>,
-    pub generation: u64,
+    pub(crate) generation: u64,
     next_id: u64,
 }
 
-pub struct Store {
-    pub synth: Synth,
-    pub overlay: RwLock<Overlay>,
+pub(crate) struct Store {
+    pub(crate) synth: Synth,
+    pub(crate) overlay: RwLock<Overlay>,
 }
 
 impl Store {
-    pub fn new(synth: Synth) -> Store {
+    pub(crate) fn new(synth: Synth) -> Store {
         Store {
             synth,
             overlay: RwLock::new(Overlay::default()),
         }
     }
 
-    pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Overlay> {
+    pub(crate) fn read(&self) -> std::sync::RwLockReadGuard<'_, Overlay> {
         self.overlay.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn write(&self) -> std::sync::RwLockWriteGuard<'_, Overlay> {
+    pub(crate) fn write(&self) -> std::sync::RwLockWriteGuard<'_, Overlay> {
         self.overlay.write().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -96,7 +96,7 @@ impl Store {
     }
 
     /// All versions of a resource, oldest first (empty if it never existed).
-    pub fn history(&self, ov: &Overlay, rtype: RType, id: &str) -> Vec<Version> {
+    pub(crate) fn history(&self, ov: &Overlay, rtype: RType, id: &str) -> Vec<Version> {
         let syn = self.synth.parse_id(rtype, id);
         let mut out: Vec<Version> = syn.map(Self::synthetic_version).into_iter().collect();
         if let Some(vs) = ov.entries.get(&(rtype, id.to_string())) {
@@ -105,7 +105,7 @@ impl Store {
         out
     }
 
-    pub fn lookup(&self, ov: &Overlay, rtype: RType, id: &str) -> Lookup {
+    pub(crate) fn lookup(&self, ov: &Overlay, rtype: RType, id: &str) -> Lookup {
         let mut versions = self.history(ov, rtype, id);
         let Some(latest) = versions.pop() else {
             return Lookup::Missing;
@@ -123,7 +123,7 @@ impl Store {
     }
 
     /// The current version behind a search candidate, if not deleted.
-    pub fn resolve(&self, ov: &Overlay, rtype: RType, key: Key) -> Option<Version> {
+    pub(crate) fn resolve(&self, ov: &Overlay, rtype: RType, key: Key) -> Option<Version> {
         match key {
             Key::Syn(s) if !ov.touched.contains(&s) => Some(Self::synthetic_version(s)),
             Key::Syn(s) => match self.lookup(ov, rtype, &s.id()) {
@@ -144,7 +144,12 @@ impl Store {
     /// narrowed to some patients' synthetic resources when the query or the
     /// compartment pins the patient. Written resources are always included
     /// (their subject may have changed), so filters must still be applied.
-    pub fn candidates(&self, ov: &Overlay, rtype: RType, patients: Option<&[u32]>) -> Vec<Key> {
+    pub(crate) fn candidates(
+        &self,
+        ov: &Overlay,
+        rtype: RType,
+        patients: Option<&[u32]>,
+    ) -> Vec<Key> {
         let mut syn = Vec::new();
         self.synth.enumerate(rtype, patients, &mut syn);
         let mut keys: Vec<Key> = syn.into_iter().map(Key::Syn).collect();
@@ -165,12 +170,12 @@ impl Store {
     }
 
     /// The `Key::Ext` of a resource created under a non-synthetic id.
-    pub fn ext_key(&self, ov: &Overlay, rtype: RType, id: &str) -> Option<Key> {
+    pub(crate) fn ext_key(&self, ov: &Overlay, rtype: RType, id: &str) -> Option<Key> {
         let ids = ov.created.get(&rtype)?;
         ids.iter().position(|i| i == id).map(|i| Key::Ext(i as u32))
     }
 
-    pub fn facts<'a>(&self, rtype: RType, v: &'a Version) -> Option<Facts<'a>> {
+    pub(crate) fn facts<'a>(&self, rtype: RType, v: &'a Version) -> Option<Facts<'a>> {
         match v.body.as_ref()? {
             Body::Synthetic(s) => Some(self.synth.facts(*s)),
             Body::Stored(st) => Some(facts::from_json(rtype, &st.value, v.last_updated)),
@@ -178,7 +183,7 @@ impl Store {
     }
 
     /// Appends a version's JSON.
-    pub fn render(&self, v: &Version, out: &mut String) {
+    pub(crate) fn render(&self, v: &Version, out: &mut String) {
         match &v.body {
             Some(Body::Synthetic(s)) => self.synth.render(*s, out),
             Some(Body::Stored(st)) => out.push_str(&st.json),
@@ -187,7 +192,7 @@ impl Store {
     }
 
     /// A fresh server-assigned id.
-    pub fn new_id(&self, ov: &mut Overlay, rtype: RType) -> String {
+    pub(crate) fn new_id(&self, ov: &mut Overlay, rtype: RType) -> String {
         loop {
             ov.next_id += 1;
             let id = format!("n{}", ov.next_id);
@@ -200,7 +205,7 @@ impl Store {
     /// Records a new version (a document, or `None` to delete) and returns
     /// it. `value` gets `id` and `meta.versionId`/`meta.lastUpdated` here so
     /// stored copies are always consistent with their version.
-    pub fn put(
+    pub(crate) fn put(
         &self,
         ov: &mut Overlay,
         rtype: RType,

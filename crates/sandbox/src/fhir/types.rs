@@ -5,7 +5,7 @@
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RType {
+pub(crate) enum RType {
     Patient,
     Practitioner,
     Encounter,
@@ -14,7 +14,7 @@ pub enum RType {
 }
 
 impl RType {
-    pub const ALL: [RType; 5] = [
+    pub(crate) const ALL: [RType; 5] = [
         RType::Patient,
         RType::Practitioner,
         RType::Encounter,
@@ -22,7 +22,7 @@ impl RType {
         RType::Condition,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             RType::Patient => "Patient",
             RType::Practitioner => "Practitioner",
@@ -33,13 +33,13 @@ impl RType {
     }
 
     /// Exact, case-sensitive: FHIR type names are.
-    pub fn parse(s: &str) -> Option<RType> {
+    pub(crate) fn parse(s: &str) -> Option<RType> {
         RType::ALL.into_iter().find(|t| t.name() == s)
     }
 
     /// Search parameters specific to the type (the common `_id` and
     /// `_lastUpdated` come from [`COMMON`]).
-    pub fn params(self) -> &'static [Param] {
+    pub(crate) fn params(self) -> &'static [Param] {
         match self {
             RType::Patient => PATIENT_PARAMS,
             RType::Practitioner => PRACTITIONER_PARAMS,
@@ -50,13 +50,13 @@ impl RType {
     }
 
     /// Looks a parameter up among the common and the type's own.
-    pub fn param(self, name: &str) -> Option<&'static Param> {
+    pub(crate) fn param(self, name: &str) -> Option<&'static Param> {
         COMMON.iter().chain(self.params()).find(|p| p.name == name)
     }
 
     /// Whether resources of this type belong to a patient's compartment
     /// through their `subject`.
-    pub fn has_subject(self) -> bool {
+    pub(crate) fn has_subject(self) -> bool {
         matches!(
             self,
             RType::Encounter | RType::Observation | RType::Condition
@@ -126,15 +126,15 @@ const CONDITION_PARAMS: &[Param] = &[
 ];
 
 /// Parameters every type supports.
-pub const COMMON: &[Param] = &[
+pub(crate) const COMMON: &[Param] = &[
     Param::new("_id", ParamKind::Id),
     Param::new("_lastUpdated", ParamKind::LastUpdated),
 ];
 
 #[derive(Debug)]
-pub struct Param {
-    pub name: &'static str,
-    pub kind: ParamKind,
+pub(crate) struct Param {
+    pub(crate) name: &'static str,
+    pub(crate) kind: ParamKind,
 }
 
 impl Param {
@@ -143,7 +143,7 @@ impl Param {
     }
 
     /// The FHIR search parameter type, for the CapabilityStatement.
-    pub fn fhir_type(&self) -> &'static str {
+    pub(crate) fn fhir_type(&self) -> &'static str {
         match self.kind {
             ParamKind::Id | ParamKind::Token(_) => "token",
             ParamKind::LastUpdated | ParamKind::Date(_) => "date",
@@ -154,7 +154,7 @@ impl Param {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParamKind {
+pub(crate) enum ParamKind {
     Id,
     LastUpdated,
     /// Matches any of these string fields.
@@ -166,14 +166,14 @@ pub enum ParamKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StrField {
+pub(crate) enum StrField {
     Family,
     Given,
     Text,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokField {
+pub(crate) enum TokField {
     Gender,
     Identifier,
     Code,
@@ -185,7 +185,7 @@ pub enum TokField {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DateField {
+pub(crate) enum DateField {
     Birth,
     Date,
     Onset,
@@ -193,7 +193,7 @@ pub enum DateField {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefField {
+pub(crate) enum RefField {
     Subject,
     Encounter,
     Practitioner,

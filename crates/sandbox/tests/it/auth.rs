@@ -49,11 +49,11 @@ fn http() -> reqwest::Client {
 }
 
 fn origin(sb: &Sandbox) -> String {
-    sb.state.origin.as_str().trim_end_matches('/').to_owned()
+    sb.origin().as_str().trim_end_matches('/').to_owned()
 }
 
 fn base(sb: &Sandbox) -> String {
-    sb.state.fhir_base_str().to_owned()
+    sb.fhir_base().as_str().trim_end_matches('/').to_owned()
 }
 
 fn url(sb: &Sandbox, path: &str) -> String {
@@ -166,7 +166,7 @@ async fn consent(
 /// the redirect's parameters.
 async fn authorize_and_approve(sb: &Sandbox, req: &AuthReq) -> HashMap<String, String> {
     let resp = req.get(sb).await;
-    if sb.state.opts.auto_approve {
+    if sb.options().auto_approve {
         return redirect_params(&resp);
     }
     assert_eq!(resp.status(), StatusCode::OK, "consent page expected");
@@ -427,7 +427,7 @@ async fn standalone_code_flow_with_pkce_consent_and_id_token() {
     );
     let mut h = reqwest::header::HeaderMap::new();
     h.insert("authorization", format!("Bearer {at}").parse().unwrap());
-    let grant = sb.state.auth.authenticate(&h).unwrap();
+    let grant = sb.authenticate(&h).unwrap();
     assert_eq!(grant.patient.as_deref(), Some(chosen.as_str()));
     assert_eq!(grant.client_id, CLI);
 }
@@ -439,7 +439,7 @@ async fn authorize_post_works_like_get() {
     let q = redirect_params(&req.post(&sb).await);
     let (s, tok) = exchange(&sb, &q["code"], &req.verifier).await;
     assert_eq!(s, StatusCode::OK, "{tok}");
-    let first = sb.state.fhir.patient_choices(1)[0].0.clone();
+    let first = sb.patient_choices(1)[0].0.clone();
     assert_eq!(
         tok["patient"], first,
         "auto-approve picks the first patient"
@@ -658,7 +658,7 @@ async fn deny_sends_access_denied() {
 #[tokio::test]
 async fn ehr_launch_carries_its_context() {
     let sb = start().await;
-    let patient = sb.state.fhir.patient_choices(3)[2].0.clone();
+    let patient = sb.patient_choices(3)[2].0.clone();
     let launch: Value = http()
         .post(url(&sb, "/auth/launch"))
         .form(&[
@@ -702,7 +702,7 @@ async fn ehr_launch_carries_its_context() {
         .json()
         .await
         .unwrap();
-    assert_eq!(v["patient"], sb.state.fhir.patient_choices(1)[0].0);
+    assert_eq!(v["patient"], sb.patient_choices(1)[0].0);
     let r = http()
         .post(url(&sb, "/auth/launch"))
         .json(&json!({"app": "not a url"}))
@@ -1329,7 +1329,7 @@ async fn clients_file_adds_registrations_and_bad_files_fail() {
     )
     .unwrap();
     let sb = start_with(|o| o.clients_file = Some(good.clone())).await;
-    let c = sb.state.auth.clients.get("file-app").unwrap();
+    let c = sb.client("file-app").unwrap();
     assert_eq!(c.secret.as_deref(), Some("s3cret"));
 
     for (content, needle) in [

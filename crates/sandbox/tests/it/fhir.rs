@@ -34,9 +34,7 @@ fn grant(scopes: &str, patient: Option<&str>, lifetime: i64) -> Grant {
 }
 
 fn token(sb: &Sandbox, scopes: &str, patient: Option<&str>) -> String {
-    sb.state
-        .auth
-        .issue_access_token(grant(scopes, patient, 3600))
+    sb.issue_access_token(grant(scopes, patient, 3600))
 }
 
 fn admin(sb: &Sandbox) -> String {
@@ -712,10 +710,7 @@ async fn tokens_and_scopes_are_enforced() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert!(r.header("www-authenticate").contains("invalid_token"));
 
-    let expired = sb
-        .state
-        .auth
-        .issue_access_token(grant("user/*.cruds", None, -10));
+    let expired = sb.issue_access_token(grant("user/*.cruds", None, -10));
     let r = Client::new(&sb, Some(expired)).get("Patient").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert!(r.header("www-authenticate").contains("invalid_token"));
@@ -826,7 +821,7 @@ async fn data_is_deterministic_per_seed() {
     assert_eq!(pa, pb);
     assert_eq!(oa, ob);
     assert_ne!(pa, pd);
-    let choices = a.state.fhir.patient_choices(3);
+    let choices = a.patient_choices(3);
     assert_eq!(choices.len(), 3);
     assert_eq!(choices[0].0, "p000001");
     assert_eq!(
@@ -891,7 +886,7 @@ async fn metadata_has_smart_security() {
     for name in ["authorize", "token", "register", "introspect", "revoke"] {
         assert_eq!(
             uri(name).as_deref(),
-            Some(sb.state.auth_url(name).as_str()),
+            Some(sb.auth_url(name).as_str()),
             "{name}"
         );
     }
@@ -928,7 +923,7 @@ async fn fault_http_429_every_other_call() {
         ..Default::default()
     })
     .await;
-    assert!(sb.state.opts.faults.has(Fault::Http429));
+    assert!(sb.options().faults.has(Fault::Http429));
     let c = Client::new(&sb, Some(admin(&sb)));
     let mut statuses = Vec::new();
     for _ in 0..4 {
@@ -1171,6 +1166,6 @@ async fn proxy_confines_patient_tokens() {
     c.ok("Observation/o1").await;
     assert_eq!(c.get("Patient/2").await.status, StatusCode::FORBIDDEN);
     assert_eq!(c.get("Observation/o2").await.status, StatusCode::FORBIDDEN);
-    assert!(sb.state.fhir.patient_choices(5).is_empty());
+    assert!(sb.patient_choices(5).is_empty());
     task.abort();
 }
