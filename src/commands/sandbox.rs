@@ -63,6 +63,7 @@ pub fn options(args: &SandboxServeArgs) -> Result<Options> {
             (Some(c), Some(k)) => Some((c.clone(), k.clone())),
             _ => None,
         },
+        record: false,
     })
 }
 

@@ -198,6 +198,15 @@ curl -sS -o /dev/null "$loc""#;
     let a = env.login(forge).code(4);
     assert!(stderr(&a).contains("wrong `state`"), "{}", stderr(&a));
     env.cmd().arg("status").assert().code(4);
+    assert_eq!(
+        env.sb.journal.to("/auth/authorize").len(),
+        1,
+        "the login got as far as the authorization request"
+    );
+    assert!(
+        env.sb.journal.to("/auth/token").is_empty(),
+        "the token endpoint was never called"
+    );
 }
 
 #[test]
@@ -393,28 +402,15 @@ fn ehr_launch_through_the_loopback_launch_url() {
 
 #[test]
 fn parallel_commands_refresh_once() {
-    // Tokens live 62 s: after 3 s they are inside the 60 s refresh margin.
-    let env = Env::new(SandboxServer::start(smart_sandbox::Options {
-        auto_approve: true,
-        token_lifetime: Duration::from_secs(62),
-        ..Default::default()
-    }));
+    let env = Env::new(SandboxServer::auto_approve());
     env.add_profile("sb", &[]);
     env.login(APPROVE).success();
-    let before = env.json(&["token"])["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    std::thread::sleep(Duration::from_secs(3));
+    // Inside the 60 s refresh margin, without waiting for it.
+    let before = support::expire_in(&env.cfg.state(), "sb", 10);
     let children: Vec<_> = (0..2)
         .map(|_| {
-            let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("smart"));
-            c.arg("token")
-                .env("SMART_CONFIG", env.cfg.path())
-                .env("SMART_TOKEN_STORE", "file")
-                .env("SMART_STATE_DIR", env.dir().join("state"))
-                .env_remove("SMART_PROFILE")
-                .stdout(std::process::Stdio::piped());
+            let mut c = env.cfg.file_store_std();
+            c.arg("token").stdout(std::process::Stdio::piped());
             c.spawn().unwrap()
         })
         .collect();
@@ -430,6 +426,11 @@ fn parallel_commands_refresh_once() {
     assert_eq!(
         outs[0], outs[1],
         "both processes use the one refreshed token"
+    );
+    assert_eq!(
+        env.sb.token_requests("refresh_token"),
+        1,
+        "the server saw one refresh"
     );
 }
 

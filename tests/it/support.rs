@@ -20,7 +20,15 @@ const INHERITED: &[&str] = &["CI", "BROWSER", "NO_COLOR", "CLICOLOR_FORCE"];
 /// `BROWSER`, `CI` and the color switches are removed. This is the one place
 /// that decides it; every test environment builds on it.
 pub fn smart(config: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("smart").expect("binary built");
+    let mut cmd = Command::from_std(smart_std(config));
+    cmd.timeout(Duration::from_secs(60));
+    cmd
+}
+
+/// [`smart`] as a plain `std::process::Command`, for tests that run several
+/// at once.
+pub fn smart_std(config: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("smart"));
     for (name, _) in std::env::vars_os() {
         if name.to_str().is_some_and(|n| n.starts_with("SMART_")) {
             cmd.env_remove(name);
@@ -29,13 +37,30 @@ pub fn smart(config: &Path) -> Command {
     for name in INHERITED {
         cmd.env_remove(name);
     }
-    cmd.env("SMART_CONFIG", config)
-        .env(
-            "XDG_CONFIG_HOME",
-            config.parent().unwrap_or(Path::new("/nonexistent")),
-        )
-        .timeout(Duration::from_secs(60));
+    cmd.env("SMART_CONFIG", config).env(
+        "XDG_CONFIG_HOME",
+        config.parent().unwrap_or(Path::new("/nonexistent")),
+    );
     cmd
+}
+
+/// Moves the expiry of a profile's stored tokens (file store) to `secs` from
+/// now: how a test sets the time instead of sleeping until tokens age. Returns
+/// the stored access token.
+pub fn expire_in(state_dir: &Path, profile: &str, secs: u64) -> String {
+    let path = state_dir.join(format!("{profile}.tokens.json"));
+    let mut set: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("stored tokens")).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    set["expires_at"] = serde_json::json!(now + secs);
+    std::fs::write(&path, set.to_string()).unwrap();
+    set["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned()
 }
 
 /// A temp dir holding `config.toml` (not created until a command writes it).
@@ -61,7 +86,13 @@ impl TempConfig {
     }
     /// `smart` whose tokens go to a file store in the temp dir, not the keychain.
     pub fn file_store_cmd(&self) -> Command {
-        let mut c = self.cmd();
+        let mut c = Command::from_std(self.file_store_std());
+        c.timeout(Duration::from_secs(60));
+        c
+    }
+    /// [`TempConfig::file_store_cmd`] as a plain `std::process::Command`.
+    pub fn file_store_std(&self) -> std::process::Command {
+        let mut c = smart_std(&self.path());
         c.env("SMART_TOKEN_STORE", "file")
             .env("SMART_STATE_DIR", self.state());
         c
@@ -185,15 +216,18 @@ pub fn smart_configuration(origin: &str) -> serde_json::Value {
 }
 
 /// An in-process `smart sandbox` on an ephemeral port, on its own thread
-/// and runtime (so that tests driving the binary stay synchronous).
+/// and runtime (so that tests driving the binary stay synchronous). It keeps
+/// a journal of what it received, for assertions on the server's side.
 pub struct SandboxServer {
     pub fhir_base: String,
     pub origin: String,
+    pub journal: smart_sandbox::Journal,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl SandboxServer {
-    pub fn start(opts: smart_sandbox::Options) -> Self {
+    pub fn start(mut opts: smart_sandbox::Options) -> Self {
+        opts.record = true;
         let (tx, rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         std::thread::spawn(move || {
@@ -206,18 +240,32 @@ impl SandboxServer {
                 let sb = smart_sandbox::Sandbox::start(opts)
                     .await
                     .expect("sandbox starts");
-                tx.send((sb.fhir_base().to_string(), sb.origin().to_string()))
-                    .unwrap();
+                tx.send((
+                    sb.fhir_base().to_string(),
+                    sb.origin().to_string(),
+                    sb.journal(),
+                ))
+                .unwrap();
                 let _ = stop_rx.await;
                 sb.stop().await;
             });
         });
-        let (fhir_base, origin) = rx.recv().expect("sandbox address");
+        let (fhir_base, origin, journal) = rx.recv().expect("sandbox address");
         SandboxServer {
             fhir_base: fhir_base.trim_end_matches('/').to_owned(),
             origin: origin.trim_end_matches('/').to_owned(),
+            journal,
             _stop: stop_tx,
         }
+    }
+
+    /// The token requests received so far, by `grant_type`.
+    pub fn token_requests(&self, grant_type: &str) -> usize {
+        self.journal
+            .to("/auth/token")
+            .iter()
+            .filter(|r| r.param("grant_type") == Some(grant_type))
+            .count()
     }
 
     pub fn auto_approve() -> Self {

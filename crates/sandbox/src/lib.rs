@@ -20,6 +20,7 @@ use std::time::{Duration, SystemTime};
 use url::Url;
 
 pub use faults::{Fault, Faults};
+pub use journal::{Journal, Received};
 
 /// Everything `smart sandbox` can be told, independent of clap.
 #[derive(Debug, Clone)]
@@ -37,6 +38,8 @@ pub struct Options {
     pub auto_approve: bool,
     /// (certificate chain PEM, private key PEM) for https.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Keep a [`Journal`] of every request received (for tests).
+    pub record: bool,
 }
 
 impl Default for Options {
@@ -52,6 +55,7 @@ impl Default for Options {
             faults: Faults::default(),
             auto_approve: false,
             tls: None,
+            record: false,
         }
     }
 }
@@ -86,6 +90,7 @@ pub enum Access {
 
 pub mod auth;
 pub mod fhir;
+mod journal;
 pub mod scopes;
 mod server;
 mod summary;

@@ -14,11 +14,12 @@ use url::Url;
 
 use axum::http::HeaderMap;
 
-use super::{Grant, Options, State, auth, fhir};
+use super::{Grant, Journal, Options, State, auth, fhir};
 
 /// A running sandbox. Dropping it stops the server.
 pub struct Sandbox {
     pub(crate) state: Arc<State>,
+    journal: Journal,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -57,10 +58,17 @@ impl Sandbox {
             auth,
             fhir,
         });
-        let app = axum::Router::new()
+        let journal = Journal::default();
+        let mut app = axum::Router::new()
             .merge(auth::router())
             .merge(fhir::router())
             .with_state(state.clone());
+        if state.opts.record {
+            app = app.layer(axum::middleware::from_fn_with_state(
+                journal.clone(),
+                crate::journal::record,
+            ));
+        }
         let (tx, rx) = oneshot::channel::<()>();
         let task = match tls {
             None => tokio::spawn(async move {
@@ -74,6 +82,7 @@ impl Sandbox {
         };
         Ok(Sandbox {
             state,
+            journal,
             shutdown: Some(tx),
             task: Some(task),
         })
@@ -117,6 +126,11 @@ impl Sandbox {
     /// A registered client, by id.
     pub fn client(&self, client_id: &str) -> Option<crate::auth::Client> {
         self.state.auth.clients.get(client_id)
+    }
+
+    /// What the server received; empty unless started with `record`.
+    pub fn journal(&self) -> Journal {
+        self.journal.clone()
     }
 
     /// Stops accepting connections and waits for the server task.
