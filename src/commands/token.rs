@@ -46,7 +46,7 @@ pub async fn run(g: &GlobalArgs, args: TokenArgs) -> Result<()> {
         return output::print_json(&json!({
             "access_token": set.access_token.expose(),
             "token_type": set.token_type,
-            "expires_in": set.expires_in(),
+            "expires_in": set.expires_in(crate::oauth::tokens::now_secs()),
             "scope": set.scope,
         }));
     }
