@@ -390,3 +390,53 @@ pub async fn refresh(
     let resp = token::refresh(http, &endpoint, auth, rt).await?;
     Ok(current.refreshed(&resp, now))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::tokens::FixedClock;
+
+    fn set(expires_at: Option<u64>) -> TokenSet {
+        let mut s = external_set();
+        s.expires_at = expires_at;
+        s
+    }
+
+    fn external_set() -> TokenSet {
+        TokenSet::from_json(&Secret::new(
+            r#"{"v":1,"fhir_base":"https://x/fhir","client_id":"c","token_endpoint":"https://x/token","auth_method":"none","access_token":"AT","token_type":"Bearer","obtained_at":0}"#,
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_token_is_refreshed_a_margin_before_it_expires() {
+        let t0 = 1_700_000_000;
+        let s = set(Some(t0 + 3600));
+        assert!(still_good(&s, false, FixedClock(t0).now()));
+        assert!(!still_good(&s, true, t0), "forced");
+        // An hour later, without sleeping: inside the margin, then expired.
+        assert!(!still_good(&s, false, t0 + 3600 - REFRESH_MARGIN.as_secs()));
+        assert!(still_good(
+            &s,
+            false,
+            t0 + 3600 - REFRESH_MARGIN.as_secs() - 1
+        ));
+        assert!(!still_good(&s, false, t0 + 7200));
+        // Unknown lifetime: used until the server refuses it.
+        assert!(still_good(&set(None), false, t0 + 1_000_000));
+    }
+
+    #[tokio::test]
+    async fn refresh_without_a_refresh_token_says_whether_it_expired() {
+        let http = Http::new(&crate::http::Options::default()).unwrap();
+        let auth = ClientAuth::None {
+            client_id: "c".into(),
+        };
+        let s = set(Some(1000));
+        let e = refresh(&http, &s, &auth, 990).await.unwrap_err();
+        assert!(e.message.starts_with("the access token is about to expire"));
+        let e = refresh(&http, &s, &auth, 1000).await.unwrap_err();
+        assert!(e.message.starts_with("the access token has expired"));
+    }
+}

@@ -336,6 +336,202 @@ pub fn missing_scopes<'a>(requested: &'a str, granted: &str) -> Vec<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Kind;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A token endpoint that answers each connection with the next canned
+    /// response and hands back the requests it received.
+    async fn endpoint(answers: Vec<String>) -> (Url, tokio::task::JoinHandle<Vec<String>>) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}/token", l.local_addr().unwrap())).unwrap();
+        let seen = tokio::spawn(async move {
+            let mut seen = Vec::new();
+            for answer in answers {
+                let (mut s, _) = l.accept().await.unwrap();
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let n = s.read(&mut chunk).await.unwrap();
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                let (k, v) = l.split_once(':')?;
+                                k.eq_ignore_ascii_case("content-length")
+                                    .then(|| v.trim().parse::<usize>().unwrap())
+                            })
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + len || n == 0 {
+                            break;
+                        }
+                    }
+                }
+                seen.push(String::from_utf8_lossy(&buf).to_string());
+                s.write_all(answer.as_bytes()).await.unwrap();
+                s.shutdown().await.unwrap();
+            }
+            seen
+        });
+        (url, seen)
+    }
+
+    fn answer(status: &str, content_type: &str, body: &str) -> String {
+        format!(
+            "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    fn http() -> Http {
+        Http::new(&crate::http::Options::default()).unwrap()
+    }
+
+    fn basic() -> ClientAuth {
+        ClientAuth::Secret {
+            client_id: "app".into(),
+            secret: ClientSecret::new("s3cret:%".into()),
+            method: SecretMethod::Basic,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_code_exchange_goes_through_the_crate_and_reads_a_lax_answer() {
+        let (url, seen) = endpoint(vec![answer(
+            "200 OK",
+            "text/plain",
+            r#"{"access_token":"AT","token_type":"bearer","expires_in":"3600","patient":"p1"}"#,
+        )])
+        .await;
+        let (_, verifier) = oauth2::PkceCodeChallenge::new_random_sha256();
+        let v = verifier.secret().clone();
+        let r = exchange_code(
+            &http(),
+            &url,
+            &basic(),
+            AuthorizationCode::new("C0DE".into()),
+            "http://127.0.0.1:5000/callback",
+            Some(verifier),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.lifetime(), Some(3600));
+        assert_eq!(r.smart.patient.as_deref(), Some("p1"));
+        let req = &seen.await.unwrap()[0];
+        let lower = req.to_ascii_lowercase();
+        assert!(
+            lower.contains(
+                &basic_authorization("app", &ClientSecret::new("s3cret:%".into()))
+                    .to_ascii_lowercase()
+            ),
+            "{req}"
+        );
+        assert!(req.contains("grant_type=authorization_code"), "{req}");
+        assert!(req.contains("code=C0DE"), "{req}");
+        assert!(req.contains(&format!("code_verifier={v}")), "{req}");
+        assert!(
+            req.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A5000%2Fcallback"),
+            "{req}"
+        );
+        assert!(
+            !req.contains("client_secret"),
+            "Basic: no secret in the body: {req}"
+        );
+    }
+
+    #[tokio::test]
+    async fn client_credentials_with_an_assertion_send_no_secret() {
+        let (url, seen) = endpoint(vec![answer(
+            "200 OK",
+            "application/json",
+            r#"{"access_token":"AT","token_type":"Bearer","expires_in":300}"#,
+        )])
+        .await;
+        let key = crate::oauth::keys::PrivateKey::generate(crate::oauth::keys::SigningAlg::ES384)
+            .unwrap();
+        let auth = ClientAuth::Assertion {
+            client_id: "svc".into(),
+            key: SigningKey {
+                kid: key.thumbprint(),
+                key,
+                alg: crate::oauth::keys::SigningAlg::ES384,
+                jku: None,
+            },
+        };
+        client_credentials(&http(), &url, &auth, "system/*.rs  system/Patient.r")
+            .await
+            .unwrap();
+        let req = &seen.await.unwrap()[0];
+        assert!(req.contains("grant_type=client_credentials"), "{req}");
+        assert!(
+            req.contains("scope=system%2F*.rs+system%2FPatient.r")
+                || req.contains("scope=system%2F%2A.rs+system%2FPatient.r"),
+            "{req}"
+        );
+        assert!(req.contains("client_id=svc"), "{req}");
+        assert!(
+            req.contains("client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"),
+            "{req}"
+        );
+        assert!(req.contains("client_assertion=ey"), "{req}");
+        assert!(
+            !req.to_ascii_lowercase().contains("authorization: basic"),
+            "{req}"
+        );
+        assert!(!req.contains("client_secret"), "{req}");
+    }
+
+    #[tokio::test]
+    async fn error_answers_carry_the_rfc_6749_code_and_no_secret() {
+        let (url, _) = endpoint(vec![
+            answer(
+                "400 Bad Request",
+                "application/json",
+                r#"{"error":"invalid_grant","error_description":"code already used"}"#,
+            ),
+            answer("503 Service Unavailable", "text/html", "<html>down</html>"),
+            "HTTP/1.1 302 Found\r\nlocation: https://elsewhere/\r\ncontent-length: 0\r\n\r\n"
+                .into(),
+            answer("200 OK", "text/html", "<html>sign in</html>"),
+        ])
+        .await;
+        let rt = RefreshToken::new("RT-secret".into());
+        let mut errors = Vec::new();
+        for _ in 0..4 {
+            errors.push(refresh(&http(), &url, &basic(), &rt).await.unwrap_err());
+        }
+        let e = &errors[0];
+        assert_eq!(e.kind, Kind::Auth);
+        assert_eq!(e.oauth_code(), Some(&OAuthErrorCode::InvalidGrant));
+        assert_eq!(
+            e.message,
+            "the token endpoint refused: invalid_grant: code already used"
+        );
+        let e = &errors[1];
+        assert_eq!(e.kind, Kind::Server);
+        assert!(e.oauth.is_none());
+        assert!(
+            e.message
+                .contains("503 Service Unavailable (<html>down</html>)"),
+            "{}",
+            e.message
+        );
+        assert!(errors[2].message.contains("never follow redirects"));
+        assert_eq!(errors[3].kind, Kind::Server);
+        assert!(
+            errors[3].message.contains("not a JSON object (text/html"),
+            "{}",
+            errors[3].message
+        );
+        for e in &errors {
+            let text = format!("{} {:?} {e:?}", e.message, e.hint);
+            assert!(
+                !text.contains("RT-secret") && !text.contains("s3cret"),
+                "{text}"
+            );
+        }
+    }
 
     #[test]
     fn missing_scopes_lists_the_difference() {
