@@ -46,6 +46,96 @@ pub struct Error {
     /// The OperationOutcome the server sent, for `--json` error output
     /// (boxed: errors travel in every `Result` and should stay small).
     pub outcome: Option<Box<serde_json::Value>>,
+    /// The RFC 6749 error an authorization server answered with: code
+    /// paths branch on this value, never on the message text.
+    pub oauth: Option<Box<OAuthError>>,
+}
+
+/// An OAuth 2.0 error response (RFC 6749 §4.1.2.1 and §5.2) as a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    pub code: OAuthErrorCode,
+    /// `error_description`: the server's words, for people only.
+    pub description: Option<String>,
+}
+
+/// The `error` codes of RFC 6749 §4.1.2.1 (authorization endpoint) and
+/// §5.2 (token endpoint); any other code is kept as it came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OAuthErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    AccessDenied,
+    UnsupportedResponseType,
+    ServerError,
+    TemporarilyUnavailable,
+    Other(String),
+}
+
+impl OAuthErrorCode {
+    pub fn parse(code: &str) -> OAuthErrorCode {
+        use OAuthErrorCode::*;
+        match code {
+            "invalid_request" => InvalidRequest,
+            "invalid_client" => InvalidClient,
+            "invalid_grant" => InvalidGrant,
+            "unauthorized_client" => UnauthorizedClient,
+            "unsupported_grant_type" => UnsupportedGrantType,
+            "invalid_scope" => InvalidScope,
+            "access_denied" => AccessDenied,
+            "unsupported_response_type" => UnsupportedResponseType,
+            "server_error" => ServerError,
+            "temporarily_unavailable" => TemporarilyUnavailable,
+            other => Other(other.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        use OAuthErrorCode::*;
+        match self {
+            InvalidRequest => "invalid_request",
+            InvalidClient => "invalid_client",
+            InvalidGrant => "invalid_grant",
+            UnauthorizedClient => "unauthorized_client",
+            UnsupportedGrantType => "unsupported_grant_type",
+            InvalidScope => "invalid_scope",
+            AccessDenied => "access_denied",
+            UnsupportedResponseType => "unsupported_response_type",
+            ServerError => "server_error",
+            TemporarilyUnavailable => "temporarily_unavailable",
+            Other(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for OAuthErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.description {
+            Some(d) => write!(f, "{}: {d}", self.code),
+            None => write!(f, "{}", self.code),
+        }
+    }
+}
+
+/// The kind of a token endpoint's error answer, by its HTTP status: a 4xx
+/// means our credentials or grant were not accepted (exit 4), a 5xx is the
+/// server's fault (exit 3), whatever the `error` code says.
+pub fn token_endpoint_kind(status: u16) -> Kind {
+    if (500..600).contains(&status) {
+        Kind::Server
+    } else {
+        Kind::Auth
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -58,6 +148,7 @@ impl Error {
             hint: None,
             details: Vec::new(),
             outcome: None,
+            oauth: None,
         }
     }
     pub fn usage(message: impl Into<String>) -> Self {
@@ -86,6 +177,15 @@ impl Error {
     pub fn with_outcome(mut self, outcome: serde_json::Value) -> Self {
         self.outcome = Some(Box::new(outcome));
         self
+    }
+    /// Carries an authorization server's error code (see [`OAuthError`]).
+    pub fn with_oauth(mut self, oauth: OAuthError) -> Self {
+        self.oauth = Some(Box::new(oauth));
+        self
+    }
+    /// The RFC 6749 error code the server answered with, if any.
+    pub fn oauth_code(&self) -> Option<&OAuthErrorCode> {
+        self.oauth.as_ref().map(|o| &o.code)
     }
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(self.kind.exit_code())
@@ -133,6 +233,29 @@ mod tests {
         assert_eq!(Kind::Server.exit_code(), 3);
         assert_eq!(Kind::Auth.exit_code(), 4);
         assert_eq!(Kind::Findings.exit_code(), 5);
+    }
+
+    #[test]
+    fn token_endpoint_errors_map_by_status() {
+        assert_eq!(token_endpoint_kind(400).exit_code(), 4);
+        assert_eq!(token_endpoint_kind(401).exit_code(), 4);
+        assert_eq!(token_endpoint_kind(503).exit_code(), 3);
+    }
+
+    #[test]
+    fn oauth_codes_round_trip() {
+        for c in [
+            "invalid_client",
+            "invalid_grant",
+            "access_denied",
+            "x_custom",
+        ] {
+            assert_eq!(OAuthErrorCode::parse(c).as_str(), c);
+        }
+        assert_eq!(
+            OAuthErrorCode::parse("invalid_client"),
+            OAuthErrorCode::InvalidClient
+        );
     }
 
     #[test]

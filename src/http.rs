@@ -152,22 +152,24 @@ impl Http {
         if self.verbose {
             trace_request(&req);
         }
-        let resp = self
-            .client
-            .execute(req)
-            .await
-            .map_err(|e| self.network_error(&url, e))?;
+        let resp = match self.client.execute(req).await {
+            Ok(r) => r,
+            Err(e) => return Err(self.network_error(&url, e).await),
+        };
         let status = resp.status();
         let headers = resp.headers().clone();
         let final_url = resp.url().clone();
-        let body = read_limited(resp, limit).await.map_err(|e| match e {
-            BodyError::TooLarge => Error::server(format!(
-                "{}: answer is larger than {}; refusing to read it",
-                origin_path(&final_url),
-                human_size(limit)
-            )),
-            BodyError::Transport(e) => self.network_error(&final_url, e),
-        })?;
+        let body = match read_limited(resp, limit).await {
+            Ok(b) => b,
+            Err(BodyError::TooLarge) => {
+                return Err(Error::server(format!(
+                    "{}: answer is larger than {}; refusing to read it",
+                    origin_path(&final_url),
+                    human_size(limit)
+                )));
+            }
+            Err(BodyError::Transport(e)) => return Err(self.network_error(&final_url, e).await),
+        };
         let resp = Response {
             status,
             url: final_url,
@@ -180,7 +182,9 @@ impl Http {
         Ok(resp)
     }
 
-    fn network_error(&self, url: &Url, e: reqwest::Error) -> Error {
+    /// A transport failure in words, told apart by type (the reqwest error
+    /// and the `io::Error` in its source chain), never by its text.
+    async fn network_error(&self, url: &Url, e: reqwest::Error) -> Error {
         let target = origin_path(url);
         if e.is_timeout() {
             return Error::network(format!(
@@ -192,21 +196,87 @@ impl Http {
             );
         }
         let chain = error_chain(&e);
-        let lower = chain.to_ascii_lowercase();
-        let mut err = if lower.contains("certificate") || lower.contains("tls") {
-            Error::network(format!("{target}: TLS error: {chain}"))
-                .with_hint("TLS is always verified; pass --cacert FILE to trust a private CA")
-        } else if e.is_connect() {
-            Error::network(format!("{target}: cannot connect: {chain}"))
-        } else if e.is_body() || e.is_decode() {
-            Error::network(format!("{target}: transfer broke off: {chain}"))
-        } else {
-            Error::network(format!("{target}: {chain}"))
-        };
-        if err.hint.is_none() && lower.contains("dns") {
-            err = err.with_hint("check the host name");
+        match classify(&e) {
+            Failure::Tls => Error::network(format!("{target}: TLS error: {chain}"))
+                .with_hint("TLS is always verified; pass --cacert FILE to trust a private CA"),
+            Failure::Connect => {
+                let err = Error::network(format!("{target}: cannot connect: {chain}"));
+                if resolves(url).await {
+                    err
+                } else {
+                    err.with_hint("check the host name")
+                }
+            }
+            Failure::Transfer => Error::network(format!("{target}: transfer broke off: {chain}")),
+            Failure::Other => Error::network(format!("{target}: {chain}")),
         }
-        err
+    }
+}
+
+/// What kind of transport failure an error is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    Tls,
+    Connect,
+    Transfer,
+    Other,
+}
+
+fn classify(e: &reqwest::Error) -> Failure {
+    // tokio-rustls reports every TLS failure (a bad certificate, a broken
+    // handshake) as an io::Error of kind InvalidData around the
+    // rustls::Error. rustls is not a direct dependency, so its type cannot
+    // be named here; the kind can, and TCP itself never reports it.
+    let tls = io_errors(e).any(|io| io.kind() == std::io::ErrorKind::InvalidData);
+    if tls && (e.is_connect() || e.is_request()) {
+        Failure::Tls
+    } else if e.is_connect() {
+        Failure::Connect
+    } else if e.is_body() || e.is_decode() {
+        Failure::Transfer
+    } else {
+        Failure::Other
+    }
+}
+
+/// The `io::Error`s in an error's source chain, including those wrapped in
+/// another `io::Error` (whose `source()` skips the wrapped error itself).
+fn io_errors<'a>(e: &'a reqwest::Error) -> impl Iterator<Item = &'a std::io::Error> + 'a {
+    let mut cur: Option<&'a (dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    std::iter::from_fn(move || {
+        let this = cur?;
+        cur = match this.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as _)
+                .or_else(|| this.source()),
+            None => this.source(),
+        };
+        Some(this)
+    })
+    .filter_map(|s| s.downcast_ref::<std::io::Error>())
+}
+
+/// Whether `url`'s host resolves, for a failed connect. A DNS failure has
+/// no type of its own in the chain (hyper-util's ConnectError is private;
+/// std reports getaddrinfo failures as an io::Error of an unstable kind),
+/// so the resolver is asked again instead of reading the message.
+async fn resolves(url: &Url) -> bool {
+    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+        return true;
+    };
+    if url
+        .host()
+        .is_some_and(|h| !matches!(h, url::Host::Domain(_)))
+    {
+        return true;
+    }
+    let lookup = tokio::net::lookup_host((host.to_owned(), port));
+    match tokio::time::timeout(Duration::from_secs(2), lookup).await {
+        Ok(Ok(mut addrs)) => addrs.next().is_some(),
+        Ok(Err(_)) => false,
+        // No verdict in time: say nothing rather than guess.
+        Err(_) => true,
     }
 }
 
@@ -375,6 +445,59 @@ mod tests {
         let s = snippet(b"<html>\n<body>\tHello</body></html>");
         assert_eq!(s, "<html> <body> Hello</body></html>");
         assert!(snippet(&[b'a'; 200]).ends_with('…'));
+    }
+
+    fn http() -> Http {
+        Http::new(&Options {
+            timeout: Duration::from_secs(5),
+            ..Options::default()
+        })
+        .unwrap()
+    }
+
+    async fn get(url: &str) -> Error {
+        let h = http();
+        let req = h.request(Method::GET, Url::parse(url).unwrap());
+        h.send(req, 1024).await.unwrap_err()
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_a_connect_failure() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let e = get(&format!("http://127.0.0.1:{port}/x")).await;
+        assert_eq!(e.kind, crate::error::Kind::Network);
+        assert!(e.message.contains("cannot connect"), "{}", e.message);
+        assert!(e.hint.is_none(), "an IP address needs no name check");
+    }
+
+    #[tokio::test]
+    async fn a_plain_http_answer_to_https_is_a_tls_failure() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            while let Ok((mut s, _)) = l.accept().await {
+                let _ = s
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+            }
+        });
+        let e = get(&format!("https://127.0.0.1:{port}/x")).await;
+        assert!(e.message.contains("TLS error"), "{}", e.message);
+        assert!(e.hint.unwrap().contains("--cacert"));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_host_gets_the_host_name_hint() {
+        // `.invalid` never resolves (RFC 6761).
+        assert!(!resolves(&Url::parse("https://no-such-host.invalid/").unwrap()).await);
+        assert!(resolves(&Url::parse("https://127.0.0.1/").unwrap()).await);
+        let e = get("http://no-such-host.invalid/x").await;
+        assert!(e.message.contains("cannot connect"), "{}", e.message);
+        assert_eq!(e.hint.as_deref(), Some("check the host name"));
     }
 
     #[test]

@@ -10,17 +10,21 @@
 //!
 //! A failed refresh leaves the stored set untouched, so nothing is lost and
 //! the message can say to log in again.
+//!
+//! Expiry is decided against a [`Clock`]: commands pass [`SystemClock`],
+//! tests a fixed time.
 
+use oauth2::ClientSecret;
 use std::time::Duration;
 use url::Url;
 
 use crate::cli::GlobalArgs;
 use crate::config::{ClientType, TokenAuthMethod};
-use crate::error::{Error, Kind, Result};
+use crate::error::{Error, Kind, OAuthErrorCode, Result};
 use crate::http::Http;
 use crate::oauth::keys::SigningKey;
 use crate::oauth::token::{self, ClientAuth};
-use crate::oauth::tokens::{Issuer, LaunchContext, TokenSet, now_secs};
+use crate::oauth::tokens::{Clock, Issuer, LaunchContext, SystemClock, TokenSet};
 use crate::secret::Secret;
 use crate::settings::{Flags, Settings};
 use crate::token_store::{self, Item, StoreKind, TokenStore};
@@ -62,14 +66,37 @@ pub fn not_logged_in(profile: &str) -> Error {
 }
 
 /// The client secret for a profile: `SMART_CLIENT_SECRET`, else the store.
-pub fn client_secret(store: &TokenStore, profile: &str) -> Result<Option<Secret>> {
+pub fn client_secret(store: &TokenStore, profile: &str) -> Result<Option<ClientSecret>> {
     if let Some(s) = std::env::var("SMART_CLIENT_SECRET")
         .ok()
         .filter(|s| !s.is_empty())
     {
-        return Ok(Some(Secret::new(s)));
+        return Ok(Some(ClientSecret::new(s)));
     }
-    blocking(|| store.get(profile, Item::ClientSecret))
+    let stored = blocking(|| store.get(profile, Item::ClientSecret))?;
+    Ok(stored.map(|s| ClientSecret::new(s.expose().to_owned())))
+}
+
+/// What `method` needs from the store: the client secret for the secret
+/// methods, the signing key for `private_key_jwt`, nothing otherwise.
+pub fn credentials_for(
+    method: TokenAuthMethod,
+    store: &TokenStore,
+    settings: &Settings,
+) -> Result<(Option<ClientSecret>, Option<SigningKey>)> {
+    Ok(match method {
+        TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
+            (client_secret(store, settings.name())?, None)
+        }
+        TokenAuthMethod::PrivateKeyJwt => (None, Some(settings.signing_key(store)?)),
+        TokenAuthMethod::None => (None, None),
+    })
+}
+
+/// True when `set` can be used as it is at `now`: not forced, and not
+/// expiring within [`REFRESH_MARGIN`].
+pub fn still_good(set: &TokenSet, force: bool, now: u64) -> bool {
+    !force && !set.expires_within(REFRESH_MARGIN, now)
 }
 
 /// What a command that needs a token works with.
@@ -101,7 +128,7 @@ pub async fn acquire(g: &GlobalArgs, force: bool) -> Result<Access> {
         });
     }
     let http_opts = crate::commands::http_options(g, false);
-    let tokens = usable_with(&http_opts, &store, &settings, force).await?;
+    let tokens = usable_with(&http_opts, &store, &settings, force, &SystemClock).await?;
     Ok(Access {
         settings,
         store,
@@ -138,7 +165,7 @@ pub fn external(settings: &Settings, token: &Secret) -> TokenSet {
         refresh_token: None,
         id_token: None,
         context: LaunchContext::default(),
-        obtained_at: now_secs(),
+        obtained_at: SystemClock.now(),
     }
 }
 
@@ -151,9 +178,10 @@ pub async fn usable_with(
     store: &TokenStore,
     settings: &Settings,
     force: bool,
+    clock: &dyn Clock,
 ) -> Result<TokenSet> {
     if settings.client_type.value == ClientType::Backend {
-        return backend_usable(http_opts, store, settings, force).await;
+        return backend_usable(http_opts, store, settings, force, clock).await;
     }
     let profile = settings.name();
     // Tokens go only to the server that issued them, whatever the flags or
@@ -171,34 +199,43 @@ pub async fn usable_with(
         }
     };
     let current = for_this_base(load(store, profile)?.ok_or_else(|| not_logged_in(profile))?)?;
-    if !force && !current.expires_within(REFRESH_MARGIN) {
+    if still_good(&current, force, clock.now()) {
         return Ok(current);
     }
     let _lock = lock(store, profile)?;
     // Another process may have refreshed while we waited for the lock.
     let current = for_this_base(load(store, profile)?.ok_or_else(|| not_logged_in(profile))?)?;
-    if !force && !current.expires_within(REFRESH_MARGIN) {
+    if still_good(&current, force, clock.now()) {
         return Ok(current);
     }
     let hint = format!("run `smart login -p {profile}`; the stored tokens were kept");
-    let (secret, key) = match current.auth_method {
-        TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
-            (client_secret(store, profile)?, None)
-        }
-        TokenAuthMethod::PrivateKeyJwt => (None, Some(settings.signing_key(store)?)),
-        TokenAuthMethod::None => (None, None),
+    let failed = |e: Error| match e.kind {
+        // The server's fault or the network's: say so, keep the exit code.
+        Kind::Network | Kind::Server => Error {
+            message: format!("refresh failed: {}", e.message),
+            ..e
+        },
+        _ => Error {
+            kind: Kind::Auth,
+            message: format!("refresh failed: {}", e.message),
+            hint: Some(hint.clone()),
+            ..e
+        },
     };
+    let (secret, key) = credentials_for(current.auth_method, store, settings)?;
+    // A secret method with no secret stored fails here, before any request.
+    let auth = ClientAuth::build(
+        current.auth_method,
+        &current.client_id,
+        profile,
+        secret,
+        key,
+    )
+    .map_err(failed)?;
     let http = Http::new(http_opts)?;
-    let fresh = refresh(&http, &current, secret, key)
+    let fresh = refresh(&http, &current, &auth, clock.now())
         .await
-        .map_err(|e| match e.kind {
-            // The server's fault or the network's: say so, keep the exit code.
-            Kind::Network | Kind::Server => Error {
-                message: format!("refresh failed: {}", e.message),
-                ..e
-            },
-            _ => Error::auth(format!("refresh failed: {}", e.message)).with_hint(hint),
-        })?;
+        .map_err(failed)?;
     save_rotated(store, profile, &fresh);
     Ok(fresh)
 }
@@ -234,13 +271,14 @@ async fn backend_usable(
     store: &TokenStore,
     settings: &Settings,
     force: bool,
+    clock: &dyn Clock,
 ) -> Result<TokenSet> {
     let profile = settings.name();
     let base = settings.require_base()?;
     let base_str = crate::discovery::base_text(&base);
     let client_id = settings.require_client_id()?;
     let fits = |s: &TokenSet| s.client_id == client_id && s.fhir_base == base_str;
-    let good = |s: &TokenSet| fits(s) && !s.expires_within(REFRESH_MARGIN);
+    let good = |s: &TokenSet| fits(s) && still_good(s, false, clock.now());
     if !force && let Some(s) = load(store, profile)?.filter(good) {
         return Ok(s);
     }
@@ -258,6 +296,7 @@ async fn backend_usable(
         &settings.scope.value,
         key,
         token_endpoint.as_deref(),
+        clock.now(),
     )
     .await?;
     save(store, profile, &set)?;
@@ -266,7 +305,7 @@ async fn backend_usable(
 
 /// SMART Backend Services: `client_credentials` with a signed client
 /// assertion. Discovers the token endpoint unless `token_endpoint` (from a
-/// cached set) is known.
+/// cached set) is known. `now` is when the token is issued.
 pub async fn fetch_backend(
     http_opts: &crate::http::Options,
     base: &Url,
@@ -274,6 +313,7 @@ pub async fn fetch_backend(
     scope: &str,
     key: SigningKey,
     token_endpoint: Option<&str>,
+    now: u64,
 ) -> Result<TokenSet> {
     let kid = key.kid.clone();
     let alg = key.alg;
@@ -293,20 +333,14 @@ pub async fn fetch_backend(
     let mut no_follow = http_opts.clone();
     no_follow.follow_redirects = false;
     let http = Http::new(&no_follow)?;
-    let auth = ClientAuth {
+    let auth = ClientAuth::Assertion {
         client_id: client_id.to_owned(),
-        method: TokenAuthMethod::PrivateKeyJwt,
-        secret: None,
-        key: Some(key),
+        key,
     };
-    let form = vec![
-        ("grant_type", "client_credentials".to_owned()),
-        ("scope", scope.to_owned()),
-    ];
-    let resp = token::request(&http, &endpoint, form, &auth)
+    let resp = token::client_credentials(&http, &endpoint, &auth, scope)
         .await
         .map_err(|e| {
-            if e.kind == Kind::Auth && e.message.contains("invalid_client") {
+            if e.oauth_code() == Some(&OAuthErrorCode::InvalidClient) {
                 e.with_hint(format!(
                     "the server must know client `{client_id}` with the public key {alg} kid `{kid}`; `smart keys jwks` prints it"
                 ))
@@ -324,6 +358,7 @@ pub async fn fetch_backend(
         },
         &resp,
         scope,
+        now,
     );
     // Backend services get no refresh token, no user and no launch context;
     // what a server sends anyway is not kept.
@@ -333,16 +368,16 @@ pub async fn fetch_backend(
     Ok(set)
 }
 
-/// Exchanges the refresh token for a new token set. A server that does not
-/// rotate refresh tokens leaves the old one in place.
+/// Exchanges the refresh token for a new token set at `now`. A server that
+/// does not rotate refresh tokens leaves the old one in place.
 pub async fn refresh(
     http: &Http,
     current: &TokenSet,
-    secret: Option<Secret>,
-    key: Option<SigningKey>,
+    auth: &ClientAuth,
+    now: u64,
 ) -> Result<TokenSet> {
     let Some(rt) = &current.refresh_token else {
-        let why = if current.expires_within(Duration::ZERO) {
+        let why = if current.expires_within(Duration::ZERO, now) {
             "the access token has expired"
         } else {
             "the access token is about to expire"
@@ -352,16 +387,56 @@ pub async fn refresh(
         )));
     };
     let endpoint = crate::discovery::secure_url("token_endpoint", &current.token_endpoint)?;
-    let auth = ClientAuth {
-        client_id: current.client_id.clone(),
-        method: current.auth_method,
-        secret,
-        key,
-    };
-    let form = vec![
-        ("grant_type", "refresh_token".to_owned()),
-        ("refresh_token", rt.expose().to_owned()),
-    ];
-    let resp = token::request(http, &endpoint, form, &auth).await?;
-    Ok(current.refreshed(&resp))
+    let resp = token::refresh(http, &endpoint, auth, rt).await?;
+    Ok(current.refreshed(&resp, now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::tokens::FixedClock;
+
+    fn set(expires_at: Option<u64>) -> TokenSet {
+        let mut s = external_set();
+        s.expires_at = expires_at;
+        s
+    }
+
+    fn external_set() -> TokenSet {
+        TokenSet::from_json(&Secret::new(
+            r#"{"v":1,"fhir_base":"https://x/fhir","client_id":"c","token_endpoint":"https://x/token","auth_method":"none","access_token":"AT","token_type":"Bearer","obtained_at":0}"#,
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_token_is_refreshed_a_margin_before_it_expires() {
+        let t0 = 1_700_000_000;
+        let s = set(Some(t0 + 3600));
+        assert!(still_good(&s, false, FixedClock(t0).now()));
+        assert!(!still_good(&s, true, t0), "forced");
+        // An hour later, without sleeping: inside the margin, then expired.
+        assert!(!still_good(&s, false, t0 + 3600 - REFRESH_MARGIN.as_secs()));
+        assert!(still_good(
+            &s,
+            false,
+            t0 + 3600 - REFRESH_MARGIN.as_secs() - 1
+        ));
+        assert!(!still_good(&s, false, t0 + 7200));
+        // Unknown lifetime: used until the server refuses it.
+        assert!(still_good(&set(None), false, t0 + 1_000_000));
+    }
+
+    #[tokio::test]
+    async fn refresh_without_a_refresh_token_says_whether_it_expired() {
+        let http = Http::new(&crate::http::Options::default()).unwrap();
+        let auth = ClientAuth::None {
+            client_id: "c".into(),
+        };
+        let s = set(Some(1000));
+        let e = refresh(&http, &s, &auth, 990).await.unwrap_err();
+        assert!(e.message.starts_with("the access token is about to expire"));
+        let e = refresh(&http, &s, &auth, 1000).await.unwrap_err();
+        assert!(e.message.starts_with("the access token has expired"));
+    }
 }

@@ -2,8 +2,14 @@
 //! terminal — discovery, loopback listener, browser (or a printed URL),
 //! PKCE S256, `state` and `nonce` checks, code exchange without redirects,
 //! id_token validation, tokens into the token store.
+//!
+//! The flow runs as named steps: [`resolve_profile`] → [`find_server`]
+//! (EHR launch, `--iss`, or the profile) → [`PendingAuthorization::prepare`]
+//! → the user signs in → [`PendingAuthorization::exchange`] → [`issue`]
+//! (id_token checked) → [`keep`].
 
 use colored::Colorize;
+use oauth2::AuthorizationCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use url::Url;
@@ -13,11 +19,11 @@ use crate::config::{self, ClientType, PkceMode, Profile, Store, TokenAuthMethod}
 use crate::discovery::{self, Discovery};
 use crate::error::{Error, Result};
 use crate::http::Http;
-use crate::oauth::authorize::AuthorizeRequest;
-use crate::oauth::callback::{self, Listener, Outcome};
-use crate::oauth::token::{self, ClientAuth};
-use crate::oauth::tokens::{Issuer, TokenSet};
-use crate::oauth::{browser, id_token, pkce};
+use crate::oauth::authorize::{AuthorizeRequest, Exchanged, PendingAuthorization};
+use crate::oauth::callback::{self, Listener, PendingLaunch};
+use crate::oauth::token::ClientAuth;
+use crate::oauth::tokens::{Clock, Issuer, SystemClock, TokenSet};
+use crate::oauth::{browser, id_token};
 use crate::output;
 use crate::secret::Secret;
 use crate::session;
@@ -31,15 +37,50 @@ pub const DEFAULT_EHR_SCOPE: &str = "openid fhirUser launch patient/*.rs offline
 
 const DEFAULT_WAIT: u64 = 300;
 
+/// The profile a login is for, and where it came from.
+#[derive(Debug, Clone)]
+struct LoginProfile {
+    name: String,
+    profile: Profile,
+    /// Made for this login (from `--fhir-base` or `--iss`): saved to the
+    /// config only once the login has worked.
+    created: bool,
+    /// Already in the config file (not made from the environment alone).
+    saved: bool,
+}
+
+/// The server this login goes to, as discovered.
+struct Server {
+    base: Url,
+    discovery: Discovery,
+    /// The EHR's `launch` value, for an EHR launch or `--iss`/`--launch`.
+    launch: Option<String>,
+    /// The EHR's browser request, still waiting to be sent on.
+    ehr_browser: Option<PendingLaunch>,
+}
+
+/// A user login in progress: what every step after discovery needs.
+struct UserLogin<'a> {
+    args: &'a LoginArgs,
+    target: &'a LoginProfile,
+    settings: &'a Settings,
+    client_id: String,
+    http: Http,
+    token_http: Http,
+    listener: Arc<Listener>,
+    deadline: Instant,
+    wait: Duration,
+}
+
 pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
     let mut config = settings::load_config()?;
-    let (name, profile, created, saved) = resolve_profile(g, &args, &config)?;
+    let target = resolve_profile(g, &args, &config)?;
     let flags = Flags {
         fhir_base: args.fhir_base.as_deref(),
         client_id: args.client_id.as_deref(),
         scope: args.scope.as_deref(),
     };
-    let settings = Settings::for_profile(g, &flags, &name, &profile, saved)?;
+    let settings = Settings::for_profile(g, &flags, &target.name, &target.profile, target.saved)?;
     let store = settings.store();
 
     // Read now, stored only once the login has worked: a mistyped secret
@@ -51,30 +92,67 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
     };
     // A keychain that cannot be used should be found before the user signs
     // in, not after (the grant would be lost).
-    session::blocking(|| store.get(&name, Item::Tokens))?;
+    session::blocking(|| store.get(&target.name, Item::Tokens))?;
 
     let client_id = settings.require_client_id()?;
-    let client_type = settings.client_type.value;
-    if client_type == ClientType::Backend {
-        if args.ehr || args.launch.is_some() {
-            return Err(Error::usage(format!(
-                "profile `{name}` is a backend client: it has no user and no launch"
-            )));
-        }
-        let set =
-            session::usable_with(&super::http_options(g, false), &store, &settings, true).await?;
-        if store.kind() == StoreKind::None {
-            output::warn("--token-store none: the token is not kept; each command fetches its own");
-        }
-        save_created(&mut config, created, &name, &profile)?;
-        return super::status::print(g, &name, Some(&set), &store, Some(&settings));
+    let set = if settings.client_type.value == ClientType::Backend {
+        backend_login(g, &args, &target, &settings, &store).await?
+    } else {
+        refuse_ci_without_browser(&args)?;
+        let wait = Duration::from_secs(g.timeout.unwrap_or(DEFAULT_WAIT));
+        let (port, path) = redirect_target(&args, &target.profile)?;
+        let login = UserLogin {
+            args: &args,
+            target: &target,
+            settings: &settings,
+            client_id,
+            http: Http::new(&super::http_options(g, true))?,
+            token_http: Http::new(&super::http_options(g, false))?,
+            listener: Arc::new(Listener::bind(port, &path)?),
+            deadline: Instant::now() + wait,
+            wait,
+        };
+        let set = login.run(&store, new_secret.as_ref()).await?;
+        keep(&store, &target.name, &set, new_secret.as_ref())?;
+        set
+    };
+    save_created(&mut config, &target)?;
+    super::status::print(g, &target.name, Some(&set), &store, Some(&settings))
+}
+
+/// A backend client has no user: `client_credentials`, through the session
+/// (which caches the token as every later command would).
+async fn backend_login(
+    g: &GlobalArgs,
+    args: &LoginArgs,
+    target: &LoginProfile,
+    settings: &Settings,
+    store: &TokenStore,
+) -> Result<TokenSet> {
+    if args.ehr || args.launch.is_some() {
+        return Err(Error::usage(format!(
+            "profile `{}` is a backend client: it has no user and no launch",
+            target.name
+        )));
     }
-    // Nobody can sign in in CI unless BROWSER plays the user: say so now,
-    // before any network round trip or wait.
-    if crate::oauth::browser::in_ci()
-        && !args.ehr
-        && std::env::var_os("BROWSER").is_none_or(|b| b.is_empty())
-    {
+    let set = session::usable_with(
+        &super::http_options(g, false),
+        store,
+        settings,
+        true,
+        &SystemClock,
+    )
+    .await?;
+    if store.kind() == StoreKind::None {
+        output::warn("--token-store none: the token is not kept; each command fetches its own");
+    }
+    Ok(set)
+}
+
+/// Nobody can sign in in CI unless BROWSER plays the user: say so now,
+/// before any network round trip or wait.
+fn refuse_ci_without_browser(args: &LoginArgs) -> Result<()> {
+    if browser::in_ci() && !args.ehr && std::env::var_os("BROWSER").is_none_or(|b| b.is_empty()) {
         return Err(Error::auth(
             "smart login needs a browser, and CI is set: nothing can sign in here",
         )
@@ -82,194 +160,252 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
             "in CI use a backend profile (client_type = \"backend\" with SMART_PRIVATE_KEY), or set SMART_ACCESS_TOKEN",
         ));
     }
+    Ok(())
+}
 
-    let wait = Duration::from_secs(g.timeout.unwrap_or(DEFAULT_WAIT));
-    let deadline = Instant::now() + wait;
-    let http = Http::new(&super::http_options(g, true))?;
-    let token_http = Http::new(&super::http_options(g, false))?;
+impl UserLogin<'_> {
+    async fn run(&self, store: &TokenStore, new_secret: Option<&Secret>) -> Result<TokenSet> {
+        let mut server = self.find_server().await?;
+        let authorize_ep = server
+            .discovery
+            .endpoint("authorization_endpoint")?
+            .ok_or_else(|| {
+                Error::server(format!(
+                    "{} advertises no authorization_endpoint; it cannot do a user login",
+                    server.base
+                ))
+            })?;
+        let token_ep = server
+            .discovery
+            .endpoint("token_endpoint")?
+            .ok_or_else(|| {
+                Error::server(format!("{} advertises no token_endpoint", server.base))
+            })?;
 
-    let (port, path) = redirect_target(&args, &profile)?;
-    let listener = Arc::new(Listener::bind(port, &path)?);
+        let scope = self.scope(server.launch.is_some());
+        let pending = self.prepare(&server, &authorize_ep, &scope)?;
+        // Known before the user signs in: a missing secret or key fails now.
+        let auth = client_auth(
+            store,
+            new_secret,
+            self.settings,
+            &self.client_id,
+            &self.target.profile,
+            &server.discovery,
+        )?;
 
-    let state = pkce::new_state();
-    let pkce = pkce::Pkce::new();
+        let paste = browser::can_paste();
+        match server.ehr_browser.take() {
+            // The EHR's browser goes on to the authorization server.
+            Some(ehr) => ehr.redirect(pending.url()),
+            None => show_authorize_url(pending.url(), &self.listener, self.args.no_browser, paste)?,
+        }
+        let code = self.wait_for_code(&pending, paste)?;
+        let exchanged = pending
+            .exchange(&self.token_http, &token_ep, &auth, code)
+            .await?;
+        self.issue(&server, &token_ep, &auth, exchanged, &scope, &SystemClock)
+            .await
+    }
 
-    // The EHR launch tells us which server to use; otherwise the profile does.
-    let (base, launch, discovery, pending) = if args.ehr {
-        eprintln!("{} {}", "Launch URL:".bold(), listener.launch_url());
-        eprintln!(
-            "Open it from the EHR (register it as the app's launch URL); waiting up to {}s…",
-            wait.as_secs()
-        );
-        let l = listener.clone();
-        let (launch, pending) = session::blocking(move || l.wait_for_launch(deadline))?;
-        let base = match check_iss(&launch.iss, &profile, created) {
-            Ok(b) => b,
-            Err(e) => {
-                pending.fail(&e.message);
-                return Err(e);
+    /// The EHR launch tells us which server to use; otherwise `--iss` or the
+    /// profile does.
+    async fn find_server(&self) -> Result<Server> {
+        let (args, target) = (self.args, self.target);
+        if args.ehr {
+            eprintln!("{} {}", "Launch URL:".bold(), self.listener.launch_url());
+            eprintln!(
+                "Open it from the EHR (register it as the app's launch URL); waiting up to {}s…",
+                self.wait.as_secs()
+            );
+            let l = self.listener.clone();
+            let deadline = self.deadline;
+            let (launch, ehr) = session::blocking(move || l.wait_for_launch(deadline))?;
+            // The EHR's browser waits: tell it why, when we cannot go on.
+            let found = async {
+                let base = check_iss(&launch.iss, &target.profile, target.created)?;
+                let d = discovery::discover(&self.http, &base).await?;
+                Ok::<_, Error>((base, d))
+            }
+            .await;
+            return match found {
+                Ok((base, discovery)) => Ok(Server {
+                    base,
+                    discovery,
+                    launch: Some(launch.launch),
+                    ehr_browser: Some(ehr),
+                }),
+                Err(e) => {
+                    ehr.fail(&e.message);
+                    Err(e)
+                }
+            };
+        }
+        let (base, launch) = match (&args.iss, &args.launch) {
+            (Some(iss), Some(l)) => (
+                check_iss(iss, &target.profile, target.created)?,
+                Some(l.clone()),
+            ),
+            _ => (self.settings.require_base()?, None),
+        };
+        let discovery = discovery::discover(&self.http, &base).await?;
+        Ok(Server {
+            base,
+            discovery,
+            launch,
+            ehr_browser: None,
+        })
+    }
+
+    /// The scope to ask for: the flag's or the profile's, else the default
+    /// for the kind of launch.
+    fn scope(&self, launched: bool) -> String {
+        match self.settings.scope.source {
+            settings::Source::Default if launched => DEFAULT_EHR_SCOPE.to_owned(),
+            _ => self.settings.scope.value.clone(),
+        }
+    }
+
+    /// The authorization request: PKCE unless the profile allows leaving it
+    /// out and the server does not advertise S256, `aud` unless the profile
+    /// turns it off, a nonce when openid is asked for.
+    fn prepare(
+        &self,
+        server: &Server,
+        authorize_ep: &Url,
+        scope: &str,
+    ) -> Result<PendingAuthorization> {
+        let profile = &self.target.profile;
+        let pkce = match profile.pkce.unwrap_or(PkceMode::Always) {
+            PkceMode::Always => true,
+            PkceMode::IfAdvertised => server.discovery.supports_s256(),
+        };
+        if !pkce {
+            output::warn(
+                "PKCE is off: the server does not advertise S256 and the profile says pkce = \"if-advertised\"",
+            );
+        }
+        let aud = match profile.effective_aud() {
+            // The profile's aud override stands; otherwise the base we really use.
+            Some(_) if profile.aud.is_some() => profile.aud.clone(),
+            Some(_) => Some(crate::discovery::base_text(&server.base)),
+            None => None,
+        };
+        let redirect_uri = self.listener.redirect_uri();
+        PendingAuthorization::prepare(&AuthorizeRequest {
+            endpoint: authorize_ep,
+            client_id: &self.client_id,
+            redirect_uri: &redirect_uri,
+            scope,
+            pkce,
+            aud: aud.as_deref(),
+            nonce: wants_openid(scope),
+            launch: server.launch.as_deref(),
+            extra: &profile.authorize_params,
+        })
+    }
+
+    /// Waits for the callback (or a pasted redirect URL) with our `state`.
+    fn wait_for_code(
+        &self,
+        pending: &PendingAuthorization,
+        paste: bool,
+    ) -> Result<AuthorizationCode> {
+        let l = self.listener.clone();
+        let state = pending.state().clone();
+        let deadline = self.deadline;
+        session::blocking(move || callback::race_with_paste(l, state, deadline, paste))
+    }
+
+    /// The token set from the exchange, its id_token verified first: a bad
+    /// id_token fails the login before anything is kept.
+    async fn issue(
+        &self,
+        server: &Server,
+        token_ep: &Url,
+        auth: &ClientAuth,
+        exchanged: Exchanged,
+        scope: &str,
+        clock: &dyn Clock,
+    ) -> Result<TokenSet> {
+        let resp = &exchanged.response;
+        if resp.lifetime().is_none() {
+            output::warn("the token response has no expires_in; the token's lifetime is unknown");
+        }
+        let verified_user = match resp.id_token() {
+            Some(idt) => {
+                let claims = verify_id_token(
+                    &self.http,
+                    &server.discovery,
+                    &server.base,
+                    &self.client_id,
+                    idt,
+                    exchanged.nonce.as_ref(),
+                )
+                .await?;
+                claims
+                    .get("fhirUser")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            }
+            None => {
+                if wants_openid(scope) {
+                    output::warn("openid was requested but the server sent no id_token");
+                }
+                None
             }
         };
-        let d = match discovery::discover(&http, &base).await {
-            Ok(d) => d,
-            Err(e) => {
-                pending.fail(&e.message);
-                return Err(e);
-            }
-        };
-        (base, Some(launch.launch), d, Some(pending))
-    } else if let (Some(iss), Some(l)) = (&args.iss, &args.launch) {
-        let base = check_iss(iss, &profile, created)?;
-        let d = discovery::discover(&http, &base).await?;
-        (base, Some(l.clone()), d, None)
-    } else {
-        let base = settings.require_base()?;
-        let d = discovery::discover(&http, &base).await?;
-        (base, None, d, None)
-    };
-
-    let authorize_ep = discovery
-        .endpoint("authorization_endpoint")?
-        .ok_or_else(|| {
-            Error::server(format!(
-                "{base} advertises no authorization_endpoint; it cannot do a user login"
-            ))
-        })?;
-    let token_ep = discovery
-        .endpoint("token_endpoint")?
-        .ok_or_else(|| Error::server(format!("{base} advertises no token_endpoint")))?;
-
-    let scope = match settings.scope.source {
-        settings::Source::Default if launch.is_some() => DEFAULT_EHR_SCOPE.to_owned(),
-        _ => settings.scope.value.clone(),
-    };
-    let wants_openid = scope.split_whitespace().any(|s| s == "openid");
-    let nonce = wants_openid.then(pkce::new_nonce);
-
-    let use_pkce = match profile.pkce.unwrap_or(PkceMode::Always) {
-        PkceMode::Always => true,
-        PkceMode::IfAdvertised => discovery.supports_s256(),
-    };
-    if !use_pkce {
-        output::warn(
-            "PKCE is off: the server does not advertise S256 and the profile says pkce = \"if-advertised\"",
+        let mut set = TokenSet::issued(
+            Issuer {
+                fhir_base: &server.base,
+                client_id: &self.client_id,
+                token_endpoint: token_ep,
+                auth_method: auth.method(),
+                discovery: Some(&server.discovery),
+            },
+            resp,
+            scope,
+            clock.now(),
         );
-    }
-    let aud = match profile.effective_aud() {
-        // The profile's aud override stands; otherwise the base we really use.
-        Some(_) if profile.aud.is_some() => profile.aud.clone(),
-        Some(_) => Some(crate::discovery::base_text(&base)),
-        None => None,
-    };
-    let redirect_uri = listener.redirect_uri();
-    let url = AuthorizeRequest {
-        endpoint: &authorize_ep,
-        client_id: &client_id,
-        redirect_uri: &redirect_uri,
-        scope: &scope,
-        state: &state,
-        code_challenge: use_pkce.then_some(pkce.challenge.as_str()),
-        aud: aud.as_deref(),
-        nonce: nonce.as_ref(),
-        launch: launch.as_deref(),
-        extra: &profile.authorize_params,
-    }
-    .url();
-
-    // Known before the user signs in: a missing secret or key fails now.
-    let auth = client_auth(
-        &store,
-        new_secret.as_ref(),
-        &settings,
-        &client_id,
-        client_type,
-        &profile,
-        &discovery,
-    )?;
-    let paste = browser::can_paste();
-    if let Some(pending) = pending {
-        // The EHR's browser goes on to the authorization server.
-        pending.redirect(&url);
-    } else {
-        show_authorize_url(&url, &listener, args.no_browser, paste)?;
-    }
-
-    let l = listener.clone();
-    let st = state.clone();
-    let outcome = session::blocking(move || callback::race_with_paste(l, st, deadline, paste))?;
-    let Outcome::Code(code) = outcome;
-
-    let mut form = vec![
-        ("grant_type", "authorization_code".to_owned()),
-        ("code", code.expose().to_owned()),
-        ("redirect_uri", redirect_uri.clone()),
-    ];
-    if use_pkce {
-        form.push(("code_verifier", pkce.verifier.expose().to_owned()));
-    }
-    let resp = token::request(&token_http, &token_ep, form, &auth).await?;
-
-    if resp.expires_in.is_none() {
-        output::warn("the token response has no expires_in; the token's lifetime is unknown");
-    }
-    // Verified before anything is kept: a bad id_token fails the login.
-    let verified_user = match &resp.id_token {
-        Some(idt) => {
-            let claims =
-                verify_id_token(&http, &discovery, &base, &client_id, idt, nonce.as_ref()).await?;
-            claims
-                .get("fhirUser")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
+        if verified_user.is_some() {
+            set.context.fhir_user = verified_user;
         }
-        None => {
-            if wants_openid {
-                output::warn("openid was requested but the server sent no id_token");
-            }
-            None
-        }
-    };
-    let mut set = TokenSet::issued(
-        Issuer {
-            fhir_base: &base,
-            client_id: &client_id,
-            token_endpoint: &token_ep,
-            auth_method: auth.method,
-            discovery: Some(&discovery),
-        },
-        &resp,
-        &scope,
-    );
-    if verified_user.is_some() {
-        set.context.fhir_user = verified_user;
+        Ok(set)
     }
+}
+
+fn wants_openid(scope: &str) -> bool {
+    scope.split_whitespace().any(|s| s == "openid")
+}
+
+/// Stores the new tokens (and a secret given with `--secret-stdin`) under
+/// the profile lock.
+fn keep(store: &TokenStore, name: &str, set: &TokenSet, new_secret: Option<&Secret>) -> Result<()> {
     if store.kind() == StoreKind::None {
         output::warn(
             "--token-store none: the tokens are not kept; the next command cannot use them",
         );
-    } else {
-        let _lock =
-            session::blocking(|| token_store::lock_profile(&name, Duration::from_secs(60)))?;
-        session::save(&store, &name, &set)?;
-        if let Some(secret) = &new_secret {
-            session::blocking(|| store.put(&name, Item::ClientSecret, secret))?;
-        }
+        return Ok(());
     }
-    save_created(&mut config, created, &name, &profile)?;
-    super::status::print(g, &name, Some(&set), &store, Some(&settings))
+    let _lock = session::blocking(|| token_store::lock_profile(name, Duration::from_secs(60)))?;
+    session::save(store, name, set)?;
+    if let Some(secret) = new_secret {
+        session::blocking(|| store.put(name, Item::ClientSecret, secret))?;
+    }
+    Ok(())
 }
 
 /// Saves a profile made for this login (from `--fhir-base`), once it worked.
-fn save_created(config: &mut Store, created: bool, name: &str, profile: &Profile) -> Result<()> {
-    if !created {
+fn save_created(config: &mut Store, target: &LoginProfile) -> Result<()> {
+    if !target.created {
         return Ok(());
     }
     config
         .config
         .profiles
-        .insert(name.to_owned(), profile.clone());
+        .insert(target.name.clone(), target.profile.clone());
     if config.config.default.is_none() {
-        config.config.default = Some(name.to_owned());
+        config.config.default = Some(target.name.clone());
     }
     config.save()
 }
@@ -277,12 +413,13 @@ fn save_created(config: &mut Store, created: bool, name: &str, profile: &Profile
 /// The profile to log in with: `-p`/default, one made from `--fhir-base`
 /// (saved only after a successful login), or an unsaved one when only the
 /// environment names the server (`SMART_FHIR_BASE`: CI keeps no config).
-/// Returns (name, profile, created, saved).
-fn resolve_profile(
-    g: &GlobalArgs,
-    args: &LoginArgs,
-    store: &Store,
-) -> Result<(String, Profile, bool, bool)> {
+fn resolve_profile(g: &GlobalArgs, args: &LoginArgs, store: &Store) -> Result<LoginProfile> {
+    let found = |name: &str, profile: &Profile, created, saved| LoginProfile {
+        name: name.to_owned(),
+        profile: profile.clone(),
+        created,
+        saved,
+    };
     let base_flag = args.fhir_base.clone();
     let base_env = settings::env("SMART_FHIR_BASE");
     let requested = g.profile.as_deref();
@@ -302,23 +439,28 @@ fn resolve_profile(
                     "use another -p NAME, or change it with `smart profile add {name} --fhir-base URL --force`"
                 )));
             }
-            return Ok((name.to_owned(), p.clone(), false, true));
+            return Ok(found(name, p, false, true));
         }
         if base_flag.is_none()
             && let Some(b) = &base_env
         {
             config::validate_name(name).map_err(Error::usage)?;
-            return Ok((name.to_owned(), unsaved(b)?, false, false));
+            return Ok(found(name, &unsaved(b)?, false, false));
         }
     } else if base_flag.is_none() {
         if store.config.default.is_none()
             && let Some(b) = &base_env
         {
             let p = unsaved(b)?;
-            return Ok((settings::profile_name_for(&p.fhir_base), p, false, false));
+            return Ok(found(
+                &settings::profile_name_for(&p.fhir_base),
+                &p,
+                false,
+                false,
+            ));
         }
         let (name, p) = store.resolve(None)?;
-        return Ok((name.to_owned(), p.clone(), false, true));
+        return Ok(found(name, p, false, true));
     }
     // A new profile: from --fhir-base (or, for an EHR launch, from iss later).
     let base = match (&base_flag, &args.iss) {
@@ -341,7 +483,7 @@ fn resolve_profile(
     if let Some(existing) = store.config.profiles.get(&name)
         && existing.fhir_base == base
     {
-        return Ok((name, existing.clone(), false, true));
+        return Ok(found(&name, existing, false, true));
     }
     let p = Profile {
         fhir_base: base,
@@ -349,7 +491,7 @@ fn resolve_profile(
         scope: args.scope.clone(),
         ..Profile::default()
     };
-    Ok((name, p, true, false))
+    Ok(found(&name, &p, true, false))
 }
 
 fn unsaved(base: &str) -> Result<Profile> {
@@ -433,57 +575,44 @@ fn show_authorize_url(url: &Url, listener: &Listener, no_browser: bool, paste: b
     Ok(())
 }
 
+/// How this client authenticates at the token endpoint: the profile's
+/// method, else the one its client type implies (for a secret, the one the
+/// server advertises), with the secret (`--secret-stdin`, the environment
+/// or the store) or the signing key it needs.
 fn client_auth(
     store: &TokenStore,
     new_secret: Option<&Secret>,
     settings: &Settings,
     client_id: &str,
-    client_type: ClientType,
     p: &Profile,
     d: &Discovery,
 ) -> Result<ClientAuth> {
     let profile = settings.name();
     let advertised = d.list("token_endpoint_auth_methods_supported");
-    let method = p.token_auth_method.unwrap_or(match client_type {
-        ClientType::Public => TokenAuthMethod::None,
-        ClientType::ConfidentialSymmetric => {
-            if advertised.contains(&"client_secret_post")
-                && !advertised.contains(&"client_secret_basic")
-            {
-                TokenAuthMethod::ClientSecretPost
-            } else {
-                TokenAuthMethod::ClientSecretBasic
+    let method = p
+        .token_auth_method
+        .unwrap_or(match settings.client_type.value {
+            ClientType::Public => TokenAuthMethod::None,
+            ClientType::ConfidentialSymmetric => {
+                if advertised.contains(&"client_secret_post")
+                    && !advertised.contains(&"client_secret_basic")
+                {
+                    TokenAuthMethod::ClientSecretPost
+                } else {
+                    TokenAuthMethod::ClientSecretBasic
+                }
             }
+            ClientType::ConfidentialAsymmetric | ClientType::Backend => {
+                TokenAuthMethod::PrivateKeyJwt
+            }
+        });
+    let (secret, key) = match (method, new_secret) {
+        (TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost, Some(s)) => {
+            (Some(oauth2::ClientSecret::new(s.expose().to_owned())), None)
         }
-        ClientType::ConfidentialAsymmetric | ClientType::Backend => TokenAuthMethod::PrivateKeyJwt,
-    });
-    let secret = match method {
-        TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
-            let stored = match new_secret {
-                Some(s) => Some(s.clone()),
-                None => session::client_secret(store, profile)?,
-            };
-            Some(stored.ok_or_else(|| {
-                Error::auth(format!(
-                    "profile `{profile}` needs a client secret, and none is stored"
-                ))
-                .with_hint(format!(
-                    "store it with `smart profile set-secret {profile}` or pass --secret-stdin"
-                ))
-            })?)
-        }
-        TokenAuthMethod::PrivateKeyJwt | TokenAuthMethod::None => None,
+        _ => session::credentials_for(method, store, settings)?,
     };
-    let key = match method {
-        TokenAuthMethod::PrivateKeyJwt => Some(settings.signing_key(store)?),
-        _ => None,
-    };
-    Ok(ClientAuth {
-        client_id: client_id.to_owned(),
-        method,
-        secret,
-        key,
-    })
+    ClientAuth::build(method, client_id, profile, secret, key)
 }
 
 async fn verify_id_token(

@@ -1,6 +1,10 @@
 //! `smart logout [--all]`: revoke at the server (RFC 7009) when it has a
 //! revocation endpoint, then delete the stored tokens — even when revocation
 //! fails, since the user asked to be logged out here.
+//!
+//! Revocation is our own code, not the `oauth2` crate's: the crate refuses
+//! non-https revocation URLs, and the sandbox and loopback test servers are
+//! `http://127.0.0.1` (see the test below).
 
 use reqwest::Method;
 use reqwest::header::CONTENT_TYPE;
@@ -11,9 +15,9 @@ use crate::cli::{GlobalArgs, LogoutArgs};
 use crate::config::{Store, TokenAuthMethod};
 use crate::error::Result;
 use crate::http::Http;
+use crate::oauth::token::ClientAuth;
 use crate::oauth::tokens::TokenSet;
 use crate::output;
-use crate::secret::Secret;
 use crate::session;
 use crate::token_store::{Item, TokenStore};
 
@@ -80,62 +84,64 @@ async fn revoke_all(
         return Ok(false);
     };
     let ep = crate::discovery::secure_url("revocation_endpoint", ep)?;
-    let secret = match set.auth_method {
-        TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
-            session::client_secret(store, profile)?
-        }
-        _ => None,
-    };
-    // private_key_jwt clients authenticate here with an assertion, too.
-    let key = match set.auth_method {
-        TokenAuthMethod::PrivateKeyJwt => {
-            Some(crate::settings::Settings::for_named(profile, store.kind())?.signing_key(store)?)
-        }
-        _ => None,
-    };
-    let auth = (secret.as_ref(), key.as_ref());
+    let auth = revocation_auth(store, profile, set)?;
     if let Some(rt) = &set.refresh_token {
-        revoke(http, &ep, set, rt, "refresh_token", auth).await?;
+        revoke(http, &ep, set, rt.secret(), "refresh_token", &auth).await?;
     }
-    revoke(http, &ep, set, &set.access_token, "access_token", auth).await?;
+    revoke(
+        http,
+        &ep,
+        set,
+        set.access_token.expose(),
+        "access_token",
+        &auth,
+    )
+    .await?;
     Ok(true)
 }
 
+/// How the client authenticates for revocation. A secret client whose
+/// secret is gone still asks, with its client_id: the user wants out.
+fn revocation_auth(store: &TokenStore, profile: &str, set: &TokenSet) -> Result<ClientAuth> {
+    let client_id = set.client_id.clone();
+    match set.auth_method {
+        TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
+            match session::client_secret(store, profile)? {
+                Some(s) => ClientAuth::build(set.auth_method, &client_id, profile, Some(s), None),
+                None => Ok(ClientAuth::None { client_id }),
+            }
+        }
+        // private_key_jwt clients authenticate here with an assertion, too.
+        TokenAuthMethod::PrivateKeyJwt => Ok(ClientAuth::Assertion {
+            client_id,
+            key: crate::settings::Settings::for_named(profile, store.kind())?.signing_key(store)?,
+        }),
+        TokenAuthMethod::None => Ok(ClientAuth::None { client_id }),
+    }
+}
+
+/// One RFC 7009 request.
 async fn revoke(
     http: &Http,
     ep: &Url,
     set: &TokenSet,
-    token: &Secret,
+    token: &str,
     hint: &str,
-    (secret, key): (Option<&Secret>, Option<&crate::oauth::keys::SigningKey>),
+    auth: &ClientAuth,
 ) -> Result<()> {
+    // RFC 7523 / SMART: an assertion's aud is the token endpoint.
+    let client = auth.own_request(&set.token_endpoint)?;
     let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("token", token.expose())
+    form.append_pair("token", token)
         .append_pair("token_type_hint", hint);
+    for (k, v) in &client.form {
+        form.append_pair(k, v);
+    }
     let mut req = http
         .request(Method::POST, ep.clone())
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded");
-    match (set.auth_method, secret, key) {
-        (TokenAuthMethod::ClientSecretBasic, Some(s), _) => {
-            req = req.header(
-                reqwest::header::AUTHORIZATION,
-                crate::oauth::token::basic_authorization(&set.client_id, s),
-            );
-        }
-        (TokenAuthMethod::ClientSecretPost, Some(s), _) => {
-            form.append_pair("client_id", &set.client_id)
-                .append_pair("client_secret", s.expose());
-        }
-        (TokenAuthMethod::PrivateKeyJwt, _, Some(k)) => {
-            // RFC 7523 / SMART: the assertion's aud is the token endpoint.
-            let jwt = crate::oauth::assertion::sign(k, &set.client_id, &set.token_endpoint)?;
-            form.append_pair("client_id", &set.client_id)
-                .append_pair("client_assertion_type", crate::oauth::assertion::JWT_BEARER)
-                .append_pair("client_assertion", jwt.expose());
-        }
-        _ => {
-            form.append_pair("client_id", &set.client_id);
-        }
+    if let Some(a) = client.authorization {
+        req = req.header(reqwest::header::AUTHORIZATION, a);
     }
     let resp = http.send(req.body(form.finish()), 1 << 16).await?;
     if resp.status.is_success() {
@@ -145,5 +151,24 @@ async fn revoke(
             "the revocation endpoint answered {}",
             resp.status
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use oauth2::basic::BasicClient;
+    use oauth2::{AccessToken, ClientId, RevocationUrl, StandardRevocableToken};
+
+    /// Why revocation is our own code: the crate will not revoke at a plain
+    /// http URL, and the sandbox and loopback test servers are exactly that.
+    #[test]
+    fn the_crate_refuses_http_revocation_urls() {
+        let client = BasicClient::new(ClientId::new("c".into()))
+            .set_revocation_url(RevocationUrl::new("http://127.0.0.1:8080/revoke".into()).unwrap());
+        let token = StandardRevocableToken::AccessToken(AccessToken::new("t".into()));
+        assert!(matches!(
+            client.revoke_token(token),
+            Err(oauth2::ConfigurationError::InsecureUrl("revocation"))
+        ));
     }
 }

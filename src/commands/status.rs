@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::cli::GlobalArgs;
 use crate::error::Result;
-use crate::oauth::tokens::TokenSet;
+use crate::oauth::tokens::{Clock, SystemClock, TokenSet};
 use crate::output;
 use crate::session;
 use crate::settings::{Flags, Settings, Source};
@@ -68,8 +68,8 @@ pub fn print(
                 "context": s.context,
                 "scopes": s.scopes(),
                 "expires_at": s.expires_at,
-                "expires_in": s.expires_in(),
-                "expired": s.expires_in().is_some_and(|x| x <= 0),
+                "expires_in": s.expires_in(SystemClock.now()),
+                "expired": s.expires_in(SystemClock.now()).is_some_and(|x| x <= 0),
                 "refresh_token": s.refresh_token.is_some(),
                 "id_token": s.id_token.is_some(),
                 "token_endpoint": s.token_endpoint,
@@ -112,7 +112,7 @@ pub fn print(
         println!("{}{t}", l("Tenant"));
     }
     println!("{}{}", l("Scopes"), s.scope);
-    let exp = match s.expires_in() {
+    let exp = match s.expires_in(SystemClock.now()) {
         None => "unknown (no expires_in)".to_owned(),
         Some(x) if x <= 0 => format!("expired {}", human_duration(x))
             .yellow()

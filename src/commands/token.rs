@@ -2,6 +2,12 @@
 //! `curl -H "Authorization: Bearer $(smart token)"` — the one command that
 //! prints a secret, because that is what it was asked for. Refreshes first
 //! when the token expires within a minute.
+//!
+//! `--introspect` (RFC 7662) is our own request, not the `oauth2` crate's:
+//! it prints the server's answer as sent, which the crate's response type
+//! would reshape (it needs `active`, turns `aud` into a list, drops order),
+//! and a public client authenticates with the token as bearer, which the
+//! crate cannot send (see the test below).
 
 use reqwest::Method;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
@@ -46,7 +52,7 @@ pub async fn run(g: &GlobalArgs, args: TokenArgs) -> Result<()> {
         return output::print_json(&json!({
             "access_token": set.access_token.expose(),
             "token_type": set.token_type,
-            "expires_in": set.expires_in(),
+            "expires_in": set.expires_in(crate::oauth::tokens::now_secs()),
             "scope": set.scope,
         }));
     }
@@ -113,4 +119,71 @@ async fn introspect(
     }
     serde_json::from_slice(&resp.body)
         .map_err(|e| Error::server(format!("introspection answer is not JSON ({e})")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::tokens::TokenSet;
+    use crate::secret::Secret;
+    use crate::token_store::StoreKind;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Answers each connection in turn, handing back what it received.
+    async fn server(answers: Vec<&'static str>) -> (u16, tokio::task::JoinHandle<Vec<String>>) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        let seen = tokio::spawn(async move {
+            let mut seen = Vec::new();
+            for body in answers {
+                let (mut s, _) = l.accept().await.unwrap();
+                let mut buf = vec![0u8; 8192];
+                let n = s.read(&mut buf).await.unwrap();
+                seen.push(String::from_utf8_lossy(&buf[..n]).to_string());
+                let status = if body.is_empty() {
+                    "401 Unauthorized"
+                } else {
+                    "200 OK"
+                };
+                let resp = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                s.write_all(resp.as_bytes()).await.unwrap();
+                s.shutdown().await.unwrap();
+            }
+            seen
+        });
+        (port, seen)
+    }
+
+    #[tokio::test]
+    async fn a_public_client_tries_the_token_as_bearer_then_its_client_id() {
+        let answer = r#"{"active":true,"aud":"https://x/fhir","x_custom":1,"scope":"openid"}"#;
+        let (port, seen) = server(vec!["", answer]).await;
+        let set = TokenSet::from_json(&Secret::new(format!(
+            r#"{{"v":1,"fhir_base":"https://x/fhir","client_id":"app","token_endpoint":"https://x/token","auth_method":"none","introspection_endpoint":"http://127.0.0.1:{port}/introspect","access_token":"AT-1","token_type":"Bearer","obtained_at":0}}"#
+        )))
+        .unwrap();
+        let store = TokenStore::new(Some(StoreKind::None));
+        let http = Http::new(&crate::http::Options::default()).unwrap();
+        let v = introspect(&http, &store, "p", &set).await.unwrap();
+        // The server's answer as sent: aud stays a string, unknown fields stay.
+        assert_eq!(v, serde_json::from_str::<Value>(answer).unwrap());
+        let seen = seen.await.unwrap();
+        assert!(
+            seen[0]
+                .to_ascii_lowercase()
+                .contains("authorization: bearer at-1"),
+            "{}",
+            seen[0]
+        );
+        assert!(!seen[0].contains("client_id="), "{}", seen[0]);
+        assert!(seen[1].contains("client_id=app"), "{}", seen[1]);
+        assert!(
+            !seen[1].to_ascii_lowercase().contains("authorization:"),
+            "{}",
+            seen[1]
+        );
+    }
 }

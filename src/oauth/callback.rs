@@ -11,20 +11,15 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-use crate::error::{Error, Result};
+use oauth2::{AuthorizationCode, CsrfToken};
+
+use crate::error::{Error, OAuthError, OAuthErrorCode, Result};
 use crate::oauth::pkce;
-use crate::secret::Secret;
 
 pub struct Listener {
     server: Arc<tiny_http::Server>,
     port: u16,
     callback_path: String,
-}
-
-/// What the authorization server sent back.
-#[derive(Debug)]
-pub enum Outcome {
-    Code(Secret),
 }
 
 /// The EHR's browser request to `/launch`, still waiting for its answer.
@@ -130,7 +125,7 @@ impl Listener {
     }
 
     /// Waits for the one callback with the right `state`.
-    pub fn wait_for_code(&self, state: &Secret, deadline: Instant) -> Result<Outcome> {
+    pub fn wait_for_code(&self, state: &CsrfToken, deadline: Instant) -> Result<AuthorizationCode> {
         loop {
             let Some(req) = self.next_request(deadline)? else {
                 return Err(timeout_error("authorization response"));
@@ -141,7 +136,7 @@ impl Listener {
                 continue;
             }
             match check_callback(&url, state) {
-                Ok(outcome) => {
+                Ok(code) => {
                     respond(
                         req,
                         200,
@@ -151,7 +146,7 @@ impl Listener {
                             "smart has your authorization. You can close this tab and return to the terminal.",
                         ),
                     );
-                    return Ok(outcome);
+                    return Ok(code);
                 }
                 Err(e) => {
                     respond(
@@ -197,7 +192,8 @@ impl Drop for Listener {
 
 /// Checks a redirect URL (from the listener, or pasted by the user): an
 /// `error` ends the login, a wrong or missing `state` ends it, else the code.
-pub fn check_callback(url: &Url, expected_state: &Secret) -> Result<Outcome> {
+/// The server's refusal carries its RFC 6749 error as [`OAuthError`].
+pub fn check_callback(url: &Url, expected_state: &CsrfToken) -> Result<AuthorizationCode> {
     let get = |k: &str| {
         url.query_pairs()
             .find(|(n, _)| n == k)
@@ -216,7 +212,7 @@ pub fn check_callback(url: &Url, expected_state: &Secret) -> Result<Outcome> {
                 "the authorization response has no `state`{reported}; login aborted (the server dropped it, or the response was forged)"
             )));
         }
-        Some(s) if !pkce::same(&s, expected_state.expose()) => {
+        Some(s) if !pkce::same(&s, expected_state.secret()) => {
             return Err(Error::auth(format!(
                 "the authorization response has the wrong `state`{reported}; login aborted (possible cross-site request forgery)"
             )));
@@ -224,15 +220,16 @@ pub fn check_callback(url: &Url, expected_state: &Secret) -> Result<Outcome> {
         Some(_) => {}
     }
     if let Some(error) = error {
-        let desc = get("error_description")
-            .map(|d| format!(": {d}"))
-            .unwrap_or_default();
-        return Err(Error::auth(format!(
-            "the authorization server refused: {error}{desc}"
-        )));
+        let refusal = OAuthError {
+            code: OAuthErrorCode::parse(&error),
+            description: get("error_description"),
+        };
+        return Err(
+            Error::auth(format!("the authorization server refused: {refusal}")).with_oauth(refusal),
+        );
     }
     match get("code") {
-        Some(c) if !c.is_empty() => Ok(Outcome::Code(Secret::new(c))),
+        Some(c) if !c.is_empty() => Ok(AuthorizationCode::new(c)),
         _ => Err(Error::auth("the authorization response has no `code`")),
     }
 }
@@ -280,11 +277,11 @@ pub fn html_escape(s: &str) -> String {
 /// also reads pasted redirect URLs from stdin; the first valid one wins.
 pub fn race_with_paste(
     listener: Arc<Listener>,
-    state: Secret,
+    state: CsrfToken,
     deadline: Instant,
     paste: bool,
-) -> Result<Outcome> {
-    let (tx, rx) = mpsc::channel::<Result<Outcome>>();
+) -> Result<AuthorizationCode> {
+    let (tx, rx) = mpsc::channel::<Result<AuthorizationCode>>();
     {
         let tx = tx.clone();
         let listener = listener.clone();
@@ -316,7 +313,9 @@ pub fn race_with_paste(
                         }
                         Err(e) => {
                             eprintln!("smart: that URL does not finish the login: {}", e.message);
-                            if e.message.contains("refused") {
+                            // The server's refusal ends the login; a URL
+                            // from another attempt (wrong state) does not.
+                            if e.oauth.is_some() {
                                 let _ = tx.send(Err(e));
                                 return;
                             }
@@ -341,15 +340,35 @@ pub fn race_with_paste(
 mod tests {
     use super::*;
 
-    fn state() -> Secret {
-        Secret::new("expected-state")
+    fn state() -> CsrfToken {
+        CsrfToken::new("expected-state".into())
     }
 
     #[test]
     fn a_good_callback_yields_the_code() {
         let u = Url::parse("http://127.0.0.1:1/callback?code=C1&state=expected-state").unwrap();
-        let Outcome::Code(c) = check_callback(&u, &state()).unwrap();
-        assert_eq!(c.expose(), "C1");
+        let c = check_callback(&u, &state()).unwrap();
+        assert_eq!(c.secret(), "C1");
+        assert!(!format!("{c:?}").contains("C1"));
+    }
+
+    #[test]
+    fn only_the_servers_refusal_carries_an_oauth_error() {
+        let refused =
+            Url::parse("http://127.0.0.1:1/callback?error=access_denied&state=expected-state")
+                .unwrap();
+        let e = check_callback(&refused, &state()).unwrap_err();
+        assert_eq!(e.oauth_code(), Some(&OAuthErrorCode::AccessDenied));
+        // A wrong state says "refused" nowhere and carries no server error,
+        // even when the forged response has an `error`.
+        let forged =
+            Url::parse("http://127.0.0.1:1/callback?error=access_denied&state=other").unwrap();
+        assert!(
+            check_callback(&forged, &state())
+                .unwrap_err()
+                .oauth
+                .is_none()
+        );
     }
 
     #[test]
@@ -393,7 +412,7 @@ mod tests {
         let port = l.port();
         let t = std::thread::spawn(move || {
             let deadline = Instant::now() + Duration::from_secs(10);
-            l.wait_for_code(&Secret::new("s1"), deadline)
+            l.wait_for_code(&CsrfToken::new("s1".into()), deadline)
         });
         let get = |path: &str| {
             let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -409,8 +428,8 @@ mod tests {
         };
         assert!(get("/favicon.ico").starts_with("HTTP/1.1 404"));
         assert!(get("/callback?code=abc&state=s1").starts_with("HTTP/1.1 200"));
-        let Outcome::Code(c) = t.join().unwrap().unwrap();
-        assert_eq!(c.expose(), "abc");
+        let c = t.join().unwrap().unwrap();
+        assert_eq!(c.secret(), "abc");
     }
 
     #[test]
@@ -418,7 +437,7 @@ mod tests {
         let l = Listener::bind(0, "/callback").unwrap();
         let e = l
             .wait_for_code(
-                &Secret::new("s"),
+                &CsrfToken::new("s".into()),
                 Instant::now() + Duration::from_millis(200),
             )
             .unwrap_err();

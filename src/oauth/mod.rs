@@ -8,5 +8,7 @@ pub mod callback;
 pub mod id_token;
 pub mod keys;
 pub mod pkce;
+pub mod response;
 pub mod token;
 pub mod tokens;
+pub mod transport;

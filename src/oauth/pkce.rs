@@ -1,10 +1,14 @@
-//! Random values of the authorization request: PKCE verifier and S256
-//! challenge (RFC 7636), `state` and `nonce`. All from the OS CSPRNG.
+//! Random values of the authorization request: `state` and `nonce`, and
+//! their constant-time check. The PKCE pair (RFC 7636, S256) is the
+//! `oauth2` crate's `PkceCodeChallenge::new_random_sha256`.
+//!
+//! `nonce` is our own [`Secret`]: the crate has no type for it (it is
+//! OpenID Connect's, not OAuth's).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use oauth2::CsrfToken;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use crate::secret::Secret;
 
@@ -15,38 +19,9 @@ pub fn random_b64(n: usize) -> String {
     URL_SAFE_NO_PAD.encode(b)
 }
 
-/// A PKCE pair: the verifier stays with us, the challenge goes out.
-pub struct Pkce {
-    pub verifier: Secret,
-    pub challenge: String,
-}
-
-impl Pkce {
-    /// 32 random bytes → a 43-character verifier (RFC 7636 §4.1 allows 43–128).
-    pub fn new() -> Pkce {
-        let verifier = random_b64(32);
-        let challenge = s256(&verifier);
-        Pkce {
-            verifier: Secret::new(verifier),
-            challenge,
-        }
-    }
-}
-
-impl Default for Pkce {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// BASE64URL(SHA256(ASCII(verifier))).
-pub fn s256(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-}
-
 /// 256-bit `state` (the spec asks for at least 122 bits of entropy).
-pub fn new_state() -> Secret {
-    Secret::new(random_b64(32))
+pub fn new_state() -> CsrfToken {
+    CsrfToken::new(random_b64(32))
 }
 
 pub fn new_nonce() -> Secret {
@@ -65,29 +40,31 @@ pub fn same(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use oauth2::{PkceCodeChallenge, PkceCodeVerifier};
 
     #[test]
     fn rfc7636_appendix_b_example() {
-        assert_eq!(
-            s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-        );
+        let v = PkceCodeVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into());
+        let c = PkceCodeChallenge::from_code_verifier_sha256(&v);
+        assert_eq!(c.as_str(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(c.method().as_str(), "S256");
     }
 
     #[test]
-    fn verifiers_are_long_random_and_url_safe() {
-        let a = Pkce::new();
-        let b = Pkce::new();
-        assert_eq!(a.verifier.expose().len(), 43);
-        assert_ne!(a.verifier.expose(), b.verifier.expose());
-        assert!(
-            a.verifier
-                .expose()
-                .chars()
+    fn verifiers_and_states_are_long_random_and_url_safe() {
+        let (_, a) = PkceCodeChallenge::new_random_sha256();
+        let (_, b) = PkceCodeChallenge::new_random_sha256();
+        assert_eq!(a.secret().len(), 43);
+        assert_ne!(a.secret(), b.secret());
+        let url_safe = |s: &str| {
+            s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        );
-        assert_eq!(a.challenge, s256(a.verifier.expose()));
-        assert_ne!(new_state().expose(), new_state().expose());
+        };
+        assert!(url_safe(a.secret()));
+        let (s1, s2) = (new_state(), new_state());
+        assert_eq!(s1.secret().len(), 43, "256 bits");
+        assert!(url_safe(s1.secret()));
+        assert_ne!(s1.secret(), s2.secret());
     }
 
     #[test]

@@ -1,13 +1,22 @@
 //! The token set we keep per profile: the tokens, when they expire, what was
 //! granted, the launch context, and everything needed to refresh later in a
 //! new process without rediscovery (token endpoint, client id, auth method).
+//!
+//! The stored JSON is the same whatever the Rust types: the refresh token is
+//! the `oauth2` crate's [`RefreshToken`], which serializes as the plain
+//! string. The access token stays a [`Secret`] because the FHIR client
+//! takes it as one; the id_token is one because the crate has no type for it.
+//!
+//! Whether a token has expired is decided against a time passed in (see
+//! [`Clock`]), so tests set the time instead of sleeping.
 
+use oauth2::{RefreshToken, TokenResponse as _};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::config::TokenAuthMethod;
 use crate::discovery::Discovery;
-use crate::oauth::token::TokenResponse;
+use crate::oauth::response::SmartTokenResponse;
 use crate::secret::Secret;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,7 +42,7 @@ pub struct TokenSet {
     #[serde(default)]
     pub scope: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<Secret>,
+    pub refresh_token: Option<RefreshToken>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token: Option<Secret>,
     #[serde(default)]
@@ -65,21 +74,21 @@ pub struct LaunchContext {
 
 impl LaunchContext {
     /// Takes the launch context parameters a token response carries.
-    pub fn merge(&mut self, resp: &TokenResponse) {
-        let s = |k: &str| resp.str_field(k);
-        for (field, key) in [
-            (&mut self.patient, "patient"),
-            (&mut self.encounter, "encounter"),
-            (&mut self.fhir_user, "fhirUser"),
-            (&mut self.smart_style_url, "smart_style_url"),
-            (&mut self.tenant, "tenant"),
-            (&mut self.intent, "intent"),
+    pub fn merge(&mut self, resp: &SmartTokenResponse) {
+        let f = &resp.smart;
+        for (field, value) in [
+            (&mut self.patient, &f.patient),
+            (&mut self.encounter, &f.encounter),
+            (&mut self.fhir_user, &f.fhir_user),
+            (&mut self.smart_style_url, &f.smart_style_url),
+            (&mut self.tenant, &f.tenant),
+            (&mut self.intent, &f.intent),
         ] {
-            if let Some(v) = s(key) {
-                *field = Some(v);
+            if let Some(v) = value {
+                *field = Some(v.clone());
             }
         }
-        if let Some(v) = resp.bool_field("need_patient_banner") {
+        if let Some(v) = f.need_patient_banner {
             self.need_patient_banner = Some(v);
         }
     }
@@ -96,19 +105,50 @@ pub struct Issuer<'a> {
     pub discovery: Option<&'a Discovery>,
 }
 
+/// Where the time comes from, in Unix seconds.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> u64;
+}
+
+/// The system clock: the one real [`Clock`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO)
+            .as_secs()
+    }
+}
+
+/// A clock that says what it is told, for tests.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub u64);
+
+impl Clock for FixedClock {
+    fn now(&self) -> u64 {
+        self.0
+    }
+}
+
+/// [`SystemClock`]'s time.
 pub fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_secs()
+    SystemClock.now()
 }
 
 impl TokenSet {
     /// A new set from a token response. `requested` is the scope asked for:
     /// what was granted when the server does not say (RFC 6749 §5.1), and
-    /// scopes asked for but not granted are warned about.
-    pub fn issued(issuer: Issuer, resp: &TokenResponse, requested: &str) -> TokenSet {
-        let granted = resp.scope.clone().unwrap_or_else(|| requested.to_owned());
+    /// scopes asked for but not granted are warned about. `now` is when.
+    pub fn issued(
+        issuer: Issuer,
+        resp: &SmartTokenResponse,
+        requested: &str,
+        now: u64,
+    ) -> TokenSet {
+        let granted = resp.scope_text().unwrap_or_else(|| requested.to_owned());
         let missing = crate::oauth::token::missing_scopes(requested, &granted);
         if !missing.is_empty() {
             crate::output::warn(&format!("not granted: {}", missing.join(" ")));
@@ -121,7 +161,6 @@ impl TokenSet {
         };
         let mut context = LaunchContext::default();
         context.merge(resp);
-        let now = now_secs();
         TokenSet {
             v: 1,
             fhir_base: crate::discovery::base_text(issuer.fhir_base),
@@ -131,32 +170,31 @@ impl TokenSet {
             revocation_endpoint: field("revocation_endpoint"),
             introspection_endpoint: field("introspection_endpoint"),
             issuer: field("issuer"),
-            access_token: resp.access_token.clone(),
-            token_type: resp.token_type.clone(),
-            expires_at: resp.expires_in.map(|s| now + s),
+            access_token: Secret::new(resp.access_token().secret()),
+            token_type: "Bearer".into(),
+            expires_at: resp.lifetime().map(|s| now + s),
             scope: granted,
-            refresh_token: resp.refresh_token.clone(),
-            id_token: resp.id_token.clone(),
+            refresh_token: resp.refresh_token().cloned(),
+            id_token: resp.id_token().cloned(),
             context,
             obtained_at: now,
         }
     }
 
     /// This set after a refresh: what the response carries replaces what we
-    /// had; a refresh token the server did not rotate is kept.
-    pub fn refreshed(&self, resp: &TokenResponse) -> TokenSet {
-        let now = now_secs();
+    /// had; a refresh token the server did not rotate is kept. `now` is when.
+    pub fn refreshed(&self, resp: &SmartTokenResponse, now: u64) -> TokenSet {
         let mut next = self.clone();
-        next.access_token = resp.access_token.clone();
-        next.token_type = resp.token_type.clone();
-        next.expires_at = resp.expires_in.map(|s| now + s);
-        if let Some(s) = &resp.scope {
-            next.scope = s.clone();
+        next.access_token = Secret::new(resp.access_token().secret());
+        next.token_type = "Bearer".into();
+        next.expires_at = resp.lifetime().map(|s| now + s);
+        if let Some(s) = resp.scope_text() {
+            next.scope = s;
         }
-        if let Some(r) = &resp.refresh_token {
+        if let Some(r) = resp.refresh_token() {
             next.refresh_token = Some(r.clone());
         }
-        if let Some(i) = &resp.id_token {
+        if let Some(i) = resp.id_token() {
             next.id_token = Some(i.clone());
         }
         next.context.merge(resp);
@@ -164,15 +202,15 @@ impl TokenSet {
         next
     }
 
-    /// Seconds until the access token expires (negative when expired);
-    /// `None` when unknown.
-    pub fn expires_in(&self) -> Option<i64> {
-        self.expires_at.map(|e| e as i64 - now_secs() as i64)
+    /// Seconds from `now` until the access token expires (negative when
+    /// expired); `None` when unknown.
+    pub fn expires_in(&self, now: u64) -> Option<i64> {
+        self.expires_at.map(|e| e as i64 - now as i64)
     }
 
-    /// True when the access token expires within `margin` (or has).
-    pub fn expires_within(&self, margin: Duration) -> bool {
-        self.expires_in()
+    /// True when the access token expires within `margin` of `now` (or has).
+    pub fn expires_within(&self, margin: Duration, now: u64) -> bool {
+        self.expires_in(now)
             .is_some_and(|left| left <= margin.as_secs() as i64)
     }
 
@@ -216,35 +254,45 @@ mod tests {
             token_type: "Bearer".into(),
             expires_at,
             scope: "openid patient/*.rs".into(),
-            refresh_token: Some(Secret::new("RT")),
+            refresh_token: Some(RefreshToken::new("RT".into())),
             id_token: None,
             context: LaunchContext::default(),
-            obtained_at: now_secs(),
+            obtained_at: NOW,
         }
     }
 
-    fn response(v: serde_json::Value) -> TokenResponse {
-        crate::oauth::token::parse(v.as_object().unwrap().clone()).unwrap()
+    const NOW: u64 = 1_700_000_000;
+
+    fn response(v: serde_json::Value) -> SmartTokenResponse {
+        SmartTokenResponse::from_json(v).unwrap()
     }
 
     #[test]
     fn a_refresh_keeps_what_the_server_did_not_replace() {
         let old = set(Some(1));
-        let kept = old.refreshed(&response(serde_json::json!({
-            "access_token": "AT2", "token_type": "Bearer", "expires_in": 60, "patient": "p9"
-        })));
+        let kept = old.refreshed(
+            &response(serde_json::json!({
+                "access_token": "AT2", "token_type": "Bearer", "expires_in": 60, "patient": "p9"
+            })),
+            NOW,
+        );
         assert_eq!(kept.access_token.expose(), "AT2");
+        assert_eq!(kept.expires_at, Some(NOW + 60));
+        assert_eq!(kept.obtained_at, NOW);
         assert_eq!(
-            kept.refresh_token.as_ref().unwrap().expose(),
+            kept.refresh_token.as_ref().unwrap().secret(),
             "RT",
             "not rotated: kept"
         );
         assert_eq!(kept.scope, old.scope, "no scope in the answer: unchanged");
         assert_eq!(kept.context.patient.as_deref(), Some("p9"));
-        let rotated = old.refreshed(&response(serde_json::json!({
-            "access_token": "AT3", "token_type": "bearer", "refresh_token": "RT2", "scope": "openid"
-        })));
-        assert_eq!(rotated.refresh_token.unwrap().expose(), "RT2");
+        let rotated = old.refreshed(
+            &response(serde_json::json!({
+                "access_token": "AT3", "token_type": "bearer", "refresh_token": "RT2", "scope": "openid"
+            })),
+            NOW,
+        );
+        assert_eq!(rotated.refresh_token.unwrap().secret(), "RT2");
         assert_eq!(rotated.scope, "openid");
         assert_eq!(rotated.expires_at, None, "no expires_in: unknown");
     }
@@ -267,6 +315,7 @@ mod tests {
             },
             &resp,
             "openid patient/*.rs",
+            NOW,
         );
         assert_eq!(s.fhir_base, "https://ehr.example.org/fhir");
         assert_eq!(s.token_endpoint, "https://ehr.example.org/token");
@@ -276,14 +325,31 @@ mod tests {
         );
         assert_eq!(s.context.need_patient_banner, Some(true));
         assert_eq!(s.context.encounter.as_deref(), Some("e1"));
-        assert!(s.expires_in().unwrap() > 290);
+        assert_eq!(s.expires_in(NOW), Some(300));
+        assert_eq!(s.expires_in(NOW + 301), Some(-1));
     }
 
     #[test]
     fn expiry_margin() {
-        assert!(set(Some(now_secs() + 30)).expires_within(Duration::from_secs(60)));
-        assert!(!set(Some(now_secs() + 600)).expires_within(Duration::from_secs(60)));
-        assert!(!set(None).expires_within(Duration::from_secs(60)));
+        let m = Duration::from_secs(60);
+        assert!(set(Some(NOW + 30)).expires_within(m, NOW));
+        assert!(!set(Some(NOW + 600)).expires_within(m, NOW));
+        assert!(!set(None).expires_within(m, NOW));
+        // Time passes without sleeping: the same set, ten minutes later.
+        let later = FixedClock(NOW + 560);
+        assert!(set(Some(NOW + 600)).expires_within(m, later.now()));
+        assert!(set(Some(NOW + 600)).expires_within(Duration::ZERO, NOW + 600));
+    }
+
+    #[test]
+    fn the_stored_json_is_unchanged() {
+        // A set stored by earlier versions (Secret everywhere) still loads,
+        // and is written back the same.
+        let stored = r#"{"v":1,"fhir_base":"https://x/fhir","client_id":"c","token_endpoint":"https://x/token","auth_method":"none","access_token":"AT","token_type":"Bearer","expires_at":1700000060,"scope":"openid","refresh_token":"RT","id_token":"a.b.c","context":{"patient":"p1"},"obtained_at":1700000000}"#;
+        let s = TokenSet::from_json(&Secret::new(stored)).unwrap();
+        assert_eq!(s.refresh_token.as_ref().unwrap().secret(), "RT");
+        assert_eq!(s.id_token.as_ref().unwrap().expose(), "a.b.c");
+        assert_eq!(s.to_json().expose(), stored);
     }
 
     #[test]

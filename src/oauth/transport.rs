@@ -1,0 +1,117 @@
+//! The `oauth2` crate's requests over the project's one HTTP client
+//! ([`Http`]): the crate builds the request and reads the answer, [`Http`]
+//! sends it, so the `-v` trace with redaction, the TLS policy and the
+//! no-redirect rule of token requests stay in one place.
+//!
+//! The crate is stricter than the servers SMART clients meet: it wants
+//! exactly `200` with `Content-Type: application/json`. A 2xx whose body
+//! is a JSON object is handed on as that; anything else that is not an
+//! error answer is refused here, in our own words. Error answers go to the
+//! crate unchanged (it reads the RFC 6749 `error` code), and their status
+//! and a redacted snippet are kept for the message.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+
+use oauth2::http;
+use oauth2::{AsyncHttpClient, HttpRequest, HttpResponse};
+use reqwest::StatusCode;
+
+use crate::error::{Error, Result};
+use crate::http::Http;
+
+const RESPONSE_LIMIT: usize = 1 << 20;
+
+/// What the last error answer looked like, for messages the crate's error
+/// type cannot make (it keeps no status).
+#[derive(Debug, Clone)]
+pub struct ErrorAnswer {
+    pub status: StatusCode,
+    /// The first bytes of the body, redacted.
+    pub snippet: String,
+}
+
+/// One endpoint's requests through [`Http`]. Made per request: it remembers
+/// the error answer it saw.
+pub struct Transport<'a> {
+    http: &'a Http,
+    /// `token endpoint`, `introspection endpoint`: for messages.
+    what: &'static str,
+    error_answer: Mutex<Option<ErrorAnswer>>,
+}
+
+impl<'a> Transport<'a> {
+    pub fn new(http: &'a Http, what: &'static str) -> Transport<'a> {
+        Transport {
+            http,
+            what,
+            error_answer: Mutex::new(None),
+        }
+    }
+
+    /// The error answer (non-2xx, non-3xx) this transport passed on, if any.
+    pub fn error_answer(&self) -> Option<ErrorAnswer> {
+        self.error_answer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let (parts, body) = request.into_parts();
+        let url = url::Url::parse(&parts.uri.to_string())
+            .map_err(|e| Error::usage(format!("the {} URL cannot be parsed: {e}", self.what)))?;
+        let req = self
+            .http
+            .request(parts.method, url.clone())
+            .headers(parts.headers)
+            .body(body);
+        let resp = self.http.send(req, RESPONSE_LIMIT).await?;
+        let target = crate::http::origin_path(&url);
+        if resp.status.is_redirection() {
+            return Err(Error::server(format!(
+                "{target} answered a redirect ({}); token requests never follow redirects",
+                resp.status
+            )));
+        }
+        if resp.status.is_success() {
+            let is_object = serde_json::from_slice::<serde_json::Value>(&resp.body)
+                .is_ok_and(|v| v.is_object());
+            if !is_object {
+                return Err(Error::server(format!(
+                    "{target} answered {} that is not a JSON object ({}: `{}`)",
+                    resp.status,
+                    resp.content_type().unwrap_or("no content type"),
+                    resp.snippet()
+                )));
+            }
+            // A JSON object under any 2xx and any content type is read, as
+            // it always was; the crate wants exactly this.
+            return http::Response::builder()
+                .status(http::StatusCode::OK)
+                .header(http::header::CONTENT_TYPE, "application/json")
+                .body(resp.body.to_vec())
+                .map_err(|e| Error::server(format!("{target}: unusable answer: {e}")));
+        }
+        *self.error_answer.lock().unwrap_or_else(|e| e.into_inner()) = Some(ErrorAnswer {
+            status: resp.status,
+            snippet: resp.snippet(),
+        });
+        let mut out = http::Response::builder().status(resp.status);
+        if let Some(ct) = resp.headers.get(http::header::CONTENT_TYPE) {
+            out = out.header(http::header::CONTENT_TYPE, ct);
+        }
+        out.body(resp.body.to_vec())
+            .map_err(|e| Error::server(format!("{target}: unusable answer: {e}")))
+    }
+}
+
+impl<'c> AsyncHttpClient<'c> for Transport<'_> {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, Error>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(self.send(request))
+    }
+}
