@@ -11,6 +11,7 @@ mod cli_discover;
 mod cli_profile;
 mod completions;
 mod env;
+mod human_output;
 mod interop;
 mod login;
 mod login_real_parts;
