@@ -106,7 +106,7 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClientType {
     /// No client secret (native app); PKCE protects the code
@@ -119,7 +119,7 @@ pub enum ClientType {
     Backend,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PkceMode {
     /// Always send S256 PKCE, advertised or not
@@ -128,31 +128,71 @@ pub enum PkceMode {
     IfAdvertised,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenAuthMethod {
-    #[value(name = "none")]
     None,
-    #[value(name = "client_secret_basic")]
     ClientSecretBasic,
-    #[value(name = "client_secret_post")]
     ClientSecretPost,
-    #[value(name = "private_key_jwt")]
     PrivateKeyJwt,
 }
 
-macro_rules! display_as_value_enum {
+impl ClientType {
+    pub const ALL: [ClientType; 4] = [
+        ClientType::Public,
+        ClientType::ConfidentialSymmetric,
+        ClientType::ConfidentialAsymmetric,
+        ClientType::Backend,
+    ];
+
+    /// The name profiles and messages use (as serde writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientType::Public => "public",
+            ClientType::ConfidentialSymmetric => "confidential-symmetric",
+            ClientType::ConfidentialAsymmetric => "confidential-asymmetric",
+            ClientType::Backend => "backend",
+        }
+    }
+
+    /// Case-insensitive, for `SMART_CLIENT_TYPE`.
+    pub fn parse(s: &str) -> Option<ClientType> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+impl PkceMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PkceMode::Always => "always",
+            PkceMode::IfAdvertised => "if-advertised",
+        }
+    }
+}
+
+impl TokenAuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenAuthMethod::None => "none",
+            TokenAuthMethod::ClientSecretBasic => "client_secret_basic",
+            TokenAuthMethod::ClientSecretPost => "client_secret_post",
+            TokenAuthMethod::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+}
+
+macro_rules! display_as_str {
     ($($t:ty),*) => {$(
         impl fmt::Display for $t {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                use clap::ValueEnum;
-                let v = self.to_possible_value().expect("no skipped variants");
-                f.write_str(v.get_name())
+                f.write_str(self.as_str())
             }
         }
     )*};
 }
-display_as_value_enum!(ClientType, PkceMode, TokenAuthMethod);
+display_as_str!(ClientType, PkceMode, TokenAuthMethod);
 
 impl Profile {
     /// What to send as `aud`: `None` when the profile says not to send it.

@@ -25,6 +25,11 @@ use crate::secret::Secret;
 use crate::session;
 use crate::token_store::{Item, StoreKind, TokenStore};
 
+/// Scopes a user login asks for when neither the flag nor the profile says.
+pub const DEFAULT_SCOPE: &str = "openid fhirUser launch/patient patient/*.rs offline_access";
+/// The same for an EHR launch, where the EHR supplies the context.
+pub const DEFAULT_EHR_SCOPE: &str = "openid fhirUser launch patient/*.rs offline_access";
+
 /// What a backend client asks for when nothing says otherwise.
 pub const DEFAULT_BACKEND_SCOPE: &str = "system/*.rs";
 
@@ -360,9 +365,8 @@ impl Settings {
 
         let client_type = match env("SMART_CLIENT_TYPE") {
             Some(t) => {
-                use clap::ValueEnum;
                 Setting::new(
-                    ClientType::from_str(&t, true).map_err(|_| {
+                    ClientType::parse(&t).ok_or_else(|| {
                         Error::usage(format!(
                             "SMART_CLIENT_TYPE `{t}` is not public, confidential-symmetric, confidential-asymmetric or backend"
                         ))
@@ -390,7 +394,7 @@ impl Settings {
             let d = if client_type.value == ClientType::Backend {
                 DEFAULT_BACKEND_SCOPE
             } else {
-                crate::commands::login::DEFAULT_SCOPE
+                DEFAULT_SCOPE
             };
             Setting::new(d.to_owned(), Source::Default)
         });
@@ -547,8 +551,8 @@ impl Settings {
 /// The token store from `--token-store` / `SMART_TOKEN_STORE`.
 fn store_setting(g: &GlobalArgs) -> Setting<StoreKind> {
     match g.token_store {
-        Some(k) if store_flag_given() => Setting::new(k, Source::Flag("--token-store")),
-        Some(k) => Setting::new(k, Source::Env("SMART_TOKEN_STORE")),
+        Some(k) if store_flag_given() => Setting::new(k.into(), Source::Flag("--token-store")),
+        Some(k) => Setting::new(k.into(), Source::Env("SMART_TOKEN_STORE")),
         None => Setting::new(StoreKind::Keychain, Source::Default),
     }
 }

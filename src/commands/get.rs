@@ -44,7 +44,7 @@ pub async fn run(g: &GlobalArgs, args: GetArgs) -> Result<()> {
     fhir.with_format(&mut url);
     let req = Request::get(url);
     let resp = fhir.send_json(&req).await?;
-    let format = args.output.unwrap_or(Format::Json);
+    let format = args.output.map_or(Format::Json, Format::from);
     let out = BufWriter::new(std::io::stdout());
     show(&fhir, &req, &resp.body, format, out).or_else(|e| match e {
         Shown::Io(e) => stdout_error(e).map_or(Ok(()), Err),

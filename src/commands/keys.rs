@@ -61,7 +61,7 @@ fn generate(g: &GlobalArgs, a: KeysGenerateArgs) -> Result<()> {
     if let Some((n, _)) = &target {
         crate::config::validate_name(n).map_err(Error::usage)?;
     }
-    let key = PrivateKey::generate(a.alg)?;
+    let key = PrivateKey::generate(a.alg.into())?;
     let kid = a.kid.clone().unwrap_or_else(|| key.thumbprint());
     let jwks = key.public_jwks(&kid);
     let pem = key.to_pkcs8_pem()?;
@@ -71,7 +71,7 @@ fn generate(g: &GlobalArgs, a: KeysGenerateArgs) -> Result<()> {
             return Err(Error::usage("--keychain keeps the key under a profile, and none is selected")
                 .with_hint("pass -p NAME (the profile may be registered later with `smart register --private-key keychain`)"));
         };
-        let store = TokenStore::new(g.token_store);
+        let store = TokenStore::new(g.token_store.map(Into::into));
         session::blocking(|| store.put(name, Item::PrivateKey, &pem))?;
         eprintln!(
             "stored the private key in {} for profile `{name}`",

@@ -24,10 +24,7 @@ use crate::session;
 use crate::settings::{self, Flags, Settings};
 use crate::token_store::{self, Item, StoreKind, TokenStore};
 
-/// Scopes asked for when neither the flag nor the profile says.
-pub const DEFAULT_SCOPE: &str = "openid fhirUser launch/patient patient/*.rs offline_access";
-/// The same for an EHR launch, where the EHR supplies the context.
-pub const DEFAULT_EHR_SCOPE: &str = "openid fhirUser launch patient/*.rs offline_access";
+use crate::settings::DEFAULT_EHR_SCOPE;
 
 const DEFAULT_WAIT: u64 = 300;
 

@@ -26,7 +26,7 @@ pub async fn run(g: &GlobalArgs, args: LogoutArgs) -> Result<()> {
         let settings = crate::settings::Settings::resolve(g, &crate::settings::Flags::default())?;
         vec![settings.name().to_owned()]
     };
-    let store = TokenStore::new(g.token_store);
+    let store = TokenStore::new(g.token_store.map(Into::into));
     let http = Http::new(&super::http_options(g, false))?;
     let mut report = Vec::new();
     for name in names {

@@ -31,7 +31,7 @@ pub async fn run(g: &GlobalArgs, cmd: ProfileCommand) -> Result<()> {
             let requested = name.as_deref().or(g.profile.as_deref());
             let (name, _) = store.resolve(requested)?;
             let secret = super::login::read_secret_stdin()?;
-            let tokens = crate::token_store::TokenStore::new(g.token_store);
+            let tokens = crate::token_store::TokenStore::new(g.token_store.map(Into::into));
             crate::session::blocking(|| {
                 tokens.put(name, crate::token_store::Item::ClientSecret, &secret)
             })?;
@@ -69,18 +69,18 @@ fn add(g: &GlobalArgs, store: &mut Store, a: ProfileAddArgs) -> Result<()> {
         client_id: a.client_id,
         scope: a.scope,
         redirect_port: a.redirect_port,
-        client_type: a.client_type,
+        client_type: a.client_type.map(Into::into),
         aud: a.aud,
         send_aud: !a.no_aud,
-        pkce: a.pkce,
-        token_auth_method: a.token_auth_method,
+        pkce: a.pkce.map(Into::into),
+        token_auth_method: a.token_auth_method.map(Into::into),
         authorize_params: a.authorize_params.into_iter().collect(),
         format_json: a.format_json,
         private_key: a
             .private_key
             .map(|k| crate::commands::keys::key_reference(&k)),
         kid: a.kid,
-        alg: a.alg,
+        alg: a.alg.map(Into::into),
         jku: a.jku,
         extra: Default::default(),
     };

@@ -53,7 +53,7 @@ pub async fn run(g: &GlobalArgs, args: QueryArgs) -> Result<()> {
             value: l.to_string(),
         });
     }
-    let format = args.output.unwrap_or(if g.json {
+    let format = args.output.map(Format::from).unwrap_or(if g.json {
         Format::Json
     } else if std::io::stdout().is_terminal() {
         Format::Table

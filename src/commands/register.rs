@@ -64,11 +64,14 @@ pub async fn run(g: &GlobalArgs, a: RegisterArgs) -> Result<()> {
     let pre = Settings::for_profile(g, &flags, &name, &profile, false)?;
     let store = pre.store();
     let has_key = a.jwks.is_some() || a.jwks_url.is_some() || pre.private_key.is_some();
-    let client_type = a.client_type.unwrap_or(match (has_key, a.redirect_port) {
-        (true, Some(_)) => ClientType::ConfidentialAsymmetric,
-        (true, None) => ClientType::Backend,
-        (false, _) => ClientType::Public,
-    });
+    let client_type =
+        a.client_type
+            .map(ClientType::from)
+            .unwrap_or(match (has_key, a.redirect_port) {
+                (true, Some(_)) => ClientType::ConfidentialAsymmetric,
+                (true, None) => ClientType::Backend,
+                (false, _) => ClientType::Public,
+            });
     let asymmetric = matches!(
         client_type,
         ClientType::Backend | ClientType::ConfidentialAsymmetric

@@ -29,7 +29,7 @@ use crate::secret::Secret;
 
 pub use lock::{ProfileLock, lock_profile, lock_profile_in};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StoreKind {
     /// The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager)
@@ -38,6 +38,16 @@ pub enum StoreKind {
     File,
     /// Keep nothing: tokens live for one command (CI with SMART_ACCESS_TOKEN)
     None,
+}
+
+impl std::fmt::Display for StoreKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StoreKind::Keychain => "keychain",
+            StoreKind::File => "file",
+            StoreKind::None => "none",
+        })
+    }
 }
 
 /// What is stored for a profile. Each item is a separate keychain entry /
