@@ -204,13 +204,15 @@ impl Profile {
     }
 }
 
-/// Where the config file lives.
-pub fn path() -> Result<PathBuf> {
-    if let Some(p) = std::env::var_os("SMART_CONFIG").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(p));
+/// Where the config file lives: `explicit` (`SMART_CONFIG`), else under
+/// `xdg_config_home`, else the platform's config directory. The caller
+/// reads the environment (see `settings::Environment::config_path`).
+pub fn path(explicit: Option<PathBuf>, xdg_config_home: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(p) = explicit {
+        return Ok(p);
     }
-    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(x).join("smart").join("config.toml"));
+    if let Some(x) = xdg_config_home {
+        return Ok(x.join("smart").join("config.toml"));
     }
     directories::ProjectDirs::from("", "", "smart")
         .map(|d| d.config_dir().join("config.toml"))
@@ -229,10 +231,6 @@ pub struct Store {
 
 impl Store {
     /// Loads the config; a missing file is an empty config.
-    pub fn load() -> Result<Store> {
-        Self::load_from(path()?)
-    }
-
     pub fn load_from(path: PathBuf) -> Result<Store> {
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,

@@ -14,6 +14,7 @@ pub mod fsutil;
 pub mod http;
 pub mod oauth;
 pub mod output;
+pub mod prompt;
 pub mod redact;
 pub mod secret;
 pub mod session;

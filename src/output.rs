@@ -1,27 +1,77 @@
-//! Where output goes and how it looks: color decisions (flag, `NO_COLOR`,
-//! TTY), JSON printing, and the `smart: error: …` line.
+//! Where output goes and how it looks: colors (decided once by the command
+//! layer), JSON printing, the `smart: error: …` line, and the [`Reporter`]
+//! through which code below the commands says what it would otherwise print.
 
 use colored::{Color, Colorize};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
 
-use crate::cli::ColorChoice;
 use crate::error::Error;
 
-/// Decides once whether stdout gets colors, and tells `colored`.
-pub fn init_color(choice: ColorChoice) {
-    let on = match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::env::var("TERM").map_or(true, |t| t != "dumb")
-                && std::io::stdout().is_terminal()
-                // CI logs are read later, often as plain text.
-                && !crate::oauth::browser::in_ci()
-        }
-    };
+/// Tells `colored` once whether stdout gets colors.
+pub fn init_color(on: bool) {
     colored::control::set_override(on);
+}
+
+/// Whether stdout gets colors (as decided by [`init_color`]).
+pub fn color() -> bool {
+    colored::control::SHOULD_COLORIZE.should_colorize()
+}
+
+/// What code below the commands has to say while it works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// `smart: warning: …`: something the user should know about.
+    Warning,
+    /// `smart: …`: progress, e.g. a retry being waited for.
+    Note,
+}
+
+/// Where domain code sends warnings and notes instead of printing them: the
+/// command layer makes one ([`Reporter::stderr`]) and hands it down, so that
+/// it alone decides where they go. The default says nothing.
+#[derive(Clone, Default)]
+pub struct Reporter(Option<Arc<ReportFn>>);
+
+type ReportFn = dyn Fn(Notice, &str) + Send + Sync;
+
+impl Reporter {
+    /// Warnings and notes on stderr.
+    pub fn stderr() -> Reporter {
+        Reporter::new(|notice, message| match notice {
+            Notice::Warning => warn(message),
+            Notice::Note => eprintln!("smart: {message}"),
+        })
+    }
+
+    pub fn new(f: impl Fn(Notice, &str) + Send + Sync + 'static) -> Reporter {
+        Reporter(Some(Arc::new(f)))
+    }
+
+    pub fn warn(&self, message: &str) {
+        self.report(Notice::Warning, message);
+    }
+
+    pub fn note(&self, message: &str) {
+        self.report(Notice::Note, message);
+    }
+
+    fn report(&self, notice: Notice, message: &str) {
+        if let Some(f) = &self.0 {
+            f(notice, message);
+        }
+    }
+}
+
+impl std::fmt::Debug for Reporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Reporter"
+        } else {
+            "Reporter(silent)"
+        })
+    }
 }
 
 /// Pretty JSON on stdout, newline-terminated.

@@ -14,7 +14,6 @@
 use std::time::Duration;
 use url::Url;
 
-use crate::cli::GlobalArgs;
 use crate::config::{ClientType, TokenAuthMethod};
 use crate::error::{Error, Kind, Result};
 use crate::http::Http;
@@ -22,7 +21,7 @@ use crate::oauth::keys::SigningKey;
 use crate::oauth::token::{self, ClientAuth};
 use crate::oauth::tokens::{Issuer, LaunchContext, TokenSet, now_secs};
 use crate::secret::Secret;
-use crate::settings::{Flags, Settings};
+use crate::settings::{Flags, Invocation, Settings};
 use crate::token_store::{self, Item, StoreKind, TokenStore};
 
 /// Tokens that expire within this margin are refreshed before use.
@@ -61,15 +60,13 @@ pub fn not_logged_in(profile: &str) -> Error {
         .with_hint(format!("run `smart login -p {profile}`"))
 }
 
-/// The client secret for a profile: `SMART_CLIENT_SECRET`, else the store.
-pub fn client_secret(store: &TokenStore, profile: &str) -> Result<Option<Secret>> {
-    if let Some(s) = std::env::var("SMART_CLIENT_SECRET")
-        .ok()
-        .filter(|s| !s.is_empty())
-    {
-        return Ok(Some(Secret::new(s)));
+/// The client secret for a profile: `SMART_CLIENT_SECRET` (see
+/// [`Settings`]), else the store.
+pub fn client_secret(store: &TokenStore, settings: &Settings) -> Result<Option<Secret>> {
+    if let Some(s) = &settings.client_secret {
+        return Ok(Some(s.value.clone()));
     }
-    blocking(|| store.get(profile, Item::ClientSecret))
+    blocking(|| store.get(settings.name(), Item::ClientSecret))
 }
 
 /// What a command that needs a token works with.
@@ -84,8 +81,12 @@ pub struct Access {
 /// [`Settings`]): `SMART_ACCESS_TOKEN` as given, else the stored tokens —
 /// refreshed, or for a backend client fetched anew, when they expire within
 /// [`REFRESH_MARGIN`]. `force` refreshes (re-fetches) regardless.
-pub async fn acquire(g: &GlobalArgs, force: bool) -> Result<Access> {
-    let settings = Settings::resolve(g, &Flags::default())?;
+pub async fn acquire(
+    inv: &Invocation,
+    http_opts: &crate::http::Options,
+    force: bool,
+) -> Result<Access> {
+    let settings = Settings::resolve(inv, &Flags::default())?;
     let store = settings.store();
     if let Some(at) = &settings.access_token {
         if force {
@@ -100,8 +101,7 @@ pub async fn acquire(g: &GlobalArgs, force: bool) -> Result<Access> {
             tokens,
         });
     }
-    let http_opts = crate::commands::http_options(g, false);
-    let tokens = usable_with(&http_opts, &store, &settings, force).await?;
+    let tokens = usable_with(http_opts, &store, &settings, force).await?;
     Ok(Access {
         settings,
         store,
@@ -183,12 +183,15 @@ pub async fn usable_with(
     let hint = format!("run `smart login -p {profile}`; the stored tokens were kept");
     let (secret, key) = match current.auth_method {
         TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
-            (client_secret(store, profile)?, None)
+            (client_secret(store, settings)?, None)
         }
         TokenAuthMethod::PrivateKeyJwt => (None, Some(settings.signing_key(store)?)),
         TokenAuthMethod::None => (None, None),
     };
-    let http = Http::new(http_opts)?;
+    // Token requests never follow redirects, whatever the caller's options say.
+    let mut no_follow = http_opts.clone();
+    no_follow.follow_redirects = false;
+    let http = Http::new(&no_follow)?;
     let fresh = refresh(&http, &current, secret, key)
         .await
         .map_err(|e| match e.kind {
@@ -199,18 +202,19 @@ pub async fn usable_with(
             },
             _ => Error::auth(format!("refresh failed: {}", e.message)).with_hint(hint),
         })?;
-    save_rotated(store, profile, &fresh);
+    save_rotated(store, settings, &fresh);
     Ok(fresh)
 }
 
 /// Saves a refreshed set. The old refresh token may already be spent
 /// (rotation), so a failed save must not fail the command that now holds
 /// good tokens: retry once, then warn loudly.
-fn save_rotated(store: &TokenStore, profile: &str, fresh: &TokenSet) {
+fn save_rotated(store: &TokenStore, settings: &Settings, fresh: &TokenSet) {
+    let profile = settings.name();
     if let Err(first) = save(store, profile, fresh)
         && let Err(e) = save(store, profile, fresh).map_err(|_| first)
     {
-        crate::output::warn(&format!(
+        settings.reporter().warn(&format!(
             "could not store the refreshed tokens of `{profile}` ({}); this command goes on, but the next one may need `smart login -p {profile}`",
             e.message
         ));
@@ -223,7 +227,7 @@ pub fn lock(store: &TokenStore, profile: &str) -> Result<Option<token_store::Pro
     if store.kind() == StoreKind::None {
         return Ok(None);
     }
-    blocking(|| token_store::lock_profile(profile, LOCK_WAIT)).map(Some)
+    blocking(|| store.lock(profile, LOCK_WAIT)).map(Some)
 }
 
 /// A backend client's token: the cached one while it is good, else a new

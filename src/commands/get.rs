@@ -11,8 +11,9 @@ use std::io::{BufWriter, Write};
 use serde_json::Value;
 use url::Url;
 
+use super::RunContext;
 use super::fhir_common::{self, stdout_error};
-use crate::cli::{GetArgs, GlobalArgs};
+use crate::cli::GetArgs;
 use crate::error::{Error, Result};
 use crate::fhir::client::{Fhir, Request};
 use crate::fhir::outcome;
@@ -20,7 +21,7 @@ use crate::fhir::pages::BundleView;
 use crate::fhir::render::{self, Format, SearchOut};
 use crate::fhir::types;
 
-pub async fn run(g: &GlobalArgs, args: GetArgs) -> Result<()> {
+pub async fn run(ctx: &RunContext, args: GetArgs) -> Result<()> {
     let target = args.target.trim();
     if target.is_empty() {
         return Err(Error::usage(
@@ -31,7 +32,7 @@ pub async fn run(g: &GlobalArgs, args: GetArgs) -> Result<()> {
     if !absolute {
         check_type(target)?;
     }
-    let conn = fhir_common::connect(g, &args.fhir).await?;
+    let conn = fhir_common::connect(ctx, &args.fhir).await?;
     let fhir = conn.fhir;
     let mut url = if absolute {
         let u = Url::parse(target)
@@ -102,7 +103,7 @@ pub fn show(
     let is_bundle = format != Format::Json && looks_like_bundle(body);
     if is_bundle {
         let view = BundleView::parse(&what, body)?;
-        let mut s = SearchOut::new(format, out, fhir_common::color(), &bundle_type(&view));
+        let mut s = SearchOut::new(format, out, crate::output::color(), &bundle_type(&view));
         s.page(body, &view, None)?;
         s.finish()?;
         return Ok(());
@@ -120,7 +121,7 @@ pub fn show(
             v["id"].as_str().unwrap_or("")
         )?,
         _ => {
-            render::write_document(&mut out, &v, fhir_common::color())?;
+            render::write_document(&mut out, &v, crate::output::color())?;
         }
     }
     out.flush()?;

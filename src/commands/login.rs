@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use url::Url;
 
-use crate::cli::{GlobalArgs, LoginArgs};
+use super::RunContext;
+use crate::cli::LoginArgs;
 use crate::config::{self, ClientType, PkceMode, Profile, Store, TokenAuthMethod};
 use crate::discovery::{self, Discovery};
 use crate::error::{Error, Result};
@@ -21,28 +22,28 @@ use crate::oauth::{browser, id_token, pkce};
 use crate::output;
 use crate::secret::Secret;
 use crate::session;
-use crate::settings::{self, Flags, Settings};
-use crate::token_store::{self, Item, StoreKind, TokenStore};
+use crate::settings::{self, Environment, Flags, Settings};
+use crate::token_store::{Item, StoreKind, TokenStore};
 
 use crate::settings::DEFAULT_EHR_SCOPE;
 
 const DEFAULT_WAIT: u64 = 300;
 
-pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
-    let mut config = settings::load_config()?;
+pub async fn run(g: &RunContext, args: LoginArgs) -> Result<()> {
+    let mut config = g.invocation.load_config()?;
     let (name, profile, created, saved) = resolve_profile(g, &args, &config)?;
     let flags = Flags {
         fhir_base: args.fhir_base.as_deref(),
         client_id: args.client_id.as_deref(),
         scope: args.scope.as_deref(),
     };
-    let settings = Settings::for_profile(g, &flags, &name, &profile, saved)?;
+    let settings = Settings::for_profile(&g.invocation, &flags, &name, &profile, saved)?;
     let store = settings.store();
 
     // Read now, stored only once the login has worked: a mistyped secret
     // must not replace a good one.
     let new_secret = if args.secret_stdin {
-        Some(read_secret_stdin()?)
+        Some(crate::prompt::read_secret_stdin(g.env().in_ci())?)
     } else {
         None
     };
@@ -68,10 +69,7 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
     }
     // Nobody can sign in in CI unless BROWSER plays the user: say so now,
     // before any network round trip or wait.
-    if crate::oauth::browser::in_ci()
-        && !args.ehr
-        && std::env::var_os("BROWSER").is_none_or(|b| b.is_empty())
-    {
+    if g.env().in_ci() && !args.ehr && g.env().browser().is_none() {
         return Err(Error::auth(
             "smart login needs a browser, and CI is set: nothing can sign in here",
         )
@@ -183,12 +181,12 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
         &profile,
         &discovery,
     )?;
-    let paste = browser::can_paste();
+    let paste = browser::can_paste(g.env());
     if let Some(pending) = pending {
         // The EHR's browser goes on to the authorization server.
         pending.redirect(&url);
     } else {
-        show_authorize_url(&url, &listener, args.no_browser, paste)?;
+        show_authorize_url(&url, &listener, args.no_browser, paste, g.env())?;
     }
 
     let l = listener.clone();
@@ -245,8 +243,7 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
             "--token-store none: the tokens are not kept; the next command cannot use them",
         );
     } else {
-        let _lock =
-            session::blocking(|| token_store::lock_profile(&name, Duration::from_secs(60)))?;
+        let _lock = session::blocking(|| store.lock(&name, Duration::from_secs(60)))?;
         session::save(&store, &name, &set)?;
         if let Some(secret) = &new_secret {
             session::blocking(|| store.put(&name, Item::ClientSecret, secret))?;
@@ -276,13 +273,13 @@ fn save_created(config: &mut Store, created: bool, name: &str, profile: &Profile
 /// environment names the server (`SMART_FHIR_BASE`: CI keeps no config).
 /// Returns (name, profile, created, saved).
 fn resolve_profile(
-    g: &GlobalArgs,
+    g: &RunContext,
     args: &LoginArgs,
     store: &Store,
 ) -> Result<(String, Profile, bool, bool)> {
     let base_flag = args.fhir_base.clone();
-    let base_env = settings::env("SMART_FHIR_BASE");
-    let requested = g.profile.as_deref();
+    let base_env = g.env().get("SMART_FHIR_BASE");
+    let requested = g.invocation.profile_name();
     if let Some(name) = requested {
         if let Some(p) = store.config.profiles.get(name) {
             // Tokens are stored per profile: a profile logs in to its own
@@ -395,18 +392,24 @@ fn redirect_target(args: &LoginArgs, profile: &Profile) -> Result<(u16, String)>
     ))
 }
 
-fn show_authorize_url(url: &Url, listener: &Listener, no_browser: bool, paste: bool) -> Result<()> {
+fn show_authorize_url(
+    url: &Url,
+    listener: &Listener,
+    no_browser: bool,
+    paste: bool,
+    env: &Environment,
+) -> Result<()> {
     let opened = if no_browser {
         browser::Opened::NotTried("--no-browser".into())
     } else {
-        browser::open(url.as_str())
+        browser::open(url.as_str(), env)
     };
     match &opened {
         browser::Opened::Started(how) => {
             eprintln!("Opening the sign-in page with {how}. If nothing opens, visit:");
         }
         browser::Opened::NotTried(why) => {
-            if browser::in_ci() && !no_browser && std::env::var_os("BROWSER").is_none() {
+            if env.in_ci() && !no_browser && env.browser().is_none() {
                 return Err(Error::auth(
                     "smart login needs a browser, and CI is set: nothing can sign in here",
                 )
@@ -458,7 +461,7 @@ fn client_auth(
         TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
             let stored = match new_secret {
                 Some(s) => Some(s.clone()),
-                None => session::client_secret(store, profile)?,
+                None => session::client_secret(store, settings)?,
             };
             Some(stored.ok_or_else(|| {
                 Error::auth(format!(
@@ -506,35 +509,6 @@ async fn verify_id_token(
             nonce,
         },
     )
-}
-
-/// One line from stdin; a hidden prompt when stdin is a terminal.
-pub fn read_secret_stdin() -> Result<Secret> {
-    use std::io::{BufRead, IsTerminal};
-    if std::io::stdin().is_terminal() {
-        if crate::oauth::browser::in_ci() {
-            return Err(
-                Error::auth("CI is set: smart does not prompt for the client secret")
-                    .with_hint("pipe it to stdin, or set SMART_CLIENT_SECRET"),
-            );
-        }
-        let s = rpassword::prompt_password("Client secret: ")
-            .map_err(|e| Error::usage(format!("cannot read the secret: {e}")))?;
-        if s.is_empty() {
-            return Err(Error::usage("no secret given"));
-        }
-        return Ok(Secret::new(s));
-    }
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Error::usage(format!("cannot read the secret from stdin: {e}")))?;
-    let s = line.trim_end_matches(['\r', '\n']);
-    if s.is_empty() {
-        return Err(Error::usage("no secret on stdin (expected one line)"));
-    }
-    Ok(Secret::new(s))
 }
 
 #[cfg(test)]

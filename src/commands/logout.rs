@@ -7,7 +7,8 @@ use reqwest::header::CONTENT_TYPE;
 use serde_json::json;
 use url::Url;
 
-use crate::cli::{GlobalArgs, LogoutArgs};
+use super::RunContext;
+use crate::cli::LogoutArgs;
 use crate::config::{Store, TokenAuthMethod};
 use crate::error::Result;
 use crate::http::Http;
@@ -15,19 +16,25 @@ use crate::oauth::tokens::TokenSet;
 use crate::output;
 use crate::secret::Secret;
 use crate::session;
+use crate::settings::{Flags, Settings};
 use crate::token_store::{Item, TokenStore};
 
-pub async fn run(g: &GlobalArgs, args: LogoutArgs) -> Result<()> {
+pub async fn run(ctx: &RunContext, args: LogoutArgs) -> Result<()> {
     let names: Vec<String> = if args.all {
-        Store::load()?.config.profiles.keys().cloned().collect()
+        Store::load_from(ctx.env().config_path()?)?
+            .config
+            .profiles
+            .keys()
+            .cloned()
+            .collect()
     } else {
         // The same resolution as every other command, so that a profile
         // given only by the environment can log out too.
-        let settings = crate::settings::Settings::resolve(g, &crate::settings::Flags::default())?;
+        let settings = Settings::resolve(&ctx.invocation, &Flags::default())?;
         vec![settings.name().to_owned()]
     };
-    let store = TokenStore::new(g.token_store.map(Into::into));
-    let http = Http::new(&super::http_options(g, false))?;
+    let store = ctx.invocation.store();
+    let http = Http::new(&ctx.http_options(false))?;
     let mut report = Vec::new();
     for name in names {
         // Held until the tokens are gone, so that a refresh running in
@@ -38,12 +45,12 @@ pub async fn run(g: &GlobalArgs, args: LogoutArgs) -> Result<()> {
                 report.push(json!({"profile": name, "logged_in": false}));
                 continue;
             }
-            Ok(Some(set)) => revoke_all(&http, &store, &name, &set).await,
+            Ok(Some(set)) => revoke_all(ctx, &http, &store, &name, &set).await,
             // Unreadable tokens cannot be revoked, but must still go.
             Err(e) => Err(e),
         };
         session::blocking(|| store.delete(&name, Item::Tokens))?;
-        if !g.json {
+        if !ctx.json {
             match &revoked {
                 Ok(true) => println!("logged out of `{name}` (tokens revoked at the server)"),
                 Ok(false) => println!(
@@ -62,7 +69,7 @@ pub async fn run(g: &GlobalArgs, args: LogoutArgs) -> Result<()> {
             "revocation_error": revoked.err().map(|e| e.message),
         }));
     }
-    if g.json {
+    if ctx.json {
         output::print_json(&report)?;
     }
     Ok(())
@@ -71,6 +78,7 @@ pub async fn run(g: &GlobalArgs, args: LogoutArgs) -> Result<()> {
 /// Revokes the refresh token (which on most servers ends the grant) and the
 /// access token. `Ok(false)` when there is no endpoint.
 async fn revoke_all(
+    ctx: &RunContext,
     http: &Http,
     store: &TokenStore,
     profile: &str,
@@ -80,17 +88,16 @@ async fn revoke_all(
         return Ok(false);
     };
     let ep = crate::discovery::secure_url("revocation_endpoint", ep)?;
+    let settings = || Settings::for_named(&ctx.invocation, profile, store.kind());
     let secret = match set.auth_method {
         TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
-            session::client_secret(store, profile)?
+            session::client_secret(store, &settings()?)?
         }
         _ => None,
     };
     // private_key_jwt clients authenticate here with an assertion, too.
     let key = match set.auth_method {
-        TokenAuthMethod::PrivateKeyJwt => {
-            Some(crate::settings::Settings::for_named(profile, store.kind())?.signing_key(store)?)
-        }
+        TokenAuthMethod::PrivateKeyJwt => Some(settings()?.signing_key(store)?),
         _ => None,
     };
     let auth = (secret.as_ref(), key.as_ref());

@@ -1,7 +1,10 @@
-//! One module per command. Each takes its parsed args plus the global
-//! options and does the work; `run` only dispatches.
+//! One module per command. Each takes its parsed args plus the run context
+//! (the global options, resolved once: [`RunContext`]) and does the work;
+//! `run` only dispatches. Commands do not call each other: what two of them
+//! share lives below (`output`, `prompt`, `session`, `settings`).
 
 pub mod capabilities;
+mod context;
 pub mod discover;
 pub mod fhir_common;
 pub mod get;
@@ -18,15 +21,14 @@ pub mod token;
 pub mod write;
 
 use std::io::Write;
-use std::time::Duration;
 
-use crate::cli::{Cli, Command, GlobalArgs};
+pub use context::RunContext;
+
+use crate::cli::Command;
 use crate::error::{Error, Result};
-use crate::http;
 
-pub async fn run(cli: Cli) -> Result<()> {
-    let g = &cli.global;
-    match cli.command {
+pub async fn run(g: &RunContext, command: Command) -> Result<()> {
+    match command {
         Command::Discover(args) => discover::run(g, args).await,
         Command::Profile(cmd) => profile::run(g, cmd).await,
         Command::Login(args) => login::run(g, args).await,
@@ -48,14 +50,9 @@ pub async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// HTTP options from the global flags.
-pub fn http_options(g: &GlobalArgs, follow_redirects: bool) -> http::Options {
-    http::Options {
-        timeout: Duration::from_secs(g.timeout.unwrap_or(30)),
-        cacert: g.cacert.clone(),
-        verbose: g.verbose,
-        follow_redirects,
-    }
+/// HTTP options from the global flags (see [`RunContext::http_options`]).
+pub fn http_options(g: &RunContext, follow_redirects: bool) -> crate::http::Options {
+    g.http_options(follow_redirects)
 }
 
 fn write_stdout(bytes: &[u8]) -> Result<()> {

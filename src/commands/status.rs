@@ -4,7 +4,7 @@
 use colored::Colorize;
 use serde_json::json;
 
-use crate::cli::GlobalArgs;
+use super::RunContext;
 use crate::error::Result;
 use crate::oauth::tokens::TokenSet;
 use crate::output;
@@ -12,8 +12,8 @@ use crate::session;
 use crate::settings::{Flags, Settings, Source};
 use crate::token_store::TokenStore;
 
-pub async fn run(g: &GlobalArgs) -> Result<()> {
-    let settings = Settings::resolve(g, &Flags::default())?;
+pub async fn run(ctx: &RunContext) -> Result<()> {
+    let settings = Settings::resolve(&ctx.invocation, &Flags::default())?;
     let name = settings.name();
     let store = settings.store();
     // A token from SMART_ACCESS_TOKEN is what commands use; the store is not asked.
@@ -21,7 +21,7 @@ pub async fn run(g: &GlobalArgs) -> Result<()> {
         Some(at) => Some(session::external(&settings, &at.value)),
         None => session::load(&store, name)?,
     };
-    print(g, name, set.as_ref(), &store, Some(&settings))?;
+    print(ctx, name, set.as_ref(), &store, Some(&settings))?;
     match set {
         Some(_) => Ok(()),
         None => Err(session::not_logged_in(name)),
@@ -49,13 +49,13 @@ fn human_duration(secs: i64) -> String {
 /// Prints a status report (also the summary after `smart login`). Never
 /// prints a token.
 pub fn print(
-    g: &GlobalArgs,
+    ctx: &RunContext,
     profile: &str,
     set: Option<&TokenSet>,
     store: &TokenStore,
     settings: Option<&Settings>,
 ) -> Result<()> {
-    if g.json {
+    if ctx.json {
         let mut v = match set {
             None => json!({"profile": profile, "logged_in": false, "store": store.describe()}),
             Some(s) => json!({

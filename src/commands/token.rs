@@ -7,18 +7,20 @@ use reqwest::Method;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::{Value, json};
 
-use crate::cli::{GlobalArgs, TokenArgs};
+use super::RunContext;
+use crate::cli::TokenArgs;
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::oauth::id_token;
 use crate::output;
 use crate::session;
+use crate::settings::Settings;
 use crate::token_store::TokenStore;
 
-pub async fn run(g: &GlobalArgs, args: TokenArgs) -> Result<()> {
-    let http_opts = super::http_options(g, false);
-    let access = session::acquire(g, false).await?;
-    let (name, store, set) = (access.settings.name(), &access.store, &access.tokens);
+pub async fn run(ctx: &RunContext, args: TokenArgs) -> Result<()> {
+    let http_opts = ctx.http_options(false);
+    let access = session::acquire(&ctx.invocation, &http_opts, false).await?;
+    let (store, set) = (&access.store, &access.tokens);
 
     if args.decode {
         let mut out = serde_json::Map::new();
@@ -39,10 +41,10 @@ pub async fn run(g: &GlobalArgs, args: TokenArgs) -> Result<()> {
     }
     if args.introspect {
         let http = Http::new(&http_opts)?;
-        let v = introspect(&http, store, name, set).await?;
+        let v = introspect(&http, store, &access.settings, set).await?;
         return output::print_json(&v);
     }
-    if g.json {
+    if ctx.json {
         return output::print_json(&json!({
             "access_token": set.access_token.expose(),
             "token_type": set.token_type,
@@ -58,7 +60,7 @@ pub async fn run(g: &GlobalArgs, args: TokenArgs) -> Result<()> {
 async fn introspect(
     http: &Http,
     store: &TokenStore,
-    profile: &str,
+    settings: &Settings,
     set: &crate::oauth::tokens::TokenSet,
 ) -> Result<Value> {
     let ep = set
@@ -85,7 +87,7 @@ async fn introspect(
     // token itself as bearer (what SMART servers and our sandbox accept),
     // while other servers (oidc-provider) want its client_id in the form:
     // try the first, then the second.
-    let resp = match session::client_secret(store, profile)? {
+    let resp = match session::client_secret(store, settings)? {
         Some(secret) if set.auth_method != crate::config::TokenAuthMethod::None => {
             let req = request().header(
                 reqwest::header::AUTHORIZATION,
