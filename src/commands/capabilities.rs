@@ -9,13 +9,14 @@ use std::io::Write;
 use serde_json::Value;
 
 use super::RunContext;
-use super::fhir_common::{self, stdout_error};
+use super::fhir_common;
 use crate::cli::CapabilitiesArgs;
 use crate::error::{Error, Result};
 use crate::fhir::client::Request;
 use crate::fhir::outcome;
 use crate::fhir::render;
 use crate::output;
+use crate::output::stdout_error;
 
 pub async fn run(ctx: &RunContext, args: CapabilitiesArgs) -> Result<()> {
     let conn = fhir_common::connect(ctx, &args.fhir).await?;

@@ -54,15 +54,3 @@ pub async fn connect(ctx: &RunContext, args: &FhirArgs) -> Result<Connected> {
         fhir,
     })
 }
-
-/// A write error on stdout: a closed pipe (`| head`) ends the command
-/// quietly; anything else is reported.
-pub fn stdout_error(e: std::io::Error) -> Option<crate::error::Error> {
-    if e.kind() == std::io::ErrorKind::BrokenPipe {
-        None
-    } else {
-        Some(crate::error::Error::usage(format!(
-            "cannot write to stdout: {e}"
-        )))
-    }
-}

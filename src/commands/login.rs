@@ -65,7 +65,7 @@ pub async fn run(g: &RunContext, args: LoginArgs) -> Result<()> {
             output::warn("--token-store none: the token is not kept; each command fetches its own");
         }
         save_created(&mut config, created, &name, &profile)?;
-        return super::status::print(g, &name, Some(&set), &store, Some(&settings));
+        return crate::output::status::print(g.json, &name, Some(&set), &store, Some(&settings));
     }
     // Nobody can sign in in CI unless BROWSER plays the user: say so now,
     // before any network round trip or wait.
@@ -250,7 +250,7 @@ pub async fn run(g: &RunContext, args: LoginArgs) -> Result<()> {
         }
     }
     save_created(&mut config, created, &name, &profile)?;
-    super::status::print(g, &name, Some(&set), &store, Some(&settings))
+    crate::output::status::print(g.json, &name, Some(&set), &store, Some(&settings))
 }
 
 /// Saves a profile made for this login (from `--fhir-base`), once it worked.

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use reqwest::Method;
 
 use super::RunContext;
-use super::fhir_common::{self, stdout_error};
+use super::fhir_common;
 use crate::cli::QueryArgs;
 use crate::error::{Error, Result};
 use crate::fhir::client::{self, Fhir, Request};
@@ -22,6 +22,7 @@ use crate::fhir::params::{self, Param};
 use crate::fhir::progress::Progress;
 use crate::fhir::render::{Flow, Format, SearchOut};
 use crate::fhir::types;
+use crate::output::stdout_error;
 
 /// Profile key that makes `--post` the default (`post_search = true`).
 pub const POST_SEARCH_KEY: &str = "post_search";

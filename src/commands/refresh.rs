@@ -3,12 +3,13 @@
 
 use super::RunContext;
 use crate::error::Result;
+use crate::output;
 use crate::session;
 
 pub async fn run(ctx: &RunContext) -> Result<()> {
     let a = session::acquire(&ctx.invocation, &ctx.http_options(false), true).await?;
-    super::status::print(
-        ctx,
+    output::status::print(
+        ctx.json,
         a.settings.name(),
         Some(&a.tokens),
         &a.store,

@@ -7,7 +7,7 @@
 //! retried (they are not idempotent); `--if-match` makes an update or a
 //! delete conditional on the version the caller saw.
 
-use std::io::{BufWriter, IsTerminal, Read};
+use std::io::{IsTerminal, Read};
 
 use bytes::Bytes;
 use reqwest::Method;
@@ -15,14 +15,14 @@ use reqwest::header::{ETAG, HeaderName, IF_MATCH, LOCATION};
 use serde_json::Value;
 
 use super::RunContext;
-use super::fhir_common::{self, stdout_error};
-use super::get::{Shown, show};
+use super::fhir_common;
 use crate::cli::{CreateArgs, DeleteArgs, UpdateArgs};
 use crate::error::{Error, Result};
 use crate::fhir::client::{FHIR_JSON, Request};
 use crate::fhir::render::Format;
 use crate::fhir::types;
 use crate::http::{Response, human_size};
+use crate::output;
 
 /// Largest body `-d` accepts.
 pub const MAX_BODY: usize = 16 << 20;
@@ -249,11 +249,7 @@ fn report(args: &crate::cli::FhirArgs, verb: &str, resp: &Response) {
 }
 
 fn print(fhir: &crate::fhir::client::Fhir, req: &Request, resp: &Response) -> Result<()> {
-    let out = BufWriter::new(std::io::stdout());
-    show(fhir, req, &resp.body, Format::Json, out).or_else(|e| match e {
-        Shown::Io(e) => stdout_error(e).map_or(Ok(()), Err),
-        Shown::Err(e) => Err(e),
-    })
+    output::resource::print(&fhir.describe(req), &resp.body, Format::Json)
 }
 
 #[cfg(test)]

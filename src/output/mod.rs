@@ -9,6 +9,9 @@ use std::sync::Arc;
 
 use crate::error::Error;
 
+pub mod resource;
+pub mod status;
+
 /// Tells `colored` once whether stdout gets colors.
 pub fn init_color(on: bool) {
     colored::control::set_override(on);
@@ -113,6 +116,16 @@ pub fn print_error(err: &Error, json: bool) {
     }
     if let Some(h) = &err.hint {
         eprintln!("  hint: {h}");
+    }
+}
+
+/// A write error on stdout: a closed pipe (`| head`) ends the command
+/// quietly; anything else is reported.
+pub fn stdout_error(e: std::io::Error) -> Option<Error> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        None
+    } else {
+        Some(Error::usage(format!("cannot write to stdout: {e}")))
     }
 }
 
