@@ -15,6 +15,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::config::{ClientType, TokenAuthMethod};
+use crate::discovery::FhirBase;
 use crate::error::{Error, Kind, Result};
 use crate::http::Http;
 use crate::oauth::keys::SigningKey;
@@ -119,7 +120,7 @@ pub fn external(settings: &Settings, token: &Secret) -> TokenSet {
         fhir_base: settings
             .fhir_base
             .as_ref()
-            .map(|b| b.value.clone())
+            .map(|b| b.value.to_string())
             .unwrap_or_default(),
         client_id: settings
             .client_id
@@ -158,7 +159,7 @@ pub async fn usable_with(
     let profile = settings.name();
     // Tokens go only to the server that issued them, whatever the flags or
     // the environment now say the base is.
-    let base = crate::discovery::base_text(&settings.require_base()?);
+    let base = settings.require_base()?.to_string();
     let for_this_base = |s: TokenSet| {
         if s.fhir_base == base {
             Ok(s)
@@ -241,7 +242,7 @@ async fn backend_usable(
 ) -> Result<TokenSet> {
     let profile = settings.name();
     let base = settings.require_base()?;
-    let base_str = crate::discovery::base_text(&base);
+    let base_str = base.to_string();
     let client_id = settings.require_client_id()?;
     let fits = |s: &TokenSet| s.client_id == client_id && s.fhir_base == base_str;
     let good = |s: &TokenSet| fits(s) && !s.expires_within(REFRESH_MARGIN);
@@ -273,7 +274,7 @@ async fn backend_usable(
 /// cached set) is known.
 pub async fn fetch_backend(
     http_opts: &crate::http::Options,
-    base: &Url,
+    base: &FhirBase,
     client_id: &str,
     scope: &str,
     key: SigningKey,
@@ -288,9 +289,9 @@ pub async fn fetch_backend(
             let mut follow = http_opts.clone();
             follow.follow_redirects = true;
             discovered = crate::discovery::discover(&Http::new(&follow)?, base).await?;
-            let t = discovered
-                .endpoint("token_endpoint")?
-                .ok_or_else(|| Error::server(format!("{base} advertises no token_endpoint")))?;
+            let t = discovered.endpoint("token_endpoint")?.ok_or_else(|| {
+                Error::server(format!("{} advertises no token_endpoint", base.url()))
+            })?;
             (t, Some(&discovered))
         }
     };

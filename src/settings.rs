@@ -23,6 +23,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 use crate::config::{self, ClientType, Profile};
+use crate::discovery::{FhirBase, parse_base};
 use crate::error::{Error, Result};
 use crate::oauth::keys::{PrivateKey, SigningAlg, SigningKey};
 use crate::output::Reporter;
@@ -311,7 +312,7 @@ pub struct Settings {
     pub stored: Profile,
     /// The config file's directory (relative key paths start there).
     config_dir: Option<PathBuf>,
-    pub fhir_base: Option<Setting<String>>,
+    pub fhir_base: Option<Setting<FhirBase>>,
     pub client_id: Option<Setting<String>>,
     pub scope: Setting<String>,
     pub client_type: Setting<ClientType>,
@@ -390,9 +391,9 @@ impl Settings {
                     (Setting::new(d.clone(), Source::Profile), p, true)
                 }
                 (None, Some(b)) => {
-                    let base = crate::discovery::canonical_base(b)?;
+                    let base = parse_base(b)?;
                     (
-                        Setting::new(profile_name_for(&base), Source::Default),
+                        Setting::new(profile_name_for(base.as_str()), Source::Default),
                         Profile::default(),
                         false,
                     )
@@ -475,7 +476,7 @@ impl Settings {
             Some(&stored.fhir_base),
         ) {
             Some(s) => Some(Setting::new(
-                crate::discovery::canonical_base(&s.value).map_err(|e| {
+                parse_base(&s.value).map_err(|e| {
                     Error::usage(format!(
                         "fhir_base from {}: {}",
                         s.source.label(),
@@ -606,12 +607,12 @@ impl Settings {
     }
 
     /// The FHIR base, or an error saying how to give one.
-    pub fn require_base(&self) -> Result<url::Url> {
+    pub fn require_base(&self) -> Result<FhirBase> {
         let b = self.fhir_base.as_ref().ok_or_else(|| {
             Error::usage(format!("profile `{}` has no FHIR base", self.name()))
                 .with_hint("set SMART_FHIR_BASE or pass --fhir-base URL")
         })?;
-        crate::discovery::parse_base(&b.value)
+        Ok(b.value.clone())
     }
 
     /// The client id, or an error saying how to give one.
@@ -702,7 +703,7 @@ impl Settings {
         let redacted = |_: &Secret| json!(crate::redact::REDACTED);
         json!({
             "profile": {"value": self.profile.value, "source": self.profile.source.label(), "saved": self.saved},
-            "fhir_base": show(&self.fhir_base, |v| json!(v)),
+            "fhir_base": show(&self.fhir_base, |v| json!(v.as_str())),
             "client_id": show(&self.client_id, |v| json!(v)),
             "client_type": {"value": self.client_type.value.to_string(), "source": self.client_type.source.label()},
             "scope": {"value": self.scope.value, "source": self.scope.source.label()},

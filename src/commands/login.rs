@@ -11,7 +11,7 @@ use url::Url;
 use super::RunContext;
 use crate::cli::LoginArgs;
 use crate::config::{self, ClientType, PkceMode, Profile, Store, TokenAuthMethod};
-use crate::discovery::{self, Discovery};
+use crate::discovery::{self, Discovery, FhirBase};
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::oauth::authorize::AuthorizeRequest;
@@ -153,7 +153,7 @@ pub async fn run(g: &RunContext, args: LoginArgs) -> Result<()> {
     let aud = match profile.effective_aud() {
         // The profile's aud override stands; otherwise the base we really use.
         Some(_) if profile.aud.is_some() => profile.aud.clone(),
-        Some(_) => Some(crate::discovery::base_text(&base)),
+        Some(_) => Some(base.to_string()),
         None => None,
     };
     let redirect_uri = listener.redirect_uri();
@@ -285,12 +285,12 @@ fn resolve_profile(
             // Tokens are stored per profile: a profile logs in to its own
             // server only, so that they can never be sent to another one.
             if let Some(b) = &base_flag
-                && crate::discovery::canonical_base(b)? != p.fhir_base
+                && discovery::parse_base(b)?.as_str() != p.fhir_base
             {
                 return Err(Error::usage(format!(
                     "profile `{name}` is for {}, not {}",
                     p.fhir_base,
-                    crate::discovery::canonical_base(b)?
+                    discovery::parse_base(b)?
                 ))
                 .with_hint(format!(
                     "use another -p NAME, or change it with `smart profile add {name} --fhir-base URL --force`"
@@ -316,8 +316,8 @@ fn resolve_profile(
     }
     // A new profile: from --fhir-base (or, for an EHR launch, from iss later).
     let base = match (&base_flag, &args.iss) {
-        (Some(b), _) => crate::discovery::canonical_base(b)?,
-        (None, Some(iss)) => crate::discovery::canonical_base(iss)?,
+        (Some(b), _) => discovery::parse_base(b)?.to_string(),
+        (None, Some(iss)) => discovery::parse_base(iss)?.to_string(),
         (None, None) if args.ehr => String::new(),
         (None, None) => {
             return Err(store
@@ -348,16 +348,16 @@ fn resolve_profile(
 
 fn unsaved(base: &str) -> Result<Profile> {
     Ok(Profile {
-        fhir_base: crate::discovery::canonical_base(base)?,
+        fhir_base: discovery::parse_base(base)?.to_string(),
         ..Profile::default()
     })
 }
 
 /// The EHR's `iss` must be the profile's server (an app only trusts servers
 /// it knows); a profile made for this launch takes it as its base.
-fn check_iss(iss: &str, profile: &Profile, created: bool) -> Result<Url> {
+fn check_iss(iss: &str, profile: &Profile, created: bool) -> Result<FhirBase> {
     let base = discovery::parse_base(iss)?;
-    let b = crate::discovery::base_text(&base);
+    let b = base.as_str();
     if !(profile.fhir_base == b || created && profile.fhir_base.is_empty()) {
         return Err(Error::auth(format!(
             "the EHR launched with iss {b}, but this profile is for {}; refusing an unknown server",
@@ -489,7 +489,7 @@ fn client_auth(
 async fn verify_id_token(
     http: &Http,
     d: &Discovery,
-    base: &Url,
+    base: &FhirBase,
     client_id: &str,
     idt: &Secret,
     nonce: Option<&Secret>,
@@ -498,7 +498,7 @@ async fn verify_id_token(
         Error::auth("the server sent an id_token but advertises no jwks_uri to check it with")
     })?;
     let jwks = id_token::fetch_jwks(http, &jwks_uri).await?;
-    let base_str = crate::discovery::base_text(base);
+    let base_str = base.to_string();
     let issuer = d.str_field("issuer").unwrap_or(&base_str);
     id_token::verify(
         idt,

@@ -64,9 +64,8 @@ fn add(ctx: &RunContext, store: &mut Store, a: ProfileAddArgs) -> Result<()> {
         return Err(Error::usage(format!("profile `{}` already exists", a.name))
             .with_hint("pass --force to replace it, or `smart profile remove` it first"));
     }
-    let base = crate::discovery::parse_base(&a.fhir_base)?;
     let profile = Profile {
-        fhir_base: crate::discovery::base_text(&base),
+        fhir_base: crate::discovery::parse_base(&a.fhir_base)?.to_string(),
         client_id: a.client_id,
         scope: a.scope,
         redirect_port: a.redirect_port,

@@ -37,7 +37,7 @@ pub async fn run(ctx: &RunContext, a: RegisterArgs) -> Result<()> {
             Error::usage("which server? pass --fhir-base URL (or set SMART_FHIR_BASE)")
         })?;
     let base = discovery::parse_base(base_text)?;
-    let base_str = crate::discovery::base_text(&base);
+    let base_str = base.to_string();
     let name = ctx
         .invocation
         .profile_name()

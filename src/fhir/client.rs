@@ -21,6 +21,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderName, LOCATION, RETRY_AFTER};
 use url::Url;
 
 use super::{outcome, retry};
+use crate::discovery::FhirBase;
 use crate::error::{Error, Result};
 use crate::http::{self, Http, Response};
 use crate::output::Reporter;
@@ -51,7 +52,7 @@ struct Auth {
 
 /// How the client was asked to behave.
 pub struct Settings {
-    pub base: Url,
+    pub base: FhirBase,
     /// Add `_format=json` (profile workaround for servers that answer XML).
     pub format_json: bool,
     pub retries: u32,
@@ -98,8 +99,8 @@ impl Fhir {
         settings: Settings,
         token: Option<(Secret, TokenSource)>,
     ) -> Result<Fhir> {
-        let origin = settings.base.origin();
-        let plain_http = settings.base.scheme() == "http";
+        let origin = settings.base.url().origin();
+        let plain_http = settings.base.url().scheme() == "http";
         let http = Http::with_builder(http_opts, move |b| {
             // Same-origin redirects only: reqwest would drop the token on a
             // cross-host hop, but we would still follow it with the request.
@@ -126,7 +127,7 @@ impl Fhir {
             token: std::sync::Mutex::new(t),
             refreshing: tokio::sync::Mutex::new(false),
         });
-        let mut base = settings.base;
+        let mut base = settings.base.url().clone();
         if !base.path().ends_with('/') {
             let p = format!("{}/", base.path());
             base.set_path(&p);
