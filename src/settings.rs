@@ -150,7 +150,7 @@ impl Environment {
 /// `SMART_PROFILE`, `--token-store` / `SMART_TOKEN_STORE`, the environment,
 /// and where warnings go. The command layer builds it once.
 #[derive(Debug, Clone)]
-pub struct Invocation {
+pub(crate) struct Invocation {
     pub profile: Option<Setting<String>>,
     pub token_store: Setting<StoreKind>,
     pub env: Environment,
@@ -221,20 +221,20 @@ impl Invocation {
 }
 
 /// Scopes a user login asks for when neither the flag nor the profile says.
-pub const DEFAULT_SCOPE: &str = "openid fhirUser launch/patient patient/*.rs offline_access";
+pub(crate) const DEFAULT_SCOPE: &str = "openid fhirUser launch/patient patient/*.rs offline_access";
 /// The same for an EHR launch, where the EHR supplies the context.
-pub const DEFAULT_EHR_SCOPE: &str = "openid fhirUser launch patient/*.rs offline_access";
+pub(crate) const DEFAULT_EHR_SCOPE: &str = "openid fhirUser launch patient/*.rs offline_access";
 
 /// What a backend client asks for when nothing says otherwise.
-pub const DEFAULT_BACKEND_SCOPE: &str = "system/*.rs";
+pub(crate) const DEFAULT_BACKEND_SCOPE: &str = "system/*.rs";
 
 /// The profile value `private_key = "keychain"`: the key is the profile's
 /// private-key item in the token store.
-pub const KEY_IN_STORE: &str = "keychain";
+pub(crate) const KEY_IN_STORE: &str = "keychain";
 
 /// What a profile stores for a key given on the command line: `keychain`
 /// as is, a path made absolute (so the profile works from any directory).
-pub fn key_reference(given: &str) -> String {
+pub(crate) fn key_reference(given: &str) -> String {
     if given == KEY_IN_STORE {
         return given.to_owned();
     }
@@ -245,7 +245,7 @@ pub fn key_reference(given: &str) -> String {
 
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// A command-line flag, e.g. `--fhir-base`.
     Flag(&'static str),
     /// An environment variable, e.g. `SMART_FHIR_BASE`.
@@ -270,7 +270,7 @@ impl Source {
 
 /// A value and its source.
 #[derive(Debug, Clone)]
-pub struct Setting<T> {
+pub(crate) struct Setting<T> {
     pub value: T,
     pub source: Source,
 }
@@ -283,7 +283,7 @@ impl<T> Setting<T> {
 
 /// Where the signing key is.
 #[derive(Debug, Clone)]
-pub enum KeyRef {
+pub(crate) enum KeyRef {
     /// PEM text given directly (`SMART_PRIVATE_KEY` holding the key itself).
     Pem(Secret),
     /// A PEM file.
@@ -294,7 +294,7 @@ pub enum KeyRef {
 
 /// Values given by a command's own flags (the top of the precedence).
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Flags<'a> {
+pub(crate) struct Flags<'a> {
     pub fhir_base: Option<&'a str>,
     pub client_id: Option<&'a str>,
     pub scope: Option<&'a str>,
@@ -302,7 +302,7 @@ pub struct Flags<'a> {
 
 /// The settings a command runs with.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// Profile name: keys the token store and the lock.
     pub profile: Setting<String>,
     /// True when the profile exists in the config file.
@@ -310,8 +310,6 @@ pub struct Settings {
     /// The config's profile (empty when unsaved): the workarounds and other
     /// values that have no environment variable.
     pub stored: Profile,
-    /// The config file's directory (relative key paths start there).
-    config_dir: Option<PathBuf>,
     pub fhir_base: Option<Setting<FhirBase>>,
     pub client_id: Option<Setting<String>>,
     pub scope: Setting<String>,
@@ -329,7 +327,7 @@ pub struct Settings {
 
 /// `https://ehr.example.org:8443/r4` → `ehr.example.org-8443`: the name of
 /// a profile made for a server.
-pub fn profile_name_for(base: &str) -> String {
+pub(crate) fn profile_name_for(base: &str) -> String {
     let Ok(u) = url::Url::parse(base) else {
         return "default".into();
     };
@@ -577,7 +575,6 @@ impl Settings {
             profile,
             saved,
             stored,
-            config_dir,
             fhir_base,
             client_id,
             scope,
@@ -719,11 +716,6 @@ impl Settings {
             "access_token": show(&self.access_token, redacted),
             "token_store": {"value": self.token_store.value, "source": self.token_store.source.label()},
         })
-    }
-
-    /// Where a relative key path given now would be stored from.
-    pub fn config_dir(&self) -> Option<&Path> {
-        self.config_dir.as_deref()
     }
 }
 

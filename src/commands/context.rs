@@ -25,7 +25,7 @@ pub struct RunContext {
     /// Whether stdout gets colors (`--color`, `NO_COLOR`, `TERM`, CI, TTY).
     pub color: bool,
     /// The profile and store chosen, the environment, where warnings go.
-    pub invocation: Invocation,
+    pub(crate) invocation: Invocation,
 }
 
 impl RunContext {
@@ -60,12 +60,12 @@ impl RunContext {
     }
 
     /// The environment snapshot.
-    pub fn env(&self) -> &Environment {
+    pub(crate) fn env(&self) -> &Environment {
         &self.invocation.env
     }
 
     /// HTTP options from the global flags.
-    pub fn http_options(&self, follow_redirects: bool) -> http::Options {
+    pub(crate) fn http_options(&self, follow_redirects: bool) -> http::Options {
         http::Options {
             timeout: Duration::from_secs(self.timeout.unwrap_or(30)),
             cacert: self.cacert.clone(),

@@ -3,22 +3,22 @@
 //! `run` only dispatches. Commands do not call each other: what two of them
 //! share lives below (`output`, `prompt`, `session`, `settings`).
 
-pub mod capabilities;
+mod capabilities;
 mod context;
-pub mod discover;
-pub mod fhir_common;
-pub mod get;
-pub mod keys;
-pub mod login;
-pub mod logout;
-pub mod profile;
-pub mod query;
-pub mod refresh;
-pub mod register;
-pub mod sandbox;
-pub mod status;
-pub mod token;
-pub mod write;
+mod discover;
+mod fhir_common;
+mod get;
+mod keys;
+mod login;
+mod logout;
+mod profile;
+mod query;
+mod refresh;
+mod register;
+mod sandbox;
+mod status;
+mod token;
+mod write;
 
 use std::io::Write;
 
@@ -51,7 +51,7 @@ pub async fn run(g: &RunContext, command: Command) -> Result<()> {
 }
 
 /// HTTP options from the global flags (see [`RunContext::http_options`]).
-pub fn http_options(g: &RunContext, follow_redirects: bool) -> crate::http::Options {
+pub(crate) fn http_options(g: &RunContext, follow_redirects: bool) -> crate::http::Options {
     g.http_options(follow_redirects)
 }
 

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use crate::error::Error;
 
-pub mod resource;
-pub mod status;
+pub(crate) mod resource;
+pub(crate) mod status;
 
 /// Tells `colored` once whether stdout gets colors.
 pub fn init_color(on: bool) {
@@ -121,7 +121,7 @@ pub fn print_error(err: &Error, json: bool) {
 
 /// A write error on stdout: a closed pipe (`| head`) ends the command
 /// quietly; anything else is reported.
-pub fn stdout_error(e: std::io::Error) -> Option<Error> {
+pub(crate) fn stdout_error(e: std::io::Error) -> Option<Error> {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         None
     } else {
@@ -148,6 +148,6 @@ fn stderr_label(text: &str, color: Color) -> String {
 }
 
 /// A left-aligned label column for human summaries.
-pub fn label(text: &str, width: usize) -> String {
+pub(crate) fn label(text: &str, width: usize) -> String {
     format!("  {:<width$}", text).bold().to_string()
 }

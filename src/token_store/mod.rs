@@ -111,7 +111,7 @@ pub struct TokenStore {
 impl TokenStore {
     /// A store of `kind` whose file store and locks live in `dir` (see
     /// [`state_dir`]); it reports nothing until given a reporter.
-    pub fn new(kind: StoreKind, dir: Result<PathBuf>) -> TokenStore {
+    pub(crate) fn new(kind: StoreKind, dir: Result<PathBuf>) -> TokenStore {
         TokenStore {
             kind,
             dir,
@@ -196,7 +196,10 @@ impl TokenStore {
 /// (`$SMART_STATE_DIR`), else `$XDG_STATE_HOME/smart`, else the platform's
 /// state (Linux) or local data directory. The caller reads the environment
 /// (see `settings::Environment::state_dir`).
-pub fn state_dir(explicit: Option<PathBuf>, xdg_state_home: Option<PathBuf>) -> Result<PathBuf> {
+pub(crate) fn state_dir(
+    explicit: Option<PathBuf>,
+    xdg_state_home: Option<PathBuf>,
+) -> Result<PathBuf> {
     if let Some(d) = explicit {
         return Ok(d);
     }
