@@ -22,10 +22,8 @@ use crate::oauth::{browser, id_token, pkce};
 use crate::output;
 use crate::secret::Secret;
 use crate::session;
-use crate::settings::{self, Environment, Flags, Settings};
+use crate::settings::{self, DEFAULT_EHR_SCOPE, Environment, Flags, Settings};
 use crate::token_store::{Item, StoreKind, TokenStore};
-
-use crate::settings::DEFAULT_EHR_SCOPE;
 
 const DEFAULT_WAIT: u64 = 300;
 
@@ -65,7 +63,7 @@ pub async fn run(g: &RunContext, args: LoginArgs) -> Result<()> {
             output::warn("--token-store none: the token is not kept; each command fetches its own");
         }
         save_created(&mut config, created, &name, &profile)?;
-        return crate::output::status::print(g.json, &name, Some(&set), &store, Some(&settings));
+        return output::status::print(g.json, &name, Some(&set), &store, Some(&settings));
     }
     // Nobody can sign in in CI unless BROWSER plays the user: say so now,
     // before any network round trip or wait.
@@ -250,7 +248,7 @@ pub async fn run(g: &RunContext, args: LoginArgs) -> Result<()> {
         }
     }
     save_created(&mut config, created, &name, &profile)?;
-    crate::output::status::print(g.json, &name, Some(&set), &store, Some(&settings))
+    output::status::print(g.json, &name, Some(&set), &store, Some(&settings))
 }
 
 /// Saves a profile made for this login (from `--fhir-base`), once it worked.

@@ -50,7 +50,9 @@ pub async fn run(g: &RunContext, command: Command) -> Result<()> {
     }
 }
 
-/// HTTP options from the global flags (see [`RunContext::http_options`]).
+/// HTTP options from the global flags: [`RunContext::http_options`], kept
+/// under this name for `login`, which calls it as it did before the run
+/// context.
 pub(crate) fn http_options(g: &RunContext, follow_redirects: bool) -> crate::http::Options {
     g.http_options(follow_redirects)
 }
