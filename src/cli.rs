@@ -8,6 +8,9 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 use crate::config::{ClientType, PkceMode, TokenAuthMethod};
+use crate::fhir::render::Format;
+use crate::oauth::keys::SigningAlg;
+use crate::token_store::StoreKind;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -72,7 +75,7 @@ pub struct GlobalArgs {
         env = "SMART_TOKEN_STORE",
         value_name = "STORE"
     )]
-    pub token_store: Option<crate::token_store::StoreKind>,
+    pub token_store: Option<StoreKindArg>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -80,6 +83,105 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+/// A clap value enum that mirrors a domain enum (which knows nothing of
+/// clap), with the `From` conversion into it. The doc comments are the
+/// possible values' help in `--help` and the completion scripts.
+macro_rules! value_enum {
+    ($(#[$m:meta])* $name:ident => $domain:ident { $($(#[$vm:meta])* $v:ident,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+        pub enum $name {
+            $($(#[$vm])* $v,)*
+        }
+
+        impl From<$name> for $domain {
+            fn from(v: $name) -> $domain {
+                match v {
+                    $($name::$v => $domain::$v,)*
+                }
+            }
+        }
+    };
+}
+
+value_enum! {
+    /// `--token-store`.
+    StoreKindArg => StoreKind {
+        /// The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager)
+        Keychain,
+        /// Files under $XDG_STATE_HOME/smart, mode 0600 (explicit fallback)
+        File,
+        /// Keep nothing: tokens live for one command (CI with SMART_ACCESS_TOKEN)
+        None,
+    }
+}
+
+value_enum! {
+    /// `--client-type`.
+    ClientTypeArg => ClientType {
+        /// No client secret (native app); PKCE protects the code
+        Public,
+        /// Client secret (kept in the OS keychain)
+        ConfidentialSymmetric,
+        /// Private key JWT at the token endpoint
+        ConfidentialAsymmetric,
+        /// SMART Backend Services (client_credentials, no user)
+        Backend,
+    }
+}
+
+value_enum! {
+    /// `--pkce`.
+    PkceModeArg => PkceMode {
+        /// Always send S256 PKCE, advertised or not
+        Always,
+        /// Send PKCE only when the server advertises S256
+        IfAdvertised,
+    }
+}
+
+value_enum! {
+    /// `--token-auth-method`.
+    TokenAuthMethodArg => TokenAuthMethod {
+        #[value(name = "none")]
+        None,
+        #[value(name = "client_secret_basic")]
+        ClientSecretBasic,
+        #[value(name = "client_secret_post")]
+        ClientSecretPost,
+        #[value(name = "private_key_jwt")]
+        PrivateKeyJwt,
+    }
+}
+
+value_enum! {
+    /// `--alg`.
+    SigningAlgArg => SigningAlg {
+        /// ECDSA on P-384 with SHA-384 (small keys, fast; the default)
+        #[value(name = "ES384")]
+        ES384,
+        /// RSASSA-PKCS1-v1_5 with SHA-384
+        #[value(name = "RS384")]
+        RS384,
+    }
+}
+
+value_enum! {
+    /// `--output`.
+    FormatArg => Format {
+        /// Pretty JSON: the resource, or an array of the search's resources
+        Json,
+        /// One resource per line (the default when stdout is not a terminal)
+        Ndjson,
+        /// The server's Bundle(s) unchanged, one per line
+        Bundle,
+        /// A compact table: id and a summary per type (the default on a terminal)
+        Table,
+        /// `Type/id`, one per line
+        Ids,
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -262,7 +364,7 @@ pub struct ProfileAddArgs {
 
     /// Kind of OAuth client
     #[arg(long, value_enum, value_name = "TYPE")]
-    pub client_type: Option<ClientType>,
+    pub client_type: Option<ClientTypeArg>,
 
     /// Value to send as `aud` instead of the FHIR base
     #[arg(long, value_name = "URL", conflicts_with = "no_aud")]
@@ -274,11 +376,11 @@ pub struct ProfileAddArgs {
 
     /// Workaround: PKCE `always` (default) or only `if-advertised`
     #[arg(long, value_enum, value_name = "MODE")]
-    pub pkce: Option<PkceMode>,
+    pub pkce: Option<PkceModeArg>,
 
     /// Workaround: force this token endpoint client authentication method
     #[arg(long, value_enum, value_name = "METHOD")]
-    pub token_auth_method: Option<TokenAuthMethod>,
+    pub token_auth_method: Option<TokenAuthMethodArg>,
 
     /// Workaround: extra authorize request parameter (repeatable)
     #[arg(long = "authorize-param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
@@ -298,7 +400,7 @@ pub struct ProfileAddArgs {
 
     /// private_key_jwt: signing algorithm (default: what the key signs with)
     #[arg(long, value_enum, value_name = "ALG")]
-    pub alg: Option<crate::oauth::keys::SigningAlg>,
+    pub alg: Option<SigningAlgArg>,
 
     /// private_key_jwt: URL where the public JWKS is hosted (sent as `jku`)
     #[arg(long, value_name = "URL")]
@@ -402,8 +504,8 @@ pub enum KeysCommand {
 #[derive(Debug, Clone, Args)]
 pub struct KeysGenerateArgs {
     /// Signing algorithm: ES384 (P-384) or RS384 (RSA 2048)
-    #[arg(long, value_enum, default_value_t = crate::oauth::keys::SigningAlg::ES384, value_name = "ALG")]
-    pub alg: crate::oauth::keys::SigningAlg,
+    #[arg(long, value_enum, default_value_t = SigningAlgArg::ES384, value_name = "ALG")]
+    pub alg: SigningAlgArg,
 
     /// Key id to publish (default: the key's RFC 7638 thumbprint)
     #[arg(long, value_name = "ID")]
@@ -446,7 +548,7 @@ pub struct RegisterArgs {
     /// Kind of client (default: backend with a key, confidential-asymmetric with a key and
     /// --redirect-port, else public)
     #[arg(long, value_enum, value_name = "TYPE")]
-    pub client_type: Option<ClientType>,
+    pub client_type: Option<ClientTypeArg>,
 
     /// Fixed loopback redirect port (default: any port, RFC 8252)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -531,7 +633,7 @@ pub struct QueryArgs {
 
     /// Output format [default: table on a terminal, ndjson when piped]
     #[arg(short, long, value_enum, value_name = "FORMAT")]
-    pub output: Option<crate::fhir::render::Format>,
+    pub output: Option<FormatArg>,
 
     #[command(flatten)]
     pub fhir: FhirArgs,
@@ -546,7 +648,7 @@ pub struct GetArgs {
 
     /// Output format [default: json; a Bundle answer can be shown as ndjson, table or ids]
     #[arg(short, long, value_enum, value_name = "FORMAT")]
-    pub output: Option<crate::fhir::render::Format>,
+    pub output: Option<FormatArg>,
 
     #[command(flatten)]
     pub fhir: FhirArgs,
@@ -657,6 +759,23 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// The mirrors name their values as the domain enums write them
+    /// (profiles, `status --json`, messages).
+    #[test]
+    fn value_enums_name_values_as_the_domain_does() {
+        fn same<A: ValueEnum, D: std::fmt::Display + From<A>>() {
+            for v in A::value_variants() {
+                let name = v.to_possible_value().unwrap().get_name().to_owned();
+                assert_eq!(D::from(v.clone()).to_string(), name);
+            }
+        }
+        same::<ClientTypeArg, ClientType>();
+        same::<PkceModeArg, PkceMode>();
+        same::<TokenAuthMethodArg, TokenAuthMethod>();
+        same::<SigningAlgArg, SigningAlg>();
+        same::<StoreKindArg, StoreKind>();
     }
 
     #[test]

@@ -106,7 +106,7 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClientType {
     /// No client secret (native app); PKCE protects the code
@@ -119,7 +119,7 @@ pub enum ClientType {
     Backend,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PkceMode {
     /// Always send S256 PKCE, advertised or not
@@ -128,31 +128,71 @@ pub enum PkceMode {
     IfAdvertised,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenAuthMethod {
-    #[value(name = "none")]
     None,
-    #[value(name = "client_secret_basic")]
     ClientSecretBasic,
-    #[value(name = "client_secret_post")]
     ClientSecretPost,
-    #[value(name = "private_key_jwt")]
     PrivateKeyJwt,
 }
 
-macro_rules! display_as_value_enum {
+impl ClientType {
+    pub const ALL: [ClientType; 4] = [
+        ClientType::Public,
+        ClientType::ConfidentialSymmetric,
+        ClientType::ConfidentialAsymmetric,
+        ClientType::Backend,
+    ];
+
+    /// The name profiles and messages use (as serde writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientType::Public => "public",
+            ClientType::ConfidentialSymmetric => "confidential-symmetric",
+            ClientType::ConfidentialAsymmetric => "confidential-asymmetric",
+            ClientType::Backend => "backend",
+        }
+    }
+
+    /// Case-insensitive, for `SMART_CLIENT_TYPE`.
+    pub fn parse(s: &str) -> Option<ClientType> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+impl PkceMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PkceMode::Always => "always",
+            PkceMode::IfAdvertised => "if-advertised",
+        }
+    }
+}
+
+impl TokenAuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenAuthMethod::None => "none",
+            TokenAuthMethod::ClientSecretBasic => "client_secret_basic",
+            TokenAuthMethod::ClientSecretPost => "client_secret_post",
+            TokenAuthMethod::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+}
+
+macro_rules! display_as_str {
     ($($t:ty),*) => {$(
         impl fmt::Display for $t {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                use clap::ValueEnum;
-                let v = self.to_possible_value().expect("no skipped variants");
-                f.write_str(v.get_name())
+                f.write_str(self.as_str())
             }
         }
     )*};
 }
-display_as_value_enum!(ClientType, PkceMode, TokenAuthMethod);
+display_as_str!(ClientType, PkceMode, TokenAuthMethod);
 
 impl Profile {
     /// What to send as `aud`: `None` when the profile says not to send it.
@@ -164,13 +204,15 @@ impl Profile {
     }
 }
 
-/// Where the config file lives.
-pub fn path() -> Result<PathBuf> {
-    if let Some(p) = std::env::var_os("SMART_CONFIG").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(p));
+/// Where the config file lives: `explicit` (`SMART_CONFIG`), else under
+/// `xdg_config_home`, else the platform's config directory. The caller
+/// reads the environment (see `settings::Environment::config_path`).
+pub fn path(explicit: Option<PathBuf>, xdg_config_home: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(p) = explicit {
+        return Ok(p);
     }
-    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(x).join("smart").join("config.toml"));
+    if let Some(x) = xdg_config_home {
+        return Ok(x.join("smart").join("config.toml"));
     }
     directories::ProjectDirs::from("", "", "smart")
         .map(|d| d.config_dir().join("config.toml"))
@@ -189,10 +231,6 @@ pub struct Store {
 
 impl Store {
     /// Loads the config; a missing file is an empty config.
-    pub fn load() -> Result<Store> {
-        Self::load_from(path()?)
-    }
-
     pub fn load_from(path: PathBuf) -> Result<Store> {
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,

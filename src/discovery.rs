@@ -138,8 +138,8 @@ fn string_list(v: Option<&Value>) -> Vec<&str> {
 
 /// Parses and checks a FHIR base URL (see [`FhirBase`]); the error says
 /// how to write one.
-pub fn parse_base(s: &str) -> Result<Url> {
-    FhirBase::parse(s).map(|b| b.url().clone()).map_err(|e| {
+pub fn parse_base(s: &str) -> Result<FhirBase> {
+    FhirBase::parse(s).map_err(|e| {
         let hint = match e {
             smart_vocab::BaseError::NotAUrl { .. } => {
                 Some("give the FHIR base URL, e.g. https://fhir.example.org/r4")
@@ -173,27 +173,9 @@ pub fn secure_url(field: &str, value: &str) -> Result<Url> {
     }
 }
 
-/// How a FHIR base is written in profiles and token sets: no trailing slash.
-pub fn base_text(base: &Url) -> String {
-    base.as_str().trim_end_matches('/').to_owned()
-}
-
-/// [`parse_base`], as [`base_text`].
-pub fn canonical_base(s: &str) -> Result<String> {
-    parse_base(s).map(|b| base_text(&b))
-}
-
-/// `{base}/{path}` where `base` has no trailing slash.
-pub fn join(base: &Url, path: &str) -> Url {
-    let mut s = base.as_str().trim_end_matches('/').to_owned();
-    s.push('/');
-    s.push_str(path.trim_start_matches('/'));
-    Url::parse(&s).expect("a valid base joined with a path is a valid URL")
-}
-
 /// Fetches and validates the SMART configuration of `base`.
-pub async fn discover(http: &Http, base: &Url) -> Result<Discovery> {
-    let well_known = join(base, ".well-known/smart-configuration");
+pub async fn discover(http: &Http, base: &FhirBase) -> Result<Discovery> {
+    let well_known = base.join(".well-known/smart-configuration");
     let resp = http
         .send(
             http.request(Method::GET, well_known.clone())
@@ -205,7 +187,7 @@ pub async fn discover(http: &Http, base: &Url) -> Result<Discovery> {
         Ok(Value::Object(doc)) => {
             let findings = validate(&doc);
             return Ok(Discovery {
-                fhir_base: base.to_string(),
+                fhir_base: base.url().to_string(),
                 source: Source::WellKnown,
                 url: well_known.to_string(),
                 fallback_reason: None,
@@ -217,7 +199,7 @@ pub async fn discover(http: &Http, base: &Url) -> Result<Discovery> {
         Err(why) => why,
     };
 
-    let metadata = join(base, "metadata");
+    let metadata = base.join("metadata");
     let resp = http
         .send(
             http.request(Method::GET, metadata.clone())
@@ -227,7 +209,8 @@ pub async fn discover(http: &Http, base: &Url) -> Result<Discovery> {
         .await?;
     let no_config = |what: String| {
         Error::server(format!(
-            "no SMART configuration at {base}: .well-known/smart-configuration {reason}; metadata {what}"
+            "no SMART configuration at {}: .well-known/smart-configuration {reason}; metadata {what}",
+            base.url()
         ))
     };
     let cs = match usable_json(&resp) {
@@ -247,7 +230,7 @@ pub async fn discover(http: &Http, base: &Url) -> Result<Discovery> {
     )];
     findings.extend(validate_endpoints(&doc));
     Ok(Discovery {
-        fhir_base: base.to_string(),
+        fhir_base: base.url().to_string(),
         source: Source::Metadata,
         url: metadata.to_string(),
         fallback_reason: Some(reason),
@@ -589,7 +572,7 @@ mod tests {
     fn join_keeps_the_base_path() {
         let b = parse_base("https://x.org/r4/").unwrap();
         assert_eq!(
-            join(&b, ".well-known/smart-configuration").as_str(),
+            b.join(".well-known/smart-configuration").as_str(),
             "https://x.org/r4/.well-known/smart-configuration"
         );
     }

@@ -287,7 +287,7 @@ fn no_downgrade_policy() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
         let downgrade = attempt.previous().iter().any(|u| u.scheme() == "https")
             && attempt.url().scheme() != "https"
-            && !crate::discovery::is_loopback(attempt.url());
+            && !smart_vocab::is_loopback(attempt.url());
         if downgrade {
             attempt.error("refusing a redirect from https to plain http")
         } else if attempt.previous().len() > 5 {

@@ -6,16 +6,17 @@
 
 pub mod cli;
 pub mod commands;
-pub mod config;
-pub mod discovery;
+pub(crate) mod config;
+pub(crate) mod discovery;
 pub mod error;
-pub mod fhir;
-pub mod fsutil;
-pub mod http;
-pub mod oauth;
+pub(crate) mod fhir;
+pub(crate) mod fsutil;
+pub(crate) mod http;
+pub(crate) mod oauth;
 pub mod output;
-pub mod redact;
+pub(crate) mod prompt;
+pub(crate) mod redact;
 pub mod secret;
-pub mod session;
+pub(crate) mod session;
 pub mod settings;
 pub mod token_store;

@@ -5,6 +5,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 use smart::cli::Cli;
+use smart::commands::RunContext;
 use smart::error::Error;
 use smart::output;
 
@@ -19,8 +20,9 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    output::init_color(cli.global.color);
-    let json = cli.global.json;
+    let ctx = RunContext::from_args(&cli.global);
+    output::init_color(ctx.color);
+    let json = ctx.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -35,7 +37,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(smart::commands::run(cli)) {
+    match runtime.block_on(smart::commands::run(&ctx, cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             output::print_error(&e, json);

@@ -18,15 +18,15 @@ use oauth2::ClientSecret;
 use std::time::Duration;
 use url::Url;
 
-use crate::cli::GlobalArgs;
 use crate::config::{ClientType, TokenAuthMethod};
+use crate::discovery::FhirBase;
 use crate::error::{Error, Kind, OAuthErrorCode, Result};
 use crate::http::Http;
 use crate::oauth::keys::SigningKey;
 use crate::oauth::token::{self, ClientAuth};
 use crate::oauth::tokens::{Clock, Issuer, LaunchContext, SystemClock, TokenSet};
 use crate::secret::Secret;
-use crate::settings::{Flags, Settings};
+use crate::settings::{Flags, Invocation, Settings};
 use crate::token_store::{self, Item, StoreKind, TokenStore};
 
 /// Tokens that expire within this margin are refreshed before use.
@@ -65,15 +65,13 @@ pub fn not_logged_in(profile: &str) -> Error {
         .with_hint(format!("run `smart login -p {profile}`"))
 }
 
-/// The client secret for a profile: `SMART_CLIENT_SECRET`, else the store.
-pub fn client_secret(store: &TokenStore, profile: &str) -> Result<Option<ClientSecret>> {
-    if let Some(s) = std::env::var("SMART_CLIENT_SECRET")
-        .ok()
-        .filter(|s| !s.is_empty())
-    {
-        return Ok(Some(ClientSecret::new(s)));
+/// The client secret for a profile: `SMART_CLIENT_SECRET` (see
+/// [`Settings`]), else the store.
+pub fn client_secret(store: &TokenStore, settings: &Settings) -> Result<Option<ClientSecret>> {
+    if let Some(s) = &settings.client_secret {
+        return Ok(Some(ClientSecret::new(s.value.expose().to_owned())));
     }
-    let stored = blocking(|| store.get(profile, Item::ClientSecret))?;
+    let stored = blocking(|| store.get(settings.name(), Item::ClientSecret))?;
     Ok(stored.map(|s| ClientSecret::new(s.expose().to_owned())))
 }
 
@@ -86,7 +84,7 @@ pub fn credentials_for(
 ) -> Result<(Option<ClientSecret>, Option<SigningKey>)> {
     Ok(match method {
         TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
-            (client_secret(store, settings.name())?, None)
+            (client_secret(store, settings)?, None)
         }
         TokenAuthMethod::PrivateKeyJwt => (None, Some(settings.signing_key(store)?)),
         TokenAuthMethod::None => (None, None),
@@ -111,8 +109,12 @@ pub struct Access {
 /// [`Settings`]): `SMART_ACCESS_TOKEN` as given, else the stored tokens —
 /// refreshed, or for a backend client fetched anew, when they expire within
 /// [`REFRESH_MARGIN`]. `force` refreshes (re-fetches) regardless.
-pub async fn acquire(g: &GlobalArgs, force: bool) -> Result<Access> {
-    let settings = Settings::resolve(g, &Flags::default())?;
+pub async fn acquire(
+    inv: &Invocation,
+    http_opts: &crate::http::Options,
+    force: bool,
+) -> Result<Access> {
+    let settings = Settings::resolve(inv, &Flags::default())?;
     let store = settings.store();
     if let Some(at) = &settings.access_token {
         if force {
@@ -127,8 +129,7 @@ pub async fn acquire(g: &GlobalArgs, force: bool) -> Result<Access> {
             tokens,
         });
     }
-    let http_opts = crate::commands::http_options(g, false);
-    let tokens = usable_with(&http_opts, &store, &settings, force, &SystemClock).await?;
+    let tokens = usable_with(http_opts, &store, &settings, force, &SystemClock).await?;
     Ok(Access {
         settings,
         store,
@@ -146,7 +147,7 @@ pub fn external(settings: &Settings, token: &Secret) -> TokenSet {
         fhir_base: settings
             .fhir_base
             .as_ref()
-            .map(|b| b.value.clone())
+            .map(|b| b.value.to_string())
             .unwrap_or_default(),
         client_id: settings
             .client_id
@@ -186,7 +187,7 @@ pub async fn usable_with(
     let profile = settings.name();
     // Tokens go only to the server that issued them, whatever the flags or
     // the environment now say the base is.
-    let base = crate::discovery::base_text(&settings.require_base()?);
+    let base = settings.require_base()?.to_string();
     let for_this_base = |s: TokenSet| {
         if s.fhir_base == base {
             Ok(s)
@@ -232,22 +233,26 @@ pub async fn usable_with(
         key,
     )
     .map_err(failed)?;
-    let http = Http::new(http_opts)?;
+    // Token requests never follow redirects, whatever the caller's options say.
+    let mut no_follow = http_opts.clone();
+    no_follow.follow_redirects = false;
+    let http = Http::new(&no_follow)?;
     let fresh = refresh(&http, &current, &auth, clock.now())
         .await
         .map_err(failed)?;
-    save_rotated(store, profile, &fresh);
+    save_rotated(store, settings, &fresh);
     Ok(fresh)
 }
 
 /// Saves a refreshed set. The old refresh token may already be spent
 /// (rotation), so a failed save must not fail the command that now holds
 /// good tokens: retry once, then warn loudly.
-fn save_rotated(store: &TokenStore, profile: &str, fresh: &TokenSet) {
+fn save_rotated(store: &TokenStore, settings: &Settings, fresh: &TokenSet) {
+    let profile = settings.name();
     if let Err(first) = save(store, profile, fresh)
         && let Err(e) = save(store, profile, fresh).map_err(|_| first)
     {
-        crate::output::warn(&format!(
+        settings.reporter().warn(&format!(
             "could not store the refreshed tokens of `{profile}` ({}); this command goes on, but the next one may need `smart login -p {profile}`",
             e.message
         ));
@@ -260,7 +265,7 @@ pub fn lock(store: &TokenStore, profile: &str) -> Result<Option<token_store::Pro
     if store.kind() == StoreKind::None {
         return Ok(None);
     }
-    blocking(|| token_store::lock_profile(profile, LOCK_WAIT)).map(Some)
+    blocking(|| store.lock(profile, LOCK_WAIT)).map(Some)
 }
 
 /// A backend client's token: the cached one while it is good, else a new
@@ -275,7 +280,7 @@ async fn backend_usable(
 ) -> Result<TokenSet> {
     let profile = settings.name();
     let base = settings.require_base()?;
-    let base_str = crate::discovery::base_text(&base);
+    let base_str = base.to_string();
     let client_id = settings.require_client_id()?;
     let fits = |s: &TokenSet| s.client_id == client_id && s.fhir_base == base_str;
     let good = |s: &TokenSet| fits(s) && still_good(s, false, clock.now());
@@ -308,7 +313,7 @@ async fn backend_usable(
 /// cached set) is known. `now` is when the token is issued.
 pub async fn fetch_backend(
     http_opts: &crate::http::Options,
-    base: &Url,
+    base: &FhirBase,
     client_id: &str,
     scope: &str,
     key: SigningKey,
@@ -324,9 +329,9 @@ pub async fn fetch_backend(
             let mut follow = http_opts.clone();
             follow.follow_redirects = true;
             discovered = crate::discovery::discover(&Http::new(&follow)?, base).await?;
-            let t = discovered
-                .endpoint("token_endpoint")?
-                .ok_or_else(|| Error::server(format!("{base} advertises no token_endpoint")))?;
+            let t = discovered.endpoint("token_endpoint")?.ok_or_else(|| {
+                Error::server(format!("{} advertises no token_endpoint", base.url()))
+            })?;
             (t, Some(&discovered))
         }
     };

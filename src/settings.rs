@@ -12,29 +12,240 @@
 //! `--fhir-base`) names the server, the profile is an unsaved one named after
 //! the server's host (or `-p NAME`), which is also what the token store and
 //! the lock are keyed by.
+//!
+//! The environment is read here and nowhere else: [`Environment::capture`]
+//! takes one snapshot of the variables `smart` knows, and everything below
+//! the commands gets its values from that snapshot (tests build one by hand).
 
 use serde_json::{Value, json};
-use std::io::IsTerminal;
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
-use crate::cli::GlobalArgs;
 use crate::config::{self, ClientType, Profile};
+use crate::discovery::{FhirBase, parse_base};
 use crate::error::{Error, Result};
 use crate::oauth::keys::{PrivateKey, SigningAlg, SigningKey};
+use crate::output::Reporter;
 use crate::secret::Secret;
 use crate::session;
-use crate::token_store::{Item, StoreKind, TokenStore};
+use crate::token_store::{self, Item, StoreKind, TokenStore};
+
+/// Every environment variable `smart` reads.
+const VARIABLES: &[&str] = &[
+    "SMART_PROFILE",
+    "SMART_TOKEN_STORE",
+    "SMART_FHIR_BASE",
+    "SMART_CLIENT_ID",
+    "SMART_CLIENT_SECRET",
+    "SMART_CLIENT_TYPE",
+    "SMART_SCOPE",
+    "SMART_PRIVATE_KEY",
+    "SMART_KID",
+    "SMART_ALG",
+    "SMART_JKU",
+    "SMART_ACCESS_TOKEN",
+    "SMART_CONFIG",
+    "SMART_STATE_DIR",
+    "XDG_CONFIG_HOME",
+    "XDG_STATE_HOME",
+    "CI",
+    "BROWSER",
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "NO_COLOR",
+    "TERM",
+];
+
+/// A snapshot of the environment variables `smart` reads. An empty value
+/// counts as unset everywhere.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    vars: BTreeMap<&'static str, OsString>,
+}
+
+impl Environment {
+    /// The process environment, read once.
+    pub fn capture() -> Environment {
+        Environment {
+            vars: VARIABLES
+                .iter()
+                .filter_map(|&name| std::env::var_os(name).map(|v| (name, v)))
+                .collect(),
+        }
+    }
+
+    /// An environment with just these variables (tests).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'static str, &'a str)>) -> Self {
+        Environment {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k, OsString::from(v)))
+                .collect(),
+        }
+    }
+
+    /// A set, non-empty variable, as it is.
+    fn raw(&self, name: &str) -> Option<&OsStr> {
+        debug_assert!(VARIABLES.contains(&name), "{name} is not in VARIABLES");
+        self.vars
+            .get(name)
+            .map(OsString::as_os_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A variable with a value that is not blank (the rule for every value
+    /// a profile can hold).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.raw(name)
+            .and_then(OsStr::to_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    fn path(&self, name: &str) -> Option<PathBuf> {
+        self.raw(name).map(PathBuf::from)
+    }
+
+    /// True for CI systems (`CI=true` or `CI=1`), where nothing may prompt
+    /// or pop up.
+    pub fn in_ci(&self) -> bool {
+        self.raw("CI")
+            .and_then(OsStr::to_str)
+            .is_some_and(|v| v != "0" && !v.eq_ignore_ascii_case("false"))
+    }
+
+    /// `BROWSER`: the command that opens URLs (in CI, it plays the user).
+    pub fn browser(&self) -> Option<&OsStr> {
+        self.raw("BROWSER")
+    }
+
+    /// `DISPLAY` or `WAYLAND_DISPLAY` is set.
+    pub fn has_display(&self) -> bool {
+        self.raw("DISPLAY").is_some() || self.raw("WAYLAND_DISPLAY").is_some()
+    }
+
+    /// `auto` colors are off: `NO_COLOR` is set, or `TERM=dumb`.
+    pub fn colors_unwanted(&self) -> bool {
+        self.raw("NO_COLOR").is_some() || self.raw("TERM").is_some_and(|t| t == "dumb")
+    }
+
+    /// The config file (`SMART_CONFIG`, `XDG_CONFIG_HOME`, the platform's).
+    pub fn config_path(&self) -> Result<PathBuf> {
+        config::path(self.path("SMART_CONFIG"), self.path("XDG_CONFIG_HOME"))
+    }
+
+    /// The token store's state directory (`SMART_STATE_DIR`,
+    /// `XDG_STATE_HOME`, the platform's).
+    pub fn state_dir(&self) -> Result<PathBuf> {
+        token_store::state_dir(self.path("SMART_STATE_DIR"), self.path("XDG_STATE_HOME"))
+    }
+
+    /// A store of this kind in this environment's state directory.
+    pub fn token_store(&self, kind: StoreKind) -> TokenStore {
+        TokenStore::new(kind, self.state_dir())
+    }
+}
+
+/// What this run was given before any profile is read: `-p` /
+/// `SMART_PROFILE`, `--token-store` / `SMART_TOKEN_STORE`, the environment,
+/// and where warnings go. The command layer builds it once.
+#[derive(Debug, Clone)]
+pub(crate) struct Invocation {
+    pub profile: Option<Setting<String>>,
+    pub token_store: Setting<StoreKind>,
+    pub env: Environment,
+    pub reporter: Reporter,
+}
+
+impl Invocation {
+    /// `profile` and `token_store` as clap merged each flag with its
+    /// variable; `store_flag_given` says whether `--token-store` was on
+    /// the command line (provenance needs them apart).
+    pub fn new(
+        profile: Option<String>,
+        token_store: Option<StoreKind>,
+        store_flag_given: bool,
+        env: Environment,
+        reporter: Reporter,
+    ) -> Invocation {
+        let profile = profile.map(|p| {
+            let source = if env.get("SMART_PROFILE") == Some(p.as_str()) {
+                Source::Env("SMART_PROFILE")
+            } else {
+                Source::Flag("--profile")
+            };
+            Setting::new(p, source)
+        });
+        let token_store = match token_store {
+            Some(k) if store_flag_given => Setting::new(k, Source::Flag("--token-store")),
+            Some(k) => Setting::new(k, Source::Env("SMART_TOKEN_STORE")),
+            None => Setting::new(StoreKind::default(), Source::Default),
+        };
+        Invocation {
+            profile,
+            token_store,
+            env,
+            reporter,
+        }
+    }
+
+    /// `--fhir-base` (the command's `flag`), else `SMART_FHIR_BASE`: the
+    /// server named before any profile is read.
+    pub fn base_given<'a>(&'a self, flag: Option<&'a str>) -> Option<&'a str> {
+        flag.or(self.env.get("SMART_FHIR_BASE"))
+    }
+
+    /// The profile named by `-p` / `SMART_PROFILE`, if any.
+    pub fn profile_name(&self) -> Option<&str> {
+        self.profile.as_ref().map(|p| p.value.as_str())
+    }
+
+    /// The chosen token store, reporting its warnings.
+    pub fn store(&self) -> TokenStore {
+        self.env
+            .token_store(self.token_store.value)
+            .reporting_to(self.reporter.clone())
+    }
+
+    /// The config file, or an empty one when there is none or no place for
+    /// one (a CI job with no HOME still runs from the environment).
+    pub fn load_config(&self) -> Result<config::Store> {
+        match self.env.config_path() {
+            Ok(p) => config::Store::load_from(p),
+            Err(_) => Ok(config::Store {
+                path: PathBuf::new(),
+                config: config::Config::default(),
+            }),
+        }
+    }
+}
+
+/// Scopes a user login asks for when neither the flag nor the profile says.
+pub(crate) const DEFAULT_SCOPE: &str = "openid fhirUser launch/patient patient/*.rs offline_access";
+/// The same for an EHR launch, where the EHR supplies the context.
+pub(crate) const DEFAULT_EHR_SCOPE: &str = "openid fhirUser launch patient/*.rs offline_access";
 
 /// What a backend client asks for when nothing says otherwise.
-pub const DEFAULT_BACKEND_SCOPE: &str = "system/*.rs";
+pub(crate) const DEFAULT_BACKEND_SCOPE: &str = "system/*.rs";
 
 /// The profile value `private_key = "keychain"`: the key is the profile's
 /// private-key item in the token store.
-pub const KEY_IN_STORE: &str = "keychain";
+pub(crate) const KEY_IN_STORE: &str = "keychain";
+
+/// What a profile stores for a key given on the command line: `keychain`
+/// as is, a path made absolute (so the profile works from any directory).
+pub(crate) fn key_reference(given: &str) -> String {
+    if given == KEY_IN_STORE {
+        return given.to_owned();
+    }
+    std::path::absolute(given)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| given.to_owned())
+}
 
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// A command-line flag, e.g. `--fhir-base`.
     Flag(&'static str),
     /// An environment variable, e.g. `SMART_FHIR_BASE`.
@@ -59,7 +270,7 @@ impl Source {
 
 /// A value and its source.
 #[derive(Debug, Clone)]
-pub struct Setting<T> {
+pub(crate) struct Setting<T> {
     pub value: T,
     pub source: Source,
 }
@@ -72,7 +283,7 @@ impl<T> Setting<T> {
 
 /// Where the signing key is.
 #[derive(Debug, Clone)]
-pub enum KeyRef {
+pub(crate) enum KeyRef {
     /// PEM text given directly (`SMART_PRIVATE_KEY` holding the key itself).
     Pem(Secret),
     /// A PEM file.
@@ -83,7 +294,7 @@ pub enum KeyRef {
 
 /// Values given by a command's own flags (the top of the precedence).
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Flags<'a> {
+pub(crate) struct Flags<'a> {
     pub fhir_base: Option<&'a str>,
     pub client_id: Option<&'a str>,
     pub scope: Option<&'a str>,
@@ -91,7 +302,7 @@ pub struct Flags<'a> {
 
 /// The settings a command runs with.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// Profile name: keys the token store and the lock.
     pub profile: Setting<String>,
     /// True when the profile exists in the config file.
@@ -99,9 +310,7 @@ pub struct Settings {
     /// The config's profile (empty when unsaved): the workarounds and other
     /// values that have no environment variable.
     pub stored: Profile,
-    /// The config file's directory (relative key paths start there).
-    config_dir: Option<PathBuf>,
-    pub fhir_base: Option<Setting<String>>,
+    pub fhir_base: Option<Setting<FhirBase>>,
     pub client_id: Option<Setting<String>>,
     pub scope: Setting<String>,
     pub client_type: Setting<ClientType>,
@@ -112,40 +321,13 @@ pub struct Settings {
     pub jku: Option<Setting<String>>,
     pub access_token: Option<Setting<Secret>>,
     pub token_store: Setting<StoreKind>,
-}
-
-/// A non-empty environment variable.
-pub fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-/// Why nobody can be asked anything here (`CI` set, or no terminal on
-/// stdin), or `None` when a person may be at the keyboard.
-pub fn non_interactive() -> Option<&'static str> {
-    if crate::oauth::browser::in_ci() {
-        Some("CI is set")
-    } else if !std::io::stdin().is_terminal() {
-        Some("stdin is not a terminal")
-    } else {
-        None
-    }
-}
-
-/// The config file, or an empty one when there is none or no place for one
-/// (a CI job with no HOME still runs from the environment).
-pub fn load_config() -> Result<config::Store> {
-    match config::path() {
-        Ok(p) => config::Store::load_from(p),
-        Err(_) => Ok(config::Store {
-            path: PathBuf::new(),
-            config: config::Config::default(),
-        }),
-    }
+    /// The run's environment and reporter (for the token store).
+    invocation: Invocation,
 }
 
 /// `https://ehr.example.org:8443/r4` → `ehr.example.org-8443`: the name of
 /// a profile made for a server.
-pub fn profile_name_for(base: &str) -> String {
+pub(crate) fn profile_name_for(base: &str) -> String {
     let Ok(u) = url::Url::parse(base) else {
         return "default".into();
     };
@@ -161,6 +343,7 @@ pub fn profile_name_for(base: &str) -> String {
 
 /// flag > env > profile, the first that has a value.
 fn pick(
+    env: &Environment,
     flag: Option<(&'static str, Option<&str>)>,
     env_name: Option<&'static str>,
     profile: Option<&str>,
@@ -171,9 +354,9 @@ fn pick(
         return Some(Setting::new(v.to_owned(), Source::Flag(name)));
     }
     if let Some(e) = env_name
-        && let Some(v) = env(e)
+        && let Some(v) = env.get(e)
     {
-        return Some(Setting::new(v, Source::Env(e)));
+        return Some(Setting::new(v.to_owned(), Source::Env(e)));
     }
     profile
         .filter(|v| !v.is_empty())
@@ -184,37 +367,18 @@ impl Settings {
     /// Settings for the profile chosen by `-p`/`SMART_PROFILE` or the
     /// config's default — or an unsaved one when the environment (or a
     /// flag) names the server.
-    pub fn resolve(g: &GlobalArgs, flags: &Flags) -> Result<Settings> {
-        let config = load_config()?;
-        let base_given = flags
-            .fhir_base
-            .map(str::to_owned)
-            .or_else(|| env("SMART_FHIR_BASE"));
-        let requested = g.profile.as_deref();
-        let requested_source = || {
-            if env("SMART_PROFILE").as_deref() == requested {
-                Source::Env("SMART_PROFILE")
-            } else {
-                Source::Flag("--profile")
-            }
-        };
-        let (name, stored, saved) = match requested {
-            Some(n) => match config.config.profiles.get(n) {
-                Some(p) => (
-                    Setting::new(n.to_owned(), requested_source()),
-                    p.clone(),
-                    true,
-                ),
+    pub fn resolve(inv: &Invocation, flags: &Flags) -> Result<Settings> {
+        let config = inv.load_config()?;
+        let base_given = inv.base_given(flags.fhir_base);
+        let (name, stored, saved) = match &inv.profile {
+            Some(requested) => match config.config.profiles.get(&requested.value) {
+                Some(p) => (requested.clone(), p.clone(), true),
                 None if base_given.is_some() => {
-                    config::validate_name(n).map_err(Error::usage)?;
-                    (
-                        Setting::new(n.to_owned(), requested_source()),
-                        Profile::default(),
-                        false,
-                    )
+                    config::validate_name(&requested.value).map_err(Error::usage)?;
+                    (requested.clone(), Profile::default(), false)
                 }
                 None => {
-                    return Err(config.unknown_profile(n).with_hint(
+                    return Err(config.unknown_profile(&requested.value).with_hint(
                         "add it with `smart profile add`, or name the server with SMART_FHIR_BASE",
                     ));
                 }
@@ -225,9 +389,9 @@ impl Settings {
                     (Setting::new(d.clone(), Source::Profile), p, true)
                 }
                 (None, Some(b)) => {
-                    let base = crate::discovery::canonical_base(b)?;
+                    let base = parse_base(b)?;
                     (
-                        Setting::new(profile_name_for(&base), Source::Default),
+                        Setting::new(profile_name_for(base.as_str()), Source::Default),
                         Profile::default(),
                         false,
                     )
@@ -239,70 +403,78 @@ impl Settings {
             },
         };
         let config_dir = config.path.parent().map(Path::to_path_buf);
-        Self::build(flags, name, stored, saved, config_dir, store_setting(g))
+        Self::build(inv, flags, name, stored, saved, config_dir)
     }
 
     /// Settings for a profile the caller has chosen (and may not have
     /// saved yet: `smart login --fhir-base`, `smart register`).
     pub fn for_profile(
-        g: &GlobalArgs,
+        inv: &Invocation,
         flags: &Flags,
         name: &str,
         profile: &Profile,
         saved: bool,
     ) -> Result<Settings> {
-        let config_dir = config::path()
+        let config_dir = inv
+            .env
+            .config_path()
             .ok()
             .and_then(|p| p.parent().map(Path::to_path_buf));
-        let source = match &g.profile {
+        let source = match inv.profile_name() {
             Some(p) if p == name => Source::Flag("--profile"),
             _ if saved => Source::Profile,
             _ => Source::Default,
         };
         Self::build(
+            inv,
             flags,
             Setting::new(name.to_owned(), source),
             profile.clone(),
             saved,
             config_dir,
-            store_setting(g),
         )
     }
 
-    /// Settings for a profile known only by name and store kind (callers
-    /// of [`session::usable`] that resolved the profile themselves).
-    pub fn for_named(name: &str, store: StoreKind) -> Result<Settings> {
-        let config = load_config()?;
+    /// Settings for a profile known only by name (callers that resolved
+    /// the profile themselves), with the store of `store`'s kind.
+    pub fn for_named(inv: &Invocation, name: &str, store: StoreKind) -> Result<Settings> {
+        let config = inv.load_config()?;
         let (stored, saved) = match config.config.profiles.get(name) {
             Some(p) => (p.clone(), true),
             None => (Profile::default(), false),
         };
         let config_dir = config.path.parent().map(Path::to_path_buf);
+        let inv = Invocation {
+            token_store: Setting::new(store, Source::Default),
+            ..inv.clone()
+        };
         Self::build(
+            &inv,
             &Flags::default(),
             Setting::new(name.to_owned(), Source::Profile),
             stored,
             saved,
             config_dir,
-            Setting::new(store, Source::Default),
         )
     }
 
     fn build(
+        inv: &Invocation,
         flags: &Flags,
         profile: Setting<String>,
         stored: Profile,
         saved: bool,
         config_dir: Option<PathBuf>,
-        token_store: Setting<StoreKind>,
     ) -> Result<Settings> {
+        let env = &inv.env;
         let fhir_base = match pick(
+            env,
             Some(("--fhir-base", flags.fhir_base)),
             Some("SMART_FHIR_BASE"),
             Some(&stored.fhir_base),
         ) {
             Some(s) => Some(Setting::new(
-                crate::discovery::canonical_base(&s.value).map_err(|e| {
+                parse_base(&s.value).map_err(|e| {
                     Error::usage(format!(
                         "fhir_base from {}: {}",
                         s.source.label(),
@@ -314,14 +486,16 @@ impl Settings {
             None => None,
         };
         let client_id = pick(
+            env,
             Some(("--client-id", flags.client_id)),
             Some("SMART_CLIENT_ID"),
             stored.client_id.as_deref(),
         );
-        let client_secret = env("SMART_CLIENT_SECRET")
+        let client_secret = env
+            .get("SMART_CLIENT_SECRET")
             .map(|s| Setting::new(Secret::new(s), Source::Env("SMART_CLIENT_SECRET")));
 
-        let private_key = if let Some(v) = env("SMART_PRIVATE_KEY") {
+        let private_key = if let Some(v) = env.get("SMART_PRIVATE_KEY") {
             let r = if v.contains("-----BEGIN") {
                 KeyRef::Pem(Secret::new(v))
             } else {
@@ -346,23 +520,22 @@ impl Settings {
                     Setting::new(r, Source::Profile)
                 })
         };
-        let kid = pick(None, Some("SMART_KID"), stored.kid.as_deref());
-        let alg = match env("SMART_ALG") {
+        let kid = pick(env, None, Some("SMART_KID"), stored.kid.as_deref());
+        let alg = match env.get("SMART_ALG") {
             Some(a) => Some(Setting::new(
-                SigningAlg::parse(&a).ok_or_else(|| {
+                SigningAlg::parse(a).ok_or_else(|| {
                     Error::usage(format!("SMART_ALG `{a}` is not ES384 or RS384"))
                 })?,
                 Source::Env("SMART_ALG"),
             )),
             None => stored.alg.map(|a| Setting::new(a, Source::Profile)),
         };
-        let jku = pick(None, Some("SMART_JKU"), stored.jku.as_deref());
+        let jku = pick(env, None, Some("SMART_JKU"), stored.jku.as_deref());
 
-        let client_type = match env("SMART_CLIENT_TYPE") {
+        let client_type = match env.get("SMART_CLIENT_TYPE") {
             Some(t) => {
-                use clap::ValueEnum;
                 Setting::new(
-                    ClientType::from_str(&t, true).map_err(|_| {
+                    ClientType::parse(t).ok_or_else(|| {
                         Error::usage(format!(
                             "SMART_CLIENT_TYPE `{t}` is not public, confidential-symmetric, confidential-asymmetric or backend"
                         ))
@@ -382,6 +555,7 @@ impl Settings {
             },
         };
         let scope = pick(
+            env,
             Some(("--scope", flags.scope)),
             Some("SMART_SCOPE"),
             stored.scope.as_deref(),
@@ -390,17 +564,17 @@ impl Settings {
             let d = if client_type.value == ClientType::Backend {
                 DEFAULT_BACKEND_SCOPE
             } else {
-                crate::commands::login::DEFAULT_SCOPE
+                DEFAULT_SCOPE
             };
             Setting::new(d.to_owned(), Source::Default)
         });
-        let access_token = env("SMART_ACCESS_TOKEN")
+        let access_token = env
+            .get("SMART_ACCESS_TOKEN")
             .map(|t| Setting::new(Secret::new(t.trim()), Source::Env("SMART_ACCESS_TOKEN")));
         Ok(Settings {
             profile,
             saved,
             stored,
-            config_dir,
             fhir_base,
             client_id,
             scope,
@@ -411,7 +585,8 @@ impl Settings {
             alg,
             jku,
             access_token,
-            token_store,
+            token_store: inv.token_store.clone(),
+            invocation: inv.clone(),
         })
     }
 
@@ -420,16 +595,21 @@ impl Settings {
     }
 
     pub fn store(&self) -> TokenStore {
-        TokenStore::new(Some(self.token_store.value))
+        self.invocation.store()
+    }
+
+    /// Where this run's warnings go.
+    pub fn reporter(&self) -> &Reporter {
+        &self.invocation.reporter
     }
 
     /// The FHIR base, or an error saying how to give one.
-    pub fn require_base(&self) -> Result<url::Url> {
+    pub fn require_base(&self) -> Result<FhirBase> {
         let b = self.fhir_base.as_ref().ok_or_else(|| {
             Error::usage(format!("profile `{}` has no FHIR base", self.name()))
                 .with_hint("set SMART_FHIR_BASE or pass --fhir-base URL")
         })?;
-        crate::discovery::parse_base(&b.value)
+        Ok(b.value.clone())
     }
 
     /// The client id, or an error saying how to give one.
@@ -520,7 +700,7 @@ impl Settings {
         let redacted = |_: &Secret| json!(crate::redact::REDACTED);
         json!({
             "profile": {"value": self.profile.value, "source": self.profile.source.label(), "saved": self.saved},
-            "fhir_base": show(&self.fhir_base, |v| json!(v)),
+            "fhir_base": show(&self.fhir_base, |v| json!(v.as_str())),
             "client_id": show(&self.client_id, |v| json!(v)),
             "client_type": {"value": self.client_type.value.to_string(), "source": self.client_type.source.label()},
             "scope": {"value": self.scope.value, "source": self.scope.source.label()},
@@ -537,29 +717,6 @@ impl Settings {
             "token_store": {"value": self.token_store.value, "source": self.token_store.source.label()},
         })
     }
-
-    /// Where a relative key path given now would be stored from.
-    pub fn config_dir(&self) -> Option<&Path> {
-        self.config_dir.as_deref()
-    }
-}
-
-/// The token store from `--token-store` / `SMART_TOKEN_STORE`.
-fn store_setting(g: &GlobalArgs) -> Setting<StoreKind> {
-    match g.token_store {
-        Some(k) if store_flag_given() => Setting::new(k, Source::Flag("--token-store")),
-        Some(k) => Setting::new(k, Source::Env("SMART_TOKEN_STORE")),
-        None => Setting::new(StoreKind::Keychain, Source::Default),
-    }
-}
-
-/// Was `--token-store` on the command line (rather than from the
-/// environment)? clap merges the two; provenance needs them apart.
-fn store_flag_given() -> bool {
-    std::env::args_os().any(|a| {
-        a.to_str()
-            .is_some_and(|a| a == "--token-store" || a.starts_with("--token-store="))
-    })
 }
 
 #[cfg(test)]
@@ -580,11 +737,40 @@ mod tests {
 
     #[test]
     fn flag_beats_profile_and_empty_values_do_not_count() {
-        let s = pick(Some(("--scope", Some("a"))), None, Some("b")).unwrap();
+        let env = Environment::from_pairs([("SMART_SCOPE", "e"), ("SMART_KID", " ")]);
+        let s = pick(
+            &env,
+            Some(("--scope", Some("a"))),
+            Some("SMART_SCOPE"),
+            Some("b"),
+        )
+        .unwrap();
         assert_eq!((s.value.as_str(), s.source), ("a", Source::Flag("--scope")));
-        let s = pick(Some(("--scope", Some(""))), None, Some("b")).unwrap();
+        let s = pick(
+            &env,
+            Some(("--scope", Some(""))),
+            Some("SMART_SCOPE"),
+            Some("b"),
+        )
+        .unwrap();
+        assert_eq!(
+            (s.value.as_str(), s.source),
+            ("e", Source::Env("SMART_SCOPE"))
+        );
+        let s = pick(&env, None, Some("SMART_KID"), Some("b")).unwrap();
         assert_eq!((s.value.as_str(), s.source), ("b", Source::Profile));
-        assert!(pick(None, None, Some("")).is_none());
+        assert!(pick(&env, None, None, Some("")).is_none());
+    }
+
+    #[test]
+    fn the_environment_counts_empty_as_unset() {
+        let env = Environment::from_pairs([("CI", "0"), ("BROWSER", ""), ("TERM", "dumb")]);
+        assert!(!env.in_ci());
+        assert!(env.browser().is_none());
+        assert!(env.colors_unwanted());
+        assert!(Environment::from_pairs([("CI", "true")]).in_ci());
+        assert!(!Environment::from_pairs([("CI", "false")]).in_ci());
+        assert!(!Environment::default().colors_unwanted());
     }
 
     #[test]

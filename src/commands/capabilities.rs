@@ -8,16 +8,18 @@ use std::io::Write;
 
 use serde_json::Value;
 
-use super::fhir_common::{self, stdout_error};
-use crate::cli::{CapabilitiesArgs, GlobalArgs};
+use super::RunContext;
+use super::fhir_common;
+use crate::cli::CapabilitiesArgs;
 use crate::error::{Error, Result};
 use crate::fhir::client::Request;
 use crate::fhir::outcome;
 use crate::fhir::render;
 use crate::output;
+use crate::output::stdout_error;
 
-pub async fn run(g: &GlobalArgs, args: CapabilitiesArgs) -> Result<()> {
-    let conn = fhir_common::connect(g, &args.fhir).await?;
+pub async fn run(ctx: &RunContext, args: CapabilitiesArgs) -> Result<()> {
+    let conn = fhir_common::connect(ctx, &args.fhir).await?;
     let mut url = conn.fhir.url("metadata")?;
     conn.fhir.with_format(&mut url);
     let req = Request::get(url);
@@ -34,8 +36,8 @@ pub async fn run(g: &GlobalArgs, args: CapabilitiesArgs) -> Result<()> {
         )));
     }
     let mut out = std::io::stdout();
-    let written = if g.json || args.json_statement {
-        render::write_document(&mut out, &v, fhir_common::color())
+    let written = if ctx.json || args.json_statement {
+        render::write_document(&mut out, &v, crate::output::color())
     } else {
         out.write_all(summary(&v).as_bytes())
             .and_then(|_| out.flush())

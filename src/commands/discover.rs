@@ -3,26 +3,27 @@
 
 use colored::Colorize;
 
-use crate::cli::{DiscoverArgs, GlobalArgs};
+use super::RunContext;
+use crate::cli::DiscoverArgs;
 use crate::discovery::{self, Discovery, Severity};
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::output;
 use crate::settings::{Flags, Settings};
 
-pub async fn run(g: &GlobalArgs, args: DiscoverArgs) -> Result<()> {
+pub async fn run(ctx: &RunContext, args: DiscoverArgs) -> Result<()> {
     let base = match args.fhir_base {
         Some(b) => discovery::parse_base(&b)?,
         // The profile's base, as every command resolves it (so SMART_FHIR_BASE works).
-        None => Settings::resolve(g, &Flags::default())
+        None => Settings::resolve(&ctx.invocation, &Flags::default())
             .and_then(|s| s.require_base())
             .map_err(|e| {
                 e.with_hint("pass a FHIR base URL: smart discover https://fhir.example.org/r4")
             })?,
     };
-    let http = Http::new(&super::http_options(g, true))?;
+    let http = Http::new(&ctx.http_options(true))?;
     let d = discovery::discover(&http, &base).await?;
-    if g.json {
+    if ctx.json {
         output::print_json(&d)?;
     } else {
         print_human(&d);

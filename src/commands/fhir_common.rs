@@ -5,7 +5,8 @@
 
 use std::io::IsTerminal;
 
-use crate::cli::{FhirArgs, GlobalArgs};
+use super::RunContext;
+use crate::cli::FhirArgs;
 use crate::config::Profile;
 use crate::error::Result;
 use crate::fhir::client::{Fhir, Settings as ClientSettings, TokenSource};
@@ -20,14 +21,21 @@ pub struct Connected {
 
 /// Settings by the usual precedence (flag > env > profile), a token from
 /// `session::acquire` unless `--no-auth`, and the client.
-pub async fn connect(g: &GlobalArgs, args: &FhirArgs) -> Result<Connected> {
-    let http_opts = super::http_options(g, true);
+pub async fn connect(ctx: &RunContext, args: &FhirArgs) -> Result<Connected> {
+    let http_opts = ctx.http_options(true);
     let (settings, token) = if args.no_auth {
-        (Settings::resolve(g, &Flags::default())?, None)
+        (Settings::resolve(&ctx.invocation, &Flags::default())?, None)
     } else {
-        let access = session::acquire(g, false).await?;
+        let access = session::acquire(&ctx.invocation, &ctx.http_options(false), false).await?;
+        let (inv, token_http) = (ctx.invocation.clone(), ctx.http_options(false));
         let source = TokenSource {
-            global: g.clone(),
+            refresh: Box::new(move || {
+                let (inv, token_http) = (inv.clone(), token_http.clone());
+                Box::pin(async move {
+                    let access = session::acquire(&inv, &token_http, true).await?;
+                    Ok(access.tokens.access_token)
+                })
+            }),
             profile: access.settings.name().to_owned(),
         };
         (access.settings, Some((access.tokens.access_token, source)))
@@ -37,28 +45,12 @@ pub async fn connect(g: &GlobalArgs, args: &FhirArgs) -> Result<Connected> {
         base,
         format_json: settings.stored.format_json,
         retries: args.retries,
-        announce_waits: !args.quiet && (g.verbose || std::io::stderr().is_terminal()),
+        announce_waits: (!args.quiet && (ctx.verbose || std::io::stderr().is_terminal()))
+            .then(|| ctx.invocation.reporter.clone()),
     };
     let fhir = Fhir::new(&http_opts, client, token)?;
     Ok(Connected {
         profile: settings.stored,
         fhir,
     })
-}
-
-/// Whether stdout gets colors (`--color`, `NO_COLOR`, TTY; decided in main).
-pub fn color() -> bool {
-    colored::control::SHOULD_COLORIZE.should_colorize()
-}
-
-/// A write error on stdout: a closed pipe (`| head`) ends the command
-/// quietly; anything else is reported.
-pub fn stdout_error(e: std::io::Error) -> Option<crate::error::Error> {
-    if e.kind() == std::io::ErrorKind::BrokenPipe {
-        None
-    } else {
-        Some(crate::error::Error::usage(format!(
-            "cannot write to stdout: {e}"
-        )))
-    }
 }

@@ -11,40 +11,30 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::{GlobalArgs, KeysCommand, KeysGenerateArgs, KeysJwksArgs};
+use super::RunContext;
+use crate::cli::{KeysCommand, KeysGenerateArgs, KeysJwksArgs};
 use crate::config::{ClientType, Store};
 use crate::error::{Error, Result};
 use crate::oauth::keys::PrivateKey;
 use crate::output;
 use crate::secret::Secret;
 use crate::session;
-use crate::settings::{self, Flags, KEY_IN_STORE, Settings};
-use crate::token_store::{Item, TokenStore};
+use crate::settings::{Flags, KEY_IN_STORE, Settings, key_reference};
+use crate::token_store::Item;
 
-pub async fn run(g: &GlobalArgs, cmd: KeysCommand) -> Result<()> {
+pub async fn run(ctx: &RunContext, cmd: KeysCommand) -> Result<()> {
     match cmd {
-        KeysCommand::Generate(a) => generate(g, a),
-        KeysCommand::Jwks(a) => jwks(g, a),
+        KeysCommand::Generate(a) => generate(ctx, a),
+        KeysCommand::Jwks(a) => jwks(ctx, a),
     }
-}
-
-/// What a profile stores for a key given on the command line: `keychain`
-/// as is, a path made absolute (so the profile works from any directory).
-pub fn key_reference(given: &str) -> String {
-    if given == KEY_IN_STORE {
-        return given.to_owned();
-    }
-    std::path::absolute(given)
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| given.to_owned())
 }
 
 /// The profile `keys generate` should point at the new key: one named with
 /// `-p`/`SMART_PROFILE` (saved or not), or a default profile that signs
 /// with a key. `(name, saved)`.
-fn target_profile(g: &GlobalArgs, config: &Store) -> Option<(String, bool)> {
-    if let Some(n) = &g.profile {
-        return Some((n.clone(), config.config.profiles.contains_key(n)));
+fn target_profile(ctx: &RunContext, config: &Store) -> Option<(String, bool)> {
+    if let Some(n) = ctx.invocation.profile_name() {
+        return Some((n.to_owned(), config.config.profiles.contains_key(n)));
     }
     let d = config.config.default.as_ref()?;
     let p = config.config.profiles.get(d)?;
@@ -55,13 +45,13 @@ fn target_profile(g: &GlobalArgs, config: &Store) -> Option<(String, bool)> {
     .then(|| (d.clone(), true))
 }
 
-fn generate(g: &GlobalArgs, a: KeysGenerateArgs) -> Result<()> {
-    let mut config = settings::load_config()?;
-    let target = target_profile(g, &config);
+fn generate(ctx: &RunContext, a: KeysGenerateArgs) -> Result<()> {
+    let mut config = ctx.invocation.load_config()?;
+    let target = target_profile(ctx, &config);
     if let Some((n, _)) = &target {
         crate::config::validate_name(n).map_err(Error::usage)?;
     }
-    let key = PrivateKey::generate(a.alg)?;
+    let key = PrivateKey::generate(a.alg.into())?;
     let kid = a.kid.clone().unwrap_or_else(|| key.thumbprint());
     let jwks = key.public_jwks(&kid);
     let pem = key.to_pkcs8_pem()?;
@@ -71,7 +61,7 @@ fn generate(g: &GlobalArgs, a: KeysGenerateArgs) -> Result<()> {
             return Err(Error::usage("--keychain keeps the key under a profile, and none is selected")
                 .with_hint("pass -p NAME (the profile may be registered later with `smart register --private-key keychain`)"));
         };
-        let store = TokenStore::new(g.token_store);
+        let store = ctx.invocation.store();
         session::blocking(|| store.put(name, Item::PrivateKey, &pem))?;
         eprintln!(
             "stored the private key in {} for profile `{name}`",
@@ -118,7 +108,7 @@ fn generate(g: &GlobalArgs, a: KeysGenerateArgs) -> Result<()> {
     output::print_json(&jwks)
 }
 
-fn jwks(g: &GlobalArgs, a: KeysJwksArgs) -> Result<()> {
+fn jwks(ctx: &RunContext, a: KeysJwksArgs) -> Result<()> {
     let (key, kid) = match &a.key {
         Some(path) => {
             let pem = std::fs::read_to_string(path)
@@ -129,7 +119,7 @@ fn jwks(g: &GlobalArgs, a: KeysJwksArgs) -> Result<()> {
             )
         }
         None => {
-            let s = Settings::resolve(g, &Flags::default())?;
+            let s = Settings::resolve(&ctx.invocation, &Flags::default())?;
             let store = s.store();
             let key = s.private_key(&store)?.ok_or_else(|| {
                 Error::usage(format!("profile `{}` has no private key", s.name())).with_hint(

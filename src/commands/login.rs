@@ -14,9 +14,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use url::Url;
 
-use crate::cli::{GlobalArgs, LoginArgs};
+use super::RunContext;
+use crate::cli::LoginArgs;
 use crate::config::{self, ClientType, PkceMode, Profile, Store, TokenAuthMethod};
-use crate::discovery::{self, Discovery};
+use crate::discovery::{self, Discovery, FhirBase};
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::oauth::authorize::{AuthorizeRequest, Exchanged, PendingAuthorization};
@@ -27,13 +28,8 @@ use crate::oauth::{browser, id_token};
 use crate::output;
 use crate::secret::Secret;
 use crate::session;
-use crate::settings::{self, Flags, Settings};
-use crate::token_store::{self, Item, StoreKind, TokenStore};
-
-/// Scopes asked for when neither the flag nor the profile says.
-pub const DEFAULT_SCOPE: &str = "openid fhirUser launch/patient patient/*.rs offline_access";
-/// The same for an EHR launch, where the EHR supplies the context.
-pub const DEFAULT_EHR_SCOPE: &str = "openid fhirUser launch patient/*.rs offline_access";
+use crate::settings::{self, DEFAULT_EHR_SCOPE, Environment, Flags, Settings};
+use crate::token_store::{Item, StoreKind, TokenStore};
 
 const DEFAULT_WAIT: u64 = 300;
 
@@ -51,7 +47,7 @@ struct LoginProfile {
 
 /// The server this login goes to, as discovered.
 struct Server {
-    base: Url,
+    base: FhirBase,
     discovery: Discovery,
     /// The EHR's `launch` value, for an EHR launch or `--iss`/`--launch`.
     launch: Option<String>,
@@ -61,6 +57,7 @@ struct Server {
 
 /// A user login in progress: what every step after discovery needs.
 struct UserLogin<'a> {
+    env: &'a Environment,
     args: &'a LoginArgs,
     target: &'a LoginProfile,
     settings: &'a Settings,
@@ -72,21 +69,27 @@ struct UserLogin<'a> {
     wait: Duration,
 }
 
-pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
-    let mut config = settings::load_config()?;
+pub async fn run(g: &RunContext, args: LoginArgs) -> Result<()> {
+    let mut config = g.invocation.load_config()?;
     let target = resolve_profile(g, &args, &config)?;
     let flags = Flags {
         fhir_base: args.fhir_base.as_deref(),
         client_id: args.client_id.as_deref(),
         scope: args.scope.as_deref(),
     };
-    let settings = Settings::for_profile(g, &flags, &target.name, &target.profile, target.saved)?;
+    let settings = Settings::for_profile(
+        &g.invocation,
+        &flags,
+        &target.name,
+        &target.profile,
+        target.saved,
+    )?;
     let store = settings.store();
 
     // Read now, stored only once the login has worked: a mistyped secret
     // must not replace a good one.
     let new_secret = if args.secret_stdin {
-        Some(read_secret_stdin()?)
+        Some(crate::prompt::read_secret_stdin(g.env().in_ci())?)
     } else {
         None
     };
@@ -98,16 +101,17 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
     let set = if settings.client_type.value == ClientType::Backend {
         backend_login(g, &args, &target, &settings, &store).await?
     } else {
-        refuse_ci_without_browser(&args)?;
+        refuse_ci_without_browser(&args, g.env())?;
         let wait = Duration::from_secs(g.timeout.unwrap_or(DEFAULT_WAIT));
         let (port, path) = redirect_target(&args, &target.profile)?;
         let login = UserLogin {
+            env: g.env(),
             args: &args,
             target: &target,
             settings: &settings,
             client_id,
-            http: Http::new(&super::http_options(g, true))?,
-            token_http: Http::new(&super::http_options(g, false))?,
+            http: Http::new(&g.http_options(true))?,
+            token_http: Http::new(&g.http_options(false))?,
             listener: Arc::new(Listener::bind(port, &path)?),
             deadline: Instant::now() + wait,
             wait,
@@ -117,13 +121,20 @@ pub async fn run(g: &GlobalArgs, args: LoginArgs) -> Result<()> {
         set
     };
     save_created(&mut config, &target)?;
-    super::status::print(g, &target.name, Some(&set), &store, Some(&settings))
+    output::status::print(
+        g.json,
+        &target.name,
+        Some(&set),
+        &store,
+        Some(&settings),
+        SystemClock.now(),
+    )
 }
 
 /// A backend client has no user: `client_credentials`, through the session
 /// (which caches the token as every later command would).
 async fn backend_login(
-    g: &GlobalArgs,
+    g: &RunContext,
     args: &LoginArgs,
     target: &LoginProfile,
     settings: &Settings,
@@ -135,14 +146,8 @@ async fn backend_login(
             target.name
         )));
     }
-    let set = session::usable_with(
-        &super::http_options(g, false),
-        store,
-        settings,
-        true,
-        &SystemClock,
-    )
-    .await?;
+    let set =
+        session::usable_with(&g.http_options(false), store, settings, true, &SystemClock).await?;
     if store.kind() == StoreKind::None {
         output::warn("--token-store none: the token is not kept; each command fetches its own");
     }
@@ -151,8 +156,8 @@ async fn backend_login(
 
 /// Nobody can sign in in CI unless BROWSER plays the user: say so now,
 /// before any network round trip or wait.
-fn refuse_ci_without_browser(args: &LoginArgs) -> Result<()> {
-    if browser::in_ci() && !args.ehr && std::env::var_os("BROWSER").is_none_or(|b| b.is_empty()) {
+fn refuse_ci_without_browser(args: &LoginArgs, env: &Environment) -> Result<()> {
+    if env.in_ci() && !args.ehr && env.browser().is_none() {
         return Err(Error::auth(
             "smart login needs a browser, and CI is set: nothing can sign in here",
         )
@@ -194,11 +199,17 @@ impl UserLogin<'_> {
             &server.discovery,
         )?;
 
-        let paste = browser::can_paste();
+        let paste = browser::can_paste(self.env);
         match server.ehr_browser.take() {
             // The EHR's browser goes on to the authorization server.
             Some(ehr) => ehr.redirect(pending.url()),
-            None => show_authorize_url(pending.url(), &self.listener, self.args.no_browser, paste)?,
+            None => show_authorize_url(
+                pending.url(),
+                &self.listener,
+                self.args.no_browser,
+                paste,
+                self.env,
+            )?,
         }
         let code = self.wait_for_code(&pending, paste)?;
         let exchanged = pending
@@ -288,7 +299,7 @@ impl UserLogin<'_> {
         let aud = match profile.effective_aud() {
             // The profile's aud override stands; otherwise the base we really use.
             Some(_) if profile.aud.is_some() => profile.aud.clone(),
-            Some(_) => Some(crate::discovery::base_text(&server.base)),
+            Some(_) => Some(server.base.to_string()),
             None => None,
         };
         let redirect_uri = self.listener.redirect_uri();
@@ -387,7 +398,7 @@ fn keep(store: &TokenStore, name: &str, set: &TokenSet, new_secret: Option<&Secr
         );
         return Ok(());
     }
-    let _lock = session::blocking(|| token_store::lock_profile(name, Duration::from_secs(60)))?;
+    let _lock = session::blocking(|| store.lock(name, Duration::from_secs(60)))?;
     session::save(store, name, set)?;
     if let Some(secret) = new_secret {
         session::blocking(|| store.put(name, Item::ClientSecret, secret))?;
@@ -413,7 +424,7 @@ fn save_created(config: &mut Store, target: &LoginProfile) -> Result<()> {
 /// The profile to log in with: `-p`/default, one made from `--fhir-base`
 /// (saved only after a successful login), or an unsaved one when only the
 /// environment names the server (`SMART_FHIR_BASE`: CI keeps no config).
-fn resolve_profile(g: &GlobalArgs, args: &LoginArgs, store: &Store) -> Result<LoginProfile> {
+fn resolve_profile(g: &RunContext, args: &LoginArgs, store: &Store) -> Result<LoginProfile> {
     let found = |name: &str, profile: &Profile, created, saved| LoginProfile {
         name: name.to_owned(),
         profile: profile.clone(),
@@ -421,19 +432,19 @@ fn resolve_profile(g: &GlobalArgs, args: &LoginArgs, store: &Store) -> Result<Lo
         saved,
     };
     let base_flag = args.fhir_base.clone();
-    let base_env = settings::env("SMART_FHIR_BASE");
-    let requested = g.profile.as_deref();
+    let base_env = g.env().get("SMART_FHIR_BASE");
+    let requested = g.invocation.profile_name();
     if let Some(name) = requested {
         if let Some(p) = store.config.profiles.get(name) {
             // Tokens are stored per profile: a profile logs in to its own
             // server only, so that they can never be sent to another one.
             if let Some(b) = &base_flag
-                && crate::discovery::canonical_base(b)? != p.fhir_base
+                && discovery::parse_base(b)?.as_str() != p.fhir_base
             {
                 return Err(Error::usage(format!(
                     "profile `{name}` is for {}, not {}",
                     p.fhir_base,
-                    crate::discovery::canonical_base(b)?
+                    discovery::parse_base(b)?
                 ))
                 .with_hint(format!(
                     "use another -p NAME, or change it with `smart profile add {name} --fhir-base URL --force`"
@@ -464,8 +475,8 @@ fn resolve_profile(g: &GlobalArgs, args: &LoginArgs, store: &Store) -> Result<Lo
     }
     // A new profile: from --fhir-base (or, for an EHR launch, from iss later).
     let base = match (&base_flag, &args.iss) {
-        (Some(b), _) => crate::discovery::canonical_base(b)?,
-        (None, Some(iss)) => crate::discovery::canonical_base(iss)?,
+        (Some(b), _) => discovery::parse_base(b)?.to_string(),
+        (None, Some(iss)) => discovery::parse_base(iss)?.to_string(),
         (None, None) if args.ehr => String::new(),
         (None, None) => {
             return Err(store
@@ -496,16 +507,16 @@ fn resolve_profile(g: &GlobalArgs, args: &LoginArgs, store: &Store) -> Result<Lo
 
 fn unsaved(base: &str) -> Result<Profile> {
     Ok(Profile {
-        fhir_base: crate::discovery::canonical_base(base)?,
+        fhir_base: discovery::parse_base(base)?.to_string(),
         ..Profile::default()
     })
 }
 
 /// The EHR's `iss` must be the profile's server (an app only trusts servers
 /// it knows); a profile made for this launch takes it as its base.
-fn check_iss(iss: &str, profile: &Profile, created: bool) -> Result<Url> {
+fn check_iss(iss: &str, profile: &Profile, created: bool) -> Result<FhirBase> {
     let base = discovery::parse_base(iss)?;
-    let b = crate::discovery::base_text(&base);
+    let b = base.as_str();
     if !(profile.fhir_base == b || created && profile.fhir_base.is_empty()) {
         return Err(Error::auth(format!(
             "the EHR launched with iss {b}, but this profile is for {}; refusing an unknown server",
@@ -540,18 +551,24 @@ fn redirect_target(args: &LoginArgs, profile: &Profile) -> Result<(u16, String)>
     ))
 }
 
-fn show_authorize_url(url: &Url, listener: &Listener, no_browser: bool, paste: bool) -> Result<()> {
+fn show_authorize_url(
+    url: &Url,
+    listener: &Listener,
+    no_browser: bool,
+    paste: bool,
+    env: &Environment,
+) -> Result<()> {
     let opened = if no_browser {
         browser::Opened::NotTried("--no-browser".into())
     } else {
-        browser::open(url.as_str())
+        browser::open(url.as_str(), env)
     };
     match &opened {
         browser::Opened::Started(how) => {
             eprintln!("Opening the sign-in page with {how}. If nothing opens, visit:");
         }
         browser::Opened::NotTried(why) => {
-            if browser::in_ci() && !no_browser && std::env::var_os("BROWSER").is_none() {
+            if env.in_ci() && !no_browser && env.browser().is_none() {
                 return Err(Error::auth(
                     "smart login needs a browser, and CI is set: nothing can sign in here",
                 )
@@ -618,7 +635,7 @@ fn client_auth(
 async fn verify_id_token(
     http: &Http,
     d: &Discovery,
-    base: &Url,
+    base: &FhirBase,
     client_id: &str,
     idt: &Secret,
     nonce: Option<&Secret>,
@@ -627,7 +644,7 @@ async fn verify_id_token(
         Error::auth("the server sent an id_token but advertises no jwks_uri to check it with")
     })?;
     let jwks = id_token::fetch_jwks(http, &jwks_uri).await?;
-    let base_str = crate::discovery::base_text(base);
+    let base_str = base.to_string();
     let issuer = d.str_field("issuer").unwrap_or(&base_str);
     id_token::verify(
         idt,
@@ -638,35 +655,6 @@ async fn verify_id_token(
             nonce,
         },
     )
-}
-
-/// One line from stdin; a hidden prompt when stdin is a terminal.
-pub fn read_secret_stdin() -> Result<Secret> {
-    use std::io::{BufRead, IsTerminal};
-    if std::io::stdin().is_terminal() {
-        if crate::oauth::browser::in_ci() {
-            return Err(
-                Error::auth("CI is set: smart does not prompt for the client secret")
-                    .with_hint("pipe it to stdin, or set SMART_CLIENT_SECRET"),
-            );
-        }
-        let s = rpassword::prompt_password("Client secret: ")
-            .map_err(|e| Error::usage(format!("cannot read the secret: {e}")))?;
-        if s.is_empty() {
-            return Err(Error::usage("no secret given"));
-        }
-        return Ok(Secret::new(s));
-    }
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Error::usage(format!("cannot read the secret from stdin: {e}")))?;
-    let s = line.trim_end_matches(['\r', '\n']);
-    if s.is_empty() {
-        return Err(Error::usage("no secret on stdin (expected one line)"));
-    }
-    Ok(Secret::new(s))
 }
 
 #[cfg(test)]

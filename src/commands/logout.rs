@@ -11,7 +11,8 @@ use reqwest::header::CONTENT_TYPE;
 use serde_json::json;
 use url::Url;
 
-use crate::cli::{GlobalArgs, LogoutArgs};
+use super::RunContext;
+use crate::cli::LogoutArgs;
 use crate::config::{Store, TokenAuthMethod};
 use crate::error::Result;
 use crate::http::Http;
@@ -19,19 +20,25 @@ use crate::oauth::token::ClientAuth;
 use crate::oauth::tokens::TokenSet;
 use crate::output;
 use crate::session;
+use crate::settings::{Flags, Settings};
 use crate::token_store::{Item, TokenStore};
 
-pub async fn run(g: &GlobalArgs, args: LogoutArgs) -> Result<()> {
+pub async fn run(ctx: &RunContext, args: LogoutArgs) -> Result<()> {
     let names: Vec<String> = if args.all {
-        Store::load()?.config.profiles.keys().cloned().collect()
+        Store::load_from(ctx.env().config_path()?)?
+            .config
+            .profiles
+            .keys()
+            .cloned()
+            .collect()
     } else {
         // The same resolution as every other command, so that a profile
         // given only by the environment can log out too.
-        let settings = crate::settings::Settings::resolve(g, &crate::settings::Flags::default())?;
+        let settings = Settings::resolve(&ctx.invocation, &Flags::default())?;
         vec![settings.name().to_owned()]
     };
-    let store = TokenStore::new(g.token_store);
-    let http = Http::new(&super::http_options(g, false))?;
+    let store = ctx.invocation.store();
+    let http = Http::new(&ctx.http_options(false))?;
     let mut report = Vec::new();
     for name in names {
         // Held until the tokens are gone, so that a refresh running in
@@ -42,12 +49,12 @@ pub async fn run(g: &GlobalArgs, args: LogoutArgs) -> Result<()> {
                 report.push(json!({"profile": name, "logged_in": false}));
                 continue;
             }
-            Ok(Some(set)) => revoke_all(&http, &store, &name, &set).await,
+            Ok(Some(set)) => revoke_all(ctx, &http, &store, &name, &set).await,
             // Unreadable tokens cannot be revoked, but must still go.
             Err(e) => Err(e),
         };
         session::blocking(|| store.delete(&name, Item::Tokens))?;
-        if !g.json {
+        if !ctx.json {
             match &revoked {
                 Ok(true) => println!("logged out of `{name}` (tokens revoked at the server)"),
                 Ok(false) => println!(
@@ -66,7 +73,7 @@ pub async fn run(g: &GlobalArgs, args: LogoutArgs) -> Result<()> {
             "revocation_error": revoked.err().map(|e| e.message),
         }));
     }
-    if g.json {
+    if ctx.json {
         output::print_json(&report)?;
     }
     Ok(())
@@ -75,6 +82,7 @@ pub async fn run(g: &GlobalArgs, args: LogoutArgs) -> Result<()> {
 /// Revokes the refresh token (which on most servers ends the grant) and the
 /// access token. `Ok(false)` when there is no endpoint.
 async fn revoke_all(
+    ctx: &RunContext,
     http: &Http,
     store: &TokenStore,
     profile: &str,
@@ -84,7 +92,7 @@ async fn revoke_all(
         return Ok(false);
     };
     let ep = crate::discovery::secure_url("revocation_endpoint", ep)?;
-    let auth = revocation_auth(store, profile, set)?;
+    let auth = revocation_auth(ctx, store, profile, set)?;
     if let Some(rt) = &set.refresh_token {
         revoke(http, &ep, set, rt.secret(), "refresh_token", &auth).await?;
     }
@@ -102,11 +110,17 @@ async fn revoke_all(
 
 /// How the client authenticates for revocation. A secret client whose
 /// secret is gone still asks, with its client_id: the user wants out.
-fn revocation_auth(store: &TokenStore, profile: &str, set: &TokenSet) -> Result<ClientAuth> {
+fn revocation_auth(
+    ctx: &RunContext,
+    store: &TokenStore,
+    profile: &str,
+    set: &TokenSet,
+) -> Result<ClientAuth> {
     let client_id = set.client_id.clone();
+    let settings = || Settings::for_named(&ctx.invocation, profile, store.kind());
     match set.auth_method {
         TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
-            match session::client_secret(store, profile)? {
+            match session::client_secret(store, &settings()?)? {
                 Some(s) => ClientAuth::build(set.auth_method, &client_id, profile, Some(s), None),
                 None => Ok(ClientAuth::None { client_id }),
             }
@@ -114,7 +128,7 @@ fn revocation_auth(store: &TokenStore, profile: &str, set: &TokenSet) -> Result<
         // private_key_jwt clients authenticate here with an assertion, too.
         TokenAuthMethod::PrivateKeyJwt => Ok(ClientAuth::Assertion {
             client_id,
-            key: crate::settings::Settings::for_named(profile, store.kind())?.signing_key(store)?,
+            key: settings()?.signing_key(store)?,
         }),
         TokenAuthMethod::None => Ok(ClientAuth::None { client_id }),
     }

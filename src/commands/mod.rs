@@ -1,32 +1,34 @@
-//! One module per command. Each takes its parsed args plus the global
-//! options and does the work; `run` only dispatches.
+//! One module per command. Each takes its parsed args plus the run context
+//! (the global options, resolved once: [`RunContext`]) and does the work;
+//! `run` only dispatches. Commands do not call each other: what two of them
+//! share lives below (`output`, `prompt`, `session`, `settings`).
 
-pub mod capabilities;
-pub mod discover;
-pub mod fhir_common;
-pub mod get;
-pub mod keys;
-pub mod login;
-pub mod logout;
-pub mod profile;
-pub mod query;
-pub mod refresh;
-pub mod register;
-pub mod sandbox;
-pub mod status;
-pub mod token;
-pub mod write;
+mod capabilities;
+mod context;
+mod discover;
+mod fhir_common;
+mod get;
+mod keys;
+mod login;
+mod logout;
+mod profile;
+mod query;
+mod refresh;
+mod register;
+mod sandbox;
+mod status;
+mod token;
+mod write;
 
 use std::io::Write;
-use std::time::Duration;
 
-use crate::cli::{Cli, Command, GlobalArgs};
+pub use context::RunContext;
+
+use crate::cli::Command;
 use crate::error::{Error, Result};
-use crate::http;
 
-pub async fn run(cli: Cli) -> Result<()> {
-    let g = &cli.global;
-    match cli.command {
+pub async fn run(g: &RunContext, command: Command) -> Result<()> {
+    match command {
         Command::Discover(args) => discover::run(g, args).await,
         Command::Profile(cmd) => profile::run(g, cmd).await,
         Command::Login(args) => login::run(g, args).await,
@@ -45,16 +47,6 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Capabilities(args) => capabilities::run(g, args).await,
         Command::Completions(args) => write_stdout(&crate::cli::generate::completion(args.shell)),
         Command::Man => write_stdout(&crate::cli::generate::man_page()),
-    }
-}
-
-/// HTTP options from the global flags.
-pub fn http_options(g: &GlobalArgs, follow_redirects: bool) -> http::Options {
-    http::Options {
-        timeout: Duration::from_secs(g.timeout.unwrap_or(30)),
-        cacert: g.cacert.clone(),
-        verbose: g.verbose,
-        follow_redirects,
     }
 }
 

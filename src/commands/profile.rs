@@ -3,21 +3,22 @@
 use colored::Colorize;
 use serde_json::json;
 
-use crate::cli::{GlobalArgs, ProfileAddArgs, ProfileCommand};
+use super::RunContext;
+use crate::cli::{ProfileAddArgs, ProfileCommand};
 use crate::config::{self, Profile, Store};
 use crate::error::{Error, Result};
 use crate::output;
 
-pub async fn run(g: &GlobalArgs, cmd: ProfileCommand) -> Result<()> {
-    let mut store = Store::load()?;
+pub async fn run(ctx: &RunContext, cmd: ProfileCommand) -> Result<()> {
+    let mut store = Store::load_from(ctx.env().config_path()?)?;
     match cmd {
-        ProfileCommand::Add(args) => add(g, &mut store, *args),
-        ProfileCommand::List => list(g, &store),
+        ProfileCommand::Add(args) => add(ctx, &mut store, *args),
+        ProfileCommand::List => list(ctx, &store),
         ProfileCommand::Show { name } => {
-            let requested = name.as_deref().or(g.profile.as_deref());
+            let requested = name.as_deref().or(ctx.invocation.profile_name());
             let (name, profile) = store.resolve(requested)?;
             let is_default = store.config.default.as_deref() == Some(name);
-            show(g, name, profile, is_default)
+            show(ctx, name, profile, is_default)
         }
         ProfileCommand::Use { name } => {
             if !store.config.profiles.contains_key(&name) {
@@ -25,18 +26,18 @@ pub async fn run(g: &GlobalArgs, cmd: ProfileCommand) -> Result<()> {
             }
             store.config.default = Some(name.clone());
             store.save()?;
-            done(g, &format!("default profile is now `{name}`"), &name)
+            done(ctx, &format!("default profile is now `{name}`"), &name)
         }
         ProfileCommand::SetSecret { name } => {
-            let requested = name.as_deref().or(g.profile.as_deref());
+            let requested = name.as_deref().or(ctx.invocation.profile_name());
             let (name, _) = store.resolve(requested)?;
-            let secret = super::login::read_secret_stdin()?;
-            let tokens = crate::token_store::TokenStore::new(g.token_store);
+            let secret = crate::prompt::read_secret_stdin(ctx.env().in_ci())?;
+            let tokens = ctx.invocation.store();
             crate::session::blocking(|| {
                 tokens.put(name, crate::token_store::Item::ClientSecret, &secret)
             })?;
             done(
-                g,
+                ctx,
                 &format!(
                     "stored the client secret of `{name}` in {}",
                     tokens.describe()
@@ -52,35 +53,32 @@ pub async fn run(g: &GlobalArgs, cmd: ProfileCommand) -> Result<()> {
                 store.config.default = None;
             }
             store.save()?;
-            done(g, &format!("removed profile `{name}`"), &name)
+            done(ctx, &format!("removed profile `{name}`"), &name)
         }
     }
 }
 
-fn add(g: &GlobalArgs, store: &mut Store, a: ProfileAddArgs) -> Result<()> {
+fn add(ctx: &RunContext, store: &mut Store, a: ProfileAddArgs) -> Result<()> {
     config::validate_name(&a.name).map_err(Error::usage)?;
     if store.config.profiles.contains_key(&a.name) && !a.force {
         return Err(Error::usage(format!("profile `{}` already exists", a.name))
             .with_hint("pass --force to replace it, or `smart profile remove` it first"));
     }
-    let base = crate::discovery::parse_base(&a.fhir_base)?;
     let profile = Profile {
-        fhir_base: crate::discovery::base_text(&base),
+        fhir_base: crate::discovery::parse_base(&a.fhir_base)?.to_string(),
         client_id: a.client_id,
         scope: a.scope,
         redirect_port: a.redirect_port,
-        client_type: a.client_type,
+        client_type: a.client_type.map(Into::into),
         aud: a.aud,
         send_aud: !a.no_aud,
-        pkce: a.pkce,
-        token_auth_method: a.token_auth_method,
+        pkce: a.pkce.map(Into::into),
+        token_auth_method: a.token_auth_method.map(Into::into),
         authorize_params: a.authorize_params.into_iter().collect(),
         format_json: a.format_json,
-        private_key: a
-            .private_key
-            .map(|k| crate::commands::keys::key_reference(&k)),
+        private_key: a.private_key.map(|k| crate::settings::key_reference(&k)),
         kid: a.kid,
-        alg: a.alg,
+        alg: a.alg.map(Into::into),
         jku: a.jku,
         extra: Default::default(),
     };
@@ -95,11 +93,11 @@ fn add(g: &GlobalArgs, store: &mut Store, a: ProfileAddArgs) -> Result<()> {
     if first {
         msg.push_str(" (the default)");
     }
-    done(g, &msg, &a.name)
+    done(ctx, &msg, &a.name)
 }
 
-fn done(g: &GlobalArgs, message: &str, name: &str) -> Result<()> {
-    if g.json {
+fn done(ctx: &RunContext, message: &str, name: &str) -> Result<()> {
+    if ctx.json {
         output::print_json(&json!({"ok": true, "profile": name, "message": message}))
     } else {
         println!("{message}");
@@ -107,9 +105,9 @@ fn done(g: &GlobalArgs, message: &str, name: &str) -> Result<()> {
     }
 }
 
-fn list(g: &GlobalArgs, store: &Store) -> Result<()> {
+fn list(ctx: &RunContext, store: &Store) -> Result<()> {
     let default = store.config.default.as_deref();
-    if g.json {
+    if ctx.json {
         let items: Vec<_> = store
             .config
             .profiles
@@ -147,8 +145,8 @@ fn list(g: &GlobalArgs, store: &Store) -> Result<()> {
     Ok(())
 }
 
-fn show(g: &GlobalArgs, name: &str, p: &Profile, is_default: bool) -> Result<()> {
-    if g.json {
+fn show(ctx: &RunContext, name: &str, p: &Profile, is_default: bool) -> Result<()> {
+    if ctx.json {
         let mut v = serde_json::to_value(p)
             .map_err(|e| Error::usage(format!("cannot serialize profile: {e}")))?;
         v["name"] = json!(name);

@@ -12,8 +12,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use reqwest::Method;
 
-use super::fhir_common::{self, stdout_error};
-use crate::cli::{GlobalArgs, QueryArgs};
+use super::RunContext;
+use super::fhir_common;
+use crate::cli::QueryArgs;
 use crate::error::{Error, Result};
 use crate::fhir::client::{self, Fhir, Request};
 use crate::fhir::pages::{self, BundleView};
@@ -21,11 +22,12 @@ use crate::fhir::params::{self, Param};
 use crate::fhir::progress::Progress;
 use crate::fhir::render::{Flow, Format, SearchOut};
 use crate::fhir::types;
+use crate::output::stdout_error;
 
 /// Profile key that makes `--post` the default (`post_search = true`).
 pub const POST_SEARCH_KEY: &str = "post_search";
 
-pub async fn run(g: &GlobalArgs, args: QueryArgs) -> Result<()> {
+pub async fn run(ctx: &RunContext, args: QueryArgs) -> Result<()> {
     types::check(&args.resource_type)?;
     let limit = args.limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX));
     let mut search: Vec<Param> = args
@@ -53,7 +55,7 @@ pub async fn run(g: &GlobalArgs, args: QueryArgs) -> Result<()> {
             value: l.to_string(),
         });
     }
-    let format = args.output.unwrap_or(if g.json {
+    let format = args.output.map(Format::from).unwrap_or(if ctx.json {
         Format::Json
     } else if std::io::stdout().is_terminal() {
         Format::Table
@@ -61,7 +63,7 @@ pub async fn run(g: &GlobalArgs, args: QueryArgs) -> Result<()> {
         Format::Ndjson
     });
 
-    let conn = fhir_common::connect(g, &args.fhir).await?;
+    let conn = fhir_common::connect(ctx, &args.fhir).await?;
     let post = !args.get
         && (args.post
             || conn
@@ -79,13 +81,11 @@ pub async fn run(g: &GlobalArgs, args: QueryArgs) -> Result<()> {
     }
     let first = first_request(&fhir, &args.resource_type, &search, post)?;
     let follow = args.all || limit.is_some();
-    let progress_on = args.all
-        && !args.fhir.quiet
-        && std::io::stderr().is_terminal()
-        && !crate::oauth::browser::in_ci();
+    let progress_on =
+        args.all && !args.fhir.quiet && std::io::stderr().is_terminal() && !ctx.env().in_ci();
 
     let out = BufWriter::with_capacity(1 << 16, std::io::stdout());
-    let mut out = SearchOut::new(format, out, fhir_common::color(), &args.resource_type);
+    let mut out = SearchOut::new(format, out, crate::output::color(), &args.resource_type);
     let mut progress = Progress::new(progress_on);
     let mut pending = Some(client::spawn_fetch(&fhir, first));
     let mut last_total = None;

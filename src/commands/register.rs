@@ -13,7 +13,8 @@ use reqwest::Method;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::{Value, json};
 
-use crate::cli::{GlobalArgs, RegisterArgs};
+use super::RunContext;
+use crate::cli::RegisterArgs;
 use crate::config::{self, ClientType, Profile};
 use crate::discovery;
 use crate::error::{Error, Result};
@@ -27,21 +28,20 @@ use crate::token_store::Item;
 const DEFAULT_CLIENT_NAME: &str = "smart (command-line SMART on FHIR client)";
 const RESPONSE_LIMIT: usize = 1 << 20;
 
-pub async fn run(g: &GlobalArgs, a: RegisterArgs) -> Result<()> {
-    let mut config = settings::load_config()?;
-    let base_text = a
-        .fhir_base
-        .clone()
-        .or_else(|| settings::env("SMART_FHIR_BASE"))
+pub async fn run(ctx: &RunContext, a: RegisterArgs) -> Result<()> {
+    let mut config = ctx.invocation.load_config()?;
+    let base_text = ctx
+        .invocation
+        .base_given(a.fhir_base.as_deref())
         .ok_or_else(|| {
             Error::usage("which server? pass --fhir-base URL (or set SMART_FHIR_BASE)")
         })?;
-    let base = discovery::parse_base(&base_text)?;
-    let base_str = crate::discovery::base_text(&base);
-    let name = g
-        .profile
-        .clone()
-        .unwrap_or_else(|| settings::profile_name_for(&base_str));
+    let base = discovery::parse_base(base_text)?;
+    let base_str = base.to_string();
+    let name = ctx
+        .invocation
+        .profile_name()
+        .map_or_else(|| settings::profile_name_for(&base_str), str::to_owned);
     config::validate_name(&name).map_err(Error::usage)?;
     if config.config.profiles.contains_key(&name) && !a.force {
         return Err(Error::usage(format!("profile `{name}` already exists"))
@@ -51,7 +51,7 @@ pub async fn run(g: &GlobalArgs, a: RegisterArgs) -> Result<()> {
     let mut profile = Profile {
         fhir_base: base_str.clone(),
         redirect_port: a.redirect_port,
-        private_key: a.private_key.as_deref().map(super::keys::key_reference),
+        private_key: a.private_key.as_deref().map(settings::key_reference),
         jku: a.jwks_url.clone(),
         ..Profile::default()
     };
@@ -61,14 +61,17 @@ pub async fn run(g: &GlobalArgs, a: RegisterArgs) -> Result<()> {
         fhir_base: Some(&base_str),
         ..Flags::default()
     };
-    let pre = Settings::for_profile(g, &flags, &name, &profile, false)?;
+    let pre = Settings::for_profile(&ctx.invocation, &flags, &name, &profile, false)?;
     let store = pre.store();
     let has_key = a.jwks.is_some() || a.jwks_url.is_some() || pre.private_key.is_some();
-    let client_type = a.client_type.unwrap_or(match (has_key, a.redirect_port) {
-        (true, Some(_)) => ClientType::ConfidentialAsymmetric,
-        (true, None) => ClientType::Backend,
-        (false, _) => ClientType::Public,
-    });
+    let client_type =
+        a.client_type
+            .map(ClientType::from)
+            .unwrap_or(match (has_key, a.redirect_port) {
+                (true, Some(_)) => ClientType::ConfidentialAsymmetric,
+                (true, None) => ClientType::Backend,
+                (false, _) => ClientType::Public,
+            });
     let asymmetric = matches!(
         client_type,
         ClientType::Backend | ClientType::ConfidentialAsymmetric
@@ -125,7 +128,7 @@ pub async fn run(g: &GlobalArgs, a: RegisterArgs) -> Result<()> {
         .with_hint("use the keychain (default) or --token-store file"));
     }
 
-    let http = Http::new(&super::http_options(g, true))?;
+    let http = Http::new(&ctx.http_options(true))?;
     let d = discovery::discover(&http, &base).await?;
     let endpoint = d.endpoint("registration_endpoint")?.ok_or_else(|| {
         Error::server(format!(
@@ -206,7 +209,7 @@ pub async fn run(g: &GlobalArgs, a: RegisterArgs) -> Result<()> {
     }
     config.save()?;
 
-    if g.json {
+    if ctx.json {
         return output::print_json(&json!({
             "profile": name,
             "default": first,

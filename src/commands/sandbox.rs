@@ -11,14 +11,15 @@ use reqwest::Method;
 use serde_json::Value;
 use url::Url;
 
-use crate::cli::{GlobalArgs, SandboxArgs, SandboxCommand, SandboxLaunchUrlArgs, SandboxServeArgs};
+use super::RunContext;
+use crate::cli::{SandboxArgs, SandboxCommand, SandboxLaunchUrlArgs, SandboxServeArgs};
 use crate::error::{Error, Result};
 use smart_sandbox::{Faults, Options, Sandbox};
 
-pub async fn run(g: &GlobalArgs, args: SandboxArgs) -> Result<()> {
+pub async fn run(ctx: &RunContext, args: SandboxArgs) -> Result<()> {
     match args.action {
-        Some(SandboxCommand::LaunchUrl(a)) => launch_url(g, a).await,
-        None => serve(g, args.serve).await,
+        Some(SandboxCommand::LaunchUrl(a)) => launch_url(ctx, a).await,
+        None => serve(ctx, args.serve).await,
     }
 }
 
@@ -67,7 +68,7 @@ pub fn options(args: &SandboxServeArgs) -> Result<Options> {
     })
 }
 
-async fn serve(g: &GlobalArgs, args: SandboxServeArgs) -> Result<()> {
+async fn serve(ctx: &RunContext, args: SandboxServeArgs) -> Result<()> {
     if args.faults.iter().any(|f| f == "help") {
         print!("{}", smart_sandbox::faults::help());
         return Ok(());
@@ -83,7 +84,7 @@ async fn serve(g: &GlobalArgs, args: SandboxServeArgs) -> Result<()> {
         .await
         .map_err(|e| Error::usage(format!("cannot start the sandbox: {e:#}")))?;
     let info = sandbox.summary();
-    if g.json {
+    if ctx.json {
         // One line, flushed: scripts read it to learn the port.
         let mut out = std::io::stdout().lock();
         writeln!(out, "{info}")
@@ -190,7 +191,7 @@ async fn wait_for_shutdown() {
     }
 }
 
-async fn launch_url(g: &GlobalArgs, a: SandboxLaunchUrlArgs) -> Result<()> {
+async fn launch_url(ctx: &RunContext, a: SandboxLaunchUrlArgs) -> Result<()> {
     let base = Url::parse(&a.base)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
@@ -203,7 +204,7 @@ async fn launch_url(g: &GlobalArgs, a: SandboxLaunchUrlArgs) -> Result<()> {
     let endpoint = base
         .join("/auth/launch")
         .map_err(|e| Error::usage(format!("--base `{base}`: {e}")))?;
-    let http = crate::http::Http::new(&super::http_options(g, false))?;
+    let http = crate::http::Http::new(&ctx.http_options(false))?;
     let mut form = vec![("app", app.to_string())];
     if let Some(p) = &a.patient {
         form.push(("patient", p.clone()));
@@ -234,7 +235,7 @@ async fn launch_url(g: &GlobalArgs, a: SandboxLaunchUrlArgs) -> Result<()> {
             "{endpoint}: the answer is not a launch (is this a smart sandbox?)"
         ))
     })?;
-    if g.json {
+    if ctx.json {
         crate::output::print_json(&body)
     } else {
         println!("{}", body["url"].as_str().unwrap_or_default());

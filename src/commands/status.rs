@@ -1,19 +1,15 @@
 //! `smart status`: who is logged in where, with which context and scopes.
 //! Exit 0 when logged in, 4 when not — scripts can branch on it.
 
-use colored::Colorize;
-use serde_json::json;
-
-use crate::cli::GlobalArgs;
+use super::RunContext;
 use crate::error::Result;
-use crate::oauth::tokens::{Clock, SystemClock, TokenSet};
+use crate::oauth::tokens::{Clock, SystemClock};
 use crate::output;
 use crate::session;
-use crate::settings::{Flags, Settings, Source};
-use crate::token_store::TokenStore;
+use crate::settings::{Flags, Settings};
 
-pub async fn run(g: &GlobalArgs) -> Result<()> {
-    let settings = Settings::resolve(g, &Flags::default())?;
+pub async fn run(ctx: &RunContext) -> Result<()> {
+    let settings = Settings::resolve(&ctx.invocation, &Flags::default())?;
     let name = settings.name();
     let store = settings.store();
     // A token from SMART_ACCESS_TOKEN is what commands use; the store is not asked.
@@ -21,164 +17,16 @@ pub async fn run(g: &GlobalArgs) -> Result<()> {
         Some(at) => Some(session::external(&settings, &at.value)),
         None => session::load(&store, name)?,
     };
-    print(g, name, set.as_ref(), &store, Some(&settings))?;
+    output::status::print(
+        ctx.json,
+        name,
+        set.as_ref(),
+        &store,
+        Some(&settings),
+        SystemClock.now(),
+    )?;
     match set {
         Some(_) => Ok(()),
         None => Err(session::not_logged_in(name)),
-    }
-}
-
-fn human_duration(secs: i64) -> String {
-    let a = secs.unsigned_abs();
-    let text = if a >= 86400 {
-        format!("{}d {}h", a / 86400, a % 86400 / 3600)
-    } else if a >= 3600 {
-        format!("{}h {}m", a / 3600, a % 3600 / 60)
-    } else if a >= 60 {
-        format!("{}m {}s", a / 60, a % 60)
-    } else {
-        format!("{a}s")
-    };
-    if secs < 0 {
-        format!("{text} ago")
-    } else {
-        format!("in {text}")
-    }
-}
-
-/// Prints a status report (also the summary after `smart login`). Never
-/// prints a token.
-pub fn print(
-    g: &GlobalArgs,
-    profile: &str,
-    set: Option<&TokenSet>,
-    store: &TokenStore,
-    settings: Option<&Settings>,
-) -> Result<()> {
-    if g.json {
-        let mut v = match set {
-            None => json!({"profile": profile, "logged_in": false, "store": store.describe()}),
-            Some(s) => json!({
-                "profile": profile,
-                "logged_in": true,
-                "store": store.describe(),
-                "fhir_base": s.fhir_base,
-                "client_id": s.client_id,
-                "user": s.context.fhir_user,
-                "context": s.context,
-                "scopes": s.scopes(),
-                "expires_at": s.expires_at,
-                "expires_in": s.expires_in(SystemClock.now()),
-                "expired": s.expires_in(SystemClock.now()).is_some_and(|x| x <= 0),
-                "refresh_token": s.refresh_token.is_some(),
-                "id_token": s.id_token.is_some(),
-                "token_endpoint": s.token_endpoint,
-            }),
-        };
-        if let Some(s) = settings {
-            // Where each value came from (secrets redacted).
-            v["settings"] = s.provenance();
-            v["client_type"] = json!(s.client_type.value.to_string());
-            if s.access_token.is_some() {
-                v["store"] = json!("none (SMART_ACCESS_TOKEN)");
-            }
-        }
-        return output::print_json(&v);
-    }
-    const W: usize = 16;
-    let l = |t: &str| output::label(t, W);
-    let Some(s) = set else {
-        println!("{}{profile}", l("Profile"));
-        println!("{}{}", l("Logged in"), "no".red());
-        return Ok(());
-    };
-    println!("{}{profile}", l("Profile"));
-    println!("{}{}", l("Server"), s.fhir_base);
-    println!("{}{}", l("Logged in"), "yes".green());
-    println!("{}{}", l("Client"), s.client_id);
-    if let Some(u) = &s.context.fhir_user {
-        println!("{}{u}", l("User"));
-    }
-    if let Some(p) = &s.context.patient {
-        println!("{}{p}", l("Patient"));
-    }
-    if let Some(e) = &s.context.encounter {
-        println!("{}{e}", l("Encounter"));
-    }
-    if let Some(i) = &s.context.intent {
-        println!("{}{i}", l("Intent"));
-    }
-    if let Some(t) = &s.context.tenant {
-        println!("{}{t}", l("Tenant"));
-    }
-    println!("{}{}", l("Scopes"), s.scope);
-    let exp = match s.expires_in(SystemClock.now()) {
-        None => "unknown (no expires_in)".to_owned(),
-        Some(x) if x <= 0 => format!("expired {}", human_duration(x))
-            .yellow()
-            .to_string(),
-        Some(x) => format!("expires {}", human_duration(x)),
-    };
-    println!("{}{exp}", l("Access token"));
-    println!(
-        "{}{}",
-        l("Refresh token"),
-        if s.refresh_token.is_some() {
-            "yes"
-        } else {
-            "no"
-        }
-    );
-    match settings {
-        Some(st) if st.access_token.is_some() => {
-            println!("{}SMART_ACCESS_TOKEN (not stored)", l("Token from"))
-        }
-        _ => println!("{}{}", l("Stored in"), store.describe()),
-    }
-    if let Some(st) = settings {
-        let from_env = env_names(st);
-        if !from_env.is_empty() {
-            println!("{}{}", l("From env"), from_env.join(", "));
-        }
-    }
-    Ok(())
-}
-
-/// The environment variables that supplied values (`status` names them so
-/// that a surprising value can be traced).
-fn env_names(s: &Settings) -> Vec<&'static str> {
-    let sources = [
-        Some(&s.profile.source),
-        s.fhir_base.as_ref().map(|v| &v.source),
-        s.client_id.as_ref().map(|v| &v.source),
-        Some(&s.scope.source),
-        Some(&s.client_type.source),
-        s.client_secret.as_ref().map(|v| &v.source),
-        s.private_key.as_ref().map(|v| &v.source),
-        s.kid.as_ref().map(|v| &v.source),
-        s.alg.as_ref().map(|v| &v.source),
-        s.jku.as_ref().map(|v| &v.source),
-        s.access_token.as_ref().map(|v| &v.source),
-        Some(&s.token_store.source),
-    ];
-    sources
-        .into_iter()
-        .flatten()
-        .filter_map(|src| match src {
-            Source::Env(name) => Some(*name),
-            _ => None,
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::human_duration;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(human_duration(3599), "in 59m 59s");
-        assert_eq!(human_duration(-30), "30s ago");
-        assert_eq!(human_duration(90000), "in 1d 1h");
     }
 }

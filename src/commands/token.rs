@@ -13,18 +13,20 @@ use reqwest::Method;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::{Value, json};
 
-use crate::cli::{GlobalArgs, TokenArgs};
+use super::RunContext;
+use crate::cli::TokenArgs;
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::oauth::id_token;
 use crate::output;
 use crate::session;
+use crate::settings::Settings;
 use crate::token_store::TokenStore;
 
-pub async fn run(g: &GlobalArgs, args: TokenArgs) -> Result<()> {
-    let http_opts = super::http_options(g, false);
-    let access = session::acquire(g, false).await?;
-    let (name, store, set) = (access.settings.name(), &access.store, &access.tokens);
+pub async fn run(ctx: &RunContext, args: TokenArgs) -> Result<()> {
+    let http_opts = ctx.http_options(false);
+    let access = session::acquire(&ctx.invocation, &http_opts, false).await?;
+    let (store, set) = (&access.store, &access.tokens);
 
     if args.decode {
         let mut out = serde_json::Map::new();
@@ -45,10 +47,10 @@ pub async fn run(g: &GlobalArgs, args: TokenArgs) -> Result<()> {
     }
     if args.introspect {
         let http = Http::new(&http_opts)?;
-        let v = introspect(&http, store, name, set).await?;
+        let v = introspect(&http, store, &access.settings, set).await?;
         return output::print_json(&v);
     }
-    if g.json {
+    if ctx.json {
         return output::print_json(&json!({
             "access_token": set.access_token.expose(),
             "token_type": set.token_type,
@@ -64,7 +66,7 @@ pub async fn run(g: &GlobalArgs, args: TokenArgs) -> Result<()> {
 async fn introspect(
     http: &Http,
     store: &TokenStore,
-    profile: &str,
+    settings: &Settings,
     set: &crate::oauth::tokens::TokenSet,
 ) -> Result<Value> {
     let ep = set
@@ -91,7 +93,7 @@ async fn introspect(
     // token itself as bearer (what SMART servers and our sandbox accept),
     // while other servers (oidc-provider) want its client_id in the form:
     // try the first, then the second.
-    let resp = match session::client_secret(store, profile)? {
+    let resp = match session::client_secret(store, settings)? {
         Some(secret) if set.auth_method != crate::config::TokenAuthMethod::None => {
             let req = request().header(
                 reqwest::header::AUTHORIZATION,
@@ -165,9 +167,22 @@ mod tests {
             r#"{{"v":1,"fhir_base":"https://x/fhir","client_id":"app","token_endpoint":"https://x/token","auth_method":"none","introspection_endpoint":"http://127.0.0.1:{port}/introspect","access_token":"AT-1","token_type":"Bearer","obtained_at":0}}"#
         )))
         .unwrap();
-        let store = TokenStore::new(Some(StoreKind::None));
+        let dir = tempfile::tempdir().unwrap();
+        let env = crate::settings::Environment::from_pairs([(
+            "SMART_CONFIG",
+            dir.path().join("config.toml").to_str().unwrap(),
+        )]);
+        let inv = crate::settings::Invocation::new(
+            None,
+            Some(StoreKind::None),
+            true,
+            env,
+            crate::output::Reporter::default(),
+        );
+        let settings = Settings::for_named(&inv, "p", StoreKind::None).unwrap();
+        let store = TokenStore::with_state_dir(StoreKind::None, dir.path());
         let http = Http::new(&crate::http::Options::default()).unwrap();
-        let v = introspect(&http, &store, "p", &set).await.unwrap();
+        let v = introspect(&http, &store, &settings, &set).await.unwrap();
         // The server's answer as sent: aud stays a string, unknown fields stay.
         assert_eq!(v, serde_json::from_str::<Value>(answer).unwrap());
         let seen = seen.await.unwrap();

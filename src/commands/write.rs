@@ -7,30 +7,31 @@
 //! retried (they are not idempotent); `--if-match` makes an update or a
 //! delete conditional on the version the caller saw.
 
-use std::io::{BufWriter, IsTerminal, Read};
+use std::io::{IsTerminal, Read};
 
 use bytes::Bytes;
 use reqwest::Method;
 use reqwest::header::{ETAG, HeaderName, IF_MATCH, LOCATION};
 use serde_json::Value;
 
-use super::fhir_common::{self, stdout_error};
-use super::get::{Shown, show};
-use crate::cli::{CreateArgs, DeleteArgs, GlobalArgs, UpdateArgs};
+use super::RunContext;
+use super::fhir_common;
+use crate::cli::{CreateArgs, DeleteArgs, UpdateArgs};
 use crate::error::{Error, Result};
 use crate::fhir::client::{FHIR_JSON, Request};
 use crate::fhir::render::Format;
 use crate::fhir::types;
 use crate::http::{Response, human_size};
+use crate::output;
 
 /// Largest body `-d` accepts.
 pub const MAX_BODY: usize = 16 << 20;
 
-pub async fn create(g: &GlobalArgs, args: CreateArgs) -> Result<()> {
+pub async fn create(ctx: &RunContext, args: CreateArgs) -> Result<()> {
     types::check(&args.resource_type)?;
     let value = read_body(args.data.as_deref())?;
     check_body(&value, &args.resource_type, None)?;
-    let conn = fhir_common::connect(g, &args.fhir).await?;
+    let conn = fhir_common::connect(ctx, &args.fhir).await?;
     let url = conn.fhir.url(&args.resource_type)?;
     let req = write_request(Method::POST, url, Some(&value), None);
     let resp = conn.fhir.send_json(&req).await?;
@@ -38,7 +39,7 @@ pub async fn create(g: &GlobalArgs, args: CreateArgs) -> Result<()> {
     print(&conn.fhir, &req, &resp)
 }
 
-pub async fn update(g: &GlobalArgs, args: UpdateArgs) -> Result<()> {
+pub async fn update(ctx: &RunContext, args: UpdateArgs) -> Result<()> {
     let (rtype, id) = type_and_id(&args.target)?;
     let mut value = read_body(args.data.as_deref())?;
     check_body(&value, rtype, Some(id))?;
@@ -48,7 +49,7 @@ pub async fn update(g: &GlobalArgs, args: UpdateArgs) -> Result<()> {
         // FHIR requires the id in the body of an update; the URL has it.
         map.insert("id".into(), Value::String(id.to_owned()));
     }
-    let conn = fhir_common::connect(g, &args.fhir).await?;
+    let conn = fhir_common::connect(ctx, &args.fhir).await?;
     let url = conn.fhir.url(&format!("{rtype}/{id}"))?;
     let req = write_request(Method::PUT, url, Some(&value), args.if_match.as_deref());
     let resp = conn.fhir.send_json(&req).await?;
@@ -61,9 +62,9 @@ pub async fn update(g: &GlobalArgs, args: UpdateArgs) -> Result<()> {
     print(&conn.fhir, &req, &resp)
 }
 
-pub async fn delete(g: &GlobalArgs, args: DeleteArgs) -> Result<()> {
+pub async fn delete(ctx: &RunContext, args: DeleteArgs) -> Result<()> {
     let (rtype, id) = type_and_id(&args.target)?;
-    let conn = fhir_common::connect(g, &args.fhir).await?;
+    let conn = fhir_common::connect(ctx, &args.fhir).await?;
     let url = conn.fhir.url(&format!("{rtype}/{id}"))?;
     let req = write_request(Method::DELETE, url, None, args.if_match.as_deref());
     let resp = conn.fhir.send(&req).await?;
@@ -248,11 +249,7 @@ fn report(args: &crate::cli::FhirArgs, verb: &str, resp: &Response) {
 }
 
 fn print(fhir: &crate::fhir::client::Fhir, req: &Request, resp: &Response) -> Result<()> {
-    let out = BufWriter::new(std::io::stdout());
-    show(fhir, req, &resp.body, Format::Json, out).or_else(|e| match e {
-        Shown::Io(e) => stdout_error(e).map_or(Ok(()), Err),
-        Shown::Err(e) => Err(e),
-    })
+    output::resource::print(&fhir.describe(req), &resp.body, Format::Json)
 }
 
 #[cfg(test)]

@@ -15,26 +15,30 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use reqwest::Method;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderName, LOCATION, RETRY_AFTER};
 use url::Url;
 
 use super::{outcome, retry};
-use crate::cli::GlobalArgs;
+use crate::discovery::FhirBase;
 use crate::error::{Error, Result};
 use crate::http::{self, Http, Response};
+use crate::output::Reporter;
 use crate::secret::Secret;
-use crate::session;
 
 /// Largest answer we read: a page of 1000 large resources fits many times.
 pub const BODY_LIMIT: usize = 256 << 20;
 
 pub const FHIR_JSON: &str = "application/fhir+json";
 
-/// How to get a fresh token: the command's global options, which select
-/// the profile (or the environment's server) the first token came from.
+/// Gets a fresh token when the server refuses the current one (a forced
+/// refresh of the profile the first token came from).
+pub type Refresh = Box<dyn Fn() -> BoxFuture<'static, Result<Secret>> + Send + Sync>;
+
+/// Where the client's token comes from after the first one.
 pub struct TokenSource {
-    pub global: GlobalArgs,
+    pub refresh: Refresh,
     /// For the "log in again" hint.
     pub profile: String,
 }
@@ -48,12 +52,12 @@ struct Auth {
 
 /// How the client was asked to behave.
 pub struct Settings {
-    pub base: Url,
+    pub base: FhirBase,
     /// Add `_format=json` (profile workaround for servers that answer XML).
     pub format_json: bool,
     pub retries: u32,
-    /// Say on stderr when waiting before a retry.
-    pub announce_waits: bool,
+    /// Where to say that a retry is being waited for (`None`: quietly).
+    pub announce_waits: Option<Reporter>,
 }
 
 pub struct Fhir {
@@ -62,7 +66,7 @@ pub struct Fhir {
     auth: Option<Auth>,
     format_json: bool,
     retries: u32,
-    announce_waits: bool,
+    announce_waits: Option<Reporter>,
 }
 
 /// One request, kept whole so it can be sent again.
@@ -95,8 +99,8 @@ impl Fhir {
         settings: Settings,
         token: Option<(Secret, TokenSource)>,
     ) -> Result<Fhir> {
-        let origin = settings.base.origin();
-        let plain_http = settings.base.scheme() == "http";
+        let origin = settings.base.url().origin();
+        let plain_http = settings.base.url().scheme() == "http";
         let http = Http::with_builder(http_opts, move |b| {
             // Same-origin redirects only: reqwest would drop the token on a
             // cross-host hop, but we would still follow it with the request.
@@ -123,7 +127,7 @@ impl Fhir {
             token: std::sync::Mutex::new(t),
             refreshing: tokio::sync::Mutex::new(false),
         });
-        let mut base = settings.base;
+        let mut base = settings.base.url().clone();
         if !base.path().ends_with('/') {
             let p = format!("{}/", base.path());
             base.set_path(&p);
@@ -224,12 +228,12 @@ impl Fhir {
                     )));
                 }
                 attempt += 1;
-                if self.announce_waits {
-                    eprintln!(
-                        "smart: {what}: {status}, retrying in {:.1} s ({attempt}/{})",
+                if let Some(r) = &self.announce_waits {
+                    r.note(&format!(
+                        "{what}: {status}, retrying in {:.1} s ({attempt}/{})",
                         wait.as_secs_f64(),
                         self.retries
-                    );
+                    ));
                 }
                 tokio::time::sleep(wait).await;
                 continue;
@@ -286,16 +290,14 @@ impl Fhir {
         if self.current_token().as_ref() != Some(used) {
             return Ok(());
         }
-        let access = session::acquire(&auth.source.global, true)
-            .await
-            .map_err(|e| {
-                Error::auth(format!(
-                    "the server refused the token and refreshing it failed: {}",
-                    e.message
-                ))
-                .with_hint(format!("run `smart login -p {}`", auth.source.profile))
-            })?;
-        *auth.token.lock().unwrap_or_else(|e| e.into_inner()) = access.tokens.access_token;
+        let token = (auth.source.refresh)().await.map_err(|e| {
+            Error::auth(format!(
+                "the server refused the token and refreshing it failed: {}",
+                e.message
+            ))
+            .with_hint(format!("run `smart login -p {}`", auth.source.profile))
+        })?;
+        *auth.token.lock().unwrap_or_else(|e| e.into_inner()) = token;
         Ok(())
     }
 }

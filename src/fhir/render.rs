@@ -16,7 +16,7 @@ use super::outcome;
 use super::pages::{BundleView, Mode};
 
 /// `--output`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Pretty JSON: the resource, or an array of the search's resources
     Json,

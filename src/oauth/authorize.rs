@@ -134,6 +134,7 @@ impl PendingAuthorization {
         &self.state
     }
 
+    #[cfg(test)]
     pub fn uses_pkce(&self) -> bool {
         self.verifier.is_some()
     }

@@ -5,6 +5,8 @@
 
 use std::io::IsTerminal;
 
+use crate::settings::Environment;
+
 /// What happened when we tried to show the user a URL.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Opened {
@@ -22,37 +24,27 @@ pub fn is_wsl() -> bool {
             .unwrap_or(false)
 }
 
-/// True for CI systems (`CI=true` or `CI=1`), where nothing may prompt or pop up.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
-}
-
 /// Why a browser cannot be opened here, or `None` when it can be tried.
-pub fn unavailable_reason() -> Option<String> {
-    if std::env::var_os("BROWSER").is_some_and(|b| !b.is_empty()) {
+pub fn unavailable_reason(env: &Environment) -> Option<String> {
+    if env.browser().is_some() {
         return None;
     }
-    if in_ci() {
+    if env.in_ci() {
         return Some("CI is set".into());
     }
-    if cfg!(target_os = "linux") && !is_wsl() {
-        let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
-            .iter()
-            .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
-        if !has_display {
-            return Some("no graphical display (DISPLAY/WAYLAND_DISPLAY unset)".into());
-        }
+    if cfg!(target_os = "linux") && !is_wsl() && !env.has_display() {
+        return Some("no graphical display (DISPLAY/WAYLAND_DISPLAY unset)".into());
     }
     None
 }
 
 /// Opens `url` in the system browser (`BROWSER` honoured; WSL uses the
 /// Windows browser through `wslview` or `cmd.exe`).
-pub fn open(url: &str) -> Opened {
-    if let Some(why) = unavailable_reason() {
+pub fn open(url: &str, env: &Environment) -> Opened {
+    if let Some(why) = unavailable_reason(env) {
         return Opened::NotTried(why);
     }
-    if is_wsl() && std::env::var_os("BROWSER").is_none() {
+    if is_wsl() && env.browser().is_none() {
         for (cmd, args) in [("wslview", vec![]), ("cmd.exe", vec!["/c", "start", ""])] {
             let mut c = std::process::Command::new(cmd);
             // cmd.exe treats & specially; quote the URL for it.
@@ -71,14 +63,15 @@ pub fn open(url: &str) -> Opened {
         return Opened::NotTried("WSL without wslview or cmd.exe".into());
     }
     match webbrowser::open(url) {
-        Ok(()) => Opened::Started(
-            std::env::var("BROWSER").unwrap_or_else(|_| "the system browser".into()),
-        ),
+        Ok(()) => Opened::Started(env.browser().map_or_else(
+            || "the system browser".into(),
+            |b| b.to_string_lossy().into_owned(),
+        )),
         Err(e) => Opened::NotTried(format!("no browser could be started ({e})")),
     }
 }
 
 /// Pasting the redirected URL back is offered only to a person at a terminal.
-pub fn can_paste() -> bool {
-    std::io::stdin().is_terminal() && !in_ci()
+pub fn can_paste(env: &Environment) -> bool {
+    std::io::stdin().is_terminal() && !env.in_ci()
 }

@@ -29,13 +29,11 @@ use crate::secret::Secret;
 const RSA_BITS: usize = 2048;
 
 /// A JWS algorithm for client assertions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SigningAlg {
     /// ECDSA on P-384 with SHA-384 (small keys, fast; the default)
-    #[value(name = "ES384")]
     ES384,
     /// RSASSA-PKCS1-v1_5 with SHA-384
-    #[value(name = "RS384")]
     RS384,
 }
 

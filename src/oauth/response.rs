@@ -86,7 +86,8 @@ impl TokenResponse for SmartTokenResponse {
 
 impl SmartTokenResponse {
     /// Reads and checks a token response body (the crate does this for
-    /// requests; this is for tests and answers we read ourselves).
+    /// requests; this is for tests).
+    #[cfg(test)]
     pub fn from_json(v: Value) -> Result<SmartTokenResponse> {
         serde_json::from_value::<SmartTokenResponse>(v)
             // serde's message may quote a value (a token): say only where.

@@ -97,7 +97,7 @@ impl LaunchContext {
 /// Who issued a token set, and how to go back to them: what a new process
 /// needs to refresh, revoke or introspect without rediscovery.
 pub struct Issuer<'a> {
-    pub fhir_base: &'a url::Url,
+    pub fhir_base: &'a crate::discovery::FhirBase,
     pub client_id: &'a str,
     pub token_endpoint: &'a url::Url,
     pub auth_method: TokenAuthMethod,
@@ -124,9 +124,11 @@ impl Clock for SystemClock {
 }
 
 /// A clock that says what it is told, for tests.
+#[cfg(test)]
 #[derive(Debug, Clone, Copy)]
 pub struct FixedClock(pub u64);
 
+#[cfg(test)]
 impl Clock for FixedClock {
     fn now(&self) -> u64 {
         self.0
@@ -163,7 +165,7 @@ impl TokenSet {
         context.merge(resp);
         TokenSet {
             v: 1,
-            fhir_base: crate::discovery::base_text(issuer.fhir_base),
+            fhir_base: issuer.fhir_base.to_string(),
             client_id: issuer.client_id.to_owned(),
             token_endpoint: issuer.token_endpoint.to_string(),
             auth_method: issuer.auth_method,
@@ -299,7 +301,7 @@ mod tests {
 
     #[test]
     fn an_issued_set_records_its_issuer_and_granted_scope() {
-        let base = url::Url::parse("https://ehr.example.org/fhir").unwrap();
+        let base = crate::discovery::FhirBase::parse("https://ehr.example.org/fhir").unwrap();
         let token = url::Url::parse("https://ehr.example.org/token").unwrap();
         let resp = response(serde_json::json!({
             "access_token": "A", "token_type": "Bearer", "expires_in": 300,

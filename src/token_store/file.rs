@@ -14,23 +14,29 @@ use std::sync::Once;
 
 use super::Item;
 use crate::error::{Error, Result};
+use crate::output::Reporter;
 use crate::secret::Secret;
 
 static WARNED: Once = Once::new();
 
 /// Plain files are a downgrade from the keychain; say so once per process,
 /// on first use, so that a script's log shows it but is not flooded.
-fn warn_once(dir: &Path) {
+fn warn_once(dir: &Path, reporter: &Reporter) {
     WARNED.call_once(|| {
-        crate::output::warn(&format!(
+        reporter.warn(&format!(
             "tokens are stored in plain files (mode 0600) under {} instead of the OS keychain",
             dir.display()
         ));
     });
 }
 
-pub(super) fn get(dir: &Path, profile: &str, item: Item) -> Result<Option<Secret>> {
-    warn_once(dir);
+pub(super) fn get(
+    dir: &Path,
+    reporter: &Reporter,
+    profile: &str,
+    item: Item,
+) -> Result<Option<Secret>> {
+    warn_once(dir, reporter);
     let path = dir.join(item.file_name(profile));
     match std::fs::read_to_string(&path) {
         Ok(text) => Ok(Some(Secret::new(text))),
@@ -47,8 +53,14 @@ pub(super) fn get(dir: &Path, profile: &str, item: Item) -> Result<Option<Secret
     }
 }
 
-pub(super) fn put(dir: &Path, profile: &str, item: Item, value: &Secret) -> Result<()> {
-    warn_once(dir);
+pub(super) fn put(
+    dir: &Path,
+    reporter: &Reporter,
+    profile: &str,
+    item: Item,
+    value: &Secret,
+) -> Result<()> {
+    warn_once(dir, reporter);
     let path = dir.join(item.file_name(profile));
     ensure_private_dir(dir)
         .and_then(|()| {
@@ -62,8 +74,8 @@ pub(super) fn put(dir: &Path, profile: &str, item: Item, value: &Secret) -> Resu
         .map_err(|e| Error::auth(format!("cannot write {}: {e}", path.display())))
 }
 
-pub(super) fn delete(dir: &Path, profile: &str, item: Item) -> Result<bool> {
-    warn_once(dir);
+pub(super) fn delete(dir: &Path, reporter: &Reporter, profile: &str, item: Item) -> Result<bool> {
+    warn_once(dir, reporter);
     let path = dir.join(item.file_name(profile));
     match std::fs::remove_file(&path) {
         Ok(()) => Ok(true),

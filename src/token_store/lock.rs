@@ -35,13 +35,8 @@ impl ProfileLock {
     }
 }
 
-/// Exclusive lock for `profile` in the default state directory; waits up to
-/// `timeout` for another holder.
-pub fn lock_profile(profile: &str, timeout: Duration) -> Result<ProfileLock> {
-    lock_profile_in(&super::state_dir()?, profile, timeout)
-}
-
-/// [`lock_profile`] with an explicit state directory.
+/// Exclusive lock for `profile` in the state directory `dir`; waits up to
+/// `timeout` for another holder (see also `TokenStore::lock`).
 pub fn lock_profile_in(state_dir: &Path, profile: &str, timeout: Duration) -> Result<ProfileLock> {
     super::check_profile(profile)?;
     let dir = state_dir.join("locks");

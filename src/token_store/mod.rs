@@ -25,19 +25,31 @@ mod lock;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::output::Reporter;
 use crate::secret::Secret;
 
-pub use lock::{ProfileLock, lock_profile, lock_profile_in};
+pub use lock::{ProfileLock, lock_profile_in};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StoreKind {
     /// The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager)
+    #[default]
     Keychain,
     /// Files under $XDG_STATE_HOME/smart, mode 0600 (explicit fallback)
     File,
     /// Keep nothing: tokens live for one command (CI with SMART_ACCESS_TOKEN)
     None,
+}
+
+impl std::fmt::Display for StoreKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StoreKind::Keychain => "keychain",
+            StoreKind::File => "file",
+            StoreKind::None => "none",
+        })
+    }
 }
 
 /// What is stored for a profile. Each item is a separate keychain entry /
@@ -92,25 +104,38 @@ pub struct TokenStore {
     /// The state directory, resolved at creation; `Err` only matters to the
     /// file store (and is reported when it is used).
     dir: std::result::Result<PathBuf, Error>,
+    /// Where the file store's warning goes.
+    reporter: Reporter,
 }
 
 impl TokenStore {
-    /// `kind` is the `--token-store` flag / `SMART_TOKEN_STORE`; `None` means
-    /// the keychain.
-    pub fn new(kind: Option<StoreKind>) -> TokenStore {
+    /// A store of `kind` whose file store and locks live in `dir` (see
+    /// [`state_dir`]); it reports nothing until given a reporter.
+    pub(crate) fn new(kind: StoreKind, dir: Result<PathBuf>) -> TokenStore {
         TokenStore {
-            kind: kind.unwrap_or(StoreKind::Keychain),
-            dir: state_dir(),
+            kind,
+            dir,
+            reporter: Reporter::default(),
         }
     }
 
     /// A store whose file store and locks live in `dir` (tests, and callers
     /// that resolved the directory themselves).
     pub fn with_state_dir(kind: StoreKind, dir: impl Into<PathBuf>) -> TokenStore {
-        TokenStore {
-            kind,
-            dir: Ok(dir.into()),
-        }
+        TokenStore::new(kind, Ok(dir.into()))
+    }
+
+    /// Sends the store's warnings (plain files instead of the keychain) to
+    /// `reporter`.
+    pub fn reporting_to(mut self, reporter: Reporter) -> TokenStore {
+        self.reporter = reporter;
+        self
+    }
+
+    /// The per-profile lock (see `lock.rs`), in this store's state
+    /// directory, whatever the kind.
+    pub fn lock(&self, profile: &str, timeout: std::time::Duration) -> Result<ProfileLock> {
+        lock_profile_in(self.state_dir()?, profile, timeout)
     }
 
     pub fn kind(&self) -> StoreKind {
@@ -127,7 +152,7 @@ impl TokenStore {
         check_profile(profile)?;
         match self.kind {
             StoreKind::Keychain => keychain::get(profile, item),
-            StoreKind::File => file::get(self.state_dir()?, profile, item),
+            StoreKind::File => file::get(self.state_dir()?, &self.reporter, profile, item),
             StoreKind::None => Ok(None),
         }
     }
@@ -139,7 +164,7 @@ impl TokenStore {
         check_profile(profile)?;
         match self.kind {
             StoreKind::Keychain => keychain::put(profile, item, value),
-            StoreKind::File => file::put(self.state_dir()?, profile, item, value),
+            StoreKind::File => file::put(self.state_dir()?, &self.reporter, profile, item, value),
             StoreKind::None => Ok(()),
         }
     }
@@ -149,7 +174,7 @@ impl TokenStore {
         check_profile(profile)?;
         match self.kind {
             StoreKind::Keychain => keychain::delete(profile, item),
-            StoreKind::File => file::delete(self.state_dir()?, profile, item),
+            StoreKind::File => file::delete(self.state_dir()?, &self.reporter, profile, item),
             StoreKind::None => Ok(false),
         }
     }
@@ -167,16 +192,19 @@ impl TokenStore {
     }
 }
 
-/// Where the file store and the lock files live: `$SMART_STATE_DIR`, else
-/// `$XDG_STATE_HOME/smart`, else the platform's state (Linux) or local data
-/// directory.
-pub fn state_dir() -> Result<PathBuf> {
-    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-    if let Some(d) = env("SMART_STATE_DIR") {
-        return Ok(PathBuf::from(d));
+/// Where the file store and the lock files live: `explicit`
+/// (`$SMART_STATE_DIR`), else `$XDG_STATE_HOME/smart`, else the platform's
+/// state (Linux) or local data directory. The caller reads the environment
+/// (see `settings::Environment::state_dir`).
+pub(crate) fn state_dir(
+    explicit: Option<PathBuf>,
+    xdg_state_home: Option<PathBuf>,
+) -> Result<PathBuf> {
+    if let Some(d) = explicit {
+        return Ok(d);
     }
-    if let Some(x) = env("XDG_STATE_HOME") {
-        return Ok(PathBuf::from(x).join("smart"));
+    if let Some(x) = xdg_state_home {
+        return Ok(x.join("smart"));
     }
     directories::ProjectDirs::from("", "", "smart")
         .map(|d| {

@@ -17,7 +17,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use smart::error::Kind;
+use smart::output::Reporter;
 use smart::secret::Secret;
+use smart::settings::Environment;
 use smart::token_store::{Item, StoreKind, TokenStore, lock_profile_in};
 
 /// A profile name no other test (or earlier run) uses: tests run in parallel
@@ -158,7 +160,7 @@ fn bad_profile_names_are_rejected() {
 
 #[test]
 fn none_store_keeps_nothing() {
-    let store = TokenStore::new(Some(StoreKind::None));
+    let store = Environment::capture().token_store(StoreKind::None);
     assert_eq!(store.kind(), StoreKind::None);
     assert_eq!(store.describe(), "none");
     store
@@ -170,7 +172,7 @@ fn none_store_keeps_nothing() {
 
 #[test]
 fn default_store_is_the_keychain() {
-    let store = TokenStore::new(None);
+    let store = Environment::capture().token_store(StoreKind::default());
     assert_eq!(store.kind(), StoreKind::Keychain);
     assert!(
         store.describe().starts_with("OS keychain ("),
@@ -200,7 +202,9 @@ fn child_file_store_user() {
     if std::env::var("SMART_TEST_CHILD").as_deref() != Ok("child_file_store_user") {
         return;
     }
-    let store = TokenStore::new(Some(StoreKind::File));
+    let store = Environment::capture()
+        .token_store(StoreKind::File)
+        .reporting_to(Reporter::stderr());
     let v = Secret::new("child-secret");
     store.put("zeta", Item::Tokens, &v).expect("put");
     assert_eq!(store.get("zeta", Item::Tokens).expect("get"), Some(v));
@@ -274,7 +278,8 @@ fn child_try_lock() {
     if std::env::var("SMART_TEST_CHILD").as_deref() != Ok("child_try_lock") {
         return;
     }
-    match smart::token_store::lock_profile("lambda", Duration::from_millis(200)) {
+    let store = Environment::capture().token_store(StoreKind::Keychain);
+    match store.lock("lambda", Duration::from_millis(200)) {
         Ok(_) => println!("CHILD locked"),
         Err(e) if e.kind == Kind::Auth => println!("CHILD busy"),
         Err(e) => println!("CHILD error {}", e.message),
@@ -412,7 +417,7 @@ fn child_keychain_probe() {
     if std::env::var("SMART_TEST_CHILD").as_deref() != Ok("child_keychain_probe") {
         return;
     }
-    let store = TokenStore::new(Some(StoreKind::Keychain));
+    let store = Environment::capture().token_store(StoreKind::Keychain);
     let report = |op: &str, start: Instant, r: Result<String, smart::error::Error>| match r {
         Ok(v) => println!("PROBE {op} ok {v} ms={}", start.elapsed().as_millis()),
         Err(e) => println!(
@@ -469,7 +474,7 @@ fn keychain_available() -> bool {
 }
 
 fn keychain() -> TokenStore {
-    TokenStore::new(Some(StoreKind::Keychain))
+    Environment::capture().token_store(StoreKind::Keychain)
 }
 
 /// The usernames of all `service smart` items, as an outside reader sees them.

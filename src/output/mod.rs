@@ -1,0 +1,153 @@
+//! Where output goes and how it looks: colors (decided once by the command
+//! layer), JSON printing, the `smart: error: …` line, and the [`Reporter`]
+//! through which code below the commands says what it would otherwise print.
+
+use colored::{Color, Colorize};
+use serde::Serialize;
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+
+use crate::error::Error;
+
+pub(crate) mod resource;
+pub(crate) mod status;
+
+/// Tells `colored` once whether stdout gets colors.
+pub fn init_color(on: bool) {
+    colored::control::set_override(on);
+}
+
+/// Whether stdout gets colors (as decided by [`init_color`]).
+pub fn color() -> bool {
+    colored::control::SHOULD_COLORIZE.should_colorize()
+}
+
+/// What code below the commands has to say while it works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// `smart: warning: …`: something the user should know about.
+    Warning,
+    /// `smart: …`: progress, e.g. a retry being waited for.
+    Note,
+}
+
+/// Where domain code sends warnings and notes instead of printing them: the
+/// command layer makes one ([`Reporter::stderr`]) and hands it down, so that
+/// it alone decides where they go. The default says nothing.
+#[derive(Clone, Default)]
+pub struct Reporter(Option<Arc<ReportFn>>);
+
+type ReportFn = dyn Fn(Notice, &str) + Send + Sync;
+
+impl Reporter {
+    /// Warnings and notes on stderr.
+    pub fn stderr() -> Reporter {
+        Reporter::new(|notice, message| match notice {
+            Notice::Warning => warn(message),
+            Notice::Note => eprintln!("smart: {message}"),
+        })
+    }
+
+    pub fn new(f: impl Fn(Notice, &str) + Send + Sync + 'static) -> Reporter {
+        Reporter(Some(Arc::new(f)))
+    }
+
+    pub fn warn(&self, message: &str) {
+        self.report(Notice::Warning, message);
+    }
+
+    pub fn note(&self, message: &str) {
+        self.report(Notice::Note, message);
+    }
+
+    fn report(&self, notice: Notice, message: &str) {
+        if let Some(f) = &self.0 {
+            f(notice, message);
+        }
+    }
+}
+
+impl std::fmt::Debug for Reporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Reporter"
+        } else {
+            "Reporter(silent)"
+        })
+    }
+}
+
+/// Pretty JSON on stdout, newline-terminated.
+pub fn print_json<T: Serialize + ?Sized>(value: &T) -> crate::error::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)
+        .map_err(|e| Error::usage(format!("cannot write JSON: {e}")))?;
+    writeln!(out).ok();
+    Ok(())
+}
+
+/// `smart: error: message` (and `  hint: …`) on stderr; JSON when asked.
+pub fn print_error(err: &Error, json: bool) {
+    if json {
+        let mut v = serde_json::json!({
+            "error": {
+                "kind": format!("{:?}", err.kind).to_lowercase(),
+                "exit_code": err.kind.exit_code(),
+                "message": err.message,
+                "hint": err.hint,
+            }
+        });
+        if !err.details.is_empty() {
+            v["error"]["details"] = serde_json::json!(err.details);
+        }
+        if let Some(o) = &err.outcome {
+            v["error"]["operation_outcome"] = (**o).clone();
+        }
+        eprintln!("{v}");
+        return;
+    }
+    eprintln!(
+        "smart: {} {}",
+        stderr_label("error:", Color::Red),
+        err.message
+    );
+    for line in &err.details {
+        eprintln!("  {line}");
+    }
+    if let Some(h) = &err.hint {
+        eprintln!("  hint: {h}");
+    }
+}
+
+/// A write error on stdout: a closed pipe (`| head`) ends the command
+/// quietly; anything else is reported.
+pub(crate) fn stdout_error(e: std::io::Error) -> Option<Error> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        None
+    } else {
+        Some(Error::usage(format!("cannot write to stdout: {e}")))
+    }
+}
+
+/// A warning line on stderr.
+pub fn warn(message: &str) {
+    eprintln!(
+        "smart: {} {message}",
+        stderr_label("warning:", Color::Yellow)
+    );
+}
+
+/// A bold colored label for stderr. Color follows the stdout decision,
+/// except that a redirected stderr never gets escapes.
+fn stderr_label(text: &str, color: Color) -> String {
+    if colored::control::SHOULD_COLORIZE.should_colorize() && std::io::stderr().is_terminal() {
+        text.color(color).bold().to_string()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A left-aligned label column for human summaries.
+pub(crate) fn label(text: &str, width: usize) -> String {
+    format!("  {:<width$}", text).bold().to_string()
+}
