@@ -14,7 +14,7 @@
 //! Expiry is decided against a [`Clock`]: commands pass [`SystemClock`],
 //! tests a fixed time.
 
-use oauth2::ClientSecret;
+use oauth2::{AccessToken, ClientSecret};
 use std::time::Duration;
 use url::Url;
 
@@ -159,7 +159,7 @@ pub fn external(settings: &Settings, token: &Secret) -> TokenSet {
         revocation_endpoint: None,
         introspection_endpoint: None,
         issuer: None,
-        access_token: token.clone(),
+        access_token: AccessToken::new(token.expose().to_owned()),
         token_type: "Bearer".into(),
         expires_at: exp,
         scope: String::new(),
@@ -304,6 +304,12 @@ async fn backend_usable(
         clock.now(),
     )
     .await?;
+    let missing = set.ungranted(&settings.scope.value);
+    if !missing.is_empty() {
+        settings
+            .reporter()
+            .warn(&format!("not granted: {}", missing.join(" ")));
+    }
     save(store, profile, &set)?;
     Ok(set)
 }

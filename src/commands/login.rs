@@ -378,6 +378,10 @@ impl UserLogin<'_> {
             scope,
             clock.now(),
         );
+        let missing = set.ungranted(scope);
+        if !missing.is_empty() {
+            output::warn(&format!("not granted: {}", missing.join(" ")));
+        }
         if verified_user.is_some() {
             set.context.fhir_user = verified_user;
         }

@@ -100,7 +100,7 @@ async fn revoke_all(
         http,
         &ep,
         set,
-        set.access_token.expose(),
+        set.access_token.secret(),
         "access_token",
         &auth,
     )

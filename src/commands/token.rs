@@ -31,13 +31,13 @@ pub async fn run(ctx: &RunContext, args: TokenArgs) -> Result<()> {
     if args.decode {
         let mut out = serde_json::Map::new();
         for (label, tok) in [
-            ("access_token", Some(&set.access_token)),
-            ("id_token", set.id_token.as_ref()),
+            ("access_token", Some(set.access_token.secret().as_str())),
+            ("id_token", set.id_token.as_ref().map(|t| t.expose())),
         ] {
             let Some(tok) = tok else { continue };
             out.insert(
                 label.to_owned(),
-                match id_token::decode_unverified(tok.expose()) {
+                match id_token::decode_unverified(tok) {
                     Some((h, c)) => json!({"header": h, "claims": c}),
                     None => json!("not a JWT (opaque token)"),
                 },
@@ -52,13 +52,13 @@ pub async fn run(ctx: &RunContext, args: TokenArgs) -> Result<()> {
     }
     if ctx.json {
         return output::print_json(&json!({
-            "access_token": set.access_token.expose(),
+            "access_token": set.access_token.secret(),
             "token_type": set.token_type,
             "expires_in": set.expires_in(crate::oauth::tokens::now_secs()),
             "scope": set.scope,
         }));
     }
-    println!("{}", set.access_token.expose());
+    println!("{}", set.access_token.secret());
     Ok(())
 }
 
@@ -76,7 +76,7 @@ async fn introspect(
     let ep = crate::discovery::secure_url("introspection_endpoint", ep)?;
     let form = |client_id: Option<&str>| {
         let mut f = url::form_urlencoded::Serializer::new(String::new());
-        f.append_pair("token", set.access_token.expose())
+        f.append_pair("token", set.access_token.secret())
             .append_pair("token_type_hint", "access_token");
         if let Some(id) = client_id {
             f.append_pair("client_id", id);
@@ -102,7 +102,7 @@ async fn introspect(
             http.send(req.body(form(None)), 1 << 20).await?
         }
         _ => {
-            let req = request().bearer_auth(set.access_token.expose());
+            let req = request().bearer_auth(set.access_token.secret());
             let resp = http.send(req.body(form(None)), 1 << 20).await?;
             if matches!(resp.status.as_u16(), 400 | 401) {
                 http.send(request().body(form(Some(&set.client_id))), 1 << 20)

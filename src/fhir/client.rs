@@ -25,7 +25,7 @@ use crate::discovery::FhirBase;
 use crate::error::{Error, Result};
 use crate::http::{self, Http, Response};
 use crate::output::Reporter;
-use crate::secret::Secret;
+use oauth2::AccessToken;
 
 /// Largest answer we read: a page of 1000 large resources fits many times.
 pub const BODY_LIMIT: usize = 256 << 20;
@@ -34,7 +34,7 @@ pub const FHIR_JSON: &str = "application/fhir+json";
 
 /// Gets a fresh token when the server refuses the current one (a forced
 /// refresh of the profile the first token came from).
-pub type Refresh = Box<dyn Fn() -> BoxFuture<'static, Result<Secret>> + Send + Sync>;
+pub type Refresh = Box<dyn Fn() -> BoxFuture<'static, Result<AccessToken>> + Send + Sync>;
 
 /// Where the client's token comes from after the first one.
 pub struct TokenSource {
@@ -45,7 +45,7 @@ pub struct TokenSource {
 
 struct Auth {
     source: TokenSource,
-    token: std::sync::Mutex<Secret>,
+    token: std::sync::Mutex<AccessToken>,
     /// Held while refreshing, so that concurrent 401s refresh once.
     refreshing: tokio::sync::Mutex<bool>,
 }
@@ -97,7 +97,7 @@ impl Fhir {
     pub fn new(
         http_opts: &http::Options,
         settings: Settings,
-        token: Option<(Secret, TokenSource)>,
+        token: Option<(AccessToken, TokenSource)>,
     ) -> Result<Fhir> {
         let origin = settings.base.url().origin();
         let plain_http = settings.base.url().scheme() == "http";
@@ -200,7 +200,7 @@ impl Fhir {
                 .request(req.method.clone(), req.url.clone())
                 .header(ACCEPT, FHIR_JSON);
             if let Some(t) = &token {
-                rb = rb.bearer_auth(t.expose());
+                rb = rb.bearer_auth(t.secret());
             }
             for (k, v) in &req.headers {
                 rb = rb.header(k, v);
@@ -274,7 +274,7 @@ impl Fhir {
         Ok(resp)
     }
 
-    fn current_token(&self) -> Option<Secret> {
+    fn current_token(&self) -> Option<AccessToken> {
         self.auth
             .as_ref()
             .map(|a| a.token.lock().unwrap_or_else(|e| e.into_inner()).clone())
@@ -282,12 +282,12 @@ impl Fhir {
 
     /// After a 401 with `used`: a forced refresh, unless another request
     /// of this command already got a newer token meanwhile.
-    async fn refresh(&self, used: &Secret) -> Result<()> {
+    async fn refresh(&self, used: &AccessToken) -> Result<()> {
         let Some(auth) = &self.auth else {
             return Ok(());
         };
         let _guard = auth.refreshing.lock().await;
-        if self.current_token().as_ref() != Some(used) {
+        if self.current_token().as_ref().map(AccessToken::secret) != Some(used.secret()) {
             return Ok(());
         }
         let token = (auth.source.refresh)().await.map_err(|e| {

@@ -10,7 +10,7 @@
 //! Whether a token has expired is decided against a time passed in (see
 //! [`Clock`]), so tests set the time instead of sleeping.
 
-use oauth2::{RefreshToken, TokenResponse as _};
+use oauth2::{AccessToken, RefreshToken, TokenResponse as _};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -34,7 +34,7 @@ pub struct TokenSet {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
 
-    pub access_token: Secret,
+    pub access_token: AccessToken,
     pub token_type: String,
     /// Unix seconds; `None` when the server gave no `expires_in`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,8 +142,9 @@ pub fn now_secs() -> u64 {
 
 impl TokenSet {
     /// A new set from a token response. `requested` is the scope asked for:
-    /// what was granted when the server does not say (RFC 6749 §5.1), and
-    /// scopes asked for but not granted are warned about. `now` is when.
+    /// what was granted when the server does not say (RFC 6749 §5.1).
+    /// `now` is when. Scopes asked for but not granted are for the caller to
+    /// report ([`TokenSet::ungranted`]).
     pub fn issued(
         issuer: Issuer,
         resp: &SmartTokenResponse,
@@ -151,10 +152,6 @@ impl TokenSet {
         now: u64,
     ) -> TokenSet {
         let granted = resp.scope_text().unwrap_or_else(|| requested.to_owned());
-        let missing = crate::oauth::token::missing_scopes(requested, &granted);
-        if !missing.is_empty() {
-            crate::output::warn(&format!("not granted: {}", missing.join(" ")));
-        }
         let field = |name: &str| {
             issuer
                 .discovery
@@ -172,7 +169,7 @@ impl TokenSet {
             revocation_endpoint: field("revocation_endpoint"),
             introspection_endpoint: field("introspection_endpoint"),
             issuer: field("issuer"),
-            access_token: Secret::new(resp.access_token().secret()),
+            access_token: resp.access_token().clone(),
             token_type: "Bearer".into(),
             expires_at: resp.lifetime().map(|s| now + s),
             scope: granted,
@@ -183,11 +180,16 @@ impl TokenSet {
         }
     }
 
+    /// The scopes of `requested` that this set was not granted.
+    pub fn ungranted<'a>(&self, requested: &'a str) -> Vec<&'a str> {
+        crate::oauth::token::missing_scopes(requested, &self.scope)
+    }
+
     /// This set after a refresh: what the response carries replaces what we
     /// had; a refresh token the server did not rotate is kept. `now` is when.
     pub fn refreshed(&self, resp: &SmartTokenResponse, now: u64) -> TokenSet {
         let mut next = self.clone();
-        next.access_token = Secret::new(resp.access_token().secret());
+        next.access_token = resp.access_token().clone();
         next.token_type = "Bearer".into();
         next.expires_at = resp.lifetime().map(|s| now + s);
         if let Some(s) = resp.scope_text() {
@@ -252,7 +254,7 @@ mod tests {
             revocation_endpoint: None,
             introspection_endpoint: None,
             issuer: None,
-            access_token: Secret::new("AT"),
+            access_token: AccessToken::new("AT".into()),
             token_type: "Bearer".into(),
             expires_at,
             scope: "openid patient/*.rs".into(),
@@ -278,7 +280,7 @@ mod tests {
             })),
             NOW,
         );
-        assert_eq!(kept.access_token.expose(), "AT2");
+        assert_eq!(kept.access_token.secret(), "AT2");
         assert_eq!(kept.expires_at, Some(NOW + 60));
         assert_eq!(kept.obtained_at, NOW);
         assert_eq!(
@@ -358,7 +360,7 @@ mod tests {
     fn json_round_trip_keeps_secrets_out_of_debug() {
         let s = set(Some(1));
         let back = TokenSet::from_json(&s.to_json()).unwrap();
-        assert_eq!(back.access_token.expose(), "AT");
+        assert_eq!(back.access_token.secret(), "AT");
         assert!(!format!("{back:?}").contains("\"AT\""));
     }
 }
