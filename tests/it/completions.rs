@@ -1,6 +1,6 @@
 //! The checked-in completion scripts and man page must match what the
 //! current CLI generates. Regenerate with:
-//! `SMART_UPDATE_COMPLETIONS=1 cargo test --test completions`.
+//! `SMART_UPDATE_COMPLETIONS=1 cargo test --test it completions`.
 
 use smart::cli::generate;
 use std::path::Path;
@@ -29,7 +29,7 @@ fn completions_and_man_page_are_up_to_date() {
     stale.extend(check(generate::MAN_FILE, generate::man_page()));
     assert!(
         stale.is_empty(),
-        "{}; run SMART_UPDATE_COMPLETIONS=1 cargo test --test completions",
+        "{}; run SMART_UPDATE_COMPLETIONS=1 cargo test --test it completions",
         stale.join(", ")
     );
 }
