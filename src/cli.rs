@@ -33,6 +33,24 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses the process's arguments, noting where `--token-store` came from.
+    pub fn parse_args() -> Result<Cli, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Cli::command().try_get_matches()?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        cli.global.token_store_from_flag = from_command_line(&matches, "token_store");
+        Ok(cli)
+    }
+}
+
+/// Global flags may be given after any subcommand: look at every level.
+fn from_command_line(m: &clap::ArgMatches, id: &str) -> bool {
+    m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+        || m.subcommand()
+            .is_some_and(|(_, sub)| from_command_line(sub, id))
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Profile to use (default: the one chosen with `smart profile use`)
@@ -76,6 +94,12 @@ pub struct GlobalArgs {
         value_name = "STORE"
     )]
     pub token_store: Option<StoreKindArg>,
+
+    /// Whether `--token-store` was on the command line rather than from
+    /// `SMART_TOKEN_STORE` (clap merges the two; provenance needs them
+    /// apart). Set by [`Cli::parse_args`].
+    #[arg(skip)]
+    pub token_store_from_flag: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

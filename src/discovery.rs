@@ -21,7 +21,6 @@ const WELL_KNOWN_LIMIT: usize = 2 << 20;
 /// CapabilityStatements of big EHRs run to a few MiB.
 const METADATA_LIMIT: usize = 16 << 20;
 
-pub use smart_vocab::KNOWN_CAPABILITIES;
 pub use smart_vocab::{FhirBase, is_loopback};
 
 /// Endpoint fields of a SMART configuration, and their `oauth-uris` names.
@@ -302,7 +301,7 @@ pub fn validate(doc: &Map<String, Value>) -> Vec<Finding> {
     let mut f = Vec::new();
     let caps = check_string_list(doc, "capabilities", true, &mut f);
     for c in &caps {
-        if !KNOWN_CAPABILITIES.contains(&c.as_str()) {
+        if !smart_vocab::capabilities::is_known(c) {
             f.push(Finding::warning(
                 "capabilities",
                 format!("`{c}` is not a SMART App Launch 2.x capability"),

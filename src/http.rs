@@ -43,6 +43,7 @@ pub struct Http {
     client: reqwest::Client,
     verbose: bool,
     timeout: Duration,
+    follows_redirects: bool,
 }
 
 /// A response with its body read (up to a limit).
@@ -136,7 +137,13 @@ impl Http {
             client,
             verbose: opts.verbose,
             timeout: opts.timeout,
+            follows_redirects: opts.follow_redirects,
         })
+    }
+
+    /// Whether this client was built to follow redirects.
+    pub fn follows_redirects(&self) -> bool {
+        self.follows_redirects
     }
 
     pub fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {

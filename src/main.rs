@@ -1,7 +1,6 @@
 //! Thin entry point: parse, run, print `smart: error: …`, exit with the
 //! documented code (see `error.rs`).
 
-use clap::Parser;
 use std::process::ExitCode;
 
 use smart::cli::Cli;
@@ -10,7 +9,7 @@ use smart::error::Error;
 use smart::output;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_args() {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version are successes; every other parse failure is a

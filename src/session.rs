@@ -223,6 +223,11 @@ pub async fn usable_with(
             ..e
         },
     };
+    // Without a refresh token there is nothing to authenticate for: say that,
+    // not what the client's credentials lack.
+    if current.refresh_token.is_none() {
+        return Err(failed(no_refresh_token(&current, clock.now())));
+    }
     let (secret, key) = credentials_for(current.auth_method, store, settings)?;
     // A secret method with no secret stored fails here, before any request.
     let auth = ClientAuth::build(
@@ -381,6 +386,17 @@ pub async fn fetch_backend(
 
 /// Exchanges the refresh token for a new token set at `now`. A server that
 /// does not rotate refresh tokens leaves the old one in place.
+fn no_refresh_token(current: &TokenSet, now: u64) -> Error {
+    let why = if current.expires_within(Duration::ZERO, now) {
+        "the access token has expired"
+    } else {
+        "the access token is about to expire"
+    };
+    Error::auth(format!(
+        "{why} and there is no refresh token (ask for offline_access or online_access)"
+    ))
+}
+
 pub async fn refresh(
     http: &Http,
     current: &TokenSet,
@@ -388,14 +404,7 @@ pub async fn refresh(
     now: u64,
 ) -> Result<TokenSet> {
     let Some(rt) = &current.refresh_token else {
-        let why = if current.expires_within(Duration::ZERO, now) {
-            "the access token has expired"
-        } else {
-            "the access token is about to expire"
-        };
-        return Err(Error::auth(format!(
-            "{why} and there is no refresh token (ask for offline_access or online_access)"
-        )));
+        return Err(no_refresh_token(current, now));
     };
     let endpoint = crate::discovery::secure_url("token_endpoint", &current.token_endpoint)?;
     let resp = token::refresh(http, &endpoint, auth, rt).await?;

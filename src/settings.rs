@@ -26,13 +26,13 @@ use crate::config::{self, ClientType, Profile};
 use crate::discovery::{FhirBase, parse_base};
 use crate::error::{Error, Result};
 use crate::oauth::keys::{PrivateKey, SigningAlg, SigningKey};
-use crate::output::Reporter;
+use crate::report::Reporter;
 use crate::secret::Secret;
 use crate::session;
 use crate::token_store::{self, Item, StoreKind, TokenStore};
 
 /// Every environment variable `smart` reads.
-const VARIABLES: &[&str] = &[
+pub const VARIABLES: &[&str] = &[
     "SMART_PROFILE",
     "SMART_TOKEN_STORE",
     "SMART_FHIR_BASE",
@@ -59,9 +59,20 @@ const VARIABLES: &[&str] = &[
 
 /// A snapshot of the environment variables `smart` reads. An empty value
 /// counts as unset everywhere.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Environment {
     vars: BTreeMap<&'static str, OsString>,
+}
+
+/// Names only: the values include `SMART_CLIENT_SECRET`, `SMART_ACCESS_TOKEN`
+/// and `SMART_PRIVATE_KEY`, and everything that holds an `Environment`
+/// (`Invocation`, `Settings`, `RunContext`) derives `Debug` through it.
+impl std::fmt::Debug for Environment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Environment")
+            .field("set", &self.vars.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl Environment {
@@ -771,6 +782,20 @@ mod tests {
         assert!(Environment::from_pairs([("CI", "true")]).in_ci());
         assert!(!Environment::from_pairs([("CI", "false")]).in_ci());
         assert!(!Environment::default().colors_unwanted());
+    }
+
+    #[test]
+    fn debug_shows_names_not_values() {
+        let env = Environment::from_pairs([
+            ("SMART_CLIENT_SECRET", "s3cret-value"),
+            ("SMART_ACCESS_TOKEN", "at-value"),
+        ]);
+        let shown = format!("{env:?}");
+        assert!(shown.contains("SMART_CLIENT_SECRET"), "{shown}");
+        assert!(
+            !shown.contains("s3cret-value") && !shown.contains("at-value"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -52,7 +52,7 @@ impl RunContext {
             invocation: Invocation::new(
                 g.profile.clone(),
                 g.token_store.map(Into::into),
-                store_flag_given(),
+                g.token_store_from_flag,
                 env,
                 Reporter::stderr(),
             ),
@@ -73,13 +73,4 @@ impl RunContext {
             follow_redirects,
         }
     }
-}
-
-/// Was `--token-store` on the command line (rather than from the
-/// environment)? clap merges the two; provenance needs them apart.
-fn store_flag_given() -> bool {
-    std::env::args_os().any(|a| {
-        a.to_str()
-            .is_some_and(|a| a == "--token-store" || a.starts_with("--token-store="))
-    })
 }

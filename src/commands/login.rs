@@ -58,6 +58,7 @@ struct Server {
 /// A user login in progress: what every step after discovery needs.
 struct UserLogin<'a> {
     env: &'a Environment,
+    reporter: &'a crate::report::Reporter,
     args: &'a LoginArgs,
     target: &'a LoginProfile,
     settings: &'a Settings,
@@ -106,6 +107,7 @@ pub async fn run(g: &RunContext, args: LoginArgs) -> Result<()> {
         let (port, path) = redirect_target(&args, &target.profile)?;
         let login = UserLogin {
             env: g.env(),
+            reporter: &g.invocation.reporter,
             args: &args,
             target: &target,
             settings: &settings,
@@ -325,7 +327,8 @@ impl UserLogin<'_> {
         let l = self.listener.clone();
         let state = pending.state().clone();
         let deadline = self.deadline;
-        session::blocking(move || callback::race_with_paste(l, state, deadline, paste))
+        let reporter = self.reporter.clone();
+        session::blocking(move || callback::race_with_paste(l, state, deadline, paste, reporter))
     }
 
     /// The token set from the exchange, its id_token verified first: a bad
@@ -402,7 +405,7 @@ fn keep(store: &TokenStore, name: &str, set: &TokenSet, new_secret: Option<&Secr
         );
         return Ok(());
     }
-    let _lock = session::blocking(|| store.lock(name, Duration::from_secs(60)))?;
+    let _lock = session::lock(store, name)?;
     session::save(store, name, set)?;
     if let Some(secret) = new_secret {
         session::blocking(|| store.put(name, Item::ClientSecret, secret))?;

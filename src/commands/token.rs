@@ -18,6 +18,7 @@ use crate::cli::TokenArgs;
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::oauth::id_token;
+use crate::oauth::tokens::Clock as _;
 use crate::output;
 use crate::session;
 use crate::settings::Settings;
@@ -54,7 +55,7 @@ pub async fn run(ctx: &RunContext, args: TokenArgs) -> Result<()> {
         return output::print_json(&json!({
             "access_token": set.access_token.secret(),
             "token_type": set.token_type,
-            "expires_in": set.expires_in(crate::oauth::tokens::now_secs()),
+            "expires_in": set.expires_in(crate::oauth::tokens::SystemClock.now()),
             "scope": set.scope,
         }));
     }

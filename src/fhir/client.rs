@@ -24,7 +24,7 @@ use super::{outcome, retry};
 use crate::discovery::FhirBase;
 use crate::error::{Error, Result};
 use crate::http::{self, Http, Response};
-use crate::output::Reporter;
+use crate::report::Reporter;
 use oauth2::AccessToken;
 
 /// Largest answer we read: a page of 1000 large resources fits many times.

@@ -15,6 +15,7 @@ use oauth2::{AuthorizationCode, CsrfToken};
 
 use crate::error::{Error, OAuthError, OAuthErrorCode, Result};
 use crate::oauth::pkce;
+use crate::report::Reporter;
 
 pub struct Listener {
     server: Arc<tiny_http::Server>,
@@ -280,6 +281,7 @@ pub fn race_with_paste(
     state: CsrfToken,
     deadline: Instant,
     paste: bool,
+    reporter: Reporter,
 ) -> Result<AuthorizationCode> {
     let (tx, rx) = mpsc::channel::<Result<AuthorizationCode>>();
     {
@@ -312,7 +314,10 @@ pub fn race_with_paste(
                             return;
                         }
                         Err(e) => {
-                            eprintln!("smart: that URL does not finish the login: {}", e.message);
+                            reporter.note(&format!(
+                                "that URL does not finish the login: {}",
+                                e.message
+                            ));
                             // The server's refusal ends the login; a URL
                             // from another attempt (wrong state) does not.
                             if e.oauth.is_some() {
@@ -321,8 +326,8 @@ pub fn race_with_paste(
                             }
                         }
                     },
-                    Err(_) => eprintln!(
-                        "smart: paste the whole URL the browser ended on (it starts with http://127.0.0.1:)"
+                    Err(_) => reporter.note(
+                        "paste the whole URL the browser ended on (it starts with http://127.0.0.1:)",
                     ),
                 }
             }

@@ -223,6 +223,34 @@ mod lax {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_smart_fields_are_read_by_the_shared_names() {
+        use smart_vocab::launch;
+        let mut body = json!({"access_token": "AT", "token_type": "Bearer"});
+        for name in [
+            launch::PATIENT,
+            launch::ENCOUNTER,
+            launch::FHIR_USER,
+            launch::SMART_STYLE_URL,
+            launch::INTENT,
+            launch::TENANT,
+        ] {
+            body[name] = json!(format!("v-{name}"));
+        }
+        body[launch::NEED_PATIENT_BANNER] = json!(true);
+        body[launch::FHIR_CONTEXT] = json!([{"reference": "Appointment/1"}]);
+        body[launch::ID_TOKEN] = json!("a.b.c");
+        let f = SmartTokenResponse::from_json(body).unwrap().smart;
+        assert_eq!(f.patient.as_deref(), Some("v-patient"));
+        assert_eq!(f.encounter.as_deref(), Some("v-encounter"));
+        assert_eq!(f.fhir_user.as_deref(), Some("v-fhirUser"));
+        assert_eq!(f.smart_style_url.as_deref(), Some("v-smart_style_url"));
+        assert_eq!(f.intent.as_deref(), Some("v-intent"));
+        assert_eq!(f.tenant.as_deref(), Some("v-tenant"));
+        assert_eq!(f.need_patient_banner, Some(true));
+        assert!(f.fhir_context.is_some() && f.id_token.is_some());
+    }
     use serde_json::json;
 
     #[test]

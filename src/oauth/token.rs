@@ -7,7 +7,9 @@
 //!
 //! Kept by hand: `private_key_jwt`, which the crate does not know — the
 //! client assertion goes in as extra parameters, with no secret — and the
-//! client authentication of our own requests (revocation, introspection).
+//! client authentication of our own revocation requests (RFC 7009, which the
+//! crate refuses on plain-http loopback servers). Introspection keeps its
+//! own request too, in `commands/token.rs`: it prints the answer as sent.
 
 use base64::Engine;
 use oauth2::basic::{
@@ -22,7 +24,7 @@ use url::Url;
 
 use super::keys::SigningKey;
 use super::response::SmartTokenResponse;
-use super::transport::Transport;
+use super::transport::{ErrorAnswer, Transport};
 use crate::config::TokenAuthMethod;
 use crate::error::{Error, OAuthError, OAuthErrorCode, Result, token_endpoint_kind};
 use crate::http::Http;
@@ -135,8 +137,8 @@ impl ClientAuth {
         ])
     }
 
-    /// Authenticates one of our own form requests (revocation,
-    /// introspection: not done by the crate, see the module docs).
+    /// Authenticates one of our own form requests (revocation: not done by
+    /// the crate, see the module docs).
     /// `token_url` is the assertion's audience.
     pub fn own_request(&self, token_url: &str) -> Result<OwnRequestAuth> {
         let id = ("client_id", self.client_id().to_owned());
@@ -296,6 +298,13 @@ fn answer(
         // nothing at all): its status and the start of the body. The
         // parse error itself is not shown: it may quote the body.
         RequestTokenError::Parse(..) | RequestTokenError::Other(_) => match seen {
+            Some(ErrorAnswer {
+                oauth: Some(oauth), ..
+            }) => Error::new(
+                token_endpoint_kind(status),
+                format!("the token endpoint refused: {oauth}"),
+            )
+            .with_oauth(oauth),
             Some(s) => Error::new(
                 token_endpoint_kind(status),
                 format!("the token endpoint refused: {} ({})", s.status, s.snippet),
@@ -531,6 +540,36 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_lax_error_body_still_carries_its_code() {
+        // error_uri as a number: the crate's error type refuses the body.
+        let (url, _) = endpoint(vec![answer(
+            "400 Bad Request",
+            "application/json",
+            r#"{"error":"invalid_grant","error_description":"expired","error_uri":7}"#,
+        )])
+        .await;
+        let rt = RefreshToken::new("RT".into());
+        let e = refresh(&http(), &url, &basic(), &rt).await.unwrap_err();
+        assert_eq!(e.kind, Kind::Auth);
+        assert_eq!(e.oauth_code(), Some(&OAuthErrorCode::InvalidGrant));
+        assert_eq!(
+            e.message,
+            "the token endpoint refused: invalid_grant: expired"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "does not follow redirects")]
+    fn token_requests_refuse_an_http_that_follows_redirects() {
+        let follows = Http::new(&crate::http::Options {
+            follow_redirects: true,
+            ..Default::default()
+        })
+        .unwrap();
+        let _ = Transport::new(&follows, "token endpoint");
     }
 
     #[test]

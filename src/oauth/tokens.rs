@@ -2,10 +2,10 @@
 //! granted, the launch context, and everything needed to refresh later in a
 //! new process without rediscovery (token endpoint, client id, auth method).
 //!
-//! The stored JSON is the same whatever the Rust types: the refresh token is
-//! the `oauth2` crate's [`RefreshToken`], which serializes as the plain
-//! string. The access token stays a [`Secret`] because the FHIR client
-//! takes it as one; the id_token is one because the crate has no type for it.
+//! The stored JSON is the same whatever the Rust types: the refresh and
+//! access tokens are the `oauth2` crate's [`RefreshToken`] and
+//! [`AccessToken`], which serialize as the plain string. The id_token is a
+//! [`Secret`] because the crate has no type for it.
 //!
 //! Whether a token has expired is decided against a time passed in (see
 //! [`Clock`]), so tests set the time instead of sleeping.
@@ -133,11 +133,6 @@ impl Clock for FixedClock {
     fn now(&self) -> u64 {
         self.0
     }
-}
-
-/// [`SystemClock`]'s time.
-pub fn now_secs() -> u64 {
-    SystemClock.now()
 }
 
 impl TokenSet {

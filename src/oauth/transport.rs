@@ -30,6 +30,22 @@ pub struct ErrorAnswer {
     pub status: StatusCode,
     /// The first bytes of the body, redacted.
     pub snippet: String,
+    /// The RFC 6749 §5.2 `error` (and `error_description`) read leniently,
+    /// for bodies the crate's stricter error type refuses (a non-string
+    /// `error_uri`, say): the code still decides the outcome.
+    pub oauth: Option<crate::error::OAuthError>,
+}
+
+fn lenient_oauth_error(body: &[u8]) -> Option<crate::error::OAuthError> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let code = v.get("error")?.as_str()?;
+    Some(crate::error::OAuthError {
+        code: crate::error::OAuthErrorCode::parse(code),
+        description: v
+            .get("error_description")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned),
+    })
 }
 
 /// One endpoint's requests through [`Http`]. Made per request: it remembers
@@ -42,7 +58,14 @@ pub struct Transport<'a> {
 }
 
 impl<'a> Transport<'a> {
+    /// `http` must not follow redirects (RFC 9700 §4.11): a followed 307
+    /// would re-POST the code, verifier, secret or assertion to wherever it
+    /// points, and the 3xx check below would never see it.
     pub fn new(http: &'a Http, what: &'static str) -> Transport<'a> {
+        assert!(
+            !http.follows_redirects(),
+            "token requests need an Http that does not follow redirects"
+        );
         Transport {
             http,
             what,
@@ -97,6 +120,7 @@ impl<'a> Transport<'a> {
         *self.error_answer.lock().unwrap_or_else(|e| e.into_inner()) = Some(ErrorAnswer {
             status: resp.status,
             snippet: resp.snippet(),
+            oauth: lenient_oauth_error(&resp.body),
         });
         let mut out = http::Response::builder().status(resp.status);
         if let Some(ct) = resp.headers.get(http::header::CONTENT_TYPE) {

@@ -1,13 +1,15 @@
 //! Where output goes and how it looks: colors (decided once by the command
-//! layer), JSON printing, the `smart: error: …` line, and the [`Reporter`]
-//! through which code below the commands says what it would otherwise print.
+//! layer), JSON printing, the `smart: error: …` line, the shared status and
+//! resource displays, and [`Reporter::stderr`]. It sits between the commands
+//! and the domain: it may print domain values, and the domain never calls it
+//! (it reports through a [`Reporter`] instead).
 
 use colored::{Color, Colorize};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
 
 use crate::error::Error;
+pub use crate::report::{Notice, Reporter};
 
 pub(crate) mod resource;
 pub(crate) mod status;
@@ -22,57 +24,12 @@ pub fn color() -> bool {
     colored::control::SHOULD_COLORIZE.should_colorize()
 }
 
-/// What code below the commands has to say while it works.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Notice {
-    /// `smart: warning: …`: something the user should know about.
-    Warning,
-    /// `smart: …`: progress, e.g. a retry being waited for.
-    Note,
-}
-
-/// Where domain code sends warnings and notes instead of printing them: the
-/// command layer makes one ([`Reporter::stderr`]) and hands it down, so that
-/// it alone decides where they go. The default says nothing.
-#[derive(Clone, Default)]
-pub struct Reporter(Option<Arc<ReportFn>>);
-
-type ReportFn = dyn Fn(Notice, &str) + Send + Sync;
-
+/// Warnings and notes on stderr: the reporter the command layer hands down.
 impl Reporter {
-    /// Warnings and notes on stderr.
     pub fn stderr() -> Reporter {
         Reporter::new(|notice, message| match notice {
             Notice::Warning => warn(message),
             Notice::Note => eprintln!("smart: {message}"),
-        })
-    }
-
-    pub fn new(f: impl Fn(Notice, &str) + Send + Sync + 'static) -> Reporter {
-        Reporter(Some(Arc::new(f)))
-    }
-
-    pub fn warn(&self, message: &str) {
-        self.report(Notice::Warning, message);
-    }
-
-    pub fn note(&self, message: &str) {
-        self.report(Notice::Note, message);
-    }
-
-    fn report(&self, notice: Notice, message: &str) {
-        if let Some(f) = &self.0 {
-            f(notice, message);
-        }
-    }
-}
-
-impl std::fmt::Debug for Reporter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "Reporter"
-        } else {
-            "Reporter(silent)"
         })
     }
 }

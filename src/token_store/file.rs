@@ -14,7 +14,7 @@ use std::sync::Once;
 
 use super::Item;
 use crate::error::{Error, Result};
-use crate::output::Reporter;
+use crate::report::Reporter;
 use crate::secret::Secret;
 
 static WARNED: Once = Once::new();
@@ -22,6 +22,10 @@ static WARNED: Once = Once::new();
 /// Plain files are a downgrade from the keychain; say so once per process,
 /// on first use, so that a script's log shows it but is not flooded.
 fn warn_once(dir: &Path, reporter: &Reporter) {
+    // A silent reporter must not use up the one warning of the process.
+    if reporter.is_silent() {
+        return;
+    }
     WARNED.call_once(|| {
         reporter.warn(&format!(
             "tokens are stored in plain files (mode 0600) under {} instead of the OS keychain",

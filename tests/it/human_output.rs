@@ -15,12 +15,34 @@ fn run(cmd: &mut assert_cmd::Command) -> (i32, String, String) {
     )
 }
 
+/// Temp paths wherever the platform keeps them (`/tmp`, `$TMPDIR`).
+fn temp_dir_pattern() -> String {
+    let tmp = std::env::temp_dir();
+    format!(
+        r"{}/?[^\s`]*",
+        regex_escape(
+            tmp.to_str()
+                .expect("a UTF-8 temp dir")
+                .trim_end_matches('/')
+        )
+    )
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            let special = "\\.+*?()|[]{}^$#&-~".contains(c);
+            special.then_some('\\').into_iter().chain([c])
+        })
+        .collect()
+}
+
 macro_rules! snapshot {
     ($name:expr, $text:expr) => {
         insta::with_settings!({
             filters => vec![
                 (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
-                (r"/tmp/[^\s`]+", "[TMP]"),
+                (temp_dir_pattern().as_str(), "[TMP]"),
                 (r"expires in [^\n]+", "expires in [DURATION]"),
             ],
             prepend_module_to_snapshot => false,

@@ -1,7 +1,7 @@
 //! `smart login` and the token life end to end, against an in-process
 //! `smart sandbox`, with `BROWSER` set to a script that plays the user.
 //! Tokens go to the explicit file store in a temp dir (the keychain has its
-//! own tests in tests/token_store.rs and tests/login_keychain.rs).
+//! own tests in `token_store` and `login_real_parts`).
 
 use crate::support;
 
@@ -341,13 +341,10 @@ fn ungranted_scopes_are_warned_about() {
 fn ehr_launch_through_the_loopback_launch_url() {
     let env = Env::new(SandboxServer::auto_approve());
     env.add_profile("sb", &[]);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("smart"))
+    let mut child = env
+        .cfg
+        .file_store_std()
         .args(["login", "--ehr", "--timeout", "30"])
-        .env("SMART_CONFIG", env.cfg.path())
-        .env("SMART_TOKEN_STORE", "file")
-        .env("SMART_STATE_DIR", env.dir().join("state"))
-        .env_remove("CI")
-        .env_remove("SMART_PROFILE")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -1,7 +1,8 @@
 //! The `smart` CLI's integration tests: one binary (it links the crate once),
 //! one module per feature. Every test drives the real `smart` binary against
-//! real parts: the in-process sandbox, canned HTTP servers that record what
-//! they receive, the OS keychain, Chromium and oidc-provider where named.
+//! real parts: the in-process sandbox (which keeps a journal of what it
+//! received, for assertions on the server's side), canned HTTP servers, the
+//! OS keychain, Chromium and oidc-provider where named.
 
 mod backend_support;
 mod support;

@@ -11,14 +11,11 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 
-/// Variables of the caller's environment that change what `smart` does.
-/// Every `SMART_*` variable is cleared as well (see [`smart`]).
-const INHERITED: &[&str] = &["CI", "BROWSER", "NO_COLOR", "CLICOLOR_FORCE"];
-
 /// `smart` with a private config file and nothing from the caller's
-/// environment that could change its behaviour: every `SMART_*` variable,
-/// `BROWSER`, `CI` and the color switches are removed. This is the one place
-/// that decides it; every test environment builds on it.
+/// environment that could change its behaviour: every `SMART_*` variable and
+/// every variable `smart` reads (`settings::VARIABLES`: `BROWSER`, `CI`,
+/// the XDG directories, the display, the color switches) are removed. This
+/// is the one place that decides it; every test environment builds on it.
 pub fn smart(config: &Path) -> Command {
     let mut cmd = Command::from_std(smart_std(config));
     cmd.timeout(Duration::from_secs(60));
@@ -34,13 +31,15 @@ pub fn smart_std(config: &Path) -> std::process::Command {
             cmd.env_remove(name);
         }
     }
-    for name in INHERITED {
+    for name in smart::settings::VARIABLES {
         cmd.env_remove(name);
     }
-    cmd.env("SMART_CONFIG", config).env(
-        "XDG_CONFIG_HOME",
-        config.parent().unwrap_or(Path::new("/nonexistent")),
-    );
+    let dir = config.parent().unwrap_or(Path::new("/nonexistent"));
+    // Lock files and the file store default to XDG_STATE_HOME: keep them in
+    // the test's own directory too.
+    cmd.env("SMART_CONFIG", config)
+        .env("XDG_CONFIG_HOME", dir)
+        .env("XDG_STATE_HOME", dir.join("xdg-state"));
     cmd
 }
 

@@ -88,20 +88,6 @@ impl FhirBase {
         s.push_str(path.trim_start_matches('/'));
         Url::parse(&s).expect("a valid base joined with a path is a valid URL")
     }
-
-    /// True when `url` is this base or below it (same origin, and the path
-    /// starts with the base path at a segment boundary).
-    pub fn contains(&self, url: &Url) -> bool {
-        if url.origin() != self.0.origin() {
-            return false;
-        }
-        let base = self.0.path().trim_end_matches('/');
-        let path = url.path();
-        path == base
-            || path
-                .strip_prefix(base)
-                .is_some_and(|rest| rest.starts_with('/'))
-    }
 }
 
 impl fmt::Display for FhirBase {
@@ -176,16 +162,5 @@ mod tests {
             e("http://ehr.example/r4").to_string(),
             "`http://ehr.example/r4` uses plain http to a remote host; SMART requires https"
         );
-    }
-
-    #[test]
-    fn contains_is_by_path_segment() {
-        let b = FhirBase::parse("https://ehr.example/tenant1/r4").unwrap();
-        let u = |s: &str| Url::parse(s).unwrap();
-        assert!(b.contains(&u("https://ehr.example/tenant1/r4/Patient?x=1")));
-        assert!(b.contains(&u("https://ehr.example/tenant1/r4")));
-        assert!(!b.contains(&u("https://ehr.example/tenant1/r4x/Patient")));
-        assert!(!b.contains(&u("https://ehr.example/tenant2/r4/Patient")));
-        assert!(!b.contains(&u("http://ehr.example/tenant1/r4/Patient")));
     }
 }

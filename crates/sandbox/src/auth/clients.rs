@@ -256,21 +256,12 @@ impl Client {
     }
 }
 
-fn is_loopback_host(u: &Url) -> bool {
-    match u.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
-
 /// Both are `http` loopback URIs that differ at most in the port.
 fn loopback_equal(registered: &str, presented: &str) -> bool {
     let (Ok(mut r), Ok(mut p)) = (Url::parse(registered), Url::parse(presented)) else {
         return false;
     };
-    if r.scheme() != "http" || p.scheme() != "http" || !is_loopback_host(&r) {
+    if r.scheme() != "http" || p.scheme() != "http" || !smart_vocab::is_loopback(&r) {
         return false;
     }
     if r.host() != p.host() || p.fragment().is_some() || !p.username().is_empty() {
@@ -294,7 +285,7 @@ fn check_redirect_uri(r: &str) -> Result<(), MetadataError> {
     if u.fragment().is_some() {
         return Err(bad("must not have a fragment"));
     }
-    if u.scheme() == "http" && !is_loopback_host(&u) {
+    if u.scheme() == "http" && !smart_vocab::is_loopback(&u) {
         return Err(bad("uses http on a non-loopback host"));
     }
     if u.scheme() == "javascript" || u.scheme() == "data" {

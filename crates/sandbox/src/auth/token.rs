@@ -22,6 +22,7 @@ use super::store::Authorization;
 use super::{random_token, unix};
 use crate::scopes::{self, Context, ResourceScope};
 use crate::{Fault, Grant, State};
+use smart_vocab::launch;
 
 /// Refresh token lifetimes: `offline_access` outlives the session,
 /// `online_access` is bounded by it (the sandbox has no sessions: a day).
@@ -256,17 +257,17 @@ fn issue(
         && has("openid")
         && (has("fhirUser") || has("profile"))
     {
-        body["id_token"] = json!(id_token(state, auth, nonce, now)?);
+        body[launch::ID_TOKEN] = json!(id_token(state, auth, nonce, now)?);
     }
     if auth.has_context {
         if let Some(p) = &auth.patient {
-            body["patient"] = json!(p);
+            body[launch::PATIENT] = json!(p);
         }
         if let Some(e) = &auth.encounter {
-            body["encounter"] = json!(e);
+            body[launch::ENCOUNTER] = json!(e);
         }
-        body["need_patient_banner"] = json!(auth.need_patient_banner);
-        body["smart_style_url"] = json!(state.auth_url("smart-style.json").as_str());
+        body[launch::NEED_PATIENT_BANNER] = json!(auth.need_patient_banner);
+        body[launch::SMART_STYLE_URL] = json!(state.auth_url("smart-style.json").as_str());
     }
     Ok(no_store_json(StatusCode::OK, body))
 }
@@ -299,7 +300,7 @@ fn id_token(
         claims["nonce"] = json!(n);
     }
     if let Some(u) = fhir_user {
-        claims["fhirUser"] = json!(u);
+        claims[launch::FHIR_USER] = json!(u);
     }
     if state.opts.faults.has(Fault::BigIdToken) {
         claims["sandbox_padding"] = json!("x".repeat(6 * 1024));
