@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Before/after figures for a change to the build's shape (issue 10): release
-# binary size, clean release build time, clean test build time, test run
-# time, and `smart token` / `smart get` wall time side by side with curl.
+# binary size, clean release build time, clean test build time, the test
+# rebuild after a one-file change in src/ (what a developer waits for), test
+# run time, and `smart token` / `smart get` wall time side by side with curl.
 # Both revisions are built from clean in their own worktree and target dir,
 # one after the other, so the figures come from the same machine and load.
 #
@@ -29,7 +30,7 @@ trap cleanup EXIT
 seconds() { python3 -c 'import sys,time; print(f"{time.time():.3f}")'; }
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$2"; }
 
-declare -A size build test_build test_run
+declare -A size build test_build test_rebuild test_run
 for side in before after; do
   rev="$before_rev"; [ "$side" = after ] && rev="$after_rev"
   git worktree add --quiet --detach "$work/$side" "$rev"
@@ -41,6 +42,9 @@ for side in before after; do
     echo "build=$(elapsed "$t0" "$t1")" >"$work/$side.txt"
     t0=$(seconds); cargo test --workspace --no-run --quiet 2>/dev/null; t1=$(seconds)
     echo "test_build=$(elapsed "$t0" "$t1")" >>"$work/$side.txt"
+    touch src/error.rs
+    t0=$(seconds); cargo test --workspace --no-run --quiet 2>/dev/null; t1=$(seconds)
+    echo "test_rebuild=$(elapsed "$t0" "$t1")" >>"$work/$side.txt"
     t0=$(seconds); cargo test --workspace --quiet >/dev/null 2>&1; t1=$(seconds)
     echo "test_run=$(elapsed "$t0" "$t1")" >>"$work/$side.txt"
     echo "size=$(stat -c %s target/release/smart)" >>"$work/$side.txt"
@@ -48,6 +52,7 @@ for side in before after; do
   while IFS== read -r k v; do
     case "$k" in
       build) build[$side]=$v ;; test_build) test_build[$side]=$v ;;
+      test_rebuild) test_rebuild[$side]=$v ;;
       test_run) test_run[$side]=$v ;; size) size[$side]=$v ;;
     esac
   done <"$work/$side.txt"
@@ -65,18 +70,20 @@ base="$(printf %s "$ready" | sed -n 's/.*"fhir_base": *"\([^"]*\)".*/\1/p')"
 "$new" profile add bench --fhir-base "$base" --client-id smart-cli >/dev/null
 printf '#!/bin/sh\ncurl -sS -L -o /dev/null "$1" &\n' >"$work/browser"; chmod +x "$work/browser"
 BROWSER="$work/browser" "$new" login --scope "openid fhirUser user/*.rs offline_access" >/dev/null 2>&1
-token="$("$new" token)"
+# The reference request reads its header from a file: no token in the log.
+printf 'Authorization: Bearer %s\n' "$("$new" token)" >"$work/auth-header"
 hyperfine -N --warmup 10 --runs 200 --export-json "$work/h.json" \
   "$old token" "$new token" \
   "$old get Patient/p000001" "$new get Patient/p000001" \
-  "curl -s -o /dev/null -H 'Authorization: Bearer $token' $base/Patient/p000001" >&2
+  "curl -s -o /dev/null -H @$work/auth-header $base/Patient/p000001" >&2
 
 python3 - "$work/h.json" "$before_rev" "$after_rev" \
   "${size[before]}" "${size[after]}" "${build[before]}" "${build[after]}" \
-  "${test_build[before]}" "${test_build[after]}" "${test_run[before]}" "${test_run[after]}" <<'PY'
+  "${test_build[before]}" "${test_build[after]}" "${test_rebuild[before]}" "${test_rebuild[after]}" \
+  "${test_run[before]}" "${test_run[after]}" <<'PY'
 import json, sys
 h, b_rev, a_rev = sys.argv[1:4]
-sb, sa, bb, ba, tbb, tba, trb, tra = map(float, sys.argv[4:12])
+sb, sa, bb, ba, tbb, tba, tib, tia, trb, tra = map(float, sys.argv[4:14])
 r = [x["mean"] * 1000 for x in json.load(open(h))["results"]]
 tok_b, tok_a, get_b, get_a, curl = r
 print(f"{'':28}{'before (' + b_rev + ')':>18}{'after (' + a_rev + ')':>18}{'ratio':>8}")
@@ -84,6 +91,7 @@ row = lambda name, b, a, unit: print(f"{name:28}{b:>16.1f}{unit:2}{a:>16.1f}{uni
 row("release binary", sb / 1e6, sa / 1e6, "MB")
 row("clean release build", bb, ba, "s ")
 row("clean test build", tbb, tba, "s ")
+row("test rebuild, src/ touched", tib, tia, "s ")
 row("test run (cargo test)", trb, tra, "s ")
 row("smart token (file store)", tok_b, tok_a, "ms")
 row("smart get Patient/<id>", get_b, get_a, "ms")
