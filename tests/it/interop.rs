@@ -30,13 +30,13 @@ fn node_ready() -> bool {
     let installed = interop_dir()
         .join("node_modules/oidc-provider/package.json")
         .is_file();
-    if !node || !installed {
-        eprintln!(
-            "skipped: interop test needs node and tests/interop/node_modules \
-             (npm ci --prefix tests/interop); node found: {node}, packages installed: {installed}"
-        );
-    }
-    node && installed
+    support::real_part(
+        "the interop server (node and tests/interop/node_modules)",
+        node && installed,
+        &format!(
+            "npm ci --prefix tests/interop (scripts/test does it); node found: {node}, packages installed: {installed}"
+        ),
+    )
 }
 
 /// tests/interop/server.mjs as a child process, killed on drop.

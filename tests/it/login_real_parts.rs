@@ -9,15 +9,7 @@ use crate::support;
 
 use serde_json::Value;
 use std::time::{Duration, Instant};
-use support::{APPROVE, SandboxServer, TempConfig, browser_script};
-
-fn keychain_available() -> bool {
-    if std::env::var("SMART_TEST_KEYCHAIN").as_deref() == Ok("1") {
-        return true;
-    }
-    eprintln!("skipped: SMART_TEST_KEYCHAIN not set (run scripts/test for the OS keychain tests)");
-    false
-}
+use support::{APPROVE, SandboxServer, TempConfig, browser_script, keychain_available};
 
 /// A profile name no other test (or earlier run) uses.
 fn unique(prefix: &str) -> String {
@@ -191,12 +183,15 @@ fn no_keychain_is_reported_not_papered_over() {
 #[test]
 #[ignore = "needs Debian's chromium: run scripts/test"]
 fn login_with_a_real_headless_chromium() {
-    let Ok(chromium) = std::env::var("SMART_TEST_CHROMIUM") else {
-        eprintln!(
-            "skipped: SMART_TEST_CHROMIUM not set (run scripts/test with Debian's chromium installed)"
-        );
+    let chromium = std::env::var("SMART_TEST_CHROMIUM").ok();
+    if !support::real_part(
+        "Chromium (SMART_TEST_CHROMIUM)",
+        chromium.is_some(),
+        "run scripts/test, which installs Debian's chromium",
+    ) {
         return;
-    };
+    }
+    let chromium = chromium.unwrap_or_default();
     let sb = SandboxServer::auto_approve();
     let cfg = TempConfig::new();
     let cmd = || cfg.file_store_cmd();

@@ -104,6 +104,31 @@ impl TempConfig {
     }
 }
 
+/// Whether a test that needs a real part (the OS keychain, Chromium,
+/// oidc-provider) can run. Under `CI` a missing part fails the test, so that
+/// a broken install step cannot go green; elsewhere the test skips and says
+/// so.
+pub fn real_part(what: &str, present: bool, how: &str) -> bool {
+    if present {
+        return true;
+    }
+    let ci = std::env::var("CI")
+        .is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"));
+    assert!(!ci, "{what} is missing, and CI is set: {how}");
+    eprintln!("skipped: {what} is missing ({how})");
+    false
+}
+
+/// The OS keychain tests run inside scripts/test's private D-Bus session
+/// with an unlocked gnome-keyring, which it marks with SMART_TEST_KEYCHAIN=1.
+pub fn keychain_available() -> bool {
+    real_part(
+        "the OS keychain (SMART_TEST_KEYCHAIN=1)",
+        std::env::var("SMART_TEST_KEYCHAIN").as_deref() == Ok("1"),
+        "run scripts/test, which starts gnome-keyring in a private D-Bus session",
+    )
+}
+
 /// One canned answer.
 #[derive(Clone)]
 pub struct Canned {

@@ -463,15 +463,7 @@ fn child_keychain_probe() {
 
 // ----------------------------------------------------------- real keychain
 
-/// Whether the keychain tests may run; says why not on stderr.
-fn keychain_available() -> bool {
-    if std::env::var("SMART_TEST_KEYCHAIN").as_deref() == Ok("1") {
-        true
-    } else {
-        eprintln!("skipped: SMART_TEST_KEYCHAIN not set (run scripts/test)");
-        false
-    }
-}
+use crate::support::keychain_available;
 
 fn keychain() -> TokenStore {
     Environment::capture().token_store(StoreKind::Keychain)
