@@ -79,6 +79,51 @@ pub fn form(body: &str) -> String {
         .join("&")
 }
 
+/// The secret values a form request carries (by field name, see
+/// [`is_secret_key`]), plain and form-encoded, and the credentials of a
+/// Basic `Authorization` header: what a server that echoes its input could
+/// send back in an error message.
+pub fn secrets_in_request(form_body: &str, authorization: Option<&str>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, v) in url::form_urlencoded::parse(form_body.as_bytes()) {
+        if is_secret_key(&k) && !v.is_empty() {
+            out.push(url::form_urlencoded::byte_serialize(v.as_bytes()).collect());
+            out.push(v.into_owned());
+        }
+    }
+    if let Some(basic) = authorization.and_then(|a| a.strip_prefix("Basic ")) {
+        out.push(basic.trim().to_owned());
+        use base64::Engine;
+        if let Some(creds) = base64::engine::general_purpose::STANDARD
+            .decode(basic.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            && let Some((_, secret)) = creds.split_once(':')
+            && !secret.is_empty()
+        {
+            out.push(decode(secret));
+            out.push(secret.to_owned());
+        }
+    }
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out.dedup();
+    out
+}
+
+/// Server-supplied text fit for a message: every value in `secrets` replaced,
+/// control characters (ESC, BEL, newlines) dropped, and at most `max` chars.
+pub fn server_text(text: &str, secrets: &[String], max: usize) -> String {
+    let mut t = text.to_owned();
+    for s in secrets.iter().filter(|s| s.len() >= 4) {
+        t = t.replace(s.as_str(), REDACTED);
+    }
+    let mut out: String = t.chars().filter(|c| !c.is_control()).take(max).collect();
+    if t.chars().filter(|c| !c.is_control()).count() > max {
+        out.push('…');
+    }
+    out
+}
+
 /// A URL with secret query parameters and any userinfo password redacted.
 pub fn url(u: &Url) -> String {
     let mut out = u.clone();
@@ -154,6 +199,32 @@ fn decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_echoed_secret_is_redacted_by_value() {
+        let form = "grant_type=refresh_token&refresh_token=RT%2Bsecret%2F1&client_id=app";
+        let basic = format!(
+            "Basic {}",
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "app:s3cret%3Ax")
+        );
+        let secrets = secrets_in_request(form, Some(&basic));
+        let echoed =
+            "bad request: refresh_token=RT%2Bsecret%2F1 (RT+secret/1), secret s3cret:x\x1b[31m\x07";
+        let shown = server_text(echoed, &secrets, 200);
+        assert!(
+            !shown.contains("RT") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains('\x1b') && !shown.contains('\x07'),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("client") || shown.contains("bad request"),
+            "{shown}"
+        );
+        assert_eq!(server_text(&"x".repeat(10), &[], 4), "xxxx…");
+    }
 
     #[test]
     fn form_bodies_lose_their_secrets_only() {

@@ -299,6 +299,9 @@ pub(crate) enum KeyRef {
     Pem(Secret),
     /// A PEM file.
     File(PathBuf),
+    /// A `SMART_PRIVATE_KEY` that is neither PEM nor an existing file (a key
+    /// without its armour, say): never shown, only its length.
+    Unusable { len: usize },
     /// The profile's private-key item in the token store.
     Store,
 }
@@ -509,8 +512,12 @@ impl Settings {
         let private_key = if let Some(v) = env.get("SMART_PRIVATE_KEY") {
             let r = if v.contains("-----BEGIN") {
                 KeyRef::Pem(Secret::new(v))
-            } else {
+            } else if Path::new(v).exists() {
                 KeyRef::File(PathBuf::from(v))
+            } else {
+                KeyRef::Unusable {
+                    len: v.chars().count(),
+                }
             };
             Some(Setting::new(r, Source::Env("SMART_PRIVATE_KEY")))
         } else {
@@ -639,6 +646,12 @@ impl Settings {
         let origin = k.source.label();
         match &k.value {
             KeyRef::Pem(pem) => PrivateKey::from_pem(pem.expose(), &origin).map(Some),
+            KeyRef::Unusable { len } => Err(Error::usage(format!(
+                "{origin} is not a PEM key or a readable file ({len} characters)"
+            ))
+            .with_hint(
+                "give the key with its -----BEGIN … KEY----- lines, or the path of a PEM file",
+            )),
             KeyRef::File(path) => {
                 let pem = std::fs::read_to_string(path).map_err(|e| {
                     Error::usage(format!(
@@ -719,6 +732,9 @@ impl Settings {
             "private_key": show(&self.private_key, |k| match k {
                 KeyRef::Pem(_) => json!(crate::redact::REDACTED),
                 KeyRef::File(p) => json!(p.display().to_string()),
+                KeyRef::Unusable { len } => {
+                    json!(format!("[not a PEM key or a readable file: {len} characters]"))
+                }
                 KeyRef::Store => json!(KEY_IN_STORE),
             }),
             "kid": show(&self.kid, |v| json!(v)),

@@ -223,7 +223,9 @@ pub fn check_callback(url: &Url, expected_state: &CsrfToken) -> Result<Authoriza
     if let Some(error) = error {
         let refusal = OAuthError {
             code: OAuthErrorCode::parse(&error),
-            description: get("error_description"),
+            // Shown to the user: no control characters (ESC could drive the
+            // terminal), and not a page of text.
+            description: get("error_description").map(|d| crate::redact::server_text(&d, &[], 300)),
         };
         return Err(
             Error::auth(format!("the authorization server refused: {refusal}")).with_oauth(refusal),

@@ -284,10 +284,15 @@ fn answer(
     Err(match err {
         RequestTokenError::Request(e) => e,
         RequestTokenError::ServerResponse(body) => {
-            let oauth = OAuthError {
-                code: OAuthErrorCode::parse(body.error().as_ref()),
-                description: body.error_description().cloned(),
-            };
+            // The transport's reading of the same body: its description is
+            // redacted of what the request carried.
+            let oauth = seen
+                .as_ref()
+                .and_then(|s| s.oauth.clone())
+                .unwrap_or(OAuthError {
+                    code: OAuthErrorCode::parse(body.error().as_ref()),
+                    description: None,
+                });
             Error::new(
                 token_endpoint_kind(status),
                 format!("the token endpoint refused: {oauth}"),
@@ -503,11 +508,17 @@ mod tests {
             "HTTP/1.1 302 Found\r\nlocation: https://elsewhere/\r\ncontent-length: 0\r\n\r\n"
                 .into(),
             answer("200 OK", "text/html", "<html>sign in</html>"),
+            // A server that echoes the form back into its message.
+            answer(
+                "400 Bad Request",
+                "application/json",
+                r#"{"error":"invalid_grant","error_description":"refresh_token=RT-secret unknown; client app:s3cret:% \u001b[2J"}"#,
+            ),
         ])
         .await;
         let rt = RefreshToken::new("RT-secret".into());
         let mut errors = Vec::new();
-        for _ in 0..4 {
+        for _ in 0..5 {
             errors.push(refresh(&http(), &url, &basic(), &rt).await.unwrap_err());
         }
         let e = &errors[0];
@@ -533,6 +544,10 @@ mod tests {
             "{}",
             errors[3].message
         );
+        let e = &errors[4];
+        assert_eq!(e.oauth_code(), Some(&OAuthErrorCode::InvalidGrant));
+        assert!(e.message.contains("[redacted]"), "{}", e.message);
+        assert!(!e.message.contains('\u{1b}'), "{}", e.message);
         for e in &errors {
             let text = format!("{} {:?} {e:?}", e.message, e.hint);
             assert!(

@@ -22,6 +22,8 @@ use crate::error::{Error, Result};
 use crate::http::Http;
 
 const RESPONSE_LIMIT: usize = 1 << 20;
+/// How much of a server's error text goes into a message.
+const SERVER_TEXT_LIMIT: usize = 300;
 
 /// What the last error answer looked like, for messages the crate's error
 /// type cannot make (it keeps no status).
@@ -83,6 +85,15 @@ impl<'a> Transport<'a> {
 
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
         let (parts, body) = request.into_parts();
+        // A server that echoes its input must not put what we sent into a
+        // message: everything secret in this request is redacted by value.
+        let sent = crate::redact::secrets_in_request(
+            &String::from_utf8_lossy(&body),
+            parts
+                .headers
+                .get(http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok()),
+        );
         let url = url::Url::parse(&parts.uri.to_string())
             .map_err(|e| Error::usage(format!("the {} URL cannot be parsed: {e}", self.what)))?;
         let req = self
@@ -119,8 +130,13 @@ impl<'a> Transport<'a> {
         }
         *self.error_answer.lock().unwrap_or_else(|e| e.into_inner()) = Some(ErrorAnswer {
             status: resp.status,
-            snippet: resp.snippet(),
-            oauth: lenient_oauth_error(&resp.body),
+            snippet: crate::redact::server_text(&resp.snippet(), &sent, SERVER_TEXT_LIMIT),
+            oauth: lenient_oauth_error(&resp.body).map(|mut o| {
+                o.description = o
+                    .description
+                    .map(|d| crate::redact::server_text(&d, &sent, SERVER_TEXT_LIMIT));
+                o
+            }),
         });
         let mut out = http::Response::builder().status(resp.status);
         if let Some(ct) = resp.headers.get(http::header::CONTENT_TYPE) {

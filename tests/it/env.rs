@@ -121,6 +121,42 @@ fn env_only_backend_config_runs_an_authenticated_request_in_ci() {
 }
 
 #[test]
+fn a_private_key_without_its_armour_is_never_echoed() {
+    let keys = tempfile::tempdir().unwrap();
+    let (key, _) = keygen(keys.path(), "ES384", None);
+    let pem = std::fs::read_to_string(&key).unwrap();
+    // The base64 body alone, as a CI secret pasted without its PEM lines.
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let home = tempfile::tempdir().unwrap();
+    let env = |c: &mut Command| {
+        c.env("SMART_FHIR_BASE", "https://ehr.example.org/r4")
+            .env("SMART_CLIENT_ID", "ci-bot")
+            .env("SMART_CLIENT_TYPE", "backend")
+            .env("SMART_PRIVATE_KEY", &body)
+            .env("SMART_TOKEN_STORE", "none");
+    };
+    let mut token = bare(home.path());
+    env(&mut token);
+    let (code, out, err) = run(token.arg("token"));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not a PEM key or a readable file"), "{err}");
+    let mut status = bare(home.path());
+    env(&mut status);
+    let (_, status_out, status_err) = run(status.args(["status", "--json"]));
+    for text in [&out, &err, &status_out, &status_err] {
+        assert!(!text.contains(&body[..40]), "the key leaked: {text}");
+    }
+    let v: serde_json::Value = serde_json::from_str(&status_out).unwrap();
+    assert!(
+        v["settings"]["private_key"]["value"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{} characters", body.len())),
+        "{v}"
+    );
+}
+
+#[test]
 fn backend_login_in_ci_needs_no_browser() {
     let keys = tempfile::tempdir().unwrap();
     let (key, jwks) = keygen(keys.path(), "RS384", None);

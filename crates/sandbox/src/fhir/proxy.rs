@@ -31,8 +31,9 @@ pub(crate) struct Proxy {
     client: reqwest::Client,
 }
 
+/// `Accept` is not among them: the proxy always asks for JSON, the one
+/// format whose compartment it can check.
 const FORWARD_REQUEST: &[HeaderName] = &[
-    header::ACCEPT,
     header::CONTENT_TYPE,
     header::IF_MATCH,
     header::IF_NONE_MATCH,
@@ -102,10 +103,13 @@ fn resource_in_compartment(v: &Value, patient: &str) -> bool {
 }
 
 /// Drops Bundle entries outside the compartment; `Err` if a single resource
-/// is outside it.
+/// is outside it, or if the answer is not JSON: what cannot be checked is
+/// never passed through to a patient-limited token.
 fn confine(body: &[u8], patient: &str) -> Result<Option<Vec<u8>>, Outcome> {
     let Ok(mut v) = serde_json::from_slice::<Value>(body) else {
-        return Ok(None);
+        return Err(bad_gateway(
+            "the upstream answer is not JSON, so its patient compartment cannot be checked",
+        ));
     };
     if v.get("resourceType").and_then(Value::as_str) == Some("Bundle") {
         let mut dropped = 0;
@@ -171,7 +175,10 @@ impl Proxy {
     ) -> Result<reqwest::Response, Outcome> {
         let method =
             reqwest::Method::from_bytes(method.as_str().as_bytes()).map_err(bad_gateway)?;
-        let mut req = self.client.request(method, url);
+        let mut req = self
+            .client
+            .request(method, url)
+            .header(header::ACCEPT, "application/fhir+json");
         for name in FORWARD_REQUEST {
             for v in headers.get_all(name) {
                 req = req.header(name.as_str(), v.as_bytes());
@@ -228,7 +235,13 @@ impl Proxy {
 
         let mut method = method.clone();
         let mut path = segs.join("/");
-        let mut query = query.unwrap_or("").to_string();
+        // `_format` would override the Accept the proxy sends (FHIR http.html).
+        let mut query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(
+                url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+                    .filter(|(k, _)| k != "_format"),
+            )
+            .finish();
         let mut body = body;
         if interaction == Interaction::Search {
             if method == Method::POST {
@@ -325,6 +338,20 @@ impl Proxy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_that_is_not_json_is_never_passed_to_a_patient_token() {
+        let xml = br#"<Patient xmlns="http://hl7.org/fhir"><id value="2"/></Patient>"#;
+        let e = confine(xml, "1").unwrap_err();
+        assert_eq!(e.status, StatusCode::BAD_GATEWAY);
+        let own = br#"{"resourceType":"Patient","id":"1"}"#;
+        assert!(confine(own, "1").unwrap().is_none());
+        let other = br#"{"resourceType":"Patient","id":"2"}"#;
+        assert_eq!(
+            confine(other, "1").unwrap_err().status,
+            StatusCode::FORBIDDEN
+        );
+    }
 
     #[test]
     fn rewrites_on_boundaries_only() {

@@ -964,6 +964,8 @@ async fn fault_bad_json_truncates_bodies() {
 #[derive(Default)]
 struct Seen {
     requests: Vec<(String, String, Option<String>)>,
+    /// The `Accept` of each request.
+    accepts: Vec<String>,
 }
 
 /// A plain (no auth) FHIR server with two patients and one observation each,
@@ -977,6 +979,11 @@ async fn upstream() -> (String, Arc<Mutex<Seen>>, tokio::task::JoinHandle<()>) {
     let seen = Arc::new(Mutex::new(Seen::default()));
     type S = (String, Arc<Mutex<Seen>>);
     fn record(s: &S, path: &str, q: &Option<String>, h: &HeaderMap) {
+        let accept = h
+            .get("accept")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        s.1.lock().unwrap().accepts.push(accept);
         s.1.lock().unwrap().requests.push((
             path.to_string(),
             q.clone().unwrap_or_default(),
@@ -1046,8 +1053,18 @@ async fn upstream() -> (String, Arc<Mutex<Seen>>, tokio::task::JoinHandle<()>) {
         .route(
             "/r4/{ty}/{id}",
             axum::routing::get(
-                move |State(s): State<S>, Path((ty, id)): Path<(String, String)>, h: HeaderMap| async move {
-                    record(&s, &format!("{ty}/{id}"), &None, &h);
+                move |State(s): State<S>, Path((ty, id)): Path<(String, String)>, RawQuery(q): RawQuery, h: HeaderMap| async move {
+                    record(&s, &format!("{ty}/{id}"), &q, &h);
+                    // Like real servers, XML when asked for it.
+                    let xml = h.get("accept").is_some_and(|a| a.to_str().unwrap().contains("xml"))
+                        || q.as_deref().is_some_and(|q| q.contains("_format=xml"));
+                    if xml {
+                        return (
+                            [("content-type", "application/fhir+xml")],
+                            format!(r#"<{ty} xmlns="http://hl7.org/fhir"><id value="{id}"/></{ty}>"#),
+                        )
+                            .into_response();
+                    }
                     match ty.as_str() {
                         "Patient" => fhir(patient(&id)),
                         _ => fhir(obs(&id, if id == "o1" { "1" } else { "2" })),
@@ -1134,6 +1151,43 @@ async fn proxy_forwards_and_rewrites() {
     let c2 = Client::new(&sb, Some(token(&sb, "user/Patient.rs", None)));
     assert_eq!(c2.get("Observation").await.status, StatusCode::FORBIDDEN);
     assert_eq!(seen.lock().unwrap().requests.len(), before);
+    task.abort();
+}
+
+#[tokio::test]
+async fn proxy_asks_for_json_so_a_patient_token_cannot_read_another_patient_as_xml() {
+    let (up, seen, task) = upstream().await;
+    let sb = start(Options {
+        upstream: Some(url::Url::parse(&up).unwrap()),
+        ..Default::default()
+    })
+    .await;
+    let c = Client::new(&sb, Some(token(&sb, "patient/*.rs", Some("1"))));
+    let r = c
+        .send(
+            c.http
+                .get(c.url("Patient/2"))
+                .header("accept", "application/fhir+xml"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let r = c.get("Patient/2?_format=xml").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    assert!(!r.text.contains("<Patient"), "{}", r.text);
+    c.ok("Patient/1?_format=xml").await;
+    {
+        let seen = seen.lock().unwrap();
+        assert!(!seen.accepts.is_empty());
+        assert!(
+            seen.accepts.iter().all(|a| a == "application/fhir+json"),
+            "the upstream was asked for JSON only: {:?}",
+            seen.accepts
+        );
+        assert!(
+            seen.requests.iter().all(|(_, q, _)| !q.contains("_format")),
+            "_format is not forwarded"
+        );
+    }
     task.abort();
 }
 
