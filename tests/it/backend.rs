@@ -285,22 +285,7 @@ fn parallel_backend_commands_fetch_once() {
     // Inside the 60 s margin, without waiting for it.
     let before = crate::support::expire_in(&env.state(), "svc", 10);
     let fetched = env.sb.token_requests("client_credentials");
-    let children: Vec<_> = (0..3)
-        .map(|_| {
-            let mut c = env.cfg.file_store_std();
-            c.args(["-p", "svc", "token"])
-                .stdout(std::process::Stdio::piped());
-            c.spawn().unwrap()
-        })
-        .collect();
-    let outs: Vec<String> = children
-        .into_iter()
-        .map(|c| {
-            let o = c.wait_with_output().unwrap();
-            assert!(o.status.success());
-            String::from_utf8(o.stdout).unwrap().trim().to_owned()
-        })
-        .collect();
+    let outs = crate::support::in_parallel(&env.cfg, 3, &["-p", "svc", "token"]);
     assert_ne!(outs[0], before, "re-fetched");
     assert!(
         outs.iter().all(|o| o == &outs[0]),

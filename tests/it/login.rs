@@ -404,21 +404,7 @@ fn parallel_commands_refresh_once() {
     env.login(APPROVE).success();
     // Inside the 60 s refresh margin, without waiting for it.
     let before = support::expire_in(&env.cfg.state(), "sb", 10);
-    let children: Vec<_> = (0..2)
-        .map(|_| {
-            let mut c = env.cfg.file_store_std();
-            c.arg("token").stdout(std::process::Stdio::piped());
-            c.spawn().unwrap()
-        })
-        .collect();
-    let outs: Vec<String> = children
-        .into_iter()
-        .map(|c| {
-            let o = c.wait_with_output().unwrap();
-            assert!(o.status.success());
-            String::from_utf8(o.stdout).unwrap().trim().to_owned()
-        })
-        .collect();
+    let outs = support::in_parallel(&env.cfg, 2, &["token"]);
     assert_ne!(outs[0], before, "refreshed");
     assert_eq!(
         outs[0], outs[1],

@@ -43,6 +43,26 @@ pub fn smart_std(config: &Path) -> std::process::Command {
     cmd
 }
 
+/// `n` copies of `smart ARGS` (file store, this config) started at once; the
+/// stdout of each, trimmed. Each must succeed.
+pub fn in_parallel(cfg: &TempConfig, n: usize, args: &[&str]) -> Vec<String> {
+    let children: Vec<_> = (0..n)
+        .map(|_| {
+            let mut c = cfg.file_store_std();
+            c.args(args).stdout(std::process::Stdio::piped());
+            c.spawn().expect("smart starts")
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| {
+            let o = c.wait_with_output().expect("smart runs");
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            String::from_utf8(o.stdout).unwrap().trim().to_owned()
+        })
+        .collect()
+}
+
 /// Moves the expiry of a profile's stored tokens (file store) to `secs` from
 /// now: how a test sets the time instead of sleeping until tokens age. Returns
 /// the stored access token.
