@@ -124,6 +124,26 @@ pub fn server_text(text: &str, secrets: &[String], max: usize) -> String {
     out
 }
 
+/// Server text made harmless for a terminal: control characters (ESC, which
+/// starts colour and cursor sequences, OSC's BEL, CR…) are shown escaped
+/// (`\u{1b}`) instead of being obeyed. JSON output never goes through this.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 /// A URL with secret query parameters and any userinfo password redacted.
 pub fn url(u: &Url) -> String {
     let mut out = u.clone();
@@ -199,6 +219,12 @@ fn decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(printable("plain"), "plain");
+        assert_eq!(printable("a\x1b]0;pwned\x07b"), "a\\u{1b}]0;pwned\\u{7}b");
+    }
 
     #[test]
     fn an_echoed_secret_is_redacted_by_value() {

@@ -90,6 +90,9 @@ pub async fn run(ctx: &RunContext, args: QueryArgs) -> Result<()> {
     let mut pending = Some(client::spawn_fetch(&fhir, first));
     let mut last_total = None;
     let mut more_available = false;
+    // A server whose `next` leads back to a page it sent would be followed
+    // for ever.
+    let mut followed = std::collections::HashSet::new();
 
     while let Some(task) = pending.take() {
         let (req, resp) = task
@@ -106,6 +109,12 @@ pub async fn run(ctx: &RunContext, args: QueryArgs) -> Result<()> {
         if let Some(link) = &next {
             if follow && !enough {
                 match pages::next_url(&fhir, link) {
+                    Ok(url) if !followed.insert(url.to_string()) => {
+                        bad_link = Some(Error::server(format!(
+                            "the server's next link leads back to a page it already sent ({}); stopping",
+                            crate::redact::url(&url)
+                        )));
+                    }
                     Ok(url) => pending = Some(client::spawn_fetch(&fhir, Request::get(url))),
                     Err(e) => bad_link = Some(e),
                 }

@@ -190,7 +190,7 @@ struct IdView {
 fn warn_outcome(raw: &str) {
     if let Ok(v) = serde_json::from_str::<Value>(raw) {
         for line in outcome::issue_lines(&v) {
-            eprintln!("smart: server: {line}");
+            eprintln!("smart: server: {}", crate::redact::printable(&line));
         }
     }
 }
@@ -301,9 +301,18 @@ fn table_headers(rtype: &str) -> Vec<&'static str> {
     }
 }
 
-/// A human summary of one resource, in the searched type's columns. A
-/// resource of another type (an `_include`) shows as `Type/id`.
+/// A human summary of one resource, in the searched type's columns, safe
+/// for a terminal (the server's text cannot drive it).
 fn table_row(rtype: &str, v: &Value) -> Vec<String> {
+    summary_cells(rtype, v)
+        .into_iter()
+        .map(|c| crate::redact::printable(&c).into_owned())
+        .collect()
+}
+
+/// The cells of [`table_row`] as the resource has them. A resource of
+/// another type (an `_include`) shows as `Type/id`.
+fn summary_cells(rtype: &str, v: &Value) -> Vec<String> {
     let s = |p: &str| {
         v.pointer(p)
             .and_then(Value::as_str)

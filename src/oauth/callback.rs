@@ -195,6 +195,15 @@ impl Drop for Listener {
 /// `error` ends the login, a wrong or missing `state` ends it, else the code.
 /// The server's refusal carries its RFC 6749 error as [`OAuthError`].
 pub fn check_callback(url: &Url, expected_state: &CsrfToken) -> Result<AuthorizationCode> {
+    // RFC 6749 §3.1: a parameter sent twice is an error; which copy would a
+    // server or an attacker mean?
+    for name in ["state", "code", "error"] {
+        if url.query_pairs().filter(|(n, _)| n == name).count() > 1 {
+            return Err(Error::auth(format!(
+                "the authorization response repeats `{name}`; login aborted (a parameter may appear only once)"
+            )));
+        }
+    }
     let get = |k: &str| {
         url.query_pairs()
             .find(|(n, _)| n == k)
@@ -357,6 +366,20 @@ mod tests {
         let c = check_callback(&u, &state()).unwrap();
         assert_eq!(c.secret(), "C1");
         assert!(!format!("{c:?}").contains("C1"));
+    }
+
+    #[test]
+    fn a_repeated_code_or_state_is_refused() {
+        for q in [
+            "code=C&state=expected-state&state=expected-state",
+            "code=C&code=D&state=expected-state",
+            "code=C&state=expected-state&error=x&error=y",
+        ] {
+            let u = Url::parse(&format!("http://127.0.0.1:1/callback?{q}")).unwrap();
+            let e = check_callback(&u, &state()).unwrap_err();
+            assert!(e.message.contains("repeats"), "{q}: {}", e.message);
+            assert!(e.oauth.is_none());
+        }
     }
 
     #[test]

@@ -78,6 +78,23 @@ pub fn verify(
     let data = jsonwebtoken::decode::<serde_json::Map<String, Value>>(token.expose(), &key, &v)
         .map_err(|e| fail(describe(&e)))?;
     let claims = data.claims;
+    // OIDC Core 3.1.3.7: with several audiences, `azp` says which client
+    // the token was issued to, and it must be us.
+    if claims
+        .get("aud")
+        .and_then(Value::as_array)
+        .is_some_and(|a| a.len() > 1)
+    {
+        match claims.get("azp").and_then(Value::as_str) {
+            Some(azp) if azp == expect.client_id => {}
+            Some(azp) => {
+                return Err(fail(format!(
+                    "it was issued to `{azp}` (azp), not to this client"
+                )));
+            }
+            None => return Err(fail("it has several audiences and no azp".into())),
+        }
+    }
     if let Some(n) = expect.nonce {
         match claims.get("nonce").and_then(Value::as_str) {
             Some(got) if pkce::same(got, n.expose()) => {}
@@ -140,4 +157,48 @@ pub fn decode_unverified(token: &str) -> Option<(Value, Value)> {
             .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
     };
     Some((dec(h)?, dec(c)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::keys::{PrivateKey, SigningAlg};
+    use serde_json::json;
+
+    fn signed(claims: Value) -> (Secret, JwkSet) {
+        let k = PrivateKey::generate(SigningAlg::ES384).unwrap();
+        let mut h = jsonwebtoken::Header::new(Algorithm::ES384);
+        h.kid = Some("k1".into());
+        let t = jsonwebtoken::encode(&h, &claims, &k.encoding_key().unwrap()).unwrap();
+        (
+            Secret::new(t),
+            serde_json::from_value(k.public_jwks("k1")).unwrap(),
+        )
+    }
+
+    fn check(aud: Value, azp: Option<&str>) -> Result<serde_json::Map<String, Value>> {
+        let now = crate::oauth::tokens::Clock::now(&crate::oauth::tokens::SystemClock);
+        let mut claims = json!({"iss": "https://ehr", "sub": "u", "aud": aud, "exp": now + 300});
+        if let Some(a) = azp {
+            claims["azp"] = json!(a);
+        }
+        let (token, jwks) = signed(claims);
+        let expect = Expect {
+            issuer: "https://ehr",
+            client_id: "app",
+            nonce: None,
+        };
+        verify(&token, &jwks, &expect)
+    }
+
+    #[test]
+    fn several_audiences_need_our_azp() {
+        assert!(check(json!("app"), None).is_ok());
+        assert!(check(json!(["app"]), None).is_ok());
+        assert!(check(json!(["app", "other"]), Some("app")).is_ok());
+        let e = check(json!(["app", "other"]), None).unwrap_err();
+        assert!(e.message.contains("no azp"), "{}", e.message);
+        let e = check(json!(["app", "other"]), Some("other")).unwrap_err();
+        assert!(e.message.contains("issued to `other`"), "{}", e.message);
+    }
 }

@@ -63,16 +63,18 @@ pub fn print_error(err: &Error, json: bool) {
         eprintln!("{v}");
         return;
     }
+    // Messages quote servers (OperationOutcome lines, names): printable only.
+    let p = crate::redact::printable;
     eprintln!(
         "smart: {} {}",
         stderr_label("error:", Color::Red),
-        err.message
+        p(&err.message)
     );
     for line in &err.details {
-        eprintln!("  {line}");
+        eprintln!("  {}", p(line));
     }
     if let Some(h) = &err.hint {
-        eprintln!("  hint: {h}");
+        eprintln!("  hint: {}", p(h));
     }
 }
 

@@ -615,3 +615,75 @@ fn the_token_never_leaves_the_fhir_base_origin() {
     );
     assert!(!o.stdout.contains(token) && !o.stderr.contains(token));
 }
+
+#[test]
+fn a_next_link_that_loops_stops_with_an_error() {
+    // Every page says the next one is `?page=2`: the same page again.
+    let page = json!({
+        "resourceType": "Bundle", "type": "searchset",
+        "link": [{"relation": "next", "url": "Patient?page=2"}],
+        "entry": [{"resource": {"resourceType": "Patient", "id": "a"}}]
+    });
+    let server = CannedServer::start(vec![("/fhir/Patient", Canned::json(page))]);
+    let cfg = TempConfig::new();
+    let o = Out::of(
+        cfg.cmd()
+            .env("SMART_FHIR_BASE", server.url("/fhir"))
+            .env("SMART_ACCESS_TOKEN", "at")
+            .env("SMART_TOKEN_STORE", "none")
+            .args(["query", "Patient", "--all", "--output", "ndjson"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(o.code, 3, "{}", o.stderr);
+    assert_eq!(
+        o.ndjson().len(),
+        2,
+        "the first page and the one it linked to"
+    );
+    assert!(o.stderr.contains("leads back to a page"), "{}", o.stderr);
+}
+
+#[test]
+fn server_text_cannot_drive_the_terminal() {
+    let page = json!({
+        "resourceType": "Bundle", "type": "searchset",
+        "entry": [{"resource": {"resourceType": "Patient", "id": "a",
+            "name": [{"family": "\u{1b}]0;pwned\u{7}\u{1b}[2JEvil"}]}}]
+    });
+    let outcome = json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error",
+        "code": "not-found", "diagnostics": "gone \u{1b}[31mred"}]});
+    let server = CannedServer::start(vec![
+        ("/fhir/Patient", Canned::json(page)),
+        (
+            "/fhir/Patient/x",
+            Canned::raw(404, "application/fhir+json", outcome.to_string()),
+        ),
+    ]);
+    let cfg = TempConfig::new();
+    let run = |args: &[&str]| {
+        Out::of(
+            cfg.cmd()
+                .env("SMART_FHIR_BASE", server.url("/fhir"))
+                .env("SMART_ACCESS_TOKEN", "at")
+                .env("SMART_TOKEN_STORE", "none")
+                .args(args)
+                .output()
+                .unwrap(),
+        )
+    };
+    let o = run(&["query", "Patient", "--output", "table"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        !o.stdout.contains('\u{1b}') && !o.stdout.contains('\u{7}'),
+        "{:?}",
+        o.stdout
+    );
+    assert!(o.stdout.contains("\\u{1b}"), "shown escaped: {}", o.stdout);
+    let o = run(&["get", "Patient/x"]);
+    assert_eq!(o.code, 3, "{}", o.stderr);
+    assert!(!o.stderr.contains('\u{1b}'), "{:?}", o.stderr);
+    // JSON output stays exact.
+    let o = run(&["query", "Patient", "--output", "ndjson"]);
+    assert!(o.stdout.contains("\\u001b"), "{}", o.stdout);
+}
