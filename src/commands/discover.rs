@@ -54,7 +54,10 @@ const GROUPS: &[(&str, &str)] = &[
 
 const W: usize = 16;
 
+/// Everything from the server's document goes through `printable`: its
+/// text cannot drive the terminal.
 fn print_human(d: &Discovery) {
+    let p = crate::redact::printable;
     println!("{} {}", "SMART configuration of".bold(), d.fhir_base);
     println!("{}{}", output::label("Source", W), d.source.describe());
     if let Some(why) = &d.fallback_reason {
@@ -64,17 +67,17 @@ fn print_human(d: &Discovery) {
         );
     }
     if let Some(issuer) = d.str_field("issuer") {
-        println!("{}{issuer}", output::label("Issuer", W));
+        println!("{}{}", output::label("Issuer", W), p(issuer));
     }
 
     println!("\n{}", "Endpoints".bold().underline());
     for (field, short) in discovery::ENDPOINTS {
         if let Some(u) = d.str_field(field) {
-            println!("{}{u}", output::label(short, W));
+            println!("{}{}", output::label(short, W), p(u));
         }
     }
     if let Some(u) = d.str_field("jwks_uri") {
-        println!("{}{u}", output::label("jwks", W));
+        println!("{}{}", output::label("jwks", W), p(u));
     }
 
     let caps = d.capabilities();
@@ -89,7 +92,7 @@ fn print_human(d: &Discovery) {
                 .collect();
             shown.extend(caps.iter().filter(|c| c.starts_with(prefix)));
             if !items.is_empty() {
-                println!("{}{}", output::label(title, W), items.join(", "));
+                println!("{}{}", output::label(title, W), p(&items.join(", ")));
             }
         }
         let other: Vec<&str> = caps
@@ -98,7 +101,7 @@ fn print_human(d: &Discovery) {
             .copied()
             .collect();
         if !other.is_empty() {
-            println!("{}{}", output::label("Other", W), other.join(", "));
+            println!("{}{}", output::label("Other", W), p(&other.join(", ")));
         }
     }
 
@@ -118,7 +121,7 @@ fn print_human(d: &Discovery) {
             println!("\n{}", "Protocol".bold().underline());
             header = true;
         }
-        println!("{}{}", output::label(title, W), items.join(", "));
+        println!("{}{}", output::label(title, W), p(&items.join(", ")));
     }
 
     println!("\n{}", "Findings".bold().underline());
@@ -133,6 +136,6 @@ fn print_human(d: &Discovery) {
             Severity::Error => "error  ".red().bold(),
             Severity::Warning => "warning".yellow().bold(),
         };
-        println!("{sev} {}: {}", f.field.bold(), f.message);
+        println!("{sev} {}: {}", f.field.bold(), p(&f.message));
     }
 }

@@ -69,6 +69,8 @@ pub fn print(
     }
     const W: usize = 16;
     let l = |t: &str| super::label(t, W);
+    // The user, context and scopes come from the server: printable only.
+    let p = crate::redact::printable;
     let Some(s) = set else {
         println!("{}{profile}", l("Profile"));
         println!("{}{}", l("Logged in"), "no".red());
@@ -79,21 +81,21 @@ pub fn print(
     println!("{}{}", l("Logged in"), "yes".green());
     println!("{}{}", l("Client"), s.client_id);
     if let Some(u) = &s.context.fhir_user {
-        println!("{}{u}", l("User"));
+        println!("{}{}", l("User"), p(u));
     }
-    if let Some(p) = &s.context.patient {
-        println!("{}{p}", l("Patient"));
+    if let Some(pt) = &s.context.patient {
+        println!("{}{}", l("Patient"), p(pt));
     }
     if let Some(e) = &s.context.encounter {
-        println!("{}{e}", l("Encounter"));
+        println!("{}{}", l("Encounter"), p(e));
     }
     if let Some(i) = &s.context.intent {
-        println!("{}{i}", l("Intent"));
+        println!("{}{}", l("Intent"), p(i));
     }
     if let Some(t) = &s.context.tenant {
-        println!("{}{t}", l("Tenant"));
+        println!("{}{}", l("Tenant"), p(t));
     }
-    println!("{}{}", l("Scopes"), s.scope);
+    println!("{}{}", l("Scopes"), p(&s.scope));
     let exp = match s.expires_in(now) {
         None => "unknown (no expires_in)".to_owned(),
         Some(x) if x <= 0 => format!("expired {}", human_duration(x))

@@ -318,3 +318,26 @@ fn color_follows_the_flag_and_no_color() {
         .success()
         .stdout(predicate::str::contains("\u{1b}[").not());
 }
+
+#[test]
+fn a_document_cannot_drive_the_terminal() {
+    let mut doc = smart_configuration("https://ehr.example.org");
+    doc["issuer"] = json!("https://ehr.example.org/fhir\u{1b}[2J");
+    doc["capabilities"] = json!(["launch-ehr", "evil\u{1b}]0;pwned\u{7}"]);
+    let srv = CannedServer::start(vec![(WELL_KNOWN, Canned::json(doc))]);
+    let out = TempConfig::new()
+        .cmd()
+        .args(["discover", &srv.url("/fhir"), "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("launch-ehr") || text.contains("ehr"),
+        "{text}"
+    );
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.contains("\\u{1b}"), "shown escaped: {text}");
+}
