@@ -125,15 +125,39 @@ impl Listener {
         }
     }
 
-    /// Waits for the one callback with the right `state`.
+    /// Waits for the one callback with the right `state`. A request without
+    /// it (a forged or stale one, from any local process or page) is answered
+    /// with an error page and does not end the login: whoever sent it cannot
+    /// stop the user's sign-in. Only our server's answer ends it.
     pub fn wait_for_code(&self, state: &CsrfToken, deadline: Instant) -> Result<AuthorizationCode> {
+        let mut refused: Option<Error> = None;
         loop {
             let Some(req) = self.next_request(deadline)? else {
-                return Err(timeout_error("authorization response"));
+                return Err(match refused {
+                    Some(e) => Error::auth(format!(
+                        "no authorization response with our `state` arrived in time; the last one refused: {}",
+                        e.message
+                    ))
+                    .with_hint("run smart login again, and finish it in the browser it opens"),
+                    None => timeout_error("authorization response"),
+                });
             };
             let url = request_url(&req);
             if url.path() != self.callback_path {
                 respond(req, 404, "text/plain", "not found".into());
+                continue;
+            }
+            if !carries_state(&url, state) {
+                let e = check_callback(&url, state).err().unwrap_or_else(|| {
+                    Error::auth("the authorization response has the wrong `state`")
+                });
+                respond(
+                    req,
+                    400,
+                    "text/html; charset=utf-8",
+                    page("Sign-in failed", &html_escape(&e.message)),
+                );
+                refused = Some(e);
                 continue;
             }
             match check_callback(&url, state) {
@@ -243,6 +267,15 @@ pub fn check_callback(url: &Url, expected_state: &CsrfToken) -> Result<Authoriza
     match get("code") {
         Some(c) if !c.is_empty() => Ok(AuthorizationCode::new(c)),
         _ => Err(Error::auth("the authorization response has no `code`")),
+    }
+}
+
+/// Exactly one `state`, and ours.
+fn carries_state(url: &Url, expected: &CsrfToken) -> bool {
+    let mut states = url.query_pairs().filter(|(n, _)| n == "state");
+    match (states.next(), states.next()) {
+        (Some((_, s)), None) => pkce::same(&s, expected.secret()),
+        _ => false,
     }
 }
 
@@ -457,9 +490,37 @@ mod tests {
             out
         };
         assert!(get("/favicon.ico").starts_with("HTTP/1.1 404"));
+        // Forged, stale or doubled: refused, and the login goes on.
+        assert!(get("/callback?code=evil&state=forged").starts_with("HTTP/1.1 400"));
+        assert!(get("/callback?code=evil").starts_with("HTTP/1.1 400"));
+        assert!(get("/callback?code=evil&state=s1&state=s1").starts_with("HTTP/1.1 400"));
         assert!(get("/callback?code=abc&state=s1").starts_with("HTTP/1.1 200"));
         let c = t.join().unwrap().unwrap();
         assert_eq!(c.secret(), "abc");
+    }
+
+    #[test]
+    fn a_wrong_state_alone_times_out_and_says_so() {
+        let l = Listener::bind(0, "/callback").unwrap();
+        let port = l.port();
+        let t = std::thread::spawn(move || {
+            l.wait_for_code(
+                &CsrfToken::new("s1".into()),
+                Instant::now() + Duration::from_millis(800),
+            )
+        });
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        use std::io::{Read, Write};
+        write!(
+            s,
+            "GET /callback?code=evil&state=forged HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let e = t.join().unwrap().unwrap_err();
+        assert!(e.message.contains("wrong `state`"), "{}", e.message);
+        assert!(e.message.contains("in time"), "{}", e.message);
     }
 
     #[test]

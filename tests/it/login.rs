@@ -188,14 +188,43 @@ fn confidential_symmetric_client_with_secret_from_stdin() {
     assert!(all >= 2, "tokens and secret stored");
 }
 
+/// Sends the callback with its `state` replaced first; with `then_real`, the
+/// real callback after it.
+fn forging_browser(then_real: bool) -> String {
+    let real = if then_real {
+        "\ncurl -sS -o /dev/null \"$real\""
+    } else {
+        ""
+    };
+    format!(
+        r#"real=$(curl -sS -o /dev/null -w '%{{redirect_url}}' "$1")
+forged=$(printf %s "$real" | sed 's/state=[^&]*/state=forged/')
+curl -sS -o /dev/null "$forged"{real}"#
+    )
+}
+
 #[test]
-fn wrong_state_ends_the_login_without_a_token_exchange() {
+fn a_forged_callback_does_not_end_the_login() {
     let env = Env::new(SandboxServer::auto_approve());
     env.add_profile("sb", &[]);
-    let forge = r#"loc=$(curl -sS -o /dev/null -w '%{redirect_url}' "$1")
-loc=$(printf %s "$loc" | sed 's/state=[^&]*/state=forged/')
-curl -sS -o /dev/null "$loc""#;
-    let a = env.login(forge).code(4);
+    env.login(&forging_browser(true)).success();
+    assert_eq!(
+        env.sb.token_requests("authorization_code"),
+        1,
+        "only the callback with our state was exchanged"
+    );
+}
+
+#[test]
+fn a_wrong_state_alone_gets_no_token_exchange() {
+    let env = Env::new(SandboxServer::auto_approve());
+    env.add_profile("sb", &[]);
+    let a = env
+        .cmd()
+        .env("BROWSER", env.browser(&forging_browser(false)))
+        .args(["login", "--timeout", "2"])
+        .assert()
+        .code(4);
     assert!(stderr(&a).contains("wrong `state`"), "{}", stderr(&a));
     env.cmd().arg("status").assert().code(4);
     assert_eq!(
@@ -294,7 +323,13 @@ fn a_bad_id_token_signature_fails_the_login() {
 fn a_server_that_drops_state_is_refused() {
     let env = Env::new(SandboxServer::with_fault("state-dropped"));
     env.add_profile("sb", &[]);
-    let a = env.login(APPROVE).code(4);
+    // Refused, and waited past: a response without our state ends nothing.
+    let a = env
+        .cmd()
+        .env("BROWSER", env.browser(APPROVE))
+        .args(["login", "--timeout", "2"])
+        .assert()
+        .code(4);
     assert!(stderr(&a).contains("no `state`"), "{}", stderr(&a));
 }
 
