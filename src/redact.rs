@@ -117,8 +117,9 @@ pub fn server_text(text: &str, secrets: &[String], max: usize) -> String {
     for s in secrets.iter().filter(|s| s.len() >= 4) {
         t = t.replace(s.as_str(), REDACTED);
     }
-    let mut out: String = t.chars().filter(|c| !c.is_control()).take(max).collect();
-    if t.chars().filter(|c| !c.is_control()).count() > max {
+    let mut shown = t.chars().filter(|c| !c.is_control());
+    let mut out: String = shown.by_ref().take(max).collect();
+    if shown.next().is_some() {
         out.push('…');
     }
     out

@@ -960,6 +960,15 @@ async fn fault_bad_json_truncates_bodies() {
 
 // ---- proxy mode ---------------------------------------------------------
 
+/// A sandbox in proxy mode in front of `up`.
+async fn proxying_to(up: &str) -> Sandbox {
+    start(Options {
+        upstream: Some(url::Url::parse(up).unwrap()),
+        ..Default::default()
+    })
+    .await
+}
+
 /// What the fake upstream saw.
 #[derive(Default)]
 struct Seen {
@@ -1082,11 +1091,7 @@ async fn upstream() -> (String, Arc<Mutex<Seen>>, tokio::task::JoinHandle<()>) {
 #[tokio::test]
 async fn proxy_forwards_and_rewrites() {
     let (up, seen, task) = upstream().await;
-    let sb = start(Options {
-        upstream: Some(url::Url::parse(&up).unwrap()),
-        ..Default::default()
-    })
-    .await;
+    let sb = proxying_to(&up).await;
     let c = Client::new(&sb, Some(admin(&sb)));
     let b = c.ok("Patient?family=Up").await;
     assert_eq!(total(&b), 2);
@@ -1157,11 +1162,7 @@ async fn proxy_forwards_and_rewrites() {
 #[tokio::test]
 async fn proxy_asks_for_json_so_a_patient_token_cannot_read_another_patient_as_xml() {
     let (up, seen, task) = upstream().await;
-    let sb = start(Options {
-        upstream: Some(url::Url::parse(&up).unwrap()),
-        ..Default::default()
-    })
-    .await;
+    let sb = proxying_to(&up).await;
     let c = Client::new(&sb, Some(token(&sb, "patient/*.rs", Some("1"))));
     let r = c
         .send(
@@ -1194,11 +1195,7 @@ async fn proxy_asks_for_json_so_a_patient_token_cannot_read_another_patient_as_x
 #[tokio::test]
 async fn proxy_confines_patient_tokens() {
     let (up, seen, task) = upstream().await;
-    let sb = start(Options {
-        upstream: Some(url::Url::parse(&up).unwrap()),
-        ..Default::default()
-    })
-    .await;
+    let sb = proxying_to(&up).await;
     let c = Client::new(&sb, Some(token(&sb, "patient/*.rs", Some("1"))));
     let b = c.ok("Observation").await;
     // The upstream ignores `patient=`, so the proxy's own filter kicks in.
