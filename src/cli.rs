@@ -260,12 +260,63 @@ pub enum Command {
     /// Summarize the server's CapabilityStatement (`--json` for all of it)
     Capabilities(CapabilitiesArgs),
 
+    /// Smoke-test a server's SMART conformance (for server implementers)
+    ///
+    /// Every check has a stable id, a spec reference and a severity; the exit
+    /// code is 5 when a required check fails (warnings do not fail the run).
+    /// Without a client only the checks that need none run; the others are
+    /// reported as skipped, with what to pass to run them.
+    Check(CheckArgs),
+
     /// Print a shell completion script
     Completions(CompletionsArgs),
 
     /// Print the man page (roff)
     #[command(hide = true)]
     Man,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// FHIR base URL to check. Default: the profile's
+    #[arg(value_name = "FHIR_BASE")]
+    pub fhir_base: Option<String>,
+    /// Client id for the authorize and token checks (a public client whose
+    /// registered redirect URI is `--redirect-uri`). Default: the profile's
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Redirect URI registered for the client
+    #[arg(
+        long,
+        value_name = "URI",
+        default_value = "http://127.0.0.1:53682/callback"
+    )]
+    pub redirect_uri: String,
+    /// Scope the client asks for
+    #[arg(
+        long,
+        value_name = "SCOPE",
+        default_value = "openid fhirUser launch/patient patient/*.rs"
+    )]
+    pub scope: String,
+    /// Run only these groups (discovery, authorize, token, fhir)
+    #[arg(long, value_name = "GROUP", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Leave out these check ids
+    #[arg(long, value_name = "CHECK_ID", value_delimiter = ',')]
+    pub skip: Vec<String>,
+    /// Write a JUnit XML report (one testsuite per group) to FILE
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write every HTTP exchange, redacted, to FILE
+    #[arg(long, value_name = "FILE")]
+    pub transcript: Option<PathBuf>,
+    /// Run only what needs no user (the default: there is no browser mode yet)
+    #[arg(long)]
+    pub no_login: bool,
+    /// List the checks (id, severity, title, reference) and exit
+    #[arg(long)]
+    pub list: bool,
 }
 
 #[derive(Debug, Clone, Args)]

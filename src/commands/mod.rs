@@ -4,6 +4,7 @@
 //! share lives below (`output`, `prompt`, `session`, `settings`).
 
 mod capabilities;
+mod check;
 mod context;
 mod discover;
 mod fhir_common;
@@ -45,6 +46,7 @@ pub async fn run(g: &RunContext, command: Command) -> Result<()> {
         Command::Update(args) => write::update(g, args).await,
         Command::Delete(args) => write::delete(g, args).await,
         Command::Capabilities(args) => capabilities::run(g, args).await,
+        Command::Check(args) => check::run(g, args).await,
         Command::Completions(args) => write_stdout(&crate::cli::generate::completion(args.shell)),
         Command::Man => write_stdout(&crate::cli::generate::man_page()),
     }

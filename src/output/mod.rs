@@ -11,6 +11,7 @@ use std::io::{IsTerminal, Write};
 use crate::error::Error;
 pub use crate::report::{Notice, Reporter};
 
+pub(crate) mod check;
 pub(crate) mod resource;
 pub(crate) mod status;
 

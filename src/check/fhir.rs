@@ -1,0 +1,138 @@
+//! The `fhir` group: the FHIR API as a client without a token sees it.
+
+use reqwest::Method;
+use reqwest::header::{ACCEPT, WWW_AUTHENTICATE};
+use serde_json::Value;
+
+use super::model::{Check, Severity, Verdict};
+use super::probe::Exchange;
+use super::run::Run;
+
+pub const CAPABILITY_STATEMENT: Check = Check {
+    id: "fhir.capability-statement",
+    title: "the CapabilityStatement is readable without a token",
+    reference: "https://hl7.org/fhir/R4/http.html#capabilities",
+    severity: Severity::Required,
+    fix: "answer GET {base}/metadata with a CapabilityStatement as application/fhir+json, without requiring a token",
+};
+pub const TOKEN_REQUIRED: Check = Check {
+    id: "fhir.token-required",
+    title: "a read without a token is refused with 401 and WWW-Authenticate",
+    reference: "https://www.rfc-editor.org/rfc/rfc6750#section-3",
+    severity: Severity::Required,
+    fix: "refuse FHIR requests without a valid access token with 401 and `WWW-Authenticate: Bearer`",
+};
+
+pub const CHECKS: &[Check] = &[CAPABILITY_STATEMENT, TOKEN_REQUIRED];
+
+const FHIR_JSON: &str = "application/fhir+json, application/json;q=0.9";
+
+/// Reads `/metadata` and probes a read without a token. Returns the
+/// CapabilityStatement and its exchange, for the discovery comparison.
+pub async fn run(run: &mut Run<'_>) -> Option<(Value, Exchange)> {
+    let (resp, ex) = run
+        .probe
+        .send(
+            run.probe
+                .http()
+                .request(Method::GET, run.base.join("metadata"))
+                .header(ACCEPT, FHIR_JSON),
+        )
+        .await;
+    let cs = resp.ok().and_then(|r| {
+        r.status
+            .is_success()
+            .then(|| serde_json::from_slice::<Value>(&r.body).ok())
+            .flatten()
+    });
+    let verdict = match &cs {
+        Some(v) if v["resourceType"] == "CapabilityStatement" => Verdict::met(format!(
+            "a CapabilityStatement (FHIR {})",
+            v["fhirVersion"].as_str().unwrap_or("version not given")
+        )),
+        Some(v) => Verdict::unmet(format!(
+            "the answer is JSON but its resourceType is {}",
+            v["resourceType"]
+        )),
+        None => Verdict::unmet(match (ex.status, &ex.error) {
+            (_, Some(e)) => e.clone(),
+            (Some(s), _) if !(200..300).contains(&s) => format!("answered {s}"),
+            _ => "the answer is not JSON".to_owned(),
+        }),
+    };
+    run.record(&CAPABILITY_STATEMENT, verdict, vec![ex.clone()]);
+
+    if run.selection.wants(&TOKEN_REQUIRED) {
+        let ty = readable_type(cs.as_ref());
+        let mut url = run.base.join(&ty);
+        url.query_pairs_mut().append_pair("_count", "1");
+        let (resp, ex2) = run
+            .probe
+            .send(
+                run.probe
+                    .http()
+                    .request(Method::GET, url)
+                    .header(ACCEPT, FHIR_JSON),
+            )
+            .await;
+        let verdict = match resp {
+            Err(e) => Verdict::skip(format!("no answer: {}", e.message)),
+            Ok(r) if r.status.is_success() => Verdict::unmet(format!(
+                "GET {ty} without a token answered {}: anyone can read the data",
+                r.status
+            )),
+            Ok(r) if r.status == 401 => {
+                match r
+                    .headers
+                    .get(WWW_AUTHENTICATE)
+                    .and_then(|v| v.to_str().ok())
+                {
+                    Some(v) if v.trim_start().to_ascii_lowercase().starts_with("bearer") => {
+                        Verdict::met(format!("401 with WWW-Authenticate: {v}"))
+                    }
+                    Some(v) => Verdict::unmet(format!(
+                        "401, but WWW-Authenticate `{v}` names no Bearer scheme"
+                    )),
+                    None => Verdict::unmet("401 without a WWW-Authenticate header"),
+                }
+            }
+            Ok(r) => Verdict::unmet(format!(
+                "GET {ty} without a token answered {}, not 401",
+                r.status
+            )),
+        };
+        run.record(&TOKEN_REQUIRED, verdict, vec![ex2]);
+    } else {
+        run.record(&TOKEN_REQUIRED, Verdict::skip("not selected"), vec![]);
+    }
+    cs.map(|v| (v, ex))
+}
+
+/// Patient, unless the CapabilityStatement lists resources without it.
+fn readable_type(cs: Option<&Value>) -> String {
+    let types: Vec<&str> = cs
+        .and_then(|v| v.pointer("/rest/0/resource"))
+        .and_then(Value::as_array)
+        .map(|rs| rs.iter().filter_map(|r| r["type"].as_str()).collect())
+        .unwrap_or_default();
+    if types.is_empty() || types.contains(&"Patient") {
+        "Patient".to_owned()
+    } else {
+        types[0].to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_probe_reads_patient_or_the_first_listed_type() {
+        assert_eq!(readable_type(None), "Patient");
+        let cs = json!({"rest": [{"resource": [{"type": "Observation"}, {"type": "Patient"}]}]});
+        assert_eq!(readable_type(Some(&cs)), "Patient");
+        let cs = json!({"rest": [{"resource": [{"type": "Device"}]}]});
+        assert_eq!(readable_type(Some(&cs)), "Device");
+    }
+}

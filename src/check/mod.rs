@@ -1,0 +1,128 @@
+//! `smart check`: a SMART conformance smoke test of a server, for the people
+//! who build and run one. Each check has a stable id, a spec reference, a
+//! severity and a result with its evidence (the exchanges, redacted). The
+//! groups run in order and pass what they learnt on (the configuration, a
+//! client); a check that cannot run says why and what would let it.
+
+mod authorize;
+mod discovery;
+mod fhir;
+mod model;
+mod probe;
+mod run;
+mod token;
+
+pub use authorize::Client;
+pub use model::{Check, CheckResult, Group, Report, Severity, Status, Totals};
+pub use probe::{Exchange, Probe};
+pub use run::Selection;
+
+use crate::discovery::FhirBase;
+use run::Run;
+
+/// Every check, in the order they are reported.
+pub fn catalog() -> Vec<&'static Check> {
+    [
+        discovery::CHECKS,
+        authorize::CHECKS,
+        token::CHECKS,
+        fhir::CHECKS,
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// What to check.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub base: FhirBase,
+    /// The client the authorize and token checks act as; without one they
+    /// are skipped.
+    pub client: Option<Client>,
+    pub selection: Selection,
+}
+
+/// Runs the selected checks; the report plus every exchange, in order.
+pub async fn run(probe: &Probe, plan: &Plan) -> Report {
+    let mut run = Run::new(probe, &plan.base, &plan.selection);
+
+    let doc = if plan.selection.runs_group(Group::Discovery) || needs_discovery(plan) {
+        discovery::run(&mut run).await
+    } else {
+        None
+    };
+    if plan.selection.runs_group(Group::Fhir) || plan.selection.runs_group(Group::Discovery) {
+        let cs = fhir::run(&mut run).await;
+        discovery::compare_with_metadata(&mut run, doc.as_ref(), cs.as_ref().map(|(v, e)| (v, e)));
+    }
+
+    let endpoint = |field: &str| {
+        doc.as_ref()
+            .and_then(|d| d.get(field)?.as_str())
+            .and_then(|s| crate::discovery::secure_url(field, s).ok())
+    };
+    let (authorize_url, token_url) = (
+        endpoint("authorization_endpoint"),
+        endpoint("token_endpoint"),
+    );
+    match (&plan.client, &authorize_url) {
+        (None, _) => skip_all(&mut run, &[authorize::CHECKS, token::CHECKS], NO_CLIENT),
+        (Some(_), None) => skip_all(
+            &mut run,
+            &[authorize::CHECKS, token::CHECKS],
+            "the configuration gives no usable (https) authorization_endpoint",
+        ),
+        (Some(client), Some(a)) => {
+            authorize::run(&mut run, a, token_url.as_ref(), client).await;
+            match &token_url {
+                Some(t) => token::run(&mut run, a, t, client).await,
+                None => skip_all(
+                    &mut run,
+                    &[token::CHECKS],
+                    "the configuration gives no usable (https) token_endpoint",
+                ),
+            }
+        }
+    }
+
+    let mut results = run.into_results();
+    let order = catalog();
+    results.sort_by_key(|r| order.iter().position(|c| c.id == r.id));
+    Report::new(plan.base.as_str().to_owned(), results)
+}
+
+const NO_CLIENT: &str = "needs a client: pass --client-id ID (a public client with a loopback redirect URI) or -p PROFILE";
+
+fn needs_discovery(plan: &Plan) -> bool {
+    plan.selection.runs_group(Group::Authorize) || plan.selection.runs_group(Group::Token)
+}
+
+fn skip_all(run: &mut Run<'_>, groups: &[&[Check]], why: &str) {
+    for c in groups.iter().copied().flatten() {
+        run.record(c, model::Verdict::skip(why), vec![]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_ids_are_unique_and_start_with_their_group() {
+        let all = catalog();
+        let mut ids: Vec<&str> = all.iter().map(|c| c.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), all.len(), "duplicate check ids");
+        for c in all {
+            let _ = c.group();
+            assert!(
+                c.reference.starts_with("https://"),
+                "{} has no reference URL",
+                c.id
+            );
+            assert!(!c.fix.is_empty());
+        }
+    }
+}

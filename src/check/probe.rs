@@ -1,0 +1,165 @@
+//! The HTTP side of a check run: every request a check sends goes through
+//! [`Probe::send`], which keeps a redacted copy of the exchange. The copies
+//! are the evidence of each result and, all together, the `--transcript`.
+
+use std::sync::Mutex;
+
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::http::{Http, Response};
+use crate::redact;
+
+/// Bodies are kept up to this many characters: enough to show what a server
+/// said, not a whole CapabilityStatement.
+const BODY_SHOWN: usize = 4000;
+/// The most any probe reads of an answer.
+pub const LIMIT: usize = 16 << 20;
+
+/// One request and what came back, with every secret redacted.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    pub method: String,
+    pub url: String,
+    pub request_headers: Vec<(String, String)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    pub response_headers: Vec<(String, String)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_body: Option<String>,
+    /// A transport failure instead of an answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Exchange {
+    /// The exchange as text, as a bug report quotes it.
+    pub fn to_text(&self) -> String {
+        let mut out = format!("> {} {}\n", self.method, self.url);
+        for (k, v) in &self.request_headers {
+            out.push_str(&format!("> {k}: {v}\n"));
+        }
+        if let Some(b) = &self.request_body {
+            out.push_str(&format!(">\n> {b}\n"));
+        }
+        match (&self.status, &self.error) {
+            (_, Some(e)) => out.push_str(&format!("! {e}\n")),
+            (Some(s), None) => {
+                out.push_str(&format!("< {s}\n"));
+                for (k, v) in &self.response_headers {
+                    out.push_str(&format!("< {k}: {v}\n"));
+                }
+                if let Some(b) = &self.response_body {
+                    out.push_str(&format!("<\n< {b}\n"));
+                }
+            }
+            (None, None) => {}
+        }
+        out
+    }
+}
+
+/// Sends the checks' requests and remembers them.
+pub struct Probe {
+    http: Http,
+    log: Mutex<Vec<Exchange>>,
+}
+
+impl Probe {
+    /// `http` must not follow redirects: several checks are about where a
+    /// server redirects to.
+    pub fn new(http: Http) -> Probe {
+        assert!(
+            !http.follows_redirects(),
+            "a probe sees every redirect itself"
+        );
+        Probe {
+            http,
+            log: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn http(&self) -> &Http {
+        &self.http
+    }
+
+    /// Sends `req` and returns the answer (or the transport error) with the
+    /// redacted exchange.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> (Result<Response>, Exchange) {
+        let mut ex = match req.try_clone().and_then(|r| r.build().ok()) {
+            Some(r) => request_part(&r),
+            None => Exchange {
+                method: "?".into(),
+                url: "?".into(),
+                request_headers: vec![],
+                request_body: None,
+                status: None,
+                response_headers: vec![],
+                response_body: None,
+                error: None,
+            },
+        };
+        let resp = self.http.send(req, LIMIT).await;
+        match &resp {
+            Ok(r) => {
+                ex.status = Some(r.status.as_u16());
+                ex.response_headers = headers(&r.headers);
+                if !r.body.is_empty() {
+                    let text = String::from_utf8_lossy(&r.body);
+                    ex.response_body = Some(shown(&redact::body(r.content_type(), &text)));
+                }
+            }
+            Err(e) => ex.error = Some(e.message.clone()),
+        }
+        self.log.lock().expect("probe log").push(ex.clone());
+        (resp, ex)
+    }
+
+    /// Every exchange so far, in order.
+    pub fn transcript(&self) -> Vec<Exchange> {
+        self.log.lock().expect("probe log").clone()
+    }
+}
+
+fn request_part(r: &reqwest::Request) -> Exchange {
+    let body = r.body().and_then(|b| b.as_bytes()).map(|b| {
+        let ct = r.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let text = String::from_utf8_lossy(b);
+        let redacted = match ct {
+            Some(ct) if ct.starts_with("application/x-www-form-urlencoded") => redact::form(&text),
+            _ => redact::body(ct, &text),
+        };
+        shown(&redacted)
+    });
+    Exchange {
+        method: r.method().to_string(),
+        url: redact::url(r.url()),
+        request_headers: headers(r.headers()),
+        request_body: body,
+        status: None,
+        response_headers: vec![],
+        response_body: None,
+        error: None,
+    }
+}
+
+fn headers(h: &HeaderMap) -> Vec<(String, String)> {
+    h.iter()
+        .map(|(k, v)| {
+            let v = v.to_str().unwrap_or("<binary>");
+            (k.to_string(), redact::header_value(k.as_str(), v))
+        })
+        .collect()
+}
+
+/// At most [`BODY_SHOWN`] characters, control characters escaped.
+fn shown(text: &str) -> String {
+    let mut s: String = text.chars().take(BODY_SHOWN).collect();
+    if text.chars().nth(BODY_SHOWN).is_some() {
+        s.push('…');
+    }
+    redact::printable(&s).into_owned()
+}

@@ -1,0 +1,358 @@
+//! The `token` group: what the token endpoint does with codes it must
+//! refuse (a wrong verifier, a replay, another redirect_uri) and the shape
+//! of the answer it gives. The codes come from authorization requests the
+//! server grants without a user (an auto-approving test server); a server
+//! that asks for a sign-in leaves the group undecided.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::Method;
+use reqwest::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use super::authorize::{self, Answer, Client, Request};
+use super::model::{Check, Severity, Verdict};
+use super::probe::Exchange;
+use super::run::Run;
+use crate::oauth::pkce;
+
+pub const VERIFIER_CHECKED: Check = Check {
+    id: "token.code-verifier-checked",
+    title: "a wrong code_verifier is refused",
+    reference: "https://www.rfc-editor.org/rfc/rfc7636#section-4.6",
+    severity: Severity::Required,
+    fix: "compare BASE64URL(SHA256(code_verifier)) with the code_challenge of the authorization request and answer invalid_grant when they differ",
+};
+pub const CODE_SINGLE_USE: Check = Check {
+    id: "token.code-single-use",
+    title: "an authorization code works once",
+    reference: "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2",
+    severity: Severity::Required,
+    fix: "mark a code used when it is exchanged and refuse it (invalid_grant) the second time",
+};
+pub const REDIRECT_CHECKED: Check = Check {
+    id: "token.redirect-uri-checked",
+    title: "a redirect_uri other than the authorization request's is refused",
+    reference: "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3",
+    severity: Severity::Required,
+    fix: "require the token request's redirect_uri to be identical to the one of the authorization request",
+};
+pub const RESPONSE_FIELDS: Check = Check {
+    id: "token.response-fields",
+    title: "the token response has token_type Bearer and scope",
+    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#response-5",
+    severity: Severity::Required,
+    fix: "answer with access_token, token_type \"Bearer\" and the granted scope",
+};
+pub const EXPIRES_IN: Check = Check {
+    id: "token.expires-in",
+    title: "the token response says when the token expires (expires_in)",
+    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#response-5",
+    severity: Severity::Recommended,
+    fix: "add expires_in, the access token's lifetime in seconds, as a JSON number",
+};
+pub const NO_STORE: Check = Check {
+    id: "token.no-store",
+    title: "the token response is sent with Cache-Control: no-store",
+    reference: "https://www.rfc-editor.org/rfc/rfc6749#section-5.1",
+    severity: Severity::Required,
+    fix: "send `Cache-Control: no-store` with every answer that carries a token",
+};
+
+pub const CHECKS: &[Check] = &[
+    VERIFIER_CHECKED,
+    CODE_SINGLE_USE,
+    REDIRECT_CHECKED,
+    RESPONSE_FIELDS,
+    EXPIRES_IN,
+    NO_STORE,
+];
+
+/// The S256 challenge of a verifier.
+pub fn s256(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// A code exchange as a public client sends it.
+pub struct TokenAttempt<'a> {
+    client: &'a Client,
+    code: &'a str,
+    verifier: Option<&'a str>,
+    redirect_uri: &'a str,
+}
+
+impl<'a> TokenAttempt<'a> {
+    pub fn code(client: &'a Client, code: &'a str, verifier: Option<&'a str>) -> Self {
+        TokenAttempt {
+            client,
+            code,
+            verifier,
+            redirect_uri: &client.redirect_uri,
+        }
+    }
+}
+
+/// What the token endpoint made of an attempt.
+#[derive(Debug)]
+pub enum Outcome {
+    Tokens,
+    /// An OAuth error answer: its `error` code.
+    Refused(String),
+    /// Neither: the answer is not usable to judge.
+    Broken(String),
+}
+
+/// Sends a code exchange; returns how it went, the exchange, and the answer
+/// (for the checks that look at its fields).
+pub async fn attempt(run: &Run<'_>, url: &Url, a: &TokenAttempt<'_>) -> (Outcome, Exchange) {
+    let (o, ex, _) = attempt_full(run, url, a).await;
+    (o, ex)
+}
+
+async fn attempt_full(
+    run: &Run<'_>,
+    url: &Url,
+    a: &TokenAttempt<'_>,
+) -> (Outcome, Exchange, Option<crate::http::Response>) {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("grant_type", "authorization_code")
+        .append_pair("code", a.code)
+        .append_pair("redirect_uri", a.redirect_uri)
+        .append_pair("client_id", &a.client.client_id);
+    if let Some(v) = a.verifier {
+        form.append_pair("code_verifier", v);
+    }
+    let req = run
+        .probe
+        .http()
+        .request(Method::POST, url.clone())
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(ACCEPT, "application/json")
+        .body(form.finish());
+    let (resp, ex) = run.probe.send(req).await;
+    let resp = match resp {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                Outcome::Broken(format!("no answer: {}", e.message)),
+                ex,
+                None,
+            );
+        }
+    };
+    let body: Option<Value> = serde_json::from_slice(&resp.body).ok();
+    let outcome = match (&body, resp.status.is_success()) {
+        (Some(v), true) if v["access_token"].is_string() => Outcome::Tokens,
+        (Some(v), false) if v["error"].is_string() => {
+            Outcome::Refused(v["error"].as_str().unwrap_or_default().to_owned())
+        }
+        _ => Outcome::Broken(format!(
+            "the token endpoint answered {} without an OAuth document",
+            resp.status
+        )),
+    };
+    (outcome, ex, Some(resp))
+}
+
+/// A code for `client`, when the server grants one without a user.
+async fn fresh_code(
+    run: &Run<'_>,
+    endpoint: &Url,
+    client: &Client,
+) -> Result<(String, String, Exchange), (Verdict, Exchange)> {
+    let state = pkce::random_b64(32);
+    let verifier = pkce::random_b64(32);
+    let challenge = s256(&verifier);
+    let aud = run.base.as_str().to_owned();
+    let (a, ex) = authorize::ask(
+        run,
+        &Request {
+            endpoint,
+            client,
+            aud: &aud,
+            state: &state,
+            response_type: "code",
+            redirect_uri: &client.redirect_uri,
+            challenge: Some((&challenge, "S256")),
+        },
+    )
+    .await;
+    let code = match &a {
+        Answer::Back(u) => u
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned()),
+        _ => None,
+    };
+    match code {
+        Some(c) => Ok((c, verifier, ex)),
+        None => Err((
+            Verdict::skip(match a {
+                Answer::Back(_) => {
+                    "the authorization request was refused; no code to try".to_owned()
+                }
+                _ => "needs a code, and the server asks for a user to sign in; run with --browser"
+                    .to_owned(),
+            }),
+            ex,
+        )),
+    }
+}
+
+pub async fn run(run: &mut Run<'_>, authorize_url: &Url, token_url: &Url, client: &Client) {
+    // A wrong verifier first, then the right one for the same code (which
+    // must fail too if the code was spent by the wrong attempt: either way
+    // no token for a wrong verifier).
+    if run.selection.wants(&VERIFIER_CHECKED) {
+        match fresh_code(run, authorize_url, client).await {
+            Err((v, ex)) => run.record(&VERIFIER_CHECKED, v, vec![ex]),
+            Ok((code, _right, ex)) => {
+                let wrong = pkce::random_b64(32);
+                let (o, ex2) = attempt(
+                    run,
+                    token_url,
+                    &TokenAttempt::code(client, &code, Some(&wrong)),
+                )
+                .await;
+                let v = match o {
+                    Outcome::Tokens => {
+                        Verdict::unmet("tokens were issued for a wrong code_verifier")
+                    }
+                    Outcome::Refused(e) => Verdict::met(format!("refused: {e}")),
+                    Outcome::Broken(e) => Verdict::skip(e),
+                };
+                run.record(&VERIFIER_CHECKED, v, vec![ex, ex2]);
+            }
+        }
+    }
+
+    if run.selection.wants(&REDIRECT_CHECKED) {
+        match fresh_code(run, authorize_url, client).await {
+            Err((v, ex)) => run.record(&REDIRECT_CHECKED, v, vec![ex]),
+            Ok((code, verifier, ex)) => {
+                let other = format!("{}-other", client.redirect_uri.trim_end_matches('/'));
+                let a = TokenAttempt {
+                    redirect_uri: &other,
+                    ..TokenAttempt::code(client, &code, Some(&verifier))
+                };
+                let (o, ex2) = attempt(run, token_url, &a).await;
+                let v = match o {
+                    Outcome::Tokens => {
+                        Verdict::unmet(format!("tokens were issued with redirect_uri {other}"))
+                    }
+                    Outcome::Refused(e) => Verdict::met(format!("refused: {e}")),
+                    Outcome::Broken(e) => Verdict::skip(e),
+                };
+                run.record(&REDIRECT_CHECKED, v, vec![ex, ex2]);
+            }
+        }
+    }
+
+    // One good exchange: its answer's fields and headers, then a replay.
+    let want_good = [&RESPONSE_FIELDS, &EXPIRES_IN, &NO_STORE, &CODE_SINGLE_USE]
+        .iter()
+        .any(|c| run.selection.wants(c));
+    if !want_good {
+        return;
+    }
+    let (code, verifier, ex) = match fresh_code(run, authorize_url, client).await {
+        Ok(x) => x,
+        Err((v, ex)) => {
+            for c in [&RESPONSE_FIELDS, &EXPIRES_IN, &NO_STORE, &CODE_SINGLE_USE] {
+                run.record(c, v.clone(), vec![ex.clone()]);
+            }
+            return;
+        }
+    };
+    let good = TokenAttempt::code(client, &code, Some(&verifier));
+    let (o, ex2, resp) = attempt_full(run, token_url, &good).await;
+    let Some(resp) = resp.filter(|_| matches!(o, Outcome::Tokens)) else {
+        let why = format!("the code exchange itself did not give tokens ({o:?})");
+        for c in [&RESPONSE_FIELDS, &EXPIRES_IN, &NO_STORE, &CODE_SINGLE_USE] {
+            run.record(c, Verdict::skip(why.clone()), vec![ex.clone(), ex2.clone()]);
+        }
+        return;
+    };
+    let body: Value = serde_json::from_slice(&resp.body).unwrap_or_default();
+    run.record(&RESPONSE_FIELDS, response_fields(&body), vec![ex2.clone()]);
+    run.record(&EXPIRES_IN, expires_in(&body), vec![ex2.clone()]);
+    let cache = resp
+        .headers
+        .get(CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let v = if cache
+        .split(',')
+        .any(|d| d.trim().eq_ignore_ascii_case("no-store"))
+    {
+        Verdict::met(format!("Cache-Control: {cache}"))
+    } else if cache.is_empty() {
+        Verdict::unmet("no Cache-Control header")
+    } else {
+        Verdict::unmet(format!("Cache-Control: {cache} (no no-store)"))
+    };
+    run.record(&NO_STORE, v, vec![ex2.clone()]);
+
+    let (o, ex3) = attempt(run, token_url, &good).await;
+    let v = match o {
+        Outcome::Tokens => Verdict::unmet("the same code was exchanged twice"),
+        Outcome::Refused(e) => Verdict::met(format!("the replay was refused: {e}")),
+        Outcome::Broken(e) => Verdict::skip(e),
+    };
+    run.record(&CODE_SINGLE_USE, v, vec![ex2, ex3]);
+}
+
+fn response_fields(body: &Value) -> Verdict {
+    let mut wrong = Vec::new();
+    match body["token_type"].as_str() {
+        Some(t) if t.eq_ignore_ascii_case("bearer") => {}
+        Some(t) => wrong.push(format!("token_type is `{t}`")),
+        None => wrong.push("no token_type".to_owned()),
+    }
+    if !body["scope"].is_string() {
+        wrong.push("no scope".to_owned());
+    }
+    if wrong.is_empty() {
+        Verdict::met("token_type Bearer and scope are there")
+    } else {
+        Verdict::unmet(wrong.join("; "))
+    }
+}
+
+fn expires_in(body: &Value) -> Verdict {
+    match &body["expires_in"] {
+        v if v.is_u64() => Verdict::met(format!("expires_in: {v}")),
+        Value::Null => Verdict::unmet("no expires_in"),
+        other => Verdict::unmet(format!("expires_in is {other}, not a number of seconds")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn s256_matches_rfc7636_appendix_b() {
+        assert_eq!(
+            s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+
+    #[test]
+    fn response_fields_name_what_is_missing() {
+        let v = response_fields(&json!({"access_token": "a", "token_type": "mac"}));
+        assert_eq!(v, Verdict::unmet("token_type is `mac`; no scope"));
+        let v = expires_in(&json!({"expires_in": "3600"}));
+        assert_eq!(
+            v,
+            Verdict::unmet("expires_in is \"3600\", not a number of seconds")
+        );
+        let v =
+            response_fields(&json!({"token_type": "Bearer", "expires_in": 300, "scope": "openid"}));
+        assert!(matches!(v, Verdict::Met(_)));
+    }
+}

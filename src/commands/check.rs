@@ -1,0 +1,110 @@
+//! `smart check`: run the conformance checks and report them on the
+//! terminal, as JSON, as JUnit XML and as a transcript.
+
+use super::RunContext;
+use crate::check::{self, Client, Plan, Probe, Selection};
+use crate::cli::CheckArgs;
+use crate::discovery;
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::output;
+use crate::settings::{Flags, Settings};
+
+pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
+    if args.list {
+        return list(ctx);
+    }
+    let selection = Selection::new(&args.only, &args.skip)?;
+    let (base, client_id) = match &args.fhir_base {
+        // A base on the command line is checked on its own: no profile's
+        // client is used for a server the profile is not for.
+        Some(b) => (discovery::parse_base(b)?, args.client_id.clone()),
+        None => {
+            let s = Settings::resolve(
+                &ctx.invocation,
+                &Flags {
+                    client_id: args.client_id.as_deref(),
+                    ..Flags::default()
+                },
+            )
+            .map_err(|e| {
+                e.with_hint("pass the FHIR base to check: smart check https://fhir.example.org/r4")
+            })?;
+            let base = s.require_base()?;
+            (base, s.client_id.map(|c| c.value))
+        }
+    };
+    let plan = Plan {
+        base,
+        client: client_id.map(|client_id| Client {
+            client_id,
+            redirect_uri: args.redirect_uri.clone(),
+            scope: args.scope.clone(),
+        }),
+        selection,
+    };
+    let probe = Probe::new(Http::new(&ctx.http_options(false))?);
+    let report = check::run(&probe, &plan).await;
+
+    if let Some(path) = &args.junit {
+        write(path, &output::check::junit(&report), "--junit")?;
+    }
+    if let Some(path) = &args.transcript {
+        write(
+            path,
+            &output::check::transcript(&report, &probe.transcript()),
+            "--transcript",
+        )?;
+    }
+    if ctx.json {
+        output::print_json(&report)?;
+    } else {
+        print!("{}", output::check::checklist(&report));
+    }
+    if report.failed() {
+        let n = report.totals.fail;
+        return Err(Error::findings(format!(
+            "{n} required check{} failed for {}",
+            if n == 1 { "" } else { "s" },
+            report.fhir_base
+        )));
+    }
+    Ok(())
+}
+
+fn list(ctx: &RunContext) -> Result<()> {
+    let all = check::catalog();
+    if ctx.json {
+        let v: Vec<_> = all
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "id": c.id, "group": c.group(), "title": c.title,
+                    "severity": c.severity, "reference": c.reference, "fix": c.fix,
+                })
+            })
+            .collect();
+        return output::print_json(&v);
+    }
+    for c in all {
+        let sev = match c.severity {
+            check::Severity::Required => "required",
+            check::Severity::Recommended => "recommended",
+        };
+        println!(
+            "{:<38} {sev:<11} {}\n{:<38} {}",
+            c.id, c.title, "", c.reference
+        );
+    }
+    Ok(())
+}
+
+fn write(path: &std::path::Path, text: &str, flag: &str) -> Result<()> {
+    crate::fsutil::write_atomically(
+        path,
+        text.as_bytes(),
+        crate::fsutil::Access::Public,
+        crate::fsutil::Replace::Yes,
+    )
+    .map_err(|e| Error::usage(format!("{flag} {}: cannot write: {e}", path.display())))
+}
