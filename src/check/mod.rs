@@ -47,18 +47,21 @@ pub struct Plan {
 pub async fn run(probe: &Probe, plan: &Plan) -> Report {
     let mut run = Run::new(probe, &plan.base, &plan.selection);
 
-    let doc = if plan.selection.runs_group(Group::Discovery) || needs_discovery(plan) {
-        discovery::run(&mut run).await
-    } else {
-        None
-    };
-    if plan.selection.runs_group(Group::Fhir) || plan.selection.runs_group(Group::Discovery) {
-        let cs = fhir::run(&mut run).await;
-        discovery::compare_with_metadata(&mut run, doc.as_ref(), cs.as_ref().map(|(v, e)| (v, e)));
-    }
+    // Discovery and /metadata run whatever the selection: the other groups
+    // need the endpoints (results of unselected groups are not reported).
+    let doc = discovery::run(&mut run).await;
+    let cs = fhir::run(&mut run).await;
+    discovery::compare_with_metadata(&mut run, doc.as_ref(), cs.as_ref().map(|(v, e)| (v, e)));
+    // Without a configuration the endpoints of /metadata's oauth-uris let
+    // the other groups run (its absence is already the discovery failure).
+    let endpoints = doc.or_else(|| {
+        cs.as_ref()
+            .and_then(|(v, _)| crate::discovery::from_capability_statement(v))
+    });
 
     let endpoint = |field: &str| {
-        doc.as_ref()
+        endpoints
+            .as_ref()
             .and_then(|d| d.get(field)?.as_str())
             .and_then(|s| crate::discovery::secure_url(field, s).ok())
     };
@@ -93,10 +96,6 @@ pub async fn run(probe: &Probe, plan: &Plan) -> Report {
 }
 
 const NO_CLIENT: &str = "needs a client: pass --client-id ID (a public client with a loopback redirect URI) or -p PROFILE";
-
-fn needs_discovery(plan: &Plan) -> bool {
-    plan.selection.runs_group(Group::Authorize) || plan.selection.runs_group(Group::Token)
-}
 
 fn skip_all(run: &mut Run<'_>, groups: &[&[Check]], why: &str) {
     for c in groups.iter().copied().flatten() {

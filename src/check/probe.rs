@@ -102,7 +102,17 @@ impl Probe {
                 error: None,
             },
         };
-        let resp = self.http.send(req, LIMIT).await;
+        let retry = req.try_clone();
+        let mut resp = self.http.send(req, LIMIT).await;
+        // A busy server is not a failing one: one retry of a GET after a
+        // short Retry-After (a long one is the answer that is judged).
+        if let (Ok(r), Some(again)) = (&resp, retry)
+            && ex.method == "GET"
+            && let Some(wait) = short_retry_after(r)
+        {
+            tokio::time::sleep(wait).await;
+            resp = self.http.send(again, LIMIT).await;
+        }
         match &resp {
             Ok(r) => {
                 ex.status = Some(r.status.as_u16());
@@ -122,6 +132,22 @@ impl Probe {
     pub fn transcript(&self) -> Vec<Exchange> {
         self.log.lock().expect("probe log").clone()
     }
+}
+
+/// The wait a 429 or 503 asks for, when it is at most 3 s.
+fn short_retry_after(r: &Response) -> Option<std::time::Duration> {
+    if !matches!(r.status.as_u16(), 429 | 503) {
+        return None;
+    }
+    let secs: u64 = r
+        .headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    (secs <= 3).then(|| std::time::Duration::from_secs(secs))
 }
 
 fn request_part(r: &reqwest::Request) -> Exchange {

@@ -8,6 +8,7 @@ mod backend_support;
 mod support;
 
 mod backend;
+mod check;
 mod cli_discover;
 mod cli_profile;
 mod completions;

@@ -85,7 +85,13 @@ pub(crate) async fn smart_configuration(AxState(state): AxState<Arc<State>>) -> 
     if state.opts.faults.has(Fault::NoWellKnown) {
         return (StatusCode::NOT_FOUND, "Not Found").into_response();
     }
-    Json(smart_document(&state)).into_response()
+    // Browser apps read discovery cross-origin (the CapabilityStatement
+    // says `cors: true`).
+    (
+        [(axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")],
+        Json(smart_document(&state)),
+    )
+        .into_response()
 }
 
 pub(crate) async fn openid_configuration(AxState(state): AxState<Arc<State>>) -> Response {

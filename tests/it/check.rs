@@ -1,0 +1,262 @@
+//! `smart check` against the sandbox: clean, and with each `--fault` that a
+//! check is meant to catch (exactly those checks fail or warn, nothing
+//! else), plus the JUnit, transcript and selection options.
+
+use crate::support;
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use support::{SandboxServer, TempConfig};
+
+fn check(sb: &SandboxServer, extra: &[&str]) -> (Value, i32) {
+    let cfg = TempConfig::new();
+    let out = cfg
+        .cmd()
+        .args(["check", &sb.fhir_base, "--client-id", "smart-cli", "--json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (report, out.status.code().unwrap())
+}
+
+/// The ids whose status is `fail` or `warn`.
+fn findings(report: &Value) -> BTreeSet<String> {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "fail" || r["status"] == "warn")
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn statuses(report: &Value, status: &str) -> usize {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == status)
+        .count()
+}
+
+#[test]
+fn the_sandbox_passes_clean() {
+    let sb = SandboxServer::auto_approve();
+    let (report, code) = check(&sb, &[]);
+    assert_eq!(findings(&report), BTreeSet::new(), "{report:#}");
+    assert_eq!(statuses(&report, "skip"), 0, "{report:#}");
+    assert_eq!(code, 0);
+    assert_eq!(report["totals"]["fail"], 0);
+    // It did the work: codes were asked for and exchanged, a replay refused.
+    assert_eq!(sb.token_requests("authorization_code"), 4);
+}
+
+#[test]
+fn each_fault_fails_exactly_the_checks_that_prove_it() {
+    let expected: &[(&str, &[&str])] = &[
+        (
+            "no-pkce",
+            &[
+                "authorize.pkce-required",
+                "authorize.pkce-plain-rejected",
+                "token.code-verifier-checked",
+            ],
+        ),
+        (
+            "state-dropped",
+            &["authorize.state-echoed", "authorize.error-has-state"],
+        ),
+        ("wrong-aud-accepted", &["authorize.aud-checked"]),
+        ("token-no-expires-in", &["token.expires-in"]),
+        ("bad-json", &["fhir.capability-statement"]),
+        ("no-well-known", &["discovery.well-known"]),
+        (
+            "pkce-not-advertised",
+            &["discovery.pkce-s256", "discovery.required-fields"],
+        ),
+    ];
+    for (fault, ids) in expected {
+        let sb = SandboxServer::with_fault(fault);
+        let (report, code) = check(&sb, &[]);
+        let want: BTreeSet<String> = ids.iter().map(|s| s.to_string()).collect();
+        assert_eq!(findings(&report), want, "--fault {fault}: {report:#}");
+        let required_failed = report["totals"]["fail"].as_u64().unwrap() > 0;
+        assert_eq!(code, if required_failed { 5 } else { 0 }, "--fault {fault}");
+    }
+}
+
+#[test]
+fn without_a_well_known_document_the_other_groups_use_the_metadata_endpoints() {
+    let sb = SandboxServer::with_fault("no-well-known");
+    let (report, _) = check(&sb, &[]);
+    let aud = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "authorize.aud-checked")
+        .unwrap();
+    assert_eq!(aud["status"], "pass", "{aud:#}");
+}
+
+#[test]
+fn a_busy_fhir_server_is_asked_again_after_a_short_retry_after() {
+    let sb = SandboxServer::with_fault("http-429");
+    let (report, code) = check(&sb, &[]);
+    assert_eq!(findings(&report), BTreeSet::new(), "{report:#}");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn without_a_client_only_the_checks_that_need_none_run_and_the_rest_say_what_to_pass() {
+    let sb = SandboxServer::auto_approve();
+    let cfg = TempConfig::new();
+    let out = cfg
+        .cmd()
+        .args(["check", &sb.fhir_base, "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for r in report["results"].as_array().unwrap() {
+        let group = r["group"].as_str().unwrap();
+        if group == "authorize" || group == "token" {
+            assert_eq!(r["status"], "skip", "{r:#}");
+            assert!(
+                r["reason"].as_str().unwrap().contains("--client-id"),
+                "{r:#}"
+            );
+        } else {
+            assert_eq!(r["status"], "pass", "{r:#}");
+        }
+    }
+    assert_eq!(
+        sb.journal.to("/auth/token").len(),
+        0,
+        "no token request without a client"
+    );
+}
+
+#[test]
+fn junit_parses_and_its_counts_match_the_report() {
+    let sb = SandboxServer::with_fault("no-pkce");
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("check.xml");
+    let (report, code) = check(&sb, &["--junit", junit.to_str().unwrap()]);
+    assert_eq!(code, 5);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let cases: Vec<_> = root
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), report["results"].as_array().unwrap().len());
+    let failed: BTreeSet<String> = cases
+        .iter()
+        .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
+        .map(|c| c.attribute("name").unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        failed.len() as u64,
+        report["totals"]["fail"].as_u64().unwrap()
+    );
+    assert!(failed.contains("token.code-verifier-checked"));
+    assert_eq!(
+        root.attribute("failures").unwrap(),
+        report["totals"]["fail"].to_string()
+    );
+    for suite in root.children().filter(|n| n.has_tag_name("testsuite")) {
+        let n = suite
+            .children()
+            .filter(|n| n.has_tag_name("testcase"))
+            .count();
+        assert_eq!(suite.attribute("tests").unwrap(), n.to_string());
+    }
+}
+
+#[test]
+fn the_transcript_has_every_exchange_and_no_secret() {
+    let sb = SandboxServer::auto_approve();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("transcript.txt");
+    let (_, code) = check(&sb, &["--transcript", path.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let requests = text
+        .lines()
+        .filter(|l| l.starts_with("> GET ") || l.starts_with("> POST "))
+        .count();
+    assert_eq!(
+        requests,
+        sb.journal.all().len(),
+        "one entry per request the server received"
+    );
+    // The codes the server issued and the tokens it gave never appear.
+    for r in sb.journal.to("/auth/token") {
+        for name in ["code", "code_verifier"] {
+            if let Some(v) = r.param(name) {
+                assert!(!text.contains(v), "{name} leaked into the transcript");
+            }
+        }
+    }
+    assert!(
+        text.contains("access_token\":\"[redacted]"),
+        "the token answer is there, redacted"
+    );
+    assert!(
+        !text.contains("eyJ"),
+        "no JWT (id_token, access token) in the transcript"
+    );
+}
+
+#[test]
+fn unknown_groups_and_check_ids_are_refused_before_any_request() {
+    let sb = SandboxServer::auto_approve();
+    let cfg = TempConfig::new();
+    for args in [["--only", "discovry"], ["--skip", "token.nope"]] {
+        let out = cfg
+            .cmd()
+            .args(["check", &sb.fhir_base])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(args[1]), "{err}");
+    }
+    assert!(sb.journal.all().is_empty());
+}
+
+#[test]
+fn only_and_skip_narrow_the_run() {
+    let sb = SandboxServer::with_fault("no-pkce");
+    let (report, code) = check(
+        &sb,
+        &[
+            "--only",
+            "authorize",
+            "--skip",
+            "authorize.pkce-required,authorize.pkce-plain-rejected",
+        ],
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let results = report["results"].as_array().unwrap();
+    assert!(results.iter().all(|r| r["group"] == "authorize"));
+    let skipped: Vec<&str> = results
+        .iter()
+        .filter(|r| r["status"] == "skip")
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        skipped,
+        ["authorize.pkce-required", "authorize.pkce-plain-rejected"]
+    );
+}
