@@ -252,38 +252,51 @@ pub async fn usable_with(
     Ok(fresh)
 }
 
-/// The token endpoint a refresh may go to: the stored one only when it is
-/// what the profile's base advertises now. The stored set is a file (or a
-/// keychain item) anyone with the user's rights can edit; a planted
-/// endpoint would receive the refresh token and the client's credentials.
+/// The token endpoint a refresh may go to: the stored one, checked by
+/// [`trusted_endpoint`].
 async fn trusted_token_endpoint(
     http_opts: &crate::http::Options,
     base: &FhirBase,
     current: &TokenSet,
 ) -> Result<Url> {
-    let advertised = discover_token_endpoint(http_opts, base).await?.0;
-    let stored = Url::parse(&current.token_endpoint).ok();
-    if stored.as_ref() != Some(&advertised) {
+    trusted_endpoint(http_opts, base, "token_endpoint", &current.token_endpoint).await
+}
+
+/// An endpoint a stored token set names (`field`: token, revocation or
+/// introspection), used only when it is what the profile's base advertises
+/// now. The stored set is a file (or a keychain item) anything running as
+/// the user can edit; a planted endpoint would receive the tokens and the
+/// client's credentials. Exit 4 on a mismatch: `smart login` replaces it.
+pub async fn trusted_endpoint(
+    http_opts: &crate::http::Options,
+    base: &FhirBase,
+    field: &str,
+    stored: &str,
+) -> Result<Url> {
+    let advertised = discover_endpoint(http_opts, base, field).await?.0;
+    if Url::parse(stored).ok().as_ref() != Some(&advertised) {
         return Err(Error::auth(format!(
-            "the stored token endpoint `{}` is not the one {base} advertises ({advertised}); refusing to send the refresh token there",
-            crate::redact::printable(&current.token_endpoint)
-        )));
+            "the stored {field} `{}` is not the one {base} advertises ({advertised}); refusing to send tokens there",
+            crate::redact::printable(stored)
+        ))
+        .with_hint("run `smart login` to replace the stored tokens"));
     }
     Ok(advertised)
 }
 
-/// The profile's base's token endpoint, from its discovery document (which
-/// is returned too).
-async fn discover_token_endpoint(
+/// An endpoint the profile's base advertises, from its discovery document
+/// (which is returned too).
+async fn discover_endpoint(
     http_opts: &crate::http::Options,
     base: &FhirBase,
+    field: &str,
 ) -> Result<(Url, crate::discovery::Discovery)> {
     let mut follow = http_opts.clone();
     follow.follow_redirects = true;
     let d = crate::discovery::discover(&Http::new(&follow)?, base).await?;
     let t = d
-        .endpoint("token_endpoint")?
-        .ok_or_else(|| Error::server(format!("{base} advertises no token_endpoint")))?;
+        .endpoint(field)?
+        .ok_or_else(|| Error::server(format!("{base} advertises no {field}")))?;
     Ok((t, d))
 }
 
@@ -369,7 +382,7 @@ pub async fn fetch_backend(
 ) -> Result<TokenSet> {
     let kid = key.kid.clone();
     let alg = key.alg;
-    let (endpoint, d) = discover_token_endpoint(http_opts, base).await?;
+    let (endpoint, d) = discover_endpoint(http_opts, base, "token_endpoint").await?;
     let mut no_follow = http_opts.clone();
     no_follow.follow_redirects = false;
     let http = Http::new(&no_follow)?;

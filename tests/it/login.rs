@@ -677,12 +677,12 @@ fn parallel_commands_refresh_once() {
     );
 }
 
-/// Points the stored token set of `profile` (file store) at `endpoint`, as
-/// anyone who can write the user's files could.
-fn plant_token_endpoint(state: &Path, profile: &str, endpoint: &str) {
+/// Points an endpoint `field` of the stored token set of `profile` (file
+/// store) at `url`, as anything that can write the user's files could.
+fn plant(state: &Path, profile: &str, field: &str, url: &str) {
     let path = state.join(format!("{profile}.tokens.json"));
     let mut set: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    set["token_endpoint"] = Value::from(endpoint);
+    set[field] = Value::from(url);
     std::fs::write(&path, set.to_string()).unwrap();
 }
 
@@ -697,13 +697,18 @@ fn a_planted_token_endpoint_gets_no_refresh_token() {
     let env = Env::new(SandboxServer::auto_approve());
     env.add_profile("sb", &[]);
     env.login(APPROVE).success();
-    plant_token_endpoint(&env.cfg.state(), "sb", &evil.url("/token"));
+    plant(
+        &env.cfg.state(),
+        "sb",
+        "token_endpoint",
+        &evil.url("/token"),
+    );
     support::expire_in(&env.cfg.state(), "sb", 10);
     for args in [&["token"][..], &["refresh"], &["get", "Patient"]] {
         let a = env.cmd().args(args).assert().code(4);
         let err = stderr(&a);
         assert!(err.contains("smart login"), "{args:?}: {err}");
-        assert!(err.contains("refusing to send the refresh token"), "{err}");
+        assert!(err.contains("refusing to send tokens there"), "{err}");
     }
     assert!(
         evil.seen().is_empty(),
@@ -716,6 +721,49 @@ fn a_planted_token_endpoint_gets_no_refresh_token() {
     env.cmd().arg("refresh").assert().success();
     assert_eq!(env.sb.token_requests("refresh_token"), 1);
     assert!(evil.seen().is_empty());
+}
+
+#[test]
+fn planted_introspection_and_revocation_endpoints_get_no_token() {
+    let evil = support::CannedServer::start(vec![
+        (
+            "/introspect",
+            support::Canned::json(serde_json::json!({"active": true})),
+        ),
+        ("/revoke", support::Canned::json(serde_json::json!({}))),
+    ]);
+    let env = Env::new(SandboxServer::auto_approve());
+    env.add_profile("sb", &[]);
+    env.login(APPROVE).success();
+    plant(
+        &env.cfg.state(),
+        "sb",
+        "introspection_endpoint",
+        &evil.url("/introspect"),
+    );
+    plant(
+        &env.cfg.state(),
+        "sb",
+        "revocation_endpoint",
+        &evil.url("/revoke"),
+    );
+    let a = env.cmd().args(["token", "--introspect"]).assert().code(4);
+    assert!(
+        stderr(&a).contains("stored introspection_endpoint"),
+        "{}",
+        stderr(&a)
+    );
+    // Logging out still forgets the tokens here, without revoking there.
+    let a = env.cmd().arg("logout").assert().success();
+    assert!(stderr(&a).contains("revocation failed"), "{}", stderr(&a));
+    env.cmd().arg("status").assert().code(4);
+    assert!(
+        evil.seen().is_empty(),
+        "the planted endpoints got {:?}",
+        evil.seen()
+    );
+    assert!(env.sb.journal.to("/auth/introspect").is_empty());
+    assert!(env.sb.journal.to("/auth/revoke").is_empty());
 }
 
 #[test]
