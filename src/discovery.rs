@@ -166,7 +166,7 @@ pub fn secure_url(field: &str, value: &str) -> Result<Url> {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
         _ => Err(Error::server(format!(
-            "{field} `{value}` is not https; refusing to send credentials there"
+            "{field} `{value}` is not https; refusing to use it (anyone on the way could read or rewrite what goes through it)"
         ))
         .with_hint("SMART requires TLS for every endpoint (plain http only on loopback)")),
     }
@@ -184,7 +184,8 @@ pub async fn discover(http: &Http, base: &FhirBase) -> Result<Discovery> {
         .await?;
     let reason = match usable_json(&resp) {
         Ok(Value::Object(doc)) => {
-            let findings = validate(&doc);
+            let mut findings = validate(&doc);
+            findings.extend(foreign_token_endpoint(&doc, base));
             return Ok(Discovery {
                 fhir_base: base.url().to_string(),
                 source: Source::WellKnown,
@@ -228,6 +229,7 @@ pub async fn discover(http: &Http, base: &FhirBase) -> Result<Discovery> {
         ),
     )];
     findings.extend(validate_endpoints(&doc));
+    findings.extend(foreign_token_endpoint(&doc, base));
     Ok(Discovery {
         fhir_base: base.url().to_string(),
         source: Source::Metadata,
@@ -236,6 +238,26 @@ pub async fn discover(http: &Http, base: &FhirBase) -> Result<Discovery> {
         document: doc,
         findings,
     })
+}
+
+/// A token endpoint on another origin than the FHIR base: allowed (many
+/// EHRs run their authorization server on a host of its own) but worth a
+/// look, since the client's secret, the codes and the refresh tokens go
+/// there — a document altered on the way or on the server could point it
+/// anywhere.
+pub fn foreign_token_endpoint(doc: &Map<String, Value>, base: &FhirBase) -> Option<Finding> {
+    let url = Url::parse(doc.get("token_endpoint")?.as_str()?).ok()?;
+    if url.origin() == base.url().origin() {
+        return None;
+    }
+    Some(Finding::warning(
+        "token_endpoint",
+        format!(
+            "`{}` is on another origin than the FHIR base ({}); the client's credentials go there",
+            http::origin_path(&url),
+            base.url().origin().ascii_serialization()
+        ),
+    ))
 }
 
 /// The body as JSON when the answer is a 2xx JSON document; else why not.
@@ -565,6 +587,39 @@ mod tests {
         assert!(parse_base("not a url").is_err());
         assert!(parse_base("ftp://x.org").is_err());
         assert!(parse_base("https://x.org/fhir?a=b").is_err());
+    }
+
+    #[test]
+    fn a_token_endpoint_on_another_origin_is_a_warning() {
+        let base = parse_base("https://ehr.example.org/fhir").unwrap();
+        let doc = good();
+        assert_eq!(foreign_token_endpoint(&doc, &base), None);
+        let mut d = good();
+        d.insert(
+            "token_endpoint".into(),
+            json!("https://auth.example.net/token"),
+        );
+        let f = foreign_token_endpoint(&d, &base).unwrap();
+        assert_eq!(
+            (f.severity, f.field.as_str()),
+            (Severity::Warning, "token_endpoint")
+        );
+        assert!(
+            f.message.contains("https://auth.example.net/token"),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.message.contains("https://ehr.example.org"),
+            "{}",
+            f.message
+        );
+        // Same host, another port: another origin.
+        d.insert(
+            "token_endpoint".into(),
+            json!("https://ehr.example.org:8443/token"),
+        );
+        assert!(foreign_token_endpoint(&d, &base).is_some());
     }
 
     #[test]

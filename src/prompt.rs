@@ -1,6 +1,7 @@
 //! Reading a secret from the person or the pipe on stdin (`--secret-stdin`,
 //! `smart profile set-secret`): never from an argument, where it would land
-//! in the shell history and the process list.
+//! in the shell history and the process list. And yes/no questions, asked
+//! only of a person at a terminal.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -34,4 +35,43 @@ pub fn read_secret_stdin(in_ci: bool) -> Result<Secret> {
         return Err(Error::usage("no secret on stdin (expected one line)"));
     }
     Ok(Secret::new(s))
+}
+
+/// Whether a person can be asked: stdin and stderr are terminals and CI is
+/// not set. Otherwise a question must be an error naming the flag instead.
+pub fn can_ask(in_ci: bool) -> bool {
+    !in_ci && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Asks `question` on stderr and reads the answer from stdin; anything but
+/// yes is no. Call only when [`can_ask`].
+pub fn confirm(question: &str) -> Result<bool> {
+    use std::io::Write;
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::usage(format!("cannot read the answer: {e}")))?;
+    Ok(is_yes(&line))
+}
+
+fn is_yes(answer: &str) -> bool {
+    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_yes_is_yes() {
+        for a in ["y\n", "Y", " yes \r\n", "YES"] {
+            assert!(is_yes(a), "{a:?}");
+        }
+        for a in ["", "\n", "n", "no", "yess", "y es", "sure"] {
+            assert!(!is_yes(a), "{a:?}");
+        }
+    }
 }

@@ -238,15 +238,66 @@ pub async fn usable_with(
         key,
     )
     .map_err(failed)?;
+    let endpoint = trusted_token_endpoint(http_opts, &settings.require_base()?, &current)
+        .await
+        .map_err(failed)?;
     // Token requests never follow redirects, whatever the caller's options say.
     let mut no_follow = http_opts.clone();
     no_follow.follow_redirects = false;
     let http = Http::new(&no_follow)?;
-    let fresh = refresh(&http, &current, &auth, clock.now())
+    let fresh = refresh(&http, &endpoint, &current, &auth, clock.now())
         .await
         .map_err(failed)?;
     save_rotated(store, settings, &fresh);
     Ok(fresh)
+}
+
+/// The token endpoint a refresh may go to: the stored one, checked by
+/// [`trusted_endpoint`].
+async fn trusted_token_endpoint(
+    http_opts: &crate::http::Options,
+    base: &FhirBase,
+    current: &TokenSet,
+) -> Result<Url> {
+    trusted_endpoint(http_opts, base, "token_endpoint", &current.token_endpoint).await
+}
+
+/// An endpoint a stored token set names (`field`: token, revocation or
+/// introspection), used only when it is what the profile's base advertises
+/// now. The stored set is a file (or a keychain item) anything running as
+/// the user can edit; a planted endpoint would receive the tokens and the
+/// client's credentials. Exit 4 on a mismatch: `smart login` replaces it.
+pub async fn trusted_endpoint(
+    http_opts: &crate::http::Options,
+    base: &FhirBase,
+    field: &str,
+    stored: &str,
+) -> Result<Url> {
+    let advertised = discover_endpoint(http_opts, base, field).await?.0;
+    if Url::parse(stored).ok().as_ref() != Some(&advertised) {
+        return Err(Error::auth(format!(
+            "the stored {field} `{}` is not the one {base} advertises ({advertised}); refusing to send tokens there",
+            crate::redact::printable(stored)
+        ))
+        .with_hint("run `smart login` to replace the stored tokens"));
+    }
+    Ok(advertised)
+}
+
+/// An endpoint the profile's base advertises, from its discovery document
+/// (which is returned too).
+async fn discover_endpoint(
+    http_opts: &crate::http::Options,
+    base: &FhirBase,
+    field: &str,
+) -> Result<(Url, crate::discovery::Discovery)> {
+    let mut follow = http_opts.clone();
+    follow.follow_redirects = true;
+    let d = crate::discovery::discover(&Http::new(&follow)?, base).await?;
+    let t = d
+        .endpoint(field)?
+        .ok_or_else(|| Error::server(format!("{base} advertises no {field}")))?;
+    Ok((t, d))
 }
 
 /// Saves a refreshed set. The old refresh token may already be spent
@@ -298,14 +349,12 @@ async fn backend_usable(
         return Ok(s.clone());
     }
     let key = settings.signing_key(store)?;
-    let token_endpoint = cached.map(|c| c.token_endpoint);
     let set = fetch_backend(
         http_opts,
         &base,
         &client_id,
         &settings.scope.value,
         key,
-        token_endpoint.as_deref(),
         clock.now(),
     )
     .await?;
@@ -320,32 +369,20 @@ async fn backend_usable(
 }
 
 /// SMART Backend Services: `client_credentials` with a signed client
-/// assertion. Discovers the token endpoint unless `token_endpoint` (from a
-/// cached set) is known. `now` is when the token is issued.
+/// assertion, at the token endpoint the base advertises (never the one a
+/// cached set names: that file could have been edited). `now` is when the
+/// token is issued.
 pub async fn fetch_backend(
     http_opts: &crate::http::Options,
     base: &FhirBase,
     client_id: &str,
     scope: &str,
     key: SigningKey,
-    token_endpoint: Option<&str>,
     now: u64,
 ) -> Result<TokenSet> {
     let kid = key.kid.clone();
     let alg = key.alg;
-    let discovered;
-    let (endpoint, d) = match token_endpoint.and_then(|t| Url::parse(t).ok()) {
-        Some(t) => (t, None),
-        None => {
-            let mut follow = http_opts.clone();
-            follow.follow_redirects = true;
-            discovered = crate::discovery::discover(&Http::new(&follow)?, base).await?;
-            let t = discovered.endpoint("token_endpoint")?.ok_or_else(|| {
-                Error::server(format!("{} advertises no token_endpoint", base.url()))
-            })?;
-            (t, Some(&discovered))
-        }
-    };
+    let (endpoint, d) = discover_endpoint(http_opts, base, "token_endpoint").await?;
     let mut no_follow = http_opts.clone();
     no_follow.follow_redirects = false;
     let http = Http::new(&no_follow)?;
@@ -370,7 +407,7 @@ pub async fn fetch_backend(
             client_id,
             token_endpoint: &endpoint,
             auth_method: TokenAuthMethod::PrivateKeyJwt,
-            discovery: d,
+            discovery: Some(&d),
         },
         &resp,
         scope,
@@ -397,8 +434,10 @@ fn no_refresh_token(current: &TokenSet, now: u64) -> Error {
     ))
 }
 
+/// `endpoint` is the checked token endpoint ([`trusted_token_endpoint`]).
 pub async fn refresh(
     http: &Http,
+    endpoint: &Url,
     current: &TokenSet,
     auth: &ClientAuth,
     now: u64,
@@ -406,7 +445,7 @@ pub async fn refresh(
     let Some(rt) = &current.refresh_token else {
         return Err(no_refresh_token(current, now));
     };
-    let endpoint = crate::discovery::secure_url("token_endpoint", &current.token_endpoint)?;
+    let endpoint = crate::discovery::secure_url("token_endpoint", endpoint.as_str())?;
     let resp = token::refresh(http, &endpoint, auth, rt).await?;
     Ok(current.refreshed(&resp, now))
 }
@@ -454,9 +493,10 @@ mod tests {
             client_id: "c".into(),
         };
         let s = set(Some(1000));
-        let e = refresh(&http, &s, &auth, 990).await.unwrap_err();
+        let ep = Url::parse(&s.token_endpoint).unwrap();
+        let e = refresh(&http, &ep, &s, &auth, 990).await.unwrap_err();
         assert!(e.message.starts_with("the access token is about to expire"));
-        let e = refresh(&http, &s, &auth, 1000).await.unwrap_err();
+        let e = refresh(&http, &ep, &s, &auth, 1000).await.unwrap_err();
         assert!(e.message.starts_with("the access token has expired"));
     }
 }

@@ -33,7 +33,7 @@ pub async fn run(ctx: &RunContext, args: GetArgs) -> Result<()> {
     let mut url = if absolute {
         let u = Url::parse(target)
             .map_err(|e| Error::usage(format!("`{target}` is not a URL ({e})")))?;
-        fhir.check_origin(&u)?;
+        fhir.check_on_base(&u)?;
         u
     } else {
         fhir.url(target)?

@@ -72,7 +72,8 @@ struct UserLogin<'a> {
 
 pub async fn run(g: &RunContext, args: LoginArgs) -> Result<()> {
     let mut config = g.invocation.load_config()?;
-    let target = resolve_profile(g, &args, &config)?;
+    let mut target = resolve_profile(g, &args, &config)?;
+    refuse_unknown_issuer_without_a_person(&args, &target, g.env())?;
     let flags = Flags {
         fhir_base: args.fhir_base.as_deref(),
         client_id: args.client_id.as_deref(),
@@ -122,6 +123,10 @@ pub async fn run(g: &RunContext, args: LoginArgs) -> Result<()> {
         keep(&store, &target.name, &set, new_secret.as_ref())?;
         set
     };
+    if target.profile.fhir_base.is_empty() {
+        // The issuer the user confirmed for this new profile.
+        target.profile.fhir_base = set.fhir_base.clone();
+    }
     save_created(&mut config, &target)?;
     output::status::print(
         g.json,
@@ -170,6 +175,23 @@ fn refuse_ci_without_browser(args: &LoginArgs, env: &Environment) -> Result<()> 
     Ok(())
 }
 
+/// An EHR launch for a profile made for it has no server to compare its
+/// `iss` with: any page that finds the port could choose one. Only a person
+/// at the terminal may vouch for it; otherwise the base must be given.
+fn refuse_unknown_issuer_without_a_person(
+    args: &LoginArgs,
+    target: &LoginProfile,
+    env: &Environment,
+) -> Result<()> {
+    if args.ehr && target.profile.fhir_base.is_empty() && !crate::prompt::can_ask(env.in_ci()) {
+        return Err(Error::usage(format!(
+            "smart login --ehr for the new profile `{}` needs --fhir-base URL: the server it may be launched from",
+            target.name
+        )));
+    }
+    Ok(())
+}
+
 impl UserLogin<'_> {
     async fn run(&self, store: &TokenStore, new_secret: Option<&Secret>) -> Result<TokenSet> {
         let mut server = self.find_server().await?;
@@ -188,6 +210,14 @@ impl UserLogin<'_> {
             .ok_or_else(|| {
                 Error::server(format!("{} advertises no token_endpoint", server.base))
             })?;
+        if let Some(f) = discovery::foreign_token_endpoint(&server.discovery.document, &server.base)
+        {
+            output::warn(&format!("token_endpoint {}", f.message));
+        }
+        // The id_token is checked with these keys after the exchange: a
+        // jwks_uri that could be rewritten on the way fails the login now,
+        // before the user signs in and the code is spent.
+        server.discovery.endpoint("jwks_uri")?;
 
         let scope = self.scope(server.launch.is_some());
         let pending = self.prepare(&server, &authorize_ep, &scope)?;
@@ -231,12 +261,22 @@ impl UserLogin<'_> {
                 "Open it from the EHR (register it as the app's launch URL); waiting up to {}s…",
                 self.wait.as_secs()
             );
+            // A new profile has no base yet: the user is asked about the
+            // launch's issuer (`run` made sure someone is there to answer).
+            let trusted = match target.profile.fhir_base.as_str() {
+                "" => None,
+                b => Some(discovery::parse_base(b)?),
+            };
             let l = self.listener.clone();
             let deadline = self.deadline;
-            let (launch, ehr) = session::blocking(move || l.wait_for_launch(deadline))?;
+            let (launch, ehr) =
+                session::blocking(move || l.wait_for_launch(deadline, trusted.as_ref()))?;
             // The EHR's browser waits: tell it why, when we cannot go on.
             let found = async {
-                let base = check_iss(&launch.iss, &target.profile, target.created)?;
+                let base = launch.iss.clone();
+                if target.profile.fhir_base.is_empty() {
+                    confirm_issuer(&base, &target.name)?;
+                }
                 let d = discovery::discover(&self.http, &base).await?;
                 Ok::<_, Error>((base, d))
             }
@@ -255,10 +295,7 @@ impl UserLogin<'_> {
             };
         }
         let (base, launch) = match (&args.iss, &args.launch) {
-            (Some(iss), Some(l)) => (
-                check_iss(iss, &target.profile, target.created)?,
-                Some(l.clone()),
-            ),
+            (Some(iss), Some(l)) => (check_iss(iss, &target.profile)?, Some(l.clone())),
             _ => (self.settings.require_base()?, None),
         };
         let discovery = discovery::discover(&self.http, &base).await?;
@@ -446,7 +483,7 @@ fn resolve_profile(g: &RunContext, args: &LoginArgs, store: &Store) -> Result<Lo
             // Tokens are stored per profile: a profile logs in to its own
             // server only, so that they can never be sent to another one.
             if let Some(b) = &base_flag
-                && discovery::parse_base(b)?.as_str() != p.fhir_base
+                && !is_profile_base(p, &discovery::parse_base(b)?)
             {
                 return Err(Error::usage(format!(
                     "profile `{name}` is for {}, not {}",
@@ -519,18 +556,37 @@ fn unsaved(base: &str) -> Result<Profile> {
     })
 }
 
-/// The EHR's `iss` must be the profile's server (an app only trusts servers
-/// it knows); a profile made for this launch takes it as its base.
-fn check_iss(iss: &str, profile: &Profile, created: bool) -> Result<FhirBase> {
+/// `--iss` must be the profile's server (an app only trusts servers it
+/// knows); a profile made from `--iss` has it as its base already.
+fn check_iss(iss: &str, profile: &Profile) -> Result<FhirBase> {
     let base = discovery::parse_base(iss)?;
-    let b = base.as_str();
-    if !(profile.fhir_base == b || created && profile.fhir_base.is_empty()) {
+    if !is_profile_base(profile, &base) {
         return Err(Error::auth(format!(
-            "the EHR launched with iss {b}, but this profile is for {}; refusing an unknown server",
+            "the EHR launched with iss {base}, but this profile is for {}; refusing an unknown server",
             profile.fhir_base
         )));
     }
     Ok(base)
+}
+
+/// Compared as parsed bases: a trailing slash or the host's case in the
+/// config file makes no other server.
+fn is_profile_base(profile: &Profile, base: &FhirBase) -> bool {
+    FhirBase::parse(&profile.fhir_base).is_ok_and(|b| &b == base)
+}
+
+/// The person at the terminal vouches for the server a launch names, for a
+/// profile that has none yet.
+fn confirm_issuer(iss: &FhirBase, profile: &str) -> Result<()> {
+    eprintln!("An EHR launched this app with iss {iss}.");
+    let question = format!("Trust {iss} as the FHIR server of the new profile `{profile}`?");
+    if crate::prompt::confirm(&question)? {
+        return Ok(());
+    }
+    Err(
+        Error::auth(format!("launch from {iss} not trusted; login abandoned"))
+            .with_hint("pass --fhir-base URL with the server you expect"),
+    )
 }
 
 fn redirect_target(args: &LoginArgs, profile: &Profile) -> Result<(u16, String)> {

@@ -88,11 +88,28 @@ async fn revoke_all(
     profile: &str,
     set: &TokenSet,
 ) -> Result<bool> {
-    let Some(ep) = set.revocation_endpoint.as_deref() else {
+    let Some(stored) = set.revocation_endpoint.as_deref() else {
         return Ok(false);
     };
-    let ep = crate::discovery::secure_url("revocation_endpoint", ep)?;
-    let auth = revocation_auth(ctx, store, profile, set)?;
+    // The tokens (and the client's credentials) go there: only to the
+    // endpoint the profile's own base advertises, whatever the stored set
+    // (a file anyone running as the user can edit) says.
+    let settings = Settings::for_named(&ctx.invocation, profile, store.kind())?;
+    let base = settings.require_base()?;
+    if crate::discovery::parse_base(&set.fhir_base).ok().as_ref() != Some(&base) {
+        return Err(crate::error::Error::auth(format!(
+            "the stored tokens name {}, not the profile's {base}; not revoking there",
+            crate::redact::printable(&set.fhir_base)
+        )));
+    }
+    let ep = session::trusted_endpoint(
+        &ctx.http_options(false),
+        &base,
+        "revocation_endpoint",
+        stored,
+    )
+    .await?;
+    let auth = revocation_auth(store, profile, set, &settings)?;
     if let Some(rt) = &set.refresh_token {
         revoke(http, &ep, set, rt.secret(), "refresh_token", &auth).await?;
     }
@@ -111,16 +128,15 @@ async fn revoke_all(
 /// How the client authenticates for revocation. A secret client whose
 /// secret is gone still asks, with its client_id: the user wants out.
 fn revocation_auth(
-    ctx: &RunContext,
     store: &TokenStore,
     profile: &str,
     set: &TokenSet,
+    settings: &Settings,
 ) -> Result<ClientAuth> {
     let client_id = set.client_id.clone();
-    let settings = || Settings::for_named(&ctx.invocation, profile, store.kind());
     match set.auth_method {
         TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
-            match session::client_secret(store, &settings()?)? {
+            match session::client_secret(store, settings)? {
                 Some(s) => ClientAuth::build(set.auth_method, &client_id, profile, Some(s), None),
                 None => Ok(ClientAuth::None { client_id }),
             }
@@ -128,7 +144,7 @@ fn revocation_auth(
         // private_key_jwt clients authenticate here with an assertion, too.
         TokenAuthMethod::PrivateKeyJwt => Ok(ClientAuth::Assertion {
             client_id,
-            key: settings()?.signing_key(store)?,
+            key: settings.signing_key(store)?,
         }),
         TokenAuthMethod::None => Ok(ClientAuth::None { client_id }),
     }

@@ -47,8 +47,16 @@ pub async fn run(ctx: &RunContext, args: TokenArgs) -> Result<()> {
         return output::print_json(&out);
     }
     if args.introspect {
+        let stored = set
+            .introspection_endpoint
+            .as_deref()
+            .ok_or_else(|| Error::server("the server advertises no introspection_endpoint"))?;
+        // The token goes there: only to the endpoint the base advertises.
+        let base = access.settings.require_base()?;
+        let ep =
+            session::trusted_endpoint(&http_opts, &base, "introspection_endpoint", stored).await?;
         let http = Http::new(&http_opts)?;
-        let v = introspect(&http, store, &access.settings, set).await?;
+        let v = introspect(&http, &ep, store, &access.settings, set).await?;
         return output::print_json(&v);
     }
     if ctx.json {
@@ -63,18 +71,16 @@ pub async fn run(ctx: &RunContext, args: TokenArgs) -> Result<()> {
     Ok(())
 }
 
-/// RFC 7662: the server's view of our access token.
+/// RFC 7662: the server's view of our access token, asked at `ep` (checked
+/// by the caller).
 async fn introspect(
     http: &Http,
+    ep: &url::Url,
     store: &TokenStore,
     settings: &Settings,
     set: &crate::oauth::tokens::TokenSet,
 ) -> Result<Value> {
-    let ep = set
-        .introspection_endpoint
-        .as_deref()
-        .ok_or_else(|| Error::server("the server advertises no introspection_endpoint"))?;
-    let ep = crate::discovery::secure_url("introspection_endpoint", ep)?;
+    let ep = crate::discovery::secure_url("introspection_endpoint", ep.as_str())?;
     let form = |client_id: Option<&str>| {
         let mut f = url::form_urlencoded::Serializer::new(String::new());
         f.append_pair("token", set.access_token.secret())
@@ -183,7 +189,10 @@ mod tests {
         let settings = Settings::for_named(&inv, "p", StoreKind::None).unwrap();
         let store = TokenStore::with_state_dir(StoreKind::None, dir.path());
         let http = Http::new(&crate::http::Options::default()).unwrap();
-        let v = introspect(&http, &store, &settings, &set).await.unwrap();
+        let ep = url::Url::parse(set.introspection_endpoint.as_deref().unwrap()).unwrap();
+        let v = introspect(&http, &ep, &store, &settings, &set)
+            .await
+            .unwrap();
         // The server's answer as sent: aud stays a string, unknown fields stay.
         assert_eq!(v, serde_json::from_str::<Value>(answer).unwrap());
         let seen = seen.await.unwrap();

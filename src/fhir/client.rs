@@ -2,9 +2,11 @@
 //! and `capabilities`: one place that decides where the token may go, when
 //! a request is tried again, and what a failed answer means.
 //!
-//! - The token is only ever sent to the profile's FHIR base origin (scheme,
-//!   host, port). Anything else — a URL the user typed, a `next` link, a
-//!   redirect — is refused before a byte leaves, with a message saying why.
+//! - The token is only ever sent to URLs under the profile's FHIR base
+//!   ([`FhirBase::contains`]): not to another origin, and not to another
+//!   path on the same origin (multi-tenant hosts serve many bases from one).
+//!   Anything else — a URL the user typed, a `next` link, a redirect — is
+//!   refused before a byte leaves, with a message saying why.
 //! - A 401 refreshes the token once (shared by all requests of the command)
 //!   and repeats the request; a second 401 is an auth error: `smart login`.
 //! - 429 and 503 are retried for idempotent requests only (GET, POST
@@ -62,6 +64,8 @@ pub struct Settings {
 
 pub struct Fhir {
     http: Http,
+    /// The base the token is for; `base` is its URL with a trailing slash.
+    on_base: FhirBase,
     base: Url,
     auth: Option<Auth>,
     format_json: bool,
@@ -99,15 +103,22 @@ impl Fhir {
         settings: Settings,
         token: Option<(AccessToken, TokenSource)>,
     ) -> Result<Fhir> {
-        let origin = settings.base.url().origin();
+        let on_base = settings.base.clone();
+        let with_token = token.is_some();
         let plain_http = settings.base.url().scheme() == "http";
         let http = Http::with_builder(http_opts, move |b| {
-            // Same-origin redirects only: reqwest would drop the token on a
-            // cross-host hop, but we would still follow it with the request.
+            // Redirects under the base only (same origin without a token):
+            // reqwest drops the token on a cross-host hop, but not on a hop
+            // to another base of the same host, and would still follow it.
             let b = b.redirect(reqwest::redirect::Policy::custom(move |a| {
+                let allowed = if with_token {
+                    on_base.contains(a.url())
+                } else {
+                    a.url().origin() == on_base.url().origin()
+                };
                 if a.previous().len() >= 5 {
                     a.error("too many redirects")
-                } else if a.url().origin() == origin {
+                } else if allowed {
                     a.follow()
                 } else {
                     a.stop()
@@ -134,6 +145,7 @@ impl Fhir {
         }
         Ok(Fhir {
             http,
+            on_base: settings.base,
             base,
             auth,
             format_json: settings.format_json,
@@ -154,19 +166,19 @@ impl Fhir {
             .map_err(|e| Error::usage(format!("`{path}` does not make a URL ({e})")))
     }
 
-    /// A URL the user gave or a server returned, checked to be on the FHIR
-    /// base's origin when a token would go with it.
-    pub fn check_origin(&self, url: &Url) -> Result<()> {
-        if self.auth.is_none() || url.origin() == self.base.origin() {
+    /// A URL the user gave or a server returned, checked to be under the
+    /// FHIR base when a token would go with it.
+    pub fn check_on_base(&self, url: &Url) -> Result<()> {
+        if self.auth.is_none() || self.on_base.contains(url) {
             return Ok(());
         }
         Err(Error::usage(format!(
-            "refusing to send the token to {}: it is not on the profile's FHIR server {}",
-            origin_of(url),
-            origin_of(&self.base)
+            "refusing to send the token to {}: it is not under the profile's FHIR base {}",
+            http::origin_path(url),
+            self.on_base
         ))
         .with_hint(
-            "only URLs on the profile's FHIR base get the token; use --no-auth for open servers",
+            "only URLs under the profile's FHIR base get the token; use --no-auth for open servers",
         ))
     }
 
@@ -189,7 +201,7 @@ impl Fhir {
     /// Sends a request: token, refresh on 401, retries on 429/503; answers
     /// other than 2xx become errors with the server's OperationOutcome.
     pub async fn send(&self, req: &Request) -> Result<Response> {
-        self.check_origin(&req.url)?;
+        self.check_on_base(&req.url)?;
         let what = self.describe(req);
         let mut attempt: u32 = 0;
         let mut refreshed = false;
@@ -246,8 +258,9 @@ impl Fhir {
                     .and_then(|l| resp.url.join(l).ok());
                 return Err(match to {
                     Some(to) => Error::server(format!(
-                        "{what}: the server redirects to {}, another origin; not following with the token",
-                        http::origin_path(&to)
+                        "{what}: the server redirects to {}, outside the FHIR base {}; not following with the token",
+                        http::origin_path(&to),
+                        self.on_base
                     )),
                     None => outcome::status_error(&what, &resp),
                 });
@@ -313,8 +326,4 @@ pub fn spawn_fetch(
         let resp = fhir.send_json(&req).await?;
         Ok((req, resp))
     })
-}
-
-fn origin_of(url: &Url) -> String {
-    url.origin().ascii_serialization()
 }

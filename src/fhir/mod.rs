@@ -1,6 +1,6 @@
 //! FHIR REST for the query commands (`query`, `get`, `create`, `update`,
 //! `delete`, `capabilities`), split by concern:
-//! - `client`: the token's origin rule, refresh on 401, retries, limits;
+//! - `client`: where the token may go (under the base only), refresh on 401, retries, limits;
 //! - `params`: `name=value` search words and their encoding;
 //! - `pages`: searchset pages read without building trees, `next` links;
 //! - `render`: the output formats; `progress`: the stderr progress bar;

@@ -102,19 +102,19 @@ impl<'a> BundleView<'a> {
 }
 
 /// The URL of a `next` link, resolved against the base and refused when it
-/// would take the token to another origin.
+/// would take the token outside the base.
 pub fn next_url(fhir: &Fhir, link: &str) -> Result<Url> {
     let mut url = fhir.base().join(link).map_err(|e| {
         Error::server(format!(
             "the server's next link `{link}` is not a URL ({e})"
         ))
     })?;
-    fhir.check_origin(&url).map_err(|e| {
+    fhir.check_on_base(&url).map_err(|e| {
         Error::server(format!(
             "the server's next link points elsewhere: {}",
             e.message
         ))
-        .with_hint("smart never sends the token off the profile's FHIR server")
+        .with_hint("smart never sends the token outside the profile's FHIR base")
     })?;
     fhir.with_format(&mut url);
     Ok(url)

@@ -2,8 +2,11 @@
 //! ephemeral port unless one is fixed, exactly one accepted callback.
 //!
 //! Requests to other paths (favicon, probes) get 404 and are ignored. A
-//! callback with the wrong `state`, or with `error=`, ends the login: it is
-//! either an attack or a refusal, and never leads to a token exchange.
+//! callback without our `state` gets an error page and the login goes on
+//! waiting (any local process or page can reach the port: it must not be
+//! able to end the user's sign-in); the server's `error=` ends it. An EHR
+//! launch naming another server than the trusted one is treated the same
+//! way: an error page, and the wait goes on for the right launch.
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -13,6 +16,7 @@ use url::Url;
 
 use oauth2::{AuthorizationCode, CsrfToken};
 
+use crate::discovery::FhirBase;
 use crate::error::{Error, OAuthError, OAuthErrorCode, Result};
 use crate::oauth::pkce;
 use crate::report::Reporter;
@@ -49,7 +53,7 @@ impl PendingLaunch {
 /// An EHR launch request received on the listener.
 #[derive(Debug, Clone)]
 pub struct Launch {
-    pub iss: String,
+    pub iss: FhirBase,
     pub launch: String,
 }
 
@@ -91,13 +95,30 @@ impl Listener {
         format!("http://127.0.0.1:{}/launch", self.port)
     }
 
-    /// Waits for an EHR to open `/launch?iss=…&launch=…`. The browser that
-    /// opened it waits for an answer: [`PendingLaunch::redirect`] sends it
-    /// on to the authorization server, as a real app would.
-    pub fn wait_for_launch(&self, deadline: Instant) -> Result<(Launch, PendingLaunch)> {
+    /// Waits for an EHR to open `/launch?iss=…&launch=…` with an `iss` that
+    /// is `trusted` (compared as FHIR bases), or any FHIR base when there is
+    /// none yet (the caller then asks the user). A launch from another
+    /// server gets an error page and the wait goes on: it could have come
+    /// from any page that found the port, and would send the browser, the
+    /// client's secret and the code to whatever server it names. The browser
+    /// that opened the accepted one waits for an answer:
+    /// [`PendingLaunch::redirect`] sends it on to the authorization server,
+    /// as a real app would.
+    pub fn wait_for_launch(
+        &self,
+        deadline: Instant,
+        trusted: Option<&FhirBase>,
+    ) -> Result<(Launch, PendingLaunch)> {
+        let mut refused: Option<String> = None;
         loop {
             let Some(req) = self.next_request(deadline)? else {
-                return Err(timeout_error("EHR launch"));
+                return Err(match (refused, trusted) {
+                    (Some(why), Some(base)) => Error::auth(format!(
+                        "no EHR launch from {base} arrived in time; the last one refused: {why}"
+                    ))
+                    .with_hint("open the app from the EHR of this profile's server"),
+                    _ => timeout_error("EHR launch"),
+                });
             };
             let url = request_url(&req);
             if url.path() != "/launch" {
@@ -121,7 +142,23 @@ impl Listener {
                 );
                 continue;
             };
-            return Ok((Launch { iss, launch }, PendingLaunch(req)));
+            let why = match (FhirBase::parse(&iss), trusted) {
+                (Err(_), _) => "its iss is not a FHIR base URL".to_owned(),
+                (Ok(iss), Some(base)) if &iss != base => {
+                    format!("it names {iss}, but this app is set up for {base}")
+                }
+                (Ok(iss), _) => return Ok((Launch { iss, launch }, PendingLaunch(req))),
+            };
+            respond(
+                req,
+                400,
+                "text/html; charset=utf-8",
+                page(
+                    "Launch refused",
+                    &html_escape(&format!("smart refused this launch: {why}.")),
+                ),
+            );
+            refused = Some(why);
         }
     }
 
@@ -393,6 +430,20 @@ mod tests {
         CsrfToken::new("expected-state".into())
     }
 
+    /// What the listener answers a plain GET of `path`.
+    fn get(port: u16, path: &str) -> String {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        use std::io::{Read, Write};
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+
     #[test]
     fn a_good_callback_yields_the_code() {
         let u = Url::parse("http://127.0.0.1:1/callback?code=C1&state=expected-state").unwrap();
@@ -477,18 +528,7 @@ mod tests {
             let deadline = Instant::now() + Duration::from_secs(10);
             l.wait_for_code(&CsrfToken::new("s1".into()), deadline)
         });
-        let get = |path: &str| {
-            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-            use std::io::{Read, Write};
-            write!(
-                s,
-                "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-            )
-            .unwrap();
-            let mut out = String::new();
-            s.read_to_string(&mut out).unwrap();
-            out
-        };
+        let get = |path: &str| get(port, path);
         assert!(get("/favicon.ico").starts_with("HTTP/1.1 404"));
         // Forged, stale or doubled: refused, and the login goes on.
         assert!(get("/callback?code=evil&state=forged").starts_with("HTTP/1.1 400"));
@@ -497,6 +537,61 @@ mod tests {
         assert!(get("/callback?code=abc&state=s1").starts_with("HTTP/1.1 200"));
         let c = t.join().unwrap().unwrap();
         assert_eq!(c.secret(), "abc");
+    }
+
+    #[test]
+    fn a_launch_from_another_server_is_refused_and_the_wait_goes_on() {
+        let l = Listener::bind(0, "/callback").unwrap();
+        let port = l.port();
+        let trusted = FhirBase::parse("https://ehr.example/tenantA/fhir").unwrap();
+        let t = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            l.wait_for_launch(deadline, Some(&trusted))
+                .map(|(launch, pending)| {
+                    pending.redirect(&Url::parse("https://ehr.example/authorize").unwrap());
+                    launch
+                })
+        });
+        for iss in [
+            "https%3A%2F%2Fevil.example%2Ffhir",
+            "https%3A%2F%2Fehr.example%2FtenantB%2Ffhir",
+            "not-a-url",
+        ] {
+            let answer = get(port, &format!("/launch?iss={iss}&launch=x"));
+            assert!(answer.starts_with("HTTP/1.1 400"), "{iss}: {answer}");
+            assert!(answer.contains("Launch refused"), "{answer}");
+        }
+        // The trusted base, with a trailing slash: the same base.
+        let answer = get(
+            port,
+            "/launch?iss=https%3A%2F%2Fehr.example%2FtenantA%2Ffhir%2F&launch=good",
+        );
+        assert!(answer.starts_with("HTTP/1.1 302"), "{answer}");
+        let launch = t.join().unwrap().unwrap();
+        assert_eq!(launch.launch, "good");
+        assert_eq!(launch.iss.as_str(), "https://ehr.example/tenantA/fhir");
+    }
+
+    #[test]
+    fn a_refused_launch_alone_times_out_and_says_why() {
+        let l = Listener::bind(0, "/callback").unwrap();
+        let port = l.port();
+        let t = std::thread::spawn(move || {
+            let trusted = FhirBase::parse("https://ehr.example/fhir").unwrap();
+            l.wait_for_launch(Instant::now() + Duration::from_millis(800), Some(&trusted))
+                .map(|(launch, _)| launch)
+        });
+        get(
+            port,
+            "/launch?iss=https%3A%2F%2Fevil.example%2Ffhir&launch=x",
+        );
+        let e = t.join().unwrap().unwrap_err();
+        assert!(
+            e.message.contains("names https://evil.example/fhir"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("in time"), "{}", e.message);
     }
 
     #[test]
@@ -509,15 +604,7 @@ mod tests {
                 Instant::now() + Duration::from_millis(800),
             )
         });
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        use std::io::{Read, Write};
-        write!(
-            s,
-            "GET /callback?code=evil&state=forged HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
+        get(port, "/callback?code=evil&state=forged");
         let e = t.join().unwrap().unwrap_err();
         assert!(e.message.contains("wrong `state`"), "{}", e.message);
         assert!(e.message.contains("in time"), "{}", e.message);

@@ -272,6 +272,38 @@ fn an_expiring_backend_token_is_fetched_again_not_refreshed() {
 }
 
 #[test]
+fn a_planted_token_endpoint_gets_no_assertion() {
+    let evil = CannedServer::start(vec![(
+        "/token",
+        Canned::json(json!({"access_token": "from-the-attacker", "token_type": "Bearer"})),
+    )]);
+    let keys = tempfile::tempdir().unwrap();
+    let (key, jwks) = keygen(keys.path(), "ES384", None);
+    let env = Env::new(sandbox_with(
+        keys.path(),
+        vec![backend_client("svc", jwks)],
+        |_| {},
+    ));
+    add_backend(&env, "svc", "svc", &key, &[]);
+    env.token("svc");
+    // The cached set names the attacker's token endpoint, and is due.
+    let path = env.state().join("svc.tokens.json");
+    let mut set: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    set["token_endpoint"] = json!(evil.url("/token"));
+    std::fs::write(&path, set.to_string()).unwrap();
+    crate::support::expire_in(&env.state(), "svc", 10);
+    let fetched = env.sb.token_requests("client_credentials");
+    let t = env.token("svc");
+    assert_ne!(t, "from-the-attacker");
+    assert!(
+        evil.seen().is_empty(),
+        "the planted endpoint got {:?}",
+        evil.seen()
+    );
+    assert_eq!(env.sb.token_requests("client_credentials"), fetched + 1);
+}
+
+#[test]
 fn parallel_backend_commands_fetch_once() {
     let keys = tempfile::tempdir().unwrap();
     let (key, jwks) = keygen(keys.path(), "ES384", None);

@@ -21,11 +21,12 @@ fn assert_one_line_error(stderr: &[u8]) -> String {
     text
 }
 
-/// Serves a conformant SMART configuration at the well-known path.
+/// Serves a conformant SMART configuration at the well-known path, its
+/// endpoints on the server's own origin.
 fn conformant_server() -> CannedServer {
     CannedServer::start(vec![(
         WELL_KNOWN,
-        Canned::json(smart_configuration("https://ehr.example.org")),
+        Canned::json(smart_configuration(support::ORIGIN)),
     )])
 }
 
@@ -70,11 +71,37 @@ fn json_output_has_document_source_and_findings() {
     let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(v["source"], "well-known");
     assert_eq!(v["fhir_base"], srv.url("/fhir"));
-    assert_eq!(
-        v["document"]["token_endpoint"],
-        "https://ehr.example.org/token"
-    );
+    assert_eq!(v["document"]["token_endpoint"], srv.url("/token"));
     assert_eq!(v["findings"], json!([]));
+}
+
+#[test]
+fn a_token_endpoint_on_another_origin_is_a_warning() {
+    let srv = CannedServer::start(vec![(
+        WELL_KNOWN,
+        Canned::json(smart_configuration("https://auth.example.org")),
+    )]);
+    let cfg = TempConfig::new();
+    let out = cfg
+        .cmd()
+        .args(["discover", &srv.url("/fhir"), "--color", "never"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("warning token_endpoint: `https://auth.example.org/token` is on another origin than the FHIR base"),
+        "{stdout}"
+    );
+    let out = cfg
+        .cmd()
+        .args(["discover", &srv.url("/fhir"), "--json"])
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["field"], "token_endpoint");
+    assert_eq!(findings[0]["severity"], "warning");
 }
 
 #[test]

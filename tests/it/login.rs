@@ -372,53 +372,118 @@ fn ungranted_scopes_are_warned_about() {
     assert!(stderr(&a).contains("not granted: "), "{}", stderr(&a));
 }
 
-#[test]
-fn ehr_launch_through_the_loopback_launch_url() {
-    let env = Env::new(SandboxServer::auto_approve());
-    env.add_profile("sb", &[]);
-    let mut child = env
-        .cfg
-        .file_store_std()
-        .args(["login", "--ehr", "--timeout", "30"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Read the launch URL the app prints.
-    use std::io::BufRead;
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut launch_url = None;
-    let mut line = String::new();
-    while err.read_line(&mut line).unwrap() > 0 {
-        if let Some(i) = line.find("http://127.0.0.1:") {
-            launch_url = Some(line[i..].trim().to_owned());
-            break;
+/// `smart login --ehr …` running, and the launch URL it printed (`None`
+/// when it ended without printing one).
+struct EhrLogin {
+    child: std::process::Child,
+    launch_url: Option<String>,
+    /// The rest of stderr, read on a thread so that the child never blocks.
+    stderr: std::thread::JoinHandle<String>,
+}
+
+impl EhrLogin {
+    fn start(mut cmd: std::process::Command) -> EhrLogin {
+        use std::io::{BufRead, Read};
+        let mut child = cmd
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        let mut launch_url = None;
+        let mut line = String::new();
+        while err.read_line(&mut line).unwrap() > 0 {
+            seen.push_str(&line);
+            if let Some(i) = line.find("http://127.0.0.1:") {
+                launch_url = Some(line[i..].trim().to_owned());
+                break;
+            }
+            line.clear();
         }
-        line.clear();
+        let stderr = std::thread::spawn(move || {
+            let _ = err.read_to_string(&mut seen);
+            seen
+        });
+        EhrLogin {
+            child,
+            launch_url,
+            stderr,
+        }
     }
-    let launch_url = launch_url.expect("launch URL printed");
-    assert!(launch_url.ends_with("/launch"), "{launch_url}");
-    // The EHR issues a launch for this app and opens it in "the browser".
+
+    /// What the browser gets for `GET launch_url?query`: status and body.
+    fn open(&self, query: &str) -> (u16, String) {
+        let url = format!(
+            "{}?{query}",
+            self.launch_url.as_deref().expect("launch URL")
+        );
+        let resp = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap()
+            .get(url)
+            .send()
+            .unwrap();
+        (resp.status().as_u16(), resp.text().unwrap_or_default())
+    }
+
+    fn finish(mut self) -> (i32, String) {
+        let status = self.child.wait().unwrap();
+        (status.code().unwrap_or(-1), self.stderr.join().unwrap())
+    }
+}
+
+/// The EHR (the sandbox) issues a launch for the app at `launch_url`; its
+/// `iss` and `launch`, as the EHR would open the app with them.
+fn ehr_launch(sb: &SandboxServer, launch_url: &str) -> (String, String) {
     let ehr: Value = reqwest::blocking::Client::new()
-        .post(format!("{}/auth/launch", env.sb.origin))
+        .post(format!("{}/auth/launch", sb.origin))
         .json(&serde_json::json!({"app": launch_url}))
         .send()
         .unwrap()
         .json()
         .unwrap();
-    let url = ehr["url"].as_str().expect("launch url");
+    let url = url::Url::parse(ehr["url"].as_str().expect("launch url")).unwrap();
+    let get = |k: &str| {
+        url.query_pairs()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_else(|| panic!("{k} in {url}"))
+    };
+    (get("iss"), get("launch"))
+}
+
+/// Opens the app's launch URL with `iss` and `launch`, following the
+/// redirects to the callback as the user's browser would.
+fn open_in_browser(launch_url: &str, iss: &str, launch: &str) {
+    let mut url = url::Url::parse(launch_url).unwrap();
+    url.query_pairs_mut()
+        .append_pair("iss", iss)
+        .append_pair("launch", launch);
     let status = std::process::Command::new("curl")
-        .args(["-sS", "-L", "-o", "/dev/null", url])
+        .args(["-sS", "-L", "-o", "/dev/null", url.as_str()])
         .status()
         .unwrap();
     assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+}
+
+#[test]
+fn ehr_launch_through_the_loopback_launch_url() {
+    let env = Env::new(SandboxServer::auto_approve());
+    env.add_profile("sb", &[]);
+    let mut cmd = env.cfg.file_store_std();
+    cmd.args(["login", "--ehr", "--timeout", "30"]);
+    let login = EhrLogin::start(cmd);
+    let launch_url = login.launch_url.clone().expect("launch URL printed");
+    assert!(launch_url.ends_with("/launch"), "{launch_url}");
+    // The EHR issues a launch for this app and opens it in "the browser".
+    let (iss, launch) = ehr_launch(&env.sb, &launch_url);
+    open_in_browser(&launch_url, &iss, &launch);
+    let (code, err) = login.finish();
+    assert_eq!(code, 0, "{err}");
     let st = env.json(&["status"]);
     assert_eq!(st["logged_in"], true);
     assert!(st["context"]["patient"].is_string(), "{st}");
@@ -430,6 +495,166 @@ fn ehr_launch_through_the_loopback_launch_url() {
             .any(|s| s == "launch"),
         "{st}"
     );
+}
+
+/// A server an attacker controls: a conformant SMART configuration, and a
+/// record of whatever reaches it.
+fn attacker() -> support::CannedServer {
+    support::CannedServer::start(vec![(
+        "/fhir/.well-known/smart-configuration",
+        support::Canned::json(support::smart_configuration(support::ORIGIN)),
+    )])
+}
+
+#[test]
+fn an_ehr_launch_for_a_new_profile_needs_its_fhir_base() {
+    // A confidential client, so that there is a secret to steal.
+    let evil = attacker();
+    let cfg = TempConfig::new();
+    let mut cmd = cfg.file_store_std();
+    cmd.env("SMART_CLIENT_TYPE", "confidential-symmetric")
+        .env("SMART_CLIENT_SECRET", "secret-for-the-real-server")
+        .args(["-p", "new", "login", "--ehr", "--client-id", "app"])
+        .args(["--timeout", "20"]);
+    let login = EhrLogin::start(cmd);
+    // Any page or process that finds the port launches with its own iss.
+    if login.launch_url.is_some() {
+        let _ = login.open(&format!("iss={}&launch=x", evil.url("/fhir")));
+    }
+    let (code, err) = login.finish();
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--fhir-base"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(evil.seen().is_empty(), "the attacker got {:?}", evil.seen());
+    assert!(!cfg.read().contains("[profiles.new]"), "{}", cfg.read());
+}
+
+#[test]
+fn a_launch_from_another_server_is_refused_and_the_real_one_goes_on() {
+    let evil = attacker();
+    let env = Env::new(SandboxServer::auto_approve());
+    let mut cmd = env.cfg.file_store_std();
+    cmd.env("SMART_CLIENT_TYPE", "confidential-symmetric")
+        .env("SMART_CLIENT_SECRET", "smart-sandbox-secret")
+        .args([
+            "-p",
+            "conf",
+            "login",
+            "--ehr",
+            "--fhir-base",
+            &env.sb.fhir_base,
+        ])
+        .args(["--client-id", "smart-confidential", "--timeout", "30"]);
+    let login = EhrLogin::start(cmd);
+    let launch_url = login.launch_url.clone().expect("launch URL printed");
+    // Forged launches: another server, and another base on the same origin.
+    for iss in [evil.url("/fhir"), format!("{}/other/fhir", env.sb.origin)] {
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("iss", &iss)
+            .append_pair("launch", "forged")
+            .finish();
+        let (status, page) = login.open(&q);
+        assert_eq!(status, 400, "{iss}: {page}");
+        assert!(page.contains("Launch refused"), "{page}");
+    }
+    // The EHR's own launch, its iss with a trailing slash: the same base.
+    let (iss, launch) = ehr_launch(&env.sb, &launch_url);
+    open_in_browser(&launch_url, &format!("{iss}/"), &launch);
+    let (code, err) = login.finish();
+    assert_eq!(code, 0, "{err}");
+    assert!(evil.seen().is_empty(), "the attacker got {:?}", evil.seen());
+    assert!(
+        env.sb
+            .journal
+            .all()
+            .iter()
+            .all(|r| !r.path.starts_with("/other")),
+        "nothing went to the other base"
+    );
+    assert_eq!(env.sb.token_requests("authorization_code"), 1);
+    let p = env.json(&["profile", "show", "conf"]);
+    assert_eq!(p["fhir_base"], env.sb.fhir_base);
+}
+
+/// A `BROWSER` that skips the authorization server: it answers the
+/// loopback callback itself, with the authorize URL's `state` and a code.
+const CALLBACK_WITH_STATE: &str = r#"state=$(printf %s "$1" | sed -n 's/.*[?&]state=\([^&]*\).*/\1/p')
+cb=$(printf %s "$1" | sed -n 's/.*[?&]redirect_uri=\([^&]*\).*/\1/p' | sed 's/%3A/:/g; s/%2F/\//g')
+curl -sS -o /dev/null "$cb?code=canned-code&state=$state""#;
+
+#[test]
+fn a_plain_http_jwks_uri_fails_the_login_before_the_code_is_exchanged() {
+    // One server per jwks_uri; what reached its token endpoint, and how the
+    // login ended.
+    let login = |jwks_uri: &str| {
+        let mut conf = support::smart_configuration(support::ORIGIN);
+        conf["jwks_uri"] = Value::from(jwks_uri);
+        let server = support::CannedServer::start(vec![
+            (
+                "/fhir/.well-known/smart-configuration",
+                support::Canned::json(conf),
+            ),
+            (
+                "/token",
+                support::Canned::json(serde_json::json!({
+                    "access_token": "at", "token_type": "Bearer", "expires_in": 3600
+                })),
+            ),
+        ]);
+        let cfg = TempConfig::new();
+        let browser = browser_script(cfg.dir.path(), "browser.sh", CALLBACK_WITH_STATE);
+        let o = cfg
+            .file_store_cmd()
+            .env("BROWSER", &browser)
+            .args(["login", "--fhir-base", &server.url("/fhir")])
+            .args(["--client-id", "app", "--scope", "openid fhirUser"])
+            .args(["--timeout", "10"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        (o.status.code(), err, server.seen_under("/token").len())
+    };
+    // The control: with a loopback jwks_uri this browser gets the login
+    // as far as the code exchange.
+    let (code, err, exchanges) = login(&format!("{}/jwks", support::ORIGIN));
+    assert_eq!((code, exchanges), (Some(0), 1), "{err}");
+
+    let (code, err, exchanges) = login("http://keys.example.org/jwks");
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains("jwks_uri `http://keys.example.org/jwks` is not https"),
+        "{err}"
+    );
+    assert_eq!(exchanges, 0, "the token endpoint was never called");
+}
+
+#[test]
+fn a_token_endpoint_on_another_origin_is_warned_about() {
+    let auth = support::CannedServer::start(vec![]);
+    let mut conf = support::smart_configuration(support::ORIGIN);
+    conf["token_endpoint"] = Value::from(auth.url("/token"));
+    let server = support::CannedServer::start(vec![(
+        "/fhir/.well-known/smart-configuration",
+        support::Canned::json(conf),
+    )]);
+    let a = TempConfig::new()
+        .file_store_cmd()
+        .args([
+            "login",
+            "--fhir-base",
+            &server.url("/fhir"),
+            "--client-id",
+            "app",
+        ])
+        .args(["--no-browser", "--timeout", "1"])
+        .assert()
+        .code(4);
+    let err = stderr(&a);
+    let warning = format!(
+        "warning: token_endpoint `{}` is on another origin than the FHIR base",
+        auth.url("/token")
+    );
+    assert!(err.contains(&warning), "{err}");
 }
 
 #[test]
@@ -450,6 +675,95 @@ fn parallel_commands_refresh_once() {
         1,
         "the server saw one refresh"
     );
+}
+
+/// Points an endpoint `field` of the stored token set of `profile` (file
+/// store) at `url`, as anything that can write the user's files could.
+fn plant(state: &Path, profile: &str, field: &str, url: &str) {
+    let path = state.join(format!("{profile}.tokens.json"));
+    let mut set: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    set[field] = Value::from(url);
+    std::fs::write(&path, set.to_string()).unwrap();
+}
+
+#[test]
+fn a_planted_token_endpoint_gets_no_refresh_token() {
+    let evil = support::CannedServer::start(vec![(
+        "/token",
+        support::Canned::json(serde_json::json!({
+            "access_token": "from-the-attacker", "token_type": "Bearer", "expires_in": 3600
+        })),
+    )]);
+    let env = Env::new(SandboxServer::auto_approve());
+    env.add_profile("sb", &[]);
+    env.login(APPROVE).success();
+    plant(
+        &env.cfg.state(),
+        "sb",
+        "token_endpoint",
+        &evil.url("/token"),
+    );
+    support::expire_in(&env.cfg.state(), "sb", 10);
+    for args in [&["token"][..], &["refresh"], &["get", "Patient"]] {
+        let a = env.cmd().args(args).assert().code(4);
+        let err = stderr(&a);
+        assert!(err.contains("smart login"), "{args:?}: {err}");
+        assert!(err.contains("refusing to send tokens there"), "{err}");
+    }
+    assert!(
+        evil.seen().is_empty(),
+        "the planted endpoint got {:?}",
+        evil.seen()
+    );
+    assert_eq!(env.sb.token_requests("refresh_token"), 0);
+    // Logging in again replaces the set; refresh works again.
+    env.login(APPROVE).success();
+    env.cmd().arg("refresh").assert().success();
+    assert_eq!(env.sb.token_requests("refresh_token"), 1);
+    assert!(evil.seen().is_empty());
+}
+
+#[test]
+fn planted_introspection_and_revocation_endpoints_get_no_token() {
+    let evil = support::CannedServer::start(vec![
+        (
+            "/introspect",
+            support::Canned::json(serde_json::json!({"active": true})),
+        ),
+        ("/revoke", support::Canned::json(serde_json::json!({}))),
+    ]);
+    let env = Env::new(SandboxServer::auto_approve());
+    env.add_profile("sb", &[]);
+    env.login(APPROVE).success();
+    plant(
+        &env.cfg.state(),
+        "sb",
+        "introspection_endpoint",
+        &evil.url("/introspect"),
+    );
+    plant(
+        &env.cfg.state(),
+        "sb",
+        "revocation_endpoint",
+        &evil.url("/revoke"),
+    );
+    let a = env.cmd().args(["token", "--introspect"]).assert().code(4);
+    assert!(
+        stderr(&a).contains("stored introspection_endpoint"),
+        "{}",
+        stderr(&a)
+    );
+    // Logging out still forgets the tokens here, without revoking there.
+    let a = env.cmd().arg("logout").assert().success();
+    assert!(stderr(&a).contains("revocation failed"), "{}", stderr(&a));
+    env.cmd().arg("status").assert().code(4);
+    assert!(
+        evil.seen().is_empty(),
+        "the planted endpoints got {:?}",
+        evil.seen()
+    );
+    assert!(env.sb.journal.to("/auth/introspect").is_empty());
+    assert!(env.sb.journal.to("/auth/revoke").is_empty());
 }
 
 #[test]

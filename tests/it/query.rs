@@ -363,10 +363,12 @@ fn a_refused_token_is_refreshed_once_and_the_request_repeated() {
 
     let out = env.ok(&["-v", "get", "Patient/p000001"]);
     assert_eq!(out.json()["id"], "p000001");
+    // (The refresh's discovery, which checks the token endpoint, is a GET
+    // of its own.)
     let gets = out
         .stderr
         .lines()
-        .filter(|l| l.starts_with("> GET "))
+        .filter(|l| l.starts_with("> GET ") && l.contains("/Patient/p000001"))
         .count();
     assert_eq!(gets, 2, "one 401, one retry: {}", out.stderr);
     assert!(out.stderr.contains("< 401"), "{}", out.stderr);
@@ -614,6 +616,97 @@ fn the_token_never_leaves_the_fhir_base_origin() {
         o.stderr
     );
     assert!(!o.stdout.contains(token) && !o.stderr.contains(token));
+}
+
+#[test]
+fn the_token_stays_under_the_fhir_base_on_a_shared_origin() {
+    // One host, two tenants: the profile is for tenant A only.
+    let page = |next: &str| {
+        Canned::json(json!({
+            "resourceType": "Bundle", "type": "searchset",
+            "link": [{"relation": "next", "url": next}],
+            "entry": [{"resource": {"resourceType": "Patient", "id": "a"}}]
+        }))
+    };
+    let trap = Canned::json(json!({"resourceType": "Patient", "id": "other-tenant"}));
+    let server = CannedServer::start(vec![
+        (
+            "/tenantA/fhir/Patient",
+            page("/tenantB/fhir/Patient?page=2"),
+        ),
+        (
+            "/tenantA/fhir/Observation",
+            page("../../tenantB/fhir/Observation?page=2"),
+        ),
+        (
+            "/tenantA/fhir/Patient/moved",
+            Canned::redirect("/tenantB/fhir/Patient/1"),
+        ),
+        (
+            "/tenantA/fhir/Patient/x",
+            Canned::json(json!({"resourceType": "Patient", "id": "x"})),
+        ),
+        ("/tenantB/fhir/Patient", trap.clone()),
+        ("/tenantB/fhir/Patient/1", trap.clone()),
+        ("/tenantB/fhir/Observation", trap.clone()),
+        ("/tenantA/fhir2/Patient/1", trap),
+    ]);
+    let cfg = TempConfig::new();
+    let token = "SECRET-tenant-a-token";
+    let run = |args: &[&str]| {
+        Out::of(
+            cfg.cmd()
+                .env("SMART_FHIR_BASE", server.url("/tenantA/fhir"))
+                .env("SMART_ACCESS_TOKEN", token)
+                .env("SMART_TOKEN_STORE", "none")
+                .args(args)
+                .output()
+                .unwrap(),
+        )
+    };
+
+    // The server's next links to the other tenant (an absolute path, and a
+    // relative one climbing out of the base): exit 3 after the first page.
+    for t in ["Patient", "Observation"] {
+        let o = run(&["query", t, "--all", "--output", "ndjson"]);
+        assert_eq!(o.code, 3, "{t}: {}", o.stderr);
+        assert_eq!(o.ndjson().len(), 1, "{t}: the page in hand is written");
+        assert!(
+            o.stderr.contains("not under the profile's FHIR base"),
+            "{}",
+            o.stderr
+        );
+    }
+    // URLs given by hand: another tenant, and a string-prefix look-alike.
+    for elsewhere in ["/tenantB/fhir/Patient/1", "/tenantA/fhir2/Patient/1"] {
+        let o = run(&["get", &server.url(elsewhere)]);
+        assert_eq!(o.code, 1, "{elsewhere}: {}", o.stderr);
+        assert!(
+            o.stderr.contains("refusing to send the token"),
+            "{}",
+            o.stderr
+        );
+    }
+    // A redirect to the other tenant is not followed.
+    let o = run(&["get", "Patient/moved"]);
+    assert_eq!(o.code, 3, "{}", o.stderr);
+    assert!(o.stderr.contains("outside the FHIR base"), "{}", o.stderr);
+    // An absolute URL under the base is fine.
+    let o = run(&["get", &server.url("/tenantA/fhir/Patient/x")]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+
+    for r in server.seen() {
+        let auth = r.headers.get("authorization").map(|v| v.to_str().unwrap());
+        if r.path.starts_with("/tenantA/fhir/") {
+            assert_eq!(auth, Some(format!("Bearer {token}").as_str()), "{}", r.path);
+        } else {
+            panic!(
+                "{} {} reached the server (authorization: {auth:?})",
+                r.method, r.path
+            );
+        }
+    }
+    assert_eq!(server.seen_under("/tenantA/fhir/").len(), 4);
 }
 
 #[test]

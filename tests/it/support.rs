@@ -156,16 +156,13 @@ pub struct Canned {
     pub content_type: &'static str,
     pub body: Vec<u8>,
     pub delay: Duration,
+    /// A `Location` header, for redirects.
+    pub location: Option<String>,
 }
 
 impl Canned {
     pub fn json(body: serde_json::Value) -> Self {
-        Canned {
-            status: 200,
-            content_type: "application/json",
-            body: body.to_string().into_bytes(),
-            delay: Duration::ZERO,
-        }
+        Self::raw(200, "application/json", body.to_string())
     }
     pub fn raw(status: u16, content_type: &'static str, body: impl Into<Vec<u8>>) -> Self {
         Canned {
@@ -173,6 +170,14 @@ impl Canned {
             content_type,
             body: body.into(),
             delay: Duration::ZERO,
+            location: None,
+        }
+    }
+    /// A `302 Found` to `location`.
+    pub fn redirect(location: impl Into<String>) -> Self {
+        Canned {
+            location: Some(location.into()),
+            ..Self::raw(302, "text/plain", "")
         }
     }
     pub fn delayed(mut self, d: Duration) -> Self {
@@ -181,10 +186,28 @@ impl Canned {
     }
 }
 
+/// Stands for the server's own origin in canned bodies and `Location`s
+/// (a document naming its own endpoints needs it before the port is known).
+pub const ORIGIN: &str = "http://canned.origin.invalid";
+
+/// A request a [`CannedServer`] received.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    /// Without the query.
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
 /// Serves canned answers by path on 127.0.0.1; anything else is 404. Runs on
-/// its own thread and runtime so that tests can stay synchronous.
+/// its own thread and runtime so that tests can stay synchronous. Keeps
+/// every request it received ([`CannedServer::seen`]), for assertions on
+/// what reached the server.
 pub struct CannedServer {
     pub addr: SocketAddr,
+    seen: Arc<std::sync::Mutex<Vec<Seen>>>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -194,6 +217,8 @@ impl CannedServer {
             Arc::new(routes.into_iter().map(|(p, c)| (p.to_owned(), c)).collect());
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let journal = seen.clone();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -201,25 +226,59 @@ impl CannedServer {
                 .expect("runtime");
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
-                    let routes = routes.clone();
-                    async move {
-                        use axum::response::IntoResponse;
-                        match routes.get(uri.path()) {
-                            Some(c) => {
-                                tokio::time::sleep(c.delay).await;
-                                (
-                                    axum::http::StatusCode::from_u16(c.status).unwrap(),
-                                    [(axum::http::header::CONTENT_TYPE, c.content_type)],
-                                    c.body.clone(),
-                                )
-                                    .into_response()
+                let addr = listener.local_addr().unwrap();
+                addr_tx.send(addr).unwrap();
+                let own = format!("http://{addr}");
+                let routes: Arc<HashMap<String, Canned>> = Arc::new(
+                    routes
+                        .iter()
+                        .map(|(p, c)| {
+                            let mut c = c.clone();
+                            c.body = String::from_utf8_lossy(&c.body)
+                                .replace(ORIGIN, &own)
+                                .into_bytes();
+                            c.location = c.location.map(|l| l.replace(ORIGIN, &own));
+                            (p.clone(), c)
+                        })
+                        .collect(),
+                );
+                let app = axum::Router::new().fallback(
+                    move |method: axum::http::Method,
+                          uri: axum::http::Uri,
+                          headers: axum::http::HeaderMap,
+                          body: String| {
+                        let routes = routes.clone();
+                        journal.lock().unwrap().push(Seen {
+                            method: method.to_string(),
+                            path: uri.path().to_owned(),
+                            query: uri.query().map(str::to_owned),
+                            headers,
+                            body,
+                        });
+                        async move {
+                            use axum::response::IntoResponse;
+                            match routes.get(uri.path()) {
+                                Some(c) => {
+                                    tokio::time::sleep(c.delay).await;
+                                    let mut r = (
+                                        axum::http::StatusCode::from_u16(c.status).unwrap(),
+                                        [(axum::http::header::CONTENT_TYPE, c.content_type)],
+                                        c.body.clone(),
+                                    )
+                                        .into_response();
+                                    if let Some(l) = &c.location {
+                                        r.headers_mut().insert(
+                                            axum::http::header::LOCATION,
+                                            l.parse().unwrap(),
+                                        );
+                                    }
+                                    r
+                                }
+                                None => axum::http::StatusCode::NOT_FOUND.into_response(),
                             }
-                            None => axum::http::StatusCode::NOT_FOUND.into_response(),
                         }
-                    }
-                });
+                    },
+                );
                 axum::serve(listener, app)
                     .with_graceful_shutdown(async {
                         let _ = stop_rx.await;
@@ -231,12 +290,26 @@ impl CannedServer {
         let addr = addr_rx.recv().expect("server address");
         CannedServer {
             addr,
+            seen,
             _stop: stop_tx,
         }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// Every request received so far, in order.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// The requests received whose path starts with `prefix`.
+    pub fn seen_under(&self, prefix: &str) -> Vec<Seen> {
+        self.seen()
+            .into_iter()
+            .filter(|r| r.path.starts_with(prefix))
+            .collect()
     }
 }
 

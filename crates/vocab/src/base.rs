@@ -88,6 +88,30 @@ impl FhirBase {
         s.push_str(path.trim_start_matches('/'));
         Url::parse(&s).expect("a valid base joined with a path is a valid URL")
     }
+
+    /// True when `url` is this base or below it: same origin, and the base's
+    /// path segments are the first segments of `url`'s (so `/fhir` does not
+    /// contain `/fhir2`, nor `/tenantA/fhir` contain `/tenantB/fhir`). Dot
+    /// segments are gone once a `Url` is parsed; an encoded slash or
+    /// backslash below the base is refused, since a server that decodes it
+    /// would see a path outside the base.
+    pub fn contains(&self, url: &Url) -> bool {
+        if url.origin() != self.0.origin() {
+            return false;
+        }
+        let (Some(base), Some(mut path)) = (self.0.path_segments(), url.path_segments()) else {
+            return false;
+        };
+        let on_base = base
+            .filter(|s| !s.is_empty())
+            .all(|b| path.next() == Some(b));
+        on_base && path.all(|s| !has_encoded_separator(s))
+    }
+}
+
+fn has_encoded_separator(segment: &str) -> bool {
+    let s = segment.to_ascii_lowercase();
+    s.contains("%2f") || s.contains("%5c")
 }
 
 impl fmt::Display for FhirBase {
@@ -162,5 +186,37 @@ mod tests {
             e("http://ehr.example/r4").to_string(),
             "`http://ehr.example/r4` uses plain http to a remote host; SMART requires https"
         );
+    }
+
+    #[test]
+    fn contains_is_by_path_segment() {
+        let b = FhirBase::parse("https://ehr.example/tenantA/fhir/").unwrap();
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(b.contains(&u("https://ehr.example/tenantA/fhir")));
+        assert!(b.contains(&u("https://ehr.example/tenantA/fhir/")));
+        assert!(b.contains(&u("https://ehr.example/tenantA/fhir/Patient?x=%2F")));
+        assert!(b.contains(&u("https://EHR.example:443/tenantA/fhir/Patient/1")));
+        // Another base on the same origin, or a string-prefix look-alike.
+        assert!(!b.contains(&u("https://ehr.example/tenantB/fhir/Patient")));
+        assert!(!b.contains(&u("https://ehr.example/tenantA/fhir2/Patient")));
+        assert!(!b.contains(&u("https://ehr.example/tenantA")));
+        assert!(!b.contains(&u("https://ehr.example/")));
+        // Dot segments are resolved by parsing, before the comparison.
+        assert!(!b.contains(&u("https://ehr.example/tenantA/fhir/../../tenantB/fhir")));
+        assert!(!b.contains(&u("https://ehr.example/tenantA/fhir/%2e%2e/x")));
+        // Encoded separators would escape on a server that decodes them.
+        assert!(!b.contains(&u("https://ehr.example/tenantA/fhir%2F..%2F..%2FtenantB")));
+        assert!(!b.contains(&u(
+            "https://ehr.example/tenantA/fhir/..%2F..%2FtenantB/fhir"
+        )));
+        assert!(!b.contains(&u("https://ehr.example/tenantA/fhir/..%5c..%5CtenantB")));
+        // Another scheme, host or port is another origin.
+        assert!(!b.contains(&u("http://ehr.example/tenantA/fhir/Patient")));
+        assert!(!b.contains(&u("https://ehr.example:8443/tenantA/fhir/Patient")));
+        assert!(!b.contains(&u("https://other.example/tenantA/fhir/Patient")));
+        // A base at the root holds its whole origin.
+        let root = FhirBase::parse("https://ehr.example").unwrap();
+        assert!(root.contains(&u("https://ehr.example/anything/Patient")));
+        assert!(!root.contains(&u("https://ehr.example.evil/Patient")));
     }
 }
