@@ -296,10 +296,10 @@ pub struct CheckArgs {
     #[arg(
         long,
         value_name = "SCOPE",
-        default_value = "openid fhirUser launch/patient patient/*.rs"
+        default_value = "openid fhirUser launch/patient patient/*.rs offline_access"
     )]
     pub scope: String,
-    /// Run only these groups (discovery, authorize, token, fhir)
+    /// Run only these groups (discovery, authorize, token, fhir, revocation)
     #[arg(long, value_name = "GROUP", value_delimiter = ',')]
     pub only: Vec<String>,
     /// Leave out these check ids

@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::model::{Check, Severity, Verdict};
 use super::probe::Exchange;
 use super::run::Run;
+use crate::secret::Secret;
 
 pub const CAPABILITY_STATEMENT: Check = Check {
     id: "fhir.capability-statement",
@@ -23,7 +24,69 @@ pub const TOKEN_REQUIRED: Check = Check {
     fix: "refuse FHIR requests without a valid access token with 401 and `WWW-Authenticate: Bearer`",
 };
 
-pub const CHECKS: &[Check] = &[CAPABILITY_STATEMENT, TOKEN_REQUIRED];
+pub const READ_WITH_TOKEN: Check = Check {
+    id: "fhir.read-with-token",
+    title: "a read with the issued access token succeeds",
+    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#step-6-app-accesses-clinical-data-via-fhir-api",
+    severity: Severity::Required,
+    fix: "accept the access tokens your token endpoint issues (`Authorization: Bearer …`) for the scopes they grant",
+};
+
+pub const CHECKS: &[Check] = &[CAPABILITY_STATEMENT, TOKEN_REQUIRED, READ_WITH_TOKEN];
+
+/// GET of the launch patient (or a one-entry search) with `token`.
+pub async fn read(
+    run: &Run<'_>,
+    token: &Secret,
+    patient: Option<&str>,
+) -> (Result<u16, String>, Exchange) {
+    let url = match patient {
+        Some(id) => run
+            .base
+            .join(&format!("Patient/{}", urlencoding_segment(id))),
+        None => {
+            let mut u = run.base.join("Patient");
+            u.query_pairs_mut().append_pair("_count", "1");
+            u
+        }
+    };
+    let req = run
+        .probe
+        .http()
+        .request(Method::GET, url)
+        .header(ACCEPT, FHIR_JSON)
+        .bearer_auth(token.expose());
+    let (resp, ex) = run.probe.send(req).await;
+    (resp.map(|r| r.status.as_u16()).map_err(|e| e.message), ex)
+}
+
+/// A patient id as one path segment.
+fn urlencoding_segment(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
+}
+
+/// The checks that need the token of the token group.
+pub async fn with_token(run: &mut Run<'_>, token: Option<&Secret>, patient: Option<&str>) {
+    let Some(token) = token else {
+        run.record(
+            &READ_WITH_TOKEN,
+            Verdict::skip("no access token was obtained"),
+            vec![],
+        );
+        return;
+    };
+    if !run.selection.wants(&READ_WITH_TOKEN) {
+        run.record(&READ_WITH_TOKEN, Verdict::skip("not selected"), vec![]);
+        return;
+    }
+    let (status, ex) = read(run, token, patient).await;
+    let v = match status {
+        Ok(s) if (200..300).contains(&s) => Verdict::met(format!("answered {s}")),
+        Ok(s) => Verdict::unmet(format!("a fresh access token was refused with {s}")),
+        Err(e) => Verdict::skip(format!("no answer: {e}")),
+    };
+    run.record(&READ_WITH_TOKEN, v, vec![ex]);
+}
 
 const FHIR_JSON: &str = "application/fhir+json, application/json;q=0.9";
 

@@ -9,6 +9,7 @@ mod discovery;
 mod fhir;
 mod model;
 mod probe;
+mod revocation;
 mod run;
 mod token;
 
@@ -27,6 +28,7 @@ pub fn catalog() -> Vec<&'static Check> {
         authorize::CHECKS,
         token::CHECKS,
         fhir::CHECKS,
+        revocation::CHECKS,
     ]
     .into_iter()
     .flatten()
@@ -69,20 +71,39 @@ pub async fn run(probe: &Probe, plan: &Plan) -> Report {
         endpoint("authorization_endpoint"),
         endpoint("token_endpoint"),
     );
+    let with_client: &[&[Check]] = &[
+        authorize::CHECKS,
+        token::CHECKS,
+        &[fhir::READ_WITH_TOKEN],
+        revocation::CHECKS,
+    ];
     match (&plan.client, &authorize_url) {
-        (None, _) => skip_all(&mut run, &[authorize::CHECKS, token::CHECKS], NO_CLIENT),
+        (None, _) => skip_all(&mut run, with_client, NO_CLIENT),
         (Some(_), None) => skip_all(
             &mut run,
-            &[authorize::CHECKS, token::CHECKS],
+            with_client,
             "the configuration gives no usable (https) authorization_endpoint",
         ),
         (Some(client), Some(a)) => {
             authorize::run(&mut run, a, token_url.as_ref(), client).await;
             match &token_url {
-                Some(t) => token::run(&mut run, a, t, client).await,
+                Some(t) => {
+                    let granted = token::run(&mut run, a, t, client).await;
+                    let (revoke, introspect) = (
+                        endpoint("revocation_endpoint"),
+                        endpoint("introspection_endpoint"),
+                    );
+                    let at = revocation::Endpoints {
+                        authorize: a,
+                        token: t,
+                        revoke: revoke.as_ref(),
+                        introspect: introspect.as_ref(),
+                    };
+                    revocation::run(&mut run, &at, client, &granted).await;
+                }
                 None => skip_all(
                     &mut run,
-                    &[token::CHECKS],
+                    &with_client[1..],
                     "the configuration gives no usable (https) token_endpoint",
                 ),
             }

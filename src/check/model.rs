@@ -14,7 +14,6 @@ pub enum Group {
     Authorize,
     Token,
     Fhir,
-    Backend,
     Revocation,
 }
 
@@ -24,7 +23,6 @@ impl Group {
         Group::Authorize,
         Group::Token,
         Group::Fhir,
-        Group::Backend,
         Group::Revocation,
     ];
 
@@ -34,7 +32,6 @@ impl Group {
             Group::Authorize => "authorize",
             Group::Token => "token",
             Group::Fhir => "fhir",
-            Group::Backend => "backend",
             Group::Revocation => "revocation",
         }
     }

@@ -17,6 +17,7 @@ use super::model::{Check, Severity, Verdict};
 use super::probe::Exchange;
 use super::run::Run;
 use crate::oauth::pkce;
+use crate::secret::Secret;
 
 pub const VERIFIER_CHECKED: Check = Check {
     id: "token.code-verifier-checked",
@@ -61,14 +62,65 @@ pub const NO_STORE: Check = Check {
     fix: "send `Cache-Control: no-store` with every answer that carries a token",
 };
 
+pub const REPLAY_REVOKES: Check = Check {
+    id: "token.code-replay-revokes",
+    title: "a replayed code revokes the tokens it gave",
+    reference: "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2",
+    severity: Severity::Recommended,
+    fix: "when a used code is presented again, revoke the tokens issued for it",
+};
+pub const REFRESH: Check = Check {
+    id: "token.refresh",
+    title: "the refresh token gives a new access token",
+    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#step-7-app-uses-a-refresh-token-to-obtain-a-new-access-token",
+    severity: Severity::Required,
+    fix: "accept grant_type=refresh_token with the refresh token you issued (and the client's credentials) and answer with a new access token",
+};
+pub const REFRESH_ROTATES: Check = Check {
+    id: "token.refresh-rotates",
+    title: "a refresh gives a new refresh token (rotation)",
+    reference: "https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2",
+    severity: Severity::Recommended,
+    fix: "issue a new refresh token with every refresh and invalidate the old one (public clients need rotation or sender-constrained tokens)",
+};
+pub const REFRESH_REUSE: Check = Check {
+    id: "token.refresh-reuse-refused",
+    title: "a rotated-out refresh token is refused",
+    reference: "https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2",
+    severity: Severity::Required,
+    fix: "refuse (invalid_grant) a refresh token once it has been exchanged for a new one",
+};
+
 pub const CHECKS: &[Check] = &[
     VERIFIER_CHECKED,
     CODE_SINGLE_USE,
+    REPLAY_REVOKES,
     REDIRECT_CHECKED,
     RESPONSE_FIELDS,
     EXPIRES_IN,
     NO_STORE,
+    REFRESH,
+    REFRESH_ROTATES,
+    REFRESH_REUSE,
 ];
+
+/// The tokens of the one good exchange, for the groups that need a token.
+/// Held as [`Secret`]s: only redacted copies reach the evidence.
+#[derive(Debug, Default)]
+pub struct Granted {
+    /// The newest live access token (the refreshed one after a refresh).
+    pub access_token: Option<Secret>,
+    pub patient: Option<String>,
+}
+
+impl Granted {
+    fn from_answer(body: &Value) -> Granted {
+        Granted {
+            access_token: body["access_token"].as_str().map(Secret::new),
+            patient: body["patient"].as_str().map(str::to_owned),
+        }
+    }
+}
 
 /// The S256 challenge of a verifier.
 pub fn s256(verifier: &str) -> String {
@@ -201,7 +253,14 @@ async fn fresh_code(
     }
 }
 
-pub async fn run(run: &mut Run<'_>, authorize_url: &Url, token_url: &Url, client: &Client) {
+/// The group; returns the tokens of its good exchange (empty when there
+/// was none).
+pub async fn run(
+    run: &mut Run<'_>,
+    authorize_url: &Url,
+    token_url: &Url,
+    client: &Client,
+) -> Granted {
     // A wrong verifier first, then the right one for the same code (which
     // must fail too if the code was spent by the wrong attempt: either way
     // no token for a wrong verifier).
@@ -250,32 +309,47 @@ pub async fn run(run: &mut Run<'_>, authorize_url: &Url, token_url: &Url, client
         }
     }
 
-    // One good exchange: its answer's fields and headers, then a replay.
-    let want_good = [&RESPONSE_FIELDS, &EXPIRES_IN, &NO_STORE, &CODE_SINGLE_USE]
-        .iter()
-        .any(|c| run.selection.wants(c));
-    if !want_good {
-        return;
+    // A replay on a code of its own: a server that does what RFC 6749
+    // asks revokes the tokens of the first exchange, which later checks
+    // must not be holding.
+    if run.selection.wants(&CODE_SINGLE_USE) || run.selection.wants(&REPLAY_REVOKES) {
+        replay_checks(run, authorize_url, token_url, client).await;
+    } else {
+        for c in [&CODE_SINGLE_USE, &REPLAY_REVOKES] {
+            run.record(c, Verdict::skip("not selected"), vec![]);
+        }
     }
+
+    // One good exchange: its answer's fields and headers, and a refresh.
+    // Later groups need this exchange's token whatever was selected here.
+    const GOOD: [&Check; 6] = [
+        &RESPONSE_FIELDS,
+        &EXPIRES_IN,
+        &NO_STORE,
+        &REFRESH,
+        &REFRESH_ROTATES,
+        &REFRESH_REUSE,
+    ];
     let (code, verifier, ex) = match fresh_code(run, authorize_url, client).await {
         Ok(x) => x,
         Err((v, ex)) => {
-            for c in [&RESPONSE_FIELDS, &EXPIRES_IN, &NO_STORE, &CODE_SINGLE_USE] {
+            for c in GOOD {
                 run.record(c, v.clone(), vec![ex.clone()]);
             }
-            return;
+            return Granted::default();
         }
     };
     let good = TokenAttempt::code(client, &code, Some(&verifier));
     let (o, ex2, resp) = attempt_full(run, token_url, &good).await;
     let Some(resp) = resp.filter(|_| matches!(o, Outcome::Tokens)) else {
         let why = format!("the code exchange itself did not give tokens ({o:?})");
-        for c in [&RESPONSE_FIELDS, &EXPIRES_IN, &NO_STORE, &CODE_SINGLE_USE] {
+        for c in GOOD {
             run.record(c, Verdict::skip(why.clone()), vec![ex.clone(), ex2.clone()]);
         }
-        return;
+        return Granted::default();
     };
     let body: Value = serde_json::from_slice(&resp.body).unwrap_or_default();
+    let mut granted = Granted::from_answer(&body);
     run.record(&RESPONSE_FIELDS, response_fields(&body), vec![ex2.clone()]);
     run.record(&EXPIRES_IN, expires_in(&body), vec![ex2.clone()]);
     let cache = resp
@@ -294,14 +368,204 @@ pub async fn run(run: &mut Run<'_>, authorize_url: &Url, token_url: &Url, client
         Verdict::unmet(format!("Cache-Control: {cache} (no no-store)"))
     };
     run.record(&NO_STORE, v, vec![ex2.clone()]);
+    // Read now: a server may retire this token once it is refreshed.
+    super::fhir::with_token(
+        run,
+        granted.access_token.as_ref(),
+        granted.patient.as_deref(),
+    )
+    .await;
 
-    let (o, ex3) = attempt(run, token_url, &good).await;
+    match body["refresh_token"].as_str() {
+        None => {
+            let why = "no refresh token was issued (the scope asks for offline_access)";
+            for c in [&REFRESH, &REFRESH_ROTATES, &REFRESH_REUSE] {
+                run.record(c, Verdict::skip(why), vec![ex2.clone()]);
+            }
+        }
+        Some(rt) => {
+            if let Some(new) = refresh_checks(run, token_url, client, rt, &ex2).await {
+                granted.access_token = Some(new);
+            }
+        }
+    }
+    granted
+}
+
+/// A fresh access token from a grant of its own, for a check that needs a
+/// second live token.
+pub async fn obtain(
+    run: &Run<'_>,
+    authorize_url: &Url,
+    token_url: &Url,
+    client: &Client,
+) -> Option<Secret> {
+    let (code, verifier, _) = fresh_code(run, authorize_url, client).await.ok()?;
+    let (o, _, resp) = attempt_full(
+        run,
+        token_url,
+        &TokenAttempt::code(client, &code, Some(&verifier)),
+    )
+    .await;
+    let body: Value = serde_json::from_slice(&resp?.body).ok()?;
+    matches!(o, Outcome::Tokens)
+        .then(|| Secret::new(body["access_token"].as_str().unwrap_or_default()))
+}
+
+/// Exchanges a code twice; then reads with the first exchange's token.
+async fn replay_checks(run: &mut Run<'_>, authorize_url: &Url, token_url: &Url, client: &Client) {
+    let (code, verifier, ex) = match fresh_code(run, authorize_url, client).await {
+        Ok(x) => x,
+        Err((v, ex)) => {
+            for c in [&CODE_SINGLE_USE, &REPLAY_REVOKES] {
+                run.record(c, v.clone(), vec![ex.clone()]);
+            }
+            return;
+        }
+    };
+    let first = TokenAttempt::code(client, &code, Some(&verifier));
+    let (o, ex1, resp) = attempt_full(run, token_url, &first).await;
+    let token = resp
+        .filter(|_| matches!(o, Outcome::Tokens))
+        .and_then(|r| serde_json::from_slice::<Value>(&r.body).ok())
+        .and_then(|b| {
+            Some((
+                Secret::new(b["access_token"].as_str()?),
+                b["patient"].as_str().map(str::to_owned),
+            ))
+        });
+    let Some((token, patient)) = token else {
+        let why = format!("the code exchange itself did not give tokens ({o:?})");
+        for c in [&CODE_SINGLE_USE, &REPLAY_REVOKES] {
+            run.record(c, Verdict::skip(why.clone()), vec![ex.clone(), ex1.clone()]);
+        }
+        return;
+    };
+    let (o, ex2) = attempt(run, token_url, &first).await;
+    let refused = matches!(o, Outcome::Refused(_));
     let v = match o {
         Outcome::Tokens => Verdict::unmet("the same code was exchanged twice"),
         Outcome::Refused(e) => Verdict::met(format!("the replay was refused: {e}")),
         Outcome::Broken(e) => Verdict::skip(e),
     };
-    run.record(&CODE_SINGLE_USE, v, vec![ex2, ex3]);
+    run.record(&CODE_SINGLE_USE, v, vec![ex1, ex2.clone()]);
+    if !refused {
+        run.record(
+            &REPLAY_REVOKES,
+            Verdict::skip("the replay was not refused"),
+            vec![],
+        );
+        return;
+    }
+    let (status, ex3) = super::fhir::read(run, &token, patient.as_deref()).await;
+    let v = match status {
+        Ok(401) => Verdict::met("the first exchange's access token now gets 401"),
+        Ok(s) if (200..300).contains(&s) => Verdict::unmet(format!(
+            "the first exchange's access token still reads ({s})"
+        )),
+        Ok(s) => Verdict::skip(format!("the read answered {s}")),
+        Err(e) => Verdict::skip(format!("no answer: {e}")),
+    };
+    run.record(&REPLAY_REVOKES, v, vec![ex2, ex3]);
+}
+
+/// Refresh once, then try the old refresh token again.
+async fn refresh_checks(
+    run: &mut Run<'_>,
+    token_url: &Url,
+    client: &Client,
+    old: &str,
+    issued: &Exchange,
+) -> Option<Secret> {
+    let (first, ex) = refresh(run, token_url, client, old).await;
+    let body = match first {
+        Ok(b) => b,
+        Err(why) => {
+            run.record(
+                &REFRESH,
+                Verdict::unmet(why),
+                vec![issued.clone(), ex.clone()],
+            );
+            for c in [&REFRESH_ROTATES, &REFRESH_REUSE] {
+                run.record(
+                    c,
+                    Verdict::skip("the refresh itself failed"),
+                    vec![ex.clone()],
+                );
+            }
+            return None;
+        }
+    };
+    run.record(
+        &REFRESH,
+        Verdict::met("a new access token was issued"),
+        vec![ex.clone()],
+    );
+    let new_access = body["access_token"].as_str().map(Secret::new);
+    match body["refresh_token"].as_str() {
+        Some(new) if new != old => {
+            run.record(
+                &REFRESH_ROTATES,
+                Verdict::met("a new refresh token came back"),
+                vec![ex.clone()],
+            );
+            let (again, ex2) = refresh(run, token_url, client, old).await;
+            let v = match again {
+                Ok(_) => Verdict::unmet("the rotated-out refresh token was accepted again"),
+                Err(why) => Verdict::met(format!("refused: {why}")),
+            };
+            run.record(&REFRESH_REUSE, v, vec![ex2]);
+        }
+        other => {
+            let why = if other.is_some() {
+                "the same refresh token came back"
+            } else {
+                "the refresh answer has no refresh token (the old one stays valid)"
+            };
+            run.record(&REFRESH_ROTATES, Verdict::unmet(why), vec![ex.clone()]);
+            run.record(
+                &REFRESH_REUSE,
+                Verdict::skip("the refresh token is not rotated"),
+                vec![],
+            );
+        }
+    }
+    new_access
+}
+
+/// A refresh as a public client sends it: the answer's JSON, or why not.
+async fn refresh(
+    run: &Run<'_>,
+    token_url: &Url,
+    client: &Client,
+    refresh_token: &str,
+) -> (Result<Value, String>, Exchange) {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("grant_type", "refresh_token")
+        .append_pair("refresh_token", refresh_token)
+        .append_pair("client_id", &client.client_id);
+    let req = run
+        .probe
+        .http()
+        .request(Method::POST, token_url.clone())
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(ACCEPT, "application/json")
+        .body(form.finish());
+    let (resp, ex) = run.probe.send(req).await;
+    let result = match resp {
+        Err(e) => Err(format!("no answer: {}", e.message)),
+        Ok(r) => {
+            let body: Value = serde_json::from_slice(&r.body).unwrap_or_default();
+            match (r.status.is_success(), body["access_token"].is_string()) {
+                (true, true) => Ok(body),
+                _ => Err(match body["error"].as_str() {
+                    Some(e) => format!("answered {} {e}", r.status.as_u16()),
+                    None => format!("answered {} without a token", r.status.as_u16()),
+                }),
+            }
+        }
+    };
+    (result, ex)
 }
 
 fn response_fields(body: &Value) -> Verdict {

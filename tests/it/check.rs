@@ -55,7 +55,13 @@ fn the_sandbox_passes_clean() {
     assert_eq!(code, 0);
     assert_eq!(report["totals"]["fail"], 0);
     // It did the work: codes were asked for and exchanged, a replay refused.
-    assert_eq!(sb.token_requests("authorization_code"), 4);
+    assert_eq!(sb.token_requests("authorization_code"), 6);
+    assert_eq!(
+        sb.token_requests("refresh_token"),
+        2,
+        "a refresh and a reuse"
+    );
+    assert_eq!(sb.journal.to("/auth/revoke").len(), 1);
 }
 
 #[test]
@@ -76,6 +82,8 @@ fn each_fault_fails_exactly_the_checks_that_prove_it() {
         ("wrong-aud-accepted", &["authorize.aud-checked"]),
         ("token-no-expires-in", &["token.expires-in"]),
         ("bad-json", &["fhir.capability-statement"]),
+        ("refresh-invalid", &["token.refresh"]),
+        ("expired-tokens", &["fhir.read-with-token"]),
         ("no-well-known", &["discovery.well-known"]),
         (
             "pkce-not-advertised",
@@ -126,7 +134,9 @@ fn without_a_client_only_the_checks_that_need_none_run_and_the_rest_say_what_to_
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     for r in report["results"].as_array().unwrap() {
         let group = r["group"].as_str().unwrap();
-        if group == "authorize" || group == "token" {
+        if ["authorize", "token", "revocation"].contains(&group)
+            || r["id"] == "fhir.read-with-token"
+        {
             assert_eq!(r["status"], "skip", "{r:#}");
             assert!(
                 r["reason"].as_str().unwrap().contains("--client-id"),

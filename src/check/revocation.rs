@@ -1,0 +1,175 @@
+//! The `revocation` group, for servers that advertise RFC 7009 revocation
+//! and RFC 7662 introspection: a revoked token stops working, and
+//! introspection says so.
+
+use reqwest::Method;
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use serde_json::Value;
+use url::Url;
+
+use super::authorize::Client;
+use super::fhir;
+use super::model::{Check, Severity, Verdict};
+use super::run::Run;
+use super::token::Granted;
+use crate::secret::Secret;
+
+pub const REVOKED_REFUSED: Check = Check {
+    id: "revocation.revoked-token-refused",
+    title: "a revoked access token is refused by the FHIR server",
+    reference: "https://www.rfc-editor.org/rfc/rfc7009#section-2.2",
+    severity: Severity::Required,
+    fix: "answer revocation with 200 and make the FHIR server refuse (401) the revoked token at once",
+};
+pub const INTROSPECTION_INACTIVE: Check = Check {
+    id: "revocation.introspection-inactive",
+    title: "introspection of a revoked token says active: false",
+    reference: "https://www.rfc-editor.org/rfc/rfc7662#section-2.2",
+    severity: Severity::Required,
+    fix: "answer {\"active\": false} for a token that was revoked",
+};
+
+pub const CHECKS: &[Check] = &[REVOKED_REFUSED, INTROSPECTION_INACTIVE];
+
+/// Where the group sends its requests.
+pub struct Endpoints<'a> {
+    pub authorize: &'a Url,
+    pub token: &'a Url,
+    pub revoke: Option<&'a Url>,
+    pub introspect: Option<&'a Url>,
+}
+
+pub async fn run(run: &mut Run<'_>, at: &Endpoints<'_>, client: &Client, granted: &Granted) {
+    let (revoke_url, introspect_url) = (at.revoke, at.introspect);
+    let Some(token) = &granted.access_token else {
+        for c in CHECKS {
+            run.record(c, Verdict::skip("no access token was obtained"), vec![]);
+        }
+        return;
+    };
+    let Some(revoke_url) = revoke_url else {
+        for c in CHECKS {
+            run.record(
+                c,
+                Verdict::skip("no revocation_endpoint is advertised"),
+                vec![],
+            );
+        }
+        return;
+    };
+    if !CHECKS.iter().any(|c| run.selection.wants(c)) {
+        for c in CHECKS {
+            run.record(c, Verdict::skip("not selected"), vec![]);
+        }
+        return;
+    }
+
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("token", token.expose())
+        .append_pair("token_type_hint", "access_token")
+        .append_pair("client_id", &client.client_id)
+        .finish();
+    let req = run
+        .probe
+        .http()
+        .request(Method::POST, revoke_url.clone())
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body);
+    let (resp, ex) = run.probe.send(req).await;
+    match resp {
+        Ok(r) if r.status.is_success() => {
+            let (status, ex2) = fhir::read(run, token, granted.patient.as_deref()).await;
+            let v = match status {
+                Ok(401) => Verdict::met("the revoked token gets 401"),
+                Ok(s) => Verdict::unmet(format!("the revoked token still gets {s}")),
+                Err(e) => Verdict::skip(format!("no answer: {e}")),
+            };
+            run.record(&REVOKED_REFUSED, v, vec![ex, ex2]);
+        }
+        Ok(r) => {
+            let v = Verdict::unmet(format!("revocation answered {}", r.status));
+            run.record(&REVOKED_REFUSED, v, vec![ex.clone()]);
+            run.record(
+                &INTROSPECTION_INACTIVE,
+                Verdict::skip("the revocation failed"),
+                vec![ex],
+            );
+            return;
+        }
+        Err(e) => {
+            run.record(
+                &REVOKED_REFUSED,
+                Verdict::skip(format!("no answer: {}", e.message)),
+                vec![ex],
+            );
+            run.record(
+                &INTROSPECTION_INACTIVE,
+                Verdict::skip("the revocation failed"),
+                vec![],
+            );
+            return;
+        }
+    }
+    let caller = match introspect_url {
+        Some(_) if run.selection.wants(&INTROSPECTION_INACTIVE) => {
+            super::token::obtain(run, at.authorize, at.token, client).await
+        }
+        _ => None,
+    };
+    introspect(run, introspect_url, token, caller.as_ref()).await;
+}
+
+/// Introspects the revoked token, authorised by another live token (a
+/// public client holds no credential of its own; RFC 7662 §2.1 allows a
+/// bearer token).
+async fn introspect(
+    run: &mut Run<'_>,
+    url: Option<&Url>,
+    revoked: &Secret,
+    caller: Option<&Secret>,
+) {
+    let Some(url) = url else {
+        run.record(
+            &INTROSPECTION_INACTIVE,
+            Verdict::skip("no introspection_endpoint is advertised"),
+            vec![],
+        );
+        return;
+    };
+    let Some(caller) = caller else {
+        run.record(
+            &INTROSPECTION_INACTIVE,
+            Verdict::skip("needs a second live token to authorise the call, and none was issued"),
+            vec![],
+        );
+        return;
+    };
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("token", revoked.expose())
+        .finish();
+    let req = run
+        .probe
+        .http()
+        .request(Method::POST, url.clone())
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(ACCEPT, "application/json")
+        .bearer_auth(caller.expose())
+        .body(body);
+    let (resp, ex) = run.probe.send(req).await;
+    let v = match resp {
+        Err(e) => Verdict::skip(format!("no answer: {}", e.message)),
+        Ok(r) => match serde_json::from_slice::<Value>(&r.body)
+            .ok()
+            .map(|v| v["active"].clone())
+        {
+            Some(Value::Bool(false)) => Verdict::met("active: false"),
+            Some(Value::Bool(true)) => Verdict::unmet("the revoked token is reported active"),
+            _ if !r.status.is_success() => Verdict::skip(format!(
+                "introspection answered {} (it may want other credentials)",
+                r.status
+            )),
+            _ => Verdict::unmet("the answer has no boolean `active`"),
+        },
+    };
+    run.record(&INTROSPECTION_INACTIVE, v, vec![ex]);
+}
