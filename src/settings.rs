@@ -622,6 +622,41 @@ impl Settings {
         &self.profile.value
     }
 
+    /// A client secret given with `flag` (`--secret-stdin`): like
+    /// `SMART_CLIENT_SECRET`, it makes a client that names no type
+    /// confidential-symmetric. A client that authenticates otherwise refuses
+    /// it: a secret given on purpose is never ignored.
+    pub fn secret_given(&mut self, flag: &'static str) -> Result<()> {
+        use crate::config::TokenAuthMethod as M;
+        let t = &self.client_type;
+        let uses_secret = match self.stored.token_auth_method {
+            Some(m) => matches!(m, M::ClientSecretBasic | M::ClientSecretPost),
+            None => t.value == ClientType::ConfidentialSymmetric,
+        };
+        if uses_secret {
+            return Ok(());
+        }
+        if t.source == Source::Default
+            && t.value == ClientType::Public
+            && self.stored.token_auth_method.is_none()
+        {
+            self.client_type = Setting::new(ClientType::ConfidentialSymmetric, Source::Flag(flag));
+            return Ok(());
+        }
+        let how = match self.stored.token_auth_method {
+            Some(m) => format!("authenticates with {m} (profile)"),
+            None => format!("is a {} client ({})", t.value, t.source.label()),
+        };
+        Err(Error::usage(format!(
+            "{flag} gives a client secret, but profile `{}` {how}, which uses none",
+            self.name()
+        ))
+        .with_hint(format!(
+            "leave out {flag}, or make the profile confidential: `smart profile add {} --fhir-base URL --client-type confidential-symmetric --force`",
+            self.name()
+        )))
+    }
+
     pub fn store(&self) -> TokenStore {
         self.invocation.store()
     }

@@ -78,7 +78,7 @@ pub async fn run(g: &RunContext, args: LoginArgs) -> Result<()> {
         client_id: args.client_id.as_deref(),
         scope: args.scope.as_deref(),
     };
-    let settings = Settings::for_profile(
+    let mut settings = Settings::for_profile(
         &g.invocation,
         &flags,
         &target.name,
@@ -90,6 +90,7 @@ pub async fn run(g: &RunContext, args: LoginArgs) -> Result<()> {
     // Read now, stored only once the login has worked: a mistyped secret
     // must not replace a good one.
     let new_secret = if args.secret_stdin {
+        settings.secret_given("--secret-stdin")?;
         Some(crate::prompt::read_secret_stdin(g.env().in_ci())?)
     } else {
         None

@@ -188,6 +188,53 @@ fn confidential_symmetric_client_with_secret_from_stdin() {
     assert!(all >= 2, "tokens and secret stored");
 }
 
+#[test]
+fn a_secret_from_stdin_makes_an_untyped_profile_confidential() {
+    let env = Env::new(SandboxServer::auto_approve());
+    // No --client-type: the profile alone says public.
+    env.add_profile("conf", &[]);
+    let cfg = env.cfg.read().replace("smart-cli", "smart-confidential");
+    env.cfg.write(&cfg);
+    env.cmd()
+        .env("BROWSER", env.browser(APPROVE))
+        .args(["login", "--secret-stdin", "--timeout", "20"])
+        .write_stdin("smart-sandbox-secret\n")
+        .assert()
+        .success();
+    let exchange: Vec<_> = env
+        .sb
+        .journal
+        .to("/auth/token")
+        .into_iter()
+        .filter(|r| r.param("grant_type") == Some("authorization_code"))
+        .collect();
+    assert_eq!(exchange.len(), 1);
+    let auth = exchange[0]
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(auth.starts_with("Basic "), "client_secret_basic: {auth:?}");
+    assert_eq!(exchange[0].param("client_secret"), None);
+    // The stored secret serves the refresh too.
+    env.cmd().arg("refresh").assert().success();
+
+    // A profile that says it is public does not take a secret in silence.
+    env.add_profile("pub", &["--client-type", "public"]);
+    let before = env.sb.journal.all().len();
+    let a = env
+        .cmd()
+        .env("BROWSER", env.browser(APPROVE))
+        .args(["-p", "pub", "login", "--secret-stdin", "--timeout", "20"])
+        .write_stdin("smart-sandbox-secret\n")
+        .assert()
+        .code(1);
+    let err = stderr(&a);
+    assert!(err.contains("--secret-stdin") && err.contains("public"), "{err}");
+    assert!(!err.contains("smart-sandbox-secret"), "{err}");
+    assert_eq!(env.sb.journal.all().len(), before, "nothing was sent");
+}
+
 /// Sends the callback with its `state` replaced first; with `then_real`, the
 /// real callback after it.
 fn forging_browser(then_real: bool) -> String {
