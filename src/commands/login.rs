@@ -97,6 +97,7 @@ pub async fn run(g: &RunContext, args: LoginArgs) -> Result<()> {
     };
     // A keychain that cannot be used should be found before the user signs
     // in, not after (the grant would be lost).
+    store.announce();
     session::blocking(|| store.get(&target.name, Item::Tokens))?;
 
     let client_id = settings.require_client_id()?;

@@ -649,3 +649,44 @@ fn secrets_never_reach_other_outputs() {
         "the verbose trace shows redacted client authentication"
     );
 }
+
+#[test]
+fn the_file_store_warning_comes_with_the_login_not_every_command() {
+    let env = Env::new(SandboxServer::auto_approve());
+    env.add_profile("sb", &[]);
+    let warning = "tokens are stored in plain files";
+    let login = env.login(APPROVE).success();
+    assert_eq!(stderr(&login).matches(warning).count(), 1, "{}", stderr(&login));
+    for args in [&["status"][..], &["token"], &["get", "Patient?_count=1"]] {
+        let a = env.cmd().args(args).assert().success();
+        assert!(!stderr(&a).contains(warning), "{args:?}: {}", stderr(&a));
+    }
+    // A second login says it again: that is where the choice takes effect.
+    assert!(stderr(&env.login(APPROVE).success()).contains(warning));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_token_file_others_may_write_is_refused_unread() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new(SandboxServer::auto_approve());
+    env.add_profile("sb", &[]);
+    env.login(APPROVE).success();
+    let file = env.cfg.state().join("sb.tokens.json");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let before = env.sb.journal.all().len();
+    for args in [&["token"][..], &["get", "Patient?_count=1"]] {
+        let a = env.cmd().args(args).assert().code(1);
+        assert!(a.get_output().stdout.is_empty(), "{args:?}: nothing printed");
+        let err = stderr(&a);
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            first.contains(&file.display().to_string())
+                && first.contains(&format!("chmod 600 {}", file.display())),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(env.sb.journal.all().len(), before, "no request was made");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    env.cmd().arg("token").assert().success();
+}
