@@ -87,12 +87,14 @@ fn generate(ctx: &RunContext, a: KeysGenerateArgs) -> Result<()> {
 
     match &target {
         Some((name, true)) => {
-            if let Some(p) = config.config.profiles.get_mut(name) {
-                p.private_key = Some(reference);
-                p.kid = a.kid.clone();
-                p.alg = None;
-            }
-            config.save()?;
+            config.update(|c| {
+                if let Some(p) = c.profiles.get_mut(name) {
+                    p.private_key = Some(reference);
+                    p.kid = a.kid.clone();
+                    p.alg = None;
+                }
+                Ok(())
+            })?;
             eprintln!("profile `{name}` now signs with this key (kid `{kid}`)");
         }
         Some((name, false)) => eprintln!(

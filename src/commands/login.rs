@@ -420,14 +420,16 @@ fn save_created(config: &mut Store, target: &LoginProfile) -> Result<()> {
     if !target.created {
         return Ok(());
     }
-    config
-        .config
-        .profiles
-        .insert(target.name.clone(), target.profile.clone());
-    if config.config.default.is_none() {
-        config.config.default = Some(target.name.clone());
-    }
-    config.save()
+    // Into the file as it is now: the login may have waited minutes for the
+    // browser, and other commands may have changed it meanwhile.
+    config.update(|c| {
+        c.profiles
+            .insert(target.name.clone(), target.profile.clone());
+        if c.default.is_none() {
+            c.default = Some(target.name.clone());
+        }
+        Ok(())
+    })
 }
 
 /// The profile to log in with: `-p`/default, one made from `--fhir-base`

@@ -68,6 +68,10 @@ impl Env {
     }
 }
 
+fn stdout(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stdout).to_string()
+}
+
 fn stderr(a: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&a.get_output().stderr).to_string()
 }
@@ -689,4 +693,40 @@ fn a_token_file_others_may_write_is_refused_unread() {
     assert_eq!(env.sb.journal.all().len(), before, "no request was made");
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
     env.cmd().arg("token").assert().success();
+}
+
+#[test]
+fn login_keeps_config_edits_made_while_it_waited() {
+    let env = Env::new(SandboxServer::auto_approve());
+    // While the login waits for the browser, another command adds a profile.
+    let smart_bin = assert_cmd::cargo::cargo_bin("smart");
+    let browser = env.browser(&format!(
+        "'{}' profile add other --fhir-base https://other.example.org/fhir --client-id o\n{APPROVE}",
+        smart_bin.display()
+    ));
+    let a = env
+        .cmd()
+        .env("BROWSER", browser)
+        .args(["login", "--fhir-base", &env.sb.fhir_base])
+        .args(["--client-id", "smart-cli", "--timeout", "20"])
+        .assert()
+        .success();
+    let log = std::fs::read_to_string(env.dir().join("browser.sh.log")).unwrap_or_default();
+    assert!(log.contains("added profile `other`"), "{log}");
+    let list = env.json(&["profile", "list"]);
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(names.contains(&"other"), "the other edit is kept: {names:?}");
+    let made = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["fhir_base"] == env.sb.fhir_base.as_str())
+        .unwrap_or_else(|| panic!("the login's profile is saved: {list}"));
+    assert_eq!(made["client_id"], "smart-cli");
+    assert!(stdout(&a).contains("Logged in"));
 }
