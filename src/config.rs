@@ -276,9 +276,8 @@ impl Store {
             })?;
         let lock = self.path.with_file_name(format!("{name}.lock"));
         if let Some(dir) = lock.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                Error::usage(format!("cannot create {}: {e}", dir.display()))
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::usage(format!("cannot create {}: {e}", dir.display())))?;
         }
         crate::fsutil::lock_file(&lock, std::time::Duration::from_secs(10)).map_err(|e| {
             let what = format!("the config file {}", self.path.display());
@@ -562,7 +561,11 @@ x = "y"
         let now = Store::load_from(path).unwrap();
         let names: Vec<_> = now.config.profiles.keys().cloned().collect();
         assert_eq!(names, ["a", "b"]);
-        assert_eq!(early.config.profiles.len(), 2, "the store holds what was written");
+        assert_eq!(
+            early.config.profiles.len(),
+            2,
+            "the store holds what was written"
+        );
         assert!(d.path().join("config.toml.lock").exists());
     }
 

@@ -113,7 +113,11 @@ pub fn lock_file(path: &Path, timeout: std::time::Duration) -> std::io::Result<F
         if waited >= timeout {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::WouldBlock,
-                format!("waited {:.1} s for {}", waited.as_secs_f64(), path.display()),
+                format!(
+                    "waited {:.1} s for {}",
+                    waited.as_secs_f64(),
+                    path.display()
+                ),
             ));
         }
         std::thread::sleep(poll.min(timeout - waited));

@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -105,10 +105,8 @@ impl Server {
     /// The next request, or `None` after `timeout`.
     pub fn recv_timeout(&self, timeout: Duration) -> Option<Request> {
         let rx = self.incoming.lock().unwrap_or_else(PoisonError::into_inner);
-        match rx.recv_timeout(timeout) {
-            Ok(r) => Some(r),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        // Disconnected only once the accept loop has ended (closed).
+        rx.recv_timeout(timeout).ok()
     }
 
     /// Stops accepting: the port is released and later connections are
@@ -391,7 +389,9 @@ mod tests {
         .unwrap();
         let mut silent = client(server.port());
         let mut partial = client(server.port());
-        partial.write_all(b"GET /callback?code=c HTTP/1.1\r\nHost").unwrap();
+        partial
+            .write_all(b"GET /callback?code=c HTTP/1.1\r\nHost")
+            .unwrap();
         let started = Instant::now();
         assert!(closed_by_server(&mut silent));
         assert!(closed_by_server(&mut partial));
@@ -404,7 +404,9 @@ mod tests {
         let server = Server::bind(0).unwrap();
         let port = server.port();
         // Nobody answers: the queue fills up.
-        let waiting: Vec<TcpStream> = (0..=MAX_QUEUED).map(|i| send(port, &format!("/r{i}"))).collect();
+        let waiting: Vec<TcpStream> = (0..=MAX_QUEUED)
+            .map(|i| send(port, &format!("/r{i}")))
+            .collect();
         std::thread::sleep(Duration::from_millis(500));
         let mut busy = 0;
         for mut s in waiting {

@@ -205,13 +205,20 @@ mod tests {
         assert_eq!(untrusted(p, 1000, 0o100600, 1000, false), None);
         assert_eq!(untrusted(p, 1000, 0o100644, 1000, false), None);
         let e = untrusted(p, 1000, 0o100620, 1000, false).unwrap();
-        assert!(e.contains("/s/p.tokens.json") && e.contains("chmod 600"), "{e}");
+        assert!(
+            e.contains("/s/p.tokens.json") && e.contains("chmod 600"),
+            "{e}"
+        );
         assert!(untrusted(p, 1000, 0o100602, 1000, false).is_some());
         let e = untrusted(p, 0, 0o100600, 1000, false).unwrap();
         assert!(e.contains("user id 0") && e.contains("chown 1000"), "{e}");
         let d = Path::new("/s");
         assert_eq!(untrusted(d, 1000, 0o40700, 1000, true), None);
-        assert!(untrusted(d, 1000, 0o40770, 1000, true).unwrap().contains("chmod 700"));
+        assert!(
+            untrusted(d, 1000, 0o40770, 1000, true)
+                .unwrap()
+                .contains("chmod 700")
+        );
         assert!(untrusted(d, 1001, 0o40700, 1000, true).is_some());
     }
 
@@ -229,7 +236,11 @@ mod tests {
 
         chmod(&file, 0o620).unwrap();
         let e = get(&dir, "p", Item::Tokens).unwrap_err();
-        assert!(e.message.contains("writable by other users"), "{}", e.message);
+        assert!(
+            e.message.contains("writable by other users"),
+            "{}",
+            e.message
+        );
         assert!(e.message.contains(&format!("chmod 600 {}", file.display())));
         assert!(!e.message.contains("tok-value"), "{}", e.message);
         chmod(&file, 0o600).unwrap();
@@ -246,7 +257,10 @@ mod tests {
             std::os::unix::fs::chown(&file, Some(rustix::process::geteuid().as_raw()), None)
                 .unwrap();
             std::os::unix::fs::chown(&dir, Some(nobody), None).unwrap();
-            assert!(get(&dir, "p", Item::Tokens).is_err(), "another user's directory");
+            assert!(
+                get(&dir, "p", Item::Tokens).is_err(),
+                "another user's directory"
+            );
             assert!(ensure_private_dir(&dir).is_err());
         } else {
             eprintln!("not root: the ownership check is tested on `untrusted` only");

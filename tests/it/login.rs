@@ -234,7 +234,10 @@ fn a_secret_from_stdin_makes_an_untyped_profile_confidential() {
         .assert()
         .code(1);
     let err = stderr(&a);
-    assert!(err.contains("--secret-stdin") && err.contains("public"), "{err}");
+    assert!(
+        err.contains("--secret-stdin") && err.contains("public"),
+        "{err}"
+    );
     assert!(!err.contains("smart-sandbox-secret"), "{err}");
     assert_eq!(env.sb.journal.all().len(), before, "nothing was sent");
 }
@@ -660,7 +663,12 @@ fn the_file_store_warning_comes_with_the_login_not_every_command() {
     env.add_profile("sb", &[]);
     let warning = "tokens are stored in plain files";
     let login = env.login(APPROVE).success();
-    assert_eq!(stderr(&login).matches(warning).count(), 1, "{}", stderr(&login));
+    assert_eq!(
+        stderr(&login).matches(warning).count(),
+        1,
+        "{}",
+        stderr(&login)
+    );
     for args in [&["status"][..], &["token"], &["get", "Patient?_count=1"]] {
         let a = env.cmd().args(args).assert().success();
         assert!(!stderr(&a).contains(warning), "{args:?}: {}", stderr(&a));
@@ -681,7 +689,10 @@ fn a_token_file_others_may_write_is_refused_unread() {
     let before = env.sb.journal.all().len();
     for args in [&["token"][..], &["get", "Patient?_count=1"]] {
         let a = env.cmd().args(args).assert().code(1);
-        assert!(a.get_output().stdout.is_empty(), "{args:?}: nothing printed");
+        assert!(
+            a.get_output().stdout.is_empty(),
+            "{args:?}: nothing printed"
+        );
         let err = stderr(&a);
         let first = err.lines().next().unwrap_or_default();
         assert!(
@@ -720,7 +731,10 @@ fn login_keeps_config_edits_made_while_it_waited() {
         .iter()
         .filter_map(|p| p["name"].as_str())
         .collect();
-    assert!(names.contains(&"other"), "the other edit is kept: {names:?}");
+    assert!(
+        names.contains(&"other"),
+        "the other edit is kept: {names:?}"
+    );
     let made = list
         .as_array()
         .unwrap()
