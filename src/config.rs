@@ -7,6 +7,11 @@
 //! hand edit is never lost. Writes go to a temp file that is renamed over the
 //! old one. A file that does not parse is reported with its line and key and
 //! is never written to.
+//!
+//! Every change goes through [`Store::update`]: under a lock on
+//! `<config>.lock`, the file is read again, changed and written. What this
+//! process loaded minutes ago (a login waits for the browser) is never
+//! written back over what another `smart` or an editor saved meanwhile.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -246,8 +251,50 @@ impl Store {
         Ok(Store { path, config })
     }
 
+    /// Applies `change` to the config file as it is now, under its lock:
+    /// read again, changed, written. `change` sees the current profiles (a
+    /// check like "already exists" belongs inside it). `self` then holds
+    /// what was written.
+    pub fn update<T>(&mut self, change: impl FnOnce(&mut Config) -> Result<T>) -> Result<T> {
+        let _lock = self.lock()?;
+        let mut now = Store::load_from(self.path.clone())?;
+        let out = change(&mut now.config)?;
+        now.save()?;
+        self.config = now.config;
+        Ok(out)
+    }
+
+    /// The writers' lock, `<config>.lock` beside the file. Writers hold it
+    /// for milliseconds; a wait this long means a stuck process.
+    fn lock(&self) -> Result<crate::fsutil::FileLock> {
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| {
+                Error::usage(format!("config path {} names no file", self.path.display()))
+            })?;
+        let lock = self.path.with_file_name(format!("{name}.lock"));
+        if let Some(dir) = lock.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::usage(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        crate::fsutil::lock_file(&lock, std::time::Duration::from_secs(10)).map_err(|e| {
+            let what = format!("the config file {}", self.path.display());
+            if e.kind() == std::io::ErrorKind::WouldBlock {
+                Error::usage(format!(
+                    "{what} is busy: another smart process holds its lock ({e})"
+                ))
+                .with_hint("try again; the lock goes away when that process exits")
+            } else {
+                Error::usage(format!("cannot lock {what}: {e}"))
+            }
+        })
+    }
+
     /// Writes atomically: temp file in the same directory, then rename.
-    pub fn save(&self) -> Result<()> {
+    /// Callers go through [`Store::update`].
+    fn save(&self) -> Result<()> {
         let text = toml::to_string_pretty(&self.config)
             .map_err(|e| Error::usage(format!("cannot serialize config: {e}")))?;
         crate::fsutil::write_atomically(
@@ -487,6 +534,39 @@ x = "y"
         assert!(e.message.contains("code_challenge_method"), "{}", e.message);
         let ok = "[profiles.a]\nfhir_base = \"https://x.org\"\n[profiles.a.authorize_params]\nprompt = \"login\"\n";
         assert!(parse(ok).is_ok());
+    }
+
+    #[test]
+    fn an_update_keeps_what_others_wrote_since_the_load() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("config.toml");
+        let profile = |base: &str| Profile {
+            fhir_base: base.into(),
+            ..Default::default()
+        };
+        let mut early = Store::load_from(path.clone()).unwrap();
+        let mut other = Store::load_from(path.clone()).unwrap();
+        other
+            .update(|c| {
+                c.profiles.insert("b".into(), profile("https://b.org/fhir"));
+                Ok(())
+            })
+            .unwrap();
+        early
+            .update(|c| {
+                c.profiles.insert("a".into(), profile("https://a.org/fhir"));
+                Ok(())
+            })
+            .unwrap();
+        let now = Store::load_from(path).unwrap();
+        let names: Vec<_> = now.config.profiles.keys().cloned().collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(
+            early.config.profiles.len(),
+            2,
+            "the store holds what was written"
+        );
+        assert!(d.path().join("config.toml.lock").exists());
     }
 
     #[test]

@@ -62,6 +62,68 @@ pub fn write_atomically(
     Ok(())
 }
 
+/// An exclusive advisory lock on a file (`File::lock`: flock on Unix,
+/// LockFileEx on Windows), held until dropped. The OS drops it when the
+/// process dies, so a crash never leaves a stale lock; the file itself stays
+/// (deleting it would let a third process lock a new inode while a second
+/// still waits on the old one).
+#[derive(Debug)]
+pub struct FileLock {
+    _file: std::fs::File,
+    path: std::path::PathBuf,
+}
+
+impl FileLock {
+    /// The lock file (for messages).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Locks `path` (created 0600 if missing), waiting up to `timeout` for
+/// another holder; then `Err` of kind `WouldBlock`. It polls `try_lock`
+/// rather than blocking, so that a stuck holder (a login waiting for a
+/// browser) gives the caller's clear message instead of a silent hang.
+pub fn lock_file(path: &Path, timeout: std::time::Duration) -> std::io::Result<FileLock> {
+    use std::fs::TryLockError;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let file = opts.open(path)?;
+    let start = std::time::Instant::now();
+    // Short enough that a waiter follows a finished holder promptly; long
+    // enough not to spin.
+    let poll = std::time::Duration::from_millis(25);
+    loop {
+        match file.try_lock() {
+            Ok(()) => {
+                return Ok(FileLock {
+                    _file: file,
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(TryLockError::WouldBlock) => {}
+            Err(TryLockError::Error(e)) => return Err(e),
+        }
+        let waited = start.elapsed();
+        if waited >= timeout {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                format!(
+                    "waited {:.1} s for {}",
+                    waited.as_secs_f64(),
+                    path.display()
+                ),
+            ));
+        }
+        std::thread::sleep(poll.min(timeout - waited));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -254,6 +254,16 @@ pub(crate) fn key_reference(given: &str) -> String {
         .unwrap_or_else(|_| given.to_owned())
 }
 
+/// The kid under which the JWKS beside the key file `path` publishes `key`;
+/// none when there is no such file or it is another key's.
+pub(crate) fn published_beside(
+    key: &PrivateKey,
+    path: &Path,
+) -> Option<(String, Option<SigningAlg>)> {
+    let text = std::fs::read_to_string(crate::oauth::keys::jwks_beside(path)).ok()?;
+    key.published_as(&serde_json::from_str(&text).ok()?)
+}
+
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Source {
@@ -612,6 +622,41 @@ impl Settings {
         &self.profile.value
     }
 
+    /// A client secret given with `flag` (`--secret-stdin`): like
+    /// `SMART_CLIENT_SECRET`, it makes a client that names no type
+    /// confidential-symmetric. A client that authenticates otherwise refuses
+    /// it: a secret given on purpose is never ignored.
+    pub fn secret_given(&mut self, flag: &'static str) -> Result<()> {
+        use crate::config::TokenAuthMethod as M;
+        let t = &self.client_type;
+        let uses_secret = match self.stored.token_auth_method {
+            Some(m) => matches!(m, M::ClientSecretBasic | M::ClientSecretPost),
+            None => t.value == ClientType::ConfidentialSymmetric,
+        };
+        if uses_secret {
+            return Ok(());
+        }
+        if t.source == Source::Default
+            && t.value == ClientType::Public
+            && self.stored.token_auth_method.is_none()
+        {
+            self.client_type = Setting::new(ClientType::ConfidentialSymmetric, Source::Flag(flag));
+            return Ok(());
+        }
+        let how = match self.stored.token_auth_method {
+            Some(m) => format!("authenticates with {m} (profile)"),
+            None => format!("is a {} client ({})", t.value, t.source.label()),
+        };
+        Err(Error::usage(format!(
+            "{flag} gives a client secret, but profile `{}` {how}, which uses none",
+            self.name()
+        ))
+        .with_hint(format!(
+            "leave out {flag}, or make the profile confidential: `smart profile add {} --fhir-base URL --client-type confidential-symmetric --force`",
+            self.name()
+        )))
+    }
+
     pub fn store(&self) -> TokenStore {
         self.invocation.store()
     }
@@ -692,25 +737,40 @@ impl Settings {
                 self.name()
             ))
         })?;
-        let alg = match &self.alg {
-            Some(a) => {
+        let published = self.published_kid(&key);
+        let alg = match (&self.alg, &published) {
+            (Some(a), _) => {
                 key.check_alg(a.value).map_err(|e| {
                     Error::usage(format!("alg from {}: {}", a.source.label(), e.message))
                 })?;
                 a.value
             }
-            None => key.natural_alg(),
+            (None, Some((_, Some(a)))) if key.check_alg(*a).is_ok() => *a,
+            (None, _) => key.natural_alg(),
         };
-        let kid = self
-            .kid
-            .as_ref()
-            .map_or_else(|| key.thumbprint(), |k| k.value.clone());
+        let kid = match (&self.kid, published) {
+            (Some(k), _) => k.value.clone(),
+            (None, Some((k, _))) => k,
+            (None, None) => key.thumbprint(),
+        };
         Ok(SigningKey {
             key,
             alg,
             kid,
             jku: self.jku.as_ref().map(|j| j.value.clone()),
         })
+    }
+
+    /// With no kid given, a key file's kid as published beside it (see
+    /// `keys::jwks_beside`): what `smart keys generate --kid` registered.
+    pub fn published_kid(&self, key: &PrivateKey) -> Option<(String, Option<SigningAlg>)> {
+        if self.kid.is_some() {
+            return None;
+        }
+        match &self.private_key.as_ref()?.value {
+            KeyRef::File(path) => published_beside(key, path),
+            _ => None,
+        }
     }
 
     /// Every value with its source, secrets redacted: `status --json`.

@@ -19,7 +19,7 @@ use crate::oauth::keys::PrivateKey;
 use crate::output;
 use crate::secret::Secret;
 use crate::session;
-use crate::settings::{Flags, KEY_IN_STORE, Settings, key_reference};
+use crate::settings::{Flags, KEY_IN_STORE, Settings, key_reference, published_beside};
 use crate::token_store::Item;
 
 pub async fn run(ctx: &RunContext, cmd: KeysCommand) -> Result<()> {
@@ -72,7 +72,8 @@ fn generate(ctx: &RunContext, a: KeysGenerateArgs) -> Result<()> {
         let dir = a.out.clone().unwrap_or_else(|| PathBuf::from("."));
         let stem = target.as_ref().map_or("smart", |(n, _)| n.as_str());
         let key_path = dir.join(format!("{stem}.key.pem"));
-        let jwks_path = dir.join(format!("{stem}.jwks.json"));
+        // Where a later use of the key without a kid finds it again.
+        let jwks_path = crate::oauth::keys::jwks_beside(&key_path);
         write_private(&key_path, &pem, a.force)?;
         let text = serde_json::to_string_pretty(&jwks).unwrap_or_default() + "\n";
         write_public(&jwks_path, text.as_bytes(), a.force)?;
@@ -86,12 +87,14 @@ fn generate(ctx: &RunContext, a: KeysGenerateArgs) -> Result<()> {
 
     match &target {
         Some((name, true)) => {
-            if let Some(p) = config.config.profiles.get_mut(name) {
-                p.private_key = Some(reference);
-                p.kid = a.kid.clone();
-                p.alg = None;
-            }
-            config.save()?;
+            config.update(|c| {
+                if let Some(p) = c.profiles.get_mut(name) {
+                    p.private_key = Some(reference);
+                    p.kid = a.kid.clone();
+                    p.alg = None;
+                }
+                Ok(())
+            })?;
             eprintln!("profile `{name}` now signs with this key (kid `{kid}`)");
         }
         Some((name, false)) => eprintln!(
@@ -113,10 +116,9 @@ fn jwks(ctx: &RunContext, a: KeysJwksArgs) -> Result<()> {
         Some(path) => {
             let pem = std::fs::read_to_string(path)
                 .map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))?;
-            (
-                PrivateKey::from_pem(&pem, &path.display().to_string())?,
-                None,
-            )
+            let key = PrivateKey::from_pem(&pem, &path.display().to_string())?;
+            let kid = published_beside(&key, path).map(|(k, _)| k);
+            (key, kid)
         }
         None => {
             let s = Settings::resolve(&ctx.invocation, &Flags::default())?;
@@ -126,7 +128,8 @@ fn jwks(ctx: &RunContext, a: KeysJwksArgs) -> Result<()> {
                     "create one with `smart keys generate`, set SMART_PRIVATE_KEY, or pass --key FILE",
                 )
             })?;
-            (key, s.kid.map(|k| k.value))
+            let kid = s.published_kid(&key).map(|(k, _)| k);
+            (key, s.kid.map(|k| k.value).or(kid))
         }
     };
     let kid = a.kid.or(kid).unwrap_or_else(|| key.thumbprint());

@@ -79,7 +79,7 @@ pub async fn run(g: &RunContext, args: LoginArgs) -> Result<()> {
         client_id: args.client_id.as_deref(),
         scope: args.scope.as_deref(),
     };
-    let settings = Settings::for_profile(
+    let mut settings = Settings::for_profile(
         &g.invocation,
         &flags,
         &target.name,
@@ -91,12 +91,14 @@ pub async fn run(g: &RunContext, args: LoginArgs) -> Result<()> {
     // Read now, stored only once the login has worked: a mistyped secret
     // must not replace a good one.
     let new_secret = if args.secret_stdin {
+        settings.secret_given("--secret-stdin")?;
         Some(crate::prompt::read_secret_stdin(g.env().in_ci())?)
     } else {
         None
     };
     // A keychain that cannot be used should be found before the user signs
     // in, not after (the grant would be lost).
+    store.announce();
     session::blocking(|| store.get(&target.name, Item::Tokens))?;
 
     let client_id = settings.require_client_id()?;
@@ -455,14 +457,16 @@ fn save_created(config: &mut Store, target: &LoginProfile) -> Result<()> {
     if !target.created {
         return Ok(());
     }
-    config
-        .config
-        .profiles
-        .insert(target.name.clone(), target.profile.clone());
-    if config.config.default.is_none() {
-        config.config.default = Some(target.name.clone());
-    }
-    config.save()
+    // Into the file as it is now: the login may have waited minutes for the
+    // browser, and other commands may have changed it meanwhile.
+    config.update(|c| {
+        c.profiles
+            .insert(target.name.clone(), target.profile.clone());
+        if c.default.is_none() {
+            c.default = Some(target.name.clone());
+        }
+        Ok(())
+    })
 }
 
 /// The profile to log in with: `-p`/default, one made from `--fhir-base`

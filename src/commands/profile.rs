@@ -21,11 +21,14 @@ pub async fn run(ctx: &RunContext, cmd: ProfileCommand) -> Result<()> {
             show(ctx, name, profile, is_default)
         }
         ProfileCommand::Use { name } => {
-            if !store.config.profiles.contains_key(&name) {
-                return Err(store.unknown_profile(&name));
-            }
-            store.config.default = Some(name.clone());
-            store.save()?;
+            let unknown = store.unknown_profile(&name);
+            store.update(|c| {
+                if !c.profiles.contains_key(&name) {
+                    return Err(unknown);
+                }
+                c.default = Some(name.clone());
+                Ok(())
+            })?;
             done(ctx, &format!("default profile is now `{name}`"), &name)
         }
         ProfileCommand::SetSecret { name } => {
@@ -46,13 +49,16 @@ pub async fn run(ctx: &RunContext, cmd: ProfileCommand) -> Result<()> {
             )
         }
         ProfileCommand::Remove { name } => {
-            if store.config.profiles.remove(&name).is_none() {
-                return Err(store.unknown_profile(&name));
-            }
-            if store.config.default.as_deref() == Some(name.as_str()) {
-                store.config.default = None;
-            }
-            store.save()?;
+            let unknown = store.unknown_profile(&name);
+            store.update(|c| {
+                if c.profiles.remove(&name).is_none() {
+                    return Err(unknown);
+                }
+                if c.default.as_deref() == Some(name.as_str()) {
+                    c.default = None;
+                }
+                Ok(())
+            })?;
             done(ctx, &format!("removed profile `{name}`"), &name)
         }
     }
@@ -60,10 +66,6 @@ pub async fn run(ctx: &RunContext, cmd: ProfileCommand) -> Result<()> {
 
 fn add(ctx: &RunContext, store: &mut Store, a: ProfileAddArgs) -> Result<()> {
     config::validate_name(&a.name).map_err(Error::usage)?;
-    if store.config.profiles.contains_key(&a.name) && !a.force {
-        return Err(Error::usage(format!("profile `{}` already exists", a.name))
-            .with_hint("pass --force to replace it, or `smart profile remove` it first"));
-    }
     let profile = Profile {
         fhir_base: crate::discovery::parse_base(&a.fhir_base)?.to_string(),
         client_id: a.client_id,
@@ -83,12 +85,18 @@ fn add(ctx: &RunContext, store: &mut Store, a: ProfileAddArgs) -> Result<()> {
         extra: Default::default(),
     };
     config::validate_profile(&a.name, &profile).map_err(Error::usage)?;
-    store.config.profiles.insert(a.name.clone(), profile);
-    let first = store.config.default.is_none();
-    if first {
-        store.config.default = Some(a.name.clone());
-    }
-    store.save()?;
+    let first = store.update(|c| {
+        if c.profiles.contains_key(&a.name) && !a.force {
+            return Err(Error::usage(format!("profile `{}` already exists", a.name))
+                .with_hint("pass --force to replace it, or `smart profile remove` it first"));
+        }
+        c.profiles.insert(a.name.clone(), profile);
+        let first = c.default.is_none();
+        if first {
+            c.default = Some(a.name.clone());
+        }
+        Ok(first)
+    })?;
     let mut msg = format!("added profile `{}`", a.name);
     if first {
         msg.push_str(" (the default)");

@@ -202,12 +202,14 @@ pub async fn run(ctx: &RunContext, a: RegisterArgs) -> Result<()> {
         ))
         .with_hint("set SMART_CONFIG (or HOME), or use SMART_CLIENT_ID with the environment"));
     }
-    config.config.profiles.insert(name.clone(), profile);
-    let first = config.config.default.is_none();
-    if first {
-        config.config.default = Some(name.clone());
-    }
-    config.save()?;
+    let first = config.update(|c| {
+        c.profiles.insert(name.clone(), profile);
+        let first = c.default.is_none();
+        if first {
+            c.default = Some(name.clone());
+        }
+        Ok(first)
+    })?;
 
     if ctx.json {
         return output::print_json(&json!({

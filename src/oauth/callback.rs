@@ -6,7 +6,9 @@
 //! waiting (any local process or page can reach the port: it must not be
 //! able to end the user's sign-in); the server's `error=` ends it. An EHR
 //! launch naming another server than the trusted one is treated the same
-//! way: an error page, and the wait goes on for the right launch.
+//! way: an error page, and the wait goes on for the right launch. The HTTP
+//! underneath (`loopback.rs`) bounds what a connection may cost, so that
+//! idle or huge connections cannot hold up the real callback.
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -18,25 +20,26 @@ use oauth2::{AuthorizationCode, CsrfToken};
 
 use crate::discovery::FhirBase;
 use crate::error::{Error, OAuthError, OAuthErrorCode, Result};
+use crate::oauth::loopback::{Request, Server};
 use crate::oauth::pkce;
 use crate::report::Reporter;
 
 pub struct Listener {
-    server: Arc<tiny_http::Server>,
-    port: u16,
+    server: Server,
     callback_path: String,
 }
 
 /// The EHR's browser request to `/launch`, still waiting for its answer.
-pub struct PendingLaunch(tiny_http::Request);
+pub struct PendingLaunch(Request);
 
 impl PendingLaunch {
     /// Sends the browser on to the authorization request.
     pub fn redirect(self, to: &Url) {
-        let resp = tiny_http::Response::empty(302)
-            .with_header(header("Location", to.as_str()))
-            .with_header(header("Cache-Control", "no-store"));
-        let _ = self.0.respond(resp);
+        self.0.respond(
+            302,
+            &[("Location", to.as_str()), ("Cache-Control", "no-store")],
+            "",
+        );
     }
 
     /// Shows the browser why the launch cannot go on.
@@ -60,7 +63,7 @@ pub struct Launch {
 impl Listener {
     /// Listens on `127.0.0.1:port` (0 = ephemeral).
     pub fn bind(port: u16, callback_path: &str) -> Result<Listener> {
-        let server = tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| {
+        let server = Server::bind(port).map_err(|e| {
             let mut err = Error::usage(format!("cannot listen on 127.0.0.1:{port}: {e}"));
             if port != 0 {
                 err = err.with_hint(
@@ -69,30 +72,24 @@ impl Listener {
             }
             err
         })?;
-        let port = server
-            .server_addr()
-            .to_ip()
-            .map(|a| a.port())
-            .ok_or_else(|| Error::usage("the loopback listener has no IP address"))?;
         Ok(Listener {
-            server: Arc::new(server),
-            port,
+            server,
             callback_path: callback_path.to_owned(),
         })
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.server.port()
     }
 
     /// `http://127.0.0.1:PORT/callback`
     pub fn redirect_uri(&self) -> String {
-        format!("http://127.0.0.1:{}{}", self.port, self.callback_path)
+        format!("http://127.0.0.1:{}{}", self.port(), self.callback_path)
     }
 
     /// `http://127.0.0.1:PORT/launch`, the app launch URL for `--ehr`.
     pub fn launch_url(&self) -> String {
-        format!("http://127.0.0.1:{}/launch", self.port)
+        format!("http://127.0.0.1:{}/launch", self.port())
     }
 
     /// Waits for an EHR to open `/launch?iss=…&launch=…` with an `iss` that
@@ -223,26 +220,14 @@ impl Listener {
         }
     }
 
-    fn next_request(&self, deadline: Instant) -> Result<Option<tiny_http::Request>> {
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Ok(None);
-            }
-            match self
-                .server
-                .recv_timeout(left.min(Duration::from_millis(500)))
-            {
-                Ok(Some(req)) => return Ok(Some(req)),
-                Ok(None) => continue,
-                Err(e) => return Err(Error::usage(format!("loopback listener failed: {e}"))),
-            }
-        }
+    fn next_request(&self, deadline: Instant) -> Result<Option<Request>> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        Ok(self.server.recv_timeout(left))
     }
 
     /// Stops the listener: later connections are refused.
     pub fn close(&self) {
-        self.server.unblock();
+        self.server.close();
     }
 }
 
@@ -321,23 +306,22 @@ fn timeout_error(what: &str) -> Error {
         .with_hint("run smart login again; --timeout SECS waits longer")
 }
 
-fn request_url(req: &tiny_http::Request) -> Url {
+fn request_url(req: &Request) -> Url {
     Url::parse("http://127.0.0.1")
-        .and_then(|b| b.join(req.url()))
+        .and_then(|b| b.join(req.target()))
         .unwrap_or_else(|_| Url::parse("http://127.0.0.1/").expect("static URL"))
 }
 
-fn header(name: &str, value: &str) -> tiny_http::Header {
-    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header")
-}
-
-fn respond(req: tiny_http::Request, status: u16, content_type: &str, body: String) {
-    let resp = tiny_http::Response::from_string(body)
-        .with_status_code(status)
-        .with_header(header("Content-Type", content_type))
-        .with_header(header("Cache-Control", "no-store"))
-        .with_header(header("Referrer-Policy", "no-referrer"));
-    let _ = req.respond(resp);
+fn respond(req: Request, status: u16, content_type: &str, body: String) {
+    req.respond(
+        status,
+        &[
+            ("Content-Type", content_type),
+            ("Cache-Control", "no-store"),
+            ("Referrer-Policy", "no-referrer"),
+        ],
+        &body,
+    );
 }
 
 fn page(title: &str, body_html: &str) -> String {
@@ -518,6 +502,73 @@ mod tests {
             "{msg}"
         );
         assert!(!msg.contains("Call this number"), "{msg}");
+    }
+
+    /// The answer to `GET path`, as it came.
+    fn get(port: u16, path: &str) -> String {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        use std::io::{Read, Write};
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn idle_and_huge_connections_cannot_stop_the_real_callback() {
+        use std::io::{Read, Write};
+        let l = Listener::bind(0, "/callback").unwrap();
+        let port = l.port();
+        let t = std::thread::spawn(move || {
+            l.wait_for_code(
+                &CsrfToken::new("s1".into()),
+                Instant::now() + Duration::from_secs(20),
+            )
+        });
+        let connect = || {
+            let s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            s
+        };
+        // Connections that send nothing, and a 1 MiB head (with our state:
+        // served, it would end the login with its code).
+        let idle: Vec<_> = (0..64).map(|_| connect()).collect();
+        let mut big = connect();
+        let huge = std::thread::spawn(move || {
+            let mut head = b"GET /callback?code=evil&state=s1 HTTP/1.1\r\nX-Big: ".to_vec();
+            head.resize(1 << 20, b'a');
+            let _ = big.write_all(&head);
+            let _ = big.write_all(b"\r\n\r\n");
+            let mut out = Vec::new();
+            let _ = big.read_to_end(&mut out);
+            String::from_utf8_lossy(&out).to_string()
+        });
+        let started = Instant::now();
+        assert!(get(port, "/callback?code=abc&state=s1").starts_with("HTTP/1.1 200"));
+        assert_eq!(t.join().unwrap().unwrap().secret(), "abc");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let answer = huge.join().unwrap();
+        assert!(
+            answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+            "{answer}"
+        );
+        // The silent connections were closed, not left to pile up.
+        let closed = idle
+            .iter()
+            .filter(|s| {
+                s.set_nonblocking(true).unwrap();
+                let mut s: &std::net::TcpStream = s;
+                match s.read(&mut [0u8; 8]) {
+                    Ok(n) => n == 0,
+                    Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+                }
+            })
+            .count();
+        assert!(closed >= 32, "only {closed} of 64 idle connections closed");
     }
 
     #[test]

@@ -9,7 +9,10 @@
 //!
 //! A key's default `kid` is its RFC 7638 JWK thumbprint: it is derived from
 //! the key itself, so `smart keys jwks` prints the same `kid` that
-//! `smart keys generate` printed without anything else being stored.
+//! `smart keys generate` printed without anything else being stored. A key
+//! generated with its own `--kid` keeps it in the public JWKS written beside
+//! the PEM file ([`jwks_beside`]), where [`PrivateKey::published_as`] finds it
+//! again when the file is used without a kid.
 
 use base64::Engine;
 use p384::elliptic_curve::sec1::ToEncodedPoint;
@@ -247,6 +250,32 @@ impl PrivateKey {
     pub fn public_jwks(&self, kid: &str) -> Value {
         json!({ "keys": [self.public_jwk(kid)] })
     }
+
+    /// The `kid` (and `alg`, if it names one) under which `jwks` publishes
+    /// this key; `None` when no JWK there is this key's public half (a JWKS
+    /// of another key says nothing about this one).
+    pub fn published_as(&self, jwks: &Value) -> Option<(String, Option<SigningAlg>)> {
+        let mine = self.public_members();
+        let jwk = jwks.get("keys")?.as_array()?.iter().find(|k| {
+            mine.iter()
+                .all(|(name, value)| k.get(name.as_str()) == Some(value))
+        })?;
+        let kid = jwk.get("kid")?.as_str()?.to_owned();
+        let alg = jwk
+            .get("alg")
+            .and_then(Value::as_str)
+            .and_then(SigningAlg::parse);
+        Some((kid, alg))
+    }
+}
+
+/// The public JWKS that `smart keys generate` writes beside a key file:
+/// `NAME.key.pem` (or `NAME.pem`) → `NAME.jwks.json`.
+pub fn jwks_beside(pem: &std::path::Path) -> std::path::PathBuf {
+    let name = pem.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let stem = name.strip_suffix(".pem").unwrap_or(name);
+    let stem = stem.strip_suffix(".key").unwrap_or(stem);
+    pem.with_file_name(format!("{stem}.jwks.json"))
 }
 
 /// Everything needed to sign a client assertion: the key, its algorithm,
@@ -262,6 +291,25 @@ pub struct SigningKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_published_kid_is_found_for_its_own_key_only() {
+        let k = PrivateKey::generate(SigningAlg::ES384).unwrap();
+        let other = PrivateKey::generate(SigningAlg::ES384).unwrap();
+        let jwks = k.public_jwks("mine");
+        assert_eq!(
+            k.published_as(&jwks),
+            Some(("mine".to_owned(), Some(SigningAlg::ES384)))
+        );
+        assert_eq!(other.published_as(&jwks), None);
+        assert_eq!(k.published_as(&json!({"keys": "x"})), None);
+        let p = std::path::Path::new("/d/svc.key.pem");
+        assert_eq!(jwks_beside(p), std::path::Path::new("/d/svc.jwks.json"));
+        assert_eq!(
+            jwks_beside(std::path::Path::new("k.pem")),
+            std::path::Path::new("k.jwks.json")
+        );
+    }
 
     #[test]
     fn ec_keys_round_trip_through_pem_and_keep_their_thumbprint() {

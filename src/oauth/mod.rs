@@ -7,6 +7,7 @@ pub mod browser;
 pub mod callback;
 pub mod id_token;
 pub mod keys;
+mod loopback;
 pub mod pkce;
 pub mod response;
 pub mod token;

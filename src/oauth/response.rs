@@ -19,6 +19,11 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
+/// The longest access token lifetime we believe: ten years. A server that
+/// says more (`u64::MAX`, `1e300`) means "long"; taken literally, the expiry
+/// would overflow.
+pub const MAX_LIFETIME: u64 = 10 * 365 * 24 * 60 * 60;
+
 /// A token endpoint's answer. `Debug` shows no token (the crate's secret
 /// types and [`Secret`] redact themselves).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -180,13 +185,18 @@ mod lax {
         })
     }
 
-    /// A number of seconds, also as a string (`"3600"`) or a float.
+    /// A number of seconds, also as a string (`"3600"`) or a float, capped
+    /// at [`MAX_LIFETIME`]; a negative one is 0 (expired). Not a number
+    /// (`"NaN"`, `"inf"`, text) reads as absent.
     pub fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-        Ok(match value(d)? {
-            Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f.max(0.0) as u64)),
-            Value::String(s) => s.trim().parse().ok(),
+        let secs = match value(d)? {
+            Value::Number(n) => n.as_u64().map(|u| u as f64).or_else(|| n.as_f64()),
+            Value::String(s) => s.trim().parse::<f64>().ok(),
             _ => None,
-        })
+        };
+        Ok(secs
+            .filter(|f| f.is_finite())
+            .map(|f| f.clamp(0.0, MAX_LIFETIME as f64) as u64))
     }
 
     /// RFC 6749 §3.3: space-delimited.
@@ -262,6 +272,33 @@ mod tests {
         assert_eq!(r.lifetime(), Some(3600));
         assert_eq!(r.expires_in(), Some(Duration::from_secs(3600)));
         assert_eq!(r.smart.patient.as_deref(), Some("p1"));
+    }
+
+    #[test]
+    fn huge_lifetimes_are_capped_and_nonsense_reads_as_unknown() {
+        let life = |v: Value| {
+            SmartTokenResponse::from_json(
+                json!({"access_token": "a", "token_type": "Bearer", "expires_in": v}),
+            )
+            .unwrap()
+            .lifetime()
+        };
+        for huge in [
+            json!(u64::MAX),
+            json!(1e300),
+            json!("18446744073709551615"),
+            json!("1e300"),
+            json!(MAX_LIFETIME + 1),
+        ] {
+            assert_eq!(life(huge.clone()), Some(MAX_LIFETIME), "{huge}");
+        }
+        assert_eq!(life(json!(3600)), Some(3600));
+        assert_eq!(life(json!(-5)), Some(0), "negative: already expired");
+        assert_eq!(life(json!(-1e300)), Some(0));
+        assert_eq!(life(json!("-5")), Some(0));
+        for nonsense in ["NaN", "nan", "inf", "-inf", "infinity", "soon", ""] {
+            assert_eq!(life(json!(nonsense)), None, "{nonsense:?}");
+        }
     }
 
     #[test]

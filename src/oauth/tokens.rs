@@ -166,7 +166,7 @@ impl TokenSet {
             issuer: field("issuer"),
             access_token: resp.access_token().clone(),
             token_type: "Bearer".into(),
-            expires_at: resp.lifetime().map(|s| now + s),
+            expires_at: resp.lifetime().map(|s| now.saturating_add(s)),
             scope: granted,
             refresh_token: resp.refresh_token().cloned(),
             id_token: resp.id_token().cloned(),
@@ -186,7 +186,7 @@ impl TokenSet {
         let mut next = self.clone();
         next.access_token = resp.access_token().clone();
         next.token_type = "Bearer".into();
-        next.expires_at = resp.lifetime().map(|s| now + s);
+        next.expires_at = resp.lifetime().map(|s| now.saturating_add(s));
         if let Some(s) = resp.scope_text() {
             next.scope = s;
         }
@@ -204,7 +204,12 @@ impl TokenSet {
     /// Seconds from `now` until the access token expires (negative when
     /// expired); `None` when unknown.
     pub fn expires_in(&self, now: u64) -> Option<i64> {
-        self.expires_at.map(|e| e as i64 - now as i64)
+        // In i128, then saturated: an absurd stored expiry (a JWT's `exp`)
+        // must not wrap around to "expired".
+        self.expires_at.map(|e| {
+            let left = i128::from(e) - i128::from(now);
+            i64::try_from(left).unwrap_or(if left < 0 { i64::MIN } else { i64::MAX })
+        })
     }
 
     /// True when the access token expires within `margin` of `now` (or has).
@@ -326,6 +331,34 @@ mod tests {
         assert_eq!(s.context.encounter.as_deref(), Some("e1"));
         assert_eq!(s.expires_in(NOW), Some(300));
         assert_eq!(s.expires_in(NOW + 301), Some(-1));
+    }
+
+    #[test]
+    fn the_longest_lifetime_neither_overflows_nor_reads_as_expired() {
+        let base = crate::discovery::FhirBase::parse("https://ehr.example.org/fhir").unwrap();
+        let token = url::Url::parse("https://ehr.example.org/token").unwrap();
+        let resp = response(serde_json::json!({
+            "access_token": "A", "token_type": "Bearer", "expires_in": u64::MAX
+        }));
+        let issuer = || Issuer {
+            fhir_base: &base,
+            client_id: "app",
+            token_endpoint: &token,
+            auth_method: TokenAuthMethod::None,
+            discovery: None,
+        };
+        // Late in time too: `now + lifetime` must not overflow (a panic in
+        // debug builds, a wrap to "expired" in release).
+        for now in [NOW, u64::MAX - 1_000_000] {
+            let s = TokenSet::issued(issuer(), &resp, "openid", now);
+            assert!(s.expires_in(now).unwrap() > 0, "now {now}");
+            assert!(!s.expires_within(Duration::from_secs(60), now));
+            assert!(s.refreshed(&resp, now).expires_in(now).unwrap() > 0);
+        }
+        // A set stored with an absurd expiry (a JWT's `exp`, an older
+        // version) is not "expired" either.
+        assert_eq!(set(Some(u64::MAX)).expires_in(0), Some(i64::MAX));
+        assert!(set(Some(0)).expires_in(u64::MAX).unwrap() < 0);
     }
 
     #[test]

@@ -7,6 +7,15 @@
 //! that mode, so the value is never world-readable even briefly), and writes
 //! replace the file atomically (temp file in the same directory, fsync,
 //! rename, fsync of the directory) so a crash leaves the old or the new value.
+//!
+//! What is read must be the user's own: a directory or file that belongs to
+//! someone else, or that others may write to, is refused with the `chmod`
+//! that fixes it. Whoever could write there could swap in tokens of theirs
+//! (and with them the server the next command sends its requests to).
+//!
+//! That the tokens are in plain files is said once: when the store gets a
+//! new file (the first login, a new secret) and at every login, not on each
+//! command that reads it, so a script's stderr is not filled with it.
 
 use std::io::ErrorKind;
 use std::path::Path;
@@ -19,9 +28,9 @@ use crate::secret::Secret;
 
 static WARNED: Once = Once::new();
 
-/// Plain files are a downgrade from the keychain; say so once per process,
-/// on first use, so that a script's log shows it but is not flooded.
-fn warn_once(dir: &Path, reporter: &Reporter) {
+/// Plain files are a downgrade from the keychain: says so (once per
+/// process), when something new is stored and at login.
+pub(super) fn announce(dir: &Path, reporter: &Reporter) {
     // A silent reporter must not use up the one warning of the process.
     if reporter.is_silent() {
         return;
@@ -34,17 +43,15 @@ fn warn_once(dir: &Path, reporter: &Reporter) {
     });
 }
 
-pub(super) fn get(
-    dir: &Path,
-    reporter: &Reporter,
-    profile: &str,
-    item: Item,
-) -> Result<Option<Secret>> {
-    warn_once(dir, reporter);
+pub(super) fn get(dir: &Path, profile: &str, item: Item) -> Result<Option<Secret>> {
     let path = dir.join(item.file_name(profile));
-    match std::fs::read_to_string(&path) {
+    match read_own(dir, &path) {
         Ok(text) => Ok(Some(Secret::new(text))),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => Err(Error::usage(format!(
+            "refusing to read the stored {} of profile `{profile}`: {e}",
+            item.label()
+        ))),
         Err(e) if e.kind() == ErrorKind::InvalidData => Err(Error::auth(format!(
             "the stored {} for profile `{profile}` in {} is not UTF-8 text",
             item.label(),
@@ -64,8 +71,10 @@ pub(super) fn put(
     item: Item,
     value: &Secret,
 ) -> Result<()> {
-    warn_once(dir, reporter);
     let path = dir.join(item.file_name(profile));
+    if std::fs::symlink_metadata(&path).is_err() {
+        announce(dir, reporter);
+    }
     ensure_private_dir(dir)
         .and_then(|()| {
             crate::fsutil::write_atomically(
@@ -78,8 +87,7 @@ pub(super) fn put(
         .map_err(|e| Error::auth(format!("cannot write {}: {e}", path.display())))
 }
 
-pub(super) fn delete(dir: &Path, reporter: &Reporter, profile: &str, item: Item) -> Result<bool> {
-    warn_once(dir, reporter);
+pub(super) fn delete(dir: &Path, profile: &str, item: Item) -> Result<bool> {
     let path = dir.join(item.file_name(profile));
     match std::fs::remove_file(&path) {
         Ok(()) => Ok(true),
@@ -93,32 +101,74 @@ pub(super) fn delete(dir: &Path, reporter: &Reporter, profile: &str, item: Item)
 
 /// Creates `dir` (and parents) as 0700. A directory that already exists is
 /// not chmod-ed (it may be `$HOME`, given as `SMART_STATE_DIR`), but one that
-/// others can write to is refused: they could swap our files for theirs.
+/// is not ours or that others can write to is refused: they could swap our
+/// files for theirs.
 pub(super) fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        use std::os::unix::fs::DirBuilderExt;
         builder.mode(0o700);
         builder.create(dir)?;
-        let mode = std::fs::metadata(dir)?.permissions().mode();
-        if mode & 0o022 != 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::PermissionDenied,
-                format!(
-                    "{} is writable by other users (mode {:o}); use a private directory (chmod 700)",
-                    dir.display(),
-                    mode & 0o777
-                ),
-            ));
-        }
-        Ok(())
+        check_own(dir, &std::fs::metadata(dir)?)
     }
     #[cfg(not(unix))]
     {
         builder.create(dir)
     }
+}
+
+/// A file of the store, read only when it and its directory are ours: the
+/// file is checked on the handle it is read from, so it cannot be swapped
+/// between the check and the read.
+fn read_own(dir: &Path, path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    check_own(dir, &std::fs::metadata(dir)?)?;
+    let mut file = std::fs::File::open(path)?;
+    check_own(path, &file.metadata()?)?;
+    let mut text = String::new();
+    file.read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// `PermissionDenied`, naming `path` and the fix, unless it belongs to this
+/// user and nobody else may write to it.
+fn check_own(path: &Path, meta: &std::fs::Metadata) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let me = rustix::process::geteuid().as_raw();
+        match untrusted(path, meta.uid(), meta.mode(), me, meta.is_dir()) {
+            Some(why) => Err(std::io::Error::new(ErrorKind::PermissionDenied, why)),
+            None => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, meta);
+        Ok(())
+    }
+}
+
+/// Why `path` (owner `uid`, `mode`) cannot be trusted by user `me`, with
+/// the command that fixes it; `None` when it can.
+#[cfg(unix)]
+fn untrusted(path: &Path, uid: u32, mode: u32, me: u32, is_dir: bool) -> Option<String> {
+    let p = path.display();
+    let private = if is_dir { "700" } else { "600" };
+    if uid != me {
+        return Some(format!(
+            "{p} belongs to user id {uid}, not to you (user id {me}); remove it, or `chown {me} {p}` and `chmod {private} {p}`"
+        ));
+    }
+    if mode & 0o022 != 0 {
+        return Some(format!(
+            "{p} is writable by other users (mode {:o}); `chmod {private} {p}`",
+            mode & 0o777
+        ));
+    }
+    None
 }
 
 #[cfg(test)]
@@ -146,5 +196,74 @@ mod tests {
         std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).expect("chmod");
         let e = ensure_private_dir(&shared).unwrap_err();
         assert!(e.to_string().contains("writable by other users"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_own_paths_that_nobody_else_writes_are_trusted() {
+        let p = Path::new("/s/p.tokens.json");
+        assert_eq!(untrusted(p, 1000, 0o100600, 1000, false), None);
+        assert_eq!(untrusted(p, 1000, 0o100644, 1000, false), None);
+        let e = untrusted(p, 1000, 0o100620, 1000, false).unwrap();
+        assert!(
+            e.contains("/s/p.tokens.json") && e.contains("chmod 600"),
+            "{e}"
+        );
+        assert!(untrusted(p, 1000, 0o100602, 1000, false).is_some());
+        let e = untrusted(p, 0, 0o100600, 1000, false).unwrap();
+        assert!(e.contains("user id 0") && e.contains("chown 1000"), "{e}");
+        let d = Path::new("/s");
+        assert_eq!(untrusted(d, 1000, 0o40700, 1000, true), None);
+        assert!(
+            untrusted(d, 1000, 0o40770, 1000, true)
+                .unwrap()
+                .contains("chmod 700")
+        );
+        assert!(untrusted(d, 1001, 0o40700, 1000, true).is_some());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_token_file_others_may_write_or_do_not_own_is_not_read() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().expect("tempdir");
+        let dir = t.path().join("state");
+        let v = Secret::new("tok-value");
+        put(&dir, &Reporter::default(), "p", Item::Tokens, &v).unwrap();
+        assert_eq!(get(&dir, "p", Item::Tokens).unwrap(), Some(v));
+        let file = dir.join(Item::Tokens.file_name("p"));
+        let chmod = |p: &Path, m| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m));
+
+        chmod(&file, 0o620).unwrap();
+        let e = get(&dir, "p", Item::Tokens).unwrap_err();
+        assert!(
+            e.message.contains("writable by other users"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains(&format!("chmod 600 {}", file.display())));
+        assert!(!e.message.contains("tok-value"), "{}", e.message);
+        chmod(&file, 0o600).unwrap();
+
+        chmod(&dir, 0o720).unwrap();
+        assert!(get(&dir, "p", Item::Tokens).is_err(), "a shared directory");
+        chmod(&dir, 0o700).unwrap();
+
+        // Ownership for real where we may give files away (as root).
+        let nobody = 65534;
+        if std::os::unix::fs::chown(&file, Some(nobody), None).is_ok() {
+            let e = get(&dir, "p", Item::Tokens).unwrap_err();
+            assert!(e.message.contains("user id 65534"), "{}", e.message);
+            std::os::unix::fs::chown(&file, Some(rustix::process::geteuid().as_raw()), None)
+                .unwrap();
+            std::os::unix::fs::chown(&dir, Some(nobody), None).unwrap();
+            assert!(
+                get(&dir, "p", Item::Tokens).is_err(),
+                "another user's directory"
+            );
+            assert!(ensure_private_dir(&dir).is_err());
+        } else {
+            eprintln!("not root: the ownership check is tested on `untrusted` only");
+        }
     }
 }

@@ -152,7 +152,7 @@ impl TokenStore {
         check_profile(profile)?;
         match self.kind {
             StoreKind::Keychain => keychain::get(profile, item),
-            StoreKind::File => file::get(self.state_dir()?, &self.reporter, profile, item),
+            StoreKind::File => file::get(self.state_dir()?, profile, item),
             StoreKind::None => Ok(None),
         }
     }
@@ -174,8 +174,16 @@ impl TokenStore {
         check_profile(profile)?;
         match self.kind {
             StoreKind::Keychain => keychain::delete(profile, item),
-            StoreKind::File => file::delete(self.state_dir()?, &self.reporter, profile, item),
+            StoreKind::File => file::delete(self.state_dir()?, profile, item),
             StoreKind::None => Ok(false),
+        }
+    }
+
+    /// Says that the tokens go to plain files, for the file store (once per
+    /// process): at login, where the choice takes effect.
+    pub fn announce(&self) {
+        if let (StoreKind::File, Ok(dir)) = (self.kind, &self.dir) {
+            file::announce(dir, &self.reporter);
         }
     }
 

@@ -463,3 +463,83 @@ fn keys_tokens_and_assertions_stay_out_of_every_output() {
         "the verbose trace shows the assertion redacted"
     );
 }
+
+#[test]
+fn an_absurd_expires_in_is_a_long_valid_token() {
+    // A token endpoint that says the token lives 1e300 seconds.
+    let token_host = CannedServer::start(vec![(
+        "/token",
+        Canned::raw(
+            200,
+            "application/json",
+            r#"{"access_token":"at-forever","token_type":"Bearer","expires_in":1e300}"#,
+        ),
+    )]);
+    let origin = format!("http://{}", token_host.addr);
+    let fhir = CannedServer::start(vec![(
+        "/fhir/.well-known/smart-configuration",
+        Canned::json(support::smart_configuration(&origin)),
+    )]);
+    let keys = tempfile::tempdir().unwrap();
+    let (key, _) = keygen(keys.path(), "ES384", None);
+    let cfg = support::TempConfig::new();
+    let cmd = || {
+        let mut c = cfg.file_store_cmd();
+        c.env("SMART_FHIR_BASE", fhir.url("/fhir"))
+            .env("SMART_CLIENT_ID", "svc")
+            .env("SMART_PRIVATE_KEY", &key);
+        c
+    };
+    cmd().arg("login").assert().success();
+    let out = cmd().args(["status", "--json"]).assert().success();
+    let st: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(st["logged_in"], true, "{st}");
+    assert_eq!(st["expired"], false, "{st}");
+    let left = st["expires_in"].as_i64().unwrap();
+    let ten_years = 10 * 365 * 24 * 3600;
+    assert!(left > ten_years - 60 && left <= ten_years, "{st}");
+    // And the token is used as it is, not fetched again.
+    let t = cmd().arg("token").assert().success();
+    assert_eq!(stdout(&t).trim(), "at-forever");
+}
+
+#[test]
+fn a_key_file_without_a_kid_signs_with_the_kid_it_was_generated_with() {
+    let keys = tempfile::tempdir().unwrap();
+    let (key, jwks) = keygen(keys.path(), "ES384", Some("registered-kid"));
+    assert_eq!(jwks["keys"][0]["kid"], "registered-kid");
+    let env = Env::new(sandbox_with(
+        keys.path(),
+        vec![backend_client("svc", jwks)],
+        |_| {},
+    ));
+    // Only the key: no profile, no SMART_KID.
+    let cmd = || {
+        let mut c = env.cmd();
+        c.env("SMART_FHIR_BASE", &env.sb.fhir_base)
+            .env("SMART_CLIENT_ID", "svc")
+            .env("SMART_PRIVATE_KEY", &key);
+        c
+    };
+    let a = cmd().arg("login").assert().success();
+    assert!(stdout(&a).contains("Logged in"), "{}", stdout(&a));
+    let sent = env.sb.journal.to("/auth/token");
+    let assertion = sent
+        .last()
+        .and_then(|r| r.param("client_assertion"))
+        .expect("an assertion was sent");
+    let header = jsonwebtoken::decode_header(assertion).unwrap();
+    assert_eq!(header.kid.as_deref(), Some("registered-kid"));
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::ES384);
+
+    // A JWKS beside the key that is not this key's says nothing about it:
+    // the kid falls back to the thumbprint (and the server refuses it).
+    let (other, _) = keygen(keys.path(), "ES384", Some("other-kid"));
+    std::fs::copy(
+        other.with_file_name("smart.jwks.json"),
+        key.with_file_name("smart.jwks.json"),
+    )
+    .unwrap();
+    let a = cmd().args(["login"]).assert().code(4);
+    assert!(!stderr(&a).contains("other-kid"), "{}", stderr(&a));
+}

@@ -263,13 +263,14 @@ fn writes_are_atomic_renames() {
         .success();
     assert!(!std::fs::read_to_string(&link).unwrap().contains("y.org"));
     assert!(cfg.read().contains("y.org"));
-    // Nothing else left behind (temp files), whatever they are named.
+    // Nothing else left behind (temp files), whatever they are named; the
+    // writers' lock file stays, as lock files do.
     let mut names: Vec<String> = std::fs::read_dir(cfg.dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["config.toml", "old.toml"]);
+    assert_eq!(names, ["config.toml", "config.toml.lock", "old.toml"]);
 }
 
 #[test]

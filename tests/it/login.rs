@@ -68,6 +68,10 @@ impl Env {
     }
 }
 
+fn stdout(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stdout).to_string()
+}
+
 fn stderr(a: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&a.get_output().stderr).to_string()
 }
@@ -186,6 +190,56 @@ fn confidential_symmetric_client_with_secret_from_stdin() {
     env.cmd().arg("refresh").assert().success();
     let all = std::fs::read_dir(env.dir().join("state")).unwrap().count();
     assert!(all >= 2, "tokens and secret stored");
+}
+
+#[test]
+fn a_secret_from_stdin_makes_an_untyped_profile_confidential() {
+    let env = Env::new(SandboxServer::auto_approve());
+    // No --client-type: the profile alone says public.
+    env.add_profile("conf", &[]);
+    let cfg = env.cfg.read().replace("smart-cli", "smart-confidential");
+    env.cfg.write(&cfg);
+    env.cmd()
+        .env("BROWSER", env.browser(APPROVE))
+        .args(["login", "--secret-stdin", "--timeout", "20"])
+        .write_stdin("smart-sandbox-secret\n")
+        .assert()
+        .success();
+    let exchange: Vec<_> = env
+        .sb
+        .journal
+        .to("/auth/token")
+        .into_iter()
+        .filter(|r| r.param("grant_type") == Some("authorization_code"))
+        .collect();
+    assert_eq!(exchange.len(), 1);
+    let auth = exchange[0]
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(auth.starts_with("Basic "), "client_secret_basic: {auth:?}");
+    assert_eq!(exchange[0].param("client_secret"), None);
+    // The stored secret serves the refresh too.
+    env.cmd().arg("refresh").assert().success();
+
+    // A profile that says it is public does not take a secret in silence.
+    env.add_profile("pub", &["--client-type", "public"]);
+    let before = env.sb.journal.all().len();
+    let a = env
+        .cmd()
+        .env("BROWSER", env.browser(APPROVE))
+        .args(["-p", "pub", "login", "--secret-stdin", "--timeout", "20"])
+        .write_stdin("smart-sandbox-secret\n")
+        .assert()
+        .code(1);
+    let err = stderr(&a);
+    assert!(
+        err.contains("--secret-stdin") && err.contains("public"),
+        "{err}"
+    );
+    assert!(!err.contains("smart-sandbox-secret"), "{err}");
+    assert_eq!(env.sb.journal.all().len(), before, "nothing was sent");
 }
 
 /// Sends the callback with its `state` replaced first; with `then_real`, the
@@ -915,4 +969,92 @@ fn secrets_never_reach_other_outputs() {
                 || o.contains("authorization: Basic [redacted]")),
         "the verbose trace shows redacted client authentication"
     );
+}
+
+#[test]
+fn the_file_store_warning_comes_with_the_login_not_every_command() {
+    let env = Env::new(SandboxServer::auto_approve());
+    env.add_profile("sb", &[]);
+    let warning = "tokens are stored in plain files";
+    let login = env.login(APPROVE).success();
+    assert_eq!(
+        stderr(&login).matches(warning).count(),
+        1,
+        "{}",
+        stderr(&login)
+    );
+    for args in [&["status"][..], &["token"], &["get", "Patient?_count=1"]] {
+        let a = env.cmd().args(args).assert().success();
+        assert!(!stderr(&a).contains(warning), "{args:?}: {}", stderr(&a));
+    }
+    // A second login says it again: that is where the choice takes effect.
+    assert!(stderr(&env.login(APPROVE).success()).contains(warning));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_token_file_others_may_write_is_refused_unread() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new(SandboxServer::auto_approve());
+    env.add_profile("sb", &[]);
+    env.login(APPROVE).success();
+    let file = env.cfg.state().join("sb.tokens.json");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let before = env.sb.journal.all().len();
+    for args in [&["token"][..], &["get", "Patient?_count=1"]] {
+        let a = env.cmd().args(args).assert().code(1);
+        assert!(
+            a.get_output().stdout.is_empty(),
+            "{args:?}: nothing printed"
+        );
+        let err = stderr(&a);
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            first.contains(&file.display().to_string())
+                && first.contains(&format!("chmod 600 {}", file.display())),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(env.sb.journal.all().len(), before, "no request was made");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    env.cmd().arg("token").assert().success();
+}
+
+#[test]
+fn login_keeps_config_edits_made_while_it_waited() {
+    let env = Env::new(SandboxServer::auto_approve());
+    // While the login waits for the browser, another command adds a profile.
+    let smart_bin = assert_cmd::cargo::cargo_bin("smart");
+    let browser = env.browser(&format!(
+        "'{}' profile add other --fhir-base https://other.example.org/fhir --client-id o\n{APPROVE}",
+        smart_bin.display()
+    ));
+    let a = env
+        .cmd()
+        .env("BROWSER", browser)
+        .args(["login", "--fhir-base", &env.sb.fhir_base])
+        .args(["--client-id", "smart-cli", "--timeout", "20"])
+        .assert()
+        .success();
+    let log = std::fs::read_to_string(env.dir().join("browser.sh.log")).unwrap_or_default();
+    assert!(log.contains("added profile `other`"), "{log}");
+    let list = env.json(&["profile", "list"]);
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"other"),
+        "the other edit is kept: {names:?}"
+    );
+    let made = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["fhir_base"] == env.sb.fhir_base.as_str())
+        .unwrap_or_else(|| panic!("the login's profile is saved: {list}"));
+    assert_eq!(made["client_id"], "smart-cli");
+    assert!(stdout(&a).contains("Logged in"));
 }
