@@ -311,6 +311,9 @@ pub struct CheckArgs {
     /// Write every HTTP exchange, redacted, to FILE
     #[arg(long, value_name = "FILE")]
     pub transcript: Option<PathBuf>,
+    /// Write a self-contained HTML report to FILE
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Run only what needs no user (the default: there is no browser mode yet)
     #[arg(long)]
     pub no_login: bool,

@@ -49,6 +49,9 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
     if let Some(path) = &args.junit {
         write(path, &output::check::junit(&report), "--junit")?;
     }
+    if let Some(path) = &args.html {
+        write(path, &output::check::html(&report), "--html")?;
+    }
     if let Some(path) = &args.transcript {
         write(
             path,

@@ -118,6 +118,94 @@ pub fn transcript(r: &Report, exchanges: &[Exchange]) -> String {
     out
 }
 
+/// One self-contained HTML page (no external assets): the totals at the
+/// top, one foldable section per group (open when something in it failed
+/// or warned), and under each check its reason, fix, reference and the
+/// exchanges that show it.
+pub fn html(r: &Report) -> String {
+    let e = |s: &str| crate::oauth::callback::html_escape(s);
+    let t = r.totals;
+    let mut out = format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>SMART check of {base}</title>
+<style>{STYLE}</style></head><body>
+<h1>SMART check of <code>{base}</code></h1>
+<p class="summary" id="summary"><span class="pass">{} passed</span> · <span class="fail">{} failed</span> · <span class="warn">{} warnings</span> · <span class="skip">{} skipped</span> — smart {}</p>
+"#,
+        t.pass,
+        t.fail,
+        t.warn,
+        t.skip,
+        e(r.smart_version),
+        base = e(&r.fhir_base),
+    );
+    for g in Group::ALL {
+        let results: Vec<&CheckResult> = r.group(*g).collect();
+        if results.is_empty() {
+            continue;
+        }
+        let gt = crate::check::Totals::of(results.iter().copied());
+        let open = if gt.fail + gt.warn > 0 { " open" } else { "" };
+        out.push_str(&format!(
+            r#"<details class="group" id="group-{name}"{open}><summary><h2>{name}</h2> <span>{} passed, {} failed, {} warnings, {} skipped</span></summary>
+"#,
+            gt.pass,
+            gt.fail,
+            gt.warn,
+            gt.skip,
+            name = g.name()
+        ));
+        for c in results {
+            let status = match c.status {
+                Status::Pass => "pass",
+                Status::Fail => "fail",
+                Status::Warn => "warn",
+                Status::Skip => "skip",
+            };
+            out.push_str(&format!(
+                r#"<section class="check {status}" id="{id}"><h3><span class="status">{status}</span> <code>{id}</code> {title}</h3>
+<p class="reason">{}</p>
+"#,
+                e(&c.reason),
+                id = e(c.id),
+                title = e(c.title),
+            ));
+            if let Some(fix) = c.fix {
+                out.push_str(&format!("<p class=\"fix\"><b>Fix:</b> {}</p>\n", e(fix)));
+            }
+            out.push_str(&format!(
+                "<p class=\"ref\">{} · <a href=\"{ref_}\">{ref_}</a></p>\n",
+                match c.severity {
+                    crate::check::Severity::Required => "required (MUST)",
+                    crate::check::Severity::Recommended => "recommended (SHOULD)",
+                },
+                ref_ = e(c.reference)
+            ));
+            if !c.evidence.is_empty() {
+                out.push_str("<details class=\"evidence\"><summary>Evidence</summary>\n");
+                for ex in &c.evidence {
+                    out.push_str(&format!("<pre>{}</pre>\n", e(&ex.to_text())));
+                }
+                out.push_str("</details>\n");
+            }
+            out.push_str("</section>\n");
+        }
+        out.push_str("</details>\n");
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}\
+code,pre{font-family:ui-monospace,monospace}pre{white-space:pre-wrap;word-break:break-all;background:#f5f5f5;padding:.5rem;font-size:12px}\
+.summary span{font-weight:600}.pass .status,.summary .pass{color:#17702b}.fail .status,.summary .fail{color:#b00020}\
+.warn .status,.summary .warn{color:#a15c00}.skip .status,.summary .skip{color:#666}\
+details.group>summary h2{display:inline;font-size:1.2rem;text-transform:capitalize}details.group{margin:1rem 0;border-top:1px solid #ddd}\
+.check{margin:.6rem 0 .6rem 1rem}.check h3{font-size:1rem;margin:.2rem 0}.status{text-transform:uppercase;font-size:.8rem}\
+.fix{background:#fff4e5;padding:.3rem .5rem}.fail .fix{background:#fdecee}.reason{margin:.2rem 0}.ref{font-size:.85rem;color:#555}";
+
 /// Text for XML attributes and elements; characters XML 1.0 cannot carry
 /// (most control characters) are dropped.
 fn xml(s: &str) -> String {

@@ -270,3 +270,70 @@ fn only_and_skip_narrow_the_run() {
         ["authorize.pkce-required", "authorize.pkce-plain-rejected"]
     );
 }
+
+/// The HTML report as a browser shows it: headless Chromium loads the file
+/// and dumps its DOM.
+#[test]
+#[ignore = "needs Debian's chromium: run scripts/test"]
+fn the_html_report_shows_the_failures_and_their_fixes_in_chromium() {
+    let chromium = std::env::var("SMART_TEST_CHROMIUM").ok();
+    if !support::real_part(
+        "Chromium (SMART_TEST_CHROMIUM)",
+        chromium.is_some(),
+        "run scripts/test, which installs Debian's chromium",
+    ) {
+        return;
+    }
+    let sb = SandboxServer::with_fault("wrong-aud-accepted");
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let (report, code) = check(&sb, &["--html", html.to_str().unwrap()]);
+    assert_eq!(code, 5);
+    let profile = dir.path().join("chromium-profile");
+    let out = std::process::Command::new(chromium.unwrap())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.contains("<h1>SMART check of"),
+        "no report in the DOM:\n{dom}"
+    );
+    assert!(
+        dom.contains(&format!("{} failed", report["totals"]["fail"])),
+        "{dom}"
+    );
+    // The failing check: its section, its reason and its fix, in a group
+    // that is folded open; a group with nothing wrong stays closed.
+    let failing = dom
+        .split("<section")
+        .find(|s| s.contains("id=\"authorize.aud-checked\""))
+        .expect("the failing check is shown");
+    assert!(failing.contains("check fail"), "{failing}");
+    assert!(failing.contains("Fix:"), "{failing}");
+    assert!(
+        failing.contains("refuse the request when it differs"),
+        "{failing}"
+    );
+    assert!(
+        dom.contains("id=\"group-authorize\" open"),
+        "failing group is open"
+    );
+    assert!(
+        !dom.contains("id=\"group-discovery\" open"),
+        "a clean group stays folded"
+    );
+    assert!(!dom.contains("<script"), "no scripts");
+    assert!(!dom.contains("src=\"http"), "no external assets");
+}
