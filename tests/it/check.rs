@@ -337,3 +337,28 @@ fn the_html_report_shows_the_failures_and_their_fixes_in_chromium() {
     assert!(!dom.contains("<script"), "no scripts");
     assert!(!dom.contains("src=\"http"), "no external assets");
 }
+
+#[test]
+fn the_readme_table_lists_every_check_id() {
+    let cfg = TempConfig::new();
+    let out = cfg
+        .cmd()
+        .args(["check", "--list", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let listed: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: BTreeSet<String> = listed
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let in_table: BTreeSet<String> = readme
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split_once('`').map(|(id, _)| id.to_owned()))
+        .filter(|id| id.contains('.') && !id.starts_with("SMART_"))
+        .collect();
+    assert_eq!(in_table, ids);
+}
