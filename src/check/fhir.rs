@@ -32,7 +32,20 @@ pub const READ_WITH_TOKEN: Check = Check {
     fix: "accept the access tokens your token endpoint issues (`Authorization: Bearer …`) for the scopes they grant",
 };
 
-pub const CHECKS: &[Check] = &[CAPABILITY_STATEMENT, TOKEN_REQUIRED, READ_WITH_TOKEN];
+pub const PAGING_ON_BASE: Check = Check {
+    id: "fhir.paging-on-base",
+    title: "a search Bundle's paging links stay under the FHIR base",
+    reference: "https://hl7.org/fhir/R4/http.html#paging",
+    severity: Severity::Required,
+    fix: "write Bundle.link URLs as absolute URLs under the FHIR base the client called (clients send their token only there)",
+};
+
+pub const CHECKS: &[Check] = &[
+    CAPABILITY_STATEMENT,
+    TOKEN_REQUIRED,
+    READ_WITH_TOKEN,
+    PAGING_ON_BASE,
+];
 
 /// GET of the launch patient (or a one-entry search) with `token`.
 pub async fn read(
@@ -68,13 +81,12 @@ fn urlencoding_segment(id: &str) -> String {
 /// The checks that need the token of the token group.
 pub async fn with_token(run: &mut Run<'_>, token: Option<&Secret>, patient: Option<&str>) {
     let Some(token) = token else {
-        run.record(
-            &READ_WITH_TOKEN,
-            Verdict::skip("no access token was obtained"),
-            vec![],
-        );
+        for c in [&READ_WITH_TOKEN, &PAGING_ON_BASE] {
+            run.record(c, Verdict::skip("no access token was obtained"), vec![]);
+        }
         return;
     };
+    paging(run, token).await;
     if !run.selection.wants(&READ_WITH_TOKEN) {
         run.record(&READ_WITH_TOKEN, Verdict::skip("not selected"), vec![]);
         return;
@@ -171,6 +183,72 @@ pub async fn run(run: &mut Run<'_>) -> Option<(Value, Exchange)> {
     cs.map(|v| (v, ex))
 }
 
+/// A two-entry search, whose `self` and `next` links must stay on the base.
+async fn paging(run: &mut Run<'_>, token: &Secret) {
+    if !run.selection.wants(&PAGING_ON_BASE) {
+        run.record(&PAGING_ON_BASE, Verdict::skip("not selected"), vec![]);
+        return;
+    }
+    let mut url = run.base.join("Observation");
+    url.query_pairs_mut().append_pair("_count", "2");
+    let req = run
+        .probe
+        .http()
+        .request(Method::GET, url)
+        .header(ACCEPT, FHIR_JSON)
+        .bearer_auth(token.expose());
+    let (resp, ex) = run.probe.send(req).await;
+    let bundle = match resp {
+        Ok(r) if r.status.is_success() => serde_json::from_slice::<Value>(&r.body).ok(),
+        Ok(r) => {
+            let v = Verdict::skip(format!("the search answered {}", r.status));
+            run.record(&PAGING_ON_BASE, v, vec![ex]);
+            return;
+        }
+        Err(e) => {
+            run.record(
+                &PAGING_ON_BASE,
+                Verdict::skip(format!("no answer: {}", e.message)),
+                vec![ex],
+            );
+            return;
+        }
+    };
+    let v = match bundle {
+        Some(b) if b["resourceType"] == "Bundle" => links_on_base(run.base, &b),
+        Some(_) => Verdict::unmet("the search answer is not a Bundle"),
+        // fhir.capability-statement and the reads say what is wrong with
+        // the answers themselves.
+        None => Verdict::skip("the search answer is not JSON"),
+    };
+    run.record(&PAGING_ON_BASE, v, vec![ex]);
+}
+
+fn links_on_base(base: &crate::discovery::FhirBase, bundle: &Value) -> Verdict {
+    let links: Vec<(&str, &str)> = bundle["link"]
+        .as_array()
+        .map(|ls| {
+            ls.iter()
+                .filter_map(|l| Some((l["relation"].as_str()?, l["url"].as_str()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    if links.is_empty() {
+        return Verdict::met("the Bundle has no links");
+    }
+    let off: Vec<String> = links
+        .iter()
+        .filter(|(_, u)| !url::Url::parse(u).is_ok_and(|u| base.contains(&u)))
+        .map(|(rel, u)| format!("{rel} → {u}"))
+        .collect();
+    if off.is_empty() {
+        let rels: Vec<&str> = links.iter().map(|(r, _)| *r).collect();
+        Verdict::met(format!("{} under the base", rels.join(", ")))
+    } else {
+        Verdict::unmet(format!("links off the base: {}", off.join("; ")))
+    }
+}
+
 /// Patient, unless the CapabilityStatement lists resources without it.
 fn readable_type(cs: Option<&Value>) -> String {
     let types: Vec<&str> = cs
@@ -189,6 +267,30 @@ fn readable_type(cs: Option<&Value>) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn paging_links_must_be_absolute_and_under_the_base() {
+        let base = crate::discovery::FhirBase::parse("https://h/tenantA/fhir").unwrap();
+        let b = |next: &str| {
+            json!({"resourceType": "Bundle", "link": [
+            {"relation": "self", "url": "https://h/tenantA/fhir/Observation?_count=2"},
+            {"relation": "next", "url": next}]})
+        };
+        assert!(matches!(
+            links_on_base(&base, &b("https://h/tenantA/fhir/Observation?page=2")),
+            Verdict::Met(_)
+        ));
+        for bad in [
+            "https://h/tenantB/fhir/Observation?page=2",
+            "/tenantA/fhir/x",
+            "https://evil/fhir",
+        ] {
+            assert!(
+                matches!(links_on_base(&base, &b(bad)), Verdict::Unmet(_)),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn the_probe_reads_patient_or_the_first_listed_type() {

@@ -74,7 +74,7 @@ pub async fn run(probe: &Probe, plan: &Plan) -> Report {
     let with_client: &[&[Check]] = &[
         authorize::CHECKS,
         token::CHECKS,
-        &[fhir::READ_WITH_TOKEN],
+        &[fhir::READ_WITH_TOKEN, fhir::PAGING_ON_BASE],
         revocation::CHECKS,
     ];
     match (&plan.client, &authorize_url) {
@@ -88,7 +88,14 @@ pub async fn run(probe: &Probe, plan: &Plan) -> Report {
             authorize::run(&mut run, a, token_url.as_ref(), client).await;
             match &token_url {
                 Some(t) => {
-                    let granted = token::run(&mut run, a, t, client).await;
+                    let oidc = endpoint("jwks_uri").zip(
+                        endpoints
+                            .as_ref()
+                            .and_then(|d| d.get("issuer")?.as_str())
+                            .map(str::to_owned),
+                    );
+                    let oidc = oidc.map(|(jwks_uri, issuer)| token::Oidc { issuer, jwks_uri });
+                    let granted = token::run(&mut run, a, t, client, oidc.as_ref()).await;
                     let (revoke, introspect) = (
                         endpoint("revocation_endpoint"),
                         endpoint("introspection_endpoint"),

@@ -62,6 +62,20 @@ pub const NO_STORE: Check = Check {
     fix: "send `Cache-Control: no-store` with every answer that carries a token",
 };
 
+pub const LAUNCH_CONTEXT: Check = Check {
+    id: "token.launch-context",
+    title: "a granted launch/patient comes with the patient in the token response",
+    reference: "https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html#launch-context-arrives-with-your-access_token",
+    severity: Severity::Required,
+    fix: "add `patient` (the selected patient's id) to the token response whenever launch/patient is granted",
+};
+pub const ID_TOKEN_VALID: Check = Check {
+    id: "token.id-token-valid",
+    title: "the id_token (asked for with openid) is valid against the JWKS",
+    reference: "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation",
+    severity: Severity::Required,
+    fix: "sign id_tokens with a key published at jwks_uri (matching kid, RS256/RS384/ES256/ES384), with iss = issuer, aud = the client id, exp and sub",
+};
 pub const REPLAY_REVOKES: Check = Check {
     id: "token.code-replay-revokes",
     title: "a replayed code revokes the tokens it gave",
@@ -99,10 +113,19 @@ pub const CHECKS: &[Check] = &[
     RESPONSE_FIELDS,
     EXPIRES_IN,
     NO_STORE,
+    LAUNCH_CONTEXT,
+    ID_TOKEN_VALID,
     REFRESH,
     REFRESH_ROTATES,
     REFRESH_REUSE,
 ];
+
+/// Where id_tokens are checked: the configuration's `issuer` and
+/// `jwks_uri`.
+pub struct Oidc {
+    pub issuer: String,
+    pub jwks_uri: Url,
+}
 
 /// The tokens of the one good exchange, for the groups that need a token.
 /// Held as [`Secret`]s: only redacted copies reach the evidence.
@@ -260,6 +283,7 @@ pub async fn run(
     authorize_url: &Url,
     token_url: &Url,
     client: &Client,
+    oidc: Option<&Oidc>,
 ) -> Granted {
     // A wrong verifier first, then the right one for the same code (which
     // must fail too if the code was spent by the wrong attempt: either way
@@ -322,10 +346,12 @@ pub async fn run(
 
     // One good exchange: its answer's fields and headers, and a refresh.
     // Later groups need this exchange's token whatever was selected here.
-    const GOOD: [&Check; 6] = [
+    const GOOD: [&Check; 8] = [
         &RESPONSE_FIELDS,
         &EXPIRES_IN,
         &NO_STORE,
+        &LAUNCH_CONTEXT,
+        &ID_TOKEN_VALID,
         &REFRESH,
         &REFRESH_ROTATES,
         &REFRESH_REUSE,
@@ -368,6 +394,9 @@ pub async fn run(
         Verdict::unmet(format!("Cache-Control: {cache} (no no-store)"))
     };
     run.record(&NO_STORE, v, vec![ex2.clone()]);
+    run.record(&LAUNCH_CONTEXT, launch_context(&body), vec![ex2.clone()]);
+    let v = id_token(run, &body, client, oidc).await;
+    run.record(&ID_TOKEN_VALID, v.0, [vec![ex2.clone()], v.1].concat());
     // Read now: a server may retire this token once it is refreshed.
     super::fhir::with_token(
         run,
@@ -583,6 +612,80 @@ fn response_fields(body: &Value) -> Verdict {
     } else {
         Verdict::unmet(wrong.join("; "))
     }
+}
+
+fn granted_scopes(body: &Value) -> Vec<&str> {
+    body["scope"]
+        .as_str()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect()
+}
+
+fn launch_context(body: &Value) -> Verdict {
+    if !granted_scopes(body).contains(&"launch/patient") {
+        return Verdict::skip("launch/patient was not granted");
+    }
+    match &body["patient"] {
+        Value::String(p) if !p.is_empty() => Verdict::met(format!("patient: {p}")),
+        Value::Null => Verdict::unmet("launch/patient was granted and the answer has no patient"),
+        other => Verdict::unmet(format!("patient is {other}, not a string id")),
+    }
+}
+
+/// Verifies the answer's id_token with the JWKS (fetched through the probe,
+/// so that it is part of the evidence).
+async fn id_token(
+    run: &Run<'_>,
+    body: &Value,
+    client: &Client,
+    oidc: Option<&Oidc>,
+) -> (Verdict, Vec<Exchange>) {
+    if !client.scope.split_whitespace().any(|s| s == "openid") {
+        return (Verdict::skip("openid was not asked for"), vec![]);
+    }
+    let Some(token) = body["id_token"].as_str() else {
+        return (
+            Verdict::unmet("openid was asked for and the answer has no id_token"),
+            vec![],
+        );
+    };
+    let Some(oidc) = oidc else {
+        return (
+            // discovery.openid-fields (or discovery.well-known) is where
+            // the missing fields are reported.
+            Verdict::skip(
+                "an id_token came, and there is no configuration issuer and jwks_uri to check it with",
+            ),
+            vec![],
+        );
+    };
+    let req = run
+        .probe
+        .http()
+        .request(Method::GET, oidc.jwks_uri.clone())
+        .header(ACCEPT, "application/json");
+    let (resp, ex) = run.probe.send(req).await;
+    let jwks = resp
+        .ok()
+        .filter(|r| r.status.is_success())
+        .and_then(|r| serde_json::from_slice::<jsonwebtoken::jwk::JwkSet>(&r.body).ok());
+    let Some(jwks) = jwks else {
+        return (Verdict::unmet("the jwks_uri gives no JWK set"), vec![ex]);
+    };
+    let expect = crate::oauth::id_token::Expect {
+        issuer: &oidc.issuer,
+        client_id: &client.client_id,
+        nonce: None,
+    };
+    let v = match crate::oauth::id_token::verify(&Secret::new(token), &jwks, &expect) {
+        Ok(claims) => Verdict::met(format!(
+            "signed by a published key; iss, aud, exp and sub check out (sub {})",
+            claims.get("sub").and_then(Value::as_str).unwrap_or("?")
+        )),
+        Err(e) => Verdict::unmet(e.message),
+    };
+    (v, vec![ex])
 }
 
 fn expires_in(body: &Value) -> Verdict {
