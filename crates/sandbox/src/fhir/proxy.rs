@@ -61,7 +61,7 @@ fn bad_gateway(e: impl std::fmt::Display) -> Outcome {
 }
 
 /// One segment of a proxied path, percent-decoded. Dot segments and
-/// encoded `.`, `/` or `\\` are refused: the upstream URL is normalized
+/// encoded `.`, `/` or `\` are refused: the upstream URL is normalized
 /// (WHATWG URL: `%2e%2e` is `..`) and a later decoder may split on `%2f`,
 /// so any of them could walk a request out of the upstream base to the
 /// upstream's other paths.

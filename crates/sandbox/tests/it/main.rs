@@ -4,3 +4,4 @@
 mod auth;
 mod fhir;
 mod raw;
+mod server;
