@@ -79,7 +79,8 @@ impl Sandbox {
         let (tx, rx) = oneshot::channel::<()>();
         let limits = Limits {
             header_read_timeout: state.opts.header_read_timeout,
-            max_connections: state.opts.max_connections.max(1),
+            // Whole permits for the final drain are counted in u32.
+            max_connections: state.opts.max_connections.clamp(1, u32::MAX as usize),
         };
         let task = tokio::spawn(accept_loop(listener, tls, app, limits, rx));
         Ok(Sandbox {
@@ -215,7 +216,6 @@ async fn accept_loop(
                 }
             },
         };
-        let _ = tcp.set_nodelay(true);
         tokio::spawn(connection(
             tcp,
             tls.clone(),
@@ -227,6 +227,7 @@ async fn accept_loop(
     }
     drop(listener);
     let _ = closing_tx.send(true);
+    // Every permit back means every connection has ended.
     let all = u32::try_from(opts.max_connections).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(DRAIN_TIME, permits.acquire_many(all)).await;
 }
