@@ -348,6 +348,7 @@ Register-ArgumentCompleter -Native -CommandName 'smart' -ScriptBlock {
             [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Extra PEM trust root(s) for TLS (TLS is always verified)')
             [CompletionResult]::new('--token-store', '--token-store', [CompletionResultType]::ParameterName, 'Where tokens are kept: the OS keychain (default), a 0600 file, or nowhere')
             [CompletionResult]::new('--auto-approve', '--auto-approve', [CompletionResultType]::ParameterName, 'Approve authorization requests without showing the consent page')
+            [CompletionResult]::new('--allow-loopback-jwks-uri', '--allow-loopback-jwks-uri', [CompletionResultType]::ParameterName, 'Accept plain-http jwks_uri on loopback (127.0.0.1, [::1], localhost), for local tests; otherwise a registered jwks_uri must be https')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable JSON output wherever there is output')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Trace HTTP requests and responses on stderr (secrets are redacted)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Trace HTTP requests and responses on stderr (secrets are redacted)')

@@ -1872,7 +1872,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__sandbox)
-            opts="-p -v -h -V --port --bind --patients --seed --upstream --token-lifetime --clients --fault --auto-approve --tls-cert --tls-key --profile --json --verbose --color --timeout --cacert --token-store --help --version launch-url help"
+            opts="-p -v -h -V --port --bind --patients --seed --upstream --token-lifetime --clients --fault --auto-approve --tls-cert --tls-key --allow-loopback-jwks-uri --profile --json --verbose --color --timeout --cacert --token-store --help --version launch-url help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

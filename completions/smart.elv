@@ -323,6 +323,7 @@ set edit:completion:arg-completer[smart] = {|@words|
             cand --cacert 'Extra PEM trust root(s) for TLS (TLS is always verified)'
             cand --token-store 'Where tokens are kept: the OS keychain (default), a 0600 file, or nowhere'
             cand --auto-approve 'Approve authorization requests without showing the consent page'
+            cand --allow-loopback-jwks-uri 'Accept plain-http jwks_uri on loopback (127.0.0.1, [::1], localhost), for local tests; otherwise a registered jwks_uri must be https'
             cand --json 'Machine-readable JSON output wherever there is output'
             cand -v 'Trace HTTP requests and responses on stderr (secrets are redacted)'
             cand --verbose 'Trace HTTP requests and responses on stderr (secrets are redacted)'

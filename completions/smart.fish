@@ -296,6 +296,7 @@ complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen
 file\t'Files under $XDG_STATE_HOME/smart, mode 0600 (explicit fallback)'
 none\t'Keep nothing: tokens live for one command (CI with SMART_ACCESS_TOKEN)'"
 complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -l auto-approve -d 'Approve authorization requests without showing the consent page'
+complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -l allow-loopback-jwks-uri -d 'Accept plain-http jwks_uri on loopback (127.0.0.1, [::1], localhost), for local tests; otherwise a registered jwks_uri must be https'
 complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -l json -d 'Machine-readable JSON output wherever there is output'
 complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -s v -l verbose -d 'Trace HTTP requests and responses on stderr (secrets are redacted)'
 complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -233,6 +233,14 @@ pub enum Command {
     Logout(LogoutArgs),
 
     /// Run an embedded SMART on FHIR server for demos and tests
+    ///
+    /// Limits, so that an exposed sandbox stays usable: each connection must send its
+    /// request head (after its TLS handshake, for https) within 10 s; at most 256
+    /// connections are served at once, more wait until one closes. Registration
+    /// (/auth/register) is open but accepts only https jwks_uri values (plain http on
+    /// loopback with --allow-loopback-jwks-uri), and a jwks_uri answer is read up to
+    /// 64 KiB and 5 s. With --upstream, a path with a dot segment or an encoded `.`, `/`
+    /// or `\` is refused (400).
     Sandbox(SandboxArgs),
 
     /// Client signing keys for private_key_jwt (backend services, asymmetric clients)
@@ -550,6 +558,11 @@ pub struct SandboxServeArgs {
     /// Private key (PEM) for --tls-cert
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+
+    /// Accept plain-http jwks_uri on loopback (127.0.0.1, [::1], localhost), for local tests;
+    /// otherwise a registered jwks_uri must be https
+    #[arg(long)]
+    pub allow_loopback_jwks_uri: bool,
 }
 
 #[derive(Debug, Clone, Args)]

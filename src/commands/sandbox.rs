@@ -65,6 +65,10 @@ pub fn options(args: &SandboxServeArgs) -> Result<Options> {
             _ => None,
         },
         record: false,
+        allow_loopback_jwks_uri: args.allow_loopback_jwks_uri,
+        // The limits `smart sandbox --help` states.
+        header_read_timeout: Options::default().header_read_timeout,
+        max_connections: Options::default().max_connections,
     })
 }
 

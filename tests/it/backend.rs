@@ -112,7 +112,9 @@ fn a_jwks_url_served_elsewhere_works_and_is_sent_as_jku() {
         "grant_types": ["client_credentials"],
         "jwks_uri": jwks_url,
     });
-    let env = Env::new(sandbox_with(keys.path(), vec![client], |_| {}));
+    let env = Env::new(sandbox_with(keys.path(), vec![client], |o| {
+        o.allow_loopback_jwks_uri = true
+    }));
     add_backend(&env, "url", "svc-url", &key, &["--jku", &jwks_url]);
     env.cmd().args(["-p", "url", "login"]).assert().success();
     let t = env.token("url");

@@ -55,7 +55,11 @@ fn register_a_backend_client_then_use_it() {
 
 #[test]
 fn register_with_a_jwks_url() {
-    let env = Env::new(SandboxServer::auto_approve());
+    let env = Env::new(SandboxServer::start(smart_sandbox::Options {
+        auto_approve: true,
+        allow_loopback_jwks_uri: true,
+        ..Default::default()
+    }));
     let (key, jwks) = keygen(env.dir(), "RS384", Some("rot-1"));
     let host = CannedServer::start(vec![("/jwks.json", Canned::json(jwks))]);
     let url = host.url("/jwks.json");

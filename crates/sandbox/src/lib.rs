@@ -40,6 +40,14 @@ pub struct Options {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Keep a [`Journal`] of every request received (for tests).
     pub record: bool,
+    /// Accept plain-http `jwks_uri`s on loopback (registration and
+    /// `clients_file`); otherwise a `jwks_uri` must be https.
+    pub allow_loopback_jwks_uri: bool,
+    /// A connection must send a complete request head (and, for https, its
+    /// TLS handshake first) within this time, or it is closed: no slowloris.
+    pub header_read_timeout: Duration,
+    /// Connections served at once; more wait, unaccepted, until one closes.
+    pub max_connections: usize,
 }
 
 impl Default for Options {
@@ -56,6 +64,9 @@ impl Default for Options {
             auto_approve: false,
             tls: None,
             record: false,
+            allow_loopback_jwks_uri: false,
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 256,
         }
     }
 }

@@ -1,13 +1,20 @@
-//! Binding, serving and stopping the sandbox: plain http through
-//! `axum::serve`, or https through a small rustls accept loop feeding
-//! hyper-util's auto (HTTP/1.1 + HTTP/2) connection builder.
+//! Binding, serving and stopping the sandbox: one accept loop, plain or
+//! through rustls, feeding hyper-util's auto (HTTP/1.1 + HTTP/2) connection
+//! builder, with a cap on open connections and a deadline for each request
+//! head (no slowloris).
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
-use tokio::sync::oneshot;
+use hyper::service::Service as _;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, oneshot, watch};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
 use url::Url;
@@ -32,7 +39,7 @@ impl Sandbox {
             Some((cert, key)) => Some(tls_acceptor(cert, key)?),
             None => None,
         };
-        let listener = tokio::net::TcpListener::bind((opts.bind, opts.port))
+        let listener = TcpListener::bind((opts.bind, opts.port))
             .await
             .with_context(|| {
                 format!("cannot listen on {}", SocketAddr::new(opts.bind, opts.port))
@@ -70,16 +77,12 @@ impl Sandbox {
             ));
         }
         let (tx, rx) = oneshot::channel::<()>();
-        let task = match tls {
-            None => tokio::spawn(async move {
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await;
-            }),
-            Some(acceptor) => tokio::spawn(serve_tls(listener, acceptor, app, rx)),
+        let limits = Limits {
+            header_read_timeout: state.opts.header_read_timeout,
+            // Whole permits for the final drain are counted in u32.
+            max_connections: state.opts.max_connections.clamp(1, u32::MAX as usize),
         };
+        let task = tokio::spawn(accept_loop(listener, tls, app, limits, rx));
         Ok(Sandbox {
             state,
             journal,
@@ -177,35 +180,134 @@ fn tls_acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAcceptor> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-async fn serve_tls(
-    listener: tokio::net::TcpListener,
-    acceptor: TlsAcceptor,
+/// How long `stop` waits for open connections to finish their requests.
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// Accepts connections up to `opts.max_connections` at once and serves each
+/// until it closes, or until `shutdown`, after which open connections are
+/// closed gracefully (for up to [`DRAIN_TIME`]).
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     app: axum::Router,
+    opts: Limits,
     mut shutdown: oneshot::Receiver<()>,
 ) {
-    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let permits = Arc::new(Semaphore::new(opts.max_connections));
+    let (closing_tx, closing) = watch::channel(false);
     loop {
-        let (tcp, _) = tokio::select! {
-            _ = &mut shutdown => return,
+        // The permit comes before the accept: past the cap, new connections
+        // wait in the listen backlog, unserved, until an open one closes.
+        let permit = tokio::select! {
+            _ = &mut shutdown => break,
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        let tcp = tokio::select! {
+            _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok(c) => c,
+                Ok((tcp, _)) => tcp,
                 // Out of file descriptors and the like: back off, keep serving.
                 Err(_) => {
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
         };
-        let acceptor = acceptor.clone();
-        let app = app.clone();
-        tokio::spawn(async move {
-            let Ok(tls) = acceptor.accept(tcp).await else {
-                return;
-            };
-            let service = hyper_util::service::TowerToHyperService::new(app);
-            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                .serve_connection_with_upgrades(TokioIo::new(tls), service)
-                .await;
-        });
+        tokio::spawn(connection(
+            tcp,
+            tls.clone(),
+            app.clone(),
+            opts,
+            closing.clone(),
+            permit,
+        ));
     }
+    drop(listener);
+    let _ = closing_tx.send(true);
+    // Every permit back means every connection has ended.
+    let all = u32::try_from(opts.max_connections).unwrap_or(u32::MAX);
+    let _ = tokio::time::timeout(DRAIN_TIME, permits.acquire_many(all)).await;
+}
+
+/// What [`accept_loop`] needs of the [`Options`].
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    header_read_timeout: Duration,
+    max_connections: usize,
+}
+
+/// One connection, holding its `permit` until it ends. Until its first
+/// request head has arrived, the whole connection — TLS handshake, HTTP
+/// version detection, HTTP/2 preface — must fit in the header timeout:
+/// hyper's own `header_read_timeout` covers HTTP/1 heads only.
+async fn connection(
+    tcp: TcpStream,
+    tls: Option<TlsAcceptor>,
+    app: axum::Router,
+    opts: Limits,
+    closing: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
+) {
+    let deadline = tokio::time::Instant::now() + opts.header_read_timeout;
+    let first_request = Arc::new(Notify::new());
+    let seen = first_request.clone();
+    let serve = async move {
+        match tls {
+            None => serve_io(tcp, app, opts, seen, closing).await,
+            Some(acceptor) => {
+                if let Ok(Ok(stream)) =
+                    tokio::time::timeout_at(deadline, acceptor.accept(tcp)).await
+                {
+                    serve_io(stream, app, opts, seen, closing).await;
+                }
+            }
+        }
+    };
+    tokio::pin!(serve);
+    tokio::select! {
+        _ = &mut serve => return,
+        _ = first_request.notified() => {}
+        // Dropping `serve` closes the connection.
+        _ = tokio::time::sleep_until(deadline) => return,
+    }
+    serve.await;
+}
+
+/// HTTP/1.1 or HTTP/2 on `io` until the peer closes, or gracefully once
+/// `closing`; `seen` is told of every request.
+async fn serve_io<I>(
+    io: I,
+    app: axum::Router,
+    opts: Limits,
+    seen: Arc<Notify>,
+    mut closing: watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let app = TowerToHyperService::new(app);
+    let service = hyper::service::service_fn(move |req| {
+        seen.notify_one();
+        app.call(req)
+    });
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(opts.header_read_timeout);
+    // Pings find HTTP/2 peers that went away without closing.
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(opts.header_read_timeout)
+        .keep_alive_timeout(opts.header_read_timeout);
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        _ = closing.wait_for(|c| *c) => conn.as_mut().graceful_shutdown(),
+    }
+    let _ = conn.await;
 }

@@ -134,12 +134,51 @@ async fn client_jwks(state: &State, client: &Client) -> Result<Value, OAuthError
     let Some(uri) = &client.jwks_uri else {
         return Err(bad("the client has no registered keys"));
     };
-    let fetched = async {
-        let resp = state.auth.http.get(uri.clone()).send().await?;
-        resp.error_for_status()?.json::<Value>().await
+    match tokio::time::timeout(JWKS_FETCH_TIME, fetch_jwks(&state.auth.http, uri)).await {
+        Ok(Ok(jwks)) => Ok(jwks),
+        Ok(Err(why)) => Err(bad(format!(
+            "cannot fetch the client's jwks_uri {uri}: {why}"
+        ))),
+        Err(_) => Err(bad(format!(
+            "cannot fetch the client's jwks_uri {uri}: no complete answer within {} s",
+            JWKS_FETCH_TIME.as_secs()
+        ))),
     }
-    .await;
-    fetched.map_err(|e| bad(format!("cannot fetch the client's jwks_uri {uri}: {e}")))
+}
+
+/// A JWKS holds a few public keys; more than this is not one.
+const JWKS_MAX_BYTES: usize = 64 * 1024;
+/// The whole fetch, body included: an assertion waits for it.
+const JWKS_FETCH_TIME: Duration = Duration::from_secs(5);
+
+/// GETs a JWKS, reading the body chunk by chunk and giving up as soon as
+/// it passes [`JWKS_MAX_BYTES`], whatever `Content-Length` says.
+async fn fetch_jwks(http: &reqwest::Client, uri: &url::Url) -> Result<Value, String> {
+    let too_big = || format!("the answer is larger than {} KiB", JWKS_MAX_BYTES / 1024);
+    let mut resp = http
+        .get(uri.clone())
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| e.without_url().to_string())?;
+    if resp
+        .content_length()
+        .is_some_and(|n| n > JWKS_MAX_BYTES as u64)
+    {
+        return Err(too_big());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| e.without_url().to_string())?
+    {
+        if body.len() + chunk.len() > JWKS_MAX_BYTES {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body).map_err(|e| format!("not JSON: {e}"))
 }
 
 /// The key with this `kid` whose type fits `alg`.

@@ -104,11 +104,14 @@ impl Client {
     }
 
     /// Builds a client from RFC 7591 metadata (`meta`), with the given id and
-    /// secret. For symmetric methods a missing secret is an error.
+    /// secret. For symmetric methods a missing secret is an error. A
+    /// `jwks_uri` must be https, or plain http on loopback when
+    /// `allow_loopback_jwks_uri`.
     pub(crate) fn from_metadata(
         meta: &Value,
         client_id: String,
         secret: Option<String>,
+        allow_loopback_jwks_uri: bool,
     ) -> Result<Client, MetadataError> {
         let obj = meta
             .as_object()
@@ -190,12 +193,7 @@ impl Client {
         };
         let jwks_uri = match str_field("jwks_uri")? {
             None => None,
-            Some(s) => Some(
-                Url::parse(&s)
-                    .ok()
-                    .filter(|u| matches!(u.scheme(), "https" | "http"))
-                    .ok_or_else(|| bad_meta(format!("jwks_uri `{s}` is not an http(s) URL")))?,
-            ),
+            Some(s) => Some(check_jwks_uri(&s, allow_loopback_jwks_uri)?),
         };
         if jwks.is_some() && jwks_uri.is_some() {
             return Err(bad_meta(
@@ -294,6 +292,25 @@ fn check_redirect_uri(r: &str) -> Result<(), MetadataError> {
     Ok(())
 }
 
+/// The sandbox fetches a `jwks_uri` on every assertion, so whoever can
+/// register could point it at any host: https only, and plain http only on
+/// loopback and only when the operator allows it (for local tests).
+fn check_jwks_uri(s: &str, allow_loopback: bool) -> Result<Url, MetadataError> {
+    let u = Url::parse(s)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
+        .ok_or_else(|| bad_meta(format!("jwks_uri `{s}` is not an http(s) URL")))?;
+    match u.scheme() {
+        "http" if !smart_vocab::is_loopback(&u) => Err(bad_meta(format!(
+            "jwks_uri `{s}` must be https (plain http only on loopback)"
+        ))),
+        "http" if !allow_loopback => Err(bad_meta(format!(
+            "jwks_uri `{s}` must be https; plain http on loopback needs `smart sandbox --allow-loopback-jwks-uri`"
+        ))),
+        _ => Ok(u),
+    }
+}
+
 pub(crate) struct Registry(RwLock<HashMap<String, Client>>);
 
 impl Registry {
@@ -370,7 +387,11 @@ impl Registry {
     /// Adds the clients of a `--clients` file: a JSON array of RFC 7591
     /// metadata objects, each with `client_id` (and `client_secret` for the
     /// secret methods).
-    pub(crate) fn load_file(&self, path: &Path) -> anyhow::Result<()> {
+    pub(crate) fn load_file(
+        &self,
+        path: &Path,
+        allow_loopback_jwks_uri: bool,
+    ) -> anyhow::Result<()> {
         let shown = path.display();
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read clients file {shown}: {e}"))?;
@@ -391,7 +412,8 @@ impl Registry {
                 .get("client_secret")
                 .and_then(Value::as_str)
                 .map(str::to_owned);
-            let client = Client::from_metadata(c, id.to_owned(), secret).map_err(|e| {
+            let client = Client::from_metadata(c, id.to_owned(), secret, allow_loopback_jwks_uri)
+                .map_err(|e| {
                 anyhow::anyhow!("clients file {shown}: client `{id}`: {}", e.description)
             })?;
             self.insert(client);
@@ -426,6 +448,7 @@ mod tests {
             &json!({"redirect_uris": ["https://app.example/cb"], "token_endpoint_auth_method": "none"}),
             "a".into(),
             None,
+            false,
         )
         .unwrap();
         assert!(ok.redirect_uri_allowed("https://app.example/cb"));
@@ -437,9 +460,13 @@ mod tests {
             json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_basic"}),
             json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "private_key_jwt"}),
             json!({"redirect_uris": ["https://a/cb#x"], "token_endpoint_auth_method": "none"}),
+            json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "private_key_jwt",
+                   "jwks_uri": "http://keys.example/jwks.json"}),
+            json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "private_key_jwt",
+                   "jwks_uri": "file:///etc/passwd"}),
         ] {
             assert!(
-                Client::from_metadata(&bad, "b".into(), Some("s".into())).is_err(),
+                Client::from_metadata(&bad, "b".into(), Some("s".into()), true).is_err(),
                 "{bad}"
             );
         }

@@ -45,7 +45,12 @@ pub(crate) async fn register(
     let client_id = format!("dyn-{}", &random_token()[..16]);
     // A secret is generated for the symmetric methods only; from_metadata
     // discards it otherwise.
-    let client = match Client::from_metadata(&meta, client_id, Some(random_token())) {
+    let client = match Client::from_metadata(
+        &meta,
+        client_id,
+        Some(random_token()),
+        state.opts.allow_loopback_jwks_uri,
+    ) {
         Ok(c) => c,
         Err(e) => return refuse(e),
     };

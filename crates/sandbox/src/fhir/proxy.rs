@@ -26,8 +26,11 @@ use super::outcome::Outcome;
 use crate::{Grant, Interaction, State};
 
 pub(crate) struct Proxy {
-    /// Upstream FHIR base without trailing slash.
+    /// Upstream FHIR base without trailing slash, as text (for rewriting).
     base: String,
+    /// The same base as a URL, to which request paths are appended segment
+    /// by segment.
+    base_url: Url,
     client: reqwest::Client,
 }
 
@@ -55,6 +58,27 @@ fn bad_gateway(e: impl std::fmt::Display) -> Outcome {
         "exception",
         format!("upstream FHIR server: {e}"),
     )
+}
+
+/// One segment of a proxied path, percent-decoded. Dot segments and
+/// encoded `.`, `/` or `\` are refused: the upstream URL is normalized
+/// (WHATWG URL: `%2e%2e` is `..`) and a later decoder may split on `%2f`,
+/// so any of them could walk a request out of the upstream base to the
+/// upstream's other paths.
+fn checked_segment(raw: &str) -> Result<String, Outcome> {
+    let lower = raw.to_ascii_lowercase();
+    if matches!(raw, "." | "..")
+        || raw.contains('\\')
+        || ["%2e", "%2f", "%5c"].iter().any(|e| lower.contains(e))
+    {
+        return Err(Outcome::bad_request(format!(
+            "the path segment `{raw}` is refused: a proxied path has no dot segments and no encoded `.`, `/` or `\\`"
+        )));
+    }
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| Outcome::bad_request(format!("the path segment `{raw}` is not UTF-8")))
 }
 
 /// Replaces `from` by `to` wherever `from` is followed by a URL boundary,
@@ -140,13 +164,33 @@ fn confine(body: &[u8], patient: &str) -> Result<Option<Vec<u8>>, Outcome> {
 
 impl Proxy {
     pub(crate) fn new(url: &Url) -> anyhow::Result<Proxy> {
+        if url.cannot_be_a_base() {
+            anyhow::bail!("the upstream `{url}` is not an http(s) URL with a path");
+        }
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
+        let base = url.as_str().trim_end_matches('/').to_string();
+        let mut base_url = url.clone();
+        base_url.set_query(None);
+        base_url.set_fragment(None);
         Ok(Proxy {
-            base: url.as_str().trim_end_matches('/').to_string(),
+            base,
+            base_url,
             client,
         })
+    }
+
+    /// The upstream base with `segs` appended as path segments (each
+    /// percent-encoded again by `push`, never re-parsed from joined text)
+    /// and `query` as the query.
+    fn upstream_url(&self, segs: &[&str], query: &str) -> Url {
+        let mut url = self.base_url.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segs);
+        }
+        url.set_query((!query.is_empty()).then_some(query));
+        url
     }
 
     /// The upstream CapabilityStatement, URLs rewritten.
@@ -169,7 +213,7 @@ impl Proxy {
     async fn send(
         &self,
         method: Method,
-        url: &str,
+        url: Url,
         headers: &HeaderMap,
         body: Bytes,
     ) -> Result<reqwest::Response, Outcome> {
@@ -201,11 +245,16 @@ impl Proxy {
         state: &State,
         grant: &Grant,
         method: &Method,
-        segs: &[&str],
+        raw_segs: &[&str],
         query: Option<&str>,
         headers: &HeaderMap,
         body: Bytes,
     ) -> Result<Response, Outcome> {
+        let decoded = raw_segs
+            .iter()
+            .map(|s| checked_segment(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
         let rtype = segs.first().copied().unwrap_or("");
         if !(rtype.starts_with(|c: char| c.is_ascii_uppercase())
             && rtype.chars().all(|c| c.is_ascii_alphanumeric()))
@@ -234,7 +283,7 @@ impl Proxy {
         let ours = state.fhir_base_str();
 
         let mut method = method.clone();
-        let mut path = segs.join("/");
+        let mut path = segs.clone();
         // `_format` would override the Accept the proxy sends (FHIR http.html).
         let mut query = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(
@@ -254,7 +303,7 @@ impl Proxy {
                     .collect::<Vec<_>>()
                     .join("&");
                 method = Method::GET;
-                path = rtype.to_string();
+                path = vec![rtype];
                 body = Bytes::new();
             }
             if let Some(p) = &patient {
@@ -269,11 +318,7 @@ impl Proxy {
                 };
             }
         }
-        let url = if query.is_empty() {
-            format!("{}/{path}", self.base)
-        } else {
-            format!("{}/{path}?{query}", self.base)
-        };
+        let url = self.upstream_url(&path, &query);
 
         if let Some(p) = &patient {
             if matches!(interaction, Interaction::Create | Interaction::Update) {
@@ -290,7 +335,7 @@ impl Proxy {
                 let current = self
                     .send(
                         Method::GET,
-                        &format!("{}/{path}", self.base),
+                        self.upstream_url(&path, ""),
                         &HeaderMap::new(),
                         Bytes::new(),
                     )
@@ -302,7 +347,7 @@ impl Proxy {
             }
         }
 
-        let upstream = self.send(method, &url, headers, body).await?;
+        let upstream = self.send(method, url, headers, body).await?;
         let status = StatusCode::from_u16(upstream.status().as_u16()).map_err(bad_gateway)?;
         let mut out_headers = HeaderMap::new();
         for name in FORWARD_RESPONSE {

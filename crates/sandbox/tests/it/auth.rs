@@ -644,6 +644,70 @@ async fn untrusted_client_or_redirect_gets_a_page_never_a_redirect() {
     assert_eq!(r.status(), StatusCode::OK);
 }
 
+/// RFC 9700 §4.11.2: an error is redirected only once the client and the
+/// redirect URI are known, and then only to that registered URI.
+#[tokio::test]
+async fn unsupported_response_type_is_redirected_only_to_a_registered_uri() {
+    let sb = start().await;
+    let registered = "https://app.example/cb";
+    let r = http()
+        .post(url(&sb, "/auth/register"))
+        .json(&json!({"redirect_uris": [registered], "token_endpoint_auth_method": "none"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.unwrap()["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = |client: &str, redirect: &str| {
+        AuthReq::new(&sb, client, "patient/*.rs")
+            .set("response_type", "token")
+            .set("redirect_uri", redirect)
+    };
+    for req in [token(&id, registered), token(CLI, REDIRECT)] {
+        for r in [req.get(&sb).await, req.post(&sb).await] {
+            assert_eq!(r.status(), StatusCode::FOUND);
+            let loc = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
+            let sent = req
+                .params
+                .iter()
+                .find(|(k, _)| k == "redirect_uri")
+                .unwrap();
+            assert_eq!(&loc[..url::Position::AfterPath], sent.1, "{loc}");
+            let q: HashMap<String, String> = loc.query_pairs().into_owned().collect();
+            assert_eq!(q["error"], "unsupported_response_type");
+            assert_eq!(q["state"], "st-123");
+        }
+    }
+    for req in [
+        token("no-such-client", registered),
+        token("no-such-client", "https://evil.example/cb"),
+        token(&id, "https://evil.example/cb"),
+        token(&id, "https://app.example/cb/other"),
+        token(&id, "https://app.example:8443/cb"),
+        token(&id, "http://127.0.0.1:7777/callback"),
+        token(CLI, "https://evil.example/cb"),
+        token(CLI, "http://127.0.0.1:7777/callback/../evil"),
+    ] {
+        for r in [req.get(&sb).await, req.post(&sb).await] {
+            assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{:?}", req.params);
+            assert!(
+                r.headers().get("location").is_none(),
+                "{:?} was redirected",
+                req.params
+            );
+            assert!(
+                r.text()
+                    .await
+                    .unwrap()
+                    .contains("Authorization request refused")
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn deny_sends_access_denied() {
     let sb = start().await;
@@ -1212,7 +1276,7 @@ async fn backend_services_with_rs384_and_es384() {
 
 #[tokio::test]
 async fn backend_keys_from_jwks_uri() {
-    let sb = start().await;
+    let sb = start_with(|o| o.allow_loopback_jwks_uri = true).await;
     let key = TestKey::ec();
     let jwks = json!({"keys": [key.jwk("remote")]});
     let app = axum::Router::new().route(
@@ -1273,6 +1337,137 @@ async fn backend_keys_from_jwks_uri() {
     )
     .await;
     assert_error(s, &v, 401, "invalid_client");
+}
+
+/// A backend registration with this `jwks_uri`: (status, answer).
+async fn register_jwks_uri(sb: &Sandbox, jwks_uri: &str) -> (StatusCode, Value) {
+    let r = http()
+        .post(url(sb, "/auth/register"))
+        .json(&json!({
+            "token_endpoint_auth_method": "private_key_jwt",
+            "grant_types": ["client_credentials"],
+            "jwks_uri": jwks_uri,
+        }))
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn jwks_uri_must_be_https_and_loopback_http_needs_the_option() {
+    let strict = start().await;
+    for uri in [
+        "http://keys.example/jwks.json",
+        "http://10.0.0.1/jwks.json",
+        "http://169.254.169.254/latest/meta-data/",
+        "ftp://keys.example/jwks.json",
+        "http://127.0.0.1:9/jwks.json",
+        "http://localhost:9/jwks.json",
+        "http://[::1]:9/jwks.json",
+    ] {
+        let (s, v) = register_jwks_uri(&strict, uri).await;
+        assert_error(s, &v, 400, "invalid_client_metadata");
+    }
+    let (_, v) = register_jwks_uri(&strict, "http://127.0.0.1:9/jwks.json").await;
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("--allow-loopback-jwks-uri"),
+        "{v}"
+    );
+    let (s, v) = register_jwks_uri(&strict, "https://keys.example/jwks.json").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+
+    let lenient = start_with(|o| o.allow_loopback_jwks_uri = true).await;
+    for uri in [
+        "http://127.0.0.1:9/jwks.json",
+        "http://localhost:9/jwks.json",
+        "http://[::1]:9/jwks.json",
+    ] {
+        let (s, v) = register_jwks_uri(&lenient, uri).await;
+        assert_eq!(s, StatusCode::CREATED, "{uri}: {v}");
+    }
+    let (s, v) = register_jwks_uri(&lenient, "http://keys.example/jwks.json").await;
+    assert_error(s, &v, 400, "invalid_client_metadata");
+
+    // A clients file is held to the same rule.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("clients.json");
+    std::fs::write(
+        &file,
+        json!([{"client_id": "svc", "token_endpoint_auth_method": "private_key_jwt",
+                "grant_types": ["client_credentials"], "jwks_uri": "http://127.0.0.1:9/jwks.json"}])
+        .to_string(),
+    )
+    .unwrap();
+    let clients = |allow: bool| Options {
+        clients_file: Some(file.clone()),
+        allow_loopback_jwks_uri: allow,
+        ..Options::default()
+    };
+    let err = Sandbox::start(clients(false)).await.err().expect("refused");
+    assert!(format!("{err:#}").contains("jwks_uri"), "{err:#}");
+    assert!(Sandbox::start(clients(true)).await.is_ok());
+}
+
+/// A JWKS host whose answer never ends: a JSON start, then spaces (valid
+/// JSON whitespace) for as long as anyone reads, without Content-Length.
+async fn endless_jwks_host() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut tcp, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut head = [0u8; 4096];
+                let _ = tcp.read(&mut head).await;
+                let start = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+connection: close\r\n\r\n{\"keys\": [";
+                if tcp.write_all(start.as_bytes()).await.is_err() {
+                    return;
+                }
+                let spaces = vec![b' '; 64 * 1024];
+                // Paced, so that a reader without a cap fills memory at
+                // tens of MB/s rather than as fast as loopback allows.
+                while tcp.write_all(&spaces).await.is_ok() {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            });
+        }
+    });
+    format!("http://{addr}/jwks.json")
+}
+
+#[tokio::test]
+async fn an_endless_jwks_uri_answer_is_cut_off_quickly() {
+    let sb = start_with(|o| o.allow_loopback_jwks_uri = true).await;
+    let (s, reg) = register_jwks_uri(&sb, &endless_jwks_host().await).await;
+    assert_eq!(s, StatusCode::CREATED, "{reg}");
+    let id = reg["client_id"].as_str().unwrap();
+    let key = TestKey::ec();
+    let started = Instant::now();
+    let (s, v) = backend_token(
+        &sb,
+        &key.sign("k1", &assertion_claims(&sb, id)),
+        "system/*.rs",
+    )
+    .await;
+    let took = started.elapsed();
+    assert_error(s, &v, 401, "invalid_client");
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("larger than 64 KiB"),
+        "{v}"
+    );
+    // Well inside the 5 s fetch limit: the size cap stopped it, not the clock.
+    assert!(took < Duration::from_secs(2), "took {took:?}");
 }
 
 #[tokio::test]
@@ -1594,8 +1789,25 @@ async fn https_with_a_self_signed_certificate() {
         eprintln!("skipped: no openssl to make a test certificate");
         return;
     }
-    let sb = start_with(|o| o.tls = Some((cert.clone(), key.clone()))).await;
+    let sb = start_with(|o| {
+        o.tls = Some((cert.clone(), key.clone()));
+        o.header_read_timeout = Duration::from_millis(300);
+    })
+    .await;
     assert!(base(&sb).starts_with("https://"));
+    // A TLS handshake that never comes is cut off like a slow request head.
+    {
+        use tokio::io::AsyncReadExt;
+        let mut silent = tokio::net::TcpStream::connect(super::raw::addr(&sb))
+            .await
+            .unwrap();
+        let mut buf = [0u8; 64];
+        let closed = tokio::time::timeout(Duration::from_secs(5), silent.read(&mut buf)).await;
+        assert!(
+            matches!(closed, Ok(Ok(0)) | Ok(Err(_))),
+            "still open: {closed:?}"
+        );
+    }
     let ca = reqwest::Certificate::from_pem(&std::fs::read(&ca).unwrap()).unwrap();
     let c = reqwest::Client::builder()
         .add_root_certificate(ca)

@@ -9,6 +9,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use smart_sandbox::{Fault, Faults, Grant, Options, Sandbox};
 
+use super::raw;
+
 async fn start(opts: Options) -> Sandbox {
     Sandbox::start(opts).await.expect("sandbox starts")
 }
@@ -1218,5 +1220,74 @@ async fn proxy_confines_patient_tokens() {
     assert_eq!(c.get("Patient/2").await.status, StatusCode::FORBIDDEN);
     assert_eq!(c.get("Observation/o2").await.status, StatusCode::FORBIDDEN);
     assert!(sb.patient_choices(5).is_empty());
+    task.abort();
+}
+
+/// An upstream under `/r4` that records the path of every request it gets
+/// and answers each with an empty Bundle (so a request that climbed out of
+/// `/r4` would look like a success).
+async fn recording_upstream() -> (String, Arc<Mutex<Vec<String>>>, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/r4", listener.local_addr().unwrap());
+    let paths = Arc::new(Mutex::new(Vec::new()));
+    let seen = paths.clone();
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let seen = seen.clone();
+        async move {
+            seen.lock().unwrap().push(uri.path().to_owned());
+            (
+                [("content-type", "application/fhir+json")],
+                json!({"resourceType": "Bundle", "type": "searchset", "total": 0}).to_string(),
+            )
+        }
+    });
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (base, paths, task)
+}
+
+#[tokio::test]
+async fn proxy_refuses_paths_that_climb_out_of_the_upstream_base() {
+    let (up, paths, task) = recording_upstream().await;
+    let sb = proxying_to(&up).await;
+    let t = admin(&sb);
+    for target in [
+        "/fhir/Patient/../../admin",
+        "/fhir/Patient/../admin",
+        "/fhir/Patient/./../../admin",
+        "/fhir/Patient/%2e%2e/%2e%2e/admin",
+        "/fhir/Patient/%2E%2E/%2E%2E/admin",
+        "/fhir/Patient/.%2e/%2e./admin",
+        "/fhir/Patient/..%2f..%2fadmin",
+        "/fhir/Patient/..%2F..%2Fadmin",
+        "/fhir/Patient/..%5c..%5cadmin",
+        "/fhir/Patient/%2e%2e%5C%2e%2e%5Cadmin",
+        "/fhir/Patient/1/%2e%2e%2f%2e%2e%2f%2e%2e%2fadmin",
+    ] {
+        let r = raw::get(&sb, target, &t).await;
+        assert_eq!(raw::status(&r), 400, "{target}: {r}");
+        assert!(r.contains("\"OperationOutcome\""), "{target}: {r}");
+    }
+    let climbed: Vec<String> = paths
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|p| p.contains("admin"))
+        .cloned()
+        .collect();
+    assert!(climbed.is_empty(), "the upstream was asked for {climbed:?}");
+    // Ordinary paths still go through, segment by segment.
+    let r = raw::get(&sb, "/fhir/Patient/a-1.b", &t).await;
+    assert_eq!(raw::status(&r), 200, "{r}");
+    let r = raw::get(&sb, "/fhir/Patient/x%20y", &t).await;
+    assert_eq!(raw::status(&r), 200, "{r}");
+    assert_eq!(
+        *paths.lock().unwrap(),
+        vec![
+            "/r4/Patient/a-1.b".to_owned(),
+            "/r4/Patient/x%20y".to_owned()
+        ]
+    );
     task.abort();
 }

@@ -3,3 +3,5 @@
 
 mod auth;
 mod fhir;
+mod raw;
+mod server;
