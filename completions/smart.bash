@@ -19,6 +19,9 @@ _smart() {
             smart,capabilities)
                 cmd="smart__subcmd__capabilities"
                 ;;
+            smart,check)
+                cmd="smart__subcmd__check"
+                ;;
             smart,completions)
                 cmd="smart__subcmd__completions"
                 ;;
@@ -75,6 +78,9 @@ _smart() {
                 ;;
             smart__subcmd__help,capabilities)
                 cmd="smart__subcmd__help__subcmd__capabilities"
+                ;;
+            smart__subcmd__help,check)
+                cmd="smart__subcmd__help__subcmd__check"
                 ;;
             smart__subcmd__help,completions)
                 cmd="smart__subcmd__help__subcmd__completions"
@@ -236,7 +242,7 @@ _smart() {
 
     case "${cmd}" in
         smart)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version discover profile login status token refresh logout sandbox keys register query get create update delete capabilities completions man help"
+            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version discover profile login status token refresh logout sandbox keys register query get create update delete capabilities check completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -281,6 +287,76 @@ _smart() {
             fi
             case "${prev}" in
                 --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-store)
+                    COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smart__subcmd__check)
+            opts="-p -v -h -V --client-id --redirect-uri --scope --only --skip --junit --transcript --html --no-login --list --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redirect-uri)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --only)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --junit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --transcript)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --html)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -538,7 +614,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__help)
-            opts="discover profile login status token refresh logout sandbox keys register query get create update delete capabilities completions man help"
+            opts="discover profile login status token refresh logout sandbox keys register query get create update delete capabilities check completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -552,6 +628,20 @@ _smart() {
             return 0
             ;;
         smart__subcmd__help__subcmd__capabilities)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smart__subcmd__help__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

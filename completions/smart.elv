@@ -47,6 +47,7 @@ set edit:completion:arg-completer[smart] = {|@words|
             cand update 'Update a resource: `smart update Patient/123 -d @patient.json [--if-match 3]`'
             cand delete 'Delete a resource: `smart delete Patient/123`'
             cand capabilities 'Summarize the server''s CapabilityStatement (`--json` for all of it)'
+            cand check 'Smoke-test a server''s SMART conformance (for server implementers)'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -581,6 +582,31 @@ set edit:completion:arg-completer[smart] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'smart;check'= {
+            cand --client-id 'Client id for the authorize and token checks (a public client whose registered redirect URI is `--redirect-uri`). Default: the profile''s'
+            cand --redirect-uri 'Redirect URI registered for the client'
+            cand --scope 'Scope the client asks for'
+            cand --only 'Run only these groups (discovery, authorize, token, fhir, revocation)'
+            cand --skip 'Leave out these check ids'
+            cand --junit 'Write a JUnit XML report (one testsuite per group) to FILE'
+            cand --transcript 'Write every HTTP exchange, redacted, to FILE'
+            cand --html 'Write a self-contained HTML report to FILE'
+            cand -p 'Profile to use (default: the one chosen with `smart profile use`)'
+            cand --profile 'Profile to use (default: the one chosen with `smart profile use`)'
+            cand --color 'When to use colors (`NO_COLOR` is honoured by `auto`)'
+            cand --timeout 'Network timeout per request (default 30); for `login`, also how long to wait for the browser (default 300)'
+            cand --cacert 'Extra PEM trust root(s) for TLS (TLS is always verified)'
+            cand --token-store 'Where tokens are kept: the OS keychain (default), a 0600 file, or nowhere'
+            cand --no-login 'Run only what needs no user (the default: there is no browser mode yet)'
+            cand --list 'List the checks (id, severity, title, reference) and exit'
+            cand --json 'Machine-readable JSON output wherever there is output'
+            cand -v 'Trace HTTP requests and responses on stderr (secrets are redacted)'
+            cand --verbose 'Trace HTTP requests and responses on stderr (secrets are redacted)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'smart;completions'= {
             cand -p 'Profile to use (default: the one chosen with `smart profile use`)'
             cand --profile 'Profile to use (default: the one chosen with `smart profile use`)'
@@ -628,6 +654,7 @@ set edit:completion:arg-completer[smart] = {|@words|
             cand update 'Update a resource: `smart update Patient/123 -d @patient.json [--if-match 3]`'
             cand delete 'Delete a resource: `smart delete Patient/123`'
             cand capabilities 'Summarize the server''s CapabilityStatement (`--json` for all of it)'
+            cand check 'Smoke-test a server''s SMART conformance (for server implementers)'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -690,6 +717,8 @@ set edit:completion:arg-completer[smart] = {|@words|
         &'smart;help;delete'= {
         }
         &'smart;help;capabilities'= {
+        }
+        &'smart;help;check'= {
         }
         &'smart;help;completions'= {
         }
