@@ -534,7 +534,8 @@ complete -c smart -n "__fish_smart_using_subcommand check" -l cacert -d 'Extra P
 complete -c smart -n "__fish_smart_using_subcommand check" -l token-store -d 'Where tokens are kept: the OS keychain (default), a 0600 file, or nowhere' -r -f -a "keychain\t'The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager)'
 file\t'Files under $XDG_STATE_HOME/smart, mode 0600 (explicit fallback)'
 none\t'Keep nothing: tokens live for one command (CI with SMART_ACCESS_TOKEN)'"
-complete -c smart -n "__fish_smart_using_subcommand check" -l no-login -d 'Run only what needs no user (the default: there is no browser mode yet)'
+complete -c smart -n "__fish_smart_using_subcommand check" -l browser -d 'Complete authorization requests that need a sign-in in the browser (`BROWSER` honoured; a program that signs in by itself makes it headless)'
+complete -c smart -n "__fish_smart_using_subcommand check" -l no-login -d 'Run only what needs no user (the default without --browser)'
 complete -c smart -n "__fish_smart_using_subcommand check" -l list -d 'List the checks (id, severity, title, reference) and exit'
 complete -c smart -n "__fish_smart_using_subcommand check" -l json -d 'Machine-readable JSON output wherever there is output'
 complete -c smart -n "__fish_smart_using_subcommand check" -s v -l verbose -d 'Trace HTTP requests and responses on stderr (secrets are redacted)'

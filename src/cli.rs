@@ -322,7 +322,11 @@ pub struct CheckArgs {
     /// Write a self-contained HTML report to FILE
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Run only what needs no user (the default: there is no browser mode yet)
+    /// Complete authorization requests that need a sign-in in the browser
+    /// (`BROWSER` honoured; a program that signs in by itself makes it headless)
+    #[arg(long, conflicts_with = "no_login")]
+    pub browser: bool,
+    /// Run only what needs no user (the default without --browser)
     #[arg(long)]
     pub no_login: bool,
     /// List the checks (id, severity, title, reference) and exit

@@ -157,7 +157,22 @@ pub async fn ask(run: &Run<'_>, req: &Request<'_>) -> (Answer, Exchange) {
         }
         Ok(r) => Answer::Page(r.status.as_u16()),
     };
-    (answer, ex)
+    // A sign-in page: the user completes it, when there is one, for the
+    // requests that come back to us.
+    match (run.user, &answer) {
+        (Some(user), Answer::Page(200) | Answer::Elsewhere(_))
+            if req.redirect_uri == req.client.redirect_uri =>
+        {
+            match user.authorize(&req.url()).await {
+                Ok(back) => {
+                    let ex = run.probe.note_browser(&req.url(), &back);
+                    (Answer::Back(back), ex)
+                }
+                Err(e) => (Answer::Failed(e.message), ex),
+            }
+        }
+        _ => (answer, ex),
+    }
 }
 
 /// An answer that needs a user to go on.

@@ -12,11 +12,13 @@ mod probe;
 mod revocation;
 mod run;
 mod token;
+mod user;
 
 pub use authorize::Client;
 pub use model::{Check, CheckResult, Group, Report, Severity, Status, Totals};
 pub use probe::{Exchange, Probe};
 pub use run::Selection;
+pub use user::User;
 
 use crate::discovery::FhirBase;
 use run::Run;
@@ -46,8 +48,8 @@ pub struct Plan {
 }
 
 /// Runs the selected checks; the report plus every exchange, in order.
-pub async fn run(probe: &Probe, plan: &Plan) -> Report {
-    let mut run = Run::new(probe, &plan.base, &plan.selection);
+pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
+    let mut run = Run::new(probe, user, &plan.base, &plan.selection);
 
     // Discovery and /metadata run whatever the selection: the other groups
     // need the endpoints (results of unselected groups are not reported).

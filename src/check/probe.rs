@@ -128,6 +128,23 @@ impl Probe {
         (resp, ex)
     }
 
+    /// Records an authorization request that went through the browser: the
+    /// request, and where the browser was sent back to.
+    pub fn note_browser(&self, asked: &url::Url, back: &url::Url) -> Exchange {
+        let ex = Exchange {
+            method: "BROWSER".into(),
+            url: redact::url(asked),
+            request_headers: vec![],
+            request_body: None,
+            status: None,
+            response_headers: vec![("location".into(), redact::url(back))],
+            response_body: None,
+            error: None,
+        };
+        self.log.lock().expect("probe log").push(ex.clone());
+        ex
+    }
+
     /// Every exchange so far, in order.
     pub fn transcript(&self) -> Vec<Exchange> {
         self.log.lock().expect("probe log").clone()

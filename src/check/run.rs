@@ -66,15 +66,23 @@ impl Selection {
 /// The state a run's groups share.
 pub struct Run<'a> {
     pub probe: &'a Probe,
+    /// Who completes the authorization requests that need a sign-in.
+    pub user: Option<&'a super::user::User>,
     pub base: &'a FhirBase,
     pub selection: &'a Selection,
     results: Vec<CheckResult>,
 }
 
 impl<'a> Run<'a> {
-    pub fn new(probe: &'a Probe, base: &'a FhirBase, selection: &'a Selection) -> Run<'a> {
+    pub fn new(
+        probe: &'a Probe,
+        user: Option<&'a super::user::User>,
+        base: &'a FhirBase,
+        selection: &'a Selection,
+    ) -> Run<'a> {
         Run {
             probe,
+            user,
             base,
             selection,
             results: Vec::new(),

@@ -2,11 +2,14 @@
 //! terminal, as JSON, as JUnit XML and as a transcript.
 
 use super::RunContext;
-use crate::check::{self, Client, Plan, Probe, Selection};
+use std::time::Duration;
+
+use crate::check::{self, Client, Plan, Probe, Selection, User};
 use crate::cli::CheckArgs;
 use crate::discovery;
 use crate::error::{Error, Result};
 use crate::http::Http;
+use crate::oauth::callback::Listener;
 use crate::output;
 use crate::settings::{Flags, Settings};
 
@@ -34,17 +37,28 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
             (base, s.client_id.map(|c| c.value))
         }
     };
+    let user = if args.browser {
+        Some(user(ctx, &args.redirect_uri)?)
+    } else {
+        None
+    };
+    let redirect_uri = user
+        .as_ref()
+        .map_or_else(|| args.redirect_uri.clone(), User::redirect_uri);
+    if user.is_some() && client_id.is_some() {
+        eprintln!("smart check: authorization requests that need a sign-in open in the browser");
+    }
     let plan = Plan {
         base,
         client: client_id.map(|client_id| Client {
             client_id,
-            redirect_uri: args.redirect_uri.clone(),
+            redirect_uri,
             scope: args.scope.clone(),
         }),
         selection,
     };
     let probe = Probe::new(Http::new(&ctx.http_options(false))?);
-    let report = check::run(&probe, &plan).await;
+    let report = check::run(&probe, user.as_ref(), &plan).await;
 
     if let Some(path) = &args.junit {
         write(path, &output::check::junit(&report), "--junit")?;
@@ -73,6 +87,22 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// The loopback listener for `--browser`, on the redirect URI's port (an
+/// ephemeral one when it names none: loopback redirects match any port,
+/// RFC 8252 §7.3).
+fn user(ctx: &RunContext, redirect_uri: &str) -> Result<User> {
+    let u = url::Url::parse(redirect_uri)
+        .map_err(|e| Error::usage(format!("--redirect-uri `{redirect_uri}`: {e}")))?;
+    if u.scheme() != "http" || !discovery::is_loopback(&u) {
+        return Err(Error::usage(format!(
+            "--redirect-uri `{redirect_uri}`: --browser needs a loopback http URI (http://127.0.0.1[:PORT]/PATH)"
+        )));
+    }
+    let listener = Listener::bind(u.port().unwrap_or(0), u.path())?;
+    let wait = Duration::from_secs(ctx.timeout.unwrap_or(120));
+    Ok(User::new(listener, ctx.env().clone(), wait))
 }
 
 fn list(ctx: &RunContext) -> Result<()> {

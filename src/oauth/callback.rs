@@ -220,6 +220,37 @@ impl Listener {
         }
     }
 
+    /// Waits for any request to the callback path and returns its URL,
+    /// unchecked: for `smart check`, which judges what the server sent back
+    /// (an error, a missing `state`) instead of acting on it.
+    pub fn wait_for_redirect(&self, deadline: Instant) -> Result<Url> {
+        loop {
+            let Some(req) = self.next_request(deadline)? else {
+                return Err(
+                    Error::auth("no redirect came back to the loopback listener in time")
+                        .with_hint(
+                            "sign in in the browser that opened; --timeout SECS waits longer",
+                        ),
+                );
+            };
+            let url = request_url(&req);
+            if url.path() != self.callback_path {
+                respond(req, 404, "text/plain", "not found".into());
+                continue;
+            }
+            respond(
+                req,
+                200,
+                "text/html; charset=utf-8",
+                page(
+                    "redirect received",
+                    "<code>smart check</code> has what it needs; you can close this window.",
+                ),
+            );
+            return Ok(url);
+        }
+    }
+
     fn next_request(&self, deadline: Instant) -> Result<Option<Request>> {
         let left = deadline.saturating_duration_since(Instant::now());
         Ok(self.server.recv_timeout(left))

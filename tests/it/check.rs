@@ -363,3 +363,51 @@ fn the_readme_table_lists_every_check_id() {
         .collect();
     assert_eq!(in_table, ids);
 }
+
+#[test]
+fn with_browser_a_consent_page_is_completed_by_the_user() {
+    // No auto-approve: every authorization shows the consent page, which
+    // the BROWSER script approves, as a person would.
+    let sb = SandboxServer::start(Default::default());
+    let cfg = TempConfig::new();
+    let approve = format!(
+        r#"page=$(curl -sS "$1")
+pending=$(printf %s "$page" | sed -n 's/.*name="pending" value="\([^"]*\)".*/\1/p' | head -n1)
+patient=$(printf %s "$page" | sed -n 's/.*<option value="\([^"]*\)".*/\1/p' | head -n1)
+curl -sS -L -o /dev/null --data-urlencode "pending=$pending" --data-urlencode "patient=$patient" -d decision=approve "{}/auth/consent""#,
+        sb.origin
+    );
+    let browser = support::browser_script(cfg.dir.path(), "browser.sh", &approve);
+    let run = |extra: &[&str]| {
+        let out = cfg
+            .cmd()
+            .env("BROWSER", &browser)
+            .args(["check", &sb.fhir_base, "--client-id", "smart-cli", "--json"])
+            .args([
+                "--redirect-uri",
+                "http://127.0.0.1/callback",
+                "--timeout",
+                "20",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (report, out.status.code())
+    };
+    // Without the browser the consent page leaves the code checks undecided…
+    let (report, code) = run(&[]);
+    assert_eq!(code, Some(0));
+    assert!(statuses(&report, "skip") >= 10, "{report:#}");
+    assert_eq!(sb.token_requests("authorization_code"), 0);
+    // …with it, everything is decided and passes.
+    let (report, code) = run(&["--browser"]);
+    assert_eq!(findings(&report), BTreeSet::new(), "{report:#}");
+    assert_eq!(statuses(&report, "skip"), 0, "{report:#}");
+    assert_eq!(code, Some(0));
+    let consents = sb.journal.to("/auth/consent").len();
+    assert!(
+        consents >= 6,
+        "the user approved each authorization ({consents})"
+    );
+}

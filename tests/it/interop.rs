@@ -354,3 +354,68 @@ fn a_replayed_refresh_token_ends_the_grant_and_we_ask_for_a_login() {
     assert!(stderr(&a).contains("smart login"), "{}", stderr(&a));
     env.cmd().arg("refresh").assert().code(4);
 }
+
+/// `smart check --browser` against oidc-provider, signing in through its
+/// own pages for every authorization request. What it finds is what this
+/// setup lacks (a generic OpenID server behind two FHIR routes), pinned so
+/// that a change in either shows.
+#[test]
+#[ignore = "needs node and tests/interop/node_modules: run scripts/test"]
+fn smart_check_against_oidc_provider_finds_what_the_setup_lacks() {
+    let Some(env) = Env::start() else {
+        return;
+    };
+    let browser = browser_script(
+        env.dir(),
+        "browser.sh",
+        &format!(
+            r#"node "{}" "$1" alice"#,
+            interop_dir().join("browser.mjs").display()
+        ),
+    );
+    let out = env
+        .cmd()
+        .env("BROWSER", &browser)
+        .args(["check", &env.server.fhir_base, "--client-id", "smart-cli"])
+        .args(["--redirect-uri", "http://127.0.0.1/callback", "--browser"])
+        .args(["--timeout", "30", "--json"])
+        .timeout(Duration::from_secs(180))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("no report: {}", String::from_utf8_lossy(&out.stderr)));
+    let by_status = |s: &str| -> Vec<&str> {
+        report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["status"] == s)
+            .map(|r| r["id"].as_str().unwrap())
+            .collect()
+    };
+    // oidc-provider knows nothing of SMART's `aud`; the setup has no
+    // /metadata and no search; discovery has no CORS.
+    assert_eq!(
+        by_status("fail"),
+        [
+            "authorize.aud-checked",
+            "fhir.capability-statement",
+            "fhir.token-required"
+        ],
+        "{report:#}"
+    );
+    assert_eq!(by_status("warn"), ["discovery.cors"]);
+    // Everything the browser made possible was decided: codes, the
+    // replay, refresh rotation, the id_token, revocation.
+    for id in [
+        "authorize.state-echoed",
+        "token.code-verifier-checked",
+        "token.code-single-use",
+        "token.id-token-valid",
+        "token.refresh-reuse-refused",
+        "revocation.revoked-token-refused",
+    ] {
+        assert!(by_status("pass").contains(&id), "{id}: {report:#}");
+    }
+    assert_eq!(out.status.code(), Some(5));
+}
