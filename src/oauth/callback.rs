@@ -536,19 +536,6 @@ mod tests {
     }
 
     /// The answer to `GET path`, as it came.
-    fn get(port: u16, path: &str) -> String {
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        use std::io::{Read, Write};
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        out
-    }
-
     #[test]
     fn idle_and_huge_connections_cannot_stop_the_real_callback() {
         use std::io::{Read, Write};
