@@ -307,7 +307,7 @@ pub struct CheckArgs {
         default_value = "openid fhirUser launch/patient patient/*.rs offline_access"
     )]
     pub scope: String,
-    /// Run only these groups (discovery, authorize, token, fhir, revocation)
+    /// Run only these groups (discovery, authorize, token, fhir, revocation, registration)
     #[arg(long, value_name = "GROUP", value_delimiter = ',')]
     pub only: Vec<String>,
     /// Leave out these check ids

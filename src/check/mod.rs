@@ -9,6 +9,7 @@ mod discovery;
 mod fhir;
 mod model;
 mod probe;
+mod registration;
 mod revocation;
 mod run;
 mod token;
@@ -31,6 +32,7 @@ pub fn catalog() -> Vec<&'static Check> {
         token::CHECKS,
         fhir::CHECKS,
         revocation::CHECKS,
+        registration::CHECKS,
     ]
     .into_iter()
     .flatten()
@@ -78,6 +80,7 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
         token::CHECKS,
         &[fhir::READ_WITH_TOKEN, fhir::PAGING_ON_BASE],
         revocation::CHECKS,
+        registration::CHECKS,
     ];
     match (&plan.client, &authorize_url) {
         (None, _) => skip_all(&mut run, with_client, NO_CLIENT),
@@ -109,6 +112,8 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
                         introspect: introspect.as_ref(),
                     };
                     revocation::run(&mut run, &at, client, &granted).await;
+                    let register = endpoint("registration_endpoint");
+                    registration::run(&mut run, register.as_ref(), a, t, client).await;
                 }
                 None => skip_all(
                     &mut run,

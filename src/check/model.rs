@@ -15,6 +15,7 @@ pub enum Group {
     Token,
     Fhir,
     Revocation,
+    Registration,
 }
 
 impl Group {
@@ -24,6 +25,7 @@ impl Group {
         Group::Token,
         Group::Fhir,
         Group::Revocation,
+        Group::Registration,
     ];
 
     pub fn name(self) -> &'static str {
@@ -33,6 +35,7 @@ impl Group {
             Group::Token => "token",
             Group::Fhir => "fhir",
             Group::Revocation => "revocation",
+            Group::Registration => "registration",
         }
     }
 

@@ -112,7 +112,9 @@ pub async fn run(run: &mut Run<'_>, at: &Endpoints<'_>, client: &Client, granted
     }
     let caller = match introspect_url {
         Some(_) if run.selection.wants(&INTROSPECTION_INACTIVE) => {
-            super::token::obtain(run, at.authorize, at.token, client).await
+            super::token::obtain(run, at.authorize, at.token, client)
+                .await
+                .ok()
         }
         _ => None,
     };

@@ -422,23 +422,28 @@ pub async fn run(
 }
 
 /// A fresh access token from a grant of its own, for a check that needs a
-/// second live token.
+/// second live token (or a new client's first). Without one: why, as a
+/// skip when the server wants a user, else as unmet.
 pub async fn obtain(
     run: &Run<'_>,
     authorize_url: &Url,
     token_url: &Url,
     client: &Client,
-) -> Option<Secret> {
-    let (code, verifier, _) = fresh_code(run, authorize_url, client).await.ok()?;
-    let (o, _, resp) = attempt_full(
-        run,
-        token_url,
-        &TokenAttempt::code(client, &code, Some(&verifier)),
-    )
-    .await;
-    let body: Value = serde_json::from_slice(&resp?.body).ok()?;
-    matches!(o, Outcome::Tokens)
-        .then(|| Secret::new(body["access_token"].as_str().unwrap_or_default()))
+) -> Result<Secret, Verdict> {
+    let (code, verifier, _) = fresh_code(run, authorize_url, client)
+        .await
+        .map_err(|(v, _)| v)?;
+    let attempt = TokenAttempt::code(client, &code, Some(&verifier));
+    let (o, _, resp) = attempt_full(run, token_url, &attempt).await;
+    let token = resp
+        .and_then(|r| serde_json::from_slice::<Value>(&r.body).ok())
+        .and_then(|b| Some(Secret::new(b["access_token"].as_str()?)));
+    match (o, token) {
+        (Outcome::Tokens, Some(t)) => Ok(t),
+        (o, _) => Err(Verdict::unmet(format!(
+            "the code exchange gave no token ({o:?})"
+        ))),
+    }
 }
 
 /// Exchanges a code twice; then reads with the first exchange's token.

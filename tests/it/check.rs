@@ -55,7 +55,8 @@ fn the_sandbox_passes_clean() {
     assert_eq!(code, 0);
     assert_eq!(report["totals"]["fail"], 0);
     // It did the work: codes were asked for and exchanged, a replay refused.
-    assert_eq!(sb.token_requests("authorization_code"), 6);
+    assert_eq!(sb.token_requests("authorization_code"), 7);
+    assert_eq!(sb.journal.to("/auth/register").len(), 1);
     assert_eq!(
         sb.token_requests("refresh_token"),
         2,
@@ -135,7 +136,7 @@ fn without_a_client_only_the_checks_that_need_none_run_and_the_rest_say_what_to_
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     for r in report["results"].as_array().unwrap() {
         let group = r["group"].as_str().unwrap();
-        if ["authorize", "token", "revocation"].contains(&group)
+        if ["authorize", "token", "revocation", "registration"].contains(&group)
             || ["fhir.read-with-token", "fhir.paging-on-base"].contains(&r["id"].as_str().unwrap())
         {
             assert_eq!(r["status"], "skip", "{r:#}");

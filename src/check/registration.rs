@@ -1,0 +1,105 @@
+//! The `registration` group, for servers that advertise RFC 7591 dynamic
+//! registration: a public client registered there can get a token. It
+//! registers a client named "smart check" (`--skip
+//! registration.usable-client` leaves it out).
+
+use reqwest::Method;
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use serde_json::{Value, json};
+use url::Url;
+
+use super::authorize::Client;
+use super::model::{Check, Severity, Verdict};
+use super::run::Run;
+
+pub const USABLE_CLIENT: Check = Check {
+    id: "registration.usable-client",
+    title: "a registered public client can get a token",
+    reference: "https://www.rfc-editor.org/rfc/rfc7591#section-3.2.1",
+    severity: Severity::Required,
+    fix: "answer a valid registration with 201 and a client_id that the authorization and token endpoints accept at once",
+};
+
+pub const CHECKS: &[Check] = &[USABLE_CLIENT];
+
+pub async fn run(
+    run: &mut Run<'_>,
+    register_url: Option<&Url>,
+    authorize_url: &Url,
+    token_url: &Url,
+    template: &Client,
+) {
+    let Some(register_url) = register_url else {
+        run.record(
+            &USABLE_CLIENT,
+            Verdict::skip("no registration_endpoint is advertised"),
+            vec![],
+        );
+        return;
+    };
+    if !run.selection.wants(&USABLE_CLIENT) {
+        run.record(&USABLE_CLIENT, Verdict::skip("not selected"), vec![]);
+        return;
+    }
+    let metadata = json!({
+        "client_name": "smart check",
+        "redirect_uris": [template.redirect_uri],
+        "token_endpoint_auth_method": "none",
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+        "scope": template.scope,
+    });
+    let req = run
+        .probe
+        .http()
+        .request(Method::POST, register_url.clone())
+        .header(CONTENT_TYPE, "application/json")
+        .header(ACCEPT, "application/json")
+        .body(metadata.to_string());
+    let (resp, ex) = run.probe.send(req).await;
+    let client_id = match resp {
+        Err(e) => {
+            run.record(
+                &USABLE_CLIENT,
+                Verdict::skip(format!("no answer: {}", e.message)),
+                vec![ex],
+            );
+            return;
+        }
+        Ok(r) => {
+            let body: Value = serde_json::from_slice(&r.body).unwrap_or_default();
+            match (r.status.as_u16(), body["client_id"].as_str()) {
+                (201 | 200, Some(id)) => id.to_owned(),
+                (s, _) => {
+                    let why = match body["error"].as_str() {
+                        Some(e) => format!("registration answered {s} {e}"),
+                        None => format!("registration answered {s} without a client_id"),
+                    };
+                    // A server may allow registration only to some callers.
+                    let v = if s == 401 || s == 403 {
+                        Verdict::skip(format!(
+                            "{why} (registration may need an initial access token)"
+                        ))
+                    } else {
+                        Verdict::unmet(why)
+                    };
+                    run.record(&USABLE_CLIENT, v, vec![ex]);
+                    return;
+                }
+            }
+        }
+    };
+    let registered = Client {
+        client_id,
+        ..template.clone()
+    };
+    let v = match super::token::obtain(run, authorize_url, token_url, &registered).await {
+        Ok(_) => Verdict::met(format!("client {} got a token", registered.client_id)),
+        Err(Verdict::Unmet(why)) => Verdict::unmet(format!(
+            "client {} was registered, and {why}",
+            registered.client_id
+        )),
+        Err(other) => other,
+    };
+    run.record(&USABLE_CLIENT, v, vec![ex]);
+}
