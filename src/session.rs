@@ -216,10 +216,11 @@ pub async fn usable_with(
             message: format!("refresh failed: {}", e.message),
             ..e
         },
+        // The error's own hint names the fix when it has one.
         _ => Error {
             kind: Kind::Auth,
             message: format!("refresh failed: {}", e.message),
-            hint: Some(hint.clone()),
+            hint: e.hint.clone().or_else(|| Some(hint.clone())),
             ..e
         },
     };
@@ -237,7 +238,8 @@ pub async fn usable_with(
         secret,
         key,
     )
-    .map_err(failed)?;
+    .map_err(failed)?
+    .with_basic_encoding(settings.stored.basic_encoding());
     // Token requests never follow redirects, whatever the caller's options say.
     let mut no_follow = http_opts.clone();
     no_follow.follow_redirects = false;

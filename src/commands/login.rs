@@ -636,7 +636,8 @@ fn client_auth(
         }
         _ => session::credentials_for(method, store, settings)?,
     };
-    ClientAuth::build(method, client_id, profile, secret, key)
+    Ok(ClientAuth::build(method, client_id, profile, secret, key)?
+        .with_basic_encoding(p.basic_encoding()))
 }
 
 async fn verify_id_token(

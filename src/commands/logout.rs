@@ -120,8 +120,10 @@ fn revocation_auth(
     let settings = || Settings::for_named(&ctx.invocation, profile, store.kind());
     match set.auth_method {
         TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
-            match session::client_secret(store, &settings()?)? {
-                Some(s) => ClientAuth::build(set.auth_method, &client_id, profile, Some(s), None),
+            let settings = settings()?;
+            match session::client_secret(store, &settings)? {
+                Some(s) => ClientAuth::build(set.auth_method, &client_id, profile, Some(s), None)
+                    .map(|a| a.with_basic_encoding(settings.stored.basic_encoding())),
                 None => Ok(ClientAuth::None { client_id }),
             }
         }

@@ -98,7 +98,11 @@ async fn introspect(
         Some(secret) if set.auth_method != crate::config::TokenAuthMethod::None => {
             let req = request().header(
                 reqwest::header::AUTHORIZATION,
-                crate::oauth::token::basic_authorization(&set.client_id, &secret),
+                crate::oauth::token::basic_authorization(
+                    &set.client_id,
+                    &secret,
+                    settings.stored.basic_encoding(),
+                ),
             );
             http.send(req.body(form(None)), 1 << 20).await?
         }

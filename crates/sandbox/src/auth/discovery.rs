@@ -3,6 +3,7 @@
 //! `smart_style_url` document.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::Json;
 use axum::extract::State as AxState;
@@ -10,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::{Fault, State};
+use crate::{Fault, Quirk, State};
 
 /// SMART 2.x capabilities the sandbox does not implement; it advertises all
 /// the others (`smart_vocab::KNOWN_CAPABILITIES` is the one list).
@@ -82,7 +83,7 @@ fn smart_document(state: &State) -> Value {
 }
 
 pub(crate) async fn smart_configuration(AxState(state): AxState<Arc<State>>) -> Response {
-    if state.opts.faults.has(Fault::NoWellKnown) {
+    if state.opts.quirks.has(Quirk::NoWellKnown) {
         return (StatusCode::NOT_FOUND, "Not Found").into_response();
     }
     Json(smart_document(&state)).into_response()
@@ -116,8 +117,16 @@ pub(crate) async fn openid_configuration(AxState(state): AxState<Arc<State>>) ->
     Json(doc).into_response()
 }
 
+/// The JWKS. With the `jwks-rotation` quirk the first answer is the set
+/// from before the rotation: a client that fetched it once and caches it
+/// meets id_tokens signed with a key it does not have yet.
 pub(crate) async fn jwks(AxState(state): AxState<Arc<State>>) -> Response {
-    Json(state.auth.keys.jwks()).into_response()
+    let served = state.auth.jwks_served.fetch_add(1, Ordering::Relaxed);
+    let rotated = state.opts.quirks.has(Quirk::JwksRotation) && served > 0;
+    match state.auth.keys.jwks(rotated) {
+        Ok(set) => Json(set).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
 }
 
 /// The `smart_style_url` target (SMART App Launch §Styling).

@@ -113,8 +113,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Store {
-    pub(crate) fn issue_access(&self, grant: Grant, family: Option<String>) -> String {
-        let token = random_token();
+    /// Records an access token made by the caller.
+    pub(crate) fn insert_access(&self, token: String, grant: Grant, family: Option<String>) {
         let now = SystemTime::now();
         let mut map = lock(&self.access);
         // Expired tokens are useless; drop them now and then so that a
@@ -123,14 +123,13 @@ impl Store {
             map.retain(|_, r| r.grant.expires_at > now);
         }
         map.insert(
-            token.clone(),
+            token,
             AccessRecord {
                 grant,
                 issued_at: now,
                 family,
             },
         );
-        token
     }
 
     pub(crate) fn access_grant(&self, token: &str) -> Option<Grant> {

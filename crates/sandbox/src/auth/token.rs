@@ -17,11 +17,12 @@ use super::authorize::{is_pkce_value, reduced_away};
 use super::client_auth::{self, Authenticated};
 use super::clients::AuthMethod;
 use super::error::{OAuthError, no_store_json};
+use super::keys::Signer;
 use super::params::{Params, is_form};
 use super::store::Authorization;
 use super::{random_token, unix};
 use crate::scopes::{self, Context, ResourceScope};
-use crate::{Fault, Grant, State};
+use crate::{Fault, Grant, Quirk, State};
 use smart_vocab::launch;
 
 /// Refresh token lifetimes: `offline_access` outlives the session,
@@ -232,10 +233,7 @@ fn issue(
         fhir_user: auth.fhir_user.clone(),
         expires_at,
     };
-    let access = state
-        .auth
-        .store
-        .issue_access(grant, Some(auth.family.clone()));
+    let access = state.auth.issue_access(grant, Some(auth.family.clone()));
     let mut body = json!({
         "access_token": access,
         "token_type": "Bearer",
@@ -305,15 +303,19 @@ fn id_token(
     if state.opts.faults.has(Fault::BigIdToken) {
         claims["sandbox_padding"] = json!("x".repeat(6 * 1024));
     }
-    state
-        .auth
-        .keys
-        .sign(&claims, state.opts.faults.has(Fault::IdTokenBadSignature))
-        .map_err(|e| {
-            OAuthError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                format!("cannot sign the id_token: {e}"),
-            )
-        })
+    let faults = &state.opts.faults;
+    let signer = if faults.has(Fault::IdTokenBadSignature) {
+        Signer::Impostor
+    } else if faults.has(Fault::IdTokenUnknownKid) || state.opts.quirks.has(Quirk::JwksRotation) {
+        Signer::Next
+    } else {
+        Signer::Current
+    };
+    state.auth.keys.sign(&claims, signer, "JWT").map_err(|e| {
+        OAuthError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            format!("cannot sign the id_token: {e}"),
+        )
+    })
 }

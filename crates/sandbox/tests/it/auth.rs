@@ -12,7 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use smart_sandbox::{Fault, Faults, Options, Sandbox};
+use smart_sandbox::{Fault, Faults, Options, Quirks, Sandbox};
 
 const CLI: &str = "smart-cli";
 const CONF: &str = "smart-confidential";
@@ -1474,14 +1474,30 @@ async fn fault_id_token_bad_signature() {
 }
 
 #[tokio::test]
-async fn fault_no_well_known_and_pkce_not_advertised() {
-    let sb = start_fault(Fault::NoWellKnown).await;
+async fn quirk_no_well_known_and_fault_pkce_not_advertised() {
+    let sb = start_with(|o| o.quirks = Quirks::parse(&["no-well-known".into()]).unwrap()).await;
     let r = http()
         .get(format!("{}/.well-known/smart-configuration", base(&sb)))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let cs: Value = http()
+        .get(format!("{}/metadata", base(&sb)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let security = &cs["rest"][0]["security"];
+    assert!(security.get("service").is_none(), "{security}");
+    assert!(
+        security["extension"][0]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("oauth-uris")
+    );
 
     let sb = start_fault(Fault::PkceNotAdvertised).await;
     let doc: Value = http()

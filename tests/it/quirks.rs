@@ -1,0 +1,145 @@
+//! What real EHR servers do, and how `smart` copes: each quirk of
+//! `smart sandbox --quirk NAME` (see `--quirk help`), imitated by the
+//! in-process sandbox, with `smart` run against it end to end. The journal
+//! shows what the server received.
+
+use crate::backend_support::{Env, sandbox_with, stderr};
+use crate::support::{APPROVE, SandboxServer};
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+/// `smart profile add NAME` for the sandbox, with `extra` flags.
+fn add_profile(env: &Env, name: &str, client_id: &str, extra: &[&str]) {
+    env.cmd()
+        .args(["profile", "add", name, "--fhir-base", &env.sb.fhir_base])
+        .args(["--client-id", client_id, "--force"])
+        .args(extra)
+        .assert()
+        .success();
+}
+
+/// `smart -p PROFILE login` with the auto-approving browser (and `stdin`).
+fn login(env: &Env, profile: &str, stdin: Option<&str>) -> assert_cmd::assert::Assert {
+    let mut c = env.cmd();
+    c.env("BROWSER", env.browser(APPROVE))
+        .args(["-p", profile, "login", "--timeout", "20"]);
+    if let Some(s) = stdin {
+        c.arg("--secret-stdin").write_stdin(s);
+    }
+    c.assert()
+}
+
+// ------------------------------------------------------------ basic-auth-raw
+
+/// A secret with every character that form-encoding changes.
+const ODD_SECRET: &str = "s+cr/t=&%41";
+
+fn odd_secret_client() -> Value {
+    json!({
+        "client_id": "odd-secret",
+        "client_secret": ODD_SECRET,
+        "token_endpoint_auth_method": "client_secret_basic",
+        "grant_types": ["authorization_code", "refresh_token"],
+        "redirect_uris": ["http://127.0.0.1/callback"],
+    })
+}
+
+/// The id and secret of the Basic credentials the token endpoint received.
+fn basic_credentials(sb: &SandboxServer) -> Vec<String> {
+    sb.journal
+        .to("/auth/token")
+        .iter()
+        .filter_map(|r| {
+            r.headers
+                .get("authorization")?
+                .to_str()
+                .ok()
+                .map(str::to_owned)
+        })
+        .filter_map(|h| {
+            let b64 = h.strip_prefix("Basic ")?;
+            let raw = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+            String::from_utf8(raw).ok()
+        })
+        .collect()
+}
+
+#[test]
+fn basic_auth_raw_fails_with_a_hint_then_works_with_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = Env::new(sandbox_with(dir.path(), vec![odd_secret_client()], |o| {
+        o.quirks = smart_sandbox::Quirks::parse(&["basic-auth-raw".into()]).unwrap();
+    }));
+    let secret_in = format!("{ODD_SECRET}\n");
+    add_profile(
+        &env,
+        "odd",
+        "odd-secret",
+        &["--client-type", "confidential-symmetric"],
+    );
+    let a = login(&env, "odd", Some(&secret_in)).code(4);
+    let err = stderr(&a);
+    assert!(err.contains("invalid_client"), "{err}");
+    assert!(err.contains(r#"basic_auth_encoding = "raw""#), "{err}");
+    assert!(
+        !err.contains(ODD_SECRET),
+        "the secret is never shown: {err}"
+    );
+    assert_eq!(
+        basic_credentials(&env.sb),
+        ["odd-secret:s%2Bcr%2Ft%3D%26%2541"]
+    );
+
+    add_profile(
+        &env,
+        "odd",
+        "odd-secret",
+        &[
+            "--client-type",
+            "confidential-symmetric",
+            "--basic-auth-encoding",
+            "raw",
+        ],
+    );
+    login(&env, "odd", Some(&secret_in)).success();
+    // The refresh, in a new process, authenticates the same way.
+    env.cmd().args(["-p", "odd", "refresh"]).assert().success();
+    let sent = basic_credentials(&env.sb);
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert!(
+        sent[1..].iter().all(|c| c == "odd-secret:s+cr/t=&%41"),
+        "{sent:?}"
+    );
+}
+
+#[test]
+fn the_default_encoding_suits_a_server_that_follows_rfc_6749() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = Env::new(sandbox_with(dir.path(), vec![odd_secret_client()], |_| {}));
+    add_profile(
+        &env,
+        "odd",
+        "odd-secret",
+        &["--client-type", "confidential-symmetric"],
+    );
+    login(&env, "odd", Some(&format!("{ODD_SECRET}\n"))).success();
+    // And raw against it fails, with the hint pointing back.
+    add_profile(
+        &env,
+        "odd",
+        "odd-secret",
+        &[
+            "--client-type",
+            "confidential-symmetric",
+            "--basic-auth-encoding",
+            "raw",
+        ],
+    );
+    let a = login(&env, "odd", Some(&format!("{ODD_SECRET}\n"))).code(4);
+    assert!(
+        stderr(&a).contains("remove basic_auth_encoding"),
+        "{}",
+        stderr(&a)
+    );
+}
