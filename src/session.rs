@@ -163,6 +163,7 @@ pub fn external(settings: &Settings, token: &Secret) -> TokenSet {
         token_type: "Bearer".into(),
         expires_at: exp,
         scope: String::new(),
+        scope_asked: None,
         refresh_token: None,
         id_token: None,
         context: LaunchContext::default(),

@@ -3,7 +3,7 @@
 //! in-process sandbox, with `smart` run against it end to end. The journal
 //! shows what the server received.
 
-use crate::backend_support::{Env, sandbox_with, stderr};
+use crate::backend_support::{Env, sandbox_with, stderr, stdout};
 use crate::support::{APPROVE, SandboxServer};
 
 use base64::Engine;
@@ -142,4 +142,96 @@ fn the_default_encoding_suits_a_server_that_follows_rfc_6749() {
         "{}",
         stderr(&a)
     );
+}
+
+// ------------------------------------------------------------ expires-in-string
+
+#[test]
+fn expires_in_as_a_string_is_read_as_seconds() {
+    let env = Env::new(SandboxServer::with_quirks("expires-in-string"));
+    add_profile(&env, "sb", "smart-cli", &[]);
+    let a = login(&env, "sb", None).success();
+    assert!(!stderr(&a).contains("expires_in"), "{}", stderr(&a));
+    let st = env.json(&["-p", "sb", "status"]);
+    let left = st["expires_in"].as_i64().expect("a known lifetime");
+    assert!((3500..=3600).contains(&left), "{st}");
+    env.cmd().args(["-p", "sb", "refresh"]).assert().success();
+    let st = env.json(&["-p", "sb", "status"]);
+    assert!(st["expires_in"].as_i64().unwrap() > 3500, "{st}");
+}
+
+// ------------------------------------------------------------ refresh tokens
+
+#[test]
+fn a_refresh_token_without_offline_access_in_scope_is_not_warned_about() {
+    let env = Env::new(SandboxServer::with_quirks("refresh-without-offline-access"));
+    add_profile(&env, "sb", "smart-cli", &[]);
+    let a = login(&env, "sb", None).success();
+    assert!(!stderr(&a).contains("not granted"), "{}", stderr(&a));
+    let st = env.json(&["-p", "sb", "status"]);
+    let granted = st["scopes"].as_array().unwrap();
+    assert!(
+        !granted.iter().any(|s| s == "offline_access"),
+        "the server left it out: {st}"
+    );
+    assert_eq!(st["refresh_token"], true, "{st}");
+    assert_eq!(st["scopes_dropped"], json!([]), "{st}");
+    let human = env.cmd().args(["-p", "sb", "status"]).assert().success();
+    assert!(
+        !stdout(&human).contains("Not granted"),
+        "{}",
+        stdout(&human)
+    );
+    // And it works.
+    env.cmd().args(["-p", "sb", "refresh"]).assert().success();
+    assert_eq!(env.sb.token_requests("refresh_token"), 1);
+}
+
+#[test]
+fn a_refresh_without_a_new_refresh_token_keeps_the_old_one() {
+    let env = Env::new(SandboxServer::with_quirks("refresh-keeps-token"));
+    add_profile(&env, "sb", "smart-cli", &[]);
+    login(&env, "sb", None).success();
+    let first = env.token("sb");
+    env.cmd().args(["-p", "sb", "refresh"]).assert().success();
+    let st = env.json(&["-p", "sb", "status"]);
+    assert_eq!(st["refresh_token"], true, "kept: {st}");
+    // A second refresh works with the token kept, and it is the same one.
+    env.cmd().args(["-p", "sb", "refresh"]).assert().success();
+    assert_ne!(env.token("sb"), first);
+    let sent: Vec<String> = env
+        .sb
+        .journal
+        .to("/auth/token")
+        .iter()
+        .filter_map(|r| r.param("refresh_token").map(str::to_owned))
+        .collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(sent[0], sent[1], "the one refresh token, used twice");
+}
+
+#[test]
+fn a_refresh_without_launch_context_keeps_the_context() {
+    let env = Env::new(SandboxServer::with_quirks("refresh-drops-context"));
+    add_profile(&env, "sb", "smart-cli", &[]);
+    login(&env, "sb", None).success();
+    let before = env.json(&["-p", "sb", "status"]);
+    let patient = before["context"]["patient"]
+        .as_str()
+        .expect("a patient")
+        .to_owned();
+    env.cmd().args(["-p", "sb", "refresh"]).assert().success();
+    let after = env.json(&["-p", "sb", "status"]);
+    assert_eq!(after["context"]["patient"], patient.as_str(), "{after}");
+    assert_eq!(
+        after["context"]["need_patient_banner"],
+        before["context"]["need_patient_banner"]
+    );
+    // The FHIR calls still go to that patient's compartment.
+    let out = env
+        .cmd()
+        .args(["-p", "sb", "get", &format!("Patient/{patient}")])
+        .assert()
+        .success();
+    assert!(stdout(&out).contains(&patient));
 }

@@ -177,6 +177,14 @@ impl Store {
         (r.expires > now).then_some(r)
     }
 
+    /// A live refresh token of `client_id`, left in place (no rotation).
+    pub(crate) fn peek_refresh(&self, token: &str, client_id: &str) -> Option<Refresh> {
+        lock(&self.refresh)
+            .get(token)
+            .filter(|r| r.auth.client_id == client_id && r.expires > SystemTime::now())
+            .cloned()
+    }
+
     pub(crate) fn introspect(&self, token: &str) -> Option<Introspected> {
         if let Some(r) = lock(&self.access).get(token) {
             return Some(Introspected::Access {

@@ -143,13 +143,21 @@ fn refresh_token(state: &State, authn: &Authenticated, p: &Params) -> Result<Res
     let token = p
         .get("refresh_token")
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
-    let old = state
-        .auth
-        .store
-        .take_refresh(token, &authn.client.client_id)
-        .ok_or_else(|| {
-            OAuthError::invalid_grant("unknown, expired, revoked or already used refresh token")
-        })?;
+    let quirks = &state.opts.quirks;
+    // `refresh-keeps-token`: no rotation, the token stays good.
+    let keeps = quirks.has(Quirk::RefreshKeepsToken);
+    let store = &state.auth.store;
+    let client_id = &authn.client.client_id;
+    let mut old = match keeps {
+        true => store.peek_refresh(token, client_id),
+        false => store.take_refresh(token, client_id),
+    }
+    .ok_or_else(|| {
+        OAuthError::invalid_grant("unknown, expired, revoked or already used refresh token")
+    })?;
+    if quirks.has(Quirk::RefreshDropsContext) {
+        old.auth.has_context = false;
+    }
     // RFC 6749 §6: a refresh may narrow the scope, never widen it.
     let scopes = match p.get("scope") {
         None => old.auth.scopes.clone(),
@@ -163,7 +171,7 @@ fn refresh_token(state: &State, authn: &Authenticated, p: &Params) -> Result<Res
             asked
         }
     };
-    issue(state, &old.auth, scopes, true, None)
+    issue(state, &old.auth, scopes, !keeps, None)
 }
 
 fn client_credentials(
@@ -216,7 +224,7 @@ fn issue(
     may_refresh: bool,
     id_token_nonce: Option<Option<&str>>,
 ) -> Result<Response, OAuthError> {
-    let faults = &state.opts.faults;
+    let (faults, quirks) = (&state.opts.faults, &state.opts.quirks);
     let now = SystemTime::now();
     let lifetime = state.opts.token_lifetime;
     let expires_at = if faults.has(Fault::ExpiredTokens) {
@@ -240,7 +248,11 @@ fn issue(
         "scope": scopes.join(" "),
     });
     if !faults.has(Fault::TokenNoExpiresIn) {
-        body["expires_in"] = json!(lifetime.as_secs());
+        body["expires_in"] = if quirks.has(Quirk::ExpiresInString) {
+            json!(lifetime.as_secs().to_string())
+        } else {
+            json!(lifetime.as_secs())
+        };
     }
     let held = |s: &str| auth.scopes.iter().any(|g| g == s);
     if may_refresh && (held("offline_access") || held("online_access")) {
@@ -250,6 +262,14 @@ fn issue(
             ONLINE_LIFETIME
         };
         body["refresh_token"] = json!(state.auth.store.issue_refresh(auth.clone(), life));
+        if quirks.has(Quirk::RefreshWithoutOfflineAccess) {
+            let said: Vec<&str> = scopes
+                .iter()
+                .map(String::as_str)
+                .filter(|s| !matches!(*s, "offline_access" | "online_access"))
+                .collect();
+            body["scope"] = json!(said.join(" "));
+        }
     }
     if let Some(nonce) = id_token_nonce
         && has("openid")

@@ -1634,3 +1634,66 @@ async fn https_with_a_self_signed_certificate() {
     .await;
     assert!(bad.is_err());
 }
+
+// ------------------------------------------------------------------ quirks
+
+async fn start_quirks(names: &str) -> Sandbox {
+    start_with(|o| {
+        o.quirks = Quirks::parse(&[names.to_owned()]).unwrap();
+        o.auto_approve = true;
+    })
+    .await
+}
+
+async fn refresh_with(sb: &Sandbox, rt: &str) -> (StatusCode, Value) {
+    let (s, v, _) = token_req(
+        sb,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", rt),
+            ("client_id", CLI),
+        ],
+    )
+    .await;
+    (s, v)
+}
+
+#[tokio::test]
+async fn quirk_expires_in_string() {
+    let sb = start_quirks("expires-in-string").await;
+    let tok = login(&sb, PATIENT_SCOPE).await;
+    assert_eq!(tok["expires_in"], "3600", "{tok}");
+}
+
+#[tokio::test]
+async fn quirk_refresh_without_offline_access_in_scope() {
+    let sb = start_quirks("refresh-without-offline-access").await;
+    let tok = login(&sb, PATIENT_SCOPE).await;
+    let scope = tok["scope"].as_str().unwrap();
+    assert!(
+        !scope.contains("offline_access") && scope.contains("patient/*.rs"),
+        "{tok}"
+    );
+    let (s, v) = refresh_with(&sb, tok["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+#[tokio::test]
+async fn quirk_refresh_keeps_token_and_drops_context() {
+    let sb = start_quirks("refresh-keeps-token,refresh-drops-context").await;
+    let tok = login(&sb, PATIENT_SCOPE).await;
+    assert!(tok["patient"].is_string(), "{tok}");
+    let rt = tok["refresh_token"].as_str().unwrap();
+    for _ in 0..2 {
+        let (s, v) = refresh_with(&sb, rt).await;
+        assert_eq!(s, StatusCode::OK, "the same token again: {v}");
+        assert!(v.get("refresh_token").is_none(), "{v}");
+        assert!(
+            v.get("patient").is_none() && v.get("need_patient_banner").is_none(),
+            "{v}"
+        );
+        // The grant still has its patient: a patient/ scope still works.
+        let at = v["access_token"].as_str().unwrap();
+        assert_eq!(fhir_get(&sb, "/Patient", at).await, StatusCode::OK);
+    }
+}
