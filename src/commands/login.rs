@@ -349,6 +349,7 @@ impl UserLogin<'_> {
         let verified_user = match resp.id_token() {
             Some(idt) => {
                 let claims = verify_id_token(
+                    self.reporter,
                     &self.http,
                     &server.discovery,
                     &server.base,
@@ -641,6 +642,7 @@ fn client_auth(
 }
 
 async fn verify_id_token(
+    reporter: &crate::report::Reporter,
     http: &Http,
     d: &Discovery,
     base: &FhirBase,
@@ -651,7 +653,16 @@ async fn verify_id_token(
     let jwks_uri = d.endpoint("jwks_uri")?.ok_or_else(|| {
         Error::auth("the server sent an id_token but advertises no jwks_uri to check it with")
     })?;
-    let jwks = id_token::fetch_jwks(http, &jwks_uri).await?;
+    let mut jwks = id_token::fetch_jwks(http, &jwks_uri).await?;
+    // A kid we do not have may be a key the server rotated in since: fetch
+    // the JWKS once more, and only then call it unknown.
+    if let Some(kid) = id_token::unknown_kid(idt, &jwks) {
+        reporter.note(&format!(
+            "the id_token is signed with key `{}`, not in the JWKS; fetching it again",
+            crate::redact::printable(&kid)
+        ));
+        jwks = id_token::fetch_jwks(http, &jwks_uri).await?;
+    }
     let base_str = base.to_string();
     let issuer = d.str_field("issuer").unwrap_or(&base_str);
     id_token::verify(

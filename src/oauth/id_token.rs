@@ -64,10 +64,13 @@ pub fn verify(
         return Err(fail(format!("algorithm {:?} is not accepted", header.alg)));
     }
     let key = pick_key(jwks, header.kid.as_deref(), header.alg).ok_or_else(|| {
-        fail(format!(
-            "no key in the server's JWKS matches kid {:?}",
-            header.kid
-        ))
+        fail(match &header.kid {
+            Some(kid) => format!(
+                "it is signed with key `{}`, which the server's JWKS does not publish",
+                crate::redact::printable(kid)
+            ),
+            None => "it names no key (kid), and the server's JWKS has no single key for it".into(),
+        })
     })?;
     let key = DecodingKey::from_jwk(key).map_err(|e| fail(format!("unusable JWK ({e})")))?;
     let mut v = Validation::new(header.alg);
@@ -103,6 +106,13 @@ pub fn verify(
         }
     }
     Ok(claims)
+}
+
+/// The `kid` of `token`'s header when `jwks` has no key by that id: the
+/// server may have rotated its keys since the JWKS was fetched.
+pub fn unknown_kid(token: &Secret, jwks: &JwkSet) -> Option<String> {
+    let kid = jsonwebtoken::decode_header(token.expose()).ok()?.kid?;
+    jwks.find(&kid).is_none().then_some(kid)
 }
 
 fn pick_key<'a>(jwks: &'a JwkSet, kid: Option<&str>, alg: Algorithm) -> Option<&'a Jwk> {
@@ -189,6 +199,28 @@ mod tests {
             nonce: None,
         };
         verify(&token, &jwks, &expect)
+    }
+
+    #[test]
+    fn an_unknown_kid_is_found_and_named() {
+        let now = crate::oauth::tokens::Clock::now(&crate::oauth::tokens::SystemClock);
+        let (token, jwks) =
+            signed(json!({"iss": "https://ehr", "sub": "u", "aud": "app", "exp": now + 300}));
+        assert_eq!(unknown_kid(&token, &jwks), None);
+        let other: JwkSet = serde_json::from_value(json!({"keys": []})).unwrap();
+        assert_eq!(unknown_kid(&token, &other).as_deref(), Some("k1"));
+        let expect = Expect {
+            issuer: "https://ehr",
+            client_id: "app",
+            nonce: None,
+        };
+        let e = verify(&token, &other, &expect).unwrap_err();
+        assert!(
+            e.message
+                .contains("signed with key `k1`, which the server's JWKS does not publish"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

@@ -235,3 +235,42 @@ fn a_refresh_without_launch_context_keeps_the_context() {
         .success();
     assert!(stdout(&out).contains(&patient));
 }
+
+// ------------------------------------------------------------ jwks-rotation
+
+#[test]
+fn a_rotated_signing_key_is_fetched_once_more() {
+    let env = Env::new(SandboxServer::with_quirks("jwks-rotation"));
+    add_profile(&env, "sb", "smart-cli", &[]);
+    let a = login(&env, "sb", None).success();
+    assert!(stderr(&a).contains("fetching it again"), "{}", stderr(&a));
+    assert_eq!(env.sb.requests_to("/auth/jwks"), 2, "one re-fetch, no more");
+    let st = env.json(&["-p", "sb", "status"]);
+    assert!(
+        st["user"].is_string(),
+        "fhirUser from the verified id_token: {st}"
+    );
+}
+
+#[test]
+fn a_key_never_published_fails_clearly_after_one_re_fetch() {
+    let env = Env::new(SandboxServer::with_fault("id-token-unknown-kid"));
+    add_profile(&env, "sb", "smart-cli", &[]);
+    let a = login(&env, "sb", None).code(4);
+    let err = stderr(&a);
+    assert!(err.contains("the id_token is not valid"), "{err}");
+    assert!(
+        err.contains("which the server's JWKS does not publish"),
+        "{err}"
+    );
+    assert_eq!(env.sb.requests_to("/auth/jwks"), 2, "fetched at most twice");
+    env.cmd().args(["-p", "sb", "status"]).assert().code(4);
+}
+
+#[test]
+fn a_known_key_costs_one_jwks_fetch() {
+    let env = Env::new(SandboxServer::auto_approve());
+    add_profile(&env, "sb", "smart-cli", &[]);
+    login(&env, "sb", None).success();
+    assert_eq!(env.sb.requests_to("/auth/jwks"), 1);
+}

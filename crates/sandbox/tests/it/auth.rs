@@ -1697,3 +1697,51 @@ async fn quirk_refresh_keeps_token_and_drops_context() {
         assert_eq!(fhir_get(&sb, "/Patient", at).await, StatusCode::OK);
     }
 }
+
+async fn jwks_kids(sb: &Sandbox) -> Vec<String> {
+    let set: Value = http()
+        .get(url(sb, "/auth/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    set["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn id_token_kid(tok: &Value) -> String {
+    jsonwebtoken::decode_header(tok["id_token"].as_str().unwrap())
+        .unwrap()
+        .kid
+        .unwrap()
+}
+
+#[tokio::test]
+async fn quirk_jwks_rotation_and_fault_id_token_unknown_kid() {
+    let sb = start_quirks("jwks-rotation").await;
+    let before = jwks_kids(&sb).await;
+    let tok = login(&sb, PATIENT_SCOPE).await;
+    let kid = id_token_kid(&tok);
+    assert!(
+        !before.contains(&kid),
+        "signed with a key the first JWKS lacks"
+    );
+    let after = jwks_kids(&sb).await;
+    assert!(
+        after.contains(&kid) && after.contains(&before[0]),
+        "{after:?}"
+    );
+
+    let sb = start_fault(Fault::IdTokenUnknownKid).await;
+    let tok = login(&sb, PATIENT_SCOPE).await;
+    let kid = id_token_kid(&tok);
+    for _ in 0..2 {
+        assert!(!jwks_kids(&sb).await.contains(&kid), "never published");
+    }
+}
