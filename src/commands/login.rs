@@ -237,7 +237,7 @@ impl UserLogin<'_> {
             // The EHR's browser waits: tell it why, when we cannot go on.
             let found = async {
                 let base = check_iss(&launch.iss, &target.profile, target.created)?;
-                let d = discovery::discover(&self.http, &base).await?;
+                let d = self.discover(&base).await?;
                 Ok::<_, Error>((base, d))
             }
             .await;
@@ -261,13 +261,27 @@ impl UserLogin<'_> {
             ),
             _ => (self.settings.require_base()?, None),
         };
-        let discovery = discovery::discover(&self.http, &base).await?;
+        let discovery = self.discover(&base).await?;
         Ok(Server {
             base,
             discovery,
             launch,
             ehr_browser: None,
         })
+    }
+
+    /// Discovery, warning about what a fallback to `/metadata` had to
+    /// make do with.
+    async fn discover(&self, base: &FhirBase) -> Result<Discovery> {
+        let d = discovery::discover(&self.http, base).await?;
+        for f in d.fallback_findings() {
+            self.reporter.warn(&format!(
+                "{}: {}",
+                f.field,
+                crate::redact::printable(&f.message)
+            ));
+        }
+        Ok(d)
     }
 
     /// The scope to ask for: the flag's or the profile's, else the default
@@ -665,7 +679,7 @@ async fn verify_id_token(
     }
     let base_str = base.to_string();
     let issuer = d.str_field("issuer").unwrap_or(&base_str);
-    id_token::verify(
+    let claims = id_token::verify(
         idt,
         &jwks,
         &id_token::Expect {
@@ -673,7 +687,15 @@ async fn verify_id_token(
             client_id,
             nonce,
         },
-    )
+    )?;
+    if let Some(iss) = id_token::issuer_mismatch(&claims, issuer) {
+        reporter.warn(&format!(
+            "the id_token's iss `{}` differs from the issuer `{}` by a trailing slash; accepted as the same",
+            crate::redact::printable(iss),
+            crate::redact::printable(issuer)
+        ));
+    }
+    Ok(claims)
 }
 
 #[cfg(test)]

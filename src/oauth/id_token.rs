@@ -75,7 +75,10 @@ pub fn verify(
     let key = DecodingKey::from_jwk(key).map_err(|e| fail(format!("unusable JWK ({e})")))?;
     let mut v = Validation::new(header.alg);
     v.set_audience(&[expect.client_id]);
-    v.set_issuer(&[expect.issuer]);
+    // An issuer that differs only by a trailing slash is the same server
+    // (servers are seen to disagree with their own discovery document on
+    // it); the caller says so when it happens ([`issuer_mismatch`]).
+    v.set_issuer(&[expect.issuer, &slash_toggled(expect.issuer)]);
     v.leeway = 60;
     v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     let data = jsonwebtoken::decode::<serde_json::Map<String, Value>>(token.expose(), &key, &v)
@@ -106,6 +109,25 @@ pub fn verify(
         }
     }
     Ok(claims)
+}
+
+fn slash_toggled(issuer: &str) -> String {
+    match issuer.strip_suffix('/') {
+        Some(bare) => bare.to_owned(),
+        None => format!("{issuer}/"),
+    }
+}
+
+/// The `iss` of verified `claims` when it is not exactly `issuer` (then it
+/// differs by a trailing slash only: [`verify`] accepts nothing else).
+pub fn issuer_mismatch<'a>(
+    claims: &'a serde_json::Map<String, Value>,
+    issuer: &str,
+) -> Option<&'a str> {
+    claims
+        .get("iss")
+        .and_then(Value::as_str)
+        .filter(|iss| *iss != issuer)
 }
 
 /// The `kid` of `token`'s header when `jwks` has no key by that id: the
@@ -221,6 +243,37 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn an_issuer_may_differ_by_a_trailing_slash_only() {
+        let now = crate::oauth::tokens::Clock::now(&crate::oauth::tokens::SystemClock);
+        let check = |iss: &str, expected: &str| {
+            let (token, jwks) =
+                signed(json!({"iss": iss, "sub": "u", "aud": "app", "exp": now + 300}));
+            let expect = Expect {
+                issuer: expected,
+                client_id: "app",
+                nonce: None,
+            };
+            verify(&token, &jwks, &expect)
+        };
+        let claims = check("https://ehr/", "https://ehr").unwrap();
+        assert_eq!(
+            issuer_mismatch(&claims, "https://ehr"),
+            Some("https://ehr/")
+        );
+        let claims = check("https://ehr", "https://ehr/").unwrap();
+        assert_eq!(
+            issuer_mismatch(&claims, "https://ehr/"),
+            Some("https://ehr")
+        );
+        let claims = check("https://ehr", "https://ehr").unwrap();
+        assert_eq!(issuer_mismatch(&claims, "https://ehr"), None);
+        for other in ["https://ehr//", "https://ehr/x", "https://evil"] {
+            let e = check(other, "https://ehr").unwrap_err();
+            assert!(e.message.contains("wrong issuer"), "{other}: {}", e.message);
+        }
     }
 
     #[test]

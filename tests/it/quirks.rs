@@ -274,3 +274,67 @@ fn a_known_key_costs_one_jwks_fetch() {
     login(&env, "sb", None).success();
     assert_eq!(env.sb.requests_to("/auth/jwks"), 1);
 }
+
+// ------------------------------------------------------------ no-well-known
+
+#[test]
+fn without_well_known_the_metadata_extension_is_used_with_warnings() {
+    let env = Env::new(SandboxServer::with_quirks("no-well-known"));
+    let d = env.json(&["discover", &env.sb.fhir_base]);
+    assert_eq!(d["source"], "metadata", "{d}");
+    let warned: Vec<&str> = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "warning")
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert!(warned.contains(&".well-known/smart-configuration"), "{d}");
+    assert!(warned.contains(&"security.service"), "{d}");
+    // The OpenID configuration fills in what the extension cannot say.
+    assert_eq!(d["document"]["issuer"], env.sb.fhir_base.as_str(), "{d}");
+    assert!(
+        d["document"]["jwks_uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("/auth/jwks"),
+        "{d}"
+    );
+    assert!(
+        d["openid_configuration"]
+            .as_str()
+            .unwrap()
+            .ends_with("/.well-known/openid-configuration")
+    );
+
+    add_profile(&env, "sb", "smart-cli", &[]);
+    let a = login(&env, "sb", None).success();
+    let err = stderr(&a);
+    assert!(
+        err.contains("warning: .well-known/smart-configuration"),
+        "{err}"
+    );
+    assert!(err.contains("warning: security.service"), "{err}");
+    let st = env.json(&["-p", "sb", "status"]);
+    assert!(st["user"].is_string(), "the id_token was verified: {st}");
+    assert_eq!(env.sb.requests_to("/auth/jwks"), 1);
+}
+
+// ------------------------------------------------------------ issuer-trailing-slash
+
+#[test]
+fn an_issuer_with_a_trailing_slash_is_accepted_with_a_warning() {
+    let env = Env::new(SandboxServer::with_quirks("issuer-trailing-slash"));
+    add_profile(&env, "sb", "smart-cli", &[]);
+    let a = login(&env, "sb", None).success();
+    let err = stderr(&a);
+    assert!(
+        err.contains(&format!(
+            "iss `{}/` differs from the issuer `{}` by a trailing slash",
+            env.sb.fhir_base, env.sb.fhir_base
+        )),
+        "{err}"
+    );
+    let st = env.json(&["-p", "sb", "status"]);
+    assert!(st["user"].is_string(), "{st}");
+}

@@ -306,8 +306,13 @@ fn id_token(
         .fhir_user
         .as_ref()
         .map(|u| format!("{}/{u}", state.fhir_base_str()));
+    // `issuer-trailing-slash`: the discovered issuer, plus a slash.
+    let iss = match state.opts.quirks.has(Quirk::IssuerTrailingSlash) {
+        true => format!("{}/", state.fhir_base_str()),
+        false => state.fhir_base_str().to_owned(),
+    };
     let mut claims: Value = json!({
-        "iss": state.fhir_base_str(),
+        "iss": iss,
         "sub": sub,
         "aud": auth.client_id,
         "iat": iat,

@@ -1745,3 +1745,27 @@ async fn quirk_jwks_rotation_and_fault_id_token_unknown_kid() {
         assert!(!jwks_kids(&sb).await.contains(&kid), "never published");
     }
 }
+
+#[tokio::test]
+async fn quirk_issuer_trailing_slash() {
+    let sb = start_quirks("issuer-trailing-slash").await;
+    let tok = login(&sb, PATIENT_SCOPE).await;
+    let payload = tok["id_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert_eq!(claims["iss"], format!("{}/", base(&sb)));
+    let doc: Value = http()
+        .get(format!("{}/.well-known/smart-configuration", base(&sb)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["issuer"], base(&sb));
+}
