@@ -24,7 +24,7 @@ use crate::oauth::authorize::{AuthorizeRequest, Exchanged, PendingAuthorization}
 use crate::oauth::callback::{self, Listener, PendingLaunch};
 use crate::oauth::token::ClientAuth;
 use crate::oauth::tokens::{Clock, Issuer, SystemClock, TokenSet};
-use crate::oauth::{browser, id_token};
+use crate::oauth::{browser, id_token, scope_dialect};
 use crate::output;
 use crate::secret::Secret;
 use crate::session;
@@ -189,7 +189,7 @@ impl UserLogin<'_> {
                 Error::server(format!("{} advertises no token_endpoint", server.base))
             })?;
 
-        let scope = self.scope(server.launch.is_some());
+        let scope = self.in_server_dialect(&server.discovery, self.scope(server.launch.is_some()));
         let pending = self.prepare(&server, &authorize_ep, &scope)?;
         // Known before the user signs in: a missing secret or key fails now.
         let auth = client_auth(
@@ -291,6 +291,30 @@ impl UserLogin<'_> {
             settings::Source::Default if launched => DEFAULT_EHR_SCOPE.to_owned(),
             _ => self.settings.scope.value.clone(),
         }
+    }
+
+    /// `scope` as the server will take it: a server that advertises one
+    /// scope dialect only drops resource scopes of the other, so they are
+    /// rewritten (and the user told), unless the profile says
+    /// `scope_translation = false`.
+    fn in_server_dialect(&self, d: &Discovery, scope: String) -> String {
+        if !self.target.profile.scope_translation {
+            return scope;
+        }
+        let Some(t) = scope_dialect::for_server(&scope, &d.capabilities()) else {
+            return scope;
+        };
+        let changed: Vec<String> = t
+            .changed
+            .iter()
+            .map(|(from, to)| format!("{to} for {from}"))
+            .collect();
+        self.reporter.note(&format!(
+            "the server advertises {} scopes only: asking for {} (scope_translation = false in the profile turns this off)",
+            t.dialect.capability(),
+            changed.join(", ")
+        ));
+        t.scope
     }
 
     /// The authorization request: PKCE unless the profile allows leaving it

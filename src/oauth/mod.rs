@@ -9,6 +9,7 @@ pub mod id_token;
 pub mod keys;
 pub mod pkce;
 pub mod response;
+pub mod scope_dialect;
 pub mod token;
 pub mod tokens;
 pub mod transport;

@@ -338,3 +338,116 @@ fn an_issuer_with_a_trailing_slash_is_accepted_with_a_warning() {
     let st = env.json(&["-p", "sb", "status"]);
     assert!(st["user"].is_string(), "{st}");
 }
+
+// ------------------------------------------------------------ scope dialects
+
+/// The `scope` of the authorization request the server received.
+fn asked_scope(sb: &SandboxServer) -> String {
+    let reqs = sb.journal.to("/auth/authorize");
+    reqs.last()
+        .and_then(|r| r.param("scope"))
+        .expect("an authorization request")
+        .to_owned()
+}
+
+#[test]
+fn a_v1_only_server_is_asked_in_v1() {
+    let env = Env::new(SandboxServer::with_quirks("scopes-v1-only"));
+    add_profile(&env, "sb", "smart-cli", &[]);
+    let a = login(&env, "sb", None).success();
+    let err = stderr(&a);
+    assert!(
+        err.contains("permission-v1 scopes only: asking for patient/*.read for patient/*.rs"),
+        "{err}"
+    );
+    assert!(!err.contains("not granted"), "{err}");
+    assert_eq!(
+        asked_scope(&env.sb),
+        "openid fhirUser launch/patient patient/*.read offline_access"
+    );
+    let st = env.json(&["-p", "sb", "status"]);
+    assert!(
+        st["scopes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "patient/*.read"),
+        "{st}"
+    );
+    assert_eq!(st["scopes_dropped"], json!([]), "{st}");
+    // The translated scope works for FHIR calls.
+    env.cmd()
+        .args(["-p", "sb", "query", "Observation", "--limit", "1"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_v2_only_server_is_asked_in_v2() {
+    let env = Env::new(SandboxServer::with_quirks("scopes-v2-only"));
+    let v1 = "openid fhirUser launch/patient patient/*.read offline_access";
+    add_profile(&env, "sb", "smart-cli", &["--scope", v1]);
+    let a = login(&env, "sb", None).success();
+    let err = stderr(&a);
+    assert!(
+        err.contains("permission-v2 scopes only: asking for patient/*.rs for patient/*.read"),
+        "{err}"
+    );
+    assert_eq!(
+        asked_scope(&env.sb),
+        "openid fhirUser launch/patient patient/*.rs offline_access"
+    );
+    let st = env.json(&["-p", "sb", "status"]);
+    assert_eq!(st["scopes_dropped"], json!([]), "{st}");
+}
+
+#[test]
+fn with_translation_off_the_dropped_scope_is_shown() {
+    let env = Env::new(SandboxServer::with_quirks("scopes-v1-only"));
+    add_profile(&env, "sb", "smart-cli", &["--no-scope-translation"]);
+    let a = login(&env, "sb", None).success();
+    let err = stderr(&a);
+    assert!(!err.contains("asking for"), "{err}");
+    assert!(err.contains("not granted: patient/*.rs"), "{err}");
+    assert!(asked_scope(&env.sb).contains("patient/*.rs"));
+    let st = env.json(&["-p", "sb", "status"]);
+    assert_eq!(st["scopes_dropped"], json!(["patient/*.rs"]), "{st}");
+    assert!(
+        st["scopes_asked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "patient/*.rs"),
+        "{st}"
+    );
+    let human = stdout(
+        &env.cmd()
+            .args(["-p", "sb", "status", "--color", "never"])
+            .assert()
+            .success(),
+    );
+    assert!(
+        human
+            .contains("Asked for       openid fhirUser launch/patient patient/*.rs offline_access"),
+        "{human}"
+    );
+    assert!(human.contains("Not granted     patient/*.rs"), "{human}");
+    let p = env.json(&["profile", "show", "sb"]);
+    assert_eq!(p["scope_translation"], false, "{p}");
+}
+
+#[test]
+fn a_token_set_stored_before_scope_asked_was_kept_still_loads() {
+    let env = Env::new(SandboxServer::auto_approve());
+    add_profile(&env, "sb", "smart-cli", &[]);
+    login(&env, "sb", None).success();
+    let path = env.state().join("sb.tokens.json");
+    let mut set: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(set["scope_asked"].is_string(), "{set}");
+    set.as_object_mut().unwrap().remove("scope_asked");
+    std::fs::write(&path, set.to_string()).unwrap();
+    let st = env.json(&["-p", "sb", "status"]);
+    assert_eq!(st["logged_in"], true);
+    assert_eq!(st["scopes_asked"], Value::Null, "{st}");
+    assert_eq!(st["scopes_dropped"], json!([]), "{st}");
+}

@@ -17,15 +17,28 @@ use crate::{Fault, Quirk, State};
 /// the others (`smart_vocab::KNOWN_CAPABILITIES` is the one list).
 const NOT_IMPLEMENTED: &[&str] = &["context-standalone-encounter", "smart-app-state"];
 
-pub(crate) fn capabilities() -> Vec<&'static str> {
+/// What the sandbox advertises: every capability it implements, less the
+/// scope dialect a `scopes-v*-only` quirk takes away.
+fn capabilities(state: &State) -> Vec<&'static str> {
+    let only = crate::scopes::only_dialect(&state.opts.quirks);
     smart_vocab::KNOWN_CAPABILITIES
         .iter()
         .copied()
         .filter(|c| !NOT_IMPLEMENTED.contains(c))
+        .filter(|c| only.is_none_or(|d| !c.starts_with("permission-v") || *c == d.capability()))
         .collect()
 }
 
-pub(crate) const SCOPES_SUPPORTED: &[&str] = &[
+/// `scopes_supported`, in the one dialect when a quirk leaves only one.
+fn scopes_supported(state: &State) -> Vec<&'static str> {
+    SCOPES_SUPPORTED
+        .iter()
+        .copied()
+        .filter(|s| !crate::scopes::outside_dialect(&state.opts.quirks, s))
+        .collect()
+}
+
+const SCOPES_SUPPORTED: &[&str] = &[
     "openid",
     "fhirUser",
     "profile",
@@ -69,10 +82,10 @@ fn smart_document(state: &State) -> Value {
         "registration_endpoint": state.auth_url("register").as_str(),
         "introspection_endpoint": state.auth_url("introspect").as_str(),
         "revocation_endpoint": state.auth_url("revoke").as_str(),
-        "scopes_supported": SCOPES_SUPPORTED,
+        "scopes_supported": scopes_supported(state),
         "response_types_supported": ["code"],
         "code_challenge_methods_supported": ["S256"],
-        "capabilities": capabilities(),
+        "capabilities": capabilities(state),
     });
     if state.opts.faults.has(Fault::PkceNotAdvertised)
         && let Some(o) = doc.as_object_mut()
@@ -98,7 +111,7 @@ pub(crate) async fn openid_configuration(AxState(state): AxState<Arc<State>>) ->
         "registration_endpoint": state.auth_url("register").as_str(),
         "introspection_endpoint": state.auth_url("introspect").as_str(),
         "revocation_endpoint": state.auth_url("revoke").as_str(),
-        "scopes_supported": SCOPES_SUPPORTED,
+        "scopes_supported": scopes_supported(&state),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": GRANT_TYPES,

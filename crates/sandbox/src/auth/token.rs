@@ -192,6 +192,7 @@ fn client_credentials(
         .into_iter()
         .filter(|s| ResourceScope::parse(s).is_some_and(|r| r.context == Context::System))
         .filter(|s| client.scope.as_ref().is_none_or(|a| a.contains(s)))
+        .filter(|s| !scopes::outside_dialect(&state.opts.quirks, s))
         .collect();
     if state.opts.faults.has(Fault::ScopeReduced) {
         granted.retain(|s| !reduced_away(s));

@@ -1769,3 +1769,51 @@ async fn quirk_issuer_trailing_slash() {
         .unwrap();
     assert_eq!(doc["issuer"], base(&sb));
 }
+
+#[tokio::test]
+async fn quirk_scopes_v1_only_and_v2_only() {
+    for (quirk, kept, dropped, capability, other) in [
+        (
+            "scopes-v1-only",
+            "patient/*.read",
+            "patient/*.rs",
+            "permission-v1",
+            "permission-v2",
+        ),
+        (
+            "scopes-v2-only",
+            "patient/*.rs",
+            "patient/*.read",
+            "permission-v2",
+            "permission-v1",
+        ),
+    ] {
+        let sb = start_quirks(quirk).await;
+        let doc: Value = http()
+            .get(format!("{}/.well-known/smart-configuration", base(&sb)))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let caps: Vec<&str> = doc["capabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            caps.contains(&capability) && !caps.contains(&other),
+            "{quirk}: {caps:?}"
+        );
+        let supported = doc["scopes_supported"].as_array().unwrap();
+        assert!(!supported.iter().any(|s| s == dropped), "{quirk}");
+        let tok = login(&sb, &format!("launch/patient {kept} {dropped}")).await;
+        assert_eq!(
+            tok["scope"],
+            format!("launch/patient {kept}"),
+            "{quirk}: {tok}"
+        );
+    }
+}
