@@ -289,7 +289,7 @@ Register-ArgumentCompleter -Native -CommandName 'smart' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Network timeout per request (default 30); for `login`, also how long to wait for the browser (default 300)')
             [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Extra PEM trust root(s) for TLS (TLS is always verified)')
             [CompletionResult]::new('--token-store', '--token-store', [CompletionResultType]::ParameterName, 'Where tokens are kept: the OS keychain (default), a 0600 file, or nowhere')
-            [CompletionResult]::new('--decode', '--decode', [CompletionResultType]::ParameterName, 'Show the JWT header and claims (not verified) instead of the token')
+            [CompletionResult]::new('--decode', '--decode', [CompletionResultType]::ParameterName, 'Show the JWT header and claims (not verified) instead of the token; an opaque token is named as such')
             [CompletionResult]::new('--introspect', '--introspect', [CompletionResultType]::ParameterName, 'Ask the server''s introspection endpoint whether the token is active')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable JSON output wherever there is output')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Trace HTTP requests and responses on stderr (secrets are redacted)')

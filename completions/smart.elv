@@ -267,7 +267,7 @@ set edit:completion:arg-completer[smart] = {|@words|
             cand --timeout 'Network timeout per request (default 30); for `login`, also how long to wait for the browser (default 300)'
             cand --cacert 'Extra PEM trust root(s) for TLS (TLS is always verified)'
             cand --token-store 'Where tokens are kept: the OS keychain (default), a 0600 file, or nowhere'
-            cand --decode 'Show the JWT header and claims (not verified) instead of the token'
+            cand --decode 'Show the JWT header and claims (not verified) instead of the token; an opaque token is named as such'
             cand --introspect 'Ask the server''s introspection endpoint whether the token is active'
             cand --json 'Machine-readable JSON output wherever there is output'
             cand -v 'Trace HTTP requests and responses on stderr (secrets are redacted)'

@@ -247,7 +247,7 @@ complete -c smart -n "__fish_smart_using_subcommand token" -l cacert -d 'Extra P
 complete -c smart -n "__fish_smart_using_subcommand token" -l token-store -d 'Where tokens are kept: the OS keychain (default), a 0600 file, or nowhere' -r -f -a "keychain\t'The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager)'
 file\t'Files under $XDG_STATE_HOME/smart, mode 0600 (explicit fallback)'
 none\t'Keep nothing: tokens live for one command (CI with SMART_ACCESS_TOKEN)'"
-complete -c smart -n "__fish_smart_using_subcommand token" -l decode -d 'Show the JWT header and claims (not verified) instead of the token'
+complete -c smart -n "__fish_smart_using_subcommand token" -l decode -d 'Show the JWT header and claims (not verified) instead of the token; an opaque token is named as such'
 complete -c smart -n "__fish_smart_using_subcommand token" -l introspect -d 'Ask the server\'s introspection endpoint whether the token is active'
 complete -c smart -n "__fish_smart_using_subcommand token" -l json -d 'Machine-readable JSON output wherever there is output'
 complete -c smart -n "__fish_smart_using_subcommand token" -s v -l verbose -d 'Trace HTTP requests and responses on stderr (secrets are redacted)'

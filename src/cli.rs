@@ -358,7 +358,7 @@ pub struct LoginArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct TokenArgs {
-    /// Show the JWT header and claims (not verified) instead of the token
+    /// Show the JWT header and claims (not verified) instead of the token; an opaque token is named as such
     #[arg(long, conflicts_with = "introspect")]
     pub decode: bool,
 

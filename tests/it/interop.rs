@@ -275,10 +275,8 @@ fn discover_login_token_refresh_logout_against_oidc_provider() {
     assert_eq!(claims["aud"], "smart-cli", "{decoded}");
     assert_eq!(claims["fhirUser"], user, "{decoded}");
     assert_eq!(claims["sub"], "alice", "{decoded}");
-    assert_eq!(
-        decoded["access_token"], "not a JWT (opaque token)",
-        "{decoded}"
-    );
+    assert_eq!(decoded["access_token"]["format"], "opaque", "{decoded}");
+    assert_eq!(decoded["id_token"]["format"], "jwt", "{decoded}");
 
     // The access token works at the resource server.
     let t1 = env.token();

@@ -451,3 +451,48 @@ fn a_token_set_stored_before_scope_asked_was_kept_still_loads() {
     assert_eq!(st["scopes_asked"], Value::Null, "{st}");
     assert_eq!(st["scopes_dropped"], json!([]), "{st}");
 }
+
+// ------------------------------------------------------------ opaque-tokens
+
+#[test]
+fn an_opaque_access_token_is_named_as_such_by_decode() {
+    let env = Env::new(SandboxServer::with_quirks("opaque-tokens"));
+    add_profile(&env, "sb", "smart-cli", &[]);
+    login(&env, "sb", None).success();
+    let d = env.json(&["-p", "sb", "token", "--decode"]);
+    assert_eq!(d["access_token"], json!({"format": "opaque"}), "{d}");
+    assert_eq!(d["id_token"]["format"], "jwt", "{d}");
+    let a = env
+        .cmd()
+        .args(["-p", "sb", "token", "--decode"])
+        .assert()
+        .success();
+    assert!(
+        stderr(&a).contains("access_token: opaque token (not a JWT)"),
+        "{}",
+        stderr(&a)
+    );
+    let plain: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert_eq!(plain, d, "the same document with or without --json");
+    // The token is good all the same.
+    env.cmd()
+        .args(["-p", "sb", "get", "metadata"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_jwt_access_token_is_decoded() {
+    let env = Env::new(SandboxServer::auto_approve());
+    add_profile(&env, "sb", "smart-cli", &[]);
+    login(&env, "sb", None).success();
+    let d = env.json(&["-p", "sb", "token", "--decode"]);
+    assert_eq!(d["access_token"]["format"], "jwt", "{d}");
+    assert_eq!(d["access_token"]["header"]["typ"], "at+jwt", "{d}");
+    assert_eq!(d["access_token"]["claims"]["client_id"], "smart-cli", "{d}");
+    assert_eq!(
+        d["access_token"]["claims"]["aud"],
+        env.sb.fhir_base.as_str(),
+        "{d}"
+    );
+}

@@ -1817,3 +1817,35 @@ async fn quirk_scopes_v1_only_and_v2_only() {
         );
     }
 }
+
+#[tokio::test]
+async fn access_tokens_are_jwts_unless_quirk_opaque_tokens() {
+    let sb = start_with(|o| o.auto_approve = true).await;
+    let tok = login(&sb, PATIENT_SCOPE).await;
+    let at = tok["access_token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(at).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    // Signed with the published key (RFC 9068), for the FHIR base.
+    let jwks: jsonwebtoken::jwk::JwkSet = http()
+        .get(url(&sb, "/auth/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = DecodingKey::from_jwk(jwks.find(&header.kid.unwrap()).unwrap()).unwrap();
+    let mut v = Validation::new(Algorithm::RS256);
+    v.set_audience(&[base(&sb)]);
+    v.set_issuer(&[base(&sb)]);
+    let claims = jsonwebtoken::decode::<Value>(at, &key, &v).unwrap().claims;
+    assert_eq!(claims["client_id"], CLI);
+    assert_eq!(claims["scope"], tok["scope"]);
+    assert_eq!(fhir_get(&sb, "/Patient", at).await, StatusCode::OK);
+
+    let sb = start_quirks("opaque-tokens").await;
+    let tok = login(&sb, PATIENT_SCOPE).await;
+    let at = tok["access_token"].as_str().unwrap();
+    assert!(jsonwebtoken::decode_header(at).is_err(), "not a JWT: {at}");
+    assert_eq!(fhir_get(&sb, "/Patient", at).await, StatusCode::OK);
+}
