@@ -496,3 +496,66 @@ fn a_jwt_access_token_is_decoded() {
         "{d}"
     );
 }
+
+// ------------------------------------------------------------ retry-after-hours
+
+#[test]
+fn a_server_asking_to_wait_hours_fails_at_once_and_says_why() {
+    let env = Env::new(SandboxServer::with_quirks("retry-after-hours"));
+    add_profile(&env, "sb", "smart-cli", &[]);
+    login(&env, "sb", None).success();
+    for (args, status) in [
+        (vec!["query", "Patient"], "429"),
+        (vec!["get", "Patient/p000001"], "503"),
+    ] {
+        let start = std::time::Instant::now();
+        let a = env.cmd().args(["-p", "sb"]).args(&args).assert().code(3);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(15),
+            "no sleeping"
+        );
+        let err = stderr(&a);
+        assert!(err.contains(status), "{err}");
+        assert!(
+            err.contains("asks to wait 7200 s before retrying, longer than the 60 s smart waits"),
+            "{err}"
+        );
+        assert!(err.contains("--max-retry-wait"), "{err}");
+    }
+    // Each was asked once: no retry was attempted.
+    assert_eq!(env.sb.requests_to("/fhir/Patient"), 1);
+    assert_eq!(env.sb.requests_to("/fhir/Patient/p000001"), 1);
+}
+
+#[test]
+fn the_retry_wait_cap_is_a_flag_and_a_profile_key() {
+    // http-429 answers every other FHIR call 429 with Retry-After: 1; a new
+    // sandbox for each case starts on a 429.
+    let get = |profile_flags: &[&str], flags: &[&str]| {
+        let env = Env::new(SandboxServer::with_fault("http-429"));
+        add_profile(&env, "sb", "smart-cli", profile_flags);
+        login(&env, "sb", None).success();
+        let o = env
+            .cmd()
+            .args(["-p", "sb", "get", "Patient/p000001"])
+            .args(flags)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
+    };
+    let (code, err) = get(&[], &[]);
+    assert_eq!(code, Some(0), "1 s is within the default cap: {err}");
+    for (profile, flag) in [
+        (&[][..], &["--max-retry-wait", "0"][..]),
+        (&["--max-retry-wait", "0"], &[]),
+    ] {
+        let (code, err) = get(profile, flag);
+        assert_eq!(code, Some(3), "{err}");
+        assert!(err.contains("longer than the 0 s smart waits"), "{err}");
+    }
+    let (code, err) = get(&["--max-retry-wait", "0"], &["--max-retry-wait", "5"]);
+    assert_eq!(code, Some(0), "the flag wins over the profile: {err}");
+}
