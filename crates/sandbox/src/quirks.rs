@@ -168,8 +168,9 @@ impl Quirks {
 /// The `--quirk help` text: name, where it is seen, what the sandbox does.
 pub fn help() -> String {
     let w = ALL.iter().map(|e| e.name.len()).max().unwrap_or(0);
+    let s = ALL.iter().map(|e| e.seen.len()).max().unwrap_or(0);
     ALL.iter()
-        .map(|e| format!("  {:<w$}  {} ({})\n", e.name, e.what, e.seen))
+        .map(|e| format!("  {:<w$}  {:<s$}  {}\n", e.name, e.seen, e.what))
         .collect()
 }
 

@@ -1849,3 +1849,48 @@ async fn access_tokens_are_jwts_unless_quirk_opaque_tokens() {
     assert!(jsonwebtoken::decode_header(at).is_err(), "not a JWT: {at}");
     assert_eq!(fhir_get(&sb, "/Patient", at).await, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn quirk_basic_auth_raw() {
+    let secret = "s+cr/t=&%41";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clients.json");
+    let client = json!([{
+        "client_id": "odd", "client_secret": secret,
+        "token_endpoint_auth_method": "client_secret_basic",
+        "grant_types": ["authorization_code"], "redirect_uris": [REDIRECT],
+    }]);
+    std::fs::write(&path, client.to_string()).unwrap();
+    for (raw, works_raw) in [(false, false), (true, true)] {
+        let sb = start_with(|o| {
+            o.clients_file = Some(path.clone());
+            if raw {
+                o.quirks = Quirks::parse(&["basic-auth-raw".into()]).unwrap();
+            }
+        })
+        .await;
+        let form_encoded = "s%2Bcr%2Ft%3D%26%2541";
+        for (sent, ok) in [(secret, works_raw), (form_encoded, !works_raw)] {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(format!("odd:{sent}"));
+            let r = http()
+                .post(url(&sb, "/auth/token"))
+                .header("authorization", format!("Basic {b64}"))
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", "x"),
+                    ("redirect_uri", REDIRECT),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let v: Value = r.json().await.unwrap();
+            // Authenticated: the (made-up) code is what fails then.
+            let expected = if ok {
+                "invalid_grant"
+            } else {
+                "invalid_client"
+            };
+            assert_eq!(v["error"], expected, "raw quirk {raw}, sent {sent}: {v}");
+        }
+    }
+}
