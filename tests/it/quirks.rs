@@ -103,8 +103,24 @@ fn basic_auth_raw_fails_with_a_hint_then_works_with_the_setting() {
         ],
     );
     login(&env, "odd", Some(&secret_in)).success();
-    // The refresh, in a new process, authenticates the same way.
-    env.cmd().args(["-p", "odd", "refresh"]).assert().success();
+    // The refresh, in a new process, authenticates the same way; the
+    // trace shows the raw header redacted like any other.
+    let a = env
+        .cmd()
+        .args(["-v", "-p", "odd", "refresh"])
+        .assert()
+        .success();
+    let trace = stderr(&a);
+    assert!(
+        trace
+            .to_ascii_lowercase()
+            .contains("authorization: basic [redacted]"),
+        "{trace}"
+    );
+    assert!(
+        !trace.contains(ODD_SECRET) && !trace.contains("s%2Bcr"),
+        "{trace}"
+    );
     let sent = basic_credentials(&env.sb);
     assert_eq!(sent.len(), 3, "{sent:?}");
     assert!(
