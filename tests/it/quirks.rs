@@ -341,6 +341,10 @@ fn without_well_known_the_metadata_extension_is_used_with_warnings() {
 #[test]
 fn an_issuer_with_a_trailing_slash_is_accepted_with_a_warning() {
     let env = Env::new(SandboxServer::with_quirks("issuer-trailing-slash"));
+    // Discovery has nothing to say: the difference is in the id_token.
+    let d = env.json(&["discover", &env.sb.fhir_base]);
+    assert_eq!(d["document"]["issuer"], env.sb.fhir_base.as_str(), "{d}");
+    assert_eq!(d["findings"], json!([]), "{d}");
     add_profile(&env, "sb", "smart-cli", &[]);
     let a = login(&env, "sb", None).success();
     let err = stderr(&a);
