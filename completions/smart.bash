@@ -280,13 +280,17 @@ _smart() {
             return 0
             ;;
         smart__subcmd__capabilities)
-            opts="-q -p -v -h -V --statement --no-auth --retries --quiet --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-q -p -v -h -V --statement --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-retry-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -430,7 +434,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__create)
-            opts="-d -q -p -v -h -V --data --no-auth --retries --quiet --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-d -q -p -v -h -V --data --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -445,6 +449,10 @@ _smart() {
                     return 0
                     ;;
                 --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-retry-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -480,7 +488,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__delete)
-            opts="-q -p -v -h -V --if-match --no-auth --retries --quiet --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-q -p -v -h -V --if-match --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -491,6 +499,10 @@ _smart() {
                     return 0
                     ;;
                 --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-retry-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -564,7 +576,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__get)
-            opts="-o -q -p -v -h -V --output --no-auth --retries --quiet --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-o -q -p -v -h -V --output --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -579,6 +591,10 @@ _smart() {
                     return 0
                     ;;
                 --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-retry-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1404,7 +1420,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile__subcmd__add)
-            opts="-p -v -h -V --fhir-base --client-id --scope --redirect-port --client-type --aud --no-aud --pkce --token-auth-method --authorize-param --format-json --private-key --kid --alg --jku --force --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -h -V --fhir-base --client-id --scope --redirect-port --client-type --aud --no-aud --pkce --token-auth-method --authorize-param --format-json --basic-auth-encoding --no-scope-translation --max-retry-wait --private-key --kid --alg --jku --force --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1443,6 +1459,14 @@ _smart() {
                     return 0
                     ;;
                 --authorize-param)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --basic-auth-encoding)
+                    COMPREPLY=($(compgen -W "form raw" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-retry-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1796,7 +1820,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__query)
-            opts="-o -q -p -v -h -V --all --limit --count --post --get --output --no-auth --retries --quiet --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-o -q -p -v -h -V --all --limit --count --post --get --output --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1819,6 +1843,10 @@ _smart() {
                     return 0
                     ;;
                 --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-retry-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1962,7 +1990,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__sandbox)
-            opts="-p -v -h -V --port --bind --patients --seed --upstream --token-lifetime --clients --fault --auto-approve --tls-cert --tls-key --allow-loopback-jwks-uri --profile --json --verbose --color --timeout --cacert --token-store --help --version launch-url help"
+            opts="-p -v -h -V --port --bind --patients --seed --upstream --token-lifetime --clients --fault --quirk --auto-approve --tls-cert --tls-key --allow-loopback-jwks-uri --profile --json --verbose --color --timeout --cacert --token-store --help --version launch-url help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1997,6 +2025,10 @@ _smart() {
                     return 0
                     ;;
                 --fault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --quirk)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2212,7 +2244,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__update)
-            opts="-d -q -p -v -h -V --data --if-match --no-auth --retries --quiet --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-d -q -p -v -h -V --data --if-match --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2231,6 +2263,10 @@ _smart() {
                     return 0
                     ;;
                 --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-retry-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -106,6 +106,9 @@ client_secret_basic\t''
 client_secret_post\t''
 private_key_jwt\t''"
 complete -c smart -n "__fish_smart_using_subcommand profile; and __fish_seen_subcommand_from add" -l authorize-param -d 'Workaround: extra authorize request parameter (repeatable)' -r
+complete -c smart -n "__fish_smart_using_subcommand profile; and __fish_seen_subcommand_from add" -l basic-auth-encoding -d 'Workaround: how client_secret_basic encodes id and secret' -r -f -a "form\t'Form-encode id and secret, then base64 (RFC 6749 §2.3.1; the default)'
+raw\t'Base64 of the raw id:secret (servers that want plain HTTP Basic)'"
+complete -c smart -n "__fish_smart_using_subcommand profile; and __fish_seen_subcommand_from add" -l max-retry-wait -d 'Longest Retry-After wait to honour on 429/503, in seconds (default 60)' -r
 complete -c smart -n "__fish_smart_using_subcommand profile; and __fish_seen_subcommand_from add" -l private-key -d 'private_key_jwt: PEM private key file, or `keychain` (the token store)' -r
 complete -c smart -n "__fish_smart_using_subcommand profile; and __fish_seen_subcommand_from add" -l kid -d 'private_key_jwt: key id the server knows the key by (default: its thumbprint)' -r
 complete -c smart -n "__fish_smart_using_subcommand profile; and __fish_seen_subcommand_from add" -l alg -d 'private_key_jwt: signing algorithm (default: what the key signs with)' -r -f -a "ES384\t'ECDSA on P-384 with SHA-384 (small keys, fast; the default)'
@@ -122,6 +125,7 @@ file\t'Files under $XDG_STATE_HOME/smart, mode 0600 (explicit fallback)'
 none\t'Keep nothing: tokens live for one command (CI with SMART_ACCESS_TOKEN)'"
 complete -c smart -n "__fish_smart_using_subcommand profile; and __fish_seen_subcommand_from add" -l no-aud -d 'Do not send `aud` (for servers that reject it)'
 complete -c smart -n "__fish_smart_using_subcommand profile; and __fish_seen_subcommand_from add" -l format-json -d 'Workaround: add `_format=json` to FHIR requests (servers that answer XML)'
+complete -c smart -n "__fish_smart_using_subcommand profile; and __fish_seen_subcommand_from add" -l no-scope-translation -d 'Ask for scopes as written, even when the server advertises only the other scope dialect'
 complete -c smart -n "__fish_smart_using_subcommand profile; and __fish_seen_subcommand_from add" -l force -d 'Replace an existing profile of the same name'
 complete -c smart -n "__fish_smart_using_subcommand profile; and __fish_seen_subcommand_from add" -l json -d 'Machine-readable JSON output wherever there is output'
 complete -c smart -n "__fish_smart_using_subcommand profile; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Trace HTTP requests and responses on stderr (secrets are redacted)'
@@ -244,7 +248,7 @@ complete -c smart -n "__fish_smart_using_subcommand token" -l cacert -d 'Extra P
 complete -c smart -n "__fish_smart_using_subcommand token" -l token-store -d 'Where tokens are kept: the OS keychain (default), a 0600 file, or nowhere' -r -f -a "keychain\t'The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager)'
 file\t'Files under $XDG_STATE_HOME/smart, mode 0600 (explicit fallback)'
 none\t'Keep nothing: tokens live for one command (CI with SMART_ACCESS_TOKEN)'"
-complete -c smart -n "__fish_smart_using_subcommand token" -l decode -d 'Show the JWT header and claims (not verified) instead of the token'
+complete -c smart -n "__fish_smart_using_subcommand token" -l decode -d 'Show the JWT header and claims (not verified) instead of the token; an opaque token is named as such'
 complete -c smart -n "__fish_smart_using_subcommand token" -l introspect -d 'Ask the server\'s introspection endpoint whether the token is active'
 complete -c smart -n "__fish_smart_using_subcommand token" -l json -d 'Machine-readable JSON output wherever there is output'
 complete -c smart -n "__fish_smart_using_subcommand token" -s v -l verbose -d 'Trace HTTP requests and responses on stderr (secrets are redacted)'
@@ -284,7 +288,8 @@ complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen
 complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -l upstream -d 'Put SMART authorization in front of this plain FHIR server instead of the synthetic data' -r
 complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -l token-lifetime -d 'Access token lifetime in seconds' -r
 complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -l clients -d 'Extra client registrations (JSON file)' -r -F
-complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -l fault -d 'Misbehave in one named way (repeatable; `--fault help` lists them)' -r
+complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -l fault -d 'Misbehave in one named way (repeatable or comma-separated; `--fault help` lists them)' -r
+complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -l quirk -d 'Behave like some real EHR servers do (repeatable or comma-separated; `--quirk help` lists them)' -r
 complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -l tls-cert -d 'Serve https with this certificate chain (PEM)' -r -F
 complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -l tls-key -d 'Private key (PEM) for --tls-cert' -r -F
 complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -s p -l profile -d 'Profile to use (default: the one chosen with `smart profile use`)' -r
@@ -409,6 +414,7 @@ bundle\t'The server\'s Bundle(s) unchanged, one per line'
 table\t'A compact table: id and a summary per type (the default on a terminal)'
 ids\t'`Type/id`, one per line'"
 complete -c smart -n "__fish_smart_using_subcommand query" -l retries -d 'Retries on 429/503, honouring Retry-After (GET and POST _search only)' -r
+complete -c smart -n "__fish_smart_using_subcommand query" -l max-retry-wait -d 'Longest Retry-After wait to honour, in seconds; a server asking for more fails the command (default: the profile\'s max_retry_wait, else 60)' -r
 complete -c smart -n "__fish_smart_using_subcommand query" -s p -l profile -d 'Profile to use (default: the one chosen with `smart profile use`)' -r
 complete -c smart -n "__fish_smart_using_subcommand query" -l color -d 'When to use colors (`NO_COLOR` is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
@@ -433,6 +439,7 @@ bundle\t'The server\'s Bundle(s) unchanged, one per line'
 table\t'A compact table: id and a summary per type (the default on a terminal)'
 ids\t'`Type/id`, one per line'"
 complete -c smart -n "__fish_smart_using_subcommand get" -l retries -d 'Retries on 429/503, honouring Retry-After (GET and POST _search only)' -r
+complete -c smart -n "__fish_smart_using_subcommand get" -l max-retry-wait -d 'Longest Retry-After wait to honour, in seconds; a server asking for more fails the command (default: the profile\'s max_retry_wait, else 60)' -r
 complete -c smart -n "__fish_smart_using_subcommand get" -s p -l profile -d 'Profile to use (default: the one chosen with `smart profile use`)' -r
 complete -c smart -n "__fish_smart_using_subcommand get" -l color -d 'When to use colors (`NO_COLOR` is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
@@ -450,6 +457,7 @@ complete -c smart -n "__fish_smart_using_subcommand get" -s h -l help -d 'Print 
 complete -c smart -n "__fish_smart_using_subcommand get" -s V -l version -d 'Print version'
 complete -c smart -n "__fish_smart_using_subcommand create" -s d -l data -d 'The resource: @file.json, - for stdin (the default when stdin is not a terminal), or inline JSON' -r
 complete -c smart -n "__fish_smart_using_subcommand create" -l retries -d 'Retries on 429/503, honouring Retry-After (GET and POST _search only)' -r
+complete -c smart -n "__fish_smart_using_subcommand create" -l max-retry-wait -d 'Longest Retry-After wait to honour, in seconds; a server asking for more fails the command (default: the profile\'s max_retry_wait, else 60)' -r
 complete -c smart -n "__fish_smart_using_subcommand create" -s p -l profile -d 'Profile to use (default: the one chosen with `smart profile use`)' -r
 complete -c smart -n "__fish_smart_using_subcommand create" -l color -d 'When to use colors (`NO_COLOR` is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
@@ -468,6 +476,7 @@ complete -c smart -n "__fish_smart_using_subcommand create" -s V -l version -d '
 complete -c smart -n "__fish_smart_using_subcommand update" -s d -l data -d 'The resource: @file.json, - for stdin (the default when stdin is not a terminal), or inline JSON' -r
 complete -c smart -n "__fish_smart_using_subcommand update" -l if-match -d 'Only if the current version is this ETag (W/"3", "3" or 3); else the server answers 412' -r
 complete -c smart -n "__fish_smart_using_subcommand update" -l retries -d 'Retries on 429/503, honouring Retry-After (GET and POST _search only)' -r
+complete -c smart -n "__fish_smart_using_subcommand update" -l max-retry-wait -d 'Longest Retry-After wait to honour, in seconds; a server asking for more fails the command (default: the profile\'s max_retry_wait, else 60)' -r
 complete -c smart -n "__fish_smart_using_subcommand update" -s p -l profile -d 'Profile to use (default: the one chosen with `smart profile use`)' -r
 complete -c smart -n "__fish_smart_using_subcommand update" -l color -d 'When to use colors (`NO_COLOR` is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
@@ -485,6 +494,7 @@ complete -c smart -n "__fish_smart_using_subcommand update" -s h -l help -d 'Pri
 complete -c smart -n "__fish_smart_using_subcommand update" -s V -l version -d 'Print version'
 complete -c smart -n "__fish_smart_using_subcommand delete" -l if-match -d 'Only if the current version is this ETag (W/"3", "3" or 3)' -r
 complete -c smart -n "__fish_smart_using_subcommand delete" -l retries -d 'Retries on 429/503, honouring Retry-After (GET and POST _search only)' -r
+complete -c smart -n "__fish_smart_using_subcommand delete" -l max-retry-wait -d 'Longest Retry-After wait to honour, in seconds; a server asking for more fails the command (default: the profile\'s max_retry_wait, else 60)' -r
 complete -c smart -n "__fish_smart_using_subcommand delete" -s p -l profile -d 'Profile to use (default: the one chosen with `smart profile use`)' -r
 complete -c smart -n "__fish_smart_using_subcommand delete" -l color -d 'When to use colors (`NO_COLOR` is honoured by `auto`)' -r -f -a "auto\t''
 always\t''
@@ -501,6 +511,7 @@ complete -c smart -n "__fish_smart_using_subcommand delete" -s v -l verbose -d '
 complete -c smart -n "__fish_smart_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smart -n "__fish_smart_using_subcommand delete" -s V -l version -d 'Print version'
 complete -c smart -n "__fish_smart_using_subcommand capabilities" -l retries -d 'Retries on 429/503, honouring Retry-After (GET and POST _search only)' -r
+complete -c smart -n "__fish_smart_using_subcommand capabilities" -l max-retry-wait -d 'Longest Retry-After wait to honour, in seconds; a server asking for more fails the command (default: the profile\'s max_retry_wait, else 60)' -r
 complete -c smart -n "__fish_smart_using_subcommand capabilities" -s p -l profile -d 'Profile to use (default: the one chosen with `smart profile use`)' -r
 complete -c smart -n "__fish_smart_using_subcommand capabilities" -l color -d 'When to use colors (`NO_COLOR` is honoured by `auto`)' -r -f -a "auto\t''
 always\t''

@@ -7,7 +7,7 @@
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-use crate::config::{ClientType, PkceMode, TokenAuthMethod};
+use crate::config::{BasicAuthEncoding, ClientType, PkceMode, TokenAuthMethod};
 use crate::fhir::render::Format;
 use crate::oauth::keys::SigningAlg;
 use crate::token_store::StoreKind;
@@ -177,6 +177,16 @@ value_enum! {
         ClientSecretPost,
         #[value(name = "private_key_jwt")]
         PrivateKeyJwt,
+    }
+}
+
+value_enum! {
+    /// `--basic-auth-encoding`.
+    BasicAuthEncodingArg => BasicAuthEncoding {
+        /// Form-encode id and secret, then base64 (RFC 6749 §2.3.1; the default)
+        Form,
+        /// Base64 of the raw id:secret (servers that want plain HTTP Basic)
+        Raw,
     }
 }
 
@@ -414,7 +424,7 @@ pub struct LoginArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct TokenArgs {
-    /// Show the JWT header and claims (not verified) instead of the token
+    /// Show the JWT header and claims (not verified) instead of the token; an opaque token is named as such
     #[arg(long, conflicts_with = "introspect")]
     pub decode: bool,
 
@@ -479,6 +489,18 @@ pub struct ProfileAddArgs {
     /// Workaround: add `_format=json` to FHIR requests (servers that answer XML)
     #[arg(long)]
     pub format_json: bool,
+
+    /// Workaround: how client_secret_basic encodes id and secret
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub basic_auth_encoding: Option<BasicAuthEncodingArg>,
+
+    /// Ask for scopes as written, even when the server advertises only the other scope dialect
+    #[arg(long)]
+    pub no_scope_translation: bool,
+
+    /// Longest Retry-After wait to honour on 429/503, in seconds (default 60)
+    #[arg(long, value_name = "SECS")]
+    pub max_retry_wait: Option<u64>,
 
     /// private_key_jwt: PEM private key file, or `keychain` (the token store)
     #[arg(long, value_name = "FILE")]
@@ -547,9 +569,13 @@ pub struct SandboxServeArgs {
     #[arg(long, value_name = "FILE")]
     pub clients: Option<PathBuf>,
 
-    /// Misbehave in one named way (repeatable; `--fault help` lists them)
+    /// Misbehave in one named way (repeatable or comma-separated; `--fault help` lists them)
     #[arg(long = "fault", value_name = "NAME")]
     pub faults: Vec<String>,
+
+    /// Behave like some real EHR servers do (repeatable or comma-separated; `--quirk help` lists them)
+    #[arg(long = "quirk", value_name = "NAME")]
+    pub quirks: Vec<String>,
 
     /// Approve authorization requests without showing the consent page
     #[arg(long)]
@@ -692,6 +718,11 @@ pub struct FhirArgs {
     /// No progress bar, notes or paging hints on stderr
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Longest Retry-After wait to honour, in seconds; a server asking for
+    /// more fails the command (default: the profile's max_retry_wait, else 60)
+    #[arg(long, value_name = "SECS")]
+    pub max_retry_wait: Option<u64>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -869,6 +900,7 @@ mod tests {
         same::<ClientTypeArg, ClientType>();
         same::<PkceModeArg, PkceMode>();
         same::<TokenAuthMethodArg, TokenAuthMethod>();
+        same::<BasicAuthEncodingArg, BasicAuthEncoding>();
         same::<SigningAlgArg, SigningAlg>();
         same::<StoreKindArg, StoreKind>();
     }

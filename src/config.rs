@@ -59,6 +59,17 @@ pub struct Profile {
     /// Workaround: add `_format=json` to FHIR requests.
     #[serde(default, skip_serializing_if = "is_false")]
     pub format_json: bool,
+    /// Workaround: how client_secret_basic encodes id and secret (default
+    /// `form`, RFC 6749 §2.3.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_auth_encoding: Option<BasicAuthEncoding>,
+    /// `false`: ask for resource scopes as written, even when the server
+    /// advertises only the other scope dialect.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub scope_translation: bool,
+    /// The longest `Retry-After` wait honoured, in seconds (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_retry_wait: Option<u64>,
     /// private_key_jwt: PEM file of the signing key (relative paths are
     /// relative to the config file), or `keychain` for the token store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,6 +103,9 @@ impl Default for Profile {
             token_auth_method: None,
             authorize_params: BTreeMap::new(),
             format_json: false,
+            basic_auth_encoding: None,
+            scope_translation: true,
+            max_retry_wait: None,
             private_key: None,
             kid: None,
             alg: None,
@@ -131,6 +145,18 @@ pub enum PkceMode {
     Always,
     /// Send PKCE only when the server advertises S256
     IfAdvertised,
+}
+
+/// How `client_secret_basic` puts the client id and secret into the
+/// `Authorization: Basic` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BasicAuthEncoding {
+    /// Form-encoded, then base64 (RFC 6749 §2.3.1)
+    #[default]
+    Form,
+    /// Base64 of the raw `id:secret` (plain HTTP Basic; some servers want it)
+    Raw,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,6 +203,15 @@ impl PkceMode {
     }
 }
 
+impl BasicAuthEncoding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BasicAuthEncoding::Form => "form",
+            BasicAuthEncoding::Raw => "raw",
+        }
+    }
+}
+
 impl TokenAuthMethod {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -197,9 +232,14 @@ macro_rules! display_as_str {
         }
     )*};
 }
-display_as_str!(ClientType, PkceMode, TokenAuthMethod);
+display_as_str!(ClientType, PkceMode, TokenAuthMethod, BasicAuthEncoding);
 
 impl Profile {
+    /// How client_secret_basic encodes the credentials.
+    pub fn basic_encoding(&self) -> BasicAuthEncoding {
+        self.basic_auth_encoding.unwrap_or_default()
+    }
+
     /// What to send as `aud`: `None` when the profile says not to send it.
     pub fn effective_aud(&self) -> Option<&str> {
         if !self.send_aud {

@@ -16,6 +16,12 @@ use crate::http::{self, Http};
 pub const OAUTH_URIS_EXTENSION: &str =
     "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris";
 
+/// The fields of the findings a fallback to `/metadata` brings: warnings
+/// that a login repeats, since it goes on with what the server did not say
+/// properly.
+pub const WELL_KNOWN_FIELD: &str = ".well-known/smart-configuration";
+pub const SERVICE_FIELD: &str = "security.service";
+
 /// Larger answers are refused: no SMART configuration is near this size.
 const WELL_KNOWN_LIMIT: usize = 2 << 20;
 /// CapabilityStatements of big EHRs run to a few MiB.
@@ -94,6 +100,10 @@ pub struct Discovery {
     pub fallback_reason: Option<String>,
     /// The SMART configuration (for `metadata`, built from the extension).
     pub document: Map<String, Value>,
+    /// For `metadata`: where `issuer` and `jwks_uri` were read from, the
+    /// extension having neither (`.well-known/openid-configuration`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub openid_configuration: Option<String>,
     pub findings: Vec<Finding>,
 }
 
@@ -126,6 +136,14 @@ impl Discovery {
     pub fn supports_s256(&self) -> bool {
         self.list("code_challenge_methods_supported")
             .contains(&"S256")
+    }
+
+    /// What a login warns about before going on: the fallback to
+    /// `/metadata` and its shortcomings.
+    pub fn fallback_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.field == WELL_KNOWN_FIELD || f.field == SERVICE_FIELD)
     }
 }
 
@@ -192,6 +210,7 @@ pub async fn discover(http: &Http, base: &FhirBase) -> Result<Discovery> {
                 url: well_known.to_string(),
                 fallback_reason: None,
                 document: doc,
+                openid_configuration: None,
                 findings,
             });
         }
@@ -217,25 +236,33 @@ pub async fn discover(http: &Http, base: &FhirBase) -> Result<Discovery> {
         Ok(v) => v,
         Err(why) => return Err(no_config(why)),
     };
-    let Some(doc) = from_capability_statement(&cs) else {
+    let Some(mut doc) = from_capability_statement(&cs) else {
         return Err(no_config(format!(
             "has no `{OAUTH_URIS_EXTENSION}` extension"
         )));
     };
     let mut findings = vec![Finding::warning(
-        ".well-known/smart-configuration",
+        WELL_KNOWN_FIELD,
         format!(
             "{reason}; SMART App Launch 2.x requires it (endpoints were read from the deprecated oauth-uris extension of /metadata)"
         ),
     )];
+    if !has_smart_service(&cs) {
+        findings.push(Finding::warning(
+            SERVICE_FIELD,
+            "/metadata has no SMART-on-FHIR security service coding; its oauth-uris extension was used anyway",
+        ));
+    }
     findings.extend(validate_endpoints(&doc));
     findings.extend(foreign_token_endpoint(&doc, base));
+    let openid_configuration = openid_keys(http, base, &mut doc).await;
     Ok(Discovery {
         fhir_base: base.url().to_string(),
         source: Source::Metadata,
         url: metadata.to_string(),
         fallback_reason: Some(reason),
         document: doc,
+        openid_configuration,
         findings,
     })
 }
@@ -258,6 +285,52 @@ pub fn foreign_token_endpoint(doc: &Map<String, Value>, base: &FhirBase) -> Opti
             base.url().origin().ascii_serialization()
         ),
     ))
+}
+
+/// The oauth-uris extension has no `issuer` or `jwks_uri`, which an
+/// id_token needs checking against: servers old enough to lack the SMART
+/// configuration often have an OpenID one. Takes those two fields from it
+/// into `doc`, and returns where they came from; nothing when it is absent
+/// or unusable (it is optional).
+async fn openid_keys(http: &Http, base: &FhirBase, doc: &mut Map<String, Value>) -> Option<String> {
+    let url = base.join(".well-known/openid-configuration");
+    let resp = http
+        .send(
+            http.request(Method::GET, url.clone())
+                .header(ACCEPT, "application/json"),
+            WELL_KNOWN_LIMIT,
+        )
+        .await
+        .ok()?;
+    let Ok(Value::Object(oidc)) = usable_json(&resp) else {
+        return None;
+    };
+    let mut took = false;
+    for field in ["issuer", "jwks_uri"] {
+        if let Some(v @ Value::String(_)) = oidc.get(field)
+            && !doc.contains_key(field)
+        {
+            doc.insert(field.to_owned(), v.clone());
+            took = true;
+        }
+    }
+    took.then(|| url.to_string())
+}
+
+/// True when a `rest` entry's security names the SMART-on-FHIR service
+/// (`http://terminology.hl7.org/CodeSystem/restful-security-service`).
+fn has_smart_service(cs: &Value) -> bool {
+    let rests = cs.get("rest").and_then(Value::as_array);
+    rests.into_iter().flatten().any(|rest| {
+        let services = rest.pointer("/security/service").and_then(Value::as_array);
+        services.into_iter().flatten().any(|svc| {
+            let codings = svc.get("coding").and_then(Value::as_array);
+            codings
+                .into_iter()
+                .flatten()
+                .any(|c| c.get("code").and_then(Value::as_str) == Some("SMART-on-FHIR"))
+        })
+    })
 }
 
 /// The body as JSON when the answer is a 2xx JSON document; else why not.
@@ -573,6 +646,18 @@ mod tests {
         assert_eq!(d["token_endpoint"], "https://x/t");
         assert_eq!(d["revocation_endpoint"], "https://x/r");
         assert!(from_capability_statement(&json!({"rest":[{}]})).is_none());
+    }
+
+    #[test]
+    fn the_smart_service_coding_is_found() {
+        let coded = json!({"rest": [{"security": {"service": [{"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+            "code": "SMART-on-FHIR"}]}]}}]});
+        assert!(has_smart_service(&coded));
+        assert!(!has_smart_service(
+            &json!({"rest": [{"security": {"service": [{"text": "OAuth"}]}}]})
+        ));
+        assert!(!has_smart_service(&json!({"rest": [{}]})));
     }
 
     #[test]

@@ -163,6 +163,7 @@ pub fn external(settings: &Settings, token: &Secret) -> TokenSet {
         token_type: "Bearer".into(),
         expires_at: exp,
         scope: String::new(),
+        scope_asked: None,
         refresh_token: None,
         id_token: None,
         context: LaunchContext::default(),
@@ -216,10 +217,11 @@ pub async fn usable_with(
             message: format!("refresh failed: {}", e.message),
             ..e
         },
+        // The error's own hint names the fix when it has one.
         _ => Error {
             kind: Kind::Auth,
             message: format!("refresh failed: {}", e.message),
-            hint: Some(hint.clone()),
+            hint: e.hint.clone().or_else(|| Some(hint.clone())),
             ..e
         },
     };
@@ -237,7 +239,8 @@ pub async fn usable_with(
         secret,
         key,
     )
-    .map_err(failed)?;
+    .map_err(failed)?
+    .with_basic_encoding(settings.stored.basic_encoding());
     let endpoint = trusted_token_endpoint(http_opts, &settings.require_base()?, &current)
         .await
         .map_err(failed)?;

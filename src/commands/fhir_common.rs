@@ -9,9 +9,11 @@ use super::RunContext;
 use crate::cli::FhirArgs;
 use crate::config::Profile;
 use crate::error::Result;
-use crate::fhir::client::{Fhir, Settings as ClientSettings, TokenSource};
+use crate::fhir::client::{Fhir, Settings as ClientSettings, TokenSource, WaitReports};
+use crate::fhir::retry;
 use crate::session;
 use crate::settings::{Flags, Settings};
+use std::time::Duration;
 
 /// The profile (its workarounds) and a ready client.
 pub struct Connected {
@@ -41,12 +43,22 @@ pub async fn connect(ctx: &RunContext, args: &FhirArgs) -> Result<Connected> {
         (access.settings, Some((access.tokens.access_token, source)))
     };
     let base = settings.require_base()?;
+    let reporter = ctx.invocation.reporter.clone();
     let client = ClientSettings {
         base,
         format_json: settings.stored.format_json,
         retries: args.retries,
-        announce_waits: (!args.quiet && (ctx.verbose || std::io::stderr().is_terminal()))
-            .then(|| ctx.invocation.reporter.clone()),
+        max_wait: args
+            .max_retry_wait
+            .or(settings.stored.max_retry_wait)
+            .map_or(retry::DEFAULT_MAX_WAIT, Duration::from_secs),
+        wait_reports: if args.quiet {
+            WaitReports::Quiet
+        } else if ctx.verbose || std::io::stderr().is_terminal() {
+            WaitReports::All(reporter)
+        } else {
+            WaitReports::Long(reporter)
+        },
     };
     let fhir = Fhir::new(&http_opts, client, token)?;
     Ok(Connected {

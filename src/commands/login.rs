@@ -24,7 +24,7 @@ use crate::oauth::authorize::{AuthorizeRequest, Exchanged, PendingAuthorization}
 use crate::oauth::callback::{self, Listener, PendingLaunch};
 use crate::oauth::token::ClientAuth;
 use crate::oauth::tokens::{Clock, Issuer, SystemClock, TokenSet};
-use crate::oauth::{browser, id_token};
+use crate::oauth::{browser, id_token, scope_dialect};
 use crate::output;
 use crate::secret::Secret;
 use crate::session;
@@ -221,7 +221,7 @@ impl UserLogin<'_> {
         // before the user signs in and the code is spent.
         server.discovery.endpoint("jwks_uri")?;
 
-        let scope = self.scope(server.launch.is_some());
+        let scope = self.in_server_dialect(&server.discovery, self.scope(server.launch.is_some()));
         let pending = self.prepare(&server, &authorize_ep, &scope)?;
         // Known before the user signs in: a missing secret or key fails now.
         let auth = client_auth(
@@ -279,7 +279,7 @@ impl UserLogin<'_> {
                 if target.profile.fhir_base.is_empty() {
                     confirm_issuer(&base, &target.name)?;
                 }
-                let d = discovery::discover(&self.http, &base).await?;
+                let d = self.discover(&base).await?;
                 Ok::<_, Error>((base, d))
             }
             .await;
@@ -300,13 +300,27 @@ impl UserLogin<'_> {
             (Some(iss), Some(l)) => (check_iss(iss, &target.profile)?, Some(l.clone())),
             _ => (self.settings.require_base()?, None),
         };
-        let discovery = discovery::discover(&self.http, &base).await?;
+        let discovery = self.discover(&base).await?;
         Ok(Server {
             base,
             discovery,
             launch,
             ehr_browser: None,
         })
+    }
+
+    /// Discovery, warning about what a fallback to `/metadata` had to
+    /// make do with.
+    async fn discover(&self, base: &FhirBase) -> Result<Discovery> {
+        let d = discovery::discover(&self.http, base).await?;
+        for f in d.fallback_findings() {
+            self.reporter.warn(&format!(
+                "{}: {}",
+                f.field,
+                crate::redact::printable(&f.message)
+            ));
+        }
+        Ok(d)
     }
 
     /// The scope to ask for: the flag's or the profile's, else the default
@@ -316,6 +330,30 @@ impl UserLogin<'_> {
             settings::Source::Default if launched => DEFAULT_EHR_SCOPE.to_owned(),
             _ => self.settings.scope.value.clone(),
         }
+    }
+
+    /// `scope` as the server will take it: a server that advertises one
+    /// scope dialect only drops resource scopes of the other, so they are
+    /// rewritten (and the user told), unless the profile says
+    /// `scope_translation = false`.
+    fn in_server_dialect(&self, d: &Discovery, scope: String) -> String {
+        if !self.target.profile.scope_translation {
+            return scope;
+        }
+        let Some(t) = scope_dialect::for_server(&scope, &d.capabilities()) else {
+            return scope;
+        };
+        let changed: Vec<String> = t
+            .changed
+            .iter()
+            .map(|(from, to)| format!("{to} for {from}"))
+            .collect();
+        self.reporter.note(&format!(
+            "the server advertises {} scopes only: asking for {} (scope_translation = false in the profile turns this off)",
+            t.dialect.capability(),
+            changed.join(", ")
+        ));
+        t.scope
     }
 
     /// The authorization request: PKCE unless the profile allows leaving it
@@ -388,6 +426,7 @@ impl UserLogin<'_> {
         let verified_user = match resp.id_token() {
             Some(idt) => {
                 let claims = verify_id_token(
+                    self.reporter,
                     &self.http,
                     &server.discovery,
                     &server.base,
@@ -696,10 +735,12 @@ fn client_auth(
         }
         _ => session::credentials_for(method, store, settings)?,
     };
-    ClientAuth::build(method, client_id, profile, secret, key)
+    Ok(ClientAuth::build(method, client_id, profile, secret, key)?
+        .with_basic_encoding(p.basic_encoding()))
 }
 
 async fn verify_id_token(
+    reporter: &crate::report::Reporter,
     http: &Http,
     d: &Discovery,
     base: &FhirBase,
@@ -710,10 +751,19 @@ async fn verify_id_token(
     let jwks_uri = d.endpoint("jwks_uri")?.ok_or_else(|| {
         Error::auth("the server sent an id_token but advertises no jwks_uri to check it with")
     })?;
-    let jwks = id_token::fetch_jwks(http, &jwks_uri).await?;
+    let mut jwks = id_token::fetch_jwks(http, &jwks_uri).await?;
+    // A kid we do not have may be a key the server rotated in since: fetch
+    // the JWKS once more, and only then call it unknown.
+    if let Some(kid) = id_token::unknown_kid(idt, &jwks) {
+        reporter.note(&format!(
+            "the id_token is signed with key `{}`, not in the JWKS; fetching it again",
+            crate::redact::printable(&kid)
+        ));
+        jwks = id_token::fetch_jwks(http, &jwks_uri).await?;
+    }
     let base_str = base.to_string();
     let issuer = d.str_field("issuer").unwrap_or(&base_str);
-    id_token::verify(
+    let claims = id_token::verify(
         idt,
         &jwks,
         &id_token::Expect {
@@ -721,7 +771,15 @@ async fn verify_id_token(
             client_id,
             nonce,
         },
-    )
+    )?;
+    if let Some(iss) = id_token::issuer_mismatch(&claims, issuer) {
+        reporter.warn(&format!(
+            "the id_token's iss `{}` differs from the issuer `{}` by a trailing slash; accepted as the same",
+            crate::redact::printable(iss),
+            crate::redact::printable(issuer)
+        ));
+    }
+    Ok(claims)
 }
 
 #[cfg(test)]

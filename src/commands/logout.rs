@@ -137,7 +137,8 @@ fn revocation_auth(
     match set.auth_method {
         TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
             match session::client_secret(store, settings)? {
-                Some(s) => ClientAuth::build(set.auth_method, &client_id, profile, Some(s), None),
+                Some(s) => ClientAuth::build(set.auth_method, &client_id, profile, Some(s), None)
+                    .map(|a| a.with_basic_encoding(settings.stored.basic_encoding())),
                 None => Ok(ClientAuth::None { client_id }),
             }
         }

@@ -78,6 +78,9 @@ fn add(ctx: &RunContext, store: &mut Store, a: ProfileAddArgs) -> Result<()> {
         token_auth_method: a.token_auth_method.map(Into::into),
         authorize_params: a.authorize_params.into_iter().collect(),
         format_json: a.format_json,
+        basic_auth_encoding: a.basic_auth_encoding.map(Into::into),
+        scope_translation: !a.no_scope_translation,
+        max_retry_wait: a.max_retry_wait,
         private_key: a.private_key.map(|k| crate::settings::key_reference(&k)),
         kid: a.kid,
         alg: a.alg.map(Into::into),
@@ -160,6 +163,7 @@ fn show(ctx: &RunContext, name: &str, p: &Profile, is_default: bool) -> Result<(
         v["name"] = json!(name);
         v["default"] = json!(is_default);
         v["send_aud"] = json!(p.send_aud);
+        v["scope_translation"] = json!(p.scope_translation);
         return output::print_json(&v);
     }
     const W: usize = 20;
@@ -211,6 +215,15 @@ fn show(ctx: &RunContext, name: &str, p: &Profile, is_default: bool) -> Result<(
     }
     if !p.send_aud {
         workarounds.push(("send_aud", "false".to_owned()));
+    }
+    if let Some(e) = p.basic_auth_encoding {
+        workarounds.push(("basic_auth_encoding", e.to_string()));
+    }
+    if !p.scope_translation {
+        workarounds.push(("scope_translation", "false".to_owned()));
+    }
+    if let Some(s) = p.max_retry_wait {
+        workarounds.push(("max_retry_wait", format!("{s} s")));
     }
     println!("\n{}", "Workarounds".bold().underline());
     if workarounds.is_empty() {

@@ -14,7 +14,7 @@ use url::Url;
 use super::RunContext;
 use crate::cli::{SandboxArgs, SandboxCommand, SandboxLaunchUrlArgs, SandboxServeArgs};
 use crate::error::{Error, Result};
-use smart_sandbox::{Faults, Options, Sandbox};
+use smart_sandbox::{Faults, Options, Quirks, Sandbox};
 
 pub async fn run(ctx: &RunContext, args: SandboxArgs) -> Result<()> {
     match args.action {
@@ -26,6 +26,7 @@ pub async fn run(ctx: &RunContext, args: SandboxArgs) -> Result<()> {
 /// Command line → [`Options`], with every check that needs no server.
 pub fn options(args: &SandboxServeArgs) -> Result<Options> {
     let faults = Faults::parse(&args.faults).map_err(Error::usage)?;
+    let quirks = Quirks::parse(&args.quirks).map_err(Error::usage)?;
     let upstream = match &args.upstream {
         None => None,
         Some(u) => {
@@ -59,6 +60,7 @@ pub fn options(args: &SandboxServeArgs) -> Result<Options> {
         token_lifetime: Duration::from_secs(args.token_lifetime),
         clients_file: args.clients.clone(),
         faults,
+        quirks,
         auto_approve: args.auto_approve,
         tls: match (&args.tls_cert, &args.tls_key) {
             (Some(c), Some(k)) => Some((c.clone(), k.clone())),
@@ -73,8 +75,17 @@ pub fn options(args: &SandboxServeArgs) -> Result<Options> {
 }
 
 async fn serve(ctx: &RunContext, args: SandboxServeArgs) -> Result<()> {
-    if args.faults.iter().any(|f| f == "help") {
+    let asks_help = |given: &[String]| {
+        given
+            .iter()
+            .any(|g| g.split(',').any(|n| n.trim() == "help"))
+    };
+    if asks_help(&args.faults) {
         print!("{}", smart_sandbox::faults::help());
+        return Ok(());
+    }
+    if asks_help(&args.quirks) {
+        print!("{}", smart_sandbox::quirks::help());
         return Ok(());
     }
     let opts = options(&args)?;
@@ -165,6 +176,15 @@ fn print_human(info: &Value) {
         .collect();
     if !faults.is_empty() {
         println!("Faults: {}", faults.join(", "));
+    }
+    let quirks: Vec<String> = info["quirks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(s)
+        .collect();
+    if !quirks.is_empty() {
+        println!("Quirks: {}", quirks.join(", "));
     }
     if info["auto_approve"].as_bool() == Some(true) {
         println!("Consent: auto-approved (first patient picked)");

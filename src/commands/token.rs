@@ -30,21 +30,10 @@ pub async fn run(ctx: &RunContext, args: TokenArgs) -> Result<()> {
     let (store, set) = (&access.store, &access.tokens);
 
     if args.decode {
-        let mut out = serde_json::Map::new();
-        for (label, tok) in [
-            ("access_token", Some(set.access_token.secret().as_str())),
-            ("id_token", set.id_token.as_ref().map(|t| t.expose())),
-        ] {
-            let Some(tok) = tok else { continue };
-            out.insert(
-                label.to_owned(),
-                match id_token::decode_unverified(tok) {
-                    Some((h, c)) => json!({"header": h, "claims": c}),
-                    None => json!("not a JWT (opaque token)"),
-                },
-            );
-        }
-        return output::print_json(&out);
+        return output::print_json(&decoded(
+            set,
+            (!ctx.json).then_some(&ctx.invocation.reporter),
+        ));
     }
     if args.introspect {
         let stored = set
@@ -69,6 +58,36 @@ pub async fn run(ctx: &RunContext, args: TokenArgs) -> Result<()> {
     }
     println!("{}", set.access_token.secret());
     Ok(())
+}
+
+/// `--decode`: header and claims of each token that is a JWT (unverified),
+/// `"format": "opaque"` for one that is not — many servers issue opaque
+/// access tokens, which only the server can read (`--introspect`). The
+/// `reporter` (human output) also says so in words.
+fn decoded(
+    set: &crate::oauth::tokens::TokenSet,
+    reporter: Option<&crate::report::Reporter>,
+) -> serde_json::Map<String, Value> {
+    let mut out = serde_json::Map::new();
+    for (label, tok) in [
+        ("access_token", Some(set.access_token.secret().as_str())),
+        ("id_token", set.id_token.as_ref().map(|t| t.expose())),
+    ] {
+        let Some(tok) = tok else { continue };
+        let v = match id_token::decode_unverified(tok) {
+            Some((h, c)) => json!({"format": "jwt", "header": h, "claims": c}),
+            None => {
+                if let Some(r) = reporter {
+                    r.note(&format!(
+                        "{label}: opaque token (not a JWT): nothing to decode; `smart token --introspect` asks the server about it"
+                    ));
+                }
+                json!({"format": "opaque"})
+            }
+        };
+        out.insert(label.to_owned(), v);
+    }
+    out
 }
 
 /// RFC 7662: the server's view of our access token, asked at `ep` (checked
@@ -104,7 +123,11 @@ async fn introspect(
         Some(secret) if set.auth_method != crate::config::TokenAuthMethod::None => {
             let req = request().header(
                 reqwest::header::AUTHORIZATION,
-                crate::oauth::token::basic_authorization(&set.client_id, &secret),
+                crate::oauth::token::basic_authorization(
+                    &set.client_id,
+                    &secret,
+                    settings.stored.basic_encoding(),
+                ),
             );
             http.send(req.body(form(None)), 1 << 20).await?
         }

@@ -14,7 +14,7 @@
 //! - Bodies are read up to [`BODY_LIMIT`] and must be JSON.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -52,14 +52,38 @@ struct Auth {
     refreshing: tokio::sync::Mutex<bool>,
 }
 
+/// Which waits before a retry are reported.
+#[derive(Clone, Default)]
+pub enum WaitReports {
+    /// None (`--quiet`).
+    #[default]
+    Quiet,
+    /// Those of [`retry::LONG_WAIT`] or more (stderr is not a terminal).
+    Long(Reporter),
+    /// Every one.
+    All(Reporter),
+}
+
+impl WaitReports {
+    fn reporter_for(&self, wait: Duration) -> Option<&Reporter> {
+        match self {
+            WaitReports::All(r) => Some(r),
+            WaitReports::Long(r) if wait >= retry::LONG_WAIT => Some(r),
+            _ => None,
+        }
+    }
+}
+
 /// How the client was asked to behave.
 pub struct Settings {
     pub base: FhirBase,
     /// Add `_format=json` (profile workaround for servers that answer XML).
     pub format_json: bool,
     pub retries: u32,
-    /// Where to say that a retry is being waited for (`None`: quietly).
-    pub announce_waits: Option<Reporter>,
+    /// The longest `Retry-After` honoured; a server asking for more fails
+    /// the request.
+    pub max_wait: Duration,
+    pub wait_reports: WaitReports,
 }
 
 pub struct Fhir {
@@ -70,7 +94,8 @@ pub struct Fhir {
     auth: Option<Auth>,
     format_json: bool,
     retries: u32,
-    announce_waits: Option<Reporter>,
+    max_wait: Duration,
+    wait_reports: WaitReports,
 }
 
 /// One request, kept whole so it can be sent again.
@@ -150,7 +175,8 @@ impl Fhir {
             auth,
             format_json: settings.format_json,
             retries: settings.retries,
-            announce_waits: settings.announce_waits,
+            max_wait: settings.max_wait,
+            wait_reports: settings.wait_reports,
         })
     }
 
@@ -233,14 +259,19 @@ impl Fhir {
             if retry::is_retryable(status) && req.idempotent && attempt < self.retries {
                 let ra = resp.headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok());
                 let wait = retry::delay(ra, attempt, SystemTime::now());
-                if wait > retry::MAX_WAIT {
-                    return Err(outcome::status_error(&what, &resp).with_hint(format!(
-                        "the server asks to wait {} s before retrying; try again later",
-                        wait.as_secs()
-                    )));
+                if wait > self.max_wait {
+                    let mut err = outcome::status_error(&what, &resp);
+                    err.message.push_str(&format!(
+                        "; the server asks to wait {} s before retrying, longer than the {} s smart waits",
+                        wait.as_secs(),
+                        self.max_wait.as_secs()
+                    ));
+                    return Err(err.with_hint(
+                        "try again later, or allow longer waits with --max-retry-wait SECS (profile key max_retry_wait)",
+                    ));
                 }
                 attempt += 1;
-                if let Some(r) = &self.announce_waits {
+                if let Some(r) = self.wait_reports.reporter_for(wait) {
                     r.note(&format!(
                         "{what}: {status}, retrying in {:.1} s ({attempt}/{})",
                         wait.as_secs_f64(),
@@ -326,4 +357,23 @@ pub fn spawn_fetch(
         let resp = fhir.send_json(&req).await?;
         Ok((req, resp))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_waits_are_reported_even_off_a_terminal() {
+        let r = Reporter::new(|_, _| {});
+        let short = Duration::from_secs(1);
+        assert!(WaitReports::All(r.clone()).reporter_for(short).is_some());
+        assert!(WaitReports::Long(r.clone()).reporter_for(short).is_none());
+        assert!(
+            WaitReports::Long(r)
+                .reporter_for(retry::LONG_WAIT)
+                .is_some()
+        );
+        assert!(WaitReports::Quiet.reporter_for(retry::LONG_WAIT).is_none());
+    }
 }

@@ -7,9 +7,15 @@
 
 use std::time::{Duration, SystemTime};
 
-/// A server asking us to wait longer than this is treated as a failure:
-/// hanging a script for minutes is worse than saying so.
-pub const MAX_WAIT: Duration = Duration::from_secs(120);
+/// A server asking us to wait longer than this (unless `--max-retry-wait`
+/// or the profile's `max_retry_wait` says otherwise) is treated as a
+/// failure: hanging a script for minutes — or, as bulk-data style servers
+/// ask, for hours — is worse than saying so.
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// Waits at least this long are reported even where shorter ones are not
+/// (stderr not a terminal): a long silence looks like a hang.
+pub const LONG_WAIT: Duration = Duration::from_secs(5);
 
 pub fn is_retryable(status: u16) -> bool {
     status == 429 || status == 503

@@ -64,15 +64,21 @@ pub fn verify(
         return Err(fail(format!("algorithm {:?} is not accepted", header.alg)));
     }
     let key = pick_key(jwks, header.kid.as_deref(), header.alg).ok_or_else(|| {
-        fail(format!(
-            "no key in the server's JWKS matches kid {:?}",
-            header.kid
-        ))
+        fail(match &header.kid {
+            Some(kid) => format!(
+                "it is signed with key `{}`, which the server's JWKS does not publish",
+                crate::redact::printable(kid)
+            ),
+            None => "it names no key (kid), and the server's JWKS has no single key for it".into(),
+        })
     })?;
     let key = DecodingKey::from_jwk(key).map_err(|e| fail(format!("unusable JWK ({e})")))?;
     let mut v = Validation::new(header.alg);
     v.set_audience(&[expect.client_id]);
-    v.set_issuer(&[expect.issuer]);
+    // An issuer that differs only by a trailing slash is the same server
+    // (servers are seen to disagree with their own discovery document on
+    // it); the caller says so when it happens ([`issuer_mismatch`]).
+    v.set_issuer(&[expect.issuer, &slash_toggled(expect.issuer)]);
     v.leeway = 60;
     v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     let data = jsonwebtoken::decode::<serde_json::Map<String, Value>>(token.expose(), &key, &v)
@@ -103,6 +109,32 @@ pub fn verify(
         }
     }
     Ok(claims)
+}
+
+fn slash_toggled(issuer: &str) -> String {
+    match issuer.strip_suffix('/') {
+        Some(bare) => bare.to_owned(),
+        None => format!("{issuer}/"),
+    }
+}
+
+/// The `iss` of verified `claims` when it is not exactly `issuer` (then it
+/// differs by a trailing slash only: [`verify`] accepts nothing else).
+pub fn issuer_mismatch<'a>(
+    claims: &'a serde_json::Map<String, Value>,
+    issuer: &str,
+) -> Option<&'a str> {
+    claims
+        .get("iss")
+        .and_then(Value::as_str)
+        .filter(|iss| *iss != issuer)
+}
+
+/// The `kid` of `token`'s header when `jwks` has no key by that id: the
+/// server may have rotated its keys since the JWKS was fetched.
+pub fn unknown_kid(token: &Secret, jwks: &JwkSet) -> Option<String> {
+    let kid = jsonwebtoken::decode_header(token.expose()).ok()?.kid?;
+    jwks.find(&kid).is_none().then_some(kid)
 }
 
 fn pick_key<'a>(jwks: &'a JwkSet, kid: Option<&str>, alg: Algorithm) -> Option<&'a Jwk> {
@@ -189,6 +221,59 @@ mod tests {
             nonce: None,
         };
         verify(&token, &jwks, &expect)
+    }
+
+    #[test]
+    fn an_unknown_kid_is_found_and_named() {
+        let now = crate::oauth::tokens::Clock::now(&crate::oauth::tokens::SystemClock);
+        let (token, jwks) =
+            signed(json!({"iss": "https://ehr", "sub": "u", "aud": "app", "exp": now + 300}));
+        assert_eq!(unknown_kid(&token, &jwks), None);
+        let other: JwkSet = serde_json::from_value(json!({"keys": []})).unwrap();
+        assert_eq!(unknown_kid(&token, &other).as_deref(), Some("k1"));
+        let expect = Expect {
+            issuer: "https://ehr",
+            client_id: "app",
+            nonce: None,
+        };
+        let e = verify(&token, &other, &expect).unwrap_err();
+        assert!(
+            e.message
+                .contains("signed with key `k1`, which the server's JWKS does not publish"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn an_issuer_may_differ_by_a_trailing_slash_only() {
+        let now = crate::oauth::tokens::Clock::now(&crate::oauth::tokens::SystemClock);
+        let check = |iss: &str, expected: &str| {
+            let (token, jwks) =
+                signed(json!({"iss": iss, "sub": "u", "aud": "app", "exp": now + 300}));
+            let expect = Expect {
+                issuer: expected,
+                client_id: "app",
+                nonce: None,
+            };
+            verify(&token, &jwks, &expect)
+        };
+        let claims = check("https://ehr/", "https://ehr").unwrap();
+        assert_eq!(
+            issuer_mismatch(&claims, "https://ehr"),
+            Some("https://ehr/")
+        );
+        let claims = check("https://ehr", "https://ehr/").unwrap();
+        assert_eq!(
+            issuer_mismatch(&claims, "https://ehr/"),
+            Some("https://ehr")
+        );
+        let claims = check("https://ehr", "https://ehr").unwrap();
+        assert_eq!(issuer_mismatch(&claims, "https://ehr"), None);
+        for other in ["https://ehr//", "https://ehr/x", "https://evil"] {
+            let e = check(other, "https://ehr").unwrap_err();
+            assert!(e.message.contains("wrong issuer"), "{other}: {}", e.message);
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod keys;
 mod loopback;
 pub mod pkce;
 pub mod response;
+pub mod scope_dialect;
 pub mod token;
 pub mod tokens;
 pub mod transport;

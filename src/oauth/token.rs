@@ -25,7 +25,7 @@ use url::Url;
 use super::keys::SigningKey;
 use super::response::SmartTokenResponse;
 use super::transport::{ErrorAnswer, Transport};
-use crate::config::TokenAuthMethod;
+use crate::config::{BasicAuthEncoding, TokenAuthMethod};
 use crate::error::{Error, OAuthError, OAuthErrorCode, Result, token_endpoint_kind};
 use crate::http::Http;
 
@@ -49,8 +49,9 @@ pub enum ClientAuth {
 /// Where a client secret goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretMethod {
-    /// `Authorization: Basic`, id and secret form-encoded (RFC 6749 §2.3.1).
-    Basic,
+    /// `Authorization: Basic`, id and secret form-encoded first (RFC 6749
+    /// §2.3.1), or raw for servers that want plain HTTP Basic.
+    Basic(BasicAuthEncoding),
     /// `client_id` and `client_secret` in the form body.
     Post,
 }
@@ -78,7 +79,7 @@ impl ClientAuth {
                 })?;
                 return Ok(ClientAuth::Assertion { client_id, key });
             }
-            TokenAuthMethod::ClientSecretBasic => SecretMethod::Basic,
+            TokenAuthMethod::ClientSecretBasic => SecretMethod::Basic(BasicAuthEncoding::Form),
             TokenAuthMethod::ClientSecretPost => SecretMethod::Post,
         };
         let secret = secret.ok_or_else(|| {
@@ -96,6 +97,62 @@ impl ClientAuth {
         })
     }
 
+    /// The profile's `basic_auth_encoding` for client_secret_basic (other
+    /// methods are unchanged).
+    pub fn with_basic_encoding(mut self, encoding: BasicAuthEncoding) -> ClientAuth {
+        if let ClientAuth::Secret {
+            method: SecretMethod::Basic(e),
+            ..
+        } = &mut self
+        {
+            *e = encoding;
+        }
+        self
+    }
+
+    /// The `Authorization` value to send instead of the crate's, for raw
+    /// Basic (the crate always form-encodes).
+    fn raw_basic(&self) -> Option<String> {
+        match self {
+            ClientAuth::Secret {
+                client_id,
+                secret,
+                method: SecretMethod::Basic(BasicAuthEncoding::Raw),
+            } => Some(basic_authorization(
+                client_id,
+                secret,
+                BasicAuthEncoding::Raw,
+            )),
+            _ => None,
+        }
+    }
+
+    /// For an `invalid_client` answer to client_secret_basic: when the id or
+    /// secret has characters that form-encoding changes, the other encoding
+    /// may be what the server wants. Names the setting, never the secret.
+    fn encoding_hint(&self) -> Option<&'static str> {
+        let ClientAuth::Secret {
+            client_id,
+            secret,
+            method: SecretMethod::Basic(encoding),
+        } = self
+        else {
+            return None;
+        };
+        let changed = |s: &str| form_encode(s) != s;
+        if !changed(client_id) && !changed(secret.secret()) {
+            return None;
+        }
+        Some(match encoding {
+            BasicAuthEncoding::Form => {
+                "the client secret (or id) has characters that RFC 6749 form-encodes before Basic auth, and some servers (Epic is reported) want them raw: set `basic_auth_encoding = \"raw\"` in the profile"
+            }
+            BasicAuthEncoding::Raw => {
+                "the client secret (or id) was sent raw (`basic_auth_encoding = \"raw\"`), and it has characters that RFC 6749 form-encodes first: remove basic_auth_encoding from the profile"
+            }
+        })
+    }
+
     pub fn client_id(&self) -> &str {
         match self {
             ClientAuth::None { client_id }
@@ -109,7 +166,7 @@ impl ClientAuth {
         match self {
             ClientAuth::None { .. } => TokenAuthMethod::None,
             ClientAuth::Secret {
-                method: SecretMethod::Basic,
+                method: SecretMethod::Basic(_),
                 ..
             } => TokenAuthMethod::ClientSecretBasic,
             ClientAuth::Secret {
@@ -147,8 +204,11 @@ impl ClientAuth {
             ClientAuth::Secret {
                 client_id,
                 secret,
-                method: SecretMethod::Basic,
-            } => (Some(basic_authorization(client_id, secret)), Vec::new()),
+                method: SecretMethod::Basic(encoding),
+            } => (
+                Some(basic_authorization(client_id, secret, *encoding)),
+                Vec::new(),
+            ),
             ClientAuth::Secret {
                 secret,
                 method: SecretMethod::Post,
@@ -200,7 +260,7 @@ fn client(auth: &ClientAuth, token_url: &Url) -> Client {
         ClientAuth::Secret { secret, method, .. } => c
             .set_client_secret(secret.clone())
             .set_auth_type(match method {
-                SecretMethod::Basic => AuthType::BasicAuth,
+                SecretMethod::Basic(_) => AuthType::BasicAuth,
                 SecretMethod::Post => AuthType::RequestBody,
             }),
         // No secret: the crate puts client_id in the form.
@@ -228,9 +288,9 @@ pub async fn exchange_code(
     for (k, v) in auth.assertion_params(token_url.as_str())? {
         req = req.add_extra_param(k, v);
     }
-    let transport = Transport::new(http, "token endpoint");
+    let transport = Transport::new(http, "token endpoint").with_authorization(auth.raw_basic());
     let result = req.request_async(&transport).await;
-    answer(&transport, result)
+    answer(&transport, auth, result)
 }
 
 /// `refresh_token` (RFC 6749 §6).
@@ -245,9 +305,9 @@ pub async fn refresh(
     for (k, v) in auth.assertion_params(token_url.as_str())? {
         req = req.add_extra_param(k, v);
     }
-    let transport = Transport::new(http, "token endpoint");
+    let transport = Transport::new(http, "token endpoint").with_authorization(auth.raw_basic());
     let result = req.request_async(&transport).await;
-    answer(&transport, result)
+    answer(&transport, auth, result)
 }
 
 /// `client_credentials` (RFC 6749 §4.4; SMART Backend Services).
@@ -264,24 +324,32 @@ pub async fn client_credentials(
     for (k, v) in auth.assertion_params(token_url.as_str())? {
         req = req.add_extra_param(k, v);
     }
-    let transport = Transport::new(http, "token endpoint");
+    let transport = Transport::new(http, "token endpoint").with_authorization(auth.raw_basic());
     let result = req.request_async(&transport).await;
-    answer(&transport, result)
+    answer(&transport, auth, result)
 }
 
 /// The crate's result in our terms. The RFC 6749 `error` code becomes
 /// [`OAuthError`]; its kind (exit code) follows the HTTP status.
 fn answer(
     transport: &Transport,
+    auth: &ClientAuth,
     result: std::result::Result<SmartTokenResponse, RequestTokenError<Error, BasicErrorResponse>>,
 ) -> Result<SmartTokenResponse> {
     let err = match result {
         Ok(resp) => return resp.checked(),
-        Err(e) => e,
+        Err(e) => refused(transport, e),
     };
+    Err(match auth.encoding_hint() {
+        Some(h) if err.oauth_code() == Some(&OAuthErrorCode::InvalidClient) => err.with_hint(h),
+        _ => err,
+    })
+}
+
+fn refused(transport: &Transport, err: RequestTokenError<Error, BasicErrorResponse>) -> Error {
     let seen = transport.error_answer();
     let status = seen.as_ref().map(|s| s.status.as_u16()).unwrap_or(400);
-    Err(match err {
+    match err {
         RequestTokenError::Request(e) => e,
         RequestTokenError::ServerResponse(body) => {
             // The transport's reading of the same body: its description is
@@ -316,18 +384,26 @@ fn answer(
             ),
             None => Error::server("the token response cannot be read"),
         },
-    })
+    }
 }
 
-/// `Basic …` for client_secret_basic in our own requests. RFC 6749 §2.3.1
-/// form-urlencodes the id and the secret before base64 (plain HTTP Basic
-/// does not), so a secret with `:` or `%` in it works — as the crate does.
-pub fn basic_authorization(client_id: &str, secret: &ClientSecret) -> String {
-    let creds = format!(
-        "{}:{}",
-        form_encode(client_id),
-        form_encode(secret.secret())
-    );
+/// `Basic …` for client_secret_basic. RFC 6749 §2.3.1 form-urlencodes the
+/// id and the secret before base64 (plain HTTP Basic does not), so a secret
+/// with `:` or `%` in it works — as the crate does; `Raw` is plain HTTP
+/// Basic, for servers that want that.
+pub fn basic_authorization(
+    client_id: &str,
+    secret: &ClientSecret,
+    encoding: BasicAuthEncoding,
+) -> String {
+    let creds = match encoding {
+        BasicAuthEncoding::Form => format!(
+            "{}:{}",
+            form_encode(client_id),
+            form_encode(secret.secret())
+        ),
+        BasicAuthEncoding::Raw => format!("{client_id}:{}", secret.secret()),
+    };
     format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(creds)
@@ -406,7 +482,7 @@ mod tests {
         ClientAuth::Secret {
             client_id: "app".into(),
             secret: ClientSecret::new("s3cret:%".into()),
-            method: SecretMethod::Basic,
+            method: SecretMethod::Basic(BasicAuthEncoding::Form),
         }
     }
 
@@ -436,8 +512,12 @@ mod tests {
         let lower = req.to_ascii_lowercase();
         assert!(
             lower.contains(
-                &basic_authorization("app", &ClientSecret::new("s3cret:%".into()))
-                    .to_ascii_lowercase()
+                &basic_authorization(
+                    "app",
+                    &ClientSecret::new("s3cret:%".into()),
+                    BasicAuthEncoding::Form
+                )
+                .to_ascii_lowercase()
             ),
             "{req}"
         );
@@ -598,12 +678,15 @@ mod tests {
     #[test]
     fn basic_credentials_are_form_encoded() {
         assert_eq!(form_encode("a b:c"), "a+b%3Ac");
-        let h = basic_authorization("my app", &ClientSecret::new("p:w%".into()));
-        let b64 = h.strip_prefix("Basic ").unwrap();
-        let plain = base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .unwrap();
-        assert_eq!(plain, b"my+app:p%3Aw%25");
+        let decoded = |encoding| {
+            let h = basic_authorization("my app", &ClientSecret::new("p:w%".into()), encoding);
+            let b64 = h.strip_prefix("Basic ").unwrap().to_owned();
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap()
+        };
+        assert_eq!(decoded(BasicAuthEncoding::Form), b"my+app:p%3Aw%25");
+        assert_eq!(decoded(BasicAuthEncoding::Raw), b"my app:p:w%");
     }
 
     #[test]

@@ -39,8 +39,13 @@ pub struct TokenSet {
     /// Unix seconds; `None` when the server gave no `expires_in`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,
+    /// The granted scope.
     #[serde(default)]
     pub scope: String,
+    /// The scope as asked for (after any dialect translation); `None` in
+    /// sets stored before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope_asked: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<RefreshToken>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -168,6 +173,7 @@ impl TokenSet {
             token_type: "Bearer".into(),
             expires_at: resp.lifetime().map(|s| now.saturating_add(s)),
             scope: granted,
+            scope_asked: Some(requested.to_owned()),
             refresh_token: resp.refresh_token().cloned(),
             id_token: resp.id_token().cloned(),
             context,
@@ -175,9 +181,24 @@ impl TokenSet {
         }
     }
 
-    /// The scopes of `requested` that this set was not granted.
+    /// The scopes of `requested` that this set was not granted. A refresh
+    /// token is what `offline_access` and `online_access` ask for: a server
+    /// that sends one but leaves them out of `scope` has granted them in
+    /// effect, and saying otherwise would mislead.
     pub fn ungranted<'a>(&self, requested: &'a str) -> Vec<&'a str> {
-        crate::oauth::token::missing_scopes(requested, &self.scope)
+        let mut missing = crate::oauth::token::missing_scopes(requested, &self.scope);
+        if self.refresh_token.is_some() {
+            missing.retain(|s| !matches!(*s, "offline_access" | "online_access"));
+        }
+        missing
+    }
+
+    /// What was asked for and not granted, when what was asked is known.
+    pub fn dropped(&self) -> Vec<&str> {
+        self.scope_asked
+            .as_deref()
+            .map(|asked| self.ungranted(asked))
+            .unwrap_or_default()
     }
 
     /// This set after a refresh: what the response carries replaces what we
@@ -258,6 +279,7 @@ mod tests {
             token_type: "Bearer".into(),
             expires_at,
             scope: "openid patient/*.rs".into(),
+            scope_asked: None,
             refresh_token: Some(RefreshToken::new("RT".into())),
             id_token: None,
             context: LaunchContext::default(),
@@ -359,6 +381,17 @@ mod tests {
         // version) is not "expired" either.
         assert_eq!(set(Some(u64::MAX)).expires_in(0), Some(i64::MAX));
         assert!(set(Some(0)).expires_in(u64::MAX).unwrap() < 0);
+    }
+
+    #[test]
+    fn a_refresh_token_stands_for_offline_access() {
+        let mut s = set(None);
+        s.scope_asked = Some("openid patient/*.rs offline_access launch".into());
+        assert_eq!(s.dropped(), ["launch"]);
+        s.refresh_token = None;
+        assert_eq!(s.dropped(), ["offline_access", "launch"]);
+        s.scope_asked = None;
+        assert!(s.dropped().is_empty(), "unknown: nothing said");
     }
 
     #[test]

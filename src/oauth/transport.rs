@@ -57,6 +57,8 @@ pub struct Transport<'a> {
     /// `token endpoint`, `introspection endpoint`: for messages.
     what: &'static str,
     error_answer: Mutex<Option<ErrorAnswer>>,
+    /// Sent instead of the crate's `Authorization` header (raw Basic).
+    authorization: Option<String>,
 }
 
 impl<'a> Transport<'a> {
@@ -72,7 +74,14 @@ impl<'a> Transport<'a> {
             http,
             what,
             error_answer: Mutex::new(None),
+            authorization: None,
         }
+    }
+
+    /// Replaces the `Authorization` header the crate builds, when given.
+    pub fn with_authorization(mut self, authorization: Option<String>) -> Transport<'a> {
+        self.authorization = authorization;
+        self
     }
 
     /// The error answer (non-2xx, non-3xx) this transport passed on, if any.
@@ -84,7 +93,12 @@ impl<'a> Transport<'a> {
     }
 
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
+        if let Some(a) = &self.authorization {
+            let value = http::HeaderValue::from_str(a)
+                .map_err(|_| Error::usage("the client credentials cannot go in a header"))?;
+            parts.headers.insert(http::header::AUTHORIZATION, value);
+        }
         // A server that echoes its input must not put what we sent into a
         // message: everything secret in this request is redacted by value.
         let sent = crate::redact::secrets_in_request(

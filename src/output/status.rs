@@ -49,6 +49,8 @@ pub fn print(
                 "user": s.context.fhir_user,
                 "context": s.context,
                 "scopes": s.scopes(),
+                "scopes_asked": s.scope_asked.as_deref().map(|a| a.split_whitespace().collect::<Vec<_>>()),
+                "scopes_dropped": s.dropped(),
                 "expires_at": s.expires_at,
                 "expires_in": s.expires_in(now),
                 "expired": s.expires_in(now).is_some_and(|x| x <= 0),
@@ -96,6 +98,25 @@ pub fn print(
         println!("{}{}", l("Tenant"), p(t));
     }
     println!("{}{}", l("Scopes"), p(&s.scope));
+    // What was asked, when the server gave something else.
+    if let Some(asked) = &s.scope_asked {
+        let same = |a: &str, b: &str| {
+            let (mut a, mut b): (Vec<&str>, Vec<&str>) = (
+                a.split_whitespace().collect(),
+                b.split_whitespace().collect(),
+            );
+            a.sort_unstable();
+            b.sort_unstable();
+            a == b
+        };
+        if !same(asked, &s.scope) {
+            println!("{}{}", l("Asked for"), p(asked));
+        }
+        let dropped = s.dropped();
+        if !dropped.is_empty() {
+            println!("{}{}", l("Not granted"), p(&dropped.join(" ")).yellow());
+        }
+    }
     let exp = match s.expires_in(now) {
         None => "unknown (no expires_in)".to_owned(),
         Some(x) if x <= 0 => format!("expired {}", human_duration(x))

@@ -18,6 +18,7 @@ mod interop;
 mod login;
 mod login_real_parts;
 mod query;
+mod quirks;
 mod register;
 mod sandbox_cmd;
 mod token_store;

@@ -1,5 +1,5 @@
 //! `smart sandbox` as a command: the JSON start-up line, `launch-url`, a
-//! taken port, usage errors and `--fault help`. (The server itself is tested
+//! taken port, usage errors, `--fault help` and `--quirk help`. (The server itself is tested
 //! in its own crate, `crates/sandbox/tests/it`.)
 
 use serde_json::{Value, json};
@@ -35,6 +35,8 @@ fn command_prints_json_then_serves_and_launch_url_works() {
                 "5",
                 "--fault",
                 "slow-token",
+                "--quirk",
+                "opaque-tokens,expires-in-string",
             ])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
@@ -49,6 +51,10 @@ fn command_prints_json_then_serves_and_launch_url_works() {
     let base = info["fhir_base"].as_str().unwrap();
     assert_eq!(info["issuer"], base);
     assert_eq!(info["faults"], json!(["slow-token"]));
+    assert_eq!(
+        info["quirks"],
+        json!(["expires-in-string", "opaque-tokens"])
+    );
     let clients = info["clients"].as_array().unwrap();
     assert!(clients.iter().any(|c| c["client_id"] == CLI));
     assert!(
@@ -123,6 +129,8 @@ fn command_usage_errors_and_fault_help() {
     }
     for args in [
         vec!["sandbox", "--fault", "bogus"],
+        vec!["sandbox", "--quirk", "bogus"],
+        vec!["sandbox", "--quirk", "http-429"],
         vec!["sandbox", "--clients", "/nonexistent/clients.json"],
         vec!["sandbox", "--upstream", "ftp://x"],
         vec![
@@ -141,4 +149,31 @@ fn command_usage_errors_and_fault_help() {
         assert_ne!(out.status.code(), Some(0), "{args:?}");
         assert!(!out.stderr.is_empty(), "{args:?}");
     }
+}
+
+#[test]
+fn quirk_help_names_each_quirk_and_where_it_is_seen() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_smart"))
+        .args(["sandbox", "--quirk", "help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for e in smart_sandbox::quirks::ALL {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{} ", e.name)))
+            .unwrap_or_else(|| panic!("{} listed: {text}", e.name));
+        assert!(line.contains(e.seen), "{line}");
+    }
+    assert!(text.contains("reported for Epic"), "{text}");
+    assert!(text.contains("Azure AD style"), "{text}");
+    // A quirk given as a fault is pointed to the right flag.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_smart"))
+        .args(["sandbox", "--fault", "no-well-known"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--quirk no-well-known"), "{err}");
 }

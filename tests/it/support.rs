@@ -400,6 +400,26 @@ impl SandboxServer {
             ..Default::default()
         })
     }
+
+    /// An auto-approving sandbox that behaves like some real servers do
+    /// (`quirks` as `--quirk` takes them: `a,b`).
+    pub fn with_quirks(quirks: &str) -> Self {
+        Self::start(Self::quirky(quirks))
+    }
+
+    /// The options of [`SandboxServer::with_quirks`], for tests that add more.
+    pub fn quirky(quirks: &str) -> smart_sandbox::Options {
+        smart_sandbox::Options {
+            auto_approve: true,
+            quirks: smart_sandbox::Quirks::parse(&[quirks.to_owned()]).expect("known quirks"),
+            ..Default::default()
+        }
+    }
+
+    /// How many requests reached `path` so far.
+    pub fn requests_to(&self, path: &str) -> usize {
+        self.journal.to(path).len()
+    }
 }
 
 /// A `BROWSER` program that plays the user: a shell script run with the URL

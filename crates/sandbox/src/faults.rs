@@ -18,7 +18,7 @@ pub enum Fault {
     BadJson,
     IdTokenBadSignature,
     BigIdToken,
-    NoWellKnown,
+    IdTokenUnknownKid,
     PkceNotAdvertised,
     ScopeReduced,
 }
@@ -81,9 +81,9 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "id_tokens carry 6 KB of extra claims (over some keychains' item size limit)",
     ),
     (
-        "no-well-known",
-        Fault::NoWellKnown,
-        "no /.well-known/smart-configuration (404); only /metadata",
+        "id-token-unknown-kid",
+        Fault::IdTokenUnknownKid,
+        "id_tokens are signed with a kid the JWKS never publishes",
     ),
     (
         "pkce-not-advertised",
@@ -118,7 +118,13 @@ impl FromStr for Fault {
         ALL.iter()
             .find(|(n, _, _)| *n == s)
             .map(|(_, f, _)| *f)
-            .ok_or_else(|| format!("unknown fault `{s}`; `smart sandbox --fault help` lists them"))
+            .ok_or_else(|| {
+                if crate::quirks::ALL.iter().any(|q| q.name == s) {
+                    format!("`{s}` is a quirk, not a fault: use --quirk {s}")
+                } else {
+                    format!("unknown fault `{s}`; `smart sandbox --fault help` lists them")
+                }
+            })
     }
 }
 
@@ -127,10 +133,10 @@ impl FromStr for Fault {
 pub struct Faults(BTreeSet<Fault>);
 
 impl Faults {
+    /// Names as given to `--fault`: repeated, or comma-separated.
     pub fn parse(names: &[String]) -> Result<Faults, String> {
-        names
-            .iter()
-            .map(|n| n.parse())
+        each_name(names)
+            .map(str::parse)
             .collect::<Result<_, _>>()
             .map(Faults)
     }
@@ -140,6 +146,15 @@ impl Faults {
     pub(crate) fn iter(&self) -> impl Iterator<Item = Fault> + '_ {
         self.0.iter().copied()
     }
+}
+
+/// The names in `--fault a,b --fault c` (also `--quirk`), blanks skipped.
+pub(crate) fn each_name(given: &[String]) -> impl Iterator<Item = &str> {
+    given
+        .iter()
+        .flat_map(|g| g.split(','))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
 }
 
 /// The `--fault help` text.
@@ -161,5 +176,9 @@ mod tests {
             assert_eq!(f.name(), *n);
         }
         assert!("nope".parse::<Fault>().is_err());
+        let e = "jwks-rotation".parse::<Fault>().unwrap_err();
+        assert!(e.contains("--quirk jwks-rotation"), "{e}");
+        let f = Faults::parse(&["no-pkce, http-429".into()]).unwrap();
+        assert!(f.has(Fault::NoPkce) && f.has(Fault::Http429));
     }
 }

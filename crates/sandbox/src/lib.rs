@@ -1,7 +1,7 @@
 //! `smart sandbox`: an embedded SMART on FHIR server — authorization server,
-//! synthetic FHIR data (or a proxy in front of a plain FHIR server), and
-//! named faults — for demos, for server implementers to compare against, and
-//! for our own tests, all offline.
+//! synthetic FHIR data (or a proxy in front of a plain FHIR server), named
+//! faults and named quirks of real servers — for demos, for server
+//! implementers to compare against, and for our own tests, all offline.
 //!
 //! URL layout, for an origin `http://127.0.0.1:PORT`:
 //! - FHIR base `{origin}/fhir` (also the OpenID issuer), with
@@ -14,6 +14,7 @@
 //! a `Grant`, the FHIR side asks the grant what it may do ([`Access`]).
 
 pub mod faults;
+pub mod quirks;
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -21,6 +22,7 @@ use url::Url;
 
 pub use faults::{Fault, Faults};
 pub use journal::{Journal, Received};
+pub use quirks::{Quirk, Quirks};
 
 /// Everything `smart sandbox` can be told, independent of clap.
 #[derive(Debug, Clone)]
@@ -35,6 +37,7 @@ pub struct Options {
     /// Extra client registrations (RFC 7591 client metadata, JSON array).
     pub clients_file: Option<PathBuf>,
     pub faults: Faults,
+    pub quirks: Quirks,
     pub auto_approve: bool,
     /// (certificate chain PEM, private key PEM) for https.
     pub tls: Option<(PathBuf, PathBuf)>,
@@ -61,6 +64,7 @@ impl Default for Options {
             token_lifetime: Duration::from_secs(3600),
             clients_file: None,
             faults: Faults::default(),
+            quirks: Quirks::default(),
             auto_approve: false,
             tls: None,
             record: false,

@@ -12,7 +12,29 @@
 
 pub(crate) use smart_vocab::scope::{Context, ResourceScope, is_known, split};
 
-use super::{Access, Grant, Interaction};
+use super::{Access, Grant, Interaction, Quirk, Quirks};
+use smart_vocab::scope::Dialect;
+
+/// The one scope dialect the `scopes-v1-only` / `scopes-v2-only` quirks
+/// leave the server; `None`: both.
+pub(crate) fn only_dialect(quirks: &Quirks) -> Option<Dialect> {
+    if quirks.has(Quirk::ScopesV1Only) {
+        Some(Dialect::V1)
+    } else if quirks.has(Quirk::ScopesV2Only) {
+        Some(Dialect::V2)
+    } else {
+        None
+    }
+}
+
+/// True for a resource scope this server does not take: one written in the
+/// other dialect than the only one it speaks.
+pub(crate) fn outside_dialect(quirks: &Quirks, scope: &str) -> bool {
+    match (only_dialect(quirks), ResourceScope::parse(scope)) {
+        (Some(d), Some(r)) => r.v2 != (d == Dialect::V2),
+        _ => false,
+    }
+}
 
 impl Grant {
     /// May this grant perform `interaction` on `resource_type`, and where?

@@ -57,7 +57,7 @@ impl Sandbox {
         let origin = Url::parse(&format!("{scheme}://{host}:{}", addr.port()))?;
         let fhir_base = origin.join("/fhir")?;
         let fhir = fhir::FhirState::new(&opts)?;
-        let auth = auth::AuthState::new(&opts)?;
+        let auth = auth::AuthState::new(&opts, &fhir_base)?;
         let state = Arc::new(State {
             opts,
             origin,

@@ -1,6 +1,6 @@
 //! What `smart sandbox` prints when it starts (`--json`: one line): the
 //! endpoints, the clients with their secrets (a test server's secrets are
-//! public), the faults switched on.
+//! public), the faults and quirks switched on.
 
 use serde_json::{Value, json};
 
@@ -23,6 +23,7 @@ impl Sandbox {
             "auto_approve": st.opts.auto_approve,
             "clients": st.auth.clients.all().iter().map(client_json).collect::<Vec<_>>(),
             "faults": st.opts.faults.iter().map(|f| f.name()).collect::<Vec<_>>(),
+            "quirks": st.opts.quirks.iter().map(|q| q.name()).collect::<Vec<_>>(),
         })
     }
 }

@@ -23,6 +23,36 @@ pub enum Context {
     System,
 }
 
+impl Context {
+    /// `patient`, `user`, `system`: the scope prefix.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Context::Patient => "patient",
+            Context::User => "user",
+            Context::System => "system",
+        }
+    }
+}
+
+/// The two ways of writing resource scopes: SMART 1.0's `.read`/`.write`/`.*`
+/// (capability `permission-v1`) and SMART 2.x's `.cruds` letters
+/// (`permission-v2`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    V1,
+    V2,
+}
+
+impl Dialect {
+    /// The capability a server advertises for it.
+    pub fn capability(self) -> &'static str {
+        match self {
+            Dialect::V1 => "permission-v1",
+            Dialect::V2 => "permission-v2",
+        }
+    }
+}
+
 /// The permission letters of a v2 scope, or the equivalent of a v1 one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Perms {
@@ -102,6 +132,36 @@ impl Perms {
     pub fn writes(self) -> bool {
         self.create || self.update || self.delete
     }
+
+    fn reads(self) -> bool {
+        self.read || self.search
+    }
+
+    /// v2 letters, `cruds` order.
+    fn letters(self) -> String {
+        [
+            (self.create, 'c'),
+            (self.read, 'r'),
+            (self.update, 'u'),
+            (self.delete, 'd'),
+            (self.search, 's'),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, c)| *c)
+        .collect()
+    }
+
+    /// The v1 word that covers these permissions: v1 cannot say less than
+    /// "read" (read and search) or "write" (create, update, delete), so a
+    /// v2 `r` alone becomes `read`.
+    fn v1_word(self) -> &'static str {
+        match (self.reads(), self.writes()) {
+            (true, false) => "read",
+            (false, true) => "write",
+            _ => "*",
+        }
+    }
 }
 
 /// A parsed resource scope such as `patient/Observation.rs?category=x`.
@@ -152,6 +212,26 @@ impl ResourceScope {
             v2,
             constraint,
         })
+    }
+
+    /// This scope written in `dialect`, when it is a resource scope written
+    /// in the other one. `None` when there is nothing to translate, or when
+    /// it cannot be said in v1 (a query-constrained v2 scope).
+    pub fn in_dialect(&self, dialect: Dialect) -> Option<String> {
+        let is_v2 = dialect == Dialect::V2;
+        if self.v2 == is_v2 || (!is_v2 && self.constraint.is_some()) {
+            return None;
+        }
+        let perms = if is_v2 {
+            self.perms.letters()
+        } else {
+            self.perms.v1_word().to_owned()
+        };
+        Some(format!(
+            "{}/{}.{perms}",
+            self.context.as_str(),
+            self.resource_type.as_deref().unwrap_or("*")
+        ))
     }
 
     /// True when this scope alone permits `interaction` on `resource_type`
@@ -238,6 +318,47 @@ mod tests {
         let s = ResourceScope::parse("patient/Observation.rs?category=laboratory").unwrap();
         assert_eq!(s.constraint.as_deref(), Some("category=laboratory"));
         assert!(!s.covers("Observation", Interaction::Read));
+    }
+
+    #[test]
+    fn dialects_translate_both_ways() {
+        let to = |s: &str, d| ResourceScope::parse(s).unwrap().in_dialect(d);
+        assert_eq!(
+            to("patient/*.rs", Dialect::V1).as_deref(),
+            Some("patient/*.read")
+        );
+        assert_eq!(
+            to("patient/*.r", Dialect::V1).as_deref(),
+            Some("patient/*.read")
+        );
+        assert_eq!(
+            to("user/Observation.cud", Dialect::V1).as_deref(),
+            Some("user/Observation.write")
+        );
+        assert_eq!(
+            to("system/*.cruds", Dialect::V1).as_deref(),
+            Some("system/*.*")
+        );
+        assert_eq!(
+            to("patient/*.read", Dialect::V2).as_deref(),
+            Some("patient/*.rs")
+        );
+        assert_eq!(
+            to("user/Patient.write", Dialect::V2).as_deref(),
+            Some("user/Patient.cud")
+        );
+        assert_eq!(
+            to("patient/*.*", Dialect::V2).as_deref(),
+            Some("patient/*.cruds")
+        );
+        // Already in the dialect, or not sayable in v1: nothing to do.
+        assert_eq!(to("patient/*.rs", Dialect::V2), None);
+        assert_eq!(to("patient/*.read", Dialect::V1), None);
+        assert_eq!(
+            to("patient/Observation.rs?category=laboratory", Dialect::V1),
+            None
+        );
+        assert_eq!(Dialect::V1.capability(), "permission-v1");
     }
 
     #[test]

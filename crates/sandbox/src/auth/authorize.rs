@@ -255,6 +255,7 @@ fn validate(
                 .is_none_or(|allowed| allowed.contains(s))
         })
         .filter(|s| !s.starts_with("system/"))
+        .filter(|s| !scopes::outside_dialect(&state.opts.quirks, s))
         .collect();
     if faults.has(Fault::ScopeReduced) {
         granted.retain(|s| !reduced_away(s));

@@ -12,7 +12,7 @@ use base64::Engine;
 use super::clients::{AuthMethod, Client};
 use super::error::OAuthError;
 use super::params::Params;
-use crate::State;
+use crate::{Quirk, State};
 
 pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -22,8 +22,10 @@ pub(crate) struct Authenticated {
 }
 
 /// `Authorization: Basic …` credentials, if that scheme is used.
-/// `Some(Err)` when the header is Basic but malformed.
-fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), ()>> {
+/// `Some(Err)` when the header is Basic but malformed. `raw` (the
+/// `basic-auth-raw` quirk) reads them as plain HTTP Basic, without the form
+/// decoding RFC 6749 asks for.
+fn basic_credentials(headers: &HeaderMap, raw: bool) -> Option<Result<(String, String), ()>> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, rest) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
@@ -38,7 +40,10 @@ fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), ()>
             .as_deref()
             .and_then(|s| s.split_once(':'))
             // RFC 6749 §2.3.1: id and secret are form-urlencoded first.
-            .map(|(id, secret)| (form_decode(id), form_decode(secret)))
+            .map(|(id, secret)| match raw {
+                true => (id.to_owned(), secret.to_owned()),
+                false => (form_decode(id), form_decode(secret)),
+            })
             .ok_or(()),
     )
 }
@@ -64,7 +69,7 @@ pub(crate) async fn authenticate(
     headers: &HeaderMap,
     p: &Params,
 ) -> Result<Authenticated, OAuthError> {
-    let basic = basic_credentials(headers);
+    let basic = basic_credentials(headers, state.opts.quirks.has(Quirk::BasicAuthRaw));
     let post_secret = p.get("client_secret");
     let assertion = p.get("client_assertion");
     let used = [basic.is_some(), post_secret.is_some(), assertion.is_some()]

@@ -3,6 +3,7 @@
 //! `smart_style_url` document.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::Json;
 use axum::extract::State as AxState;
@@ -10,21 +11,34 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::{Fault, State};
+use crate::{Fault, Quirk, State};
 
 /// SMART 2.x capabilities the sandbox does not implement; it advertises all
 /// the others (`smart_vocab::KNOWN_CAPABILITIES` is the one list).
 const NOT_IMPLEMENTED: &[&str] = &["context-standalone-encounter", "smart-app-state"];
 
-pub(crate) fn capabilities() -> Vec<&'static str> {
+/// What the sandbox advertises: every capability it implements, less the
+/// scope dialect a `scopes-v*-only` quirk takes away.
+fn capabilities(state: &State) -> Vec<&'static str> {
+    let only = crate::scopes::only_dialect(&state.opts.quirks);
     smart_vocab::KNOWN_CAPABILITIES
         .iter()
         .copied()
         .filter(|c| !NOT_IMPLEMENTED.contains(c))
+        .filter(|c| only.is_none_or(|d| !c.starts_with("permission-v") || *c == d.capability()))
         .collect()
 }
 
-pub(crate) const SCOPES_SUPPORTED: &[&str] = &[
+/// `scopes_supported`, in the one dialect when a quirk leaves only one.
+fn scopes_supported(state: &State) -> Vec<&'static str> {
+    SCOPES_SUPPORTED
+        .iter()
+        .copied()
+        .filter(|s| !crate::scopes::outside_dialect(&state.opts.quirks, s))
+        .collect()
+}
+
+const SCOPES_SUPPORTED: &[&str] = &[
     "openid",
     "fhirUser",
     "profile",
@@ -68,10 +82,10 @@ fn smart_document(state: &State) -> Value {
         "registration_endpoint": state.auth_url("register").as_str(),
         "introspection_endpoint": state.auth_url("introspect").as_str(),
         "revocation_endpoint": state.auth_url("revoke").as_str(),
-        "scopes_supported": SCOPES_SUPPORTED,
+        "scopes_supported": scopes_supported(state),
         "response_types_supported": ["code"],
         "code_challenge_methods_supported": ["S256"],
-        "capabilities": capabilities(),
+        "capabilities": capabilities(state),
     });
     if state.opts.faults.has(Fault::PkceNotAdvertised)
         && let Some(o) = doc.as_object_mut()
@@ -82,7 +96,7 @@ fn smart_document(state: &State) -> Value {
 }
 
 pub(crate) async fn smart_configuration(AxState(state): AxState<Arc<State>>) -> Response {
-    if state.opts.faults.has(Fault::NoWellKnown) {
+    if state.opts.quirks.has(Quirk::NoWellKnown) {
         return (StatusCode::NOT_FOUND, "Not Found").into_response();
     }
     // Browser apps read discovery cross-origin (the CapabilityStatement
@@ -103,7 +117,7 @@ pub(crate) async fn openid_configuration(AxState(state): AxState<Arc<State>>) ->
         "registration_endpoint": state.auth_url("register").as_str(),
         "introspection_endpoint": state.auth_url("introspect").as_str(),
         "revocation_endpoint": state.auth_url("revoke").as_str(),
-        "scopes_supported": SCOPES_SUPPORTED,
+        "scopes_supported": scopes_supported(&state),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": GRANT_TYPES,
@@ -122,8 +136,16 @@ pub(crate) async fn openid_configuration(AxState(state): AxState<Arc<State>>) ->
     Json(doc).into_response()
 }
 
+/// The JWKS. With the `jwks-rotation` quirk the first answer is the set
+/// from before the rotation: a client that fetched it once and caches it
+/// meets id_tokens signed with a key it does not have yet.
 pub(crate) async fn jwks(AxState(state): AxState<Arc<State>>) -> Response {
-    Json(state.auth.keys.jwks()).into_response()
+    let served = state.auth.jwks_served.fetch_add(1, Ordering::Relaxed);
+    let rotated = state.opts.quirks.has(Quirk::JwksRotation) && served > 0;
+    match state.auth.keys.jwks(rotated) {
+        Ok(set) => Json(set).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
 }
 
 /// The `smart_style_url` target (SMART App Launch §Styling).

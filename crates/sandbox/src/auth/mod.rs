@@ -39,6 +39,12 @@ pub(crate) struct AuthState {
     /// For fetching clients' `jwks_uri` (no redirects; size and time are
     /// capped where it is used, in `assertion`).
     http: reqwest::Client,
+    /// The `iss` and `aud` of JWT access tokens; `None` for opaque ones
+    /// (the `opaque-tokens` quirk).
+    jwt_access: Option<String>,
+    /// JWKS requests answered so far (the `jwks-rotation` quirk publishes
+    /// the new key from the second on).
+    pub(crate) jwks_served: std::sync::atomic::AtomicU64,
 }
 
 /// Why a bearer token was not accepted (rendered as a 401 with
@@ -51,7 +57,8 @@ pub(crate) struct Unauthorized {
 }
 
 impl AuthState {
-    pub(crate) fn new(opts: &Options) -> anyhow::Result<AuthState> {
+    /// `fhir_base` is the issuer and audience of the access tokens.
+    pub(crate) fn new(opts: &Options, fhir_base: &url::Url) -> anyhow::Result<AuthState> {
         let clients = clients::Registry::with_builtins();
         if let Some(path) = &opts.clients_file {
             clients.load_file(path, opts.allow_loopback_jwks_uri)?;
@@ -64,12 +71,43 @@ impl AuthState {
             keys: keys::ServerKeys::shared(),
             store: Store::default(),
             http,
+            jwt_access: (!opts.quirks.has(crate::Quirk::OpaqueTokens))
+                .then(|| fhir_base.as_str().trim_end_matches('/').to_owned()),
+            jwks_served: Default::default(),
         })
     }
 
-    /// Issues an opaque access token for a grant.
+    /// Issues an access token for a grant, outside any authorization.
     pub fn issue_access_token(&self, grant: Grant) -> String {
-        self.store.issue_access(grant, None)
+        self.issue_access(grant, None)
+    }
+
+    /// An access token for `grant`, recorded under `family`: a JWT
+    /// (RFC 9068) signed with the published key, or with the
+    /// `opaque-tokens` quirk 256 random bits. What the token says is for the
+    /// client to read; what it grants is what the store records.
+    pub(crate) fn issue_access(&self, grant: Grant, family: Option<String>) -> String {
+        let jwt = self.jwt_access.as_ref().and_then(|base| {
+            let now = unix(SystemTime::now());
+            let claims = serde_json::json!({
+                "iss": base,
+                "aud": base,
+                "sub": grant.fhir_user.as_deref().unwrap_or(&grant.client_id),
+                "client_id": grant.client_id,
+                "scope": grant.scopes.join(" "),
+                "iat": now,
+                "exp": unix(grant.expires_at),
+                "jti": random_token(),
+            });
+            // Signing with our own key does not fail; if it ever did, an
+            // opaque token serves just as well.
+            self.keys
+                .sign(&claims, keys::Signer::Current, "at+jwt")
+                .ok()
+        });
+        let token = jwt.unwrap_or_else(random_token);
+        self.store.insert_access(token.clone(), grant, family);
+        token
     }
 
     /// The grant behind the request's `Authorization: Bearer` token.

@@ -113,8 +113,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Store {
-    pub(crate) fn issue_access(&self, grant: Grant, family: Option<String>) -> String {
-        let token = random_token();
+    /// Records an access token made by the caller.
+    pub(crate) fn insert_access(&self, token: String, grant: Grant, family: Option<String>) {
         let now = SystemTime::now();
         let mut map = lock(&self.access);
         // Expired tokens are useless; drop them now and then so that a
@@ -123,14 +123,13 @@ impl Store {
             map.retain(|_, r| r.grant.expires_at > now);
         }
         map.insert(
-            token.clone(),
+            token,
             AccessRecord {
                 grant,
                 issued_at: now,
                 family,
             },
         );
-        token
     }
 
     pub(crate) fn access_grant(&self, token: &str) -> Option<Grant> {
@@ -176,6 +175,14 @@ impl Store {
         };
         lock(&self.spent_refresh).insert(token.to_owned(), (r.auth.family.clone(), r.expires));
         (r.expires > now).then_some(r)
+    }
+
+    /// A live refresh token of `client_id`, left in place (no rotation).
+    pub(crate) fn peek_refresh(&self, token: &str, client_id: &str) -> Option<Refresh> {
+        lock(&self.refresh)
+            .get(token)
+            .filter(|r| r.auth.client_id == client_id && r.expires > SystemTime::now())
+            .cloned()
     }
 
     pub(crate) fn introspect(&self, token: &str) -> Option<Introspected> {

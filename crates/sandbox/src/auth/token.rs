@@ -17,11 +17,12 @@ use super::authorize::{is_pkce_value, reduced_away};
 use super::client_auth::{self, Authenticated};
 use super::clients::AuthMethod;
 use super::error::{OAuthError, no_store_json};
+use super::keys::Signer;
 use super::params::{Params, is_form};
 use super::store::Authorization;
 use super::{random_token, unix};
 use crate::scopes::{self, Context, ResourceScope};
-use crate::{Fault, Grant, State};
+use crate::{Fault, Grant, Quirk, State};
 use smart_vocab::launch;
 
 /// Refresh token lifetimes: `offline_access` outlives the session,
@@ -142,13 +143,21 @@ fn refresh_token(state: &State, authn: &Authenticated, p: &Params) -> Result<Res
     let token = p
         .get("refresh_token")
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
-    let old = state
-        .auth
-        .store
-        .take_refresh(token, &authn.client.client_id)
-        .ok_or_else(|| {
-            OAuthError::invalid_grant("unknown, expired, revoked or already used refresh token")
-        })?;
+    let quirks = &state.opts.quirks;
+    // `refresh-keeps-token`: no rotation, the token stays good.
+    let keeps = quirks.has(Quirk::RefreshKeepsToken);
+    let store = &state.auth.store;
+    let client_id = &authn.client.client_id;
+    let mut old = match keeps {
+        true => store.peek_refresh(token, client_id),
+        false => store.take_refresh(token, client_id),
+    }
+    .ok_or_else(|| {
+        OAuthError::invalid_grant("unknown, expired, revoked or already used refresh token")
+    })?;
+    if quirks.has(Quirk::RefreshDropsContext) {
+        old.auth.has_context = false;
+    }
     // RFC 6749 §6: a refresh may narrow the scope, never widen it.
     let scopes = match p.get("scope") {
         None => old.auth.scopes.clone(),
@@ -162,7 +171,7 @@ fn refresh_token(state: &State, authn: &Authenticated, p: &Params) -> Result<Res
             asked
         }
     };
-    issue(state, &old.auth, scopes, true, None)
+    issue(state, &old.auth, scopes, !keeps, None)
 }
 
 fn client_credentials(
@@ -183,6 +192,7 @@ fn client_credentials(
         .into_iter()
         .filter(|s| ResourceScope::parse(s).is_some_and(|r| r.context == Context::System))
         .filter(|s| client.scope.as_ref().is_none_or(|a| a.contains(s)))
+        .filter(|s| !scopes::outside_dialect(&state.opts.quirks, s))
         .collect();
     if state.opts.faults.has(Fault::ScopeReduced) {
         granted.retain(|s| !reduced_away(s));
@@ -215,7 +225,7 @@ fn issue(
     may_refresh: bool,
     id_token_nonce: Option<Option<&str>>,
 ) -> Result<Response, OAuthError> {
-    let faults = &state.opts.faults;
+    let (faults, quirks) = (&state.opts.faults, &state.opts.quirks);
     let now = SystemTime::now();
     let lifetime = state.opts.token_lifetime;
     let expires_at = if faults.has(Fault::ExpiredTokens) {
@@ -232,17 +242,18 @@ fn issue(
         fhir_user: auth.fhir_user.clone(),
         expires_at,
     };
-    let access = state
-        .auth
-        .store
-        .issue_access(grant, Some(auth.family.clone()));
+    let access = state.auth.issue_access(grant, Some(auth.family.clone()));
     let mut body = json!({
         "access_token": access,
         "token_type": "Bearer",
         "scope": scopes.join(" "),
     });
     if !faults.has(Fault::TokenNoExpiresIn) {
-        body["expires_in"] = json!(lifetime.as_secs());
+        body["expires_in"] = if quirks.has(Quirk::ExpiresInString) {
+            json!(lifetime.as_secs().to_string())
+        } else {
+            json!(lifetime.as_secs())
+        };
     }
     let held = |s: &str| auth.scopes.iter().any(|g| g == s);
     if may_refresh && (held("offline_access") || held("online_access")) {
@@ -252,6 +263,14 @@ fn issue(
             ONLINE_LIFETIME
         };
         body["refresh_token"] = json!(state.auth.store.issue_refresh(auth.clone(), life));
+        if quirks.has(Quirk::RefreshWithoutOfflineAccess) {
+            let said: Vec<&str> = scopes
+                .iter()
+                .map(String::as_str)
+                .filter(|s| !matches!(*s, "offline_access" | "online_access"))
+                .collect();
+            body["scope"] = json!(said.join(" "));
+        }
     }
     if let Some(nonce) = id_token_nonce
         && has("openid")
@@ -288,8 +307,13 @@ fn id_token(
         .fhir_user
         .as_ref()
         .map(|u| format!("{}/{u}", state.fhir_base_str()));
+    // `issuer-trailing-slash`: the discovered issuer, plus a slash.
+    let iss = match state.opts.quirks.has(Quirk::IssuerTrailingSlash) {
+        true => format!("{}/", state.fhir_base_str()),
+        false => state.fhir_base_str().to_owned(),
+    };
     let mut claims: Value = json!({
-        "iss": state.fhir_base_str(),
+        "iss": iss,
         "sub": sub,
         "aud": auth.client_id,
         "iat": iat,
@@ -305,15 +329,19 @@ fn id_token(
     if state.opts.faults.has(Fault::BigIdToken) {
         claims["sandbox_padding"] = json!("x".repeat(6 * 1024));
     }
-    state
-        .auth
-        .keys
-        .sign(&claims, state.opts.faults.has(Fault::IdTokenBadSignature))
-        .map_err(|e| {
-            OAuthError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                format!("cannot sign the id_token: {e}"),
-            )
-        })
+    let faults = &state.opts.faults;
+    let signer = if faults.has(Fault::IdTokenBadSignature) {
+        Signer::Impostor
+    } else if faults.has(Fault::IdTokenUnknownKid) || state.opts.quirks.has(Quirk::JwksRotation) {
+        Signer::Next
+    } else {
+        Signer::Current
+    };
+    state.auth.keys.sign(&claims, signer, "JWT").map_err(|e| {
+        OAuthError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            format!("cannot sign the id_token: {e}"),
+        )
+    })
 }

@@ -10,15 +10,17 @@ use serde_json::{Value, json};
 
 use super::outcome::{Outcome, fhir};
 use super::types::{COMMON, RType};
-use crate::State;
+use crate::{Quirk, State};
 
 pub(crate) const OAUTH_URIS: &str =
     "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris";
 
+/// The security block. With the `no-well-known` quirk it has the
+/// `oauth-uris` extension but no `service` coding, as older servers do.
 pub(crate) fn security(state: &State) -> Value {
     let uri =
         |name: &str, path: &str| json!({"url": name, "valueUri": state.auth_url(path).as_str()});
-    json!({
+    let mut sec = json!({
         "cors": true,
         "service": [{
             "coding": [{
@@ -38,7 +40,13 @@ pub(crate) fn security(state: &State) -> Value {
                 uri("revoke", "revoke"),
             ]
         }]
-    })
+    });
+    if state.opts.quirks.has(Quirk::NoWellKnown)
+        && let Some(o) = sec.as_object_mut()
+    {
+        o.remove("service");
+    }
+    sec
 }
 
 fn statement(state: &State) -> Value {

@@ -33,7 +33,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
-use super::{Fault, Options, State};
+use super::{Fault, Options, Quirk, State};
 use outcome::Outcome;
 use store::{Key, Overlay, Store};
 
@@ -58,7 +58,8 @@ pub(crate) struct FhirState {
     store: Option<Store>,
     proxy: Option<proxy::Proxy>,
     cache: Mutex<Vec<CacheEntry>>,
-    /// FHIR calls so far, for the `http-429` fault.
+    /// FHIR calls so far, for the `http-429` fault and the
+    /// `retry-after-hours` quirk.
     calls: AtomicU64,
 }
 
@@ -218,6 +219,20 @@ async fn route(
             return Err(method_not_allowed(method, "GET"));
         }
         return capability::response(state).await;
+    }
+    if state.opts.quirks.has(Quirk::RetryAfterHours) {
+        // Bulk-data style: come back in two hours (429 and 503 in turn).
+        let n = state.fhir.calls.fetch_add(1, Ordering::Relaxed);
+        let (status, code) = match n.is_multiple_of(2) {
+            true => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
+            false => (StatusCode::SERVICE_UNAVAILABLE, "transient"),
+        };
+        return Err(Outcome::new(
+            status,
+            code,
+            "busy (sandbox quirk retry-after-hours); retry after 7200 s",
+        )
+        .with_header(header::RETRY_AFTER, "7200"));
     }
     if state.opts.faults.has(Fault::Http429)
         && state

@@ -12,7 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use smart_sandbox::{Fault, Faults, Options, Sandbox};
+use smart_sandbox::{Fault, Faults, Options, Quirks, Sandbox};
 
 const CLI: &str = "smart-cli";
 const CONF: &str = "smart-confidential";
@@ -1669,14 +1669,30 @@ async fn fault_id_token_bad_signature() {
 }
 
 #[tokio::test]
-async fn fault_no_well_known_and_pkce_not_advertised() {
-    let sb = start_fault(Fault::NoWellKnown).await;
+async fn quirk_no_well_known_and_fault_pkce_not_advertised() {
+    let sb = start_with(|o| o.quirks = Quirks::parse(&["no-well-known".into()]).unwrap()).await;
     let r = http()
         .get(format!("{}/.well-known/smart-configuration", base(&sb)))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let cs: Value = http()
+        .get(format!("{}/metadata", base(&sb)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let security = &cs["rest"][0]["security"];
+    assert!(security.get("service").is_none(), "{security}");
+    assert!(
+        security["extension"][0]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("oauth-uris")
+    );
 
     let sb = start_fault(Fault::PkceNotAdvertised).await;
     let doc: Value = http()
@@ -1829,4 +1845,264 @@ async fn https_with_a_self_signed_certificate() {
     })
     .await;
     assert!(bad.is_err());
+}
+
+// ------------------------------------------------------------------ quirks
+
+async fn start_quirks(names: &str) -> Sandbox {
+    start_with(|o| {
+        o.quirks = Quirks::parse(&[names.to_owned()]).unwrap();
+        o.auto_approve = true;
+    })
+    .await
+}
+
+async fn refresh_with(sb: &Sandbox, rt: &str) -> (StatusCode, Value) {
+    let (s, v, _) = token_req(
+        sb,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", rt),
+            ("client_id", CLI),
+        ],
+    )
+    .await;
+    (s, v)
+}
+
+#[tokio::test]
+async fn quirk_expires_in_string() {
+    let sb = start_quirks("expires-in-string").await;
+    let tok = login(&sb, PATIENT_SCOPE).await;
+    assert_eq!(tok["expires_in"], "3600", "{tok}");
+}
+
+#[tokio::test]
+async fn quirk_refresh_without_offline_access_in_scope() {
+    let sb = start_quirks("refresh-without-offline-access").await;
+    let tok = login(&sb, PATIENT_SCOPE).await;
+    let scope = tok["scope"].as_str().unwrap();
+    assert!(
+        !scope.contains("offline_access") && scope.contains("patient/*.rs"),
+        "{tok}"
+    );
+    let (s, v) = refresh_with(&sb, tok["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+#[tokio::test]
+async fn quirk_refresh_keeps_token_and_drops_context() {
+    let sb = start_quirks("refresh-keeps-token,refresh-drops-context").await;
+    let tok = login(&sb, PATIENT_SCOPE).await;
+    assert!(tok["patient"].is_string(), "{tok}");
+    let rt = tok["refresh_token"].as_str().unwrap();
+    for _ in 0..2 {
+        let (s, v) = refresh_with(&sb, rt).await;
+        assert_eq!(s, StatusCode::OK, "the same token again: {v}");
+        assert!(v.get("refresh_token").is_none(), "{v}");
+        assert!(
+            v.get("patient").is_none() && v.get("need_patient_banner").is_none(),
+            "{v}"
+        );
+        // The grant still has its patient: a patient/ scope still works.
+        let at = v["access_token"].as_str().unwrap();
+        assert_eq!(fhir_get(&sb, "/Patient", at).await, StatusCode::OK);
+    }
+}
+
+async fn jwks_kids(sb: &Sandbox) -> Vec<String> {
+    let set: Value = http()
+        .get(url(sb, "/auth/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    set["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn id_token_kid(tok: &Value) -> String {
+    jsonwebtoken::decode_header(tok["id_token"].as_str().unwrap())
+        .unwrap()
+        .kid
+        .unwrap()
+}
+
+#[tokio::test]
+async fn quirk_jwks_rotation_and_fault_id_token_unknown_kid() {
+    let sb = start_quirks("jwks-rotation").await;
+    let before = jwks_kids(&sb).await;
+    let tok = login(&sb, PATIENT_SCOPE).await;
+    let kid = id_token_kid(&tok);
+    assert!(
+        !before.contains(&kid),
+        "signed with a key the first JWKS lacks"
+    );
+    let after = jwks_kids(&sb).await;
+    assert!(
+        after.contains(&kid) && after.contains(&before[0]),
+        "{after:?}"
+    );
+
+    let sb = start_fault(Fault::IdTokenUnknownKid).await;
+    let tok = login(&sb, PATIENT_SCOPE).await;
+    let kid = id_token_kid(&tok);
+    for _ in 0..2 {
+        assert!(!jwks_kids(&sb).await.contains(&kid), "never published");
+    }
+}
+
+#[tokio::test]
+async fn quirk_issuer_trailing_slash() {
+    let sb = start_quirks("issuer-trailing-slash").await;
+    let tok = login(&sb, PATIENT_SCOPE).await;
+    let payload = tok["id_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert_eq!(claims["iss"], format!("{}/", base(&sb)));
+    let doc: Value = http()
+        .get(format!("{}/.well-known/smart-configuration", base(&sb)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["issuer"], base(&sb));
+}
+
+#[tokio::test]
+async fn quirk_scopes_v1_only_and_v2_only() {
+    for (quirk, kept, dropped, capability, other) in [
+        (
+            "scopes-v1-only",
+            "patient/*.read",
+            "patient/*.rs",
+            "permission-v1",
+            "permission-v2",
+        ),
+        (
+            "scopes-v2-only",
+            "patient/*.rs",
+            "patient/*.read",
+            "permission-v2",
+            "permission-v1",
+        ),
+    ] {
+        let sb = start_quirks(quirk).await;
+        let doc: Value = http()
+            .get(format!("{}/.well-known/smart-configuration", base(&sb)))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let caps: Vec<&str> = doc["capabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            caps.contains(&capability) && !caps.contains(&other),
+            "{quirk}: {caps:?}"
+        );
+        let supported = doc["scopes_supported"].as_array().unwrap();
+        assert!(!supported.iter().any(|s| s == dropped), "{quirk}");
+        let tok = login(&sb, &format!("launch/patient {kept} {dropped}")).await;
+        assert_eq!(
+            tok["scope"],
+            format!("launch/patient {kept}"),
+            "{quirk}: {tok}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn access_tokens_are_jwts_unless_quirk_opaque_tokens() {
+    let sb = start_with(|o| o.auto_approve = true).await;
+    let tok = login(&sb, PATIENT_SCOPE).await;
+    let at = tok["access_token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(at).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    // Signed with the published key (RFC 9068), for the FHIR base.
+    let jwks: jsonwebtoken::jwk::JwkSet = http()
+        .get(url(&sb, "/auth/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = DecodingKey::from_jwk(jwks.find(&header.kid.unwrap()).unwrap()).unwrap();
+    let mut v = Validation::new(Algorithm::RS256);
+    v.set_audience(&[base(&sb)]);
+    v.set_issuer(&[base(&sb)]);
+    let claims = jsonwebtoken::decode::<Value>(at, &key, &v).unwrap().claims;
+    assert_eq!(claims["client_id"], CLI);
+    assert_eq!(claims["scope"], tok["scope"]);
+    assert_eq!(fhir_get(&sb, "/Patient", at).await, StatusCode::OK);
+
+    let sb = start_quirks("opaque-tokens").await;
+    let tok = login(&sb, PATIENT_SCOPE).await;
+    let at = tok["access_token"].as_str().unwrap();
+    assert!(jsonwebtoken::decode_header(at).is_err(), "not a JWT: {at}");
+    assert_eq!(fhir_get(&sb, "/Patient", at).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn quirk_basic_auth_raw() {
+    let secret = "s+cr/t=&%41";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clients.json");
+    let client = json!([{
+        "client_id": "odd", "client_secret": secret,
+        "token_endpoint_auth_method": "client_secret_basic",
+        "grant_types": ["authorization_code"], "redirect_uris": [REDIRECT],
+    }]);
+    std::fs::write(&path, client.to_string()).unwrap();
+    for (raw, works_raw) in [(false, false), (true, true)] {
+        let sb = start_with(|o| {
+            o.clients_file = Some(path.clone());
+            if raw {
+                o.quirks = Quirks::parse(&["basic-auth-raw".into()]).unwrap();
+            }
+        })
+        .await;
+        let form_encoded = "s%2Bcr%2Ft%3D%26%2541";
+        for (sent, ok) in [(secret, works_raw), (form_encoded, !works_raw)] {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(format!("odd:{sent}"));
+            let r = http()
+                .post(url(&sb, "/auth/token"))
+                .header("authorization", format!("Basic {b64}"))
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", "x"),
+                    ("redirect_uri", REDIRECT),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let v: Value = r.json().await.unwrap();
+            // Authenticated: the (made-up) code is what fails then.
+            let expected = if ok {
+                "invalid_grant"
+            } else {
+                "invalid_client"
+            };
+            assert_eq!(v["error"], expected, "raw quirk {raw}, sent {sent}: {v}");
+        }
+    }
 }

@@ -1291,3 +1291,29 @@ async fn proxy_refuses_paths_that_climb_out_of_the_upstream_base() {
     );
     task.abort();
 }
+
+#[tokio::test]
+async fn quirk_retry_after_hours() {
+    let sb = smart_sandbox::Sandbox::start(smart_sandbox::Options {
+        patients: 5,
+        quirks: smart_sandbox::Quirks::parse(&["retry-after-hours".into()]).unwrap(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let base = sb.fhir_base().as_str().trim_end_matches('/').to_owned();
+    let c = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for _ in 0..2 {
+        let r = c.get(format!("{base}/Patient")).send().await.unwrap();
+        assert_eq!(r.headers()["retry-after"], "7200");
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [429, 503]);
+    let r = c.get(format!("{base}/metadata")).send().await.unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        200,
+        "the CapabilityStatement is served"
+    );
+}
