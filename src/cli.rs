@@ -317,7 +317,7 @@ pub struct CheckArgs {
         default_value = "openid fhirUser launch/patient patient/*.rs offline_access"
     )]
     pub scope: String,
-    /// Run only these groups (discovery, authorize, token, fhir, revocation, registration)
+    /// Run only these groups (discovery, authorize, token, fhir, revocation, registration, backend)
     #[arg(long, value_name = "GROUP", value_delimiter = ',')]
     pub only: Vec<String>,
     /// Leave out these check ids

@@ -5,6 +5,7 @@
 //! client); a check that cannot run says why and what would let it.
 
 mod authorize;
+mod backend;
 mod discovery;
 mod fhir;
 mod model;
@@ -16,6 +17,7 @@ mod token;
 mod user;
 
 pub use authorize::Client;
+pub use backend::Backend;
 pub use model::{Check, CheckResult, Group, Report, Severity, Status, Totals};
 pub use probe::{Exchange, Probe};
 pub use run::Selection;
@@ -33,6 +35,7 @@ pub fn catalog() -> Vec<&'static Check> {
         fhir::CHECKS,
         revocation::CHECKS,
         registration::CHECKS,
+        backend::CHECKS,
     ]
     .into_iter()
     .flatten()
@@ -46,6 +49,8 @@ pub struct Plan {
     /// The client the authorize and token checks act as; without one they
     /// are skipped.
     pub client: Option<Client>,
+    /// The backend client the backend checks act as.
+    pub backend: Option<Backend>,
     pub selection: Selection,
 }
 
@@ -122,6 +127,20 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
                 ),
             }
         }
+    }
+
+    match (&plan.backend, &token_url) {
+        (None, _) => skip_all(
+            &mut run,
+            &[backend::CHECKS],
+            "needs a backend client: -p PROFILE of client_type backend (or SMART_CLIENT_ID and SMART_PRIVATE_KEY)",
+        ),
+        (Some(_), None) => skip_all(
+            &mut run,
+            &[backend::CHECKS],
+            "the configuration gives no usable (https) token_endpoint",
+        ),
+        (Some(b), Some(t)) => backend::run(&mut run, t, b).await,
     }
 
     let mut results = run.into_results();

@@ -16,6 +16,7 @@ pub enum Group {
     Fhir,
     Revocation,
     Registration,
+    Backend,
 }
 
 impl Group {
@@ -26,6 +27,7 @@ impl Group {
         Group::Fhir,
         Group::Revocation,
         Group::Registration,
+        Group::Backend,
     ];
 
     pub fn name(self) -> &'static str {
@@ -36,6 +38,7 @@ impl Group {
             Group::Fhir => "fhir",
             Group::Revocation => "revocation",
             Group::Registration => "registration",
+            Group::Backend => "backend",
         }
     }
 

@@ -4,8 +4,9 @@
 use super::RunContext;
 use std::time::Duration;
 
-use crate::check::{self, Client, Plan, Probe, Selection, User};
+use crate::check::{self, Backend, Client, Plan, Probe, Selection, User};
 use crate::cli::CheckArgs;
+use crate::config::ClientType;
 use crate::discovery;
 use crate::error::{Error, Result};
 use crate::http::Http;
@@ -18,24 +19,47 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
         return list(ctx);
     }
     let selection = Selection::new(&args.only, &args.skip)?;
-    let (base, client_id) = match &args.fhir_base {
-        // A base on the command line is checked on its own: no profile's
-        // client is used for a server the profile is not for.
-        Some(b) => (discovery::parse_base(b)?, args.client_id.clone()),
-        None => {
-            let s = Settings::resolve(
-                &ctx.invocation,
-                &Flags {
-                    client_id: args.client_id.as_deref(),
-                    ..Flags::default()
-                },
-            )
-            .map_err(|e| {
-                e.with_hint("pass the FHIR base to check: smart check https://fhir.example.org/r4")
-            })?;
-            let base = s.require_base()?;
-            (base, s.client_id.map(|c| c.value))
+    // A base on the command line without -p is checked on its own: no
+    // profile's client is used for a server the profile is not for.
+    let from_settings = args.fhir_base.is_none() || ctx.invocation.profile_name().is_some();
+    let (base, client_id, backend) = if from_settings {
+        let s = Settings::resolve(
+            &ctx.invocation,
+            &Flags {
+                fhir_base: args.fhir_base.as_deref(),
+                ..Flags::default()
+            },
+        )
+        .map_err(|e| {
+            e.with_hint("pass the FHIR base to check: smart check https://fhir.example.org/r4")
+        })?;
+        let base = s.require_base()?;
+        if s.client_type.value == ClientType::Backend {
+            let client_id = s
+                .client_id
+                .as_ref()
+                .map(|c| c.value.clone())
+                .ok_or_else(|| {
+                    Error::usage(format!(
+                        "profile `{}` is a backend client without a client id",
+                        s.name()
+                    ))
+                })?;
+            let key = s.signing_key(&s.store())?;
+            let b = Backend {
+                client_id,
+                key,
+                scope: s.scope.value.clone(),
+            };
+            // --client-id names the user client beside the backend one.
+            (base, args.client_id.clone(), Some(b))
+        } else {
+            let user = args.client_id.clone().or(s.client_id.map(|c| c.value));
+            (base, user, None)
         }
+    } else {
+        let b = args.fhir_base.as_deref().unwrap_or_default();
+        (discovery::parse_base(b)?, args.client_id.clone(), None)
     };
     let user = if args.browser {
         Some(user(ctx, &args.redirect_uri)?)
@@ -55,6 +79,7 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
             redirect_uri,
             scope: args.scope.clone(),
         }),
+        backend,
         selection,
     };
     let probe = Probe::new(Http::new(&ctx.http_options(false))?);

@@ -46,10 +46,49 @@ fn statuses(report: &Value, status: &str) -> usize {
         .count()
 }
 
+/// A sandbox that also knows a backend client `bot`, and the environment
+/// that makes `smart` that client (its key made by `smart keys generate`).
+fn with_backend_client(
+    dir: &std::path::Path,
+    f: impl FnOnce(&mut smart_sandbox::Options),
+) -> (SandboxServer, Vec<(&'static str, String)>) {
+    let (key, jwks) = crate::backend_support::keygen(dir, "ES384", Some("bot-key"));
+    let sb = crate::backend_support::sandbox_with(
+        dir,
+        vec![crate::backend_support::backend_client("bot", jwks)],
+        f,
+    );
+    let env = vec![
+        ("SMART_FHIR_BASE", sb.fhir_base.clone()),
+        ("SMART_CLIENT_ID", "bot".to_owned()),
+        ("SMART_PRIVATE_KEY", key.display().to_string()),
+        ("SMART_CLIENT_TYPE", "backend".to_owned()),
+        ("SMART_KID", "bot-key".to_owned()),
+    ];
+    (sb, env)
+}
+
+/// `smart check` as a backend client (from the environment) and with
+/// `--client-id smart-cli` for the user checks.
+fn check_as_backend(env: &[(&str, String)], extra: &[&str]) -> (Value, i32) {
+    let cfg = TempConfig::new();
+    let out = cfg
+        .cmd()
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .args(["check", "--client-id", "smart-cli", "--json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    (report, out.status.code().unwrap())
+}
+
 #[test]
 fn the_sandbox_passes_clean() {
-    let sb = SandboxServer::auto_approve();
-    let (report, code) = check(&sb, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (sb, env) = with_backend_client(dir.path(), |_| {});
+    let (report, code) = check_as_backend(&env, &[]);
     assert_eq!(findings(&report), BTreeSet::new(), "{report:#}");
     assert_eq!(statuses(&report, "skip"), 0, "{report:#}");
     assert_eq!(code, 0);
@@ -57,6 +96,9 @@ fn the_sandbox_passes_clean() {
     // It did the work: codes were asked for and exchanged, a replay refused.
     assert_eq!(sb.token_requests("authorization_code"), 7);
     assert_eq!(sb.journal.to("/auth/register").len(), 1);
+    // One good assertion, its replay, an expired one, another aud, an
+    // unknown kid.
+    assert_eq!(sb.token_requests("client_credentials"), 5);
     assert_eq!(
         sb.token_requests("refresh_token"),
         2,
@@ -86,25 +128,32 @@ fn each_fault_fails_exactly_the_checks_that_prove_it() {
         ("refresh-invalid", &["token.refresh"]),
         ("expired-tokens", &["fhir.read-with-token"]),
         ("id-token-bad-signature", &["token.id-token-valid"]),
-        ("no-well-known", &["discovery.well-known"]),
         (
             "pkce-not-advertised",
             &["discovery.pkce-s256", "discovery.required-fields"],
         ),
     ];
-    for (fault, ids) in expected {
-        let sb = SandboxServer::with_fault(fault);
+    let quirks: &[(&str, &[&str])] = &[("no-well-known", &["discovery.well-known"])];
+    let servers = expected
+        .iter()
+        .map(|(f, ids)| (format!("--fault {f}"), SandboxServer::with_fault(f), *ids))
+        .chain(
+            quirks
+                .iter()
+                .map(|(q, ids)| (format!("--quirk {q}"), SandboxServer::with_quirks(q), *ids)),
+        );
+    for (fault, sb, ids) in servers {
         let (report, code) = check(&sb, &[]);
         let want: BTreeSet<String> = ids.iter().map(|s| s.to_string()).collect();
-        assert_eq!(findings(&report), want, "--fault {fault}: {report:#}");
+        assert_eq!(findings(&report), want, "{fault}: {report:#}");
         let required_failed = report["totals"]["fail"].as_u64().unwrap() > 0;
-        assert_eq!(code, if required_failed { 5 } else { 0 }, "--fault {fault}");
+        assert_eq!(code, if required_failed { 5 } else { 0 }, "{fault}");
     }
 }
 
 #[test]
 fn without_a_well_known_document_the_other_groups_use_the_metadata_endpoints() {
-    let sb = SandboxServer::with_fault("no-well-known");
+    let sb = SandboxServer::with_quirks("no-well-known");
     let (report, _) = check(&sb, &[]);
     let aud = report["results"]
         .as_array()
@@ -136,7 +185,13 @@ fn without_a_client_only_the_checks_that_need_none_run_and_the_rest_say_what_to_
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     for r in report["results"].as_array().unwrap() {
         let group = r["group"].as_str().unwrap();
-        if ["authorize", "token", "revocation", "registration"].contains(&group)
+        if group == "backend" {
+            assert_eq!(r["status"], "skip", "{r:#}");
+            assert!(
+                r["reason"].as_str().unwrap().contains("backend client"),
+                "{r:#}"
+            );
+        } else if ["authorize", "token", "revocation", "registration"].contains(&group)
             || ["fhir.read-with-token", "fhir.paging-on-base"].contains(&r["id"].as_str().unwrap())
         {
             assert_eq!(r["status"], "skip", "{r:#}");
@@ -402,7 +457,11 @@ curl -sS -L -o /dev/null --data-urlencode "pending=$pending" --data-urlencode "p
     assert!(statuses(&report, "skip") >= 10, "{report:#}");
     assert_eq!(sb.token_requests("authorization_code"), 0);
     // …with it, everything is decided and passes.
-    let (report, code) = run(&["--browser"]);
+    let (report, code) = run(&[
+        "--browser",
+        "--only",
+        "authorize,token,fhir,revocation,registration",
+    ]);
     assert_eq!(findings(&report), BTreeSet::new(), "{report:#}");
     assert_eq!(statuses(&report, "skip"), 0, "{report:#}");
     assert_eq!(code, Some(0));
@@ -411,4 +470,23 @@ curl -sS -L -o /dev/null --data-urlencode "pending=$pending" --data-urlencode "p
         consents >= 6,
         "the user approved each authorization ({consents})"
     );
+}
+
+#[test]
+fn a_server_that_accepts_any_assertion_fails_the_backend_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_sb, env) = with_backend_client(dir.path(), |o| {
+        o.faults = smart_sandbox::Faults::parse(&["assertion-unchecked".to_owned()]).unwrap();
+    });
+    let (report, code) = check_as_backend(&env, &["--only", "backend"]);
+    let want: BTreeSet<String> = [
+        "backend.jti-replay",
+        "backend.expired-assertion",
+        "backend.wrong-aud",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(findings(&report), want, "{report:#}");
+    assert_eq!(code, 5);
 }

@@ -21,6 +21,7 @@ pub enum Fault {
     IdTokenUnknownKid,
     PkceNotAdvertised,
     ScopeReduced,
+    AssertionUnchecked,
 }
 
 /// (name, fault, what it does) — the `--fault help` listing.
@@ -94,6 +95,11 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "scope-reduced",
         Fault::ScopeReduced,
         "grants fewer scopes than requested (drops offline_access and write scopes)",
+    ),
+    (
+        "assertion-unchecked",
+        Fault::AssertionUnchecked,
+        "client assertions are checked for their key and signature only: an expired one, one for another aud or a replayed jti is accepted",
     ),
 ];
 
