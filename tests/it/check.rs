@@ -128,6 +128,10 @@ fn each_fault_fails_exactly_the_checks_that_prove_it() {
         ("refresh-invalid", &["token.refresh"]),
         ("expired-tokens", &["fhir.read-with-token"]),
         ("id-token-bad-signature", &["token.id-token-valid"]),
+        ("code-reusable", &["token.code-single-use"]),
+        ("no-token-required", &["fhir.token-required"]),
+        ("refresh-not-rotated", &["token.refresh-rotates"]),
+        ("open-redirect", &["authorize.redirect-uri-unregistered"]),
         (
             "pkce-not-advertised",
             &["discovery.pkce-s256", "discovery.required-fields"],

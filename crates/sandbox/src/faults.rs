@@ -22,6 +22,10 @@ pub enum Fault {
     PkceNotAdvertised,
     ScopeReduced,
     AssertionUnchecked,
+    CodeReusable,
+    NoTokenRequired,
+    RefreshNotRotated,
+    OpenRedirect,
 }
 
 /// (name, fault, what it does) — the `--fault help` listing.
@@ -100,6 +104,26 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "assertion-unchecked",
         Fault::AssertionUnchecked,
         "client assertions are checked for their key and signature only: an expired one, one for another aud or a replayed jti is accepted",
+    ),
+    (
+        "code-reusable",
+        Fault::CodeReusable,
+        "an authorization code can be exchanged again (and the first tokens stay valid)",
+    ),
+    (
+        "no-token-required",
+        Fault::NoTokenRequired,
+        "FHIR reads without a token are answered (as if by a user/*.rs token)",
+    ),
+    (
+        "refresh-not-rotated",
+        Fault::RefreshNotRotated,
+        "refresh tokens are not rotated: a refresh answer has no new one and the old one stays valid",
+    ),
+    (
+        "open-redirect",
+        Fault::OpenRedirect,
+        "authorize redirects to any redirect_uri, registered or not",
     ),
 ];
 

@@ -110,7 +110,7 @@ fn authorize(state: &State, p: &Params) -> Response {
     let Some(redirect_uri) = p.get("redirect_uri") else {
         return pages::error_page("invalid_request", "redirect_uri is missing");
     };
-    if !client.redirect_uri_allowed(redirect_uri) {
+    if !client.redirect_uri_allowed(redirect_uri) && !state.opts.faults.has(Fault::OpenRedirect) {
         return pages::error_page(
             "invalid_request",
             &format!("redirect_uri `{redirect_uri}` is not registered for client `{client_id}`"),

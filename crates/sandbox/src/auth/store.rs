@@ -275,6 +275,14 @@ impl Store {
         Ok(code.clone())
     }
 
+    /// A valid code, used or not (for the `code-reusable` fault).
+    pub(crate) fn peek_code(&self, id: &str) -> Option<Code> {
+        lock(&self.codes)
+            .get(id)
+            .filter(|c| c.expires > SystemTime::now())
+            .cloned()
+    }
+
     pub(crate) fn create_launch(&self, ctx: LaunchContext) -> String {
         let id = random_token();
         lock(&self.launches).insert(id.clone(), ctx);

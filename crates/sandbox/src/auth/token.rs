@@ -99,6 +99,11 @@ fn authorization_code(
         .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
     let code = match state.auth.store.redeem_code(code_id) {
         Ok(c) => c,
+        Err(Some(_)) if state.opts.faults.has(Fault::CodeReusable) => state
+            .auth
+            .store
+            .peek_code(code_id)
+            .ok_or_else(|| OAuthError::invalid_grant("unknown or expired code"))?,
         Err(Some(family)) => {
             state.auth.store.revoke_family(&family);
             return Err(OAuthError::invalid_grant(
@@ -145,7 +150,8 @@ fn refresh_token(state: &State, authn: &Authenticated, p: &Params) -> Result<Res
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
     let quirks = &state.opts.quirks;
     // `refresh-keeps-token`: no rotation, the token stays good.
-    let keeps = quirks.has(Quirk::RefreshKeepsToken);
+    let keeps =
+        quirks.has(Quirk::RefreshKeepsToken) || state.opts.faults.has(Fault::RefreshNotRotated);
     let store = &state.auth.store;
     let client_id = &authn.client.client_id;
     let mut old = match keeps {
