@@ -112,7 +112,27 @@ pub struct Request<'a> {
     pub challenge: Option<(&'a str, &'a str)>,
 }
 
-impl Request<'_> {
+impl<'a> Request<'a> {
+    /// The request a client sends for a code: `response_type=code`, its
+    /// own redirect URI, an S256 challenge. Checks vary one field of it.
+    pub fn code(
+        endpoint: &'a Url,
+        client: &'a Client,
+        aud: &'a str,
+        state: &'a str,
+        challenge: &'a str,
+    ) -> Request<'a> {
+        Request {
+            endpoint,
+            client,
+            aud,
+            state,
+            response_type: "code",
+            redirect_uri: &client.redirect_uri,
+            challenge: Some((challenge, "S256")),
+        }
+    }
+
     fn url(&self) -> Url {
         let mut u = self.endpoint.clone();
         {
@@ -199,15 +219,7 @@ pub async fn run(run: &mut Run<'_>, endpoint: &Url, token_url: Option<&Url>, cli
         let challenge = token::s256(&verifier);
         let (a, ex) = ask(
             run,
-            &Request {
-                endpoint,
-                client,
-                aud: &aud,
-                state: &state,
-                response_type: "code",
-                redirect_uri: &client.redirect_uri,
-                challenge: Some((&challenge, "S256")),
-            },
+            &Request::code(endpoint, client, &aud, &state, &challenge),
         )
         .await;
         let v = match (&a, a.param("state")) {
@@ -224,13 +236,8 @@ pub async fn run(run: &mut Run<'_>, endpoint: &Url, token_url: Option<&Url>, cli
         let (a, ex) = ask(
             run,
             &Request {
-                endpoint,
-                client,
-                aud: &aud,
-                state: &state,
                 response_type: "smart-check-unsupported",
-                redirect_uri: &client.redirect_uri,
-                challenge: Some((&token::s256(&fresh()), "S256")),
+                ..Request::code(endpoint, client, &aud, &state, &token::s256(&fresh()))
             },
         )
         .await;
@@ -264,13 +271,8 @@ pub async fn run(run: &mut Run<'_>, endpoint: &Url, token_url: Option<&Url>, cli
         let (a, ex) = ask(
             run,
             &Request {
-                endpoint,
-                client,
-                aud: &aud,
-                state: &state,
-                response_type: "code",
-                redirect_uri: &client.redirect_uri,
                 challenge: challenge.map(|m| (verifier.as_str(), m)),
+                ..Request::code(endpoint, client, &aud, &state, &token::s256(&fresh()))
             },
         )
         .await;
@@ -314,13 +316,8 @@ pub async fn run(run: &mut Run<'_>, endpoint: &Url, token_url: Option<&Url>, cli
         let (a, ex) = ask(
             run,
             &Request {
-                endpoint,
-                client,
-                aud: &aud,
-                state: &state,
-                response_type: "code",
                 redirect_uri: FOREIGN_REDIRECT,
-                challenge: Some((&token::s256(&fresh()), "S256")),
+                ..Request::code(endpoint, client, &aud, &state, &token::s256(&fresh()))
             },
         )
         .await;
@@ -348,15 +345,13 @@ pub async fn run(run: &mut Run<'_>, endpoint: &Url, token_url: Option<&Url>, cli
         let state = fresh();
         let (a, ex) = ask(
             run,
-            &Request {
+            &Request::code(
                 endpoint,
                 client,
-                aud: FOREIGN_AUD,
-                state: &state,
-                response_type: "code",
-                redirect_uri: &client.redirect_uri,
-                challenge: Some((&token::s256(&fresh()), "S256")),
-            },
+                FOREIGN_AUD,
+                &state,
+                &token::s256(&fresh()),
+            ),
         )
         .await;
         let v = match (&a, a.param("error"), a.param("code")) {

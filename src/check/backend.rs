@@ -3,8 +3,6 @@
 //! server must refuse (a replayed `jti`, an expired one, another `aud`, an
 //! unknown `kid`) are refused.
 
-use reqwest::Method;
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::Value;
 use url::Url;
 
@@ -77,19 +75,15 @@ enum Answer {
 }
 
 async fn send(run: &Run<'_>, token_url: &Url, b: &Backend, jwt: &Secret) -> (Answer, Exchange) {
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("grant_type", "client_credentials")
-        .append_pair("scope", &b.scope)
-        .append_pair("client_assertion_type", JWT_BEARER)
-        .append_pair("client_assertion", jwt.expose())
-        .finish();
-    let req = run
-        .probe
-        .http()
-        .request(Method::POST, token_url.clone())
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(ACCEPT, "application/json")
-        .body(body);
+    let req = run.probe.form(
+        token_url,
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", &b.scope),
+            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion", jwt.expose()),
+        ],
+    );
     let (resp, ex) = run.probe.send(req).await;
     let answer = match resp {
         Err(e) => Answer::Broken(format!("no answer: {}", e.message)),

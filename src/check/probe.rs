@@ -128,6 +128,19 @@ impl Probe {
         (resp, ex)
     }
 
+    /// A form POST that wants JSON back: token, revocation and
+    /// introspection requests.
+    pub fn form(&self, url: &url::Url, pairs: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        self.http
+            .request(reqwest::Method::POST, url.clone())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(reqwest::header::ACCEPT, "application/json")
+            .body(body)
+    }
+
     /// Records an authorization request that went through the browser: the
     /// request, and where the browser was sent back to.
     pub fn note_browser(&self, asked: &url::Url, back: &url::Url) -> Exchange {

@@ -2,8 +2,6 @@
 //! and RFC 7662 introspection: a revoked token stops working, and
 //! introspection says so.
 
-use reqwest::Method;
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::Value;
 use url::Url;
 
@@ -64,17 +62,14 @@ pub async fn run(run: &mut Run<'_>, at: &Endpoints<'_>, client: &Client, granted
         return;
     }
 
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("token", token.expose())
-        .append_pair("token_type_hint", "access_token")
-        .append_pair("client_id", &client.client_id)
-        .finish();
-    let req = run
-        .probe
-        .http()
-        .request(Method::POST, revoke_url.clone())
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(body);
+    let req = run.probe.form(
+        revoke_url,
+        &[
+            ("token", token.expose()),
+            ("token_type_hint", "access_token"),
+            ("client_id", &client.client_id),
+        ],
+    );
     let (resp, ex) = run.probe.send(req).await;
     match resp {
         Ok(r) if r.status.is_success() => {
@@ -146,17 +141,10 @@ async fn introspect(
         );
         return;
     };
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("token", revoked.expose())
-        .finish();
     let req = run
         .probe
-        .http()
-        .request(Method::POST, url.clone())
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(ACCEPT, "application/json")
-        .bearer_auth(caller.expose())
-        .body(body);
+        .form(url, &[("token", revoked.expose())])
+        .bearer_auth(caller.expose());
     let (resp, ex) = run.probe.send(req).await;
     let v = match resp {
         Err(e) => Verdict::skip(format!("no answer: {}", e.message)),

@@ -7,7 +7,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Method;
-use reqwest::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
+use reqwest::header::{ACCEPT, CACHE_CONTROL};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -191,21 +191,14 @@ async fn attempt_full(
     url: &Url,
     a: &TokenAttempt<'_>,
 ) -> (Outcome, Exchange, Option<crate::http::Response>) {
-    let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("grant_type", "authorization_code")
-        .append_pair("code", a.code)
-        .append_pair("redirect_uri", a.redirect_uri)
-        .append_pair("client_id", &a.client.client_id);
-    if let Some(v) = a.verifier {
-        form.append_pair("code_verifier", v);
-    }
-    let req = run
-        .probe
-        .http()
-        .request(Method::POST, url.clone())
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(ACCEPT, "application/json")
-        .body(form.finish());
+    let mut pairs = vec![
+        ("grant_type", "authorization_code"),
+        ("code", a.code),
+        ("redirect_uri", a.redirect_uri),
+        ("client_id", a.client.client_id.as_str()),
+    ];
+    pairs.extend(a.verifier.map(|v| ("code_verifier", v)));
+    let req = run.probe.form(url, &pairs);
     let (resp, ex) = run.probe.send(req).await;
     let resp = match resp {
         Ok(r) => r,
@@ -243,15 +236,7 @@ async fn fresh_code(
     let aud = run.base.as_str().to_owned();
     let (a, ex) = authorize::ask(
         run,
-        &Request {
-            endpoint,
-            client,
-            aud: &aud,
-            state: &state,
-            response_type: "code",
-            redirect_uri: &client.redirect_uri,
-            challenge: Some((&challenge, "S256")),
-        },
+        &Request::code(endpoint, client, &aud, &state, &challenge),
     )
     .await;
     let code = match &a {
@@ -574,17 +559,14 @@ async fn refresh(
     client: &Client,
     refresh_token: &str,
 ) -> (Result<Value, String>, Exchange) {
-    let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("grant_type", "refresh_token")
-        .append_pair("refresh_token", refresh_token)
-        .append_pair("client_id", &client.client_id);
-    let req = run
-        .probe
-        .http()
-        .request(Method::POST, token_url.clone())
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(ACCEPT, "application/json")
-        .body(form.finish());
+    let req = run.probe.form(
+        token_url,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", &client.client_id),
+        ],
+    );
     let (resp, ex) = run.probe.send(req).await;
     let result = match resp {
         Err(e) => Err(format!("no answer: {}", e.message)),
