@@ -640,6 +640,7 @@ Register-ArgumentCompleter -Native -CommandName 'smart' -ScriptBlock {
             [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'Client id for the authorize and token checks (a public client whose registered redirect URI is `--redirect-uri`). Default: the profile''s')
             [CompletionResult]::new('--redirect-uri', '--redirect-uri', [CompletionResultType]::ParameterName, 'Redirect URI registered for the client')
             [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Scope the client asks for')
+            [CompletionResult]::new('--other-patient', '--other-patient', [CompletionResultType]::ParameterName, 'A patient id the launch patient''s token must not read (for fhir.patient-compartment)')
             [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Run only these groups (discovery, authorize, token, fhir, revocation, registration, backend)')
             [CompletionResult]::new('--skip', '--skip', [CompletionResultType]::ParameterName, 'Leave out these check ids')
             [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write a JUnit XML report (one testsuite per group) to FILE')

@@ -596,6 +596,7 @@ set edit:completion:arg-completer[smart] = {|@words|
             cand --client-id 'Client id for the authorize and token checks (a public client whose registered redirect URI is `--redirect-uri`). Default: the profile''s'
             cand --redirect-uri 'Redirect URI registered for the client'
             cand --scope 'Scope the client asks for'
+            cand --other-patient 'A patient id the launch patient''s token must not read (for fhir.patient-compartment)'
             cand --only 'Run only these groups (discovery, authorize, token, fhir, revocation, registration, backend)'
             cand --skip 'Leave out these check ids'
             cand --junit 'Write a JUnit XML report (one testsuite per group) to FILE'

@@ -531,6 +531,7 @@ complete -c smart -n "__fish_smart_using_subcommand capabilities" -s V -l versio
 complete -c smart -n "__fish_smart_using_subcommand check" -l client-id -d 'Client id for the authorize and token checks (a public client whose registered redirect URI is `--redirect-uri`). Default: the profile\'s' -r
 complete -c smart -n "__fish_smart_using_subcommand check" -l redirect-uri -d 'Redirect URI registered for the client' -r
 complete -c smart -n "__fish_smart_using_subcommand check" -l scope -d 'Scope the client asks for' -r
+complete -c smart -n "__fish_smart_using_subcommand check" -l other-patient -d 'A patient id the launch patient\'s token must not read (for fhir.patient-compartment)' -r
 complete -c smart -n "__fish_smart_using_subcommand check" -l only -d 'Run only these groups (discovery, authorize, token, fhir, revocation, registration, backend)' -r
 complete -c smart -n "__fish_smart_using_subcommand check" -l skip -d 'Leave out these check ids' -r
 complete -c smart -n "__fish_smart_using_subcommand check" -l junit -d 'Write a JUnit XML report (one testsuite per group) to FILE' -r -F

@@ -317,6 +317,10 @@ pub struct CheckArgs {
         default_value = "openid fhirUser launch/patient patient/*.rs offline_access"
     )]
     pub scope: String,
+    /// A patient id the launch patient's token must not read (for
+    /// fhir.patient-compartment)
+    #[arg(long, value_name = "ID")]
+    pub other_patient: Option<String>,
     /// Run only these groups (discovery, authorize, token, fhir, revocation, registration, backend)
     #[arg(long, value_name = "GROUP", value_delimiter = ',')]
     pub only: Vec<String>,

@@ -40,11 +40,20 @@ pub const PAGING_ON_BASE: Check = Check {
     fix: "write Bundle.link URLs as absolute URLs under the FHIR base the client called (clients send their token only there)",
 };
 
+pub const PATIENT_COMPARTMENT: Check = Check {
+    id: "fhir.patient-compartment",
+    title: "a patient-scoped token cannot read another patient",
+    reference: "https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html#patient-specific-scopes",
+    severity: Severity::Required,
+    fix: "limit patient/ scopes to the compartment of the launch patient: refuse (403 or 404) reads of other patients' resources",
+};
+
 pub const CHECKS: &[Check] = &[
     CAPABILITY_STATEMENT,
     TOKEN_REQUIRED,
     READ_WITH_TOKEN,
     PAGING_ON_BASE,
+    PATIENT_COMPARTMENT,
 ];
 
 /// GET of the launch patient (or a one-entry search) with `token`.
@@ -81,12 +90,13 @@ fn urlencoding_segment(id: &str) -> String {
 /// The checks that need the token of the token group.
 pub async fn with_token(run: &mut Run<'_>, token: Option<&Secret>, patient: Option<&str>) {
     let Some(token) = token else {
-        for c in [&READ_WITH_TOKEN, &PAGING_ON_BASE] {
+        for c in [&READ_WITH_TOKEN, &PAGING_ON_BASE, &PATIENT_COMPARTMENT] {
             run.record(c, Verdict::skip("no access token was obtained"), vec![]);
         }
         return;
     };
     paging(run, token).await;
+    compartment(run, token, patient).await;
     if !run.selection.wants(&READ_WITH_TOKEN) {
         run.record(&READ_WITH_TOKEN, Verdict::skip("not selected"), vec![]);
         return;
@@ -181,6 +191,32 @@ pub async fn run(run: &mut Run<'_>) -> Option<(Value, Exchange)> {
         run.record(&TOKEN_REQUIRED, Verdict::skip("not selected"), vec![]);
     }
     cs.map(|v| (v, ex))
+}
+
+/// A read of `--other-patient` with the launch patient's token.
+async fn compartment(run: &mut Run<'_>, token: &Secret, patient: Option<&str>) {
+    let v = match (run.other_patient, patient) {
+        _ if !run.selection.wants(&PATIENT_COMPARTMENT) => Verdict::skip("not selected"),
+        (None, _) => Verdict::skip(
+            "pass --other-patient ID (a patient other than the one the token is launched for)",
+        ),
+        (_, None) => Verdict::skip("the token has no launch patient"),
+        (Some(o), Some(p)) if o == p => Verdict::skip("--other-patient is the launch patient"),
+        (Some(other), Some(p)) => {
+            let (status, ex) = read(run, token, Some(other)).await;
+            let v = match status {
+                Ok(s) if (200..300).contains(&s) => Verdict::unmet(format!(
+                    "Patient/{other} was read ({s}) with a token for Patient/{p}"
+                )),
+                Ok(s @ (401 | 403 | 404)) => Verdict::met(format!("Patient/{other}: {s}")),
+                Ok(s) => Verdict::skip(format!("the read answered {s}")),
+                Err(e) => Verdict::skip(format!("no answer: {e}")),
+            };
+            run.record(&PATIENT_COMPARTMENT, v, vec![ex]);
+            return;
+        }
+    };
+    run.record(&PATIENT_COMPARTMENT, v, vec![]);
 }
 
 /// A two-entry search, whose `self` and `next` links must stay on the base.

@@ -51,12 +51,15 @@ pub struct Plan {
     pub client: Option<Client>,
     /// The backend client the backend checks act as.
     pub backend: Option<Backend>,
+    /// A patient id the launched patient's token must not read.
+    pub other_patient: Option<String>,
     pub selection: Selection,
 }
 
 /// Runs the selected checks; the report plus every exchange, in order.
 pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
     let mut run = Run::new(probe, user, &plan.base, &plan.selection);
+    run.other_patient = plan.other_patient.as_deref();
 
     // Discovery and /metadata run whatever the selection: the other groups
     // need the endpoints (results of unselected groups are not reported).
@@ -83,7 +86,11 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
     let with_client: &[&[Check]] = &[
         authorize::CHECKS,
         token::CHECKS,
-        &[fhir::READ_WITH_TOKEN, fhir::PAGING_ON_BASE],
+        &[
+            fhir::READ_WITH_TOKEN,
+            fhir::PAGING_ON_BASE,
+            fhir::PATIENT_COMPARTMENT,
+        ],
         revocation::CHECKS,
         registration::CHECKS,
     ];

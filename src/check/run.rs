@@ -70,6 +70,8 @@ pub struct Run<'a> {
     pub user: Option<&'a super::user::User>,
     pub base: &'a FhirBase,
     pub selection: &'a Selection,
+    /// A patient the launched one must not see (`--other-patient`).
+    pub other_patient: Option<&'a str>,
     results: Vec<CheckResult>,
 }
 
@@ -85,6 +87,7 @@ impl<'a> Run<'a> {
             user,
             base,
             selection,
+            other_patient: None,
             results: Vec::new(),
         }
     }

@@ -80,6 +80,7 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
             scope: args.scope.clone(),
         }),
         backend,
+        other_patient: args.other_patient.clone(),
         selection,
     };
     let probe = Probe::new(Http::new(&ctx.http_options(false))?);

@@ -8,11 +8,16 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use support::{SandboxServer, TempConfig};
 
+/// A sandbox patient that auto-approved logins (launched for the first
+/// one) must not see.
+const OTHER_PATIENT: &str = "p000002";
+
 fn check(sb: &SandboxServer, extra: &[&str]) -> (Value, i32) {
     let cfg = TempConfig::new();
     let out = cfg
         .cmd()
         .args(["check", &sb.fhir_base, "--client-id", "smart-cli", "--json"])
+        .args(["--other-patient", OTHER_PATIENT])
         .args(extra)
         .output()
         .unwrap();
@@ -76,6 +81,7 @@ fn check_as_backend(env: &[(&str, String)], extra: &[&str]) -> (Value, i32) {
         .cmd()
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .args(["check", "--client-id", "smart-cli", "--json"])
+        .args(["--other-patient", OTHER_PATIENT])
         .args(extra)
         .output()
         .unwrap();
@@ -132,6 +138,7 @@ fn each_fault_fails_exactly_the_checks_that_prove_it() {
         ("no-token-required", &["fhir.token-required"]),
         ("refresh-not-rotated", &["token.refresh-rotates"]),
         ("open-redirect", &["authorize.redirect-uri-unregistered"]),
+        ("cross-patient-read", &["fhir.patient-compartment"]),
         (
             "pkce-not-advertised",
             &["discovery.pkce-s256", "discovery.required-fields"],
@@ -196,7 +203,12 @@ fn without_a_client_only_the_checks_that_need_none_run_and_the_rest_say_what_to_
                 "{r:#}"
             );
         } else if ["authorize", "token", "revocation", "registration"].contains(&group)
-            || ["fhir.read-with-token", "fhir.paging-on-base"].contains(&r["id"].as_str().unwrap())
+            || [
+                "fhir.read-with-token",
+                "fhir.paging-on-base",
+                "fhir.patient-compartment",
+            ]
+            .contains(&r["id"].as_str().unwrap())
         {
             assert_eq!(r["status"], "skip", "{r:#}");
             assert!(
@@ -465,6 +477,8 @@ curl -sS -L -o /dev/null --data-urlencode "pending=$pending" --data-urlencode "p
         "--browser",
         "--only",
         "authorize,token,fhir,revocation,registration",
+        "--other-patient",
+        OTHER_PATIENT,
     ]);
     assert_eq!(findings(&report), BTreeSet::new(), "{report:#}");
     assert_eq!(statuses(&report, "skip"), 0, "{report:#}");

@@ -26,6 +26,7 @@ pub enum Fault {
     NoTokenRequired,
     RefreshNotRotated,
     OpenRedirect,
+    CrossPatientRead,
 }
 
 /// (name, fault, what it does) — the `--fault help` listing.
@@ -124,6 +125,11 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "open-redirect",
         Fault::OpenRedirect,
         "authorize redirects to any redirect_uri, registered or not",
+    ),
+    (
+        "cross-patient-read",
+        Fault::CrossPatientRead,
+        "a patient-limited token can read any resource by id (the compartment is not enforced on reads)",
     ),
 ];
 

@@ -104,7 +104,8 @@ pub(crate) fn read(
     rtype: RType,
     id: &str,
 ) -> Result<Response, Outcome> {
-    let patient = authorize(grant, rtype.name(), Interaction::Read)?;
+    let patient = authorize(grant, rtype.name(), Interaction::Read)?
+        .filter(|_| !state.opts.faults.has(crate::Fault::CrossPatientRead));
     let store = store(state)?;
     let ov = store.read();
     match store.lookup(&ov, rtype, id) {
