@@ -48,12 +48,21 @@ pub const PATIENT_COMPARTMENT: Check = Check {
     fix: "limit patient/ scopes to the compartment of the launch patient: refuse (403 or 404) reads of other patients' resources",
 };
 
+pub const TYPE_SCOPE: Check = Check {
+    id: "fhir.type-scope",
+    title: "a token scoped to one resource type cannot read another",
+    reference: "https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html#scopes-for-requesting-fhir-resources",
+    severity: Severity::Required,
+    fix: "enforce the resource type of each granted scope: a patient/Patient.rs token gets 403 for Observation",
+};
+
 pub const CHECKS: &[Check] = &[
     CAPABILITY_STATEMENT,
     TOKEN_REQUIRED,
     READ_WITH_TOKEN,
     PAGING_ON_BASE,
     PATIENT_COMPARTMENT,
+    TYPE_SCOPE,
 ];
 
 /// GET of the launch patient (or a one-entry search) with `token`.
@@ -217,6 +226,69 @@ async fn compartment(run: &mut Run<'_>, token: &Secret, patient: Option<&str>) {
         }
     };
     run.record(&PATIENT_COMPARTMENT, v, vec![]);
+}
+
+/// A token for `patient/Patient.rs` only, then a search of Observation
+/// with it: refused, or at least empty.
+pub async fn type_scope(
+    run: &mut Run<'_>,
+    authorize_url: &url::Url,
+    token_url: &url::Url,
+    client: &super::authorize::Client,
+) {
+    if !run.selection.wants(&TYPE_SCOPE) {
+        run.record(&TYPE_SCOPE, Verdict::skip("not selected"), vec![]);
+        return;
+    }
+    let narrow = super::authorize::Client {
+        scope: "launch/patient patient/Patient.rs".into(),
+        ..client.clone()
+    };
+    let token = match super::token::obtain(run, authorize_url, token_url, &narrow).await {
+        Ok(t) => t,
+        Err(Verdict::Unmet(why)) => {
+            run.record(
+                &TYPE_SCOPE,
+                Verdict::skip(format!("no patient/Patient.rs token: {why}")),
+                vec![],
+            );
+            return;
+        }
+        Err(v) => {
+            run.record(&TYPE_SCOPE, v, vec![]);
+            return;
+        }
+    };
+    let mut url = run.base.join("Observation");
+    url.query_pairs_mut().append_pair("_count", "1");
+    let req = run
+        .probe
+        .http()
+        .request(Method::GET, url)
+        .header(ACCEPT, FHIR_JSON)
+        .bearer_auth(token.expose());
+    let (resp, ex) = run.probe.send(req).await;
+    let v = match resp {
+        Err(e) => Verdict::skip(format!("no answer: {}", e.message)),
+        Ok(r) if matches!(r.status.as_u16(), 401 | 403) => Verdict::met(format!(
+            "Observation with a patient/Patient.rs token: {}",
+            r.status
+        )),
+        Ok(r) if r.status.is_success() => {
+            let b: Value = serde_json::from_slice(&r.body).unwrap_or_default();
+            let n = b["entry"].as_array().map_or(0, Vec::len);
+            if n == 0 {
+                Verdict::met("the search answered an empty Bundle")
+            } else {
+                Verdict::unmet(format!(
+                    "a patient/Patient.rs token read {n} Observation entr{}",
+                    if n == 1 { "y" } else { "ies" }
+                ))
+            }
+        }
+        Ok(r) => Verdict::skip(format!("the search answered {}", r.status)),
+    };
+    run.record(&TYPE_SCOPE, v, vec![ex]);
 }
 
 /// A two-entry search, whose `self` and `next` links must stay on the base.

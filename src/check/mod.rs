@@ -90,6 +90,7 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
             fhir::READ_WITH_TOKEN,
             fhir::PAGING_ON_BASE,
             fhir::PATIENT_COMPARTMENT,
+            fhir::TYPE_SCOPE,
         ],
         revocation::CHECKS,
         registration::CHECKS,
@@ -113,6 +114,7 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
                     );
                     let oidc = oidc.map(|(jwks_uri, issuer)| token::Oidc { issuer, jwks_uri });
                     let granted = token::run(&mut run, a, t, client, oidc.as_ref()).await;
+                    fhir::type_scope(&mut run, a, t, client).await;
                     let (revoke, introspect) = (
                         endpoint("revocation_endpoint"),
                         endpoint("introspection_endpoint"),
