@@ -85,10 +85,21 @@ pub fn form(body: &str) -> String {
 /// send back in an error message.
 pub fn secrets_in_request(form_body: &str, authorization: Option<&str>) -> Vec<String> {
     let mut out = Vec::new();
+    // Each value as sent, and as it shows once decoded and re-encoded as
+    // JSON (a JSON error body we quote is re-serialized: `"` becomes `\"`).
+    let add = |out: &mut Vec<String>, plain: String, sent: String| {
+        let json = serde_json::to_string(&plain).unwrap_or_default();
+        out.push(json[1..json.len() - 1].to_owned());
+        out.push(plain);
+        out.push(sent);
+    };
     for (k, v) in url::form_urlencoded::parse(form_body.as_bytes()) {
         if is_secret_key(&k) && !v.is_empty() {
-            out.push(url::form_urlencoded::byte_serialize(v.as_bytes()).collect());
-            out.push(v.into_owned());
+            add(
+                &mut out,
+                v.to_string(),
+                url::form_urlencoded::byte_serialize(v.as_bytes()).collect(),
+            );
         }
     }
     if let Some(basic) = authorization.and_then(|a| a.strip_prefix("Basic ")) {
@@ -101,8 +112,7 @@ pub fn secrets_in_request(form_body: &str, authorization: Option<&str>) -> Vec<S
             && let Some((_, secret)) = creds.split_once(':')
             && !secret.is_empty()
         {
-            out.push(decode(secret));
-            out.push(secret.to_owned());
+            add(&mut out, decode(secret), secret.to_owned());
         }
     }
     out.sort_by_key(|s| std::cmp::Reverse(s.len()));
@@ -113,16 +123,25 @@ pub fn secrets_in_request(form_body: &str, authorization: Option<&str>) -> Vec<S
 /// Server-supplied text fit for a message: every value in `secrets` replaced,
 /// control characters (ESC, BEL, newlines) dropped, and at most `max` chars.
 pub fn server_text(text: &str, secrets: &[String], max: usize) -> String {
-    let mut t = text.to_owned();
-    for s in secrets.iter().filter(|s| s.len() >= 4) {
-        t = t.replace(s.as_str(), REDACTED);
-    }
+    let t = values(text, secrets);
     let mut shown = t.chars().filter(|c| !c.is_control());
     let mut out: String = shown.by_ref().take(max).collect();
     if shown.next().is_some() {
         out.push('…');
     }
     out
+}
+
+/// `text` with every value in `secrets` replaced (values shorter than 4
+/// bytes are left: they would blank out ordinary words).
+pub fn values(text: &str, secrets: &[String]) -> String {
+    let mut t = text.to_owned();
+    for s in secrets.iter().filter(|s| s.len() >= 4) {
+        if t.contains(s.as_str()) {
+            t = t.replace(s.as_str(), REDACTED);
+        }
+    }
+    t
 }
 
 /// Server text made harmless for a terminal: control characters (ESC, which
@@ -145,7 +164,9 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
     )
 }
 
-/// A URL with secret query parameters and any userinfo password redacted.
+/// A URL with secret query parameters and any userinfo password redacted;
+/// a fragment is redacted like a query (`#code=…` of `response_mode=fragment`,
+/// `#access_token=…` of the implicit grant).
 pub fn url(u: &Url) -> String {
     let mut out = u.clone();
     if out.password().is_some() {
@@ -154,18 +175,30 @@ pub fn url(u: &Url) -> String {
     if let Some(q) = u.query() {
         out.set_query(Some(&form(q)));
     }
+    if let Some(f) = u.fragment() {
+        out.set_fragment(Some(&form(f)));
+    }
     out.to_string()
 }
 
 /// Same as [`url`] for a string that may not parse as a URL.
 pub fn url_str(s: &str) -> String {
-    match Url::parse(s) {
-        Ok(u) => url(&u),
-        Err(_) => match s.split_once('?') {
-            Some((path, q)) => format!("{path}?{}", form(q)),
-            None => s.to_owned(),
-        },
+    if let Ok(u) = Url::parse(s) {
+        return url(&u);
     }
+    let (rest, fragment) = match s.split_once('#') {
+        Some((r, f)) => (r, Some(form(f))),
+        None => (s, None),
+    };
+    let mut out = match rest.split_once('?') {
+        Some((path, q)) => format!("{path}?{}", form(q)),
+        None => rest.to_owned(),
+    };
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(&f);
+    }
+    out
 }
 
 /// A JSON value with every secret-named field replaced, recursively.
@@ -192,22 +225,26 @@ pub fn json(v: &serde_json::Value) -> serde_json::Value {
 /// A body of unknown shape: JSON is redacted field by field, a form body pair
 /// by pair; anything else that mentions a secret key is withheld entirely.
 pub fn body(content_type: Option<&str>, text: &str) -> String {
-    let ct = content_type.unwrap_or("").to_ascii_lowercase();
-    if ct.contains("json")
-        && let Ok(v) = serde_json::from_str::<serde_json::Value>(text)
-    {
-        return serde_json::to_string(&json(&v)).unwrap_or_default();
-    }
-    if ct.contains("x-www-form-urlencoded") {
-        return form(text);
-    }
+    // JSON whatever the label says: a JSON answer labelled as a form would
+    // otherwise go through `form`, which finds no pairs in it.
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
         return serde_json::to_string(&json(&v)).unwrap_or_default();
     }
-    if SECRET_KEYS.iter().any(|k| text.contains(k)) {
+    let ct = content_type.unwrap_or("").to_ascii_lowercase();
+    if ct.contains("x-www-form-urlencoded") {
+        return form(text);
+    }
+    if mentions_secret_key(text) {
         return format!("[{} bytes withheld: may contain a secret]", text.len());
     }
     text.to_owned()
+}
+
+/// Whether `text` names a secret the way [`is_secret_key`] knows them, in
+/// any case (`CLIENT_SECRET=…`, `Refresh_Token: …`, `api_secret`).
+fn mentions_secret_key(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    SECRET_KEYS.iter().any(|k| t.contains(k)) || t.contains("secret")
 }
 
 fn decode(s: &str) -> String {
@@ -216,6 +253,9 @@ fn decode(s: &str) -> String {
         .map(|(k, _)| k.into_owned())
         .unwrap_or_else(|| s.to_owned())
 }
+
+#[cfg(test)]
+mod proptests;
 
 #[cfg(test)]
 mod tests {
@@ -251,6 +291,54 @@ mod tests {
             "{shown}"
         );
         assert_eq!(server_text(&"x".repeat(10), &[], 4), "xxxx…");
+    }
+
+    // Found by prop_server_text_hides_secrets_and_control_characters.
+    #[test]
+    fn a_json_escaped_echo_is_redacted_too() {
+        let secrets = secrets_in_request("refresh_token=RT%22quoted%5Cx", None);
+        let shown = server_text(r#"{"detail":"RT\"quoted\\x"}"#, &secrets, 200);
+        assert!(!shown.contains("quoted"), "{shown}");
+    }
+
+    // Found by prop_the_trace_never_shows_a_secret.
+    #[test]
+    fn bodies_naming_a_secret_in_any_case_are_withheld() {
+        for (ct, text) in [
+            (Some("application/json"), "grant_type=x&Access_Token=AT-1"),
+            (Some("text/plain"), "CLIENT_SECRET: s3cret-1"),
+            (None, "api_secret=s3cret-1"),
+        ] {
+            let shown = body(ct, text);
+            assert!(shown.contains("withheld"), "{text}: {shown}");
+        }
+        // JSON is redacted as JSON, whatever the label.
+        let shown = body(
+            Some("application/x-www-form-urlencoded"),
+            r#"{"access_token":"AT-1","token_type":"Bearer"}"#,
+        );
+        assert_eq!(
+            shown,
+            r#"{"access_token":"[redacted]","token_type":"Bearer"}"#
+        );
+    }
+
+    // Found by prop_the_trace_never_shows_a_secret.
+    #[test]
+    fn fragments_lose_their_secrets_too() {
+        let u = Url::parse("http://127.0.0.1:1/cb#code=C-1&state=S-1&x=1").unwrap();
+        assert_eq!(
+            url(&u),
+            "http://127.0.0.1:1/cb#code=[redacted]&state=[redacted]&x=1"
+        );
+        assert_eq!(
+            url_str("/cb?x=1#access_token=AT-1"),
+            "/cb?x=1#access_token=[redacted]"
+        );
+        assert_eq!(
+            url_str("https://x.org/a#section-2"),
+            "https://x.org/a#section-2"
+        );
     }
 
     #[test]

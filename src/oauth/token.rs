@@ -230,7 +230,7 @@ pub async fn exchange_code(
     }
     let transport = Transport::new(http, "token endpoint");
     let result = req.request_async(&transport).await;
-    answer(&transport, result)
+    answer(transport.error_answer(), result)
 }
 
 /// `refresh_token` (RFC 6749 §6).
@@ -247,7 +247,7 @@ pub async fn refresh(
     }
     let transport = Transport::new(http, "token endpoint");
     let result = req.request_async(&transport).await;
-    answer(&transport, result)
+    answer(transport.error_answer(), result)
 }
 
 /// `client_credentials` (RFC 6749 §4.4; SMART Backend Services).
@@ -266,20 +266,20 @@ pub async fn client_credentials(
     }
     let transport = Transport::new(http, "token endpoint");
     let result = req.request_async(&transport).await;
-    answer(&transport, result)
+    answer(transport.error_answer(), result)
 }
 
 /// The crate's result in our terms. The RFC 6749 `error` code becomes
 /// [`OAuthError`]; its kind (exit code) follows the HTTP status.
-fn answer(
-    transport: &Transport,
+/// `seen` is the error answer the transport passed on, if any.
+pub(crate) fn answer(
+    seen: Option<ErrorAnswer>,
     result: std::result::Result<SmartTokenResponse, RequestTokenError<Error, BasicErrorResponse>>,
 ) -> Result<SmartTokenResponse> {
     let err = match result {
         Ok(resp) => return resp.checked(),
         Err(e) => e,
     };
-    let seen = transport.error_answer();
     let status = seen.as_ref().map(|s| s.status.as_u16()).unwrap_or(400);
     Err(match err {
         RequestTokenError::Request(e) => e,
