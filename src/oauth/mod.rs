@@ -12,3 +12,6 @@ pub mod response;
 pub mod token;
 pub mod tokens;
 pub mod transport;
+
+#[cfg(test)]
+mod proptests;

@@ -166,7 +166,7 @@ impl TokenSet {
             issuer: field("issuer"),
             access_token: resp.access_token().clone(),
             token_type: "Bearer".into(),
-            expires_at: resp.lifetime().map(|s| now + s),
+            expires_at: resp.lifetime().map(|s| now.saturating_add(s)),
             scope: granted,
             refresh_token: resp.refresh_token().cloned(),
             id_token: resp.id_token().cloned(),
@@ -186,7 +186,7 @@ impl TokenSet {
         let mut next = self.clone();
         next.access_token = resp.access_token().clone();
         next.token_type = "Bearer".into();
-        next.expires_at = resp.lifetime().map(|s| now + s);
+        next.expires_at = resp.lifetime().map(|s| now.saturating_add(s));
         if let Some(s) = resp.scope_text() {
             next.scope = s;
         }
@@ -204,7 +204,10 @@ impl TokenSet {
     /// Seconds from `now` until the access token expires (negative when
     /// expired); `None` when unknown.
     pub fn expires_in(&self, now: u64) -> Option<i64> {
-        self.expires_at.map(|e| e as i64 - now as i64)
+        // i128: both are u64 (a server may say `expires_in: 1e300`).
+        self.expires_at.map(|e| {
+            (i128::from(e) - i128::from(now)).clamp(i64::MIN.into(), i64::MAX.into()) as i64
+        })
     }
 
     /// True when the access token expires within `margin` of `now` (or has).
@@ -238,6 +241,7 @@ impl TokenSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn set(expires_at: Option<u64>) -> TokenSet {
         TokenSet {
@@ -264,6 +268,25 @@ mod tests {
 
     fn response(v: serde_json::Value) -> SmartTokenResponse {
         SmartTokenResponse::from_json(v).unwrap()
+    }
+
+    // Found by prop_token_responses_read_leniently_and_check_strictly: an
+    // `expires_in` near u64::MAX overflowed (a panic in debug builds, a
+    // token "expired" at once in release ones).
+    #[test]
+    fn a_huge_lifetime_is_a_long_one() {
+        for lifetime in [json!(1e300), json!(u64::MAX), json!("18446744073709551615")] {
+            let r = response(
+                json!({"access_token": "a", "token_type": "Bearer", "expires_in": lifetime}),
+            );
+            let s = set(None).refreshed(&r, NOW);
+            assert_eq!(s.expires_at, Some(u64::MAX));
+            assert_eq!(s.expires_in(NOW), Some(i64::MAX));
+            assert!(!s.expires_within(Duration::from_secs(60), NOW));
+        }
+        // A JWT `exp` read as is (SMART_ACCESS_TOKEN) may be anything too.
+        assert_eq!(set(Some(u64::MAX)).expires_in(0), Some(i64::MAX));
+        assert_eq!(set(Some(0)).expires_in(u64::MAX), Some(i64::MIN));
     }
 
     #[test]
