@@ -85,21 +85,10 @@ pub fn form(body: &str) -> String {
 /// send back in an error message.
 pub fn secrets_in_request(form_body: &str, authorization: Option<&str>) -> Vec<String> {
     let mut out = Vec::new();
-    // Each value as sent, and as it shows once decoded and re-encoded as
-    // JSON (a JSON error body we quote is re-serialized: `"` becomes `\"`).
-    let add = |out: &mut Vec<String>, plain: String, sent: String| {
-        let json = serde_json::to_string(&plain).unwrap_or_default();
-        out.push(json[1..json.len() - 1].to_owned());
-        out.push(plain);
-        out.push(sent);
-    };
     for (k, v) in url::form_urlencoded::parse(form_body.as_bytes()) {
         if is_secret_key(&k) && !v.is_empty() {
-            add(
-                &mut out,
-                v.to_string(),
-                url::form_urlencoded::byte_serialize(v.as_bytes()).collect(),
-            );
+            out.push(url::form_urlencoded::byte_serialize(v.as_bytes()).collect());
+            out.push(v.into_owned());
         }
     }
     if let Some(basic) = authorization.and_then(|a| a.strip_prefix("Basic ")) {
@@ -112,7 +101,8 @@ pub fn secrets_in_request(form_body: &str, authorization: Option<&str>) -> Vec<S
             && let Some((_, secret)) = creds.split_once(':')
             && !secret.is_empty()
         {
-            add(&mut out, decode(secret), secret.to_owned());
+            out.push(decode(secret));
+            out.push(secret.to_owned());
         }
     }
     out.sort_by_key(|s| std::cmp::Reverse(s.len()));
@@ -132,16 +122,42 @@ pub fn server_text(text: &str, secrets: &[String], max: usize) -> String {
     out
 }
 
-/// `text` with every value in `secrets` replaced (values shorter than 4
-/// bytes are left: they would blank out ordinary words).
+/// `text` with every value in `secrets` replaced, as it is and as JSON
+/// escapes it (a JSON body we quote is re-serialized: `"` becomes `\"`).
+/// Values shorter than 4 bytes are left: they would blank out ordinary words.
 pub fn values(text: &str, secrets: &[String]) -> String {
     let mut t = text.to_owned();
     for s in secrets.iter().filter(|s| s.len() >= 4) {
-        if t.contains(s.as_str()) {
-            t = t.replace(s.as_str(), REDACTED);
+        let json = serde_json::to_string(s).unwrap_or_default();
+        let escaped = json
+            .strip_prefix('"')
+            .and_then(|j| j.strip_suffix('"'))
+            .unwrap_or(s);
+        for form in [s.as_str(), escaped] {
+            if t.contains(form) {
+                t = t.replace(form, REDACTED);
+            }
         }
     }
     t
+}
+
+/// A JSON value with every value in `secrets` replaced in its strings, as
+/// [`values`] does for text.
+pub fn json_values(v: &serde_json::Value, secrets: &[String]) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => Value::String(values(s, secrets)),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|i| json_values(i, secrets)).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (values(k, secrets), json_values(v, secrets)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// Server text made harmless for a terminal: control characters (ESC, which

@@ -210,6 +210,8 @@ impl Fhir {
             }
             let resp = self.http.send(rb, BODY_LIMIT).await?;
             let status = resp.status.as_u16();
+            // A server may echo the token in its error text.
+            let hide: Vec<String> = token.iter().map(|t| t.secret().clone()).collect();
             if status == 401
                 && !refreshed
                 && let Some(used) = &token
@@ -222,10 +224,12 @@ impl Fhir {
                 let ra = resp.headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok());
                 let wait = retry::delay(ra, attempt, SystemTime::now());
                 if wait > retry::MAX_WAIT {
-                    return Err(outcome::status_error(&what, &resp).with_hint(format!(
-                        "the server asks to wait {} s before retrying; try again later",
-                        wait.as_secs()
-                    )));
+                    return Err(
+                        outcome::status_error(&what, &resp, &hide).with_hint(format!(
+                            "the server asks to wait {} s before retrying; try again later",
+                            wait.as_secs()
+                        )),
+                    );
                 }
                 attempt += 1;
                 if let Some(r) = &self.announce_waits {
@@ -249,11 +253,11 @@ impl Fhir {
                         "{what}: the server redirects to {}, another origin; not following with the token",
                         http::origin_path(&to)
                     )),
-                    None => outcome::status_error(&what, &resp),
+                    None => outcome::status_error(&what, &resp, &hide),
                 });
             }
             if !resp.status.is_success() {
-                let mut err = outcome::status_error(&what, &resp);
+                let mut err = outcome::status_error(&what, &resp, &hide);
                 if retry::is_retryable(status) && req.idempotent && attempt > 0 {
                     err.message.push_str(&format!(" (after {attempt} retries)"));
                 } else if retry::is_retryable(status) && !req.idempotent {
