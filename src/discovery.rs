@@ -455,6 +455,9 @@ fn check_string_list(
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
