@@ -359,7 +359,7 @@ proptest! {
         };
         let body = text.replace("TOKEN-PLACEHOLDER", &as_written);
         let resp = testgen::response(status, ct.as_deref(), body.into_bytes());
-        let e = outcome::status_error("GET /fhir/Patient", &resp, &[token.clone()]);
+        let e = outcome::status_error("GET /fhir/Patient", &resp, std::slice::from_ref(&token));
         prop_assert!(!e.message.chars().any(char::is_control));
         for line in &e.details {
             prop_assert!(!line.chars().any(char::is_control), "{line:?}");
