@@ -138,7 +138,7 @@ impl<'a> Transport<'a> {
                     "{target} answered {} that is not a JSON object ({}: `{}`)",
                     resp.status,
                     resp.content_type().unwrap_or("no content type"),
-                    resp.snippet()
+                    resp.snippet_hiding(&sent)
                 )));
             }
             // A JSON object under any 2xx and any content type is read, as
