@@ -48,10 +48,10 @@ proptest! {
                 prop_assert_eq!(Some(r.client_id.as_str()), doc["client_id"].as_str());
                 prop_assert!(!r.client_id.is_empty());
                 prop_assert_eq!(r.secret.as_ref().map(|s| s.expose()), doc["client_secret"].as_str());
-                let printed = crate::redact::json(&r.answer).to_string();
+                let printed = crate::redact::json(&r.answer);
                 for k in ["client_secret", "registration_access_token"] {
-                    if let Some(s) = doc[k].as_str().filter(|s| s.len() >= 8 && unguessable(s, "")) {
-                        prop_assert!(!printed.contains(s), "{printed}");
+                    if !doc[k].is_null() {
+                        prop_assert_eq!(printed[k].as_str(), Some(crate::redact::REDACTED));
                     }
                 }
             }

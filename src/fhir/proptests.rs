@@ -203,6 +203,12 @@ proptest! {
             let page = s.page(&body, &view, limit);
             prop_assert!(page.is_ok(), "{format:?}: {page:?}");
             prop_assert!(s.finish().is_ok());
+            if format == Format::Bundle {
+                // The server's bytes, unchanged (even where serde_json
+                // skipped a string without checking its UTF-8).
+                prop_assert!(out.starts_with(body.trim_ascii_end()));
+                continue;
+            }
             let text = String::from_utf8(out).map_err(|e| TestCaseError::fail(e.to_string()))?;
             match format {
                 Format::Ndjson => {
