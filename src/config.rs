@@ -525,6 +525,9 @@ pub fn validate_name(name: &str) -> std::result::Result<(), String> {
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

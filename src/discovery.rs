@@ -550,6 +550,9 @@ fn check_string_list(
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -71,8 +71,16 @@ impl Response {
     /// messages about answers we cannot use (HTML error pages, a token
     /// response in the wrong format…).
     pub fn snippet(&self) -> String {
+        self.snippet_hiding(&[])
+    }
+
+    /// [`Response::snippet`], also without `secrets` (what the request
+    /// carried, see [`redact::secrets_in_request`]): they are replaced
+    /// before the cut, which would otherwise leave half of one showing.
+    pub fn snippet_hiding(&self, secrets: &[String]) -> String {
         let text = String::from_utf8_lossy(&self.body);
-        snippet(crate::redact::body(self.content_type(), &text).as_bytes())
+        let shown = redact::values(&redact::body(self.content_type(), &text), secrets);
+        snippet(shown.as_bytes())
     }
 }
 
@@ -385,6 +393,11 @@ pub fn human_size(n: usize) -> String {
 const TRACE_BODY_MAX: usize = 4096;
 
 fn trace_request(req: &reqwest::Request) {
+    eprint!("{}", request_trace(req));
+}
+
+/// The `-v` lines of a request, redacted.
+pub(crate) fn request_trace(req: &reqwest::Request) -> String {
     let mut out = format!("> {} {}\n", req.method(), redact::url(req.url()));
     for (name, value) in req.headers() {
         let v = value.to_str().unwrap_or("<binary>");
@@ -401,10 +414,15 @@ fn trace_request(req: &reqwest::Request) {
             .and_then(|v| v.to_str().ok());
         out.push_str(&format!("> \n{}\n", trace_body(ct, body)));
     }
-    eprint!("{out}");
+    out
 }
 
 fn trace_response(resp: &Response) {
+    eprint!("{}", response_trace(resp));
+}
+
+/// The `-v` lines of a response, redacted.
+pub(crate) fn response_trace(resp: &Response) -> String {
     let mut out = format!("< {}\n", resp.status);
     for (name, value) in &resp.headers {
         let v = value.to_str().unwrap_or("<binary>");
@@ -420,7 +438,7 @@ fn trace_response(resp: &Response) {
             trace_body(resp.content_type(), &resp.body)
         ));
     }
-    eprint!("{out}");
+    out
 }
 
 fn trace_body(content_type: Option<&str>, body: &[u8]) -> String {

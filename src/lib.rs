@@ -21,4 +21,6 @@ pub mod report;
 pub mod secret;
 pub(crate) mod session;
 pub mod settings;
+#[cfg(test)]
+pub(crate) mod testgen;
 pub mod token_store;

@@ -113,16 +113,51 @@ pub fn secrets_in_request(form_body: &str, authorization: Option<&str>) -> Vec<S
 /// Server-supplied text fit for a message: every value in `secrets` replaced,
 /// control characters (ESC, BEL, newlines) dropped, and at most `max` chars.
 pub fn server_text(text: &str, secrets: &[String], max: usize) -> String {
-    let mut t = text.to_owned();
-    for s in secrets.iter().filter(|s| s.len() >= 4) {
-        t = t.replace(s.as_str(), REDACTED);
-    }
+    let t = values(text, secrets);
     let mut shown = t.chars().filter(|c| !c.is_control());
     let mut out: String = shown.by_ref().take(max).collect();
     if shown.next().is_some() {
         out.push('…');
     }
     out
+}
+
+/// `text` with every value in `secrets` replaced, as it is and as JSON
+/// escapes it (a JSON body we quote is re-serialized: `"` becomes `\"`).
+/// Values shorter than 4 bytes are left: they would blank out ordinary words.
+pub fn values(text: &str, secrets: &[String]) -> String {
+    let mut t = text.to_owned();
+    for s in secrets.iter().filter(|s| s.len() >= 4) {
+        let json = serde_json::to_string(s).unwrap_or_default();
+        let escaped = json
+            .strip_prefix('"')
+            .and_then(|j| j.strip_suffix('"'))
+            .unwrap_or(s);
+        for form in [s.as_str(), escaped] {
+            if t.contains(form) {
+                t = t.replace(form, REDACTED);
+            }
+        }
+    }
+    t
+}
+
+/// A JSON value with every value in `secrets` replaced in its strings, as
+/// [`values`] does for text.
+pub fn json_values(v: &serde_json::Value, secrets: &[String]) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => Value::String(values(s, secrets)),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|i| json_values(i, secrets)).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (values(k, secrets), json_values(v, secrets)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// Server text made harmless for a terminal: control characters (ESC, which
@@ -145,7 +180,9 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
     )
 }
 
-/// A URL with secret query parameters and any userinfo password redacted.
+/// A URL with secret query parameters and any userinfo password redacted;
+/// a fragment is redacted like a query (`#code=…` of `response_mode=fragment`,
+/// `#access_token=…` of the implicit grant).
 pub fn url(u: &Url) -> String {
     let mut out = u.clone();
     if out.password().is_some() {
@@ -154,18 +191,30 @@ pub fn url(u: &Url) -> String {
     if let Some(q) = u.query() {
         out.set_query(Some(&form(q)));
     }
+    if let Some(f) = u.fragment() {
+        out.set_fragment(Some(&form(f)));
+    }
     out.to_string()
 }
 
 /// Same as [`url`] for a string that may not parse as a URL.
 pub fn url_str(s: &str) -> String {
-    match Url::parse(s) {
-        Ok(u) => url(&u),
-        Err(_) => match s.split_once('?') {
-            Some((path, q)) => format!("{path}?{}", form(q)),
-            None => s.to_owned(),
-        },
+    if let Ok(u) = Url::parse(s) {
+        return url(&u);
     }
+    let (rest, fragment) = match s.split_once('#') {
+        Some((r, f)) => (r, Some(form(f))),
+        None => (s, None),
+    };
+    let mut out = match rest.split_once('?') {
+        Some((path, q)) => format!("{path}?{}", form(q)),
+        None => rest.to_owned(),
+    };
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(&f);
+    }
+    out
 }
 
 /// A JSON value with every secret-named field replaced, recursively.
@@ -192,22 +241,26 @@ pub fn json(v: &serde_json::Value) -> serde_json::Value {
 /// A body of unknown shape: JSON is redacted field by field, a form body pair
 /// by pair; anything else that mentions a secret key is withheld entirely.
 pub fn body(content_type: Option<&str>, text: &str) -> String {
-    let ct = content_type.unwrap_or("").to_ascii_lowercase();
-    if ct.contains("json")
-        && let Ok(v) = serde_json::from_str::<serde_json::Value>(text)
-    {
-        return serde_json::to_string(&json(&v)).unwrap_or_default();
-    }
-    if ct.contains("x-www-form-urlencoded") {
-        return form(text);
-    }
+    // JSON whatever the label says: a JSON answer labelled as a form would
+    // otherwise go through `form`, which finds no pairs in it.
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
         return serde_json::to_string(&json(&v)).unwrap_or_default();
     }
-    if SECRET_KEYS.iter().any(|k| text.contains(k)) {
+    let ct = content_type.unwrap_or("").to_ascii_lowercase();
+    if ct.contains("x-www-form-urlencoded") {
+        return form(text);
+    }
+    if mentions_secret_key(text) {
         return format!("[{} bytes withheld: may contain a secret]", text.len());
     }
     text.to_owned()
+}
+
+/// Whether `text` names a secret the way [`is_secret_key`] knows them, in
+/// any case (`CLIENT_SECRET=…`, `Refresh_Token: …`, `api_secret`).
+fn mentions_secret_key(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    SECRET_KEYS.iter().any(|k| t.contains(k)) || t.contains("secret")
 }
 
 fn decode(s: &str) -> String {
@@ -216,6 +269,9 @@ fn decode(s: &str) -> String {
         .map(|(k, _)| k.into_owned())
         .unwrap_or_else(|| s.to_owned())
 }
+
+#[cfg(test)]
+mod proptests;
 
 #[cfg(test)]
 mod tests {
@@ -251,6 +307,54 @@ mod tests {
             "{shown}"
         );
         assert_eq!(server_text(&"x".repeat(10), &[], 4), "xxxx…");
+    }
+
+    // Found by prop_server_text_hides_secrets_and_control_characters.
+    #[test]
+    fn a_json_escaped_echo_is_redacted_too() {
+        let secrets = secrets_in_request("refresh_token=RT%22quoted%5Cx", None);
+        let shown = server_text(r#"{"detail":"RT\"quoted\\x"}"#, &secrets, 200);
+        assert!(!shown.contains("quoted"), "{shown}");
+    }
+
+    // Found by prop_the_trace_never_shows_a_secret.
+    #[test]
+    fn bodies_naming_a_secret_in_any_case_are_withheld() {
+        for (ct, text) in [
+            (Some("application/json"), "grant_type=x&Access_Token=AT-1"),
+            (Some("text/plain"), "CLIENT_SECRET: s3cret-1"),
+            (None, "api_secret=s3cret-1"),
+        ] {
+            let shown = body(ct, text);
+            assert!(shown.contains("withheld"), "{text}: {shown}");
+        }
+        // JSON is redacted as JSON, whatever the label.
+        let shown = body(
+            Some("application/x-www-form-urlencoded"),
+            r#"{"access_token":"AT-1","token_type":"Bearer"}"#,
+        );
+        assert_eq!(
+            shown,
+            r#"{"access_token":"[redacted]","token_type":"Bearer"}"#
+        );
+    }
+
+    // Found by prop_the_trace_never_shows_a_secret.
+    #[test]
+    fn fragments_lose_their_secrets_too() {
+        let u = Url::parse("http://127.0.0.1:1/cb#code=C-1&state=S-1&x=1").unwrap();
+        assert_eq!(
+            url(&u),
+            "http://127.0.0.1:1/cb#code=[redacted]&state=[redacted]&x=1"
+        );
+        assert_eq!(
+            url_str("/cb?x=1#access_token=AT-1"),
+            "/cb?x=1#access_token=[redacted]"
+        );
+        assert_eq!(
+            url_str("https://x.org/a#section-2"),
+            "https://x.org/a#section-2"
+        );
     }
 
     #[test]

@@ -45,12 +45,15 @@ pub async fn run(ctx: &RunContext, args: CapabilitiesArgs) -> Result<()> {
     written.or_else(|e| stdout_error(e).map_or(Ok(()), Err))
 }
 
-fn summary(v: &Value) -> String {
+/// Everything from the statement goes through `printable`: the server's
+/// text cannot drive the terminal.
+pub(crate) fn summary(v: &Value) -> String {
+    let p = crate::redact::printable;
     let s = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or("");
     let mut out = String::new();
     let row = |out: &mut String, label: &str, value: &str| {
         if !value.is_empty() {
-            out.push_str(&format!("{} {value}\n", output::label(label, 12)));
+            out.push_str(&format!("{} {}\n", output::label(label, 12), p(value)));
         }
     };
     let software = format!("{} {}", s("/software/name"), s("/software/version"));
@@ -128,9 +131,13 @@ fn summary(v: &Value) -> String {
                 .and_then(Value::as_array)
                 .map(|p| p.iter().filter_map(|x| x.get("name")?.as_str()).collect())
                 .unwrap_or_default();
-            out.push_str(&format!("    {t:<w$}  {}\n", codes.join(" ")));
+            out.push_str(&format!("    {:<w$}  {}\n", p(t), p(&codes.join(" "))));
             if !params.is_empty() {
-                out.push_str(&format!("    {:<w$}  search: {}\n", "", params.join(" ")));
+                out.push_str(&format!(
+                    "    {:<w$}  search: {}\n",
+                    "",
+                    p(&params.join(" "))
+                ));
             }
         }
     }
@@ -141,6 +148,17 @@ fn summary(v: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    // Found by prop_capability_summaries_are_printable.
+    #[test]
+    fn the_servers_text_is_shown_escaped() {
+        colored::control::set_override(false);
+        let v = json!({"resourceType":"CapabilityStatement","software":{"name":"S\u{1b}]0;pwned\u{7}"},
+            "rest":[{"resource":[{"type":"Patient\u{1b}[2J","interaction":[{"code":"read"}]}]}]});
+        let s = summary(&v);
+        assert!(!s.contains('\u{1b}') && !s.contains('\u{7}'), "{s:?}");
+        assert!(s.contains("S\\u{1b}]0;pwned\\u{7}"), "{s}");
+    }
 
     #[test]
     fn summary_lists_resources_and_security() {

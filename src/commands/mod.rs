@@ -58,3 +58,6 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
         .and_then(|_| out.flush())
         .map_err(|e| Error::usage(format!("cannot write to stdout: {e}")))
 }
+
+#[cfg(test)]
+mod proptests;

@@ -142,41 +142,14 @@ pub async fn run(ctx: &RunContext, a: RegisterArgs) -> Result<()> {
         .header(CONTENT_TYPE, "application/json")
         .body(meta.to_string());
     let resp = http.send(req, RESPONSE_LIMIT).await?;
-    let body: Option<Value> = serde_json::from_slice(&resp.body).ok();
-    if !resp.status.is_success() {
-        let detail = body
-            .as_ref()
-            .and_then(|b| {
-                let e = b.get("error")?.as_str()?;
-                Some(match b.get("error_description").and_then(Value::as_str) {
-                    Some(d) => format!("{e}: {d}"),
-                    None => e.to_owned(),
-                })
-            })
-            .unwrap_or_else(|| format!("{} ({})", resp.status, resp.snippet()));
-        let msg = format!("the registration endpoint refused: {detail}");
-        return Err(match resp.status.as_u16() {
-            401 | 403 => Error::auth(msg).with_hint(
-                "this server needs an initial access token for registration; register by hand",
-            ),
-            _ => Error::server(msg),
-        });
-    }
-    let answer = body.filter(Value::is_object).ok_or_else(|| {
-        Error::server(format!(
-            "the registration endpoint answered {} without a JSON object",
-            resp.status
-        ))
-    })?;
-    let client_id = answer
-        .get("client_id")
-        .and_then(Value::as_str)
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| Error::server("the registration answer has no client_id"))?
-        .to_owned();
-    if let Some(secret) = answer.get("client_secret").and_then(Value::as_str) {
-        let secret = Secret::new(secret);
-        session::blocking(|| store.put(&name, Item::ClientSecret, &secret)).map_err(|e| {
+    let Registered {
+        client_id,
+        secret,
+        scope: granted,
+        answer,
+    } = read_answer(&resp)?;
+    if let Some(secret) = &secret {
+        session::blocking(|| store.put(&name, Item::ClientSecret, secret)).map_err(|e| {
             Error::new(
                 e.kind,
                 format!(
@@ -190,11 +163,7 @@ pub async fn run(ctx: &RunContext, a: RegisterArgs) -> Result<()> {
 
     profile.client_id = Some(client_id.clone());
     profile.client_type = Some(client_type);
-    profile.scope = answer
-        .get("scope")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .or(scope);
+    profile.scope = granted.or(scope);
     config::validate_profile(&name, &profile).map_err(Error::usage)?;
     if config.path.as_os_str().is_empty() {
         return Err(Error::usage(format!(
@@ -229,10 +198,70 @@ pub async fn run(ctx: &RunContext, a: RegisterArgs) -> Result<()> {
         "saved as profile `{name}`{}",
         if first { " (the default)" } else { "" }
     );
-    if answer.get("client_secret").is_some() {
+    if secret.is_some() {
         println!("client secret kept in {}", store.describe());
     }
     Ok(())
+}
+
+/// A registration endpoint's answer, read: the client it registered.
+pub(crate) struct Registered {
+    pub client_id: String,
+    /// The client secret it issued, if any (kept in the token store).
+    pub secret: Option<Secret>,
+    /// The scope it granted, if it says.
+    pub scope: Option<String>,
+    /// The whole answer (printed redacted with --json).
+    pub answer: Value,
+}
+
+/// Reads the registration endpoint's answer: a refusal in the server's
+/// words (RFC 7591 §3.2.2), else a JSON object with a `client_id`.
+pub(crate) fn read_answer(resp: &crate::http::Response) -> Result<Registered> {
+    let body: Option<Value> = serde_json::from_slice(&resp.body).ok();
+    if !resp.status.is_success() {
+        let detail = body
+            .as_ref()
+            .and_then(|b| {
+                let e = b.get("error")?.as_str()?;
+                Some(match b.get("error_description").and_then(Value::as_str) {
+                    Some(d) => format!("{e}: {d}"),
+                    None => e.to_owned(),
+                })
+            })
+            .unwrap_or_else(|| format!("{} ({})", resp.status, resp.snippet()));
+        let msg = format!("the registration endpoint refused: {detail}");
+        return Err(match resp.status.as_u16() {
+            401 | 403 => Error::auth(msg).with_hint(
+                "this server needs an initial access token for registration; register by hand",
+            ),
+            _ => Error::server(msg),
+        });
+    }
+    let answer = body.filter(Value::is_object).ok_or_else(|| {
+        Error::server(format!(
+            "the registration endpoint answered {} without a JSON object",
+            resp.status
+        ))
+    })?;
+    let client_id = answer
+        .get("client_id")
+        .and_then(Value::as_str)
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| Error::server("the registration answer has no client_id"))?
+        .to_owned();
+    Ok(Registered {
+        client_id,
+        secret: answer
+            .get("client_secret")
+            .and_then(Value::as_str)
+            .map(Secret::new),
+        scope: answer
+            .get("scope")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        answer,
+    })
 }
 
 /// The JWKS to register inline: `--jwks FILE`, else the public half of the

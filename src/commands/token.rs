@@ -109,6 +109,8 @@ async fn introspect(
         }
         f.finish()
     };
+    // What the requests carry, should the server echo it in an error.
+    let sent = crate::redact::secrets_in_request(&form(None), None);
     let request = || {
         http.request(Method::POST, ep.clone())
             .header(ACCEPT, "application/json")
@@ -142,11 +144,17 @@ async fn introspect(
             }
         }
     };
+    read_introspection(&resp, &sent)
+}
+
+/// The introspection endpoint's answer as sent, or why not; `sent` (the
+/// token, see [`crate::redact::secrets_in_request`]) never shows.
+pub(crate) fn read_introspection(resp: &crate::http::Response, sent: &[String]) -> Result<Value> {
     if !resp.status.is_success() {
         return Err(Error::server(format!(
             "introspection answered {} ({})",
             resp.status,
-            resp.snippet()
+            resp.snippet_hiding(sent)
         )));
     }
     serde_json::from_slice(&resp.body)
@@ -187,6 +195,19 @@ mod tests {
             seen
         });
         (port, seen)
+    }
+
+    // Found by prop_introspection_errors_never_show_the_token.
+    #[test]
+    fn an_introspection_error_that_echoes_the_token_hides_it() {
+        let sent = crate::redact::secrets_in_request("token=AT-0123456789", None);
+        let resp = crate::testgen::response(
+            400,
+            Some("application/json"),
+            br#"{"error":"invalid_request","message":"unknown token AT-0123456789"}"#.to_vec(),
+        );
+        let e = read_introspection(&resp, &sent).unwrap_err();
+        assert!(!e.message.contains("AT-0123456789"), "{}", e.message);
     }
 
     #[tokio::test]

@@ -248,6 +248,8 @@ impl Fhir {
             }
             let resp = self.http.send(rb, BODY_LIMIT).await?;
             let status = resp.status.as_u16();
+            // A server may echo the token in its error text.
+            let hide: Vec<String> = token.iter().map(|t| t.secret().clone()).collect();
             if status == 401
                 && !refreshed
                 && let Some(used) = &token
@@ -260,7 +262,7 @@ impl Fhir {
                 let ra = resp.headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok());
                 let wait = retry::delay(ra, attempt, SystemTime::now());
                 if wait > self.max_wait {
-                    let mut err = outcome::status_error(&what, &resp);
+                    let mut err = outcome::status_error(&what, &resp, &hide);
                     err.message.push_str(&format!(
                         "; the server asks to wait {} s before retrying, longer than the {} s smart waits",
                         wait.as_secs(),
@@ -293,11 +295,11 @@ impl Fhir {
                         http::origin_path(&to),
                         self.on_base
                     )),
-                    None => outcome::status_error(&what, &resp),
+                    None => outcome::status_error(&what, &resp, &hide),
                 });
             }
             if !resp.status.is_success() {
-                let mut err = outcome::status_error(&what, &resp);
+                let mut err = outcome::status_error(&what, &resp, &hide);
                 if retry::is_retryable(status) && req.idempotent && attempt > 0 {
                     err.message.push_str(&format!(" (after {attempt} retries)"));
                 } else if retry::is_retryable(status) && !req.idempotent {

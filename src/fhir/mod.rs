@@ -15,3 +15,6 @@ pub mod progress;
 pub mod render;
 pub mod retry;
 pub mod types;
+
+#[cfg(test)]
+mod proptests;

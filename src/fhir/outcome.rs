@@ -48,7 +48,9 @@ pub fn parse_outcome(body: &[u8]) -> Option<Value> {
 }
 
 /// The error for a non-success answer to `what` (e.g. `GET /fhir/Patient/x`).
-pub fn status_error(what: &str, resp: &Response) -> Error {
+/// `hide` is what the request carried that must not show (the token), should
+/// the server echo it.
+pub fn status_error(what: &str, resp: &Response, hide: &[String]) -> Error {
     let status = resp.status;
     let kind = match status.as_u16() {
         401 | 403 => Kind::Auth,
@@ -61,13 +63,14 @@ pub fn status_error(what: &str, resp: &Response) -> Error {
     );
     match parse_outcome(&resp.body) {
         Some(o) => {
+            let o = crate::redact::json_values(&o, hide);
             err = err.with_details(issue_lines(&o)).with_outcome(o);
         }
         None if !resp.body.is_empty() => {
             err = err.with_details(vec![format!(
                 "{}: {}",
                 resp.content_type().unwrap_or("no content type"),
-                resp.snippet()
+                resp.snippet_hiding(hide)
             )]);
         }
         None => {}
@@ -159,6 +162,30 @@ mod tests {
                 "error [invalid] bad date (at Patient.birthDate)",
                 "warning [processing] ignored _foo"
             ]
+        );
+    }
+
+    // Found by prop_error_answers_never_show_the_token.
+    #[test]
+    fn a_token_the_server_echoes_is_not_shown() {
+        let token = "AT-0123456789".to_owned();
+        let body = json!({"resourceType":"OperationOutcome","issue":[
+            {"severity":"error","code":"security","diagnostics":"Bearer AT-0123456789 expired"}]});
+        let resp =
+            crate::testgen::response(401, Some("application/fhir+json"), body.to_string().into());
+        let e = status_error("GET /fhir/Patient", &resp, std::slice::from_ref(&token));
+        assert_eq!(e.details, ["error [security] Bearer [redacted] expired"]);
+        assert!(!e.outcome.unwrap().to_string().contains(&token));
+        let resp = crate::testgen::response(
+            401,
+            Some("application/json"),
+            br#"{"message":"bad token AT-0123456789"}"#.to_vec(),
+        );
+        let e = status_error("GET /fhir/Patient", &resp, std::slice::from_ref(&token));
+        assert!(
+            !format!("{:?}", e.details).contains(&token),
+            "{:?}",
+            e.details
         );
     }
 

@@ -9,7 +9,6 @@
 
 use std::io::{self, Write};
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::outcome;
@@ -120,8 +119,8 @@ impl<W: Write> SearchOut<W> {
                     self.out.write_all(s.as_bytes())?;
                 }
                 Format::Ids => {
-                    let id: IdView = serde_json::from_str(raw.get()).map_err(io::Error::other)?;
-                    writeln!(self.out, "{}/{}", id.resource_type, id.id)?;
+                    let v: Value = serde_json::from_str(raw.get()).map_err(io::Error::other)?;
+                    writeln!(self.out, "{}", type_and_id(&v))?;
                 }
                 Format::Table => {
                     let v: Value = serde_json::from_str(raw.get()).map_err(io::Error::other)?;
@@ -178,12 +177,13 @@ impl<W: Write> SearchOut<W> {
     }
 }
 
-#[derive(Deserialize)]
-struct IdView {
-    #[serde(rename = "resourceType", default)]
-    resource_type: String,
-    #[serde(default)]
-    id: String,
+/// `Type/id` of a resource, printable; a field that is missing or not a
+/// string shows as empty (an `id` of `null` is the server's fault, not a
+/// failure to write).
+pub fn type_and_id(v: &Value) -> String {
+    let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("");
+    let line = format!("{}/{}", s("resourceType"), s("id"));
+    crate::redact::printable(&line).into_owned()
 }
 
 /// A search's OperationOutcome entry (warnings about the search) on stderr.
@@ -498,6 +498,24 @@ mod tests {
         let mut c = String::new();
         pretty(&v, 0, true, &mut c);
         assert!(c.contains("\x1b[34;1m\"resourceType\"\x1b[0m"));
+    }
+
+    // Found by prop_pages_show_in_every_format: an `id` that was not a
+    // string failed the page as "cannot write to stdout", and control
+    // characters in ids reached the terminal.
+    #[test]
+    fn ids_of_any_shape_are_written_printable() {
+        let body = br#"{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","id":null}},
+            {"resource":{"resourceType":"Patient","id":"a\u001b[2Jb"}}]}"#;
+        let view = BundleView::parse("GET x", body).unwrap();
+        let mut out = Vec::new();
+        SearchOut::new(Format::Ids, &mut out, false, "Patient")
+            .page(body, &view, None)
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "Patient/\nPatient/a\\u{1b}[2Jb\n"
+        );
     }
 
     #[test]

@@ -117,7 +117,7 @@ impl Listener {
                     _ => timeout_error("EHR launch"),
                 });
             };
-            let url = request_url(&req);
+            let url = request_url(req.target());
             if url.path() != "/launch" {
                 respond(req, 404, "text/plain", "not found".into());
                 continue;
@@ -176,7 +176,7 @@ impl Listener {
                     None => timeout_error("authorization response"),
                 });
             };
-            let url = request_url(&req);
+            let url = request_url(req.target());
             if url.path() != self.callback_path {
                 respond(req, 404, "text/plain", "not found".into());
                 continue;
@@ -233,7 +233,7 @@ impl Listener {
                         ),
                 );
             };
-            let url = request_url(&req);
+            let url = request_url(req.target());
             if url.path() != self.callback_path {
                 respond(req, 404, "text/plain", "not found".into());
                 continue;
@@ -337,9 +337,10 @@ fn timeout_error(what: &str) -> Error {
         .with_hint("run smart login again; --timeout SECS waits longer")
 }
 
-fn request_url(req: &Request) -> Url {
+/// The URL of a request to the listener, from its request target.
+pub(crate) fn request_url(target: &str) -> Url {
     Url::parse("http://127.0.0.1")
-        .and_then(|b| b.join(req.target()))
+        .and_then(|b| b.join(target))
         .unwrap_or_else(|_| Url::parse("http://127.0.0.1/").expect("static URL"))
 }
 

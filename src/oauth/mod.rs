@@ -14,3 +14,6 @@ pub mod scope_dialect;
 pub mod token;
 pub mod tokens;
 pub mod transport;
+
+#[cfg(test)]
+mod proptests;

@@ -329,27 +329,32 @@ pub async fn client_credentials(
     answer(&transport, auth, result)
 }
 
-/// The crate's result in our terms. The RFC 6749 `error` code becomes
-/// [`OAuthError`]; its kind (exit code) follows the HTTP status.
+/// The crate's result in our terms, with the hint a server's
+/// `invalid_client` earns when the Basic encoding may be the cause.
 fn answer(
     transport: &Transport,
     auth: &ClientAuth,
     result: std::result::Result<SmartTokenResponse, RequestTokenError<Error, BasicErrorResponse>>,
 ) -> Result<SmartTokenResponse> {
-    let err = match result {
-        Ok(resp) => return resp.checked(),
-        Err(e) => refused(transport, e),
-    };
-    Err(match auth.encoding_hint() {
+    read_answer(transport.error_answer(), result).map_err(|err| match auth.encoding_hint() {
         Some(h) if err.oauth_code() == Some(&OAuthErrorCode::InvalidClient) => err.with_hint(h),
         _ => err,
     })
 }
 
-fn refused(transport: &Transport, err: RequestTokenError<Error, BasicErrorResponse>) -> Error {
-    let seen = transport.error_answer();
+/// The crate's result in our terms. The RFC 6749 `error` code becomes
+/// [`OAuthError`]; its kind (exit code) follows the HTTP status.
+/// `seen` is the error answer the transport passed on, if any.
+pub(crate) fn read_answer(
+    seen: Option<ErrorAnswer>,
+    result: std::result::Result<SmartTokenResponse, RequestTokenError<Error, BasicErrorResponse>>,
+) -> Result<SmartTokenResponse> {
+    let err = match result {
+        Ok(resp) => return resp.checked(),
+        Err(e) => e,
+    };
     let status = seen.as_ref().map(|s| s.status.as_u16()).unwrap_or(400);
-    match err {
+    Err(match err {
         RequestTokenError::Request(e) => e,
         RequestTokenError::ServerResponse(body) => {
             // The transport's reading of the same body: its description is
@@ -384,7 +389,7 @@ fn refused(transport: &Transport, err: RequestTokenError<Error, BasicErrorRespon
             ),
             None => Error::server("the token response cannot be read"),
         },
-    }
+    })
 }
 
 /// `Basic …` for client_secret_basic. RFC 6749 §2.3.1 form-urlencodes the

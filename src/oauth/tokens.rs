@@ -264,6 +264,7 @@ impl TokenSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn set(expires_at: Option<u64>) -> TokenSet {
         TokenSet {
@@ -291,6 +292,26 @@ mod tests {
 
     fn response(v: serde_json::Value) -> SmartTokenResponse {
         SmartTokenResponse::from_json(v).unwrap()
+    }
+
+    // Found by prop_token_responses_read_leniently_and_check_strictly: an
+    // `expires_in` near u64::MAX overflowed (a panic in debug builds, a
+    // token "expired" at once in release ones).
+    #[test]
+    fn a_huge_lifetime_is_a_long_one() {
+        for lifetime in [json!(1e300), json!(u64::MAX), json!("18446744073709551615")] {
+            let r = response(
+                json!({"access_token": "a", "token_type": "Bearer", "expires_in": lifetime}),
+            );
+            let s = set(None).refreshed(&r, NOW);
+            let cap = crate::oauth::response::MAX_LIFETIME;
+            assert_eq!(s.expires_at, Some(NOW + cap));
+            assert_eq!(s.expires_in(NOW), Some(cap as i64));
+            assert!(!s.expires_within(Duration::from_secs(60), NOW));
+        }
+        // A JWT `exp` read as is (SMART_ACCESS_TOKEN) may be anything too.
+        assert_eq!(set(Some(u64::MAX)).expires_in(0), Some(i64::MAX));
+        assert_eq!(set(Some(0)).expires_in(u64::MAX), Some(i64::MIN));
     }
 
     #[test]

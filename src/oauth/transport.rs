@@ -38,6 +38,27 @@ pub struct ErrorAnswer {
     pub oauth: Option<crate::error::OAuthError>,
 }
 
+impl ErrorAnswer {
+    /// An error answer as messages may quote it: without what the request
+    /// carried (`sent`, see [`crate::redact::secrets_in_request`]), should
+    /// the server echo it, and without control characters.
+    pub fn read(resp: &crate::http::Response, sent: &[String]) -> ErrorAnswer {
+        let text = |t: &str| crate::redact::server_text(t, sent, SERVER_TEXT_LIMIT);
+        ErrorAnswer {
+            status: resp.status,
+            snippet: text(&resp.snippet_hiding(sent)),
+            oauth: lenient_oauth_error(&resp.body).map(|mut o| {
+                // An unknown code is shown as sent: it may echo, too.
+                if let crate::error::OAuthErrorCode::Other(c) = &o.code {
+                    o.code = crate::error::OAuthErrorCode::Other(text(c));
+                }
+                o.description = o.description.as_deref().map(text);
+                o
+            }),
+        }
+    }
+}
+
 fn lenient_oauth_error(body: &[u8]) -> Option<crate::error::OAuthError> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
     let code = v.get("error")?.as_str()?;
@@ -131,7 +152,7 @@ impl<'a> Transport<'a> {
                     "{target} answered {} that is not a JSON object ({}: `{}`)",
                     resp.status,
                     resp.content_type().unwrap_or("no content type"),
-                    resp.snippet()
+                    resp.snippet_hiding(&sent)
                 )));
             }
             // A JSON object under any 2xx and any content type is read, as
@@ -142,16 +163,8 @@ impl<'a> Transport<'a> {
                 .body(resp.body.to_vec())
                 .map_err(|e| Error::server(format!("{target}: unusable answer: {e}")));
         }
-        *self.error_answer.lock().unwrap_or_else(|e| e.into_inner()) = Some(ErrorAnswer {
-            status: resp.status,
-            snippet: crate::redact::server_text(&resp.snippet(), &sent, SERVER_TEXT_LIMIT),
-            oauth: lenient_oauth_error(&resp.body).map(|mut o| {
-                o.description = o
-                    .description
-                    .map(|d| crate::redact::server_text(&d, &sent, SERVER_TEXT_LIMIT));
-                o
-            }),
-        });
+        *self.error_answer.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(ErrorAnswer::read(&resp, &sent));
         let mut out = http::Response::builder().status(resp.status);
         if let Some(ct) = resp.headers.get(http::header::CONTENT_TYPE) {
             out = out.header(http::header::CONTENT_TYPE, ct);
@@ -167,5 +180,39 @@ impl<'c> AsyncHttpClient<'c> for Transport<'_> {
 
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         Box::pin(self.send(request))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(body: &str, secret: &str) -> ErrorAnswer {
+        let sent = crate::redact::secrets_in_request(
+            &format!("grant_type=refresh_token&refresh_token={secret}"),
+            None,
+        );
+        let resp = crate::testgen::response(400, Some("application/json"), body.into());
+        ErrorAnswer::read(&resp, &sent)
+    }
+
+    // Found by prop_echoed_basic_credentials_never_reach_a_token_error: the
+    // snippet was cut at 80 bytes first, and half a secret stayed.
+    #[test]
+    fn a_secret_cut_by_the_snippet_limit_is_still_hidden() {
+        let secret = "RT-0123456789abcdefghijklmnopqrstuvwxyz";
+        let body = format!(r#"{{"message":"{}{secret}"}}"#, "x".repeat(50));
+        let a = answer(&body, secret);
+        assert!(!a.snippet.contains("RT-0123"), "{}", a.snippet);
+    }
+
+    // Found by prop_an_echoed_secret_never_reaches_a_token_error: an
+    // unknown `error` code was shown as sent.
+    #[test]
+    fn an_error_code_that_echoes_a_secret_is_hidden() {
+        let secret = "RT-0123456789";
+        let a = answer(&format!(r#"{{"error":"bad {secret}"}}"#), secret);
+        let code = a.oauth.unwrap().code;
+        assert_eq!(code.as_str(), "bad [redacted]");
     }
 }

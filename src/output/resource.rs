@@ -70,12 +70,7 @@ pub fn show(
         Format::Ndjson => {
             render::write_compact(&mut out, &serde_json::to_string(&v).unwrap_or_default())?
         }
-        Format::Ids => writeln!(
-            out,
-            "{}/{}",
-            v["resourceType"].as_str().unwrap_or(""),
-            v["id"].as_str().unwrap_or("")
-        )?,
+        Format::Ids => writeln!(out, "{}", render::type_and_id(&v))?,
         _ => {
             render::write_document(&mut out, &v, color)?;
         }

@@ -12,3 +12,6 @@ pub mod scope;
 
 pub use base::{BaseError, FhirBase, is_loopback};
 pub use capabilities::KNOWN_CAPABILITIES;
+
+#[cfg(test)]
+mod proptests;
