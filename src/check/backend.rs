@@ -92,7 +92,7 @@ async fn send(run: &Run<'_>, token_url: &Url, b: &Backend, jwt: &Secret) -> (Ans
             match (
                 r.status.is_success(),
                 v["access_token"].is_string(),
-                v["error"].as_str(),
+                super::probe::oauth_error(&v),
             ) {
                 (true, true, _) => Answer::Token,
                 (false, _, Some(e)) => Answer::Refused(format!("{} {e}", r.status.as_u16())),

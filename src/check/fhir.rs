@@ -81,14 +81,18 @@ pub async fn read(
             u
         }
     };
-    let req = run
-        .probe
+    let req = with_token_get(run, url, token);
+    let (resp, ex) = run.probe.send(req).await;
+    (resp.map(|r| r.status.as_u16()).map_err(|e| e.message), ex)
+}
+
+/// A FHIR GET carrying `token`.
+fn with_token_get(run: &Run<'_>, url: url::Url, token: &Secret) -> reqwest::RequestBuilder {
+    run.probe
         .http()
         .request(Method::GET, url)
         .header(ACCEPT, FHIR_JSON)
-        .bearer_auth(token.expose());
-    let (resp, ex) = run.probe.send(req).await;
-    (resp.map(|r| r.status.as_u16()).map_err(|e| e.message), ex)
+        .bearer_auth(token.expose())
 }
 
 /// A patient id as one path segment.
@@ -261,12 +265,7 @@ pub async fn type_scope(
     };
     let mut url = run.base.join("Observation");
     url.query_pairs_mut().append_pair("_count", "1");
-    let req = run
-        .probe
-        .http()
-        .request(Method::GET, url)
-        .header(ACCEPT, FHIR_JSON)
-        .bearer_auth(token.expose());
+    let req = with_token_get(run, url, &token);
     let (resp, ex) = run.probe.send(req).await;
     let v = match resp {
         Err(e) => Verdict::skip(format!("no answer: {}", e.message)),
@@ -299,12 +298,7 @@ async fn paging(run: &mut Run<'_>, token: &Secret) {
     }
     let mut url = run.base.join("Observation");
     url.query_pairs_mut().append_pair("_count", "2");
-    let req = run
-        .probe
-        .http()
-        .request(Method::GET, url)
-        .header(ACCEPT, FHIR_JSON)
-        .bearer_auth(token.expose());
+    let req = with_token_get(run, url, token);
     let (resp, ex) = run.probe.send(req).await;
     let bundle = match resp {
         Ok(r) if r.status.is_success() => serde_json::from_slice::<Value>(&r.body).ok(),

@@ -164,6 +164,23 @@ impl Probe {
     }
 }
 
+/// An OAuth error answer's `error` code, fit to quote in a reason: only a
+/// code-shaped one (a server that echoes its input could put a secret
+/// there, and reasons are not redacted the way evidence is).
+pub fn oauth_error(body: &serde_json::Value) -> Option<String> {
+    let code = body.get("error")?.as_str()?;
+    let shaped = !code.is_empty()
+        && code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
+    Some(if shaped {
+        code.to_owned()
+    } else {
+        "an unrecognised error code".to_owned()
+    })
+}
+
 /// The wait a 429 or 503 asks for, when it is at most 3 s.
 fn short_retry_after(r: &Response) -> Option<std::time::Duration> {
     if !matches!(r.status.as_u16(), 429 | 503) {
@@ -218,4 +235,24 @@ fn shown(text: &str) -> String {
         s.push('…');
     }
     redact::printable(&s).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_code_shaped_errors_are_quoted() {
+        assert_eq!(
+            oauth_error(&json!({"error": "invalid_grant"})).as_deref(),
+            Some("invalid_grant")
+        );
+        let echo = json!({"error": "eyJhbGciOi.secret assertion"});
+        assert_eq!(
+            oauth_error(&echo).as_deref(),
+            Some("an unrecognised error code")
+        );
+        assert_eq!(oauth_error(&json!({"error": 3})), None);
+    }
 }

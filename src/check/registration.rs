@@ -71,7 +71,7 @@ pub async fn run(
             match (r.status.as_u16(), body["client_id"].as_str()) {
                 (201 | 200, Some(id)) => id.to_owned(),
                 (s, _) => {
-                    let why = match body["error"].as_str() {
+                    let why = match super::probe::oauth_error(&body) {
                         Some(e) => format!("registration answered {s} {e}"),
                         None => format!("registration answered {s} without a client_id"),
                     };

@@ -214,7 +214,7 @@ async fn attempt_full(
     let outcome = match (&body, resp.status.is_success()) {
         (Some(v), true) if v["access_token"].is_string() => Outcome::Tokens,
         (Some(v), false) if v["error"].is_string() => {
-            Outcome::Refused(v["error"].as_str().unwrap_or_default().to_owned())
+            Outcome::Refused(super::probe::oauth_error(v).unwrap_or_default())
         }
         _ => Outcome::Broken(format!(
             "the token endpoint answered {} without an OAuth document",
@@ -574,7 +574,7 @@ async fn refresh(
             let body: Value = serde_json::from_slice(&r.body).unwrap_or_default();
             match (r.status.is_success(), body["access_token"].is_string()) {
                 (true, true) => Ok(body),
-                _ => Err(match body["error"].as_str() {
+                _ => Err(match super::probe::oauth_error(&body) {
                     Some(e) => format!("answered {} {e}", r.status.as_u16()),
                     None => format!("answered {} without a token", r.status.as_u16()),
                 }),
