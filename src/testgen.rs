@@ -8,11 +8,16 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Map, Number, Value};
 
-/// The default config with `cases` instead of 256, unless PROPTEST_CASES
-/// says otherwise (`scripts/fuzz` sets it): for the slower properties.
+/// proptest's own number of cases when PROPTEST_CASES is not set.
+const PROPTEST_DEFAULT_CASES: u32 = 256;
+
+/// The default config with `cases` instead of proptest's 256, for the
+/// slower properties. `Config::default()` has already read PROPTEST_CASES
+/// (`scripts/fuzz` sets it), so a count other than 256 came from there and
+/// is kept; nothing here reads the environment itself.
 pub fn cases(cases: u32) -> Config {
     let mut c = Config::default();
-    if std::env::var_os("PROPTEST_CASES").is_none() {
+    if c.cases == PROPTEST_DEFAULT_CASES {
         c.cases = cases;
     }
     c

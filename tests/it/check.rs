@@ -350,31 +350,17 @@ fn only_and_skip_narrow_the_run() {
 #[test]
 #[ignore = "needs Debian's chromium: run scripts/test"]
 fn the_html_report_shows_the_failures_and_their_fixes_in_chromium() {
-    let chromium = std::env::var("SMART_TEST_CHROMIUM").ok();
-    if !support::real_part(
-        "Chromium (SMART_TEST_CHROMIUM)",
-        chromium.is_some(),
-        "run scripts/test, which installs Debian's chromium",
-    ) {
+    let Some(chromium) = support::chromium() else {
         return;
-    }
+    };
     let sb = SandboxServer::with_fault("wrong-aud-accepted");
     let dir = tempfile::tempdir().unwrap();
     let html = dir.path().join("report.html");
     let (report, code) = check(&sb, &["--html", html.to_str().unwrap()]);
     assert_eq!(code, 5);
     let profile = dir.path().join("chromium-profile");
-    let out = std::process::Command::new(chromium.unwrap())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
+    let out = std::process::Command::new(chromium)
+        .args(support::chromium_flags(&profile).split_whitespace())
         .arg("--dump-dom")
         .arg(format!("file://{}", html.display()))
         .output()

@@ -186,15 +186,9 @@ fn no_keychain_is_reported_not_papered_over() {
 #[test]
 #[ignore = "needs Debian's chromium: run scripts/test"]
 fn login_with_a_real_headless_chromium() {
-    let chromium = std::env::var("SMART_TEST_CHROMIUM").ok();
-    if !support::real_part(
-        "Chromium (SMART_TEST_CHROMIUM)",
-        chromium.is_some(),
-        "run scripts/test, which installs Debian's chromium",
-    ) {
+    let Some(chromium) = support::chromium() else {
         return;
-    }
-    let chromium = chromium.unwrap_or_default();
+    };
     let sb = SandboxServer::auto_approve();
     let cfg = TempConfig::new();
     let cmd = || cfg.file_store_cmd();
@@ -215,10 +209,8 @@ fn login_with_a_real_headless_chromium() {
         cfg.dir.path(),
         "chromium.sh",
         &format!(
-            "timeout 60 {chromium} --headless --no-sandbox --disable-gpu --disable-quic \
-             --disable-background-networking --disable-component-update --disable-sync \
-             --no-first-run --user-data-dir={} --dump-dom \"$1\"",
-            profile_dir.display()
+            "timeout 60 {chromium} {} --dump-dom \"$1\"",
+            support::chromium_flags(&profile_dir)
         ),
     );
     cmd()

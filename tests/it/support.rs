@@ -141,6 +141,28 @@ pub fn real_part(what: &str, present: bool, how: &str) -> bool {
 
 /// The OS keychain tests run inside scripts/test's private D-Bus session
 /// with an unlocked gnome-keyring, which it marks with SMART_TEST_KEYCHAIN=1.
+/// `SMART_TEST_CHROMIUM` (set by scripts/test), or `None` after saying why
+/// (a failure under CI, see [`real_part`]).
+pub fn chromium() -> Option<String> {
+    let chromium = std::env::var("SMART_TEST_CHROMIUM").ok();
+    real_part(
+        "Chromium (SMART_TEST_CHROMIUM)",
+        chromium.is_some(),
+        "run scripts/test, which installs Debian's chromium",
+    )
+    .then_some(chromium)
+    .flatten()
+}
+
+/// The flags a headless Chromium runs with in the tests, profile in `dir`.
+pub fn chromium_flags(dir: &Path) -> String {
+    format!(
+        "--headless --no-sandbox --disable-gpu --disable-quic --disable-background-networking \
+         --disable-component-update --disable-sync --no-first-run --user-data-dir={}",
+        dir.display()
+    )
+}
+
 pub fn keychain_available() -> bool {
     real_part(
         "the OS keychain (SMART_TEST_KEYCHAIN=1)",
