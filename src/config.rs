@@ -468,6 +468,22 @@ fn find_table_line(text: &str, profile: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
+/// Authorization parameters the flow sets and a profile's
+/// `authorize_params` may never replace: they carry its security (state,
+/// PKCE, aud, redirect).
+pub(crate) const RESERVED_AUTHORIZE_PARAMS: &[&str] = &[
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "aud",
+    "code_challenge",
+    "code_challenge_method",
+    "nonce",
+    "launch",
+];
+
 /// Checks that a profile is usable; the message names the offending key.
 pub fn validate_profile(name: &str, p: &Profile) -> std::result::Result<(), String> {
     validate_name(name)?;
@@ -478,24 +494,10 @@ pub fn validate_profile(name: &str, p: &Profile) -> std::result::Result<(), Stri
     if let Some(jku) = &p.jku {
         url::Url::parse(jku).map_err(|e| format!("jku: `{jku}` is not a URL ({e})"))?;
     }
-    // These carry the flow's security (state, PKCE, aud, redirect): a
-    // workaround may add parameters, never replace these.
-    const RESERVED: &[&str] = &[
-        "response_type",
-        "client_id",
-        "redirect_uri",
-        "scope",
-        "state",
-        "aud",
-        "code_challenge",
-        "code_challenge_method",
-        "nonce",
-        "launch",
-    ];
     if let Some(k) = p
         .authorize_params
         .keys()
-        .find(|k| RESERVED.contains(&k.as_str()))
+        .find(|k| RESERVED_AUTHORIZE_PARAMS.contains(&k.as_str()))
     {
         return Err(format!(
             "authorize_params.{k}: `{k}` is set by smart itself and cannot be overridden"

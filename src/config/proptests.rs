@@ -76,18 +76,7 @@ fn toml_value() -> impl Strategy<Value = toml::Value> {
 }
 
 fn profile() -> impl Strategy<Value = Profile> {
-    let reserved = [
-        "response_type",
-        "client_id",
-        "redirect_uri",
-        "scope",
-        "state",
-        "aud",
-        "code_challenge",
-        "code_challenge_method",
-        "nonce",
-        "launch",
-    ];
+    let reserved = RESERVED_AUTHORIZE_PARAMS;
     (
         (
             url(),
