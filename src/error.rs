@@ -21,6 +21,9 @@ pub enum Kind {
     Auth,
     /// The command ran, and what it checked has errors (`discover` findings). Exit 5.
     Findings,
+    /// Stopped by Ctrl-C, after saying what was left behind (`export`). Exit
+    /// 130, the shell's code for a process ended by SIGINT.
+    Interrupted,
 }
 
 impl Kind {
@@ -31,6 +34,7 @@ impl Kind {
             Kind::Server => 3,
             Kind::Auth => 4,
             Kind::Findings => 5,
+            Kind::Interrupted => 130,
         }
     }
 }
@@ -166,6 +170,9 @@ impl Error {
     pub fn findings(message: impl Into<String>) -> Self {
         Self::new(Kind::Findings, message)
     }
+    pub fn interrupted(message: impl Into<String>) -> Self {
+        Self::new(Kind::Interrupted, message)
+    }
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(one_line(hint.into()));
         self
@@ -233,6 +240,7 @@ mod tests {
         assert_eq!(Kind::Server.exit_code(), 3);
         assert_eq!(Kind::Auth.exit_code(), 4);
         assert_eq!(Kind::Findings.exit_code(), 5);
+        assert_eq!(Kind::Interrupted.exit_code(), 130);
     }
 
     #[test]

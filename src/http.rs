@@ -197,9 +197,30 @@ impl Http {
         Ok(resp)
     }
 
+    /// Sends a request and hands back the answer unread, for bodies that
+    /// are streamed to disk (bulk export files); `-v` traces the head only.
+    pub async fn open(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response> {
+        let req = req
+            .build()
+            .map_err(|e| Error::usage(format!("cannot build request: {}", e.without_url())))?;
+        let url = req.url().clone();
+        if self.verbose {
+            trace_request(&req);
+        }
+        match self.client.execute(req).await {
+            Ok(r) => {
+                if self.verbose {
+                    eprint!("{}", head_trace(r.status(), r.headers()));
+                }
+                Ok(r)
+            }
+            Err(e) => Err(self.network_error(&url, e).await),
+        }
+    }
+
     /// A transport failure in words, told apart by type (the reqwest error
     /// and the `io::Error` in its source chain), never by its text.
-    async fn network_error(&self, url: &Url, e: reqwest::Error) -> Error {
+    pub async fn network_error(&self, url: &Url, e: reqwest::Error) -> Error {
         let target = origin_path(url);
         if e.is_timeout() {
             return Error::network(format!(
@@ -423,19 +444,25 @@ fn trace_response(resp: &Response) {
 
 /// The `-v` lines of a response, redacted.
 pub(crate) fn response_trace(resp: &Response) -> String {
-    let mut out = format!("< {}\n", resp.status);
-    for (name, value) in &resp.headers {
+    let mut out = head_trace(resp.status, &resp.headers);
+    if !resp.body.is_empty() {
+        out.push_str(&format!(
+            "< \n{}\n",
+            trace_body(resp.content_type(), &resp.body)
+        ));
+    }
+    out
+}
+
+/// The `-v` lines of a response's status and headers, redacted.
+fn head_trace(status: StatusCode, headers: &HeaderMap) -> String {
+    let mut out = format!("< {status}\n");
+    for (name, value) in headers {
         let v = value.to_str().unwrap_or("<binary>");
         out.push_str(&format!(
             "< {}: {}\n",
             name,
             redact::header_value(name.as_str(), v)
-        ));
-    }
-    if !resp.body.is_empty() {
-        out.push_str(&format!(
-            "< \n{}\n",
-            trace_body(resp.content_type(), &resp.body)
         ));
     }
     out

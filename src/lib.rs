@@ -4,6 +4,7 @@
 //! exit codes; everything else lives in these modules so that tests and
 //! benchmarks can call it directly.
 
+pub(crate) mod bulk;
 pub(crate) mod check;
 pub mod cli;
 pub mod commands;

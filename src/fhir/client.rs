@@ -219,6 +219,16 @@ impl Fhir {
         self.format_json
     }
 
+    /// The base the token is for ([`FhirBase::contains`] decides where it may go).
+    pub fn on_base(&self) -> &FhirBase {
+        &self.on_base
+    }
+
+    /// The longest `Retry-After` this client honours.
+    pub fn max_wait(&self) -> Duration {
+        self.max_wait
+    }
+
     /// `GET /fhir/Patient` — for messages; never the query, which may hold PHI.
     pub fn describe(&self, req: &Request) -> String {
         format!("{} {}", req.method, req.url.path())
@@ -232,32 +242,8 @@ impl Fhir {
         let mut attempt: u32 = 0;
         let mut refreshed = false;
         loop {
-            let token = self.current_token();
-            let mut rb = self
-                .http
-                .request(req.method.clone(), req.url.clone())
-                .header(ACCEPT, FHIR_JSON);
-            if let Some(t) = &token {
-                rb = rb.bearer_auth(t.secret());
-            }
-            for (k, v) in &req.headers {
-                rb = rb.header(k, v);
-            }
-            if let Some((ct, body)) = &req.body {
-                rb = rb.header(CONTENT_TYPE, *ct).body(body.clone());
-            }
-            let resp = self.http.send(rb, BODY_LIMIT).await?;
+            let (resp, hide) = self.exchange_once(req, &mut refreshed).await?;
             let status = resp.status.as_u16();
-            // A server may echo the token in its error text.
-            let hide: Vec<String> = token.iter().map(|t| t.secret().clone()).collect();
-            if status == 401
-                && !refreshed
-                && let Some(used) = &token
-            {
-                self.refresh(used).await?;
-                refreshed = true;
-                continue;
-            }
             if retry::is_retryable(status) && req.idempotent && attempt < self.retries {
                 let ra = resp.headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok());
                 let wait = retry::delay(ra, attempt, SystemTime::now());
@@ -311,6 +297,53 @@ impl Fhir {
         }
     }
 
+    /// One exchange whatever the answer's status: the token (refreshed and
+    /// the request repeated once on 401), no retries, no redirects off the
+    /// base. For protocols that read statuses themselves (bulk export's
+    /// 202/429 polling). Also returns what the answer must not show (the
+    /// token it carried), for error messages.
+    pub async fn exchange(&self, req: &Request) -> Result<(Response, Vec<String>)> {
+        self.check_on_base(&req.url)?;
+        self.exchange_once(req, &mut false).await
+    }
+
+    /// `refreshed` is shared by the attempts of one logical request: one
+    /// refresh for all of them.
+    async fn exchange_once(
+        &self,
+        req: &Request,
+        refreshed: &mut bool,
+    ) -> Result<(Response, Vec<String>)> {
+        loop {
+            let token = self.current_token();
+            let mut rb = self
+                .http
+                .request(req.method.clone(), req.url.clone())
+                .header(ACCEPT, FHIR_JSON);
+            if let Some(t) = &token {
+                rb = rb.bearer_auth(t.secret());
+            }
+            for (k, v) in &req.headers {
+                rb = rb.header(k, v);
+            }
+            if let Some((ct, body)) = &req.body {
+                rb = rb.header(CONTENT_TYPE, *ct).body(body.clone());
+            }
+            let resp = self.http.send(rb, BODY_LIMIT).await?;
+            // A server may echo the token in its error text.
+            let hide: Vec<String> = token.iter().map(|t| t.secret().clone()).collect();
+            if resp.status.as_u16() == 401
+                && !*refreshed
+                && let Some(used) = &token
+            {
+                self.refresh(used).await?;
+                *refreshed = true;
+                continue;
+            }
+            return Ok((resp, hide));
+        }
+    }
+
     /// Sends a request whose answer must be JSON; returns it with the body.
     pub async fn send_json(&self, req: &Request) -> Result<Response> {
         let resp = self.send(req).await?;
@@ -320,7 +353,8 @@ impl Fhir {
         Ok(resp)
     }
 
-    fn current_token(&self) -> Option<AccessToken> {
+    /// The token requests go with now (`None` for `--no-auth`).
+    pub(crate) fn current_token(&self) -> Option<AccessToken> {
         self.auth
             .as_ref()
             .map(|a| a.token.lock().unwrap_or_else(|e| e.into_inner()).clone())
@@ -328,7 +362,7 @@ impl Fhir {
 
     /// After a 401 with `used`: a forced refresh, unless another request
     /// of this command already got a newer token meanwhile.
-    async fn refresh(&self, used: &AccessToken) -> Result<()> {
+    pub(crate) async fn refresh(&self, used: &AccessToken) -> Result<()> {
         let Some(auth) = &self.auth else {
             return Ok(());
         };

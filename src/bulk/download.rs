@@ -1,0 +1,551 @@
+//! One export file, streamed to disk: `DIR/.<name>.part`, then renamed to
+//! its name once complete and fsynced, checked line by line on the way
+//! (memory stays at one chunk and one line whatever the file's size).
+//!
+//! Where the token goes: only when the manifest says `requiresAccessToken`
+//! AND the URL is under the profile's FHIR base ([`FhirBase::contains`]).
+//! Redirects are followed here, hop by hop (reqwest follows none for this
+//! client), so that the rule is applied to every hop: a 307 to a storage
+//! host never carries the token, and nor does any URL off the base.
+//!
+//! A transfer that breaks off is continued with `Range` from the bytes on
+//! disk when the server said `Accept-Ranges: bytes` (with `If-Range`, so a
+//! file that changed meanwhile comes whole); otherwise it starts again.
+//!
+//! [`FhirBase::contains`]: smart_vocab::FhirBase::contains
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use futures_util::StreamExt;
+use oauth2::AccessToken;
+use reqwest::header::{
+    ACCEPT, ACCEPT_ENCODING, ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_RANGE, ETAG, HeaderMap,
+    IF_RANGE, LAST_MODIFIED, LOCATION, RANGE, RETRY_AFTER,
+};
+use reqwest::{Method, StatusCode};
+use url::Url;
+
+use super::ndjson::{Check, Stream};
+use super::state::{Done, FileState};
+use super::watch::Watch;
+use crate::error::{Error, Kind, Result};
+use crate::fhir::client::Fhir;
+use crate::fhir::{outcome, retry};
+use crate::http::{self, Http};
+
+/// Hops followed for one file.
+pub const MAX_REDIRECTS: usize = 5;
+
+/// Tries per file: a broken transfer, a network error or a 429/503 each
+/// use one.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// An error answer's body is read up to this, for its OperationOutcome.
+const ERROR_BODY_LIMIT: usize = 64 << 10;
+
+pub const NDJSON: &str = "application/fhir+ndjson";
+
+/// What the job learns when a file's answer arrives, saved before its body
+/// is read (so that a kill mid-file leaves it for `--resume`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    pub ranges: bool,
+    pub validator: Option<String>,
+}
+
+/// A complete file, and how many bytes this run transferred for it.
+#[derive(Debug)]
+pub struct Fetched {
+    pub done: Done,
+    pub transferred: u64,
+    pub attempts: u32,
+}
+
+pub struct Fetcher {
+    pub http: Http,
+    pub fhir: Arc<Fhir>,
+    pub requires_token: bool,
+    pub gzip: bool,
+}
+
+impl Fetcher {
+    /// The download client: no redirects followed by reqwest, and no limit
+    /// on a whole answer's time (a large file takes what it takes), only on
+    /// each read (`--timeout`).
+    pub fn client(opts: &http::Options) -> Result<Http> {
+        let mut opts = opts.clone();
+        opts.follow_redirects = false;
+        let read = opts.timeout;
+        Http::with_builder(&opts, |b| {
+            b.timeout(Duration::from_secs(7 * 24 * 3600))
+                .read_timeout(read)
+        })
+    }
+
+    /// Downloads `f` into `dir`. `opened` records what the answer said
+    /// (ranges, validator) before the body is read.
+    pub async fn fetch(
+        &self,
+        f: &FileState,
+        dir: &Path,
+        watch: &dyn Watch,
+        opened: &(dyn Fn(&Opened) -> Result<()> + Send + Sync),
+    ) -> Result<Fetched> {
+        let url = Url::parse(&f.url)
+            .map_err(|e| Error::server(format!("{}: bad URL in the state ({e})", f.name)))?;
+        let part = f.part_path(dir);
+        if let Some(parent) = part.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::usage(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        let bar = watch.file(&f.name);
+        let mut last = Opened {
+            ranges: f.ranges,
+            validator: f.validator.clone(),
+        };
+        let mut transferred = 0u64;
+        let mut attempt = 0u32;
+        // A server that answered a Range with nonsense gets no Range again.
+        let mut no_range = false;
+        loop {
+            attempt += 1;
+            let have = if last.ranges && !self.gzip && !no_range {
+                std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0)
+            } else {
+                0
+            };
+            let (resp, sent_token) = match self.open(&url, have, last.validator.as_deref()).await {
+                Ok(r) => r,
+                Err(e) if attempt < MAX_ATTEMPTS && e.kind == Kind::Network => {
+                    self.pause(watch, &f.name, &e.message, attempt, None).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let status = resp.status();
+            if retry::is_retryable(status.as_u16()) && attempt < MAX_ATTEMPTS {
+                let ra = header(resp.headers(), RETRY_AFTER);
+                self.pause(watch, &f.name, &format!("{status}"), attempt, ra.as_deref())
+                    .await;
+                continue;
+            }
+            let offset = match status {
+                StatusCode::OK => 0,
+                StatusCode::PARTIAL_CONTENT
+                    if have > 0 && range_start(resp.headers()) == Some(have) =>
+                {
+                    have
+                }
+                StatusCode::PARTIAL_CONTENT | StatusCode::RANGE_NOT_SATISFIABLE if have > 0 => {
+                    no_range = true;
+                    continue;
+                }
+                _ => return Err(self.refused(&f.name, &url, resp, sent_token).await),
+            };
+            let gz = header(resp.headers(), CONTENT_ENCODING)
+                .is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
+            last = Opened {
+                // A compressed answer cannot be continued byte for byte.
+                ranges: !gz
+                    && header(resp.headers(), ACCEPT_RANGES)
+                        .is_some_and(|v| v.eq_ignore_ascii_case("bytes")),
+                validator: header(resp.headers(), ETAG)
+                    .or_else(|| header(resp.headers(), LAST_MODIFIED)),
+            };
+            opened(&last)?;
+            let total = total_length(resp.headers(), status).map(|t| t.max(offset));
+            let mut check = Stream::new(&f.rtype, gz);
+            let mut out = open_part(&part, offset, &mut check)?;
+            bar.start(offset, total);
+            let mut body = resp.bytes_stream();
+            let mut broke = None;
+            while let Some(chunk) = body.next().await {
+                match chunk {
+                    Ok(c) => {
+                        out.write_all(&c).map_err(|e| write_error(&part, e))?;
+                        check.feed(&c);
+                        transferred += c.len() as u64;
+                        bar.advance(c.len() as u64);
+                    }
+                    Err(e) => {
+                        broke = Some(self.http.network_error(&url, e).await);
+                        break;
+                    }
+                }
+            }
+            let file = out
+                .into_inner()
+                .map_err(|e| write_error(&part, e.into_error()))?;
+            if let Some(e) = broke {
+                drop(file);
+                if attempt < MAX_ATTEMPTS {
+                    self.pause(watch, &f.name, &e.message, attempt, Some("0"))
+                        .await;
+                    continue;
+                }
+                return Err(Error {
+                    message: format!("{}: {} (after {attempt} tries)", f.name, e.message),
+                    ..e
+                }
+                .with_hint("`smart export --resume` continues where it stopped"));
+            }
+            file.sync_all().map_err(|e| write_error(&part, e))?;
+            let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+            drop(file);
+            let saved = if gz {
+                format!("{}.gz", f.name)
+            } else {
+                f.name.clone()
+            };
+            let final_path = dir.join(&saved);
+            std::fs::rename(&part, &final_path).map_err(|e| {
+                Error::usage(format!(
+                    "cannot rename {} to {}: {e}",
+                    part.display(),
+                    final_path.display()
+                ))
+            })?;
+            return Ok(Fetched {
+                done: Done {
+                    path: saved,
+                    bytes,
+                    check: check.finish(),
+                },
+                transferred,
+                attempts: attempt,
+            });
+        }
+    }
+
+    /// Waits before another try: `Retry-After` when given (capped), else a
+    /// short backoff; says so.
+    async fn pause(
+        &self,
+        watch: &dyn Watch,
+        name: &str,
+        why: &str,
+        attempt: u32,
+        retry_after: Option<&str>,
+    ) {
+        let wait =
+            retry::delay(retry_after, attempt - 1, SystemTime::now()).min(self.fhir.max_wait());
+        watch.reporter().note(&format!(
+            "{name}: {why}; trying again in {:.1} s ({attempt}/{})",
+            wait.as_secs_f64(),
+            MAX_ATTEMPTS - 1
+        ));
+        tokio::time::sleep(wait).await;
+    }
+
+    /// GET `url` (from byte `have`), following redirects hop by hop with the
+    /// token only where it may go; a 401 with the token refreshes it once.
+    /// Returns the answer and whether its request carried the token.
+    async fn open(
+        &self,
+        url: &Url,
+        have: u64,
+        validator: Option<&str>,
+    ) -> Result<(reqwest::Response, bool)> {
+        let mut refreshed = false;
+        'fresh: loop {
+            let mut at = url.clone();
+            for hop in 0..=MAX_REDIRECTS {
+                let token = self.token_for(&at);
+                let mut rb = self
+                    .http
+                    .request(Method::GET, at.clone())
+                    .header(ACCEPT, NDJSON)
+                    .header(ACCEPT_ENCODING, if self.gzip { "gzip" } else { "identity" });
+                if have > 0 {
+                    rb = rb.header(RANGE, format!("bytes={have}-"));
+                    if let Some(v) = validator {
+                        rb = rb.header(IF_RANGE, v);
+                    }
+                }
+                if let Some(t) = &token {
+                    rb = rb.bearer_auth(t.secret());
+                }
+                let resp = self.http.open(rb).await?;
+                let status = resp.status();
+                if status.is_redirection()
+                    && let Some(loc) = header(resp.headers(), LOCATION)
+                {
+                    let next = at.join(&loc).map_err(|e| {
+                        Error::server(format!(
+                            "{}: a redirect to `{}`, which is not a URL ({e})",
+                            http::origin_path(&at),
+                            crate::redact::url_str(&loc)
+                        ))
+                    })?;
+                    check_hop(&at, &next)?;
+                    if hop == MAX_REDIRECTS {
+                        return Err(Error::server(format!(
+                            "{}: more than {MAX_REDIRECTS} redirects",
+                            http::origin_path(url)
+                        )));
+                    }
+                    at = next;
+                    continue;
+                }
+                if status == StatusCode::UNAUTHORIZED
+                    && !refreshed
+                    && let Some(used) = &token
+                {
+                    self.fhir.refresh(used).await?;
+                    refreshed = true;
+                    continue 'fresh;
+                }
+                return Ok((resp, token.is_some()));
+            }
+            unreachable!("the loop returns at its last hop");
+        }
+    }
+
+    /// The token for a request to `url`: only when the manifest requires
+    /// one and `url` is under the FHIR base.
+    fn token_for(&self, url: &Url) -> Option<AccessToken> {
+        if self.requires_token && self.fhir.on_base().contains(url) {
+            self.fhir.current_token()
+        } else {
+            None
+        }
+    }
+
+    /// The error for an answer that is not the file.
+    async fn refused(
+        &self,
+        name: &str,
+        url: &Url,
+        resp: reqwest::Response,
+        sent_token: bool,
+    ) -> Error {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let final_url = resp.url().clone();
+        let body = read_some(resp, ERROR_BODY_LIMIT).await;
+        let r = http::Response {
+            status,
+            url: final_url,
+            headers,
+            body,
+        };
+        let hide: Vec<String> = self
+            .fhir
+            .current_token()
+            .map(|t| t.secret().clone())
+            .into_iter()
+            .collect();
+        let mut e = outcome::status_error(&format!("GET {name}"), &r, &hide);
+        match status.as_u16() {
+            404 | 410 => {
+                e.kind = Kind::Server;
+                e.with_hint("the server no longer has the file (the export may have expired); start a new export")
+            }
+            401 | 403 if !sent_token && self.requires_token => e.with_hint(format!(
+                "the manifest says the files need the token, but {} is not under the FHIR base {}, and smart sends the token nowhere else",
+                http::origin_path(url),
+                self.fhir.on_base()
+            )),
+            _ => e,
+        }
+    }
+}
+
+/// A redirect hop: never from https to plain http (off loopback).
+fn check_hop(from: &Url, to: &Url) -> Result<()> {
+    if !matches!(to.scheme(), "http" | "https") {
+        return Err(Error::server(format!(
+            "{}: a redirect to a {} URL",
+            http::origin_path(from),
+            to.scheme()
+        )));
+    }
+    if from.scheme() == "https" && to.scheme() != "https" && !smart_vocab::is_loopback(to) {
+        return Err(Error::server(format!(
+            "{}: refusing a redirect from https to plain http ({})",
+            http::origin_path(from),
+            http::origin_path(to)
+        )));
+    }
+    Ok(())
+}
+
+fn header(h: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
+    h.get(name)?.to_str().ok().map(str::to_owned)
+}
+
+/// `Content-Range: bytes 100-199/200` → 100.
+fn range_start(h: &HeaderMap) -> Option<u64> {
+    let v = header(h, CONTENT_RANGE)?;
+    let rest = v.trim().strip_prefix("bytes ")?;
+    rest.split('-').next()?.trim().parse().ok()
+}
+
+/// The whole file's length: from `Content-Range` for a 206, else
+/// `Content-Length`.
+fn total_length(h: &HeaderMap, status: StatusCode) -> Option<u64> {
+    if status == StatusCode::PARTIAL_CONTENT {
+        let v = header(h, CONTENT_RANGE)?;
+        return v.rsplit('/').next()?.trim().parse().ok();
+    }
+    header(h, reqwest::header::CONTENT_LENGTH)?.parse().ok()
+}
+
+/// The `.part` file, ready for bytes from `offset`: truncated for a fresh
+/// start, else cut to `offset` and its bytes fed to the checker first.
+fn open_part(
+    part: &Path,
+    offset: u64,
+    check: &mut Stream,
+) -> Result<std::io::BufWriter<std::fs::File>> {
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(offset == 0)
+        .open(part)
+        .map_err(|e| write_error(part, e))?;
+    if offset > 0 {
+        file.set_len(offset).map_err(|e| write_error(part, e))?;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = file.read(&mut buf).map_err(|e| write_error(part, e))?;
+            if n == 0 {
+                break;
+            }
+            check.feed(&buf[..n]);
+        }
+    }
+    Ok(std::io::BufWriter::with_capacity(256 << 10, file))
+}
+
+fn write_error(path: &Path, e: std::io::Error) -> Error {
+    Error::usage(format!("cannot write {}: {e}", path.display()))
+}
+
+/// Up to `limit` bytes of a body; a failure just ends it.
+async fn read_some(resp: reqwest::Response, limit: usize) -> bytes::Bytes {
+    let mut stream = resp.bytes_stream();
+    let mut buf = bytes::BytesMut::new();
+    while let Some(Ok(c)) = stream.next().await {
+        let room = limit - buf.len();
+        buf.extend_from_slice(&c[..c.len().min(room)]);
+        if buf.len() >= limit {
+            break;
+        }
+    }
+    buf.freeze()
+}
+
+/// The count of resources a file was expected to hold, against what it did.
+pub fn count_mismatch(f: &FileState, check: &Check) -> Option<String> {
+    let expected = f.count?;
+    (expected != check.resources).then(|| {
+        format!(
+            "{}: {} resources, but the manifest says {expected}",
+            f.name, check.resources
+        )
+    })
+}
+
+/// The files under DIR a state names as complete but that are gone.
+pub fn missing(dir: &Path, files: &[FileState]) -> Vec<PathBuf> {
+    files
+        .iter()
+        .filter_map(|f| f.done.as_ref())
+        .map(|d| dir.join(&d.path))
+        .filter(|p| !p.exists())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(
+                reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn content_range_gives_start_and_total() {
+        let h = headers(&[
+            ("content-range", "bytes 100-199/200"),
+            ("content-length", "100"),
+        ]);
+        assert_eq!(range_start(&h), Some(100));
+        assert_eq!(total_length(&h, StatusCode::PARTIAL_CONTENT), Some(200));
+        assert_eq!(total_length(&h, StatusCode::OK), Some(100));
+        assert_eq!(
+            range_start(&headers(&[("content-range", "items 1-2/3")])),
+            None
+        );
+    }
+
+    #[test]
+    fn redirects_never_downgrade_off_loopback() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(check_hop(&u("https://a/x"), &u("https://b/y")).is_ok());
+        assert!(check_hop(&u("https://a/x"), &u("http://127.0.0.1/y")).is_ok());
+        assert!(check_hop(&u("http://a/x"), &u("http://b/y")).is_ok());
+        assert!(check_hop(&u("https://a/x"), &u("http://b/y")).is_err());
+        assert!(check_hop(&u("https://a/x"), &u("file:///etc/passwd")).is_err());
+    }
+
+    #[test]
+    fn a_resumed_part_is_cut_to_the_offset_and_checked_from_its_start() {
+        let d = tempfile::tempdir().unwrap();
+        let part = d.path().join(".Patient.1.ndjson.part");
+        let text = "{\"resourceType\":\"Patient\"}\n{\"resourceType\":\"Pa-junk";
+        std::fs::write(&part, text).unwrap();
+        let offset = text.find("-junk").unwrap() as u64;
+        let mut check = Stream::new("Patient", false);
+        let mut w = open_part(&part, offset, &mut check).unwrap();
+        w.write_all(b"tient\"}\n").unwrap();
+        drop(w);
+        assert_eq!(
+            std::fs::read_to_string(&part).unwrap(),
+            "{\"resourceType\":\"Patient\"}\n{\"resourceType\":\"Patient\"}\n"
+        );
+        check.feed(b"tient\"}\n");
+        let c = check.finish();
+        assert_eq!((c.resources, c.bad_lines), (2, 0));
+        // Offset 0 starts the file again.
+        let mut check = Stream::new("Patient", false);
+        drop(open_part(&part, 0, &mut check).unwrap());
+        assert_eq!(std::fs::metadata(&part).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn counts_are_compared_with_the_manifest() {
+        let mut f = FileState {
+            part: super::super::manifest::Part::Output,
+            rtype: "Patient".into(),
+            url: "http://h/1".into(),
+            count: Some(3),
+            name: "Patient.1.ndjson".into(),
+            ranges: false,
+            validator: None,
+            done: None,
+        };
+        let check = Check {
+            resources: 2,
+            ..Check::default()
+        };
+        assert_eq!(
+            count_mismatch(&f, &check).unwrap(),
+            "Patient.1.ndjson: 2 resources, but the manifest says 3"
+        );
+        f.count = None;
+        assert_eq!(count_mismatch(&f, &check), None);
+    }
+}

@@ -1,0 +1,177 @@
+//! The complete-status manifest (Bulk Data v2) and the local file each of
+//! its entries is saved as. A manifest is a server's answer: its types
+//! become file names here, so they are checked to be plain type names
+//! (no `/`, no `..`), and its URLs to be absolute http(s) URLs.
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    #[serde(rename = "transactionTime", default)]
+    pub transaction_time: String,
+    #[serde(default)]
+    pub request: String,
+    #[serde(rename = "requiresAccessToken", default)]
+    pub requires_access_token: bool,
+    #[serde(default)]
+    pub output: Vec<Entry>,
+    #[serde(default)]
+    pub error: Vec<Entry>,
+    /// v2: Bundles of the resources deleted since `_since`.
+    #[serde(default)]
+    pub deleted: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    #[serde(rename = "type")]
+    pub rtype: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+}
+
+/// Which list of the manifest a file comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Part {
+    Output,
+    Error,
+    Deleted,
+}
+
+/// One file to fetch: where from, what it holds, and its name under DIR.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub part: Part,
+    pub rtype: String,
+    pub url: Url,
+    pub count: Option<u64>,
+    /// `Patient.1.ndjson`, `error/OperationOutcome.1.ndjson`,
+    /// `deleted/Bundle.1.ndjson` (the error and deleted files in their own
+    /// directories, so that their names never meet an output type's).
+    pub name: String,
+}
+
+impl Manifest {
+    pub fn parse(what: &str, body: &[u8]) -> Result<Manifest> {
+        serde_json::from_slice(body).map_err(|e| {
+            crate::fhir::outcome::json_error(&format!("{what}: the manifest"), body, &e)
+        })
+    }
+
+    /// The files to fetch, numbered per type in manifest order.
+    pub fn plan(&self) -> Result<Vec<Planned>> {
+        let mut seen: std::collections::HashMap<(Part, &str), usize> = Default::default();
+        let parts = [
+            (Part::Output, &self.output, ""),
+            (Part::Error, &self.error, "error/"),
+            (Part::Deleted, &self.deleted, "deleted/"),
+        ];
+        let mut out = Vec::new();
+        for (part, entries, dir) in parts {
+            for e in entries {
+                check_type_name(&e.rtype)?;
+                let url = Url::parse(&e.url)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                    .ok_or_else(|| {
+                        Error::server(format!(
+                            "the manifest's {} file URL `{}` is not an absolute http(s) URL",
+                            e.rtype,
+                            crate::redact::url_str(&e.url)
+                        ))
+                    })?;
+                let n = seen.entry((part, e.rtype.as_str())).or_default();
+                *n += 1;
+                out.push(Planned {
+                    part,
+                    rtype: e.rtype.clone(),
+                    url,
+                    count: e.count,
+                    name: format!("{dir}{}.{n}.ndjson", e.rtype),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A resource type as a server may name it: a FHIR-style name (custom types
+/// included), never something that would leave DIR as a file name.
+fn check_type_name(t: &str) -> Result<()> {
+    let ok = t.len() <= 64
+        && t.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+        && t.bytes().all(|b| b.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::server(format!(
+            "the manifest names a file type `{}`, which is not a resource type name",
+            crate::redact::printable(&t.chars().take(60).collect::<String>())
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(body: &str) -> Manifest {
+        Manifest::parse("GET /fhir/$export-status/1", body.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn files_are_numbered_per_type_and_part() {
+        let m = manifest(
+            r#"{"transactionTime":"2024-01-01T00:00:00Z","request":"x","requiresAccessToken":true,
+               "output":[{"type":"Patient","url":"http://h/f/1","count":2},
+                         {"type":"Observation","url":"http://h/f/2"},
+                         {"type":"Patient","url":"http://h/f/3","count":1}],
+               "error":[{"type":"OperationOutcome","url":"http://h/f/4"}],
+               "deleted":[{"type":"Bundle","url":"https://h/f/5"}]}"#,
+        );
+        let names: Vec<_> = m.plan().unwrap().into_iter().map(|p| p.name).collect();
+        assert_eq!(
+            names,
+            [
+                "Patient.1.ndjson",
+                "Observation.1.ndjson",
+                "Patient.2.ndjson",
+                "error/OperationOutcome.1.ndjson",
+                "deleted/Bundle.1.ndjson"
+            ]
+        );
+        assert!(m.requires_access_token);
+        assert_eq!(m.plan().unwrap()[0].count, Some(2));
+    }
+
+    #[test]
+    fn a_manifest_without_lists_has_no_files() {
+        let m = manifest(r#"{"transactionTime":"t","request":"r","requiresAccessToken":false}"#);
+        assert!(m.plan().unwrap().is_empty());
+    }
+
+    #[test]
+    fn hostile_types_and_urls_are_refused() {
+        for t in ["../../etc/passwd", "Patient/..", "", "patient", "Pa tient"] {
+            let body = format!(r#"{{"output":[{{"type":{t:?},"url":"http://h/1"}}]}}"#);
+            let e = manifest(&body).plan().unwrap_err();
+            assert!(e.message.contains("not a resource type name"), "{t}");
+        }
+        for u in ["/relative", "file:///etc/passwd", "ftp://h/x"] {
+            let body = format!(r#"{{"output":[{{"type":"Patient","url":{u:?}}}]}}"#);
+            assert!(manifest(&body).plan().is_err(), "{u}");
+        }
+    }
+
+    #[test]
+    fn a_bad_manifest_is_a_server_error() {
+        let e = Manifest::parse("GET x", b"{\"output\": [").unwrap_err();
+        assert_eq!(e.kind, crate::error::Kind::Server);
+        assert!(e.message.contains("truncated"), "{}", e.message);
+    }
+}

@@ -1,0 +1,347 @@
+//! Checks a file as it streams in: every line one JSON resource of the
+//! declared type. Lines are parsed as they complete (fully, so that a line
+//! cut short or malformed is caught, but into nothing but their
+//! `resourceType`), so memory stays at one line whatever the file's size.
+//! A gzip file (`--gzip`) is checked through a streaming decoder.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde::{Deserialize, Serialize};
+
+/// Lines longer than this are not buffered (and reported): one resource
+/// should never come near it, and a hostile server must not fill memory.
+pub const MAX_LINE: usize = 64 << 20;
+
+/// How many problem lines are kept per file (all are counted).
+const KEEP_PROBLEMS: usize = 5;
+
+/// What a file turned out to hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    /// Lines that are JSON resources (of any type).
+    pub resources: u64,
+    pub by_type: BTreeMap<String, u64>,
+    /// Lines that are not a resource of the declared type.
+    pub bad_lines: u64,
+    /// The first few of those, `line N: …`.
+    pub problems: Vec<String>,
+}
+
+impl Check {
+    fn problem(&mut self, line: String) {
+        self.bad_lines += 1;
+        if self.problems.len() < KEEP_PROBLEMS {
+            self.problems.push(line);
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Head<'a> {
+    #[serde(rename = "resourceType", borrow, default)]
+    resource_type: Option<Cow<'a, str>>,
+}
+
+/// The line checker for plain NDJSON.
+pub struct Checker {
+    expected: String,
+    pending: Vec<u8>,
+    /// The line being buffered is past [`MAX_LINE`]: skip to its end.
+    skipping: bool,
+    line_no: u64,
+    check: Check,
+}
+
+impl Checker {
+    pub fn new(expected: &str) -> Checker {
+        Checker {
+            expected: expected.to_owned(),
+            pending: Vec::new(),
+            skipping: false,
+            line_no: 0,
+            check: Check::default(),
+        }
+    }
+
+    pub fn feed(&mut self, mut chunk: &[u8]) {
+        while let Some(i) = chunk.iter().position(|&b| b == b'\n') {
+            let (line, rest) = (&chunk[..i], &chunk[i + 1..]);
+            if self.skipping {
+                self.skipping = false;
+                self.line_no += 1;
+            } else if self.pending.is_empty() {
+                self.line(line);
+            } else if self.fits(line.len()) {
+                let mut whole = std::mem::take(&mut self.pending);
+                whole.extend_from_slice(line);
+                self.line(&whole);
+                whole.clear();
+                self.pending = whole;
+            } else {
+                self.line_no += 1;
+            }
+            chunk = rest;
+        }
+        if self.skipping || chunk.is_empty() {
+            return;
+        }
+        if self.fits(chunk.len()) {
+            self.pending.extend_from_slice(chunk);
+        } else {
+            self.skipping = true;
+        }
+    }
+
+    /// Whether `more` bytes still fit the current line; if not, the line is
+    /// reported and dropped.
+    fn fits(&mut self, more: usize) -> bool {
+        if self.pending.len() + more <= MAX_LINE {
+            return true;
+        }
+        self.pending = Vec::new();
+        let n = self.line_no + 1;
+        self.check.problem(format!(
+            "line {n}: longer than {} (not checked)",
+            crate::http::human_size(MAX_LINE)
+        ));
+        false
+    }
+
+    pub fn finish(mut self) -> Check {
+        if self.skipping {
+            self.line_no += 1;
+        } else if !self.pending.is_empty() {
+            let last = std::mem::take(&mut self.pending);
+            self.line(&last);
+        }
+        self.check
+    }
+
+    fn line(&mut self, line: &[u8]) {
+        self.line_no += 1;
+        let n = self.line_no;
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            return;
+        }
+        match serde_json::from_slice::<Head>(line) {
+            Ok(Head {
+                resource_type: Some(t),
+            }) => {
+                self.check.resources += 1;
+                if t != self.expected {
+                    let msg = format!(
+                        "line {n}: a {}, not a {}",
+                        crate::redact::printable(&t.chars().take(64).collect::<String>()),
+                        self.expected
+                    );
+                    self.check.problem(msg);
+                }
+                match self.check.by_type.get_mut(t.as_ref()) {
+                    Some(c) => *c += 1,
+                    None => {
+                        self.check.by_type.insert(t.into_owned(), 1);
+                    }
+                }
+            }
+            Ok(Head {
+                resource_type: None,
+            }) => self.check.problem(format!("line {n}: no resourceType")),
+            Err(e) if e.is_eof() => self
+                .check
+                .problem(format!("line {n}: cut off (its JSON does not end)")),
+            Err(e) => self.check.problem(format!(
+                "line {n}: not a JSON resource (column {}: {})",
+                e.column(),
+                short(&e)
+            )),
+        }
+    }
+}
+
+fn short(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_owned(),
+        None => s,
+    }
+}
+
+/// A checker of plain or gzip-compressed NDJSON.
+pub enum Stream {
+    Plain(Checker),
+    Gzip(Box<flate2::write::MultiGzDecoder<Sink>>, Option<String>),
+}
+
+/// Where the decoder writes: the line checker.
+pub struct Sink(Checker);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.feed(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Stream {
+    pub fn new(expected: &str, gzip: bool) -> Stream {
+        let c = Checker::new(expected);
+        if gzip {
+            Stream::Gzip(Box::new(flate2::write::MultiGzDecoder::new(Sink(c))), None)
+        } else {
+            Stream::Plain(c)
+        }
+    }
+
+    pub fn feed(&mut self, chunk: &[u8]) {
+        match self {
+            Stream::Plain(c) => c.feed(chunk),
+            Stream::Gzip(d, failed) => {
+                if failed.is_none()
+                    && let Err(e) = d.write_all(chunk)
+                {
+                    *failed = Some(e.to_string());
+                }
+            }
+        }
+    }
+
+    pub fn finish(self) -> Check {
+        match self {
+            Stream::Plain(c) => c.finish(),
+            Stream::Gzip(mut d, mut failed) => {
+                if failed.is_none()
+                    && let Err(e) = d.try_finish()
+                {
+                    failed = Some(e.to_string());
+                }
+                let mut check = match d.finish() {
+                    Ok(sink) => sink.0.finish(),
+                    Err(e) => {
+                        failed.get_or_insert(e.to_string());
+                        Check::default()
+                    }
+                };
+                if let Some(e) = failed {
+                    check.problem(format!("not a complete gzip stream ({e})"));
+                }
+                check
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(expected: &str, chunks: &[&[u8]]) -> Check {
+        let mut c = Checker::new(expected);
+        for ch in chunks {
+            c.feed(ch);
+        }
+        c.finish()
+    }
+
+    #[test]
+    fn lines_are_counted_across_chunk_boundaries() {
+        let body = b"{\"resourceType\":\"Patient\",\"id\":\"1\"}\n{\"resourceType\":\"Patient\",\"id\":\"2\"}\n";
+        // Every split point gives the same answer.
+        for cut in 0..body.len() {
+            let c = check("Patient", &[&body[..cut], &body[cut..]]);
+            assert_eq!(c.resources, 2, "cut at {cut}");
+            assert_eq!(c.bad_lines, 0);
+            assert_eq!(c.by_type["Patient"], 2);
+        }
+        // No final newline, CRLF, blank lines: fine.
+        let c = check(
+            "Patient",
+            &[b"{\"resourceType\":\"Patient\"}\r\n\n{\"resourceType\":\"Patient\"}"],
+        );
+        assert_eq!((c.resources, c.bad_lines), (2, 0));
+    }
+
+    #[test]
+    fn wrong_types_bad_json_and_cut_lines_are_problems() {
+        let c = check(
+            "Patient",
+            &[b"{\"resourceType\":\"Observation\"}\n[1]\n{\"id\":1}\nnot json\n{\"resourceType\":\"Pat"],
+        );
+        assert_eq!(c.resources, 1);
+        assert_eq!(c.bad_lines, 5);
+        assert_eq!(c.by_type["Observation"], 1);
+        assert_eq!(c.problems[0], "line 1: a Observation, not a Patient");
+        assert!(
+            c.problems[1].starts_with("line 2: not a JSON resource"),
+            "{:?}",
+            c.problems
+        );
+        assert_eq!(c.problems[2], "line 3: no resourceType");
+        assert!(c.problems[3].starts_with("line 4: not a JSON resource"));
+        assert_eq!(c.problems[4], "line 5: cut off (its JSON does not end)");
+    }
+
+    #[test]
+    fn only_the_first_problems_are_kept() {
+        let body = "x\n".repeat(100);
+        let c = check("Patient", &[body.as_bytes()]);
+        assert_eq!(c.bad_lines, 100);
+        assert_eq!(c.problems.len(), KEEP_PROBLEMS);
+    }
+
+    #[test]
+    fn an_overlong_line_is_skipped_not_buffered() {
+        let mut c = Checker::new("Patient");
+        let big = vec![b' '; MAX_LINE / 2 + 1];
+        c.feed(b"{\"resourceType\":\"Patient\"}\n{");
+        c.feed(&big);
+        c.feed(&big);
+        assert!(
+            c.pending.capacity() <= MAX_LINE,
+            "not buffered past the limit"
+        );
+        c.feed(&big);
+        c.feed(b"}\n{\"resourceType\":\"Patient\"}\n");
+        let r = c.finish();
+        assert_eq!(r.resources, 2);
+        assert_eq!(r.bad_lines, 1);
+        assert!(
+            r.problems[0].starts_with("line 2: longer than"),
+            "{:?}",
+            r.problems
+        );
+    }
+
+    #[test]
+    fn gzip_is_checked_on_the_decompressed_lines() {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(b"{\"resourceType\":\"Patient\"}\n{\"resourceType\":\"Patient\"}\n")
+            .unwrap();
+        let gz = enc.finish().unwrap();
+        let mut s = Stream::new("Patient", true);
+        for b in gz.chunks(7) {
+            s.feed(b);
+        }
+        let c = s.finish();
+        assert_eq!((c.resources, c.bad_lines), (2, 0));
+
+        // Cut short: the stream is incomplete.
+        let mut s = Stream::new("Patient", true);
+        s.feed(&gz[..gz.len() - 6]);
+        let c = s.finish();
+        assert!(
+            c.problems.iter().any(|p| p.contains("gzip")),
+            "{:?}",
+            c.problems
+        );
+
+        let mut s = Stream::new("Patient", true);
+        s.feed(b"{\"resourceType\":\"Patient\"}\n");
+        assert!(s.finish().bad_lines > 0, "plain text is not gzip");
+    }
+}
