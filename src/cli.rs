@@ -277,6 +277,19 @@ pub enum Command {
 
     /// Summarize the server's CapabilityStatement (`--json` for all of it)
     Capabilities(CapabilitiesArgs),
+    /// FHIR Bulk Data export: kick-off, polling, parallel resumable download
+    ///
+    /// `smart export [system | patient | group GROUP_ID]` starts a Bulk Data export
+    /// (Bulk Data Access IG v2), polls until the server has the files, and downloads
+    /// them into --out DIR as <Type>.<n>.ndjson (error files under DIR/error/),
+    /// --parallel at a time, each checked line by line against its declared type and
+    /// the manifest's count. The job and each file's state are kept in
+    /// DIR/.smart-export.json: after a crash, a kill or Ctrl-C, --resume continues
+    /// without a new kick-off (partial files with Range when the server allows).
+    /// The token is sent only when the manifest says requiresAccessToken and only to
+    /// URLs under the profile's FHIR base; redirects elsewhere (storage) never get it.
+    /// A summary goes to stderr (--json: one JSON document on stdout).
+    Export(ExportArgs),
 
     /// Smoke-test a server's SMART conformance (for server implementers)
     ///
@@ -827,6 +840,81 @@ pub struct DeleteArgs {
     /// Only if the current version is this ETag (W/"3", "3" or 3)
     #[arg(long, value_name = "ETAG")]
     pub if_match: Option<String>,
+
+    #[command(flatten)]
+    pub fhir: FhirArgs,
+}
+
+/// The export's level (the group's id comes as its own argument).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportLevelArg {
+    /// `[base]/$export`: everything the client may read
+    System,
+    /// `[base]/Patient/$export`: the data of every patient
+    Patient,
+    /// `[base]/Group/GROUP_ID/$export`: the data of a group's members
+    Group,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// What to export: system (the default), patient, or group GROUP_ID
+    #[arg(value_enum, value_name = "LEVEL", default_value_t = ExportLevelArg::System)]
+    pub level: ExportLevelArg,
+
+    /// The group to export (with `group`)
+    #[arg(value_name = "GROUP_ID", required_if_eq("level", "group"))]
+    pub group_id: Option<String>,
+
+    /// Resource types to export (comma-separated or repeated; sends `_type`)
+    #[arg(long = "type", value_name = "TYPE", value_delimiter = ',')]
+    pub types: Vec<String>,
+
+    /// Only resources changed since this FHIR instant, e.g. 2024-01-01T00:00:00Z (`_since`)
+    #[arg(long, value_name = "INSTANT")]
+    pub since: Option<String>,
+
+    /// A search the resources of a type must match, e.g. Observation?status=final
+    /// (repeatable; sends `_typeFilter`)
+    #[arg(long = "type-filter", value_name = "TYPE?SEARCH")]
+    pub type_filters: Vec<String>,
+
+    /// Only these elements, e.g. id,status or Patient.birthDate (`_elements`)
+    #[arg(long, value_name = "ELEMENT", value_delimiter = ',')]
+    pub elements: Vec<String>,
+
+    /// Only these patients (patient and group exports; sends a POST with `patient`)
+    #[arg(long = "patient", value_name = "ID", value_delimiter = ',')]
+    pub patients: Vec<String>,
+
+    /// Where the files and the export's state go
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+
+    /// Files downloaded at the same time
+    #[arg(long, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: u16,
+
+    /// Continue the export saved in DIR (no new kick-off)
+    #[arg(long, conflicts_with_all = ["status", "cancel"])]
+    pub resume: bool,
+
+    /// Poll the export saved in DIR once and report
+    #[arg(long, conflicts_with = "cancel")]
+    pub status: bool,
+
+    /// Cancel the export saved in DIR at the server (DELETE) and forget it
+    #[arg(long)]
+    pub cancel: bool,
+
+    /// `_outputFormat`: application/fhir+ndjson, application/ndjson or ndjson
+    #[arg(long, value_name = "FORMAT", default_value = "application/fhir+ndjson")]
+    pub output_format: String,
+
+    /// Ask for gzip (Accept-Encoding) and keep the files compressed (.ndjson.gz)
+    #[arg(long)]
+    pub gzip: bool,
 
     #[command(flatten)]
     pub fhir: FhirArgs,

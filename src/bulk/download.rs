@@ -61,7 +61,6 @@ pub struct Opened {
 pub struct Fetched {
     pub done: Done,
     pub transferred: u64,
-    pub attempts: u32,
 }
 
 pub struct Fetcher {
@@ -215,7 +214,6 @@ impl Fetcher {
                     check: check.finish(),
                 },
                 transferred,
-                attempts: attempt,
             });
         }
     }

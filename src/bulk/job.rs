@@ -31,6 +31,9 @@ pub struct Export {
     pub parallel: usize,
     pub gzip: bool,
     pub watch: Arc<dyn Watch>,
+    /// Turns true on Ctrl-C: polling stops, downloads are aborted (and
+    /// waited for, so that nothing writes the state afterwards).
+    pub stop: tokio::sync::watch::Receiver<bool>,
 }
 
 /// What a DELETE found.
@@ -169,7 +172,11 @@ impl Export {
                 ));
                 told = Some(asked);
             }
-            tokio::time::sleep(w.wait).await;
+            let mut stop = self.stop.clone();
+            tokio::select! {
+                _ = tokio::time::sleep(w.wait) => {}
+                Ok(_) = stop.wait_for(|s| *s) => return Err(stopped()),
+            }
         }
     }
 
@@ -245,7 +252,18 @@ impl Export {
         let mut complete = total - todo.len();
         self.watch
             .job(&format!("downloading: {complete}/{total} files"));
-        while let Some(joined) = tasks.join_next().await {
+        let mut stop = self.stop.clone();
+        loop {
+            let joined = tokio::select! {
+                j = tasks.join_next() => match j {
+                    Some(j) => j,
+                    None => break,
+                },
+                Ok(_) = stop.wait_for(|s| *s) => {
+                    tasks.shutdown().await;
+                    return Err(stopped());
+                }
+            };
             match joined {
                 Ok(Ok(n)) => {
                     transferred += n;
@@ -277,6 +295,10 @@ impl Export {
         state.save(&self.dir)?;
         Ok(Summary::of(&state, &self.dir, transferred, took))
     }
+}
+
+fn stopped() -> Error {
+    Error::interrupted("interrupted")
 }
 
 fn lock(s: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {

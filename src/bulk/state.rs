@@ -204,9 +204,11 @@ mod tests {
         s.set_manifest(m, &plan, Some("Mon, 01 Jan 2024 01:00:00 GMT".into()));
         s.files[0].ranges = true;
         s.files[0].validator = Some("\"v1\"".into());
-        let mut check = Check::default();
-        check.resources = 3;
-        check.by_type.insert("Patient".into(), 3);
+        let check = Check {
+            resources: 3,
+            by_type: [("Patient".to_owned(), 3)].into(),
+            ..Check::default()
+        };
         s.files[0].done = Some(Done {
             path: "Patient.1.ndjson".into(),
             bytes: 120,

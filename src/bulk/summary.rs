@@ -21,15 +21,20 @@ pub struct Summary {
     pub job: String,
     pub transaction_time: String,
     pub dir: String,
-    pub files: Vec<FileSummary>,
+    /// How many files the export has (all complete).
+    pub files: usize,
+    pub file_list: Vec<FileSummary>,
     /// Resources per type in the output files.
     pub resources: BTreeMap<String, u64>,
     /// On disk, all files.
     pub bytes: u64,
     /// Transferred by this run.
     pub transferred: u64,
+    /// The whole run, kick-off and polling included (set by the command).
     pub seconds: f64,
-    /// Bytes per second transferred by this run.
+    /// This run's download phase: first file request to last byte.
+    pub download_seconds: f64,
+    /// Bytes per second transferred by this run's downloads.
     pub throughput: f64,
     /// Files that did not check out: bad lines, counts unlike the manifest's.
     pub problems: Vec<String>,
@@ -113,11 +118,13 @@ impl Summary {
                 .map(|m| m.transaction_time.clone())
                 .unwrap_or_default(),
             dir: dir.display().to_string(),
-            files,
+            files: files.len(),
+            file_list: files,
             resources,
             bytes,
             transferred,
             seconds: secs,
+            download_seconds: secs,
             throughput: if secs > 0.0 {
                 transferred as f64 / secs
             } else {

@@ -7,6 +7,7 @@ mod capabilities;
 mod check;
 mod context;
 mod discover;
+mod export;
 mod fhir_common;
 mod get;
 mod keys;
@@ -45,6 +46,7 @@ pub async fn run(g: &RunContext, command: Command) -> Result<()> {
         Command::Create(args) => write::create(g, args).await,
         Command::Update(args) => write::update(g, args).await,
         Command::Delete(args) => write::delete(g, args).await,
+        Command::Export(args) => export::run(g, args).await,
         Command::Capabilities(args) => capabilities::run(g, args).await,
         Command::Check(args) => check::run(g, args).await,
         Command::Completions(args) => write_stdout(&crate::cli::generate::completion(args.shell)),

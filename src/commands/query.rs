@@ -19,9 +19,9 @@ use crate::error::{Error, Result};
 use crate::fhir::client::{self, Fhir, Request};
 use crate::fhir::pages::{self, BundleView};
 use crate::fhir::params::{self, Param};
-use crate::fhir::progress::Progress;
 use crate::fhir::render::{Flow, Format, SearchOut};
 use crate::fhir::types;
+use crate::output::progress::QueryProgress;
 use crate::output::stdout_error;
 
 /// Profile key that makes `--post` the default (`post_search = true`).
@@ -86,7 +86,7 @@ pub async fn run(ctx: &RunContext, args: QueryArgs) -> Result<()> {
 
     let out = BufWriter::with_capacity(1 << 16, std::io::stdout());
     let mut out = SearchOut::new(format, out, crate::output::color(), &args.resource_type);
-    let mut progress = Progress::new(progress_on);
+    let mut progress = QueryProgress::new(progress_on);
     let mut pending = Some(client::spawn_fetch(&fhir, first));
     let mut last_total = None;
     let mut more_available = false;

@@ -3,7 +3,7 @@
 //! - `client`: where the token may go (under the base only), refresh on 401, retries, limits;
 //! - `params`: `name=value` search words and their encoding;
 //! - `pages`: searchset pages read without building trees, `next` links;
-//! - `render`: the output formats; `progress`: the stderr progress bar;
+//! - `render`: the output formats;
 //! - `outcome`: OperationOutcome lines and error answers; `retry`: waits;
 //! - `types`: resource type names, for "did you mean Patient?".
 
@@ -11,7 +11,6 @@ pub mod client;
 pub mod outcome;
 pub mod pages;
 pub mod params;
-pub mod progress;
 pub mod render;
 pub mod retry;
 pub mod types;

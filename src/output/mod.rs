@@ -12,6 +12,8 @@ use crate::error::Error;
 pub use crate::report::{Notice, Reporter};
 
 pub(crate) mod check;
+pub(crate) mod export;
+pub(crate) mod progress;
 pub(crate) mod resource;
 pub(crate) mod status;
 

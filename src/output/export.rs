@@ -1,0 +1,238 @@
+//! `smart export`'s reports: the summary (stderr for people, since the
+//! files are the product; `--json` on stdout), `--status` and `--cancel`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use super::print_json;
+use crate::bulk::job::human_bytes;
+use crate::bulk::manifest::Part;
+use crate::bulk::status::Status;
+use crate::bulk::summary::Summary;
+use crate::error::Result;
+use crate::redact::printable;
+
+pub fn print_summary(s: &Summary, json: bool) -> Result<()> {
+    if json {
+        return print_json(s);
+    }
+    eprint!("{}", summary_text(s));
+    Ok(())
+}
+
+/// The summary for people.
+pub fn summary_text(s: &Summary) -> String {
+    let mut out = String::new();
+    let n = s.files;
+    let rate = format!("{}/s", human_bytes(s.throughput as u64));
+    let _ = write!(
+        out,
+        "Exported {n} file{} into {}: {}",
+        plural(n),
+        printable(&s.dir),
+        human_bytes(s.bytes)
+    );
+    if s.transferred == s.bytes {
+        let _ = writeln!(
+            out,
+            " in {:.1} s ({rate}; downloads {:.1} s)",
+            s.seconds, s.download_seconds
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            " ({} fetched by this run in {:.1} s, {rate}; downloads {:.1} s)",
+            human_bytes(s.transferred),
+            s.seconds,
+            s.download_seconds
+        );
+    }
+    let mut files_per_type: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in s.file_list.iter().filter(|f| f.part == Part::Output) {
+        *files_per_type.entry(f.rtype.as_str()).or_default() += 1;
+    }
+    let width = s.resources.keys().map(String::len).max().unwrap_or(0);
+    for (t, count) in &s.resources {
+        let files = files_per_type.get(t.as_str()).copied().unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {count:>9} resources in {files} file{}",
+            printable(t),
+            plural(files)
+        );
+    }
+    let e = &s.errors;
+    if e.files > 0 {
+        let _ = writeln!(
+            out,
+            "  The server's error files ({} under error/): {} issue{}, {} of them errors",
+            e.files,
+            e.issues,
+            plural(e.issues as usize),
+            e.errors
+        );
+        for i in &e.top {
+            let _ = writeln!(out, "    {:>6}× {}", i.count, i.line);
+        }
+    }
+    if !s.problems.is_empty() {
+        let _ = writeln!(out, "  Files that do not check out:");
+        for p in &s.problems {
+            let _ = writeln!(out, "    {}", printable(p));
+        }
+    }
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// `--status`: what one poll found.
+pub fn print_status(job: &str, status: &Status, json: bool) -> Result<()> {
+    let (value, text) = match status {
+        Status::InProgress {
+            progress,
+            retry_after,
+        } => (
+            json!({"job": job, "status": "in-progress", "progress": progress, "retry_after": retry_after}),
+            format!(
+                "in progress: {}",
+                progress
+                    .as_deref()
+                    .unwrap_or("(the server gives no progress)")
+            ),
+        ),
+        Status::Throttled {
+            status,
+            retry_after,
+        } => (
+            json!({"job": job, "status": "throttled", "http_status": status, "retry_after": retry_after}),
+            format!(
+                "the server answered {status} (polled too often or busy); ask again{}",
+                retry_after
+                    .as_deref()
+                    .map_or(String::new(), |r| format!(" after {}", printable(r)))
+            ),
+        ),
+        Status::Complete { manifest, expires } => {
+            let mut per_type: BTreeMap<&str, u64> = BTreeMap::new();
+            for e in &manifest.output {
+                *per_type.entry(e.rtype.as_str()).or_default() += e.count.unwrap_or(0);
+            }
+            let types: Vec<String> = per_type
+                .iter()
+                .map(|(t, n)| format!("{} {n}", printable(t)))
+                .collect();
+            (
+                json!({"job": job, "status": "complete", "transaction_time": manifest.transaction_time,
+                       "expires": expires, "output": manifest.output.len(), "error": manifest.error.len(),
+                       "resources": per_type}),
+                format!(
+                    "complete: {} file{} ({}), {} error file{}; `--resume` downloads them",
+                    manifest.output.len(),
+                    plural(manifest.output.len()),
+                    if types.is_empty() {
+                        "no resources".to_owned()
+                    } else {
+                        types.join(", ")
+                    },
+                    manifest.error.len(),
+                    plural(manifest.error.len())
+                ),
+            )
+        }
+    };
+    if json {
+        return print_json(&value);
+    }
+    println!("{text}");
+    println!("job: {}", crate::redact::url_str(job));
+    Ok(())
+}
+
+/// `--cancel`: `known` is false when the server no longer knew the job.
+pub fn print_cancelled(job: &str, known: bool, json: bool) -> Result<()> {
+    if json {
+        return print_json(&json!({"job": job, "cancelled": true, "known_to_server": known}));
+    }
+    if known {
+        println!(
+            "Cancelled the export job {}; its saved state is removed",
+            crate::redact::url_str(job)
+        );
+    } else {
+        println!(
+            "The server no longer knows the export job {}; its saved state is removed",
+            crate::redact::url_str(job)
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bulk::summary::{ErrorDigest, FileSummary, IssueCount};
+
+    fn file(path: &str, part: Part, rtype: &str, resources: u64) -> FileSummary {
+        FileSummary {
+            path: path.into(),
+            part,
+            rtype: rtype.into(),
+            resources,
+            expected: Some(resources),
+            bytes: 100,
+        }
+    }
+
+    #[test]
+    fn the_summary_names_types_errors_and_problems() {
+        let s = Summary {
+            job: "http://h/fhir/$export-status/1".into(),
+            transaction_time: "t".into(),
+            dir: "out".into(),
+            files: 4,
+            file_list: vec![
+                file("Patient.1.ndjson", Part::Output, "Patient", 10),
+                file("Observation.1.ndjson", Part::Output, "Observation", 7),
+                file("Observation.2.ndjson", Part::Output, "Observation", 3),
+                file(
+                    "error/OperationOutcome.1.ndjson",
+                    Part::Error,
+                    "OperationOutcome",
+                    1,
+                ),
+            ],
+            resources: [("Observation".to_owned(), 10), ("Patient".to_owned(), 10)].into(),
+            bytes: 4096,
+            transferred: 4096,
+            seconds: 2.5,
+            download_seconds: 2.0,
+            throughput: 2048.0,
+            problems: vec!["Patient.1.ndjson: 9 resources, but the manifest says 10".into()],
+            errors: ErrorDigest {
+                files: 1,
+                errors: 1,
+                issues: 1,
+                top: vec![IssueCount {
+                    line: "error [processing] no".into(),
+                    count: 1,
+                }],
+            },
+        };
+        let text = summary_text(&s);
+        assert_eq!(
+            text,
+            "Exported 4 files into out: 4.0 KiB in 2.5 s (2.0 KiB/s; downloads 2.0 s)\n\
+             \x20 Observation         10 resources in 2 files\n\
+             \x20 Patient             10 resources in 1 file\n\
+             \x20 The server's error files (1 under error/): 1 issue, 1 of them errors\n\
+             \x20        1× error [processing] no\n\
+             \x20 Files that do not check out:\n\
+             \x20   Patient.1.ndjson: 9 resources, but the manifest says 10\n"
+        );
+    }
+}
