@@ -13,6 +13,7 @@ mod cli_discover;
 mod cli_profile;
 mod completions;
 mod env;
+mod export;
 mod human_output;
 mod interop;
 mod login;
