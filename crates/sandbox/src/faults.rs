@@ -27,6 +27,16 @@ pub enum Fault {
     RefreshNotRotated,
     OpenRedirect,
     CrossPatientRead,
+    // Bulk Data export.
+    ExportJobFails,
+    ExportStatus429,
+    ExportRetryAfterHours,
+    ExportRetryAfterDate,
+    ExportFileRedirect,
+    ExportOffOriginFiles,
+    ExportTruncatedFile,
+    ExportWithErrors,
+    ExportNoRange,
 }
 
 /// (name, fault, what it does) — the `--fault help` listing.
@@ -130,6 +140,52 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "cross-patient-read",
         Fault::CrossPatientRead,
         "a patient-limited token can read any resource by id (the compartment is not enforced on reads)",
+    ),
+    // Bulk Data export.
+    (
+        "export-job-fails",
+        Fault::ExportJobFails,
+        "export status answers 500 with an OperationOutcome once the delay has passed",
+    ),
+    (
+        "export-status-429",
+        Fault::ExportStatus429,
+        "every other export status poll gets 429 with Retry-After: 1",
+    ),
+    (
+        "export-retry-after-hours",
+        Fault::ExportRetryAfterHours,
+        "export status says Retry-After: 7200 while in progress; the job takes 2 s regardless",
+    ),
+    (
+        "export-retry-after-date",
+        Fault::ExportRetryAfterDate,
+        "export status gives Retry-After as an HTTP-date about 1 s ahead",
+    ),
+    (
+        "export-file-redirect",
+        Fault::ExportFileRedirect,
+        "export file URLs (token required) answer 307 to the storage origin",
+    ),
+    (
+        "export-off-origin-files",
+        Fault::ExportOffOriginFiles,
+        "the export manifest says requiresAccessToken: false, with file URLs on the storage origin",
+    ),
+    (
+        "export-truncated-file",
+        Fault::ExportTruncatedFile,
+        "the first download of each export file is cut off after half its declared Content-Length",
+    ),
+    (
+        "export-with-errors",
+        Fault::ExportWithErrors,
+        "the export manifest has an error file (one OperationOutcome per type)",
+    ),
+    (
+        "export-no-range",
+        Fault::ExportNoRange,
+        "export files ignore Range (always 200, no Accept-Ranges)",
     ),
 ];
 

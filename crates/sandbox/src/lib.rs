@@ -8,7 +8,10 @@
 //!   `/fhir/.well-known/smart-configuration`, `/fhir/.well-known/openid-configuration`
 //!   and `/fhir/metadata`;
 //! - the authorization server under `{origin}/auth/` (`authorize`, `token`,
-//!   `introspect`, `revoke`, `register`, `jwks`, `launch`).
+//!   `introspect`, `revoke`, `register`, `jwks`, `launch`);
+//! - Bulk Data export under the FHIR base (`$export`, `$export-status/…`,
+//!   `$export-file/…`), and the same files on a second, "storage" origin
+//!   (another port): `{storage}/bucket/{job}/{name}?sig=…`.
 //!
 //! The two halves meet in [`Grant`]: the auth side turns a bearer token into
 //! a `Grant`, the FHIR side asks the grant what it may do ([`Access`]).
@@ -51,6 +54,11 @@ pub struct Options {
     pub header_read_timeout: Duration,
     /// Connections served at once; more wait, unaccepted, until one closes.
     pub max_connections: usize,
+    /// How long a Bulk Data export job stays "in progress" after its
+    /// kick-off (at least; also until its files are written).
+    pub export_delay: Duration,
+    /// Resources per export file at most; a type with more gets several.
+    pub export_file_lines: usize,
 }
 
 impl Default for Options {
@@ -71,6 +79,8 @@ impl Default for Options {
             allow_loopback_jwks_uri: false,
             header_read_timeout: Duration::from_secs(10),
             max_connections: 256,
+            export_delay: Duration::from_secs(2),
+            export_file_lines: 10_000,
         }
     }
 }
@@ -119,6 +129,9 @@ pub(crate) struct State {
     pub(crate) origin: Url,
     /// `{origin}/fhir`
     pub(crate) fhir_base: Url,
+    /// The second listener's origin, serving export files as presigned
+    /// URLs (`/bucket/…`), no trailing slash.
+    pub(crate) storage_origin: Url,
     pub(crate) auth: auth::AuthState,
     pub(crate) fhir: fhir::FhirState,
 }

@@ -27,8 +27,9 @@ use super::{Grant, Journal, Options, State, auth, fhir};
 pub struct Sandbox {
     pub(crate) state: Arc<State>,
     journal: Journal,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    /// One per listener: the main origin and the storage origin.
+    shutdown: Vec<oneshot::Sender<()>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Sandbox {
@@ -44,17 +45,13 @@ impl Sandbox {
             .with_context(|| {
                 format!("cannot listen on {}", SocketAddr::new(opts.bind, opts.port))
             })?;
-        let addr = listener.local_addr()?;
+        // The storage origin: another port of the same address.
+        let storage = TcpListener::bind((opts.bind, 0))
+            .await
+            .with_context(|| format!("cannot listen on {}", SocketAddr::new(opts.bind, 0)))?;
         let scheme = if tls.is_some() { "https" } else { "http" };
-        // A wildcard bind still needs a reachable origin for `iss`/`aud`:
-        // name it by loopback, which is where it is always reachable.
-        let host = match addr.ip() {
-            std::net::IpAddr::V6(ip) if ip.is_unspecified() => "[::1]".to_owned(),
-            std::net::IpAddr::V4(ip) if ip.is_unspecified() => "127.0.0.1".to_owned(),
-            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
-            std::net::IpAddr::V4(ip) => ip.to_string(),
-        };
-        let origin = Url::parse(&format!("{scheme}://{host}:{}", addr.port()))?;
+        let origin = origin_of(scheme, listener.local_addr()?)?;
+        let storage_origin = origin_of(scheme, storage.local_addr()?)?;
         let fhir_base = origin.join("/fhir")?;
         let fhir = fhir::FhirState::new(&opts)?;
         let auth = auth::AuthState::new(&opts, &fhir_base)?;
@@ -62,32 +59,44 @@ impl Sandbox {
             opts,
             origin,
             fhir_base,
+            storage_origin,
             auth,
             fhir,
         });
         let journal = Journal::default();
-        let mut app = axum::Router::new()
+        let app = axum::Router::new()
             .merge(auth::router())
-            .merge(fhir::router())
-            .with_state(state.clone());
-        if state.opts.record {
-            app = app.layer(axum::middleware::from_fn_with_state(
-                journal.clone(),
-                crate::journal::record,
-            ));
-        }
-        let (tx, rx) = oneshot::channel::<()>();
+            .merge(fhir::router());
         let limits = Limits {
             header_read_timeout: state.opts.header_read_timeout,
             // Whole permits for the final drain are counted in u32.
             max_connections: state.opts.max_connections.clamp(1, u32::MAX as usize),
         };
-        let task = tokio::spawn(accept_loop(listener, tls, app, limits, rx));
+        let mut shutdown = Vec::new();
+        let mut tasks = Vec::new();
+        for (listener, routes) in [(listener, app), (storage, fhir::storage_router())] {
+            let mut app = routes.with_state(state.clone());
+            if state.opts.record {
+                app = app.layer(axum::middleware::from_fn_with_state(
+                    journal.clone(),
+                    crate::journal::record,
+                ));
+            }
+            let (tx, rx) = oneshot::channel::<()>();
+            shutdown.push(tx);
+            tasks.push(tokio::spawn(accept_loop(
+                listener,
+                tls.clone(),
+                app,
+                limits,
+                rx,
+            )));
+        }
         Ok(Sandbox {
             state,
             journal,
-            shutdown: Some(tx),
-            task: Some(task),
+            shutdown,
+            tasks,
         })
     }
 
@@ -104,6 +113,18 @@ impl Sandbox {
     /// `{origin}/auth/{path}`, e.g. `auth_url("token")`.
     pub fn auth_url(&self, path: &str) -> Url {
         self.state.auth_url(path)
+    }
+
+    /// The second origin (another port), serving Bulk Data export files as
+    /// presigned URLs: `{storage}/bucket/{job}/{name}?sig=…`.
+    pub fn storage_origin(&self) -> &Url {
+        &self.state.storage_origin
+    }
+
+    /// The directory the export jobs' files are written to, once a job was
+    /// started; removed with every file when the sandbox stops.
+    pub fn export_dir(&self) -> Option<std::path::PathBuf> {
+        self.state.fhir.exports.root()
     }
 
     pub fn options(&self) -> &Options {
@@ -136,23 +157,40 @@ impl Sandbox {
         self.journal.clone()
     }
 
-    /// Stops accepting connections and waits for the server task.
+    /// Stops accepting connections and waits for the server tasks.
     pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
+        for tx in self.shutdown.drain(..) {
             let _ = tx.send(());
         }
-        if let Some(t) = self.task.take() {
+        for t in self.tasks.drain(..) {
             let _ = t.await;
         }
+        self.state.fhir.exports.shutdown();
     }
 }
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
+        for tx in self.shutdown.drain(..) {
             let _ = tx.send(());
         }
+        // Connections still draining would find their files gone: the
+        // export directory must not outlive the sandbox.
+        self.state.fhir.exports.shutdown();
     }
+}
+
+/// `http://127.0.0.1:PORT` for a bound address. A wildcard bind still needs
+/// a reachable origin for `iss`/`aud`: it is named by loopback, where it is
+/// always reachable.
+fn origin_of(scheme: &str, addr: SocketAddr) -> anyhow::Result<Url> {
+    let host = match addr.ip() {
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => "[::1]".to_owned(),
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => "127.0.0.1".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        std::net::IpAddr::V4(ip) => ip.to_string(),
+    };
+    Ok(Url::parse(&format!("{scheme}://{host}:{}", addr.port()))?)
 }
 
 fn tls_acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAcceptor> {

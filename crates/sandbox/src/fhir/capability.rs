@@ -12,6 +12,16 @@ use super::outcome::{Outcome, fhir};
 use super::types::{COMMON, RType};
 use crate::{Quirk, State};
 
+const BULK_DATA: &str = "http://hl7.org/fhir/uv/bulkdata";
+
+/// `{"name": "export", "definition": …}` of one of the IG's three `$export`s.
+fn export_operation(definition: &str) -> Value {
+    json!([{
+        "name": "export",
+        "definition": format!("{BULK_DATA}/OperationDefinition/{definition}"),
+    }])
+}
+
 pub(crate) const OAUTH_URIS: &str =
     "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris";
 
@@ -50,7 +60,7 @@ pub(crate) fn security(state: &State) -> Value {
 }
 
 fn statement(state: &State) -> Value {
-    let resources: Vec<Value> = RType::ALL
+    let mut resources: Vec<Value> = RType::ALL
         .iter()
         .map(|t| {
             let params: Vec<Value> = COMMON
@@ -60,7 +70,7 @@ fn statement(state: &State) -> Value {
                 .collect();
             let interactions = ["read", "vread", "search-type", "create", "update", "delete"]
                 .map(|c| json!({"code": c}));
-            json!({
+            let mut r = json!({
                 "type": t.name(),
                 "interaction": interactions,
                 "versioning": "versioned",
@@ -70,9 +80,18 @@ fn statement(state: &State) -> Value {
                 "conditionalUpdate": false,
                 "conditionalDelete": "not-supported",
                 "searchParam": params,
-            })
+            });
+            if *t == RType::Patient {
+                r["operation"] = export_operation("patient-export");
+            }
+            r
         })
         .collect();
+    // Groups exist only to be exported (Group/all, Group/sample).
+    resources.push(json!({
+        "type": "Group",
+        "operation": export_operation("group-export"),
+    }));
     json!({
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -84,12 +103,14 @@ fn statement(state: &State) -> Value {
             "description": "smart sandbox: synthetic SMART on FHIR server",
             "url": state.fhir_base_str()
         },
+        "instantiates": [format!("{BULK_DATA}/CapabilityStatement/bulk-data")],
         "fhirVersion": "4.0.1",
         "format": ["json", "application/fhir+json"],
         "rest": [{
             "mode": "server",
             "security": security(state),
             "resource": resources,
+            "operation": export_operation("export"),
         }]
     })
 }

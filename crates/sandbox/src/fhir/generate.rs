@@ -275,6 +275,28 @@ impl Synth {
         }
     }
 
+    /// How many synthetic resources of `rtype` belong to patient `p` (none
+    /// for Practitioners, which belong to no patient): what [`enumerate`]
+    /// would list, without listing it.
+    ///
+    /// [`enumerate`]: Synth::enumerate
+    pub(crate) fn count_of(&self, rtype: RType, p: u32) -> usize {
+        let Some(r) = self.recs.get(p as usize) else {
+            return 0;
+        };
+        match rtype {
+            RType::Patient => 1,
+            RType::Practitioner => 0,
+            RType::Encounter => r.n_enc as usize,
+            RType::Observation => r.n_enc as usize * VITALS.len(),
+            RType::Condition => r.n_cond as usize,
+        }
+    }
+
+    pub(crate) fn practitioner_count(&self) -> u32 {
+        self.n_prac
+    }
+
     // ---- derived values -------------------------------------------------
 
     fn given(&self, r: &PatientRec, idx: u8) -> &'static str {

@@ -13,6 +13,7 @@
 mod bundle;
 mod capability;
 pub(crate) mod dates;
+mod export;
 mod facts;
 mod generate;
 mod handlers;
@@ -37,6 +38,7 @@ use super::{Fault, Options, Quirk, State};
 use outcome::Outcome;
 use store::{Key, Overlay, Store};
 
+pub(crate) use export::storage_router;
 pub use generate::MRN_SYSTEM;
 
 /// Matched sets of recent searches, so paging a large result does not
@@ -61,6 +63,7 @@ pub(crate) struct FhirState {
     /// FHIR calls so far, for the `http-429` fault and the
     /// `retry-after-hours` quirk.
     calls: AtomicU64,
+    pub(crate) exports: export::Exports,
 }
 
 impl FhirState {
@@ -77,6 +80,7 @@ impl FhirState {
             proxy,
             cache: Mutex::new(Vec::new()),
             calls: AtomicU64::new(0),
+            exports: export::Exports::new(),
         })
     }
 
@@ -161,7 +165,12 @@ async fn dispatch(
         Ok(r) => r,
         Err(o) => o.into_response(),
     };
-    if state.opts.faults.has(Fault::BadJson) && response.status().is_success() {
+    // NDJSON downloads are streamed, and not one JSON document to break.
+    let ndjson = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/fhir+ndjson"));
+    if state.opts.faults.has(Fault::BadJson) && response.status().is_success() && !ndjson {
         truncate(response).await
     } else {
         response
@@ -203,7 +212,7 @@ fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
 }
 
 async fn route(
-    state: &State,
+    state: &Arc<State>,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
@@ -273,6 +282,11 @@ async fn route(
             ),
         )
     })?;
+    if state.fhir.store.is_some()
+        && let Some(r) = export::route(state, &grant, method, &segs, uri, headers, &body).await
+    {
+        return r;
+    }
     if let Some(p) = &state.fhir.proxy {
         return p
             .forward(state, &grant, method, &segs, uri.query(), headers, body)

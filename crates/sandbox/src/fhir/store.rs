@@ -169,6 +169,25 @@ impl Store {
         keys
     }
 
+    /// The written-over synthetic resources of a type, in id order: the
+    /// ones whose current version is not the synthetic one.
+    pub(crate) fn touched(&self, ov: &Overlay, rtype: RType) -> Vec<SynId> {
+        let mut t: Vec<SynId> = ov
+            .touched
+            .iter()
+            .copied()
+            .filter(|s| s.rtype() == rtype)
+            .collect();
+        t.sort_unstable();
+        t
+    }
+
+    /// Every resource of a type created under a non-synthetic id, as keys.
+    pub(crate) fn created(&self, ov: &Overlay, rtype: RType) -> impl Iterator<Item = Key> + use<> {
+        let n = ov.created.get(&rtype).map_or(0, Vec::len) as u32;
+        (0..n).map(Key::Ext)
+    }
+
     /// The `Key::Ext` of a resource created under a non-synthetic id.
     pub(crate) fn ext_key(&self, ov: &Overlay, rtype: RType, id: &str) -> Option<Key> {
         let ids = ov.created.get(&rtype)?;

@@ -905,7 +905,9 @@ async fn metadata_has_smart_security() {
             "Practitioner",
             "Encounter",
             "Observation",
-            "Condition"
+            "Condition",
+            // For its `$export` only.
+            "Group"
         ]
     );
     let patient = &rest["resource"][0];

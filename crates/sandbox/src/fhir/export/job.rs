@@ -1,0 +1,253 @@
+//! One export job: its progress while the writer runs, its outputs once
+//! written, and what its status endpoint answers at each moment.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::super::dates;
+use super::super::outcome::Outcome;
+use super::super::types::RType;
+use crate::Fault;
+
+/// How long a finished job's files are kept (the manifest's `Expires`).
+pub(crate) const EXPIRY: Duration = Duration::from_secs(3600);
+
+/// One written file.
+#[derive(Debug, Clone)]
+pub(crate) struct Output {
+    /// Resource type of every line.
+    pub(crate) rtype: &'static str,
+    /// File name in the job's directory and in its URL: `Observation.2.ndjson`.
+    pub(crate) name: String,
+    /// Lines (= resources).
+    pub(crate) count: u64,
+    /// Bytes.
+    pub(crate) len: u64,
+    /// An `error` file (OperationOutcomes) rather than an `output` one.
+    pub(crate) error: bool,
+}
+
+pub(crate) enum State {
+    Writing,
+    Written {
+        outputs: Vec<Output>,
+        at: SystemTime,
+    },
+    Failed(String),
+}
+
+pub(crate) struct Job {
+    pub(crate) id: String,
+    /// Only the client that started a job sees it.
+    pub(crate) client_id: String,
+    /// The kick-off URL, for the manifest.
+    pub(crate) request: String,
+    pub(crate) transaction_time: String,
+    pub(crate) started: Instant,
+    /// The job is in progress at least this long.
+    pub(crate) delay: Duration,
+    pub(crate) dir: PathBuf,
+    pub(crate) types: Vec<RType>,
+    /// Progress of the writer, in synthetic resources considered.
+    pub(crate) total: AtomicU64,
+    pub(crate) done: AtomicU64,
+    /// Index in `types` of the type being written.
+    pub(crate) current: AtomicUsize,
+    pub(crate) cancelled: AtomicBool,
+    pub(crate) state: Mutex<State>,
+    /// Files served at least once (the `export-truncated-file` fault).
+    served: Mutex<HashSet<String>>,
+}
+
+/// What the status endpoint needs besides the job.
+pub(crate) struct Context<'a> {
+    pub(crate) faults: &'a crate::Faults,
+    /// `{base}/$export-file/{job}/{name}` or the storage URL of a file.
+    pub(crate) file_url: &'a dyn Fn(&Job, &Output) -> String,
+}
+
+impl Job {
+    pub(crate) fn new(
+        id: String,
+        client_id: String,
+        request: String,
+        delay: Duration,
+        dir: PathBuf,
+        types: Vec<RType>,
+    ) -> Job {
+        Job {
+            id,
+            client_id,
+            request,
+            transaction_time: dates::format_instant(now_ms()),
+            started: Instant::now(),
+            delay,
+            dir,
+            types,
+            total: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+            current: AtomicUsize::new(0),
+            cancelled: AtomicBool::new(false),
+            state: Mutex::new(State::Writing),
+            served: Mutex::new(HashSet::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn finish(&self, result: std::io::Result<Vec<Output>>) {
+        *self.lock() = match result {
+            Ok(outputs) => State::Written {
+                outputs,
+                at: SystemTime::now(),
+            },
+            Err(e) => State::Failed(format!("the export could not be written: {e}")),
+        };
+    }
+
+    /// A written file of this job, by name.
+    pub(crate) fn output(&self, name: &str) -> Option<Output> {
+        match &*self.lock() {
+            State::Written { outputs, .. } => outputs.iter().find(|o| o.name == name).cloned(),
+            _ => None,
+        }
+    }
+
+    /// When a finished job is due for removal.
+    pub(crate) fn expires(&self) -> Option<SystemTime> {
+        match &*self.lock() {
+            State::Written { at, .. } => Some(*at + EXPIRY),
+            _ => None,
+        }
+    }
+
+    /// True the first time it is asked for `name`.
+    pub(crate) fn first_download(&self, name: &str) -> bool {
+        self.served
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string())
+    }
+
+    /// `42% (Observation)`: the smaller of the time and the work done, so
+    /// it climbs with either and reaches 100 only when both are through.
+    fn progress(&self, written: bool) -> String {
+        let time = match self.delay.as_secs_f64() {
+            d if d > 0.0 => self.started.elapsed().as_secs_f64() / d,
+            _ => 1.0,
+        };
+        let work = if written {
+            1.0
+        } else {
+            self.done.load(Ordering::Relaxed) as f64
+                / self.total.load(Ordering::Relaxed).max(1) as f64
+        };
+        let pct = (time.min(work).clamp(0.0, 1.0) * 100.0).floor().min(99.0);
+        let current = self
+            .types
+            .get(self.current.load(Ordering::Relaxed))
+            .map_or("", |t| t.name());
+        match written {
+            true => format!("{pct}% (files written)"),
+            false => format!("{pct}% ({current})"),
+        }
+    }
+
+    /// The answer of `GET $export-status/{id}`.
+    pub(crate) fn status(&self, cx: &Context) -> Response {
+        let delay_over = self.started.elapsed() >= self.delay;
+        if cx.faults.has(Fault::ExportJobFails) && delay_over {
+            return Outcome::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "exception",
+                "the export job failed (sandbox fault export-job-fails)",
+            )
+            .into_response();
+        }
+        let (outputs, at) = match &*self.lock() {
+            State::Failed(why) => {
+                return Outcome::new(StatusCode::INTERNAL_SERVER_ERROR, "exception", why.clone())
+                    .into_response();
+            }
+            State::Written { outputs, at } if delay_over => (outputs.clone(), *at),
+            State::Written { .. } => return self.in_progress(cx, true),
+            State::Writing => return self.in_progress(cx, false),
+        };
+        self.manifest(cx, &outputs, at)
+    }
+
+    fn in_progress(&self, cx: &Context, written: bool) -> Response {
+        let retry_after = if cx.faults.has(Fault::ExportRetryAfterHours) {
+            "7200".to_string()
+        } else if cx.faults.has(Fault::ExportRetryAfterDate) {
+            // At least a whole second ahead, whatever the clock's fraction.
+            let at = (now_ms() / 1000 + 2) * 1000;
+            dates::http_date(at)
+        } else {
+            "1".to_string()
+        };
+        let mut r = StatusCode::ACCEPTED.into_response();
+        let h = r.headers_mut();
+        for (k, v) in [
+            (
+                header::HeaderName::from_static("x-progress"),
+                self.progress(written),
+            ),
+            (header::RETRY_AFTER, retry_after),
+        ] {
+            if let Ok(v) = HeaderValue::from_str(&v) {
+                h.insert(k, v);
+            }
+        }
+        r
+    }
+
+    fn manifest(&self, cx: &Context, outputs: &[Output], at: SystemTime) -> Response {
+        let off_origin = cx.faults.has(Fault::ExportOffOriginFiles);
+        let item = |o: &Output| {
+            json!({
+                "type": o.rtype,
+                "url": (cx.file_url)(self, o),
+                "count": o.count,
+            })
+        };
+        let body = json!({
+            "transactionTime": self.transaction_time,
+            "request": self.request,
+            "requiresAccessToken": !off_origin,
+            "output": outputs.iter().filter(|o| !o.error).map(item).collect::<Vec<_>>(),
+            "error": outputs.iter().filter(|o| o.error).map(item).collect::<Vec<_>>(),
+            "deleted": [],
+        });
+        let mut r = (StatusCode::OK, body.to_string()).into_response();
+        let h = r.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        let expires = (at + EXPIRY)
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        if let Ok(v) = HeaderValue::from_str(&dates::http_date(expires)) {
+            h.insert(header::EXPIRES, v);
+        }
+        r
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

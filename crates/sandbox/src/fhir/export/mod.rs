@@ -1,0 +1,397 @@
+//! FHIR Bulk Data export (IG v2) over the synthetic data: the `$export`
+//! kick-off at system, Patient and Group level, the job's status endpoint
+//! (`$export-status/{job}`, DELETE cancels), its files
+//! (`$export-file/{job}/{name}`) and the same files on a second, "storage"
+//! origin as presigned URLs (`{storage}/bucket/{job}/{name}?sig=…`).
+//!
+//! A kick-off answers at once; a blocking task writes the job's NDJSON
+//! files into a directory of the sandbox's own (removed on cancel, on
+//! expiry and when the sandbox stops), and downloads stream them from
+//! disk. Modules: `kickoff` (parameters), `write` (the files), `job`
+//! (state, status, manifest), `serve` (downloads).
+
+mod job;
+mod kickoff;
+mod serve;
+mod write;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use axum::extract::{Path as AxPath, Query as AxQuery, State as AxState};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+
+use super::outcome::Outcome;
+use super::store::Store;
+use crate::{Fault, Grant, State};
+use job::{Job, Output};
+use kickoff::{Group, Level};
+
+/// The jobs of one sandbox and the directory their files are in.
+pub(crate) struct Exports {
+    /// Created at the first kick-off.
+    root: Mutex<Option<PathBuf>>,
+    jobs: Mutex<HashMap<String, Arc<Job>>>,
+    /// Signs storage URLs.
+    secret: String,
+    /// Status polls so far, for `export-status-429`.
+    polls: AtomicU64,
+}
+
+impl Exports {
+    pub(crate) fn new() -> Exports {
+        Exports {
+            root: Mutex::new(None),
+            jobs: Mutex::new(HashMap::new()),
+            secret: crate::auth::random_token(),
+            polls: AtomicU64::new(0),
+        }
+    }
+
+    fn jobs(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Job>>> {
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The directory holding every job's directory, once there is one.
+    pub(crate) fn root(&self) -> Option<PathBuf> {
+        self.root.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// A new, empty directory for a job.
+    fn job_dir(&self, id: &str) -> std::io::Result<PathBuf> {
+        let mut root = self.root.lock().unwrap_or_else(|e| e.into_inner());
+        let root = match &*root {
+            Some(r) => r.clone(),
+            None => root
+                .insert(
+                    tempfile::Builder::new()
+                        .prefix("smart-sandbox-export-")
+                        .tempdir()?
+                        .keep(),
+                )
+                .clone(),
+        };
+        let dir = root.join(id);
+        std::fs::create_dir(&dir)?;
+        Ok(dir)
+    }
+
+    fn get(&self, id: &str) -> Option<Arc<Job>> {
+        self.jobs().get(id).cloned()
+    }
+
+    /// Cancels a job and removes its files (the writer, if still running,
+    /// stops at its next look at the flag and removes what it wrote since).
+    fn remove(&self, id: &str) -> Option<Arc<Job>> {
+        let job = self.jobs().remove(id)?;
+        job.cancelled.store(true, Ordering::Relaxed);
+        let _ = std::fs::remove_dir_all(&job.dir);
+        Some(job)
+    }
+
+    /// Removes the jobs past their `Expires`.
+    fn sweep(&self) {
+        let now = SystemTime::now();
+        let expired: Vec<String> = self
+            .jobs()
+            .values()
+            .filter(|j| j.expires().is_some_and(|e| e <= now))
+            .map(|j| j.id.clone())
+            .collect();
+        for id in expired {
+            self.remove(&id);
+        }
+    }
+
+    /// Cancels every job and removes every file: the sandbox is stopping.
+    pub(crate) fn shutdown(&self) {
+        let ids: Vec<String> = self.jobs().keys().cloned().collect();
+        for id in ids {
+            self.remove(&id);
+        }
+        if let Some(root) = self.root.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = std::fs::remove_dir_all(root);
+        }
+    }
+
+    /// The `sig` of a storage URL: only the sandbox can make one.
+    fn sign(&self, job: &str, name: &str) -> String {
+        use base64::Engine;
+        use sha2::Digest;
+        let mac = sha2::Sha256::new()
+            .chain_update(self.secret.as_bytes())
+            .chain_update(b"\0")
+            .chain_update(job.as_bytes())
+            .chain_update(b"\0")
+            .chain_update(name.as_bytes())
+            .finalize();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac)
+    }
+}
+
+impl Drop for Exports {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// `$export`, `%24export` (a percent-encoded `$`): an operation segment.
+fn is_op(seg: &str, name: &str) -> bool {
+    let op = seg
+        .strip_prefix('$')
+        .or_else(|| seg.strip_prefix("%24"))
+        .unwrap_or("");
+    op == name
+}
+
+/// The export endpoints; `None` for any other path.
+pub(crate) async fn route(
+    state: &Arc<State>,
+    grant: &Grant,
+    method: &Method,
+    segs: &[&str],
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Option<Result<Response, Outcome>> {
+    let level = match segs {
+        [op] if is_op(op, "export") => Some(Level::System),
+        ["Patient", op] if is_op(op, "export") => Some(Level::Patient),
+        ["Group", id, op] if is_op(op, "export") => match Group::parse(id) {
+            Some(g) => Some(Level::Group(g)),
+            None => {
+                return Some(Err(Outcome::not_found(format!(
+                    "Group/{id} does not exist; this server has Group/all and Group/sample"
+                ))));
+            }
+        },
+        _ => None,
+    };
+    if let Some(level) = level {
+        return Some(kick_off(state, grant, level, method, uri, headers, body));
+    }
+    Some(match segs {
+        [op, job] if is_op(op, "export-status") => status(state, grant, method, job),
+        [op, job, name] if is_op(op, "export-file") => {
+            file(state, grant, method, job, name, headers).await
+        }
+        _ => return None,
+    })
+}
+
+fn store(state: &State) -> Result<&Store, Outcome> {
+    state
+        .fhir
+        .store
+        .as_ref()
+        .ok_or_else(|| Outcome::new(StatusCode::INTERNAL_SERVER_ERROR, "exception", "no store"))
+}
+
+fn kick_off(
+    state: &Arc<State>,
+    grant: &Grant,
+    level: Level,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, Outcome> {
+    if method != Method::GET && method != Method::POST {
+        return Err(super::method_not_allowed(method, "GET, POST"));
+    }
+    kickoff::check_headers(headers)?;
+    let store = store(state)?;
+    let spec = kickoff::parse(
+        store,
+        grant,
+        level,
+        method,
+        uri.query(),
+        headers,
+        body,
+        super::lenient(headers),
+    )?;
+    let exports = &state.fhir.exports;
+    exports.sweep();
+    let id = crate::auth::random_token();
+    let dir = exports.job_dir(&id).map_err(|e| {
+        Outcome::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "exception",
+            format!("cannot make the export's directory: {e}"),
+        )
+    })?;
+    let faults = &state.opts.faults;
+    let delay = if faults.has(Fault::ExportRetryAfterHours) {
+        Duration::from_secs(2)
+    } else {
+        state.opts.export_delay
+    };
+    let origin = state.origin.as_str().trim_end_matches('/');
+    let request = format!(
+        "{origin}{}",
+        uri.path_and_query().map_or(uri.path(), |p| p.as_str())
+    );
+    let job = Arc::new(Job::new(
+        id.clone(),
+        grant.client_id.clone(),
+        request,
+        delay,
+        dir,
+        spec.types.clone(),
+    ));
+    exports.jobs().insert(id.clone(), job.clone());
+    // A job that is to fail needs no files.
+    if !faults.has(Fault::ExportJobFails) {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || {
+            let Some(store) = state.fhir.store.as_ref() else {
+                return;
+            };
+            let result = write::run(
+                store,
+                &spec,
+                &job,
+                state.opts.export_file_lines,
+                state.opts.faults.has(Fault::ExportWithErrors),
+            );
+            if job.cancelled.load(Ordering::Relaxed) {
+                let _ = std::fs::remove_dir_all(&job.dir);
+            } else {
+                job.finish(result);
+            }
+        });
+    }
+    let mut r = StatusCode::ACCEPTED.into_response();
+    let location = format!("{}/$export-status/{id}", state.fhir_base_str());
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        r.headers_mut().insert(header::CONTENT_LOCATION, v);
+    }
+    Ok(r)
+}
+
+/// The caller's job: another client's is as good as absent.
+fn own_job(state: &State, grant: &Grant, id: &str) -> Result<Arc<Job>, Outcome> {
+    state
+        .fhir
+        .exports
+        .get(id)
+        .filter(|j| j.client_id == grant.client_id)
+        .ok_or_else(|| Outcome::not_found(format!("there is no export job `{id}`")))
+}
+
+fn status(state: &State, grant: &Grant, method: &Method, id: &str) -> Result<Response, Outcome> {
+    let exports = &state.fhir.exports;
+    match *method {
+        Method::GET => {}
+        Method::DELETE => {
+            own_job(state, grant, id)?;
+            exports.remove(id);
+            return Ok(StatusCode::ACCEPTED.into_response());
+        }
+        _ => return Err(super::method_not_allowed(method, "GET, DELETE")),
+    }
+    if state.opts.faults.has(Fault::ExportStatus429)
+        && exports
+            .polls
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(2)
+    {
+        return Err(Outcome::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "throttled",
+            "too many status polls (sandbox fault export-status-429); retry after 1 s",
+        )
+        .with_header(header::RETRY_AFTER, "1"));
+    }
+    let job = own_job(state, grant, id)?;
+    let file_url = |job: &Job, o: &Output| -> String {
+        if state.opts.faults.has(Fault::ExportOffOriginFiles) {
+            storage_url(state, job, o)
+        } else {
+            format!(
+                "{}/$export-file/{}/{}",
+                state.fhir_base_str(),
+                job.id,
+                o.name
+            )
+        }
+    };
+    Ok(job.status(&job::Context {
+        faults: &state.opts.faults,
+        file_url: &file_url,
+    }))
+}
+
+/// `{storage}/bucket/{job}/{name}?sig=…`
+fn storage_url(state: &State, job: &Job, o: &Output) -> String {
+    format!(
+        "{}/bucket/{}/{}?sig={}",
+        state.storage_origin.as_str().trim_end_matches('/'),
+        job.id,
+        o.name,
+        state.fhir.exports.sign(&job.id, &o.name)
+    )
+}
+
+async fn file(
+    state: &State,
+    grant: &Grant,
+    method: &Method,
+    id: &str,
+    name: &str,
+    headers: &HeaderMap,
+) -> Result<Response, Outcome> {
+    if method != Method::GET && method != Method::HEAD {
+        return Err(super::method_not_allowed(method, "GET"));
+    }
+    let job = own_job(state, grant, id)?;
+    let out = job
+        .output(name)
+        .ok_or_else(|| Outcome::not_found(format!("export job `{id}` has no file `{name}`")))?;
+    if state.opts.faults.has(Fault::ExportFileRedirect) {
+        let mut r = StatusCode::TEMPORARY_REDIRECT.into_response();
+        if let Ok(v) = HeaderValue::from_str(&storage_url(state, &job, &out)) {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        return Ok(r);
+    }
+    Ok(serve::file(&job, &out, headers, &state.opts.faults).await)
+}
+
+/// The storage origin: presigned downloads, no token needed.
+pub(crate) fn storage_router() -> axum::Router<Arc<State>> {
+    axum::Router::new().route("/bucket/{job}/{name}", axum::routing::get(bucket))
+}
+
+async fn bucket(
+    AxState(state): AxState<Arc<State>>,
+    AxPath((id, name)): AxPath<(String, String)>,
+    AxQuery(q): AxQuery<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let exports = &state.fhir.exports;
+    let signed = q.get("sig").is_some_and(|s| {
+        use sha2::Digest;
+        // Compared as digests, so the time taken says nothing of the sig.
+        sha2::Sha256::digest(s.as_bytes())
+            == sha2::Sha256::digest(exports.sign(&id, &name).as_bytes())
+    });
+    if !signed {
+        return Outcome::forbidden("the sig of this storage URL is missing or wrong")
+            .into_response();
+    }
+    let Some((job, out)) = exports
+        .get(&id)
+        .and_then(|j| j.output(&name).map(|o| (j, o)))
+    else {
+        return Outcome::not_found(format!("there is no file `{name}` of export job `{id}`"))
+            .into_response();
+    };
+    serve::file(&job, &out, &headers, &state.opts.faults).await
+}
