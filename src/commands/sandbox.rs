@@ -67,6 +67,8 @@ pub fn options(args: &SandboxServeArgs) -> Result<Options> {
             _ => None,
         },
         record: false,
+        export_delay: Duration::from_secs_f64(args.export_delay),
+        export_file_lines: usize::try_from(args.export_file_lines).unwrap_or(usize::MAX),
         allow_loopback_jwks_uri: args.allow_loopback_jwks_uri,
         // The limits `smart sandbox --help` states.
         header_read_timeout: Options::default().header_read_timeout,
