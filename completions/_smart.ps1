@@ -50,6 +50,7 @@ Register-ArgumentCompleter -Native -CommandName 'smart' -ScriptBlock {
             [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Update a resource: `smart update Patient/123 -d @patient.json [--if-match 3]`')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a resource: `smart delete Patient/123`')
             [CompletionResult]::new('capabilities', 'capabilities', [CompletionResultType]::ParameterValue, 'Summarize the server''s CapabilityStatement (`--json` for all of it)')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'FHIR Bulk Data export: kick-off, polling, parallel resumable download')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Smoke-test a server''s SMART conformance (for server implementers)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
@@ -346,6 +347,8 @@ Register-ArgumentCompleter -Native -CommandName 'smart' -ScriptBlock {
             [CompletionResult]::new('--quirk', '--quirk', [CompletionResultType]::ParameterName, 'Behave like some real EHR servers do (repeatable or comma-separated; `--quirk help` lists them)')
             [CompletionResult]::new('--tls-cert', '--tls-cert', [CompletionResultType]::ParameterName, 'Serve https with this certificate chain (PEM)')
             [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'Private key (PEM) for --tls-cert')
+            [CompletionResult]::new('--export-delay', '--export-delay', [CompletionResultType]::ParameterName, 'Bulk export: how long a job stays in progress before its files are ready')
+            [CompletionResult]::new('--export-file-lines', '--export-file-lines', [CompletionResultType]::ParameterName, 'Bulk export: at most this many resources per file (a type gets several files)')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: the one chosen with `smart profile use`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use (default: the one chosen with `smart profile use`)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (`NO_COLOR` is honoured by `auto`)')
@@ -636,6 +639,39 @@ Register-ArgumentCompleter -Native -CommandName 'smart' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'smart;export' {
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Resource types to export (comma-separated or repeated; sends `_type`)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only resources changed since this FHIR instant, e.g. 2024-01-01T00:00:00Z (`_since`)')
+            [CompletionResult]::new('--type-filter', '--type-filter', [CompletionResultType]::ParameterName, 'A search the resources of a type must match, e.g. Observation?status=final (repeatable; sends `_typeFilter`)')
+            [CompletionResult]::new('--elements', '--elements', [CompletionResultType]::ParameterName, 'Only these elements, e.g. id,status or Patient.birthDate (`_elements`)')
+            [CompletionResult]::new('--patient', '--patient', [CompletionResultType]::ParameterName, 'Only these patients (patient and group exports; sends a POST with `patient`)')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where the files and the export''s state go')
+            [CompletionResult]::new('--parallel', '--parallel', [CompletionResultType]::ParameterName, 'Files downloaded at the same time')
+            [CompletionResult]::new('--output-format', '--output-format', [CompletionResultType]::ParameterName, '`_outputFormat`: application/fhir+ndjson, application/ndjson or ndjson')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries on 429/503, honouring Retry-After (GET and POST _search only)')
+            [CompletionResult]::new('--max-retry-wait', '--max-retry-wait', [CompletionResultType]::ParameterName, 'Longest Retry-After wait to honour, in seconds; a server asking for more fails the command (default: the profile''s max_retry_wait, else 60)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: the one chosen with `smart profile use`)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use (default: the one chosen with `smart profile use`)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (`NO_COLOR` is honoured by `auto`)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Network timeout per request (default 30); for `login`, also how long to wait for the browser (default 300)')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Extra PEM trust root(s) for TLS (TLS is always verified)')
+            [CompletionResult]::new('--token-store', '--token-store', [CompletionResultType]::ParameterName, 'Where tokens are kept: the OS keychain (default), a 0600 file, or nowhere')
+            [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Continue the export saved in DIR (no new kick-off)')
+            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Poll the export saved in DIR once and report')
+            [CompletionResult]::new('--cancel', '--cancel', [CompletionResultType]::ParameterName, 'Cancel the export saved in DIR at the server (DELETE) and forget it')
+            [CompletionResult]::new('--gzip', '--gzip', [CompletionResultType]::ParameterName, 'Ask for gzip (Accept-Encoding) and keep the files compressed (.ndjson.gz)')
+            [CompletionResult]::new('--no-auth', '--no-auth', [CompletionResultType]::ParameterName, 'Send no token (open servers; any URL is then allowed)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar, notes or paging hints on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar, notes or paging hints on stderr')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable JSON output wherever there is output')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Trace HTTP requests and responses on stderr (secrets are redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Trace HTTP requests and responses on stderr (secrets are redacted)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'smart;check' {
             [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'Client id for the authorize and token checks (a public client whose registered redirect URI is `--redirect-uri`). Default: the profile''s')
             [CompletionResult]::new('--redirect-uri', '--redirect-uri', [CompletionResultType]::ParameterName, 'Redirect URI registered for the client')
@@ -713,6 +749,7 @@ Register-ArgumentCompleter -Native -CommandName 'smart' -ScriptBlock {
             [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Update a resource: `smart update Patient/123 -d @patient.json [--if-match 3]`')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a resource: `smart delete Patient/123`')
             [CompletionResult]::new('capabilities', 'capabilities', [CompletionResultType]::ParameterValue, 'Summarize the server''s CapabilityStatement (`--json` for all of it)')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'FHIR Bulk Data export: kick-off, polling, parallel resumable download')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Smoke-test a server''s SMART conformance (for server implementers)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
@@ -801,6 +838,9 @@ Register-ArgumentCompleter -Native -CommandName 'smart' -ScriptBlock {
             break
         }
         'smart;help;capabilities' {
+            break
+        }
+        'smart;help;export' {
             break
         }
         'smart;help;check' {

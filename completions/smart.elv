@@ -47,6 +47,7 @@ set edit:completion:arg-completer[smart] = {|@words|
             cand update 'Update a resource: `smart update Patient/123 -d @patient.json [--if-match 3]`'
             cand delete 'Delete a resource: `smart delete Patient/123`'
             cand capabilities 'Summarize the server''s CapabilityStatement (`--json` for all of it)'
+            cand export 'FHIR Bulk Data export: kick-off, polling, parallel resumable download'
             cand check 'Smoke-test a server''s SMART conformance (for server implementers)'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
@@ -321,6 +322,8 @@ set edit:completion:arg-completer[smart] = {|@words|
             cand --quirk 'Behave like some real EHR servers do (repeatable or comma-separated; `--quirk help` lists them)'
             cand --tls-cert 'Serve https with this certificate chain (PEM)'
             cand --tls-key 'Private key (PEM) for --tls-cert'
+            cand --export-delay 'Bulk export: how long a job stays in progress before its files are ready'
+            cand --export-file-lines 'Bulk export: at most this many resources per file (a type gets several files)'
             cand -p 'Profile to use (default: the one chosen with `smart profile use`)'
             cand --profile 'Profile to use (default: the one chosen with `smart profile use`)'
             cand --color 'When to use colors (`NO_COLOR` is honoured by `auto`)'
@@ -592,6 +595,38 @@ set edit:completion:arg-completer[smart] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'smart;export'= {
+            cand --type 'Resource types to export (comma-separated or repeated; sends `_type`)'
+            cand --since 'Only resources changed since this FHIR instant, e.g. 2024-01-01T00:00:00Z (`_since`)'
+            cand --type-filter 'A search the resources of a type must match, e.g. Observation?status=final (repeatable; sends `_typeFilter`)'
+            cand --elements 'Only these elements, e.g. id,status or Patient.birthDate (`_elements`)'
+            cand --patient 'Only these patients (patient and group exports; sends a POST with `patient`)'
+            cand --out 'Where the files and the export''s state go'
+            cand --parallel 'Files downloaded at the same time'
+            cand --output-format '`_outputFormat`: application/fhir+ndjson, application/ndjson or ndjson'
+            cand --retries 'Retries on 429/503, honouring Retry-After (GET and POST _search only)'
+            cand --max-retry-wait 'Longest Retry-After wait to honour, in seconds; a server asking for more fails the command (default: the profile''s max_retry_wait, else 60)'
+            cand -p 'Profile to use (default: the one chosen with `smart profile use`)'
+            cand --profile 'Profile to use (default: the one chosen with `smart profile use`)'
+            cand --color 'When to use colors (`NO_COLOR` is honoured by `auto`)'
+            cand --timeout 'Network timeout per request (default 30); for `login`, also how long to wait for the browser (default 300)'
+            cand --cacert 'Extra PEM trust root(s) for TLS (TLS is always verified)'
+            cand --token-store 'Where tokens are kept: the OS keychain (default), a 0600 file, or nowhere'
+            cand --resume 'Continue the export saved in DIR (no new kick-off)'
+            cand --status 'Poll the export saved in DIR once and report'
+            cand --cancel 'Cancel the export saved in DIR at the server (DELETE) and forget it'
+            cand --gzip 'Ask for gzip (Accept-Encoding) and keep the files compressed (.ndjson.gz)'
+            cand --no-auth 'Send no token (open servers; any URL is then allowed)'
+            cand -q 'No progress bar, notes or paging hints on stderr'
+            cand --quiet 'No progress bar, notes or paging hints on stderr'
+            cand --json 'Machine-readable JSON output wherever there is output'
+            cand -v 'Trace HTTP requests and responses on stderr (secrets are redacted)'
+            cand --verbose 'Trace HTTP requests and responses on stderr (secrets are redacted)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'smart;check'= {
             cand --client-id 'Client id for the authorize and token checks (a public client whose registered redirect URI is `--redirect-uri`). Default: the profile''s'
             cand --redirect-uri 'Redirect URI registered for the client'
@@ -666,6 +701,7 @@ set edit:completion:arg-completer[smart] = {|@words|
             cand update 'Update a resource: `smart update Patient/123 -d @patient.json [--if-match 3]`'
             cand delete 'Delete a resource: `smart delete Patient/123`'
             cand capabilities 'Summarize the server''s CapabilityStatement (`--json` for all of it)'
+            cand export 'FHIR Bulk Data export: kick-off, polling, parallel resumable download'
             cand check 'Smoke-test a server''s SMART conformance (for server implementers)'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
@@ -729,6 +765,8 @@ set edit:completion:arg-completer[smart] = {|@words|
         &'smart;help;delete'= {
         }
         &'smart;help;capabilities'= {
+        }
+        &'smart;help;export'= {
         }
         &'smart;help;check'= {
         }

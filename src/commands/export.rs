@@ -112,7 +112,7 @@ pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
             let s = saved.expect("checked above");
             let status = export.poll_once(&s).await;
             clear();
-            return out::print_status(&s.job, &status?, ctx.json);
+            return out::print_status(&s.job, &status?, s.complete, ctx.json);
         }
         Mode::Cancel => {
             let s = saved.expect("checked above");
@@ -151,9 +151,11 @@ pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
             r?
         }
         None => {
+            if let Some(d) = &display {
+                d.freeze();
+            }
             let _ = stop_tx.send(true);
             let _ = tokio::time::timeout(WIND_DOWN, &mut work).await;
-            clear();
             return interrupted(ctx, &export, &dir, &resume_cmd).await;
         }
     };

@@ -37,13 +37,13 @@ pub fn summary_text(s: &Summary) -> String {
     if s.transferred == s.bytes {
         let _ = writeln!(
             out,
-            " in {:.1} s ({rate}; downloads {:.1} s)",
+            " in {:.1} s (downloads {:.1} s, {rate})",
             s.seconds, s.download_seconds
         );
     } else {
         let _ = writeln!(
             out,
-            " ({} fetched by this run in {:.1} s, {rate}; downloads {:.1} s)",
+            ", {} of it fetched by this run in {:.1} s (downloads {:.1} s, {rate})",
             human_bytes(s.transferred),
             s.seconds,
             s.download_seconds
@@ -90,8 +90,9 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// `--status`: what one poll found.
-pub fn print_status(job: &str, status: &Status, json: bool) -> Result<()> {
+/// `--status`: what one poll found; `downloaded` when the files are all
+/// in DIR already.
+pub fn print_status(job: &str, status: &Status, downloaded: bool, json: bool) -> Result<()> {
     let (value, text) = match status {
         Status::InProgress {
             progress,
@@ -129,9 +130,9 @@ pub fn print_status(job: &str, status: &Status, json: bool) -> Result<()> {
             (
                 json!({"job": job, "status": "complete", "transaction_time": manifest.transaction_time,
                        "expires": expires, "output": manifest.output.len(), "error": manifest.error.len(),
-                       "resources": per_type}),
+                       "resources": per_type, "downloaded": downloaded}),
                 format!(
-                    "complete: {} file{} ({}), {} error file{}; `--resume` downloads them",
+                    "complete: {} file{} ({}), {} error file{}; {}",
                     manifest.output.len(),
                     plural(manifest.output.len()),
                     if types.is_empty() {
@@ -140,7 +141,12 @@ pub fn print_status(job: &str, status: &Status, json: bool) -> Result<()> {
                         types.join(", ")
                     },
                     manifest.error.len(),
-                    plural(manifest.error.len())
+                    plural(manifest.error.len()),
+                    if downloaded {
+                        "all downloaded"
+                    } else {
+                        "`--resume` downloads them"
+                    }
                 ),
             )
         }
@@ -226,7 +232,7 @@ mod tests {
         let text = summary_text(&s);
         assert_eq!(
             text,
-            "Exported 4 files into out: 4.0 KiB in 2.5 s (2.0 KiB/s; downloads 2.0 s)\n\
+            "Exported 4 files into out: 4.0 KiB in 2.5 s (downloads 2.0 s, 2.0 KiB/s)\n\
              \x20 Observation         10 resources in 2 files\n\
              \x20 Patient             10 resources in 1 file\n\
              \x20 The server's error files (1 under error/): 1 issue, 1 of them errors\n\

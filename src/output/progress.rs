@@ -101,8 +101,22 @@ impl ExportProgress {
 
     /// Removes every line (before a prompt, a summary or an error).
     pub fn clear(&self) {
+        self.job.disable_steady_tick();
         self.job.finish_and_clear();
+        self.multi.remove(&self.job);
         let _ = self.multi.clear();
+    }
+}
+
+impl ExportProgress {
+    /// Leaves the last frame as it is and draws no more (Ctrl-C): the
+    /// terminal's `^C` echo has moved the cursor below the lines, where a
+    /// clear would wipe the wrong ones. The next output starts on a line
+    /// of its own.
+    pub fn freeze(&self) {
+        self.job.disable_steady_tick();
+        self.multi.set_draw_target(ProgressDrawTarget::hidden());
+        eprintln!();
     }
 }
 

@@ -107,7 +107,8 @@ impl Bulk {
     }
 
     fn state(&self) -> Value {
-        let text = std::fs::read_to_string(self.out.join(".smart-export.json")).expect("state file");
+        let text =
+            std::fs::read_to_string(self.out.join(".smart-export.json")).expect("state file");
         serde_json::from_str(&text).unwrap()
     }
 
@@ -154,11 +155,15 @@ fn check_files(out: &Path, state: &Value) -> BTreeMap<String, u64> {
         let t = f["type"].as_str().unwrap();
         let mut n = 0;
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{path}: {e}: {line}"));
+            let v: Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{path}: {e}: {line}"));
             assert_eq!(v["resourceType"], t, "{path}");
             let id = v["id"].as_str().unwrap_or_default().to_owned();
             if f["part"] == "output" {
-                assert!(ids.insert((t.to_owned(), id.clone())), "{path}: duplicate {t}/{id}");
+                assert!(
+                    ids.insert((t.to_owned(), id.clone())),
+                    "{path}: duplicate {t}/{id}"
+                );
             }
             n += 1;
         }
@@ -210,7 +215,10 @@ fn a_system_export_downloads_every_file_checked_and_counted() {
     assert_eq!(state["complete"], true);
     let per_type = check_files(&b.out, &state);
     assert_eq!(per_type["Patient"], 20);
-    assert!(per_type["Observation"] > 50, "several Observation files: {per_type:?}");
+    assert!(
+        per_type["Observation"] > 50,
+        "several Observation files: {per_type:?}"
+    );
     let files = state["files"].as_array().unwrap().len();
     assert_eq!(summary["files"], files);
     assert!(files > per_type.len(), "a type split over several files");
@@ -241,7 +249,11 @@ fn a_system_export_downloads_every_file_checked_and_counted() {
     std::fs::remove_dir_all(&b.out).unwrap();
     let o = b.ok(&[]);
     assert!(o.stdout.is_empty(), "{}", o.stdout);
-    assert!(o.stderr.contains(&format!("Exported {files} files into")), "{}", o.stderr);
+    assert!(
+        o.stderr.contains(&format!("Exported {files} files into")),
+        "{}",
+        o.stderr
+    );
     assert!(o.stderr.contains("Patient"), "{}", o.stderr);
     assert!(o.stderr.contains("       20 resources"), "{}", o.stderr);
 }
@@ -275,10 +287,16 @@ fn patient_and_group_exports_send_their_parameters() {
     );
     let state = b.state();
     check_files(&b.out, &state);
-    for line in std::fs::read_to_string(b.out.join("Patient.1.ndjson")).unwrap().lines() {
+    for line in std::fs::read_to_string(b.out.join("Patient.1.ndjson"))
+        .unwrap()
+        .lines()
+    {
         let p: Value = serde_json::from_str(line).unwrap();
         assert_eq!(p["gender"], "female", "{line}");
-        assert!(p.get("name").is_none(), "_elements keeps only gender: {line}");
+        assert!(
+            p.get("name").is_none(),
+            "_elements keeps only gender: {line}"
+        );
     }
 
     // Group level: `sample` is every 10th patient.
@@ -286,7 +304,9 @@ fn patient_and_group_exports_send_their_parameters() {
     let o = Out::of(
         b.env
             .cmd()
-            .args(["-p", "svc", "export", "group", "sample", "--type", "Patient", "--json", "--out"])
+            .args([
+                "-p", "svc", "export", "group", "sample", "--type", "Patient", "--json", "--out",
+            ])
             .arg(&g)
             .output()
             .unwrap(),
@@ -300,7 +320,16 @@ fn patient_and_group_exports_send_their_parameters() {
     let o = Out::of(
         b.env
             .cmd()
-            .args(["-p", "svc", "export", "patient", "--patient", "p000003", "--type", "Patient"])
+            .args([
+                "-p",
+                "svc",
+                "export",
+                "patient",
+                "--patient",
+                "p000003",
+                "--type",
+                "Patient",
+            ])
             .args(["--json", "--out"])
             .arg(&p)
             .output()
@@ -311,7 +340,11 @@ fn patient_and_group_exports_send_their_parameters() {
     assert_eq!(post.method, "POST");
     assert_eq!(post.headers["content-type"], "application/fhir+json");
     assert_eq!(post.headers["prefer"], "respond-async");
-    assert!(post.query.is_empty(), "no parameters in the URL: {:?}", post.query);
+    assert!(
+        post.query.is_empty(),
+        "no parameters in the URL: {:?}",
+        post.query
+    );
     assert_eq!(o.json()["resources"]["Patient"], 1);
     let line = std::fs::read_to_string(p.join("Patient.1.ndjson")).unwrap();
     assert!(line.contains("\"p000003\""), "{line}");
@@ -361,10 +394,17 @@ fn a_killed_export_resumes_without_a_new_kick_off_and_without_duplicates() {
     let before = b.state();
     assert!(before["manifest"].is_object(), "the manifest was saved");
     assert!(
-        before["files"].as_array().unwrap().iter().any(|f| f["done"].is_null()),
+        before["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["done"].is_null()),
         "killed mid-download"
     );
-    let partial: Vec<_> = part_files(&b.out).into_iter().filter(|(_, n)| *n > 0).collect();
+    let partial: Vec<_> = part_files(&b.out)
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect();
     assert!(!partial.is_empty());
 
     let o = b.ok(&["--resume", "--json"]);
@@ -381,10 +421,16 @@ fn a_killed_export_resumes_without_a_new_kick_off_and_without_duplicates() {
         .into_iter()
         .filter(|r| r.headers.contains_key("range"))
         .collect();
-    assert!(!ranged.is_empty(), "a Range request continued a partial file");
+    assert!(
+        !ranged.is_empty(),
+        "a Range request continued a partial file"
+    );
     for r in &ranged {
         let v = r.headers["range"].to_str().unwrap();
-        assert!(v.starts_with("bytes=") && v.ends_with('-') && v != "bytes=0-", "{v}");
+        assert!(
+            v.starts_with("bytes=") && v.ends_with('-') && v != "bytes=0-",
+            "{v}"
+        );
     }
     // A second resume has nothing left to do.
     let o = b.ok(&["--resume", "--json"]);
@@ -408,8 +454,16 @@ fn interrupt_tells_how_to_resume_and_cancel_deletes_the_job() {
     assert!(st.success());
     let o = Out::of(child.wait_with_output().unwrap());
     assert_eq!(o.code, 130, "{}", o.stderr);
-    assert!(o.stderr.contains("keeps running at the server"), "{}", o.stderr);
-    assert!(o.stderr.contains("smart -p svc export --resume --out"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("keeps running at the server"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains("smart -p svc export --resume --out"),
+        "{}",
+        o.stderr
+    );
     assert!(b.journal().iter().all(|r| r.method != "DELETE"));
 
     // A new export in the same directory is refused; --status polls once.
@@ -424,10 +478,22 @@ fn interrupt_tells_how_to_resume_and_cancel_deletes_the_job() {
     // --cancel: a DELETE of the job, and the saved state is gone.
     let job = b.state()["job"].as_str().unwrap().to_owned();
     let o = b.ok(&["--cancel"]);
-    assert!(o.stdout.contains("Cancelled the export job"), "{}", o.stdout);
-    let deletes: Vec<_> = b.journal().into_iter().filter(|r| r.method == "DELETE").collect();
+    assert!(
+        o.stdout.contains("Cancelled the export job"),
+        "{}",
+        o.stdout
+    );
+    let deletes: Vec<_> = b
+        .journal()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .collect();
     assert_eq!(deletes.len(), 1);
-    assert!(job.ends_with(&deletes[0].path), "{job} vs {}", deletes[0].path);
+    assert!(
+        job.ends_with(&deletes[0].path),
+        "{job} vs {}",
+        deletes[0].path
+    );
     assert!(!b.out.join(".smart-export.json").exists());
     // The server's side: the job is gone.
     let token = b.env.token("svc");
@@ -448,8 +514,16 @@ fn error_files_are_downloaded_and_reported() {
     let b = bulk(|o| o.faults = faults(&["export-with-errors"]));
     let o = b.export(&[]);
     assert_eq!(o.code, 3, "{}", o.stderr);
-    assert!(o.stderr.contains("The server's error files"), "{}", o.stderr);
-    assert!(o.stderr.contains("error ["), "the issues are shown: {}", o.stderr);
+    assert!(
+        o.stderr.contains("The server's error files"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains("error ["),
+        "the issues are shown: {}",
+        o.stderr
+    );
     assert!(o.stderr.contains("the server reported"), "{}", o.stderr);
     assert!(b.out.join("error/OperationOutcome.1.ndjson").exists());
     // Everything else is there all the same.
@@ -469,7 +543,11 @@ fn a_failed_job_is_a_server_error_with_its_outcome() {
     let o = b.export(&[]);
     assert_eq!(o.code, 3, "{}", o.stderr);
     assert!(o.stderr.contains("the export job failed"), "{}", o.stderr);
-    assert!(o.stderr.contains("  error ["), "one line per issue: {}", o.stderr);
+    assert!(
+        o.stderr.contains("  error ["),
+        "one line per issue: {}",
+        o.stderr
+    );
 }
 
 #[test]
@@ -503,7 +581,13 @@ fn a_user_token_that_expires_mid_export_is_refreshed() {
     let browser = browser_script(env.dir(), "browser.sh", APPROVE);
     env.cmd()
         .env("BROWSER", &browser)
-        .args(["login", "--timeout", "20", "--scope", "openid fhirUser user/*.rs offline_access"])
+        .args([
+            "login",
+            "--timeout",
+            "20",
+            "--scope",
+            "openid fhirUser user/*.rs offline_access",
+        ])
         .assert()
         .success();
     let before = env.sb.token_requests("refresh_token");
@@ -517,7 +601,10 @@ fn a_user_token_that_expires_mid_export_is_refreshed() {
     );
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(o.json()["resources"]["Patient"], 5);
-    assert!(env.sb.token_requests("refresh_token") - before >= 2, "refreshed mid-export");
+    assert!(
+        env.sb.token_requests("refresh_token") - before >= 2,
+        "refreshed mid-export"
+    );
 }
 
 #[test]
@@ -542,7 +629,10 @@ fn files_off_the_fhir_base_never_get_the_token() {
         fr.iter().partition(|r| r.path.contains("/$export-file/"));
     assert!(!on_base.is_empty() && on_base.len() == storage.len());
     assert!(on_base.iter().all(|r| has_token(r)));
-    assert!(storage.iter().all(|r| !has_token(r)), "no token after the 307");
+    assert!(
+        storage.iter().all(|r| !has_token(r)),
+        "no token after the 307"
+    );
 }
 
 #[test]
@@ -552,7 +642,8 @@ fn a_long_retry_after_is_capped_and_reported() {
     let o = b.ok(&["--max-retry-wait", "1"]);
     assert!(start.elapsed() < Duration::from_secs(30));
     assert!(
-        o.stderr.contains("asks to wait 7200 s") && o.stderr.contains("polling again in 1 s instead"),
+        o.stderr.contains("asks to wait 7200 s")
+            && o.stderr.contains("polling again in 1 s instead"),
         "{}",
         o.stderr
     );
@@ -595,8 +686,15 @@ fn a_truncated_file_is_caught_and_continued_with_range() {
     let files = state["files"].as_array().unwrap().len();
     let fr = b.file_requests();
     assert_eq!(fr.len(), 2 * files, "each file cut once, then continued");
-    let ranged: Vec<_> = fr.iter().filter(|r| r.headers.contains_key("range")).collect();
-    assert_eq!(ranged.len(), files, "continued with Range, not fetched again whole");
+    let ranged: Vec<_> = fr
+        .iter()
+        .filter(|r| r.headers.contains_key("range"))
+        .collect();
+    assert_eq!(
+        ranged.len(),
+        files,
+        "continued with Range, not fetched again whole"
+    );
 
     // Without Range support the file is fetched again from the start.
     let b = bulk(|o| o.faults = faults(&["export-truncated-file", "export-no-range"]));
@@ -613,7 +711,10 @@ fn bad_input_is_refused_before_any_request() {
     let b = bulk(|_| {});
     let cases: &[(&[&str], &str)] = &[
         (&["--type", "Patinet"], "unknown resource type `Patinet`"),
-        (&["--since", "2024-01-01"], "--since `2024-01-01` is not a FHIR instant"),
+        (
+            &["--since", "2024-01-01"],
+            "--since `2024-01-01` is not a FHIR instant",
+        ),
         (&["--since", "yesterday"], "is not a FHIR instant"),
         (&["--parallel", "0"], "--parallel"),
         (&["group"], "GROUP_ID"),
@@ -623,7 +724,10 @@ fn bad_input_is_refused_before_any_request() {
         (&["--output-format", "text/csv"], "not an NDJSON format"),
         (&["--patient", "p1"], "not system"),
         (&["--resume"], "no export saved"),
-        (&["--resume", "--type", "Patient"], "give no level or export parameters"),
+        (
+            &["--resume", "--type", "Patient"],
+            "give no level or export parameters",
+        ),
         (&["--status", "--cancel"], "cannot be used with"),
     ];
     for (args, said) in cases {
