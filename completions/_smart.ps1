@@ -346,6 +346,8 @@ Register-ArgumentCompleter -Native -CommandName 'smart' -ScriptBlock {
             [CompletionResult]::new('--quirk', '--quirk', [CompletionResultType]::ParameterName, 'Behave like some real EHR servers do (repeatable or comma-separated; `--quirk help` lists them)')
             [CompletionResult]::new('--tls-cert', '--tls-cert', [CompletionResultType]::ParameterName, 'Serve https with this certificate chain (PEM)')
             [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'Private key (PEM) for --tls-cert')
+            [CompletionResult]::new('--export-delay', '--export-delay', [CompletionResultType]::ParameterName, 'Bulk export jobs stay in progress at least this long (seconds, fractions allowed)')
+            [CompletionResult]::new('--export-file-lines', '--export-file-lines', [CompletionResultType]::ParameterName, 'Resources per bulk export file at most (a type with more gets several files)')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: the one chosen with `smart profile use`)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use (default: the one chosen with `smart profile use`)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (`NO_COLOR` is honoured by `auto`)')

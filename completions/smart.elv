@@ -321,6 +321,8 @@ set edit:completion:arg-completer[smart] = {|@words|
             cand --quirk 'Behave like some real EHR servers do (repeatable or comma-separated; `--quirk help` lists them)'
             cand --tls-cert 'Serve https with this certificate chain (PEM)'
             cand --tls-key 'Private key (PEM) for --tls-cert'
+            cand --export-delay 'Bulk export jobs stay in progress at least this long (seconds, fractions allowed)'
+            cand --export-file-lines 'Resources per bulk export file at most (a type with more gets several files)'
             cand -p 'Profile to use (default: the one chosen with `smart profile use`)'
             cand --profile 'Profile to use (default: the one chosen with `smart profile use`)'
             cand --color 'When to use colors (`NO_COLOR` is honoured by `auto`)'

@@ -597,6 +597,14 @@ pub struct SandboxServeArgs {
     /// otherwise a registered jwks_uri must be https
     #[arg(long)]
     pub allow_loopback_jwks_uri: bool,
+
+    /// Bulk export jobs stay in progress at least this long (seconds, fractions allowed)
+    #[arg(long, default_value_t = 2.0, value_name = "SECS")]
+    pub export_delay: f64,
+
+    /// Resources per bulk export file at most (a type with more gets several files)
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub export_file_lines: usize,
 }
 
 #[derive(Debug, Clone, Args)]
