@@ -2092,7 +2092,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__sandbox)
-            opts="-p -v -h -V --port --bind --patients --seed --upstream --token-lifetime --clients --fault --quirk --auto-approve --tls-cert --tls-key --export-delay --export-file-lines --allow-loopback-jwks-uri --profile --json --verbose --color --timeout --cacert --token-store --help --version launch-url help"
+            opts="-p -v -h -V --port --bind --patients --seed --upstream --token-lifetime --clients --fault --quirk --auto-approve --tls-cert --tls-key --allow-loopback-jwks-uri --export-delay --export-file-lines --profile --json --verbose --color --timeout --cacert --token-store --help --version launch-url help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

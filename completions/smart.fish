@@ -293,8 +293,8 @@ complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen
 complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -l quirk -d 'Behave like some real EHR servers do (repeatable or comma-separated; `--quirk help` lists them)' -r
 complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -l tls-cert -d 'Serve https with this certificate chain (PEM)' -r -F
 complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -l tls-key -d 'Private key (PEM) for --tls-cert' -r -F
-complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -l export-delay -d 'Bulk export: how long a job stays in progress before its files are ready' -r
-complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -l export-file-lines -d 'Bulk export: at most this many resources per file (a type gets several files)' -r
+complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -l export-delay -d 'Bulk export jobs stay in progress at least this long (seconds, fractions allowed)' -r
+complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -l export-file-lines -d 'Resources per bulk export file at most (a type with more gets several files)' -r
 complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -s p -l profile -d 'Profile to use (default: the one chosen with `smart profile use`)' -r
 complete -c smart -n "__fish_smart_using_subcommand sandbox; and not __fish_seen_subcommand_from launch-url help" -l color -d 'When to use colors (`NO_COLOR` is honoured by `auto`)' -r -f -a "auto\t''
 always\t''

@@ -43,6 +43,15 @@ pub fn options(args: &SandboxServeArgs) -> Result<Options> {
     if args.patients == 0 {
         return Err(Error::usage("--patients must be at least 1"));
     }
+    let export_delay = Duration::try_from_secs_f64(args.export_delay).map_err(|_| {
+        Error::usage(format!(
+            "--export-delay {} is not a number of seconds (0 or more)",
+            args.export_delay
+        ))
+    })?;
+    if args.export_file_lines == 0 {
+        return Err(Error::usage("--export-file-lines must be at least 1"));
+    }
     if let Some(path) = &args.clients
         && !path.is_file()
     {
@@ -67,12 +76,12 @@ pub fn options(args: &SandboxServeArgs) -> Result<Options> {
             _ => None,
         },
         record: false,
-        export_delay: Duration::from_secs_f64(args.export_delay),
-        export_file_lines: usize::try_from(args.export_file_lines).unwrap_or(usize::MAX),
         allow_loopback_jwks_uri: args.allow_loopback_jwks_uri,
         // The limits `smart sandbox --help` states.
         header_read_timeout: Options::default().header_read_timeout,
         max_connections: Options::default().max_connections,
+        export_delay,
+        export_file_lines: args.export_file_lines,
     })
 }
 
@@ -127,6 +136,11 @@ fn print_human(info: &Value) {
     println!(
         "  EHR launch {} (or `smart sandbox launch-url --app URL`)",
         s(&info["launch_endpoint"])
+    );
+    println!(
+        "  bulk export {} (files also on {})",
+        s(&info["export_endpoint"]),
+        s(&info["storage_origin"])
     );
     println!("Clients:");
     for c in info["clients"].as_array().into_iter().flatten() {
@@ -266,5 +280,38 @@ async fn launch_url(ctx: &RunContext, a: SandboxLaunchUrlArgs) -> Result<()> {
     } else {
         println!("{}", body["url"].as_str().unwrap_or_default());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use crate::cli::{Cli, Command};
+
+    fn options(args: &[&str]) -> crate::error::Result<smart_sandbox::Options> {
+        let cli = Cli::try_parse_from([&["smart", "sandbox"], args].concat()).unwrap();
+        match cli.command {
+            Command::Sandbox(a) => super::options(&a.serve),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn export_flags_reach_the_options() {
+        let o = options(&[]).unwrap();
+        assert_eq!(o.export_delay, std::time::Duration::from_secs(2));
+        assert_eq!(o.export_file_lines, 10_000);
+        let o = options(&["--export-delay", "0.25", "--export-file-lines", "7"]).unwrap();
+        assert_eq!(o.export_delay, std::time::Duration::from_millis(250));
+        assert_eq!(o.export_file_lines, 7);
+        for bad in [
+            &["--export-delay=-1"][..],
+            &["--export-delay", "NaN"],
+            &["--export-file-lines", "0"],
+        ] {
+            let e = options(bad).unwrap_err().to_string();
+            assert!(e.contains(bad[0].trim_end_matches("=-1")), "{e}");
+        }
     }
 }

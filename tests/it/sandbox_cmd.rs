@@ -50,6 +50,13 @@ fn command_prints_json_then_serves_and_launch_url_works() {
     let info: Value = serde_json::from_str(&line).unwrap();
     let base = info["fhir_base"].as_str().unwrap();
     assert_eq!(info["issuer"], base);
+    assert_eq!(info["export_endpoint"], format!("{base}/$export"));
+    assert!(
+        info["storage_origin"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:")
+    );
     assert_eq!(info["faults"], json!(["slow-token"]));
     assert_eq!(
         info["quirks"],
@@ -133,6 +140,8 @@ fn command_usage_errors_and_fault_help() {
         vec!["sandbox", "--quirk", "http-429"],
         vec!["sandbox", "--clients", "/nonexistent/clients.json"],
         vec!["sandbox", "--upstream", "ftp://x"],
+        vec!["sandbox", "--export-delay=-1"],
+        vec!["sandbox", "--export-file-lines", "0"],
         vec![
             "sandbox",
             "launch-url",

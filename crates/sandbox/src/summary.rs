@@ -20,6 +20,8 @@ impl Sandbox {
             "authorization_endpoint": st.auth_url("authorize").as_str(),
             "token_endpoint": st.auth_url("token").as_str(),
             "launch_endpoint": st.auth_url("launch").as_str(),
+            "export_endpoint": format!("{base}/$export"),
+            "storage_origin": st.storage_origin.as_str().trim_end_matches('/'),
             "auto_approve": st.opts.auto_approve,
             "clients": st.auth.clients.all().iter().map(client_json).collect::<Vec<_>>(),
             "faults": st.opts.faults.iter().map(|f| f.name()).collect::<Vec<_>>(),

@@ -291,8 +291,11 @@ async fn patient_and_group_exports_cover_their_patients_only() {
     assert_eq!(all["Observation"].len(), want);
     assert_eq!(all.len(), 2, "only the _type asked for");
 
-    // `%24` is a `$` too.
+    // `%24` is a `$` too; a `+` left unencoded is still one.
     c.start("Group/sample/%24export").await;
+    c.start("$export?_outputFormat=application/fhir+ndjson&_since=2024-01-01T00:00:00+02:00")
+        .await;
+    c.start("$export?_outputFormat=ndjson").await;
     let r = c.kick("Group/nope/$export").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.issue().contains("Group/nope"), "{}", r.text());

@@ -202,10 +202,17 @@ struct Raw {
 }
 
 fn from_query(query: Option<&str>) -> Raw {
+    let pairs = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .into_owned()
+        .map(|(k, v)| match k.as_str() {
+            // A literal `+` (`application/fhir+ndjson`, `+02:00`) decodes
+            // as a space; neither value can hold a real one.
+            "_outputFormat" | "_since" => (k, v.replace(' ', "+")),
+            _ => (k, v),
+        })
+        .collect();
     Raw {
-        pairs: url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
-            .into_owned()
-            .collect(),
+        pairs,
         patients: Vec::new(),
     }
 }
