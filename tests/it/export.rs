@@ -256,6 +256,13 @@ fn a_system_export_downloads_every_file_checked_and_counted() {
     );
     assert!(o.stderr.contains("Patient"), "{}", o.stderr);
     assert!(o.stderr.contains("       20 resources"), "{}", o.stderr);
+    // Not a terminal: no progress drawn, no escape sequences.
+    assert!(!o.stderr.contains("export in progress"), "{}", o.stderr);
+    assert!(
+        !o.stderr.contains('\r') && !o.stderr.contains('\u{1b}'),
+        "{:?}",
+        o.stderr
+    );
 }
 
 #[test]
@@ -743,4 +750,120 @@ fn bad_input_is_refused_before_any_request() {
         b.journal().iter().map(|r| &r.path).collect::<Vec<_>>()
     );
     assert!(!b.out.join(".smart-export.json").exists());
+}
+
+/// `smart export …` on a terminal (a pty made by util-linux `script`), its
+/// stdin ours to type into; what it draws accumulates in the returned buffer.
+fn on_a_terminal(
+    b: &Bulk,
+    args: &[&str],
+) -> (
+    std::process::Child,
+    std::sync::Arc<std::sync::Mutex<String>>,
+) {
+    use std::io::Read;
+    let smart = assert_cmd::cargo::cargo_bin("smart");
+    let line = format!(
+        "{} -p svc export --out {} {}",
+        smart.display(),
+        b.out_str(),
+        args.join(" ")
+    );
+    // The pty is `script`'s; the command inside it inherits the test
+    // environment of `smart` (variables set and removed), plus a terminal.
+    let base = b.env.cfg.file_store_std();
+    let mut cmd = std::process::Command::new("script");
+    for (k, v) in base.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd.args(["-qfec", &line, "/dev/null"])
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().expect("script runs");
+    let mut stdout = child.stdout.take().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = seen.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    (child, seen)
+}
+
+fn wait_for(what: &str, deadline: Duration, mut f: impl FnMut() -> bool) {
+    let end = Instant::now() + deadline;
+    while !f() {
+        assert!(Instant::now() < end, "waited in vain for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn on_a_terminal_progress_is_drawn_and_ctrl_c_offers_to_cancel() {
+    use std::io::Write;
+    let have_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !crate::support::real_part(
+        "util-linux `script`",
+        have_script,
+        "apt-get install bsdutils",
+    ) {
+        return;
+    }
+    let b = bulk(|o| o.export_delay = Duration::from_secs(120));
+    let (mut child, seen) = on_a_terminal(&b, &[]);
+    wait_for("the job line", Duration::from_secs(20), || {
+        seen.lock().unwrap().contains("export in progress")
+    });
+    assert!(b.out.join(".smart-export.json").exists());
+    // Ctrl-C, typed: the terminal turns it into SIGINT.
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"\x03").unwrap();
+    stdin.flush().unwrap();
+    wait_for("the question", Duration::from_secs(10), || {
+        seen.lock()
+            .unwrap()
+            .contains("Cancel the export job at the server? [y/N]")
+    });
+    stdin.write_all(b"y\n").unwrap();
+    stdin.flush().unwrap();
+    let st = child.wait().unwrap();
+    let text = seen.lock().unwrap().clone();
+    assert_eq!(st.code(), Some(130), "{text}");
+    assert!(
+        text.contains("the export job is cancelled at the server"),
+        "{text}"
+    );
+    let deletes = b
+        .journal()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .count();
+    assert_eq!(deletes, 1, "the job was DELETEd");
+    assert!(!b.out.join(".smart-export.json").exists());
+
+    // A whole export on a terminal: the job line, then the summary; the
+    // lines are gone when the summary comes.
+    let b = bulk(|_| {});
+    let (mut child, seen) = on_a_terminal(&b, &[]);
+    let st = child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let text = seen.lock().unwrap().clone();
+    assert_eq!(st.code(), Some(0), "{text}");
+    assert!(text.contains("export in progress"), "{text}");
+    assert!(text.contains("Exported "), "{text}");
 }
