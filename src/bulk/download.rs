@@ -449,13 +449,14 @@ pub fn count_mismatch(f: &FileState, check: &Check) -> Option<String> {
     })
 }
 
-/// The files under DIR a state names as complete but that are gone.
+/// The files under DIR a state names as complete but that are gone or
+/// not the size they were (removed, or cut short by a power loss).
 pub fn missing(dir: &Path, files: &[FileState]) -> Vec<PathBuf> {
     files
         .iter()
         .filter_map(|f| f.done.as_ref())
+        .filter(|d| std::fs::metadata(dir.join(&d.path)).map(|m| m.len()).ok() != Some(d.bytes))
         .map(|d| dir.join(&d.path))
-        .filter(|p| !p.exists())
         .collect()
 }
 
@@ -521,6 +522,36 @@ mod tests {
         let mut check = Stream::new("Patient", false);
         drop(open_part(&part, 0, &mut check).unwrap());
         assert_eq!(std::fs::metadata(&part).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn complete_files_that_are_gone_or_changed_size_are_fetched_again() {
+        let d = tempfile::tempdir().unwrap();
+        let file = |name: &str, bytes: u64| FileState {
+            part: super::super::manifest::Part::Output,
+            rtype: "Patient".into(),
+            url: "http://h/1".into(),
+            count: None,
+            name: name.into(),
+            ranges: false,
+            validator: None,
+            done: Some(Done {
+                path: name.into(),
+                bytes,
+                check: Check::default(),
+            }),
+        };
+        std::fs::write(d.path().join("a.ndjson"), "12345").unwrap();
+        std::fs::write(d.path().join("b.ndjson"), "12").unwrap();
+        let files = [
+            file("a.ndjson", 5),
+            file("b.ndjson", 5),
+            file("c.ndjson", 1),
+        ];
+        assert_eq!(
+            missing(d.path(), &files),
+            [d.path().join("b.ndjson"), d.path().join("c.ndjson")]
+        );
     }
 
     #[test]

@@ -238,7 +238,7 @@ impl Export {
                     let mut s = lock(&state);
                     s.files[i].ranges = o.ranges;
                     s.files[i].validator = o.validator.clone();
-                    s.save(&dir)
+                    s.save_as(&dir, crate::fsutil::Durable::CrashOnly)
                 };
                 let got = fetcher.fetch(&f, &dir, watch.as_ref(), &save).await?;
                 let mut s = lock(&state);

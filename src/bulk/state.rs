@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::manifest::{Manifest, Part, Planned};
 use super::ndjson::Check;
 use crate::error::{Error, Result};
-use crate::fsutil::{Access, Replace, write_atomically};
+use crate::fsutil::{Access, Durable, Replace, write_atomically_as};
 
 pub const STATE_FILE: &str = ".smart-export.json";
 
@@ -147,12 +147,20 @@ impl State {
         Ok(Some(state))
     }
 
-    /// Written atomically, mode 0600 (the job URL may be a capability).
+    /// Written atomically and durably, mode 0600 (the job URL may be a
+    /// capability).
     pub fn save(&self, dir: &Path) -> Result<()> {
+        self.save_as(dir, Durable::Yes)
+    }
+
+    /// [`State::save`] without fsync, for what a power loss may take back
+    /// at the price of work done again (a file's `Accept-Ranges` and
+    /// validator, saved as each download starts).
+    pub fn save_as(&self, dir: &Path, durable: Durable) -> Result<()> {
         let path = State::path(dir);
         let mut bytes = serde_json::to_vec_pretty(self).expect("state serializes");
         bytes.push(b'\n');
-        write_atomically(&path, &bytes, Access::Private, Replace::Yes)
+        write_atomically_as(&path, &bytes, Access::Private, Replace::Yes, durable)
             .map_err(|e| Error::usage(format!("cannot write {}: {e}", path.display())))
     }
 
