@@ -356,6 +356,34 @@ fn patient_and_group_exports_send_their_parameters() {
     let line = std::fs::read_to_string(p.join("Patient.1.ndjson")).unwrap();
     assert!(line.contains("\"p000003\""), "{line}");
 
+    // The server's refusal: its OperationOutcome, one line per issue.
+    let bad = b.env.dir().join("bad");
+    let o = Out::of(
+        b.env
+            .cmd()
+            .args([
+                "-p",
+                "svc",
+                "export",
+                "--type-filter",
+                "Patient?nonsense=1",
+                "--out",
+            ])
+            .arg(&bad)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(o.code, 3, "{}", o.stderr);
+    assert!(o.stderr.contains("400"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .lines()
+            .any(|l| l.starts_with("  error [") && l.contains("nonsense")),
+        "{}",
+        o.stderr
+    );
+    assert!(!bad.join(".smart-export.json").exists(), "no job, no state");
+
     // An unknown group is the server's 404, shown as such.
     let o = b.export(&["group", "nope"]);
     assert_eq!(o.code, 3, "{}", o.stderr);
