@@ -180,6 +180,23 @@ impl State {
         }
     }
 
+    /// The files of a `previous` export into the same directory that this
+    /// one will not write over: they would pass for part of it.
+    pub fn leftovers_of(&self, previous: &State) -> Vec<String> {
+        let ours: std::collections::HashSet<String> = self
+            .files
+            .iter()
+            .flat_map(|f| [f.name.clone(), format!("{}.gz", f.name)])
+            .collect();
+        previous
+            .files
+            .iter()
+            .filter_map(|f| f.done.as_ref())
+            .map(|d| d.path.clone())
+            .filter(|p| !ours.contains(p))
+            .collect()
+    }
+
     /// Records the manifest and the files it lists (fresh: none done).
     pub fn set_manifest(&mut self, m: Manifest, planned: &[Planned], expires: Option<String>) {
         self.files = planned.iter().map(FileState::planned).collect();
@@ -268,6 +285,15 @@ mod tests {
                 .message
                 .contains("another version")
         );
+    }
+
+    #[test]
+    fn a_new_export_knows_which_files_of_the_previous_one_it_leaves() {
+        let previous = sample();
+        let mut next = sample();
+        assert!(next.leftovers_of(&previous).is_empty(), "same names");
+        next.files.remove(0);
+        assert_eq!(next.leftovers_of(&previous), ["Patient.1.ndjson"]);
     }
 
     #[test]

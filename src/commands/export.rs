@@ -81,8 +81,10 @@ pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
         ))
         .with_hint("use the profile it was started with (-p NAME)"));
     }
-    let display = (!args.fhir.quiet && std::io::stderr().is_terminal() && !ctx.env().in_ci())
-        .then(|| Arc::new(ExportProgress::new()));
+    // `-v` traces go to stderr as they come, which a display would garble.
+    let display =
+        (!args.fhir.quiet && !ctx.verbose && std::io::stderr().is_terminal() && !ctx.env().in_ci())
+            .then(|| Arc::new(ExportProgress::new()));
     let watch: Arc<dyn Watch> = match &display {
         Some(d) => d.clone(),
         None if args.fhir.quiet => Arc::new(Unwatched(crate::report::Reporter::default())),
@@ -107,6 +109,11 @@ pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
         }
     };
 
+    // A new export into a DIR that holds a finished one replaces its files.
+    let previous = saved
+        .as_ref()
+        .filter(|s| s.complete && matches!(mode, Mode::Start(_)))
+        .cloned();
     let (state, req) = match mode {
         Mode::Status => {
             let s = saved.expect("checked above");
@@ -134,6 +141,11 @@ pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
         };
         if state.manifest.is_none() {
             export.wait_for_manifest(&mut state).await?;
+            if let Some(p) = &previous {
+                for name in state.leftovers_of(p) {
+                    let _ = std::fs::remove_file(dir.join(name));
+                }
+            }
         }
         if state.complete {
             return Ok(Summary::of(&state, &dir, 0, Duration::ZERO));

@@ -895,3 +895,23 @@ fn on_a_terminal_progress_is_drawn_and_ctrl_c_offers_to_cancel() {
     assert!(text.contains("export in progress"), "{text}");
     assert!(text.contains("Exported "), "{text}");
 }
+
+#[test]
+fn a_new_export_into_a_finished_one_replaces_its_files() {
+    let b = bulk(|_| {});
+    b.ok(&[]);
+    assert!(b.out.join("Observation.2.ndjson").exists());
+    std::fs::write(b.out.join("notes.txt"), "mine").unwrap();
+    let o = b.ok(&["--type", "Patient", "--json"]);
+    assert_eq!(o.json()["files"], 1);
+    assert!(b.out.join("Patient.1.ndjson").exists());
+    assert!(
+        !b.out.join("Observation.1.ndjson").exists()
+            && !b.out.join("Observation.2.ndjson").exists(),
+        "the previous export's files would pass for this one's"
+    );
+    assert!(
+        b.out.join("notes.txt").exists(),
+        "files smart did not write stay"
+    );
+}
