@@ -356,6 +356,24 @@ fn patient_and_group_exports_send_their_parameters() {
     let line = std::fs::read_to_string(p.join("Patient.1.ndjson")).unwrap();
     assert!(line.contains("\"p000003\""), "{line}");
 
+    // A query too long for a URL goes as a POST too.
+    let long = b.env.dir().join("long");
+    let mut c = b.env.cmd();
+    c.args([
+        "-p", "svc", "export", "--type", "Patient", "--json", "--out",
+    ])
+    .arg(&long);
+    for _ in 0..100 {
+        c.args(["--type-filter", "Patient?gender=female"]);
+    }
+    let o = Out::of(c.output().unwrap());
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let k = b.kickoffs();
+    let last = k.last().unwrap();
+    assert_eq!(last.method, "POST");
+    assert!(last.query.is_empty());
+    assert!(o.json()["resources"]["Patient"].as_u64().unwrap() > 0);
+
     // The server's refusal: its OperationOutcome, one line per issue.
     let bad = b.env.dir().join("bad");
     let o = Out::of(
