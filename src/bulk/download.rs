@@ -191,22 +191,12 @@ impl Fetcher {
                 }
                 .with_hint("`smart export --resume` continues where it stopped"));
             }
-            file.sync_all().map_err(|e| write_error(&part, e))?;
-            let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-            drop(file);
             let saved = if gz {
                 format!("{}.gz", f.name)
             } else {
                 f.name.clone()
             };
-            let final_path = dir.join(&saved);
-            std::fs::rename(&part, &final_path).map_err(|e| {
-                Error::usage(format!(
-                    "cannot rename {} to {}: {e}",
-                    part.display(),
-                    final_path.display()
-                ))
-            })?;
+            let bytes = settle(file, part.clone(), dir.join(&saved)).await?;
             return Ok(Fetched {
                 done: Done {
                     path: saved,
@@ -418,6 +408,26 @@ fn open_part(
         }
     }
     Ok(std::io::BufWriter::with_capacity(256 << 10, file))
+}
+
+/// fsync, then the rename to the final name; off the async threads (an
+/// fsync waits for the disk, and other downloads should not).
+async fn settle(file: std::fs::File, part: PathBuf, final_path: PathBuf) -> Result<u64> {
+    tokio::task::spawn_blocking(move || {
+        file.sync_all().map_err(|e| write_error(&part, e))?;
+        let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+        drop(file);
+        std::fs::rename(&part, &final_path).map_err(|e| {
+            Error::usage(format!(
+                "cannot rename {} to {}: {e}",
+                part.display(),
+                final_path.display()
+            ))
+        })?;
+        Ok(bytes)
+    })
+    .await
+    .map_err(|e| Error::usage(format!("saving a file failed: {e}")))?
 }
 
 fn write_error(path: &Path, e: std::io::Error) -> Error {

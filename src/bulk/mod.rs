@@ -5,7 +5,7 @@
 //! - `manifest`: the complete-status manifest and the file names its entries get;
 //! - `state`: `DIR/.smart-export.json`, written atomically, for `--resume`;
 //! - `download`: one file, streamed, resumed with `Range`, token only under the base;
-//! - `ndjson`: the line-by-line check of a file (plain or gzip);
+//! - `ndjson`: the line-by-line check of a file (plain or gzip), with `scan`, its JSON validator;
 //! - `job`: the steps from kick-off to the last file; `summary`: what it produced;
 //! - `watch`: what a running export reports (the command layer draws it).
 
@@ -14,6 +14,7 @@ pub mod job;
 pub mod manifest;
 pub mod ndjson;
 pub mod request;
+pub mod scan;
 pub mod state;
 pub mod status;
 pub mod summary;

@@ -10,6 +10,8 @@ use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 
+use super::scan::{self, Bad, Head};
+
 /// Lines longer than this are not buffered (and reported): one resource
 /// should never come near it, and a hostile server must not fill memory.
 pub const MAX_LINE: usize = 64 << 20;
@@ -38,12 +40,6 @@ impl Check {
     }
 }
 
-#[derive(Deserialize)]
-struct Head<'a> {
-    #[serde(rename = "resourceType", borrow, default)]
-    resource_type: Option<Cow<'a, str>>,
-}
-
 /// The line checker for plain NDJSON.
 pub struct Checker {
     expected: String,
@@ -52,6 +48,8 @@ pub struct Checker {
     skipping: bool,
     line_no: u64,
     check: Check,
+    /// The validator's scratch stack, kept between lines.
+    stack: Vec<u8>,
 }
 
 impl Checker {
@@ -62,6 +60,7 @@ impl Checker {
             skipping: false,
             line_no: 0,
             check: Check::default(),
+            stack: Vec::new(),
         }
     }
 
@@ -126,12 +125,18 @@ impl Checker {
         if line.is_empty() {
             return;
         }
-        match serde_json::from_slice::<Head>(line) {
-            Ok(Head {
-                resource_type: Some(t),
-            }) => {
+        match scan::scan(line, &mut self.stack) {
+            Ok(Head::Type(raw)) => {
                 self.check.resources += 1;
-                if t != self.expected {
+                let t: Cow<'_, str> = if raw.contains(&b'\\') {
+                    // Escaped: rare; serde decodes the quoted string.
+                    let quoted = [b"\"", raw, b"\""].concat();
+                    Cow::Owned(serde_json::from_slice::<String>(&quoted).unwrap_or_default())
+                } else {
+                    // Valid UTF-8: the scanner checked the line.
+                    String::from_utf8_lossy(raw)
+                };
+                if t != self.expected.as_str() {
                     let msg = format!(
                         "line {n}: a {}, not a {}",
                         crate::redact::printable(&t.chars().take(64).collect::<String>()),
@@ -146,26 +151,14 @@ impl Checker {
                     }
                 }
             }
-            Ok(Head {
-                resource_type: None,
-            }) => self.check.problem(format!("line {n}: no resourceType")),
-            Err(e) if e.is_eof() => self
+            Ok(Head::NoType) => self.check.problem(format!("line {n}: no resourceType")),
+            Err(Bad::Eof) => self
                 .check
                 .problem(format!("line {n}: cut off (its JSON does not end)")),
-            Err(e) => self.check.problem(format!(
-                "line {n}: not a JSON resource (column {}: {})",
-                e.column(),
-                short(&e)
+            Err(Bad::At(col, what)) => self.check.problem(format!(
+                "line {n}: not a JSON resource (column {col}: {what})"
             )),
         }
-    }
-}
-
-fn short(e: &serde_json::Error) -> String {
-    let s = e.to_string();
-    match s.rfind(" at line ") {
-        Some(i) => s[..i].to_owned(),
-        None => s,
     }
 }
 
