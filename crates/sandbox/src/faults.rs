@@ -37,6 +37,7 @@ pub enum Fault {
     ExportTruncatedFile,
     ExportWithErrors,
     ExportNoRange,
+    ExportSlowFiles,
 }
 
 /// (name, fault, what it does) — the `--fault help` listing.
@@ -186,6 +187,11 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "export-no-range",
         Fault::ExportNoRange,
         "export files ignore Range (always 200, no Accept-Ranges)",
+    ),
+    (
+        "export-slow-files",
+        Fault::ExportSlowFiles,
+        "export files arrive in 20 pieces 150 ms apart (at least 3 s each)",
     ),
 ];
 

@@ -922,20 +922,50 @@ async fn fault_export_retry_after_date() {
     );
 }
 
+/// The first download of a file: how much arrived, of how much declared,
+/// and whether it ended in an error.
+async fn first_download(c: &Bulk, url: &str, range: Option<&str>) -> (u64, u64, bool) {
+    let mut req = c.http.get(url).bearer_auth(&c.token);
+    if let Some(r) = range {
+        req = req.header("range", r);
+    }
+    let mut r = req.send().await.expect("the response head arrives");
+    assert!(r.status().is_success(), "{}", r.status());
+    let declared = r.content_length().unwrap();
+    let mut got = 0;
+    loop {
+        match r.chunk().await {
+            Ok(Some(b)) => got += b.len() as u64,
+            Ok(None) => return (got, declared, false),
+            Err(_) => return (got, declared, true),
+        }
+    }
+}
+
 #[tokio::test]
 async fn fault_export_truncated_file() {
     let sb = start(with_faults("export-truncated-file")).await;
     let c = Bulk::new(&sb, ADMIN);
+    // Small files (a few KiB) too: the head and the first half must reach
+    // the client before the connection is cut.
+    let m = c.export("$export?_type=Patient,Practitioner").await;
+    for o in m["output"].as_array().unwrap() {
+        let url = o["url"].as_str().unwrap();
+        let t = o["type"].as_str().unwrap();
+        let (got, declared, cut) = first_download(&c, url, None).await;
+        assert!(cut, "{url}: the body is cut off");
+        assert_eq!(got, declared / 2, "{url}: half of {declared} arrived");
+        // Later downloads are whole, with or without Range.
+        let lines = c.lines(url, t).await;
+        assert_eq!(lines.len() as u64, o["count"].as_u64().unwrap());
+        let again = c.get(url).await;
+        assert_eq!(again.body.len() as u64, declared);
+    }
+    // A first download with Range is cut too, then resumed.
     let m = c.export("$export?_type=Patient").await;
     let url = m["output"][0]["url"].as_str().unwrap();
-    let first = c.http.get(url).bearer_auth(&c.token).send().await.unwrap();
-    assert_eq!(first.status(), StatusCode::OK);
-    let declared = first.content_length().unwrap();
-    assert!(first.bytes().await.is_err(), "the body is cut off");
-    let lines = c.lines(url, "Patient").await;
-    assert_eq!(lines.len(), 25);
-    let again = c.get(url).await;
-    assert_eq!(again.body.len() as u64, declared);
+    let (got, declared, cut) = first_download(&c, url, Some("bytes=10-")).await;
+    assert!(cut && got == declared / 2, "{got} of {declared}");
 }
 
 #[tokio::test]
@@ -976,6 +1006,30 @@ async fn fault_export_no_range() {
     assert_eq!(r.body, full.body);
 }
 
+#[tokio::test]
+async fn fault_export_slow_files() {
+    let sb = start(with_faults("export-slow-files")).await;
+    let c = Bulk::new(&sb, ADMIN);
+    let m = c.export("$export?_type=Practitioner").await;
+    let url = m["output"][0]["url"].as_str().unwrap();
+    let t = Instant::now();
+    let ranged = c.send(
+        c.http
+            .get(url)
+            .bearer_auth(&c.token)
+            .header("range", "bytes=10-"),
+    );
+    let (full, part) = tokio::join!(c.get(url), ranged);
+    let took = t.elapsed();
+    assert!(took >= Duration::from_millis(2900), "{took:?}");
+    assert_eq!(full.status, StatusCode::OK);
+    assert_eq!(full.header("accept-ranges"), "bytes");
+    assert_eq!(full.header("content-length"), full.body.len().to_string());
+    assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part.body, full.body[10..]);
+    assert_eq!(full.text().lines().count(), 3);
+}
+
 #[test]
 fn every_export_fault_has_a_help_line() {
     let help = smart_sandbox::faults::help();
@@ -989,6 +1043,7 @@ fn every_export_fault_has_a_help_line() {
         "export-truncated-file",
         "export-with-errors",
         "export-no-range",
+        "export-slow-files",
     ] {
         let line = help
             .lines()

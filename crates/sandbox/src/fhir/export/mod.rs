@@ -67,14 +67,16 @@ impl Exports {
         let mut root = self.root.lock().unwrap_or_else(|e| e.into_inner());
         let root = match &*root {
             Some(r) => r.clone(),
-            None => root
-                .insert(
-                    tempfile::Builder::new()
-                        .prefix("smart-sandbox-export-")
-                        .tempdir()?
-                        .keep(),
-                )
-                .clone(),
+            None => {
+                let tmp = std::env::temp_dir();
+                remove_stale(&tmp);
+                let prefix = format!("{ROOT_PREFIX}{}-", std::process::id());
+                let dir = tempfile::Builder::new()
+                    .prefix(&prefix)
+                    .tempdir_in(tmp)?
+                    .keep();
+                root.insert(dir).clone()
+            }
         };
         let dir = root.join(id);
         std::fs::create_dir(&dir)?;
@@ -131,6 +133,43 @@ impl Exports {
             .chain_update(name.as_bytes())
             .finalize();
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac)
+    }
+}
+
+/// `{tmp}/smart-sandbox-export-{pid}-XXXXXX`: the pid tells whose it is.
+const ROOT_PREFIX: &str = "smart-sandbox-export-";
+
+/// Removes the export directories of sandboxes that were killed without a
+/// chance to clean up (SIGKILL): their process is gone, and they are older
+/// than any job's expiry (so that a sandbox in another pid namespace, whose
+/// process this one cannot see, loses nothing it still serves).
+fn remove_stale(tmp: &std::path::Path) {
+    let proc = std::path::Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(ROOT_PREFIX))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > job::EXPIRY);
+        if old && pid != std::process::id() && !proc.join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 
@@ -394,4 +433,38 @@ async fn bucket(
             .into_response();
     };
     serve::file(&job, &out, &headers, &state.opts.faults).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn stale_directories_of_dead_sandboxes_are_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        // Above any pid_max, so never a live process.
+        let dead = 4_999_999;
+        let mine = std::process::id();
+        let make = |name: String, age: Duration| {
+            let p = tmp.path().join(name);
+            std::fs::create_dir(&p).unwrap();
+            std::fs::write(p.join("Patient.1.ndjson"), "{}\n").unwrap();
+            std::fs::File::open(&p)
+                .unwrap()
+                .set_modified(SystemTime::now() - age)
+                .unwrap();
+            p
+        };
+        let hours = Duration::from_secs(2 * 3600);
+        let stale = make(format!("smart-sandbox-export-{dead}-aaa"), hours);
+        let recent = make(format!("smart-sandbox-export-{dead}-bbb"), Duration::ZERO);
+        let own = make(format!("smart-sandbox-export-{mine}-ccc"), hours);
+        let other = make("smart-sandbox-export-x-ddd".into(), hours);
+        super::remove_stale(tmp.path());
+        assert!(!stale.exists());
+        for kept in [recent, own, other] {
+            assert!(kept.exists(), "{}", kept.display());
+        }
+    }
 }

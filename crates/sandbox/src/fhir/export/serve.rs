@@ -1,9 +1,10 @@
 //! Serving a job's files from disk, streamed (never read whole): byte
 //! ranges (`206`), gzip on request, and the file faults (`export-no-range`,
-//! `export-truncated-file`). The same answer on the FHIR base and on the
+//! `export-truncated-file`, `export-slow-files`). The same answer on the FHIR base and on the
 //! storage origin.
 
 use std::io::{self, SeekFrom, Write as _};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -36,9 +37,10 @@ pub(crate) async fn file(
     };
     let ranges = !faults.has(Fault::ExportNoRange);
     let truncate = faults.has(Fault::ExportTruncatedFile) && job.first_download(&out.name);
+    let slow = faults.has(Fault::ExportSlowFiles);
     let mut r = if accepts_gzip(headers) {
         let cut = truncate.then_some(out.len / 2);
-        let mut r = Response::new(Body::from_stream(gzip(f, cut)));
+        let mut r = Response::new(paced(gzip(f, cut, chunk_size(out.len, slow)), slow));
         r.headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         r
@@ -56,11 +58,11 @@ pub(crate) async fn file(
             return Outcome::not_found(format!("{} is gone", out.name)).into_response();
         }
         let sent = if truncate { len / 2 } else { len };
-        let body = ReaderStream::with_capacity(f.take(sent), CHUNK);
+        let body = ReaderStream::with_capacity(f.take(sent), chunk_size(len, slow));
         let mut r = if truncate {
-            Response::new(Body::from_stream(body.chain(cut_off())))
+            Response::new(paced(body.chain(cut_off()), slow))
         } else {
-            Response::new(Body::from_stream(body))
+            Response::new(paced(body, slow))
         };
         let h = r.headers_mut();
         h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
@@ -82,13 +84,45 @@ pub(crate) async fn file(
 }
 
 /// An error item: the server then drops the connection mid-body, which is
-/// what a truncated download looks like to a client.
+/// what a truncated download looks like to a client. The pause first lets
+/// hyper flush the head and the half body it holds (it writes when the
+/// body is pending), or a small file would lose them with the connection.
 fn cut_off() -> impl Stream<Item = io::Result<Bytes>> {
     stream::once(async {
+        tokio::time::sleep(FLUSH_PAUSE).await;
         Err(io::Error::other(
             "cut off halfway (sandbox fault export-truncated-file)",
         ))
     })
+}
+
+/// The pause before a cut-off.
+const FLUSH_PAUSE: Duration = Duration::from_millis(100);
+
+/// `export-slow-files`: a file arrives in this many pieces, this far apart.
+const SLOW_PIECES: u64 = 20;
+const SLOW_GAP: Duration = Duration::from_millis(150);
+
+/// The read size for a file of `len` bytes.
+fn chunk_size(len: u64, slow: bool) -> usize {
+    match slow {
+        true => len.div_ceil(SLOW_PIECES).max(1) as usize,
+        false => CHUNK,
+    }
+}
+
+/// A body stream, each piece after a pause when `slow`.
+fn paced<S>(s: S, slow: bool) -> Body
+where
+    S: Stream<Item = io::Result<Bytes>> + Send + 'static,
+{
+    match slow {
+        true => Body::from_stream(s.then(|piece| async move {
+            tokio::time::sleep(SLOW_GAP).await;
+            piece
+        })),
+        false => Body::from_stream(s),
+    }
 }
 
 fn unsatisfiable(len: u64) -> Response {
@@ -158,9 +192,13 @@ pub(crate) fn byte_range(value: &str, len: u64) -> Result<Option<(u64, u64)>, ()
 
 /// The file gzipped as it is read; with `cut`, cut off once that many
 /// bytes of it were read.
-fn gzip(f: tokio::fs::File, cut: Option<u64>) -> impl Stream<Item = io::Result<Bytes>> {
+fn gzip(
+    f: tokio::fs::File,
+    cut: Option<u64>,
+    chunk: usize,
+) -> impl Stream<Item = io::Result<Bytes>> {
     let start = (
-        ReaderStream::with_capacity(f, CHUNK),
+        ReaderStream::with_capacity(f, chunk),
         GzEncoder::new(Vec::new(), Compression::fast()),
         0u64,
     );
@@ -168,12 +206,9 @@ fn gzip(f: tokio::fs::File, cut: Option<u64>) -> impl Stream<Item = io::Result<B
         let (mut reader, mut enc, mut read) = state?;
         loop {
             if cut.is_some_and(|c| read >= c) {
-                return Some((
-                    Err(io::Error::other(
-                        "cut off halfway (sandbox fault export-truncated-file)",
-                    )),
-                    None,
-                ));
+                tokio::time::sleep(FLUSH_PAUSE).await;
+                let e = io::Error::other("cut off halfway (sandbox fault export-truncated-file)");
+                return Some((Err(e), None));
             }
             match reader.next().await {
                 Some(Ok(chunk)) => {
