@@ -933,3 +933,68 @@ fn a_new_export_into_a_finished_one_replaces_its_files() {
         "files smart did not write stay"
     );
 }
+
+#[test]
+fn ctrl_c_mid_download_leaves_a_state_that_resumes() {
+    let b = bulk(|o| {
+        o.faults = faults(&["export-slow-files"]);
+        o.export_file_lines = 200;
+    });
+    let child = b.spawn(&["--parallel", "2"]);
+    wait_for("a partly written file", Duration::from_secs(40), || {
+        part_files(&b.out).iter().any(|(_, n)| *n > 0)
+    });
+    let st = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let o = Out::of(child.wait_with_output().unwrap());
+    assert_eq!(o.code, 130, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("keeps running at the server"),
+        "{}",
+        o.stderr
+    );
+    // The downloads were stopped and waited for: the state names no file
+    // as complete that is not, and the partial ones are on disk.
+    let state = b.state();
+    for f in state["files"].as_array().unwrap() {
+        if let Some(p) = f["done"]["path"].as_str() {
+            assert!(b.out.join(p).exists(), "{p}");
+        }
+    }
+    let o = b.ok(&["--resume", "--json"]);
+    assert_eq!(o.json()["resources"]["Patient"], 20);
+    assert_eq!(b.kickoffs().len(), 1);
+    check_files(&b.out, &b.state());
+    assert!(part_files(&b.out).is_empty());
+}
+
+#[test]
+fn a_token_that_expires_between_files_is_fetched_again_for_the_next() {
+    // Each file takes ~3 s; the token lives 2 s: the second file's request
+    // meets a 401, and goes again with a new token.
+    let b = bulk(|o| {
+        o.faults = faults(&["export-slow-files"]);
+        o.token_lifetime = Duration::from_secs(2);
+        o.export_delay = Duration::from_millis(100);
+    });
+    let before = b.env.sb.token_requests("client_credentials");
+    let o = b.ok(&[
+        "--parallel",
+        "1",
+        "--type",
+        "Patient,Practitioner",
+        "--json",
+    ]);
+    assert_eq!(o.json()["resources"]["Patient"], 20);
+    check_files(&b.out, &b.state());
+    assert!(b.env.sb.token_requests("client_credentials") - before >= 2);
+    let fr = b.file_requests();
+    assert!(
+        fr.len() > b.state()["files"].as_array().unwrap().len(),
+        "a file request was refused and repeated"
+    );
+    assert!(fr.iter().all(has_token));
+}
