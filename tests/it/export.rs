@@ -998,3 +998,94 @@ fn a_token_that_expires_between_files_is_fetched_again_for_the_next() {
     );
     assert!(fr.iter().all(has_token));
 }
+
+/// A bulk server of three canned answers whose file is not what its
+/// manifest says: a line of another type, and one resource fewer.
+fn lying_server() -> (String, tokio::sync::oneshot::Sender<()>) {
+    use axum::http::{HeaderMap, StatusCode, header};
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let origin = format!("http://{}", l.local_addr().unwrap());
+            tx.send(origin.clone()).unwrap();
+            let (o1, o2) = (origin.clone(), origin.clone());
+            let app = axum::Router::new()
+                .route(
+                    "/fhir/$export",
+                    axum::routing::get(move || async move {
+                        let mut h = HeaderMap::new();
+                        h.insert(
+                            header::CONTENT_LOCATION,
+                            format!("{o1}/fhir/status").parse().unwrap(),
+                        );
+                        (StatusCode::ACCEPTED, h)
+                    }),
+                )
+                .route(
+                    "/fhir/status",
+                    axum::routing::get(move || async move {
+                        axum::Json(serde_json::json!({
+                            "transactionTime": "2024-01-01T00:00:00Z",
+                            "request": format!("{o2}/fhir/$export"),
+                            "requiresAccessToken": false,
+                            "output": [{"type": "Patient", "url": format!("{o2}/fhir/f1"), "count": 3}],
+                            "error": []
+                        }))
+                    }),
+                )
+                .route(
+                    "/fhir/f1",
+                    axum::routing::get(|| async {
+                        "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{\"resourceType\":\"Observation\",\"id\":\"b\"}\n"
+                    }),
+                );
+            axum::serve(l, app)
+                .with_graceful_shutdown(async {
+                    let _ = stop_rx.await;
+                })
+                .await
+                .unwrap();
+        });
+    });
+    (rx.recv().unwrap(), stop_tx)
+}
+
+#[test]
+fn a_file_unlike_its_manifest_is_kept_and_reported_exit_3() {
+    let (origin, _stop) = lying_server();
+    let cfg = crate::support::TempConfig::new();
+    let out = cfg.dir.path().join("out");
+    let o = Out::of(
+        cfg.cmd()
+            .env("SMART_FHIR_BASE", format!("{origin}/fhir"))
+            .args(["export", "--no-auth", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(o.code, 3, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("Patient.1.ndjson: line 2: a Observation, not a Patient"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr
+            .contains("Patient.1.ndjson: 2 resources, but the manifest says 3"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains("2 problems in the downloaded files"),
+        "{}",
+        o.stderr
+    );
+    assert!(out.join("Patient.1.ndjson").exists(), "kept as it came");
+}
