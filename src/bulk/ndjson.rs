@@ -65,7 +65,7 @@ impl Checker {
     }
 
     pub fn feed(&mut self, mut chunk: &[u8]) {
-        while let Some(i) = chunk.iter().position(|&b| b == b'\n') {
+        while let Some(i) = memchr::memchr(b'\n', chunk) {
             let (line, rest) = (&chunk[..i], &chunk[i + 1..]);
             if self.skipping {
                 self.skipping = false;

@@ -37,6 +37,10 @@ pub fn scan<'a>(line: &'a [u8], stack: &mut Vec<u8>) -> Result<Head<'a>, Bad> {
     }
     stack.clear();
     let b = line;
+    // Without control bytes (the usual line), strings are scanned with
+    // memchr; with them, byte by byte, to tell whitespace from what a
+    // string may not hold.
+    let plain = !has_control(b);
     let mut i = skip_ws(b, 0);
     if i >= b.len() {
         return Err(Bad::Eof);
@@ -71,7 +75,7 @@ pub fn scan<'a>(line: &'a [u8], stack: &mut Vec<u8>) -> Result<Head<'a>, Bad> {
                             expect_value = false;
                         }
                         Some(_) => {
-                            let (next, is_type) = key(b, i, stack.len() == 1)?;
+                            let (next, is_type) = key(b, i, stack.len() == 1, plain)?;
                             i = next;
                             want_type = is_type && found.is_none();
                         }
@@ -93,7 +97,7 @@ pub fn scan<'a>(line: &'a [u8], stack: &mut Vec<u8>) -> Result<Head<'a>, Bad> {
                     continue;
                 }
                 b'"' => {
-                    let end = string(b, i)?;
+                    let end = string(b, i, plain)?;
                     if want_type {
                         found = Some(Head::Type(&b[i + 1..end - 1]));
                     }
@@ -127,7 +131,7 @@ pub fn scan<'a>(line: &'a [u8], stack: &mut Vec<u8>) -> Result<Head<'a>, Bad> {
         };
         match (c, top) {
             (b',', b'{') => {
-                let (next, is_type) = key(b, skip_ws(b, i + 1), stack.len() == 1)?;
+                let (next, is_type) = key(b, skip_ws(b, i + 1), stack.len() == 1, plain)?;
                 i = next;
                 want_type = is_type && found.is_none();
                 expect_value = true;
@@ -159,13 +163,13 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 
 /// A key and its `:` at `i`; returns the index after the colon and whether
 /// the key is a top-level `resourceType`.
-fn key(b: &[u8], i: usize, top: bool) -> Result<(usize, bool), Bad> {
+fn key(b: &[u8], i: usize, top: bool, plain: bool) -> Result<(usize, bool), Bad> {
     match b.get(i) {
         None => return Err(Bad::Eof),
         Some(b'"') => {}
         Some(_) => return Err(Bad::At(i + 1, "expected a key")),
     }
-    let end = string(b, i)?;
+    let end = string(b, i, plain)?;
     let is_type = top && &b[i + 1..end - 1] == b"resourceType";
     let j = skip_ws(b, end);
     match b.get(j) {
@@ -175,16 +179,27 @@ fn key(b: &[u8], i: usize, top: bool) -> Result<(usize, bool), Bad> {
     }
 }
 
-/// A string starting at its quote `i`; returns the index after its end quote.
-fn string(b: &[u8], i: usize) -> Result<usize, Bad> {
+/// Whether `b` has a byte below 0x20 (written so that it vectorizes).
+fn has_control(b: &[u8]) -> bool {
+    b.chunks(64)
+        .any(|c| c.iter().fold(false, |acc, &x| acc | (x < 0x20)))
+}
+
+/// A string starting at its quote `i`; returns the index after its end
+/// quote. `plain`: the line has no control bytes.
+fn string(b: &[u8], i: usize, plain: bool) -> Result<usize, Bad> {
     let mut j = i + 1;
     loop {
         // The common case: plain characters.
-        while let Some(&c) = b.get(j) {
-            if c == b'"' || c == b'\\' || c < 0x20 {
-                break;
+        if plain {
+            j = memchr::memchr2(b'"', b'\\', &b[j..]).map_or(b.len(), |k| j + k);
+        } else {
+            while let Some(&c) = b.get(j) {
+                if c == b'"' || c == b'\\' || c < 0x20 {
+                    break;
+                }
+                j += 1;
             }
-            j += 1;
         }
         match b.get(j) {
             None => return Err(Bad::Eof),
