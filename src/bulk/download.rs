@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use oauth2::AccessToken;
 use reqwest::header::{
     ACCEPT, ACCEPT_ENCODING, ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_RANGE, ETAG, HeaderMap,
@@ -161,7 +161,17 @@ impl Fetcher {
             bar.start(offset, total);
             let mut body = resp.bytes_stream();
             let mut broke = None;
-            while let Some(chunk) = body.next().await {
+            loop {
+                // What the network has not sent yet may be a while: put
+                // what we have on disk first, where a resume finds it.
+                let next = match body.next().now_or_never() {
+                    Some(n) => n,
+                    None => {
+                        out.flush().map_err(|e| write_error(&part, e))?;
+                        body.next().await
+                    }
+                };
+                let Some(chunk) = next else { break };
                 match chunk {
                     Ok(c) => {
                         out.write_all(&c).map_err(|e| write_error(&part, e))?;
@@ -407,7 +417,7 @@ fn open_part(
             check.feed(&buf[..n]);
         }
     }
-    Ok(std::io::BufWriter::with_capacity(256 << 10, file))
+    Ok(std::io::BufWriter::with_capacity(64 << 10, file))
 }
 
 /// fsync, then the rename to the final name; off the async threads (an
