@@ -81,10 +81,15 @@ pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
         ))
         .with_hint("use the profile it was started with (-p NAME)"));
     }
-    // `-v` traces go to stderr as they come, which a display would garble.
-    let display =
-        (!args.fhir.quiet && !ctx.verbose && std::io::stderr().is_terminal() && !ctx.env().in_ci())
-            .then(|| Arc::new(ExportProgress::new()));
+    // Only for a run that takes a while; `-v` traces go to stderr as they
+    // come, which a display would garble.
+    let long_run = matches!(mode, Mode::Start(_) | Mode::Resume);
+    let display = (long_run
+        && !args.fhir.quiet
+        && !ctx.verbose
+        && std::io::stderr().is_terminal()
+        && !ctx.env().in_ci())
+    .then(|| Arc::new(ExportProgress::new()));
     let watch: Arc<dyn Watch> = match &display {
         Some(d) => d.clone(),
         None if args.fhir.quiet => Arc::new(Unwatched(crate::report::Reporter::default())),
