@@ -109,7 +109,7 @@ pub const REFRESH_REUSE: Check = Check {
 pub const AUTH_METHODS: Check = Check {
     id: "token.auth-methods-work",
     title: "every advertised client authentication method is accepted",
-    reference: "https://hl7.org/fhir/smart-app-launch/conformance.html#metadata",
+    reference: "https://www.rfc-editor.org/rfc/rfc8414#section-2",
     severity: Severity::Required,
     fix: "accept every method in token_endpoint_auth_methods_supported at the token endpoint, or stop advertising the ones you refuse",
 };

@@ -87,10 +87,9 @@ pub fn junit(r: &Report) -> String {
                     xml(c.fix.unwrap_or_default()),
                     xml(c.reference)
                 )),
-                Status::Skip => out.push_str(&format!(
-                    "      <skipped>{}</skipped>\n",
-                    xml(&c.reason)
-                )),
+                Status::Skip => {
+                    out.push_str(&format!("      <skipped>{}</skipped>\n", xml(&c.reason)))
+                }
                 Status::Warn => out.push_str(&format!(
                     "      <system-out>warning: {} (fix: {})</system-out>\n",
                     xml(&c.reason),
