@@ -673,7 +673,7 @@ Register-ArgumentCompleter -Native -CommandName 'smart' -ScriptBlock {
             break
         }
         'smart;check' {
-            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'Client id for the authorize and token checks (a public client whose registered redirect URI is `--redirect-uri`). Default: the profile''s')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'Client id for the authorize and token checks (a public client, unless --secret-stdin, whose registered redirect URI is `--redirect-uri`). Default: the profile''s')
             [CompletionResult]::new('--redirect-uri', '--redirect-uri', [CompletionResultType]::ParameterName, 'Redirect URI registered for the client')
             [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Scope the client asks for')
             [CompletionResult]::new('--other-patient', '--other-patient', [CompletionResultType]::ParameterName, 'A patient id the launch patient''s token must not read (for fhir.patient-compartment)')
@@ -688,6 +688,7 @@ Register-ArgumentCompleter -Native -CommandName 'smart' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Network timeout per request (default 30); for `login`, also how long to wait for the browser (default 300)')
             [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Extra PEM trust root(s) for TLS (TLS is always verified)')
             [CompletionResult]::new('--token-store', '--token-store', [CompletionResultType]::ParameterName, 'Where tokens are kept: the OS keychain (default), a 0600 file, or nowhere')
+            [CompletionResult]::new('--secret-stdin', '--secret-stdin', [CompletionResultType]::ParameterName, 'Read the client''s secret from stdin: the checks act as a confidential client (client_secret_basic, or _post)')
             [CompletionResult]::new('--browser', '--browser', [CompletionResultType]::ParameterName, 'Complete authorization requests that need a sign-in in the browser (`BROWSER` honoured; a program that signs in by itself makes it headless)')
             [CompletionResult]::new('--no-login', '--no-login', [CompletionResultType]::ParameterName, 'Run only what needs no user (the default without --browser)')
             [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the checks (id, severity, title, reference) and exit')

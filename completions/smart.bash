@@ -332,7 +332,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__check)
-            opts="-p -v -h -V --client-id --redirect-uri --scope --other-patient --only --skip --junit --transcript --html --browser --no-login --list --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -h -V --client-id --secret-stdin --redirect-uri --scope --other-patient --only --skip --junit --transcript --html --browser --no-login --list --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -628,7 +628,7 @@ set edit:completion:arg-completer[smart] = {|@words|
             cand --version 'Print version'
         }
         &'smart;check'= {
-            cand --client-id 'Client id for the authorize and token checks (a public client whose registered redirect URI is `--redirect-uri`). Default: the profile''s'
+            cand --client-id 'Client id for the authorize and token checks (a public client, unless --secret-stdin, whose registered redirect URI is `--redirect-uri`). Default: the profile''s'
             cand --redirect-uri 'Redirect URI registered for the client'
             cand --scope 'Scope the client asks for'
             cand --other-patient 'A patient id the launch patient''s token must not read (for fhir.patient-compartment)'
@@ -643,6 +643,7 @@ set edit:completion:arg-completer[smart] = {|@words|
             cand --timeout 'Network timeout per request (default 30); for `login`, also how long to wait for the browser (default 300)'
             cand --cacert 'Extra PEM trust root(s) for TLS (TLS is always verified)'
             cand --token-store 'Where tokens are kept: the OS keychain (default), a 0600 file, or nowhere'
+            cand --secret-stdin 'Read the client''s secret from stdin: the checks act as a confidential client (client_secret_basic, or _post)'
             cand --browser 'Complete authorization requests that need a sign-in in the browser (`BROWSER` honoured; a program that signs in by itself makes it headless)'
             cand --no-login 'Run only what needs no user (the default without --browser)'
             cand --list 'List the checks (id, severity, title, reference) and exit'

@@ -560,7 +560,7 @@ complete -c smart -n "__fish_smart_using_subcommand export" -l json -d 'Machine-
 complete -c smart -n "__fish_smart_using_subcommand export" -s v -l verbose -d 'Trace HTTP requests and responses on stderr (secrets are redacted)'
 complete -c smart -n "__fish_smart_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smart -n "__fish_smart_using_subcommand export" -s V -l version -d 'Print version'
-complete -c smart -n "__fish_smart_using_subcommand check" -l client-id -d 'Client id for the authorize and token checks (a public client whose registered redirect URI is `--redirect-uri`). Default: the profile\'s' -r
+complete -c smart -n "__fish_smart_using_subcommand check" -l client-id -d 'Client id for the authorize and token checks (a public client, unless --secret-stdin, whose registered redirect URI is `--redirect-uri`). Default: the profile\'s' -r
 complete -c smart -n "__fish_smart_using_subcommand check" -l redirect-uri -d 'Redirect URI registered for the client' -r
 complete -c smart -n "__fish_smart_using_subcommand check" -l scope -d 'Scope the client asks for' -r
 complete -c smart -n "__fish_smart_using_subcommand check" -l other-patient -d 'A patient id the launch patient\'s token must not read (for fhir.patient-compartment)' -r
@@ -578,6 +578,7 @@ complete -c smart -n "__fish_smart_using_subcommand check" -l cacert -d 'Extra P
 complete -c smart -n "__fish_smart_using_subcommand check" -l token-store -d 'Where tokens are kept: the OS keychain (default), a 0600 file, or nowhere' -r -f -a "keychain\t'The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager)'
 file\t'Files under $XDG_STATE_HOME/smart, mode 0600 (explicit fallback)'
 none\t'Keep nothing: tokens live for one command (CI with SMART_ACCESS_TOKEN)'"
+complete -c smart -n "__fish_smart_using_subcommand check" -l secret-stdin -d 'Read the client\'s secret from stdin: the checks act as a confidential client (client_secret_basic, or _post)'
 complete -c smart -n "__fish_smart_using_subcommand check" -l browser -d 'Complete authorization requests that need a sign-in in the browser (`BROWSER` honoured; a program that signs in by itself makes it headless)'
 complete -c smart -n "__fish_smart_using_subcommand check" -l no-login -d 'Run only what needs no user (the default without --browser)'
 complete -c smart -n "__fish_smart_using_subcommand check" -l list -d 'List the checks (id, severity, title, reference) and exit'

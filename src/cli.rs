@@ -312,10 +312,15 @@ pub struct CheckArgs {
     /// FHIR base URL to check. Default: the profile's
     #[arg(value_name = "FHIR_BASE")]
     pub fhir_base: Option<String>,
-    /// Client id for the authorize and token checks (a public client whose
-    /// registered redirect URI is `--redirect-uri`). Default: the profile's
+    /// Client id for the authorize and token checks (a public client, unless
+    /// --secret-stdin, whose registered redirect URI is `--redirect-uri`).
+    /// Default: the profile's
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
+    /// Read the client's secret from stdin: the checks act as a
+    /// confidential client (client_secret_basic, or _post)
+    #[arg(long)]
+    pub secret_stdin: bool,
     /// Redirect URI registered for the client
     #[arg(
         long,

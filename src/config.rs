@@ -192,6 +192,27 @@ impl ClientType {
             .into_iter()
             .find(|t| t.as_str().eq_ignore_ascii_case(s))
     }
+
+    /// How a client of this type authenticates when its profile names no
+    /// method: a secret goes in Basic (which RFC 6749 §2.3.1 makes every
+    /// server take), unless the server advertises only the form post.
+    pub fn default_auth_method(self, advertised: &[&str]) -> TokenAuthMethod {
+        match self {
+            ClientType::Public => TokenAuthMethod::None,
+            ClientType::ConfidentialSymmetric => {
+                if advertised.contains(&"client_secret_post")
+                    && !advertised.contains(&"client_secret_basic")
+                {
+                    TokenAuthMethod::ClientSecretPost
+                } else {
+                    TokenAuthMethod::ClientSecretBasic
+                }
+            }
+            ClientType::ConfidentialAsymmetric | ClientType::Backend => {
+                TokenAuthMethod::PrivateKeyJwt
+            }
+        }
+    }
 }
 
 impl PkceMode {

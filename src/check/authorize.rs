@@ -12,7 +12,9 @@ use super::model::{Check, Severity, Verdict};
 use super::probe::Exchange;
 use super::run::Run;
 use super::token::{self, TokenAttempt};
+use crate::config::{ClientType, TokenAuthMethod};
 use crate::oauth::pkce;
+use crate::oauth::token::{ClientAuth, SecretMethod};
 
 pub const STATE_ECHOED: Check = Check {
     id: "authorize.state-echoed",
@@ -73,9 +75,44 @@ const FOREIGN_AUD: &str = "https://smart-check.invalid/fhir";
 /// The client the requests are made for.
 #[derive(Debug, Clone)]
 pub struct Client {
-    pub client_id: String,
     pub redirect_uri: String,
     pub scope: String,
+    /// How it authenticates at the token endpoint. A secret's method is
+    /// settled against the server's list by [`Client::for_server`].
+    pub auth: ClientAuth,
+    /// The profile names the method: the server's list does not change it.
+    pub method_pinned: bool,
+}
+
+impl Client {
+    /// A public client: its `client_id` is all it sends.
+    pub fn public(client_id: String, redirect_uri: String, scope: String) -> Client {
+        Client {
+            redirect_uri,
+            scope,
+            auth: ClientAuth::None { client_id },
+            method_pinned: false,
+        }
+    }
+
+    pub fn client_id(&self) -> &str {
+        self.auth.client_id()
+    }
+
+    /// The client as it talks to a server advertising `methods`: a secret
+    /// the profile did not pin to a method goes where `smart login` would
+    /// send it.
+    pub fn for_server(&self, methods: &[&str]) -> Client {
+        let mut c = self.clone();
+        if let ClientAuth::Secret { method, .. } = &mut c.auth
+            && !self.method_pinned
+            && ClientType::ConfidentialSymmetric.default_auth_method(methods)
+                == TokenAuthMethod::ClientSecretPost
+        {
+            *method = SecretMethod::Post;
+        }
+        c
+    }
 }
 
 /// What came of one authorization request.
@@ -138,7 +175,7 @@ impl<'a> Request<'a> {
         {
             let mut q = u.query_pairs_mut();
             q.append_pair("response_type", self.response_type)
-                .append_pair("client_id", &self.client.client_id)
+                .append_pair("client_id", self.client.client_id())
                 .append_pair("redirect_uri", self.redirect_uri)
                 .append_pair("scope", &self.client.scope)
                 .append_pair("state", self.state)

@@ -9,6 +9,7 @@ use url::Url;
 use super::model::{Check, Severity, Verdict};
 use super::probe::Exchange;
 use super::run::Run;
+use super::token::Trial;
 use crate::oauth::assertion::{self, JWT_BEARER};
 use crate::oauth::keys::SigningKey;
 use crate::secret::Secret;
@@ -112,7 +113,9 @@ fn refused(a: Answer, accepted: &str) -> Verdict {
     }
 }
 
-pub async fn run(run: &mut Run<'_>, token_url: &Url, b: &Backend) {
+/// The group; returns how its good request fared, which also proves
+/// `private_key_jwt` for `token.auth-methods-work`.
+pub async fn run(run: &mut Run<'_>, token_url: &Url, b: &Backend) -> Trial {
     let url = token_url.as_str();
     let sign =
         |key: &SigningKey, aud: &str, now: u64| assertion::sign_at(key, &b.client_id, aud, now);
@@ -121,25 +124,27 @@ pub async fn run(run: &mut Run<'_>, token_url: &Url, b: &Backend) {
     let jwt = match sign(&b.key, url, now) {
         Ok(j) => j,
         Err(e) => {
+            let why = format!("cannot sign: {}", e.message);
             for c in CHECKS {
-                run.record(
-                    c,
-                    Verdict::skip(format!("cannot sign: {}", e.message)),
-                    vec![],
-                );
+                run.record(c, Verdict::skip(why.clone()), vec![]);
             }
-            return;
+            return Trial::Untried(why);
         }
     };
     let (first, ex) = send(run, token_url, b, &jwt).await;
-    let ok = matches!(first, Answer::Token);
-    let v = match first {
-        Answer::Token => Verdict::met("a token was issued"),
-        Answer::Refused(e) => Verdict::unmet(format!("refused: {e}")),
-        Answer::Broken(e) => Verdict::unmet(e),
+    let (v, trial) = match first {
+        Answer::Token => (
+            Verdict::met("a token was issued"),
+            Trial::Accepted(vec![ex.clone()]),
+        ),
+        Answer::Refused(e) => (
+            Verdict::unmet(format!("refused: {e}")),
+            Trial::Refused(e, vec![ex.clone()]),
+        ),
+        Answer::Broken(e) => (Verdict::unmet(e.clone()), Trial::Untried(e)),
     };
     run.record(&CLIENT_CREDENTIALS, v, vec![ex.clone()]);
-    if !ok {
+    if !matches!(trial, Trial::Accepted(_)) {
         for c in &CHECKS[1..] {
             run.record(
                 c,
@@ -147,7 +152,7 @@ pub async fn run(run: &mut Run<'_>, token_url: &Url, b: &Backend) {
                 vec![],
             );
         }
-        return;
+        return trial;
     }
 
     if run.selection.wants(&JTI_REPLAY) {
@@ -202,4 +207,5 @@ pub async fn run(run: &mut Run<'_>, token_url: &Url, b: &Backend) {
             run.record(c, Verdict::skip("not selected"), vec![]);
         }
     }
+    trial
 }

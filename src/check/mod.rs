@@ -4,6 +4,7 @@
 //! groups run in order and pass what they learnt on (the configuration, a
 //! client); a check that cannot run says why and what would let it.
 
+mod auth_methods;
 mod authorize;
 mod backend;
 mod discovery;
@@ -83,9 +84,21 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
         endpoint("authorization_endpoint"),
         endpoint("token_endpoint"),
     );
+    let auth_methods: Option<Vec<String>> = endpoints
+        .as_ref()
+        .and_then(|d| d.get("token_endpoint_auth_methods_supported")?.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|m| m.as_str().map(str::to_owned))
+                .collect()
+        });
+    let client = plan.client.as_ref().map(|c| {
+        let listed: Vec<&str> = auth_methods.iter().flatten().map(String::as_str).collect();
+        c.for_server(&listed)
+    });
     let with_client: &[&[Check]] = &[
         authorize::CHECKS,
-        token::CHECKS,
+        token::CODE_FLOW,
         &[
             fhir::READ_WITH_TOKEN,
             fhir::PAGING_ON_BASE,
@@ -95,13 +108,15 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
         revocation::CHECKS,
         registration::CHECKS,
     ];
-    match (&plan.client, &authorize_url) {
+    // How the user client's own authentication method fared.
+    let mut exchange = token::Trial::Untried(NO_CLIENT.into());
+    match (&client, &authorize_url) {
         (None, _) => skip_all(&mut run, with_client, NO_CLIENT),
-        (Some(_), None) => skip_all(
-            &mut run,
-            with_client,
-            "the configuration gives no usable (https) authorization_endpoint",
-        ),
+        (Some(_), None) => {
+            let why = "the configuration gives no usable (https) authorization_endpoint";
+            skip_all(&mut run, with_client, why);
+            exchange = token::Trial::Untried(why.into());
+        }
         (Some(client), Some(a)) => {
             authorize::run(&mut run, a, token_url.as_ref(), client).await;
             match &token_url {
@@ -114,6 +129,7 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
                     );
                     let oidc = oidc.map(|(jwks_uri, issuer)| token::Oidc { issuer, jwks_uri });
                     let granted = token::run(&mut run, a, t, client, oidc.as_ref()).await;
+                    exchange = granted.exchange.clone();
                     fhir::type_scope(&mut run, a, t, client).await;
                     let (revoke, introspect) = (
                         endpoint("revocation_endpoint"),
@@ -129,28 +145,46 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
                     let register = endpoint("registration_endpoint");
                     registration::run(&mut run, register.as_ref(), a, t, client).await;
                 }
-                None => skip_all(
-                    &mut run,
-                    &with_client[1..],
-                    "the configuration gives no usable (https) token_endpoint",
-                ),
+                None => {
+                    let why = "the configuration gives no usable (https) token_endpoint";
+                    skip_all(&mut run, &with_client[1..], why);
+                    exchange = token::Trial::Untried(why.into());
+                }
             }
         }
     }
 
-    match (&plan.backend, &token_url) {
-        (None, _) => skip_all(
-            &mut run,
-            &[backend::CHECKS],
-            "needs a backend client: -p PROFILE of client_type backend (or SMART_CLIENT_ID and SMART_PRIVATE_KEY)",
-        ),
-        (Some(_), None) => skip_all(
-            &mut run,
-            &[backend::CHECKS],
-            "the configuration gives no usable (https) token_endpoint",
-        ),
-        (Some(b), Some(t)) => backend::run(&mut run, t, b).await,
-    }
+    let backend_trial = match (&plan.backend, &token_url) {
+        (None, _) => {
+            skip_all(
+                &mut run,
+                &[backend::CHECKS],
+                "needs a backend client: -p PROFILE of client_type backend (or SMART_CLIENT_ID and SMART_PRIVATE_KEY)",
+            );
+            None
+        }
+        (Some(_), None) => {
+            skip_all(
+                &mut run,
+                &[backend::CHECKS],
+                "the configuration gives no usable (https) token_endpoint",
+            );
+            None
+        }
+        (Some(b), Some(t)) => Some(backend::run(&mut run, t, b).await),
+    };
+    let user = client.as_ref().map(|c| auth_methods::UserSide {
+        client: c,
+        endpoints: authorize_url.as_ref().zip(token_url.as_ref()),
+        exchange: &exchange,
+    });
+    auth_methods::run(
+        &mut run,
+        auth_methods.as_deref(),
+        user,
+        backend_trial.as_ref(),
+    )
+    .await;
 
     let mut results = run.into_results();
     let order = catalog();
@@ -158,7 +192,7 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
     Report::new(plan.base.as_str().to_owned(), results)
 }
 
-const NO_CLIENT: &str = "needs a client: pass --client-id ID (a public client with a loopback redirect URI) or -p PROFILE";
+const NO_CLIENT: &str = "needs a client: pass --client-id ID (a public client with a loopback redirect URI; --secret-stdin makes it confidential) or -p PROFILE";
 
 fn skip_all(run: &mut Run<'_>, groups: &[&[Check]], why: &str) {
     for c in groups.iter().copied().flatten() {
@@ -186,5 +220,11 @@ mod tests {
             );
             assert!(!c.fix.is_empty());
         }
+    }
+
+    #[test]
+    fn the_code_flow_is_the_token_group_but_the_check_recorded_last() {
+        assert_eq!(token::CODE_FLOW.len() + 1, token::CHECKS.len());
+        assert_eq!(token::CHECKS.last().unwrap().id, token::AUTH_METHODS.id);
     }
 }

@@ -96,6 +96,11 @@ impl Verdict {
     pub fn skip(why: impl Into<String>) -> Verdict {
         Verdict::Skip(why.into())
     }
+    pub fn reason(&self) -> &str {
+        match self {
+            Verdict::Met(r) | Verdict::Unmet(r) | Verdict::Skip(r) => r,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::http::{Http, Response};
+use crate::oauth::token::ClientAuth;
 use crate::redact;
 
 /// Bodies are kept up to this many characters: enough to show what a server
@@ -139,6 +140,26 @@ impl Probe {
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(reqwest::header::ACCEPT, "application/json")
             .body(body)
+    }
+
+    /// [`Probe::form`], authenticated as `auth` would at the token endpoint
+    /// `token_url` (the audience of an assertion): Basic credentials, the
+    /// secret in the form, a fresh assertion, or the bare `client_id`.
+    pub fn client_form(
+        &self,
+        url: &url::Url,
+        pairs: &[(&str, &str)],
+        auth: &ClientAuth,
+        token_url: &url::Url,
+    ) -> Result<reqwest::RequestBuilder> {
+        let own = auth.own_request(token_url.as_str())?;
+        let mut all = pairs.to_vec();
+        all.extend(own.form.iter().map(|(k, v)| (*k, v.as_str())));
+        let req = self.form(url, &all);
+        Ok(match own.authorization {
+            Some(a) => req.header(reqwest::header::AUTHORIZATION, a),
+            None => req,
+        })
     }
 
     /// Records an authorization request that went through the browser: the

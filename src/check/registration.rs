@@ -89,15 +89,16 @@ pub async fn run(
             }
         }
     };
-    let registered = Client {
+    let registered = Client::public(
         client_id,
-        ..template.clone()
-    };
+        template.redirect_uri.clone(),
+        template.scope.clone(),
+    );
     let v = match super::token::obtain(run, authorize_url, token_url, &registered).await {
-        Ok(_) => Verdict::met(format!("client {} got a token", registered.client_id)),
+        Ok(_) => Verdict::met(format!("client {} got a token", registered.client_id())),
         Err(Verdict::Unmet(why)) => Verdict::unmet(format!(
             "client {} was registered, and {why}",
-            registered.client_id
+            registered.client_id()
         )),
         Err(other) => other,
     };

@@ -62,14 +62,22 @@ pub async fn run(run: &mut Run<'_>, at: &Endpoints<'_>, client: &Client, granted
         return;
     }
 
-    let req = run.probe.form(
-        revoke_url,
-        &[
-            ("token", token.expose()),
-            ("token_type_hint", "access_token"),
-            ("client_id", &client.client_id),
-        ],
-    );
+    let pairs = [
+        ("token", token.expose()),
+        ("token_type_hint", "access_token"),
+    ];
+    let req = match run
+        .probe
+        .client_form(revoke_url, &pairs, &client.auth, at.token)
+    {
+        Ok(r) => r,
+        Err(e) => {
+            for c in CHECKS {
+                run.record(c, Verdict::skip(e.message.clone()), vec![]);
+            }
+            return;
+        }
+    };
     let (resp, ex) = run.probe.send(req).await;
     match resp {
         Ok(r) if r.status.is_success() => {
@@ -117,8 +125,8 @@ pub async fn run(run: &mut Run<'_>, at: &Endpoints<'_>, client: &Client, granted
 }
 
 /// Introspects the revoked token, authorised by another live token (a
-/// public client holds no credential of its own; RFC 7662 §2.1 allows a
-/// bearer token).
+/// public client holds no credential of its own, and RFC 7662 §2.1 allows a
+/// bearer token whatever the client).
 async fn introspect(
     run: &mut Run<'_>,
     url: Option<&Url>,

@@ -17,6 +17,7 @@ use super::model::{Check, Severity, Verdict};
 use super::probe::Exchange;
 use super::run::Run;
 use crate::oauth::pkce;
+use crate::oauth::token::ClientAuth;
 use crate::secret::Secret;
 
 pub const VERIFIER_CHECKED: Check = Check {
@@ -105,6 +106,16 @@ pub const REFRESH_REUSE: Check = Check {
     fix: "refuse (invalid_grant) a refresh token once it has been exchanged for a new one",
 };
 
+pub const AUTH_METHODS: Check = Check {
+    id: "token.auth-methods-work",
+    title: "every advertised client authentication method is accepted",
+    reference: "https://www.rfc-editor.org/rfc/rfc8414#section-2",
+    severity: Severity::Required,
+    fix: "accept every method in token_endpoint_auth_methods_supported at the token endpoint, or stop advertising the ones you refuse",
+};
+
+/// The group. [`AUTH_METHODS`] comes last: it is recorded once the backend
+/// client has run too (see [`CODE_FLOW`]).
 pub const CHECKS: &[Check] = &[
     VERIFIER_CHECKED,
     CODE_SINGLE_USE,
@@ -118,7 +129,14 @@ pub const CHECKS: &[Check] = &[
     REFRESH,
     REFRESH_ROTATES,
     REFRESH_REUSE,
+    AUTH_METHODS,
 ];
+
+/// The checks the code flow decides: all of the group but the last.
+pub const CODE_FLOW: &[Check] = match CHECKS.split_last() {
+    Some((_, rest)) => rest,
+    None => &[],
+};
 
 /// Where id_tokens are checked: the configuration's `issuer` and
 /// `jwks_uri`.
@@ -129,20 +147,33 @@ pub struct Oidc {
 
 /// The tokens of the one good exchange, for the groups that need a token.
 /// Held as [`Secret`]s: only redacted copies reach the evidence.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Granted {
     /// The newest live access token (the refreshed one after a refresh).
     pub access_token: Option<Secret>,
     pub patient: Option<String>,
+    /// How the client's own authentication method fared in that exchange.
+    pub exchange: Trial,
 }
 
 impl Granted {
-    fn from_answer(body: &Value) -> Granted {
+    fn none(exchange: Trial) -> Granted {
         Granted {
-            access_token: body["access_token"].as_str().map(Secret::new),
-            patient: body["patient"].as_str().map(str::to_owned),
+            access_token: None,
+            patient: None,
+            exchange,
         }
     }
+}
+
+/// One token request made to prove a client authentication method.
+#[derive(Debug, Clone)]
+pub enum Trial {
+    Accepted(Vec<Exchange>),
+    /// Refused: the OAuth error (or what came instead).
+    Refused(String, Vec<Exchange>),
+    /// Not sent: why.
+    Untried(String),
 }
 
 /// The S256 challenge of a verifier.
@@ -150,22 +181,28 @@ pub fn s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-/// A code exchange as a public client sends it.
+/// A code exchange as the client sends it.
 pub struct TokenAttempt<'a> {
-    client: &'a Client,
     code: &'a str,
     verifier: Option<&'a str>,
     redirect_uri: &'a str,
+    /// The client's own authentication, or another method under test.
+    auth: &'a ClientAuth,
 }
 
 impl<'a> TokenAttempt<'a> {
     pub fn code(client: &'a Client, code: &'a str, verifier: Option<&'a str>) -> Self {
         TokenAttempt {
-            client,
             code,
             verifier,
             redirect_uri: &client.redirect_uri,
+            auth: &client.auth,
         }
+    }
+
+    /// The same exchange, authenticated another way.
+    pub fn authenticated(self, auth: &'a ClientAuth) -> Self {
+        TokenAttempt { auth, ..self }
     }
 }
 
@@ -195,10 +232,12 @@ async fn attempt_full(
         ("grant_type", "authorization_code"),
         ("code", a.code),
         ("redirect_uri", a.redirect_uri),
-        ("client_id", a.client.client_id.as_str()),
     ];
     pairs.extend(a.verifier.map(|v| ("code_verifier", v)));
-    let req = run.probe.form(url, &pairs);
+    let req = match run.probe.client_form(url, &pairs, a.auth, url) {
+        Ok(r) => r,
+        Err(e) => return (Outcome::Broken(e.message), unsent(url), None),
+    };
     let (resp, ex) = run.probe.send(req).await;
     let resp = match resp {
         Ok(r) => r,
@@ -224,8 +263,23 @@ async fn attempt_full(
     (outcome, ex, Some(resp))
 }
 
+/// The evidence of a request that could not be built (an assertion that
+/// could not be signed).
+fn unsent(url: &Url) -> Exchange {
+    Exchange {
+        method: "POST".into(),
+        url: crate::redact::url(url),
+        request_headers: vec![],
+        request_body: None,
+        status: None,
+        response_headers: vec![],
+        response_body: None,
+        error: Some("not sent".into()),
+    }
+}
+
 /// A code for `client`, when the server grants one without a user.
-async fn fresh_code(
+pub(super) async fn fresh_code(
     run: &Run<'_>,
     endpoint: &Url,
     client: &Client,
@@ -347,7 +401,7 @@ pub async fn run(
             for c in GOOD {
                 run.record(c, v.clone(), vec![ex.clone()]);
             }
-            return Granted::default();
+            return Granted::none(Trial::Untried(v.reason().to_owned()));
         }
     };
     let good = TokenAttempt::code(client, &code, Some(&verifier));
@@ -357,10 +411,20 @@ pub async fn run(
         for c in GOOD {
             run.record(c, Verdict::skip(why.clone()), vec![ex.clone(), ex2.clone()]);
         }
-        return Granted::default();
+        let trial = match o {
+            Outcome::Refused(e) => Trial::Refused(e, vec![ex2]),
+            other => Trial::Untried(format!(
+                "the code exchange gave no answer to judge ({other:?})"
+            )),
+        };
+        return Granted::none(trial);
     };
     let body: Value = serde_json::from_slice(&resp.body).unwrap_or_default();
-    let mut granted = Granted::from_answer(&body);
+    let mut granted = Granted {
+        access_token: body["access_token"].as_str().map(Secret::new),
+        patient: body["patient"].as_str().map(str::to_owned),
+        exchange: Trial::Accepted(vec![ex2.clone()]),
+    };
     run.record(&RESPONSE_FIELDS, response_fields(&body), vec![ex2.clone()]);
     run.record(&EXPIRES_IN, expires_in(&body), vec![ex2.clone()]);
     let cache = resp
@@ -552,21 +616,24 @@ async fn refresh_checks(
     new_access
 }
 
-/// A refresh as a public client sends it: the answer's JSON, or why not.
+/// A refresh as the client sends it: the answer's JSON, or why not.
 async fn refresh(
     run: &Run<'_>,
     token_url: &Url,
     client: &Client,
     refresh_token: &str,
 ) -> (Result<Value, String>, Exchange) {
-    let req = run.probe.form(
-        token_url,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-            ("client_id", &client.client_id),
-        ],
-    );
+    let pairs = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+    ];
+    let req = match run
+        .probe
+        .client_form(token_url, &pairs, &client.auth, token_url)
+    {
+        Ok(r) => r,
+        Err(e) => return (Err(e.message), unsent(token_url)),
+    };
     let (resp, ex) = run.probe.send(req).await;
     let result = match resp {
         Err(e) => Err(format!("no answer: {}", e.message)),
@@ -662,7 +729,7 @@ async fn id_token(
     };
     let expect = crate::oauth::id_token::Expect {
         issuer: &oidc.issuer,
-        client_id: &client.client_id,
+        client_id: client.client_id(),
         nonce: None,
     };
     let v = match crate::oauth::id_token::verify(&Secret::new(token), &jwks, &expect) {

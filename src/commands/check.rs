@@ -6,12 +6,14 @@ use std::time::Duration;
 
 use crate::check::{self, Backend, Client, Plan, Probe, Selection, User};
 use crate::cli::CheckArgs;
-use crate::config::ClientType;
+use crate::config::{BasicAuthEncoding, ClientType, TokenAuthMethod};
 use crate::discovery;
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::oauth::callback::Listener;
+use crate::oauth::token::{ClientAuth, SecretMethod};
 use crate::output;
+use crate::session;
 use crate::settings::{Flags, Settings};
 
 pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
@@ -22,8 +24,8 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
     // A base on the command line without -p is checked on its own: no
     // profile's client is used for a server the profile is not for.
     let from_settings = args.fhir_base.is_none() || ctx.invocation.profile_name().is_some();
-    let (base, client_id, backend) = if from_settings {
-        let s = Settings::resolve(
+    let (base, user_client, backend) = if from_settings {
+        let mut s = Settings::resolve(
             &ctx.invocation,
             &Flags {
                 fhir_base: args.fhir_base.as_deref(),
@@ -52,14 +54,45 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
                 scope: s.scope.value.clone(),
             };
             // --client-id names the user client beside the backend one.
-            (base, args.client_id.clone(), Some(b))
+            (base, args.client_id.clone().map(UserClient::Named), Some(b))
         } else {
-            let user = args.client_id.clone().or(s.client_id.map(|c| c.value));
+            let own = s.client_id.as_ref().map(|c| c.value.clone());
+            let user = match (&args.client_id, own) {
+                // The profile's credentials are for its own client only.
+                (Some(id), own) if own.as_ref() != Some(id) => Some(UserClient::Named(id.clone())),
+                (_, Some(own)) => Some(UserClient::Profile(Box::new(profile_auth(
+                    ctx, &args, &mut s, &own,
+                )?))),
+                (_, None) => None,
+            };
             (base, user, None)
         }
     } else {
         let b = args.fhir_base.as_deref().unwrap_or_default();
-        (discovery::parse_base(b)?, args.client_id.clone(), None)
+        let user = args.client_id.clone().map(UserClient::Named);
+        (discovery::parse_base(b)?, user, None)
+    };
+    let client_auth = match user_client {
+        None if args.secret_stdin => {
+            return Err(Error::usage(
+                "--secret-stdin gives the secret of the client the checks act as, and there is none",
+            )
+            .with_hint("pass --client-id ID (or -p PROFILE) beside it"));
+        }
+        None => None,
+        Some(UserClient::Profile(auth)) => Some(*auth),
+        Some(UserClient::Named(client_id)) if args.secret_stdin => {
+            let secret = crate::prompt::read_secret_stdin(ctx.env().in_ci())?;
+            Some((
+                ClientAuth::Secret {
+                    client_id,
+                    secret: oauth2::ClientSecret::new(secret.expose().to_owned()),
+                    method: SecretMethod::Basic(BasicAuthEncoding::Form),
+                },
+                false,
+            ))
+        }
+        Some(UserClient::Named(client_id)) => Some((ClientAuth::None { client_id }, false)),
     };
     let user = if args.browser {
         Some(user(ctx, &args.redirect_uri)?)
@@ -69,15 +102,16 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
     let redirect_uri = user
         .as_ref()
         .map_or_else(|| args.redirect_uri.clone(), User::redirect_uri);
-    if user.is_some() && client_id.is_some() {
+    if user.is_some() && client_auth.is_some() {
         eprintln!("smart check: authorization requests that need a sign-in open in the browser");
     }
     let plan = Plan {
         base,
-        client: client_id.map(|client_id| Client {
-            client_id,
+        client: client_auth.map(|(auth, method_pinned)| Client {
             redirect_uri,
             scope: args.scope.clone(),
+            auth,
+            method_pinned,
         }),
         backend,
         other_patient: args.other_patient.clone(),
@@ -113,6 +147,45 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// The client the user checks act as.
+enum UserClient {
+    /// `--client-id`: public, or confidential with `--secret-stdin`.
+    Named(String),
+    /// The profile's own client, with its credentials, and whether the
+    /// profile names the method.
+    Profile(Box<(ClientAuth, bool)>),
+}
+
+/// How the profile's own client authenticates, as `smart login` would: its
+/// method, or the one its client type implies, with the secret
+/// (`--secret-stdin`, `SMART_CLIENT_SECRET` or the store) or the key.
+fn profile_auth(
+    ctx: &RunContext,
+    args: &CheckArgs,
+    s: &mut Settings,
+    client_id: &str,
+) -> Result<(ClientAuth, bool)> {
+    let given = if args.secret_stdin {
+        s.secret_given("--secret-stdin")?;
+        Some(crate::prompt::read_secret_stdin(ctx.env().in_ci())?)
+    } else {
+        None
+    };
+    let pinned = s.stored.token_auth_method;
+    // A secret's method is settled against the server's list later
+    // (Client::for_server); Basic until then.
+    let method = pinned.unwrap_or_else(|| s.client_type.value.default_auth_method(&[]));
+    let (secret, key) = match (method, given) {
+        (TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost, Some(g)) => {
+            (Some(oauth2::ClientSecret::new(g.expose().to_owned())), None)
+        }
+        _ => session::credentials_for(method, &s.store(), s)?,
+    };
+    let auth = ClientAuth::build(method, client_id, s.name(), secret, key)?
+        .with_basic_encoding(s.stored.basic_encoding());
+    Ok((auth, pinned.is_some()))
 }
 
 /// The loopback listener for `--browser`, on the redirect URI's port (an

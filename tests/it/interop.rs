@@ -401,16 +401,24 @@ fn smart_check_against_oidc_provider_finds_what_the_setup_lacks() {
     );
     assert_eq!(by_status("warn"), ["discovery.cors"]);
     // Everything the browser made possible was decided: codes, the
-    // replay, refresh rotation, the id_token, revocation.
+    // replay, refresh rotation, the id_token, the launch patient, the one
+    // advertised client authentication (`none`, by the public client's
+    // exchange), revocation.
     for id in [
         "authorize.state-echoed",
         "token.code-verifier-checked",
         "token.code-single-use",
         "token.id-token-valid",
         "token.refresh-reuse-refused",
+        "token.launch-context",
+        "token.auth-methods-work",
+        "discovery.https-endpoints",
         "revocation.revoked-token-refused",
     ] {
         assert!(by_status("pass").contains(&id), "{id}: {report:#}");
     }
+    // Without a search route a type-limited token has nothing to be
+    // refused: undecided, not passed.
+    assert!(by_status("skip").contains(&"fhir.type-scope"), "{report:#}");
     assert_eq!(out.status.code(), Some(5));
 }

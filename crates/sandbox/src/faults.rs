@@ -27,6 +27,11 @@ pub enum Fault {
     RefreshNotRotated,
     OpenRedirect,
     CrossPatientRead,
+    AdvertisesUnsupportedAuth,
+    TypeScopeIgnored,
+    NoLaunchContext,
+    UnknownKidAccepted,
+    HttpEndpoint,
     // Bulk Data export.
     ExportJobFails,
     ExportStatus429,
@@ -141,6 +146,31 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "cross-patient-read",
         Fault::CrossPatientRead,
         "a patient-limited token can read any resource by id (the compartment is not enforced on reads)",
+    ),
+    (
+        "advertises-unsupported-auth",
+        Fault::AdvertisesUnsupportedAuth,
+        "client_secret_post is advertised, and the token endpoint refuses it (invalid_client)",
+    ),
+    (
+        "type-scope-ignored",
+        Fault::TypeScopeIgnored,
+        "the resource type of a scope is not enforced: a patient/Patient.rs token reads every type",
+    ),
+    (
+        "no-launch-context",
+        Fault::NoLaunchContext,
+        "token responses omit `patient`, even when launch/patient was granted",
+    ),
+    (
+        "unknown-kid-accepted",
+        Fault::UnknownKidAccepted,
+        "a client assertion whose kid the client never registered is verified with any of its keys",
+    ),
+    (
+        "http-endpoint",
+        Fault::HttpEndpoint,
+        "the smart-configuration advertises a plain-http management_endpoint on a non-loopback host",
     ),
     // Bulk Data export.
     (

@@ -59,6 +59,20 @@ impl Grant {
         }
         best
     }
+
+    /// The grant as a server that enforces only the context and the
+    /// permissions of a scope sees it (the `type-scope-ignored` fault):
+    /// `patient/Patient.rs` acts as `patient/*.rs`.
+    pub(crate) fn ignoring_types(mut self) -> Grant {
+        for s in &mut self.scopes {
+            if let (Some(_), Some((context, rest))) = (ResourceScope::parse(s), s.split_once('/'))
+                && let Some((_, perms)) = rest.split_once('.')
+            {
+                *s = format!("{context}/*.{perms}");
+            }
+        }
+        self
+    }
 }
 
 #[cfg(test)]
@@ -79,6 +93,18 @@ mod tests {
 
     fn comp(p: &str) -> Access {
         Access::Compartment(p.into())
+    }
+
+    #[test]
+    fn ignoring_types_widens_only_the_type() {
+        let g = grant(
+            "launch/patient patient/Patient.rs user/Observation.c",
+            Some("p1"),
+        )
+        .ignoring_types();
+        assert_eq!(g.scopes, ["launch/patient", "patient/*.rs", "user/*.c"]);
+        assert_eq!(g.access("Observation", Interaction::Read), comp("p1"));
+        assert_eq!(g.access("Condition", Interaction::Create), Access::All);
     }
 
     #[test]

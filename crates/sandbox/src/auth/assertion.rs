@@ -72,11 +72,23 @@ pub(crate) async fn verify(
         )));
     }
     let jwks = client_jwks(state, &client).await?;
-    let jwk = select_key(&jwks, &kid, alg).ok_or_else(|| {
-        bad(format!(
-            "no {alg:?} key with kid `{kid}` in the client's JWKS"
-        ))
-    })?;
+    // `unknown-kid-accepted`: a kid the client never registered falls back
+    // to the first key of the right type (the assertion still has to verify).
+    let fallback = || {
+        state
+            .opts
+            .faults
+            .has(Fault::UnknownKidAccepted)
+            .then(|| select_key(&jwks, None, alg))
+            .flatten()
+    };
+    let jwk = select_key(&jwks, Some(&kid), alg)
+        .or_else(fallback)
+        .ok_or_else(|| {
+            bad(format!(
+                "no {alg:?} key with kid `{kid}` in the client's JWKS"
+            ))
+        })?;
     let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone())
         .map_err(|e| bad(format!("the client's key `{kid}` is unusable: {e}")))?;
     let key = DecodingKey::from_jwk(&jwk)
@@ -187,11 +199,11 @@ async fn fetch_jwks(http: &reqwest::Client, uri: &url::Url) -> Result<Value, Str
     serde_json::from_slice(&body).map_err(|e| format!("not JSON: {e}"))
 }
 
-/// The key with this `kid` whose type fits `alg`.
-fn select_key<'a>(jwks: &'a Value, kid: &str, alg: Algorithm) -> Option<&'a Value> {
+/// The key with this `kid` (any kid: `None`) whose type fits `alg`.
+fn select_key<'a>(jwks: &'a Value, kid: Option<&str>, alg: Algorithm) -> Option<&'a Value> {
     jwks.get("keys")?.as_array()?.iter().find(|k| {
         let s = |n: &str| k.get(n).and_then(Value::as_str);
-        s("kid") == Some(kid)
+        kid.is_none_or(|kid| s("kid") == Some(kid))
             && match alg {
                 Algorithm::RS384 => s("kty") == Some("RSA"),
                 Algorithm::ES384 => s("kty") == Some("EC") && s("crv") == Some("P-384"),

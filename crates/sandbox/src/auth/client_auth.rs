@@ -12,7 +12,7 @@ use base64::Engine;
 use super::clients::{AuthMethod, Client};
 use super::error::OAuthError;
 use super::params::Params;
-use crate::{Quirk, State};
+use crate::{Fault, Quirk, State};
 
 pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -125,6 +125,12 @@ pub(crate) async fn authenticate(
         });
     }
     if let Some(secret) = post_secret {
+        // `advertises-unsupported-auth`: discovery still lists the method.
+        if state.opts.faults.has(Fault::AdvertisesUnsupportedAuth) {
+            return Err(OAuthError::invalid_client(
+                "client_secret_post is not accepted here",
+            ));
+        }
         let id = client_id_param
             .ok_or_else(|| OAuthError::invalid_request("client_secret needs client_id"))?;
         let client = lookup(id, AuthMethod::ClientSecretPost, false)?;

@@ -92,8 +92,16 @@ fn smart_document(state: &State) -> Value {
     {
         o.remove("code_challenge_methods_supported");
     }
+    // `http-endpoint`: one URL built from the host name behind a TLS proxy.
+    // No check uses the management endpoint, so only the https one fails.
+    if state.opts.faults.has(Fault::HttpEndpoint) {
+        doc["management_endpoint"] = json!(HTTP_MANAGEMENT_ENDPOINT);
+    }
     doc
 }
+
+/// What `http-endpoint` advertises: plain http, and not loopback.
+const HTTP_MANAGEMENT_ENDPOINT: &str = "http://sandbox.internal:8080/auth/manage";
 
 pub(crate) async fn smart_configuration(AxState(state): AxState<Arc<State>>) -> Response {
     if state.opts.quirks.has(Quirk::NoWellKnown) {

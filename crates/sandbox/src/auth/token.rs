@@ -285,7 +285,11 @@ fn issue(
         body[launch::ID_TOKEN] = json!(id_token(state, auth, nonce, now)?);
     }
     if auth.has_context {
-        if let Some(p) = &auth.patient {
+        if let Some(p) = auth
+            .patient
+            .as_ref()
+            .filter(|_| !faults.has(Fault::NoLaunchContext))
+        {
             body[launch::PATIENT] = json!(p);
         }
         if let Some(e) = &auth.encounter {

@@ -271,6 +271,10 @@ async fn route(
     } else {
         state.auth.authenticate(headers)
     };
+    let grant = grant.map(|g| match state.opts.faults.has(Fault::TypeScopeIgnored) {
+        true => g.ignoring_types(),
+        false => g,
+    });
     let grant = grant.map_err(|u| {
         let quote = |s: &str| s.replace(['"', '\\'], "'");
         Outcome::new(StatusCode::UNAUTHORIZED, "login", u.description.clone()).with_header(
