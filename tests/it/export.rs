@@ -14,7 +14,7 @@ use serde_json::Value;
 use smart_sandbox::{Faults, Options, Received};
 
 use crate::backend_support::{Env, backend_client, keygen, sandbox_with};
-use crate::support::{APPROVE, browser_script};
+use crate::support::{APPROVE, Out, browser_script};
 
 /// A sandbox with a backend client `svc` (system/*.rs) and its profile.
 struct Bulk {
@@ -51,25 +51,6 @@ fn bulk(f: impl FnOnce(&mut Options)) -> Bulk {
         _keys: keys,
         env,
         out,
-    }
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn of(o: std::process::Output) -> Out {
-        Out {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
-    }
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
     }
 }
 

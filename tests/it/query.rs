@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 use smart_sandbox::{Faults, Options};
-use support::{APPROVE, Canned, CannedServer, SandboxServer, TempConfig, browser_script};
+use support::{APPROVE, Canned, CannedServer, Out, SandboxServer, TempConfig, browser_script};
 
 const SCOPE: &str = "openid fhirUser user/*.cruds offline_access";
 
@@ -70,31 +70,6 @@ impl Env {
     }
     fn token(&self) -> String {
         self.ok(&["token"]).stdout.trim().to_owned()
-    }
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn of(o: std::process::Output) -> Out {
-        Out {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
-    }
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
-    }
-    fn ndjson(&self) -> Vec<Value> {
-        self.stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-            .collect()
     }
 }
 
