@@ -57,7 +57,8 @@ fn outside(rtype: RType, id: &str, patient: &str) -> Outcome {
     ))
 }
 
-fn store(state: &State) -> Result<&Store, Outcome> {
+/// The synthetic store (absent in proxy mode, where no handler runs).
+pub(super) fn store(state: &State) -> Result<&Store, Outcome> {
     state
         .fhir
         .store

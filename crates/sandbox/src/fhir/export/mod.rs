@@ -27,7 +27,6 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
 use super::outcome::Outcome;
-use super::store::Store;
 use crate::{Fault, Grant, State};
 use job::{Job, Output};
 use kickoff::{Group, Level};
@@ -223,14 +222,6 @@ pub(crate) async fn route(
     })
 }
 
-fn store(state: &State) -> Result<&Store, Outcome> {
-    state
-        .fhir
-        .store
-        .as_ref()
-        .ok_or_else(|| Outcome::new(StatusCode::INTERNAL_SERVER_ERROR, "exception", "no store"))
-}
-
 fn kick_off(
     state: &Arc<State>,
     grant: &Grant,
@@ -244,7 +235,7 @@ fn kick_off(
         return Err(super::method_not_allowed(method, "GET, POST"));
     }
     kickoff::check_headers(headers)?;
-    let store = store(state)?;
+    let store = super::handlers::store(state)?;
     let spec = kickoff::parse(
         store,
         grant,
