@@ -116,7 +116,16 @@ impl Exports {
             self.remove(&id);
         }
         if let Some(root) = self.root.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            let _ = std::fs::remove_dir_all(root);
+            // A writer still running may create a file between the listing
+            // and the rmdir (ENOTEMPTY); it stops at its next look at the
+            // cancel flag, so a few tries see the directory go.
+            for _ in 0..200 {
+                let _ = std::fs::remove_dir_all(&root);
+                if !root.exists() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
         }
     }
 
