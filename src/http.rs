@@ -160,17 +160,7 @@ impl Http {
 
     /// Sends a request and reads at most `limit` bytes of the answer.
     pub async fn send(&self, req: reqwest::RequestBuilder, limit: usize) -> Result<Response> {
-        let req = req
-            .build()
-            .map_err(|e| Error::usage(format!("cannot build request: {}", e.without_url())))?;
-        let url = req.url().clone();
-        if self.verbose {
-            trace_request(&req);
-        }
-        let resp = match self.client.execute(req).await {
-            Ok(r) => r,
-            Err(e) => return Err(self.network_error(&url, e).await),
-        };
+        let resp = self.execute(req).await?;
         let status = resp.status();
         let headers = resp.headers().clone();
         let final_url = resp.url().clone();
@@ -200,6 +190,15 @@ impl Http {
     /// Sends a request and hands back the answer unread, for bodies that
     /// are streamed to disk (bulk export files); `-v` traces the head only.
     pub async fn open(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response> {
+        let r = self.execute(req).await?;
+        if self.verbose {
+            eprint!("{}", head_trace(r.status(), r.headers()));
+        }
+        Ok(r)
+    }
+
+    /// Builds and sends a request (traced with `-v`); the answer unread.
+    async fn execute(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response> {
         let req = req
             .build()
             .map_err(|e| Error::usage(format!("cannot build request: {}", e.without_url())))?;
@@ -208,12 +207,7 @@ impl Http {
             trace_request(&req);
         }
         match self.client.execute(req).await {
-            Ok(r) => {
-                if self.verbose {
-                    eprint!("{}", head_trace(r.status(), r.headers()));
-                }
-                Ok(r)
-            }
+            Ok(r) => Ok(r),
             Err(e) => Err(self.network_error(&url, e).await),
         }
     }

@@ -52,6 +52,20 @@ pub struct ExportRequest {
 }
 
 impl ExportRequest {
+    /// A system-level export of everything, in the default format: what
+    /// `smart export` sends with no parameters.
+    pub fn everything() -> ExportRequest {
+        ExportRequest {
+            level: Level::System,
+            types: vec![],
+            since: None,
+            type_filters: vec![],
+            elements: vec![],
+            patients: vec![],
+            output_format: OUTPUT_FORMATS[0].into(),
+        }
+    }
+
     /// Checks every part; the first bad one is the error, naming it.
     pub fn check(&self) -> Result<()> {
         if let Level::Group(id) = &self.level {
@@ -231,15 +245,7 @@ mod tests {
     use super::*;
 
     fn req() -> ExportRequest {
-        ExportRequest {
-            level: Level::System,
-            types: vec![],
-            since: None,
-            type_filters: vec![],
-            elements: vec![],
-            patients: vec![],
-            output_format: "application/fhir+ndjson".into(),
-        }
+        ExportRequest::everything()
     }
 
     #[test]

@@ -219,16 +219,7 @@ fn mode(args: &ExportArgs) -> Result<Mode> {
     } else {
         "--cancel"
     };
-    let fresh = ExportRequest {
-        level: Level::System,
-        types: vec![],
-        since: None,
-        type_filters: vec![],
-        elements: vec![],
-        patients: vec![],
-        output_format: crate::bulk::request::OUTPUT_FORMATS[0].into(),
-    };
-    if req != fresh || args.gzip {
+    if req != ExportRequest::everything() || args.gzip {
         return Err(Error::usage(format!(
             "{flag} works on the export saved in --out DIR, as it was started; give no level or export parameters with it"
         )));
