@@ -4,9 +4,11 @@
 //! exit codes; everything else lives in these modules so that tests and
 //! benchmarks can call it directly.
 
+pub(crate) mod blocking;
 pub(crate) mod bulk;
 pub(crate) mod check;
 pub mod cli;
+pub(crate) mod clock;
 pub mod commands;
 pub(crate) mod config;
 pub(crate) mod discovery;

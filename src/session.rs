@@ -14,18 +14,21 @@
 //! Expiry is decided against a [`Clock`]: commands pass [`SystemClock`],
 //! tests a fixed time.
 
-use oauth2::{AccessToken, ClientSecret};
+use oauth2::AccessToken;
 use std::time::Duration;
 use url::Url;
 
+use crate::blocking::blocking;
+use crate::clock::{Clock, SystemClock};
 use crate::config::{ClientType, TokenAuthMethod};
 use crate::discovery::FhirBase;
 use crate::error::{Error, Kind, OAuthErrorCode, Result};
 use crate::http::Http;
 use crate::oauth::keys::SigningKey;
-use crate::oauth::token::{self, ClientAuth};
-use crate::oauth::tokens::{Clock, Issuer, LaunchContext, SystemClock, TokenSet};
+use crate::oauth::token_endpoint::{self, ClientAuth};
+use crate::oauth::token_set::{Issuer, LaunchContext, TokenSet};
 use crate::secret::Secret;
+use crate::settings::credentials_for;
 use crate::settings::{Flags, Invocation, Settings};
 use crate::token_store::{self, Item, StoreKind, TokenStore};
 
@@ -34,17 +37,6 @@ pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
 /// How long to wait for another process holding the profile lock.
 const LOCK_WAIT: Duration = Duration::from_secs(60);
-
-/// Runs blocking token-store work (keychain D-Bus calls, file locks) without
-/// stalling the async runtime.
-pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(f)
-        }
-        _ => f(),
-    }
-}
 
 pub fn load(store: &TokenStore, profile: &str) -> Result<Option<TokenSet>> {
     let Some(json) = blocking(|| store.get(profile, Item::Tokens))? else {
@@ -63,32 +55,6 @@ pub fn save(store: &TokenStore, profile: &str, set: &TokenSet) -> Result<()> {
 pub fn not_logged_in(profile: &str) -> Error {
     Error::auth(format!("not logged in to profile `{profile}`"))
         .with_hint(format!("run `smart login -p {profile}`"))
-}
-
-/// The client secret for a profile: `SMART_CLIENT_SECRET` (see
-/// [`Settings`]), else the store.
-pub fn client_secret(store: &TokenStore, settings: &Settings) -> Result<Option<ClientSecret>> {
-    if let Some(s) = &settings.client_secret {
-        return Ok(Some(ClientSecret::new(s.value.expose().to_owned())));
-    }
-    let stored = blocking(|| store.get(settings.name(), Item::ClientSecret))?;
-    Ok(stored.map(|s| ClientSecret::new(s.expose().to_owned())))
-}
-
-/// What `method` needs from the store: the client secret for the secret
-/// methods, the signing key for `private_key_jwt`, nothing otherwise.
-pub fn credentials_for(
-    method: TokenAuthMethod,
-    store: &TokenStore,
-    settings: &Settings,
-) -> Result<(Option<ClientSecret>, Option<SigningKey>)> {
-    Ok(match method {
-        TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
-            (client_secret(store, settings)?, None)
-        }
-        TokenAuthMethod::PrivateKeyJwt => (None, Some(settings.signing_key(store)?)),
-        TokenAuthMethod::None => (None, None),
-    })
 }
 
 /// True when `set` can be used as it is at `now`: not forced, and not
@@ -393,7 +359,7 @@ pub async fn fetch_backend(
         client_id: client_id.to_owned(),
         key,
     };
-    let resp = token::client_credentials(&http, &endpoint, &auth, scope)
+    let resp = token_endpoint::client_credentials(&http, &endpoint, &auth, scope)
         .await
         .map_err(|e| {
             if e.oauth_code() == Some(&OAuthErrorCode::InvalidClient) {
@@ -449,14 +415,14 @@ pub async fn refresh(
         return Err(no_refresh_token(current, now));
     };
     let endpoint = crate::discovery::secure_url("token_endpoint", endpoint.as_str())?;
-    let resp = token::refresh(http, &endpoint, auth, rt).await?;
+    let resp = token_endpoint::refresh(http, &endpoint, auth, rt).await?;
     Ok(current.refreshed(&resp, now))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth::tokens::FixedClock;
+    use crate::clock::FixedClock;
 
     fn set(expires_at: Option<u64>) -> TokenSet {
         let mut s = external_set();

@@ -22,7 +22,7 @@ use super::model::Verdict;
 use super::run::Run;
 use super::token::{self, AUTH_METHODS, TokenAttempt, Trial};
 use crate::config::BasicAuthEncoding;
-use crate::oauth::token::{ClientAuth, SecretMethod};
+use crate::oauth::token_endpoint::{ClientAuth, SecretMethod};
 
 const SECRET_HINT: &str = "pass --secret-stdin with --client-id of a confidential client, or -p PROFILE of client_type confidential-symmetric";
 const KEY_HINT: &str = "pass -p PROFILE of client_type confidential-asymmetric or backend";

@@ -14,7 +14,7 @@ use super::run::Run;
 use super::token::{self, TokenAttempt};
 use crate::config::{ClientType, TokenAuthMethod};
 use crate::oauth::pkce;
-use crate::oauth::token::{ClientAuth, SecretMethod};
+use crate::oauth::token_endpoint::{ClientAuth, SecretMethod};
 
 pub const STATE_ECHOED: Check = Check {
     id: "authorize.state-echoed",

@@ -119,7 +119,7 @@ pub async fn run(run: &mut Run<'_>, token_url: &Url, b: &Backend) -> Trial {
     let url = token_url.as_str();
     let sign =
         |key: &SigningKey, aud: &str, now: u64| assertion::sign_at(key, &b.client_id, aud, now);
-    let now = crate::oauth::tokens::Clock::now(&crate::oauth::tokens::SystemClock);
+    let now = crate::clock::Clock::now(&crate::clock::SystemClock);
 
     let jwt = match sign(&b.key, url, now) {
         Ok(j) => j,

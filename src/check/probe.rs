@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::http::{Http, Response};
-use crate::oauth::token::ClientAuth;
+use crate::oauth::token_endpoint::ClientAuth;
 use crate::redact;
 
 /// Bodies are kept up to this many characters: enough to show what a server

@@ -17,7 +17,7 @@ use super::model::{Check, Severity, Verdict};
 use super::probe::Exchange;
 use super::run::Run;
 use crate::oauth::pkce;
-use crate::oauth::token::ClientAuth;
+use crate::oauth::token_endpoint::ClientAuth;
 use crate::secret::Secret;
 
 pub const VERIFIER_CHECKED: Check = Check {

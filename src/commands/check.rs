@@ -11,9 +11,8 @@ use crate::discovery;
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::oauth::callback::Listener;
-use crate::oauth::token::{ClientAuth, SecretMethod};
+use crate::oauth::token_endpoint::{ClientAuth, SecretMethod};
 use crate::output;
-use crate::session;
 use crate::settings::{Flags, Settings};
 
 pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
@@ -181,7 +180,7 @@ fn profile_auth(
         (TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost, Some(g)) => {
             (Some(oauth2::ClientSecret::new(g.expose().to_owned())), None)
         }
-        _ => session::credentials_for(method, &s.store(), s)?,
+        _ => crate::settings::credentials_for(method, &s.store(), s)?,
     };
     let auth = ClientAuth::build(method, client_id, s.name(), secret, key)?
         .with_basic_encoding(s.stored.basic_encoding());

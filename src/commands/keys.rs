@@ -18,7 +18,6 @@ use crate::error::{Error, Result};
 use crate::oauth::keys::PrivateKey;
 use crate::output;
 use crate::secret::Secret;
-use crate::session;
 use crate::settings::{Flags, KEY_IN_STORE, Settings, key_reference, published_beside};
 use crate::token_store::Item;
 
@@ -62,7 +61,7 @@ fn generate(ctx: &RunContext, a: KeysGenerateArgs) -> Result<()> {
                 .with_hint("pass -p NAME (the profile may be registered later with `smart register --private-key keychain`)"));
         };
         let store = ctx.invocation.store();
-        session::blocking(|| store.put(name, Item::PrivateKey, &pem))?;
+        crate::blocking::blocking(|| store.put(name, Item::PrivateKey, &pem))?;
         eprintln!(
             "stored the private key in {} for profile `{name}`",
             store.describe()

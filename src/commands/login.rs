@@ -16,14 +16,15 @@ use url::Url;
 
 use super::RunContext;
 use crate::cli::LoginArgs;
+use crate::clock::{Clock, SystemClock};
 use crate::config::{self, ClientType, PkceMode, Profile, Store, TokenAuthMethod};
 use crate::discovery::{self, Discovery, FhirBase};
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::oauth::authorize::{AuthorizeRequest, Exchanged, PendingAuthorization};
 use crate::oauth::callback::{self, Listener, PendingLaunch};
-use crate::oauth::token::ClientAuth;
-use crate::oauth::tokens::{Clock, Issuer, SystemClock, TokenSet};
+use crate::oauth::token_endpoint::ClientAuth;
+use crate::oauth::token_set::{Issuer, TokenSet};
 use crate::oauth::{browser, id_token, scope_dialect};
 use crate::output;
 use crate::secret::Secret;
@@ -99,7 +100,7 @@ pub async fn run(g: &RunContext, args: LoginArgs) -> Result<()> {
     // A keychain that cannot be used should be found before the user signs
     // in, not after (the grant would be lost).
     store.announce();
-    session::blocking(|| store.get(&target.name, Item::Tokens))?;
+    crate::blocking::blocking(|| store.get(&target.name, Item::Tokens))?;
 
     let client_id = settings.require_client_id()?;
     let set = if settings.client_type.value == ClientType::Backend {
@@ -272,7 +273,7 @@ impl UserLogin<'_> {
             let l = self.listener.clone();
             let deadline = self.deadline;
             let (launch, ehr) =
-                session::blocking(move || l.wait_for_launch(deadline, trusted.as_ref()))?;
+                crate::blocking::blocking(move || l.wait_for_launch(deadline, trusted.as_ref()))?;
             // The EHR's browser waits: tell it why, when we cannot go on.
             let found = async {
                 let base = launch.iss.clone();
@@ -405,7 +406,9 @@ impl UserLogin<'_> {
         let state = pending.state().clone();
         let deadline = self.deadline;
         let reporter = self.reporter.clone();
-        session::blocking(move || callback::race_with_paste(l, state, deadline, paste, reporter))
+        crate::blocking::blocking(move || {
+            callback::race_with_paste(l, state, deadline, paste, reporter)
+        })
     }
 
     /// The token set from the exchange, its id_token verified first: a bad
@@ -486,7 +489,7 @@ fn keep(store: &TokenStore, name: &str, set: &TokenSet, new_secret: Option<&Secr
     let _lock = session::lock(store, name)?;
     session::save(store, name, set)?;
     if let Some(secret) = new_secret {
-        session::blocking(|| store.put(name, Item::ClientSecret, secret))?;
+        crate::blocking::blocking(|| store.put(name, Item::ClientSecret, secret))?;
     }
     Ok(())
 }
@@ -719,7 +722,7 @@ fn client_auth(
         (TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost, Some(s)) => {
             (Some(oauth2::ClientSecret::new(s.expose().to_owned())), None)
         }
-        _ => session::credentials_for(method, store, settings)?,
+        _ => crate::settings::credentials_for(method, store, settings)?,
     };
     Ok(ClientAuth::build(method, client_id, profile, secret, key)?
         .with_basic_encoding(p.basic_encoding()))

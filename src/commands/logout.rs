@@ -16,8 +16,8 @@ use crate::cli::LogoutArgs;
 use crate::config::{Store, TokenAuthMethod};
 use crate::error::Result;
 use crate::http::Http;
-use crate::oauth::token::ClientAuth;
-use crate::oauth::tokens::TokenSet;
+use crate::oauth::token_endpoint::ClientAuth;
+use crate::oauth::token_set::TokenSet;
 use crate::output;
 use crate::session;
 use crate::settings::{Flags, Settings};
@@ -53,7 +53,7 @@ pub async fn run(ctx: &RunContext, args: LogoutArgs) -> Result<()> {
             // Unreadable tokens cannot be revoked, but must still go.
             Err(e) => Err(e),
         };
-        session::blocking(|| store.delete(&name, Item::Tokens))?;
+        crate::blocking::blocking(|| store.delete(&name, Item::Tokens))?;
         if !ctx.json {
             match &revoked {
                 Ok(true) => println!("logged out of `{name}` (tokens revoked at the server)"),
@@ -136,7 +136,7 @@ fn revocation_auth(
     let client_id = set.client_id.clone();
     match set.auth_method {
         TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost => {
-            match session::client_secret(store, settings)? {
+            match crate::settings::client_secret(store, settings)? {
                 Some(s) => ClientAuth::build(set.auth_method, &client_id, profile, Some(s), None)
                     .map(|a| a.with_basic_encoding(settings.stored.basic_encoding())),
                 None => Ok(ClientAuth::None { client_id }),

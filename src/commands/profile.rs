@@ -36,7 +36,7 @@ pub async fn run(ctx: &RunContext, cmd: ProfileCommand) -> Result<()> {
             let (name, _) = store.resolve(requested)?;
             let secret = crate::prompt::read_secret_stdin(ctx.env().in_ci())?;
             let tokens = ctx.invocation.store();
-            crate::session::blocking(|| {
+            crate::blocking::blocking(|| {
                 tokens.put(name, crate::token_store::Item::ClientSecret, &secret)
             })?;
             done(

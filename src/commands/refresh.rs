@@ -2,8 +2,8 @@
 //! failure the stored set is untouched.
 
 use super::RunContext;
+use crate::clock::{Clock, SystemClock};
 use crate::error::Result;
-use crate::oauth::tokens::{Clock, SystemClock};
 use crate::output;
 use crate::session;
 

@@ -21,7 +21,6 @@ use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::output;
 use crate::secret::Secret;
-use crate::session;
 use crate::settings::{self, Flags, Settings};
 use crate::token_store::Item;
 
@@ -149,16 +148,20 @@ pub async fn run(ctx: &RunContext, a: RegisterArgs) -> Result<()> {
         answer,
     } = read_answer(&resp)?;
     if let Some(secret) = &secret {
-        session::blocking(|| store.put(&name, Item::ClientSecret, secret)).map_err(|e| {
-            Error::new(
-                e.kind,
-                format!(
-                    "registered client `{client_id}`, but cannot keep its secret: {}",
-                    e.message
-                ),
-            )
-            .with_hint("register again with a usable --token-store (the secret is shown only once)")
-        })?;
+        crate::blocking::blocking(|| store.put(&name, Item::ClientSecret, secret)).map_err(
+            |e| {
+                Error::new(
+                    e.kind,
+                    format!(
+                        "registered client `{client_id}`, but cannot keep its secret: {}",
+                        e.message
+                    ),
+                )
+                .with_hint(
+                    "register again with a usable --token-store (the secret is shown only once)",
+                )
+            },
+        )?;
     }
 
     profile.client_id = Some(client_id.clone());

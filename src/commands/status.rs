@@ -2,8 +2,8 @@
 //! Exit 0 when logged in, 4 when not — scripts can branch on it.
 
 use super::RunContext;
+use crate::clock::{Clock, SystemClock};
 use crate::error::Result;
-use crate::oauth::tokens::{Clock, SystemClock};
 use crate::output;
 use crate::session;
 use crate::settings::{Flags, Settings};

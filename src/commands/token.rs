@@ -15,10 +15,10 @@ use serde_json::{Value, json};
 
 use super::RunContext;
 use crate::cli::TokenArgs;
+use crate::clock::Clock as _;
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::oauth::id_token;
-use crate::oauth::tokens::Clock as _;
 use crate::output;
 use crate::session;
 use crate::settings::Settings;
@@ -52,7 +52,7 @@ pub async fn run(ctx: &RunContext, args: TokenArgs) -> Result<()> {
         return output::print_json(&json!({
             "access_token": set.access_token.secret(),
             "token_type": set.token_type,
-            "expires_in": set.expires_in(crate::oauth::tokens::SystemClock.now()),
+            "expires_in": set.expires_in(crate::clock::SystemClock.now()),
             "scope": set.scope,
         }));
     }
@@ -65,7 +65,7 @@ pub async fn run(ctx: &RunContext, args: TokenArgs) -> Result<()> {
 /// access tokens, which only the server can read (`--introspect`). The
 /// `reporter` (human output) also says so in words.
 fn decoded(
-    set: &crate::oauth::tokens::TokenSet,
+    set: &crate::oauth::token_set::TokenSet,
     reporter: Option<&crate::report::Reporter>,
 ) -> serde_json::Map<String, Value> {
     let mut out = serde_json::Map::new();
@@ -97,7 +97,7 @@ async fn introspect(
     ep: &url::Url,
     store: &TokenStore,
     settings: &Settings,
-    set: &crate::oauth::tokens::TokenSet,
+    set: &crate::oauth::token_set::TokenSet,
 ) -> Result<Value> {
     let ep = crate::discovery::secure_url("introspection_endpoint", ep.as_str())?;
     let form = |client_id: Option<&str>| {
@@ -121,11 +121,11 @@ async fn introspect(
     // token itself as bearer (what SMART servers and our sandbox accept),
     // while other servers (oidc-provider) want its client_id in the form:
     // try the first, then the second.
-    let resp = match session::client_secret(store, settings)? {
+    let resp = match crate::settings::client_secret(store, settings)? {
         Some(secret) if set.auth_method != crate::config::TokenAuthMethod::None => {
             let req = request().header(
                 reqwest::header::AUTHORIZATION,
-                crate::oauth::token::basic_authorization(
+                crate::oauth::token_endpoint::basic_authorization(
                     &set.client_id,
                     &secret,
                     settings.stored.basic_encoding(),
@@ -164,7 +164,7 @@ pub(crate) fn read_introspection(resp: &crate::http::Response, sent: &[String]) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth::tokens::TokenSet;
+    use crate::oauth::token_set::TokenSet;
     use crate::secret::Secret;
     use crate::token_store::StoreKind;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

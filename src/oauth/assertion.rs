@@ -15,8 +15,8 @@ use rand::RngCore;
 use serde_json::json;
 
 use super::keys::SigningKey;
+use crate::clock::Clock as _;
 use crate::error::{Error, Result};
-use crate::oauth::tokens::Clock as _;
 use crate::secret::Secret;
 
 /// RFC 7523 §2.2: the value of `client_assertion_type`.
@@ -28,12 +28,7 @@ pub const LIFETIME: u64 = 240;
 
 /// A signed assertion for `client_id` at `token_url`, valid from now.
 pub fn sign(key: &SigningKey, client_id: &str, token_url: &str) -> Result<Secret> {
-    sign_at(
-        key,
-        client_id,
-        token_url,
-        crate::oauth::tokens::SystemClock.now(),
-    )
+    sign_at(key, client_id, token_url, crate::clock::SystemClock.now())
 }
 
 /// [`sign`] with an explicit clock, so that tests can make stale assertions.
@@ -110,7 +105,7 @@ mod tests {
             assert_eq!(header.jku.as_deref(), Some("https://app.example/jwks.json"));
             let claims = verify(&k, jwt.expose(), 0).unwrap();
             let exp = claims["exp"].as_u64().unwrap();
-            let now = crate::oauth::tokens::SystemClock.now();
+            let now = crate::clock::SystemClock.now();
             assert!(exp > now && exp <= now + 300, "exp within five minutes");
             assert!(claims["jti"].as_str().unwrap().len() >= 20);
         }
@@ -131,7 +126,7 @@ mod tests {
     #[test]
     fn an_assertion_made_ten_minutes_ago_has_expired() {
         let k = key(SigningAlg::ES384);
-        let then = crate::oauth::tokens::SystemClock.now() - 600;
+        let then = crate::clock::SystemClock.now() - 600;
         let jwt = sign_at(&k, "client-1", "https://as.example/token", then).unwrap();
         let e = verify(&k, jwt.expose(), 5).unwrap_err();
         assert!(matches!(

@@ -22,7 +22,7 @@ use oauth2::{
 use url::Url;
 
 use super::response::SmartTokenResponse;
-use super::token::ClientAuth;
+use super::token_endpoint::ClientAuth;
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::secret::Secret;
@@ -148,7 +148,7 @@ impl PendingAuthorization {
         auth: &ClientAuth,
         code: AuthorizationCode,
     ) -> Result<Exchanged> {
-        let response = super::token::exchange_code(
+        let response = super::token_endpoint::exchange_code(
             http,
             token_url,
             auth,

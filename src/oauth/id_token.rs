@@ -209,7 +209,7 @@ mod tests {
     }
 
     fn check(aud: Value, azp: Option<&str>) -> Result<serde_json::Map<String, Value>> {
-        let now = crate::oauth::tokens::Clock::now(&crate::oauth::tokens::SystemClock);
+        let now = crate::clock::Clock::now(&crate::clock::SystemClock);
         let mut claims = json!({"iss": "https://ehr", "sub": "u", "aud": aud, "exp": now + 300});
         if let Some(a) = azp {
             claims["azp"] = json!(a);
@@ -225,7 +225,7 @@ mod tests {
 
     #[test]
     fn an_unknown_kid_is_found_and_named() {
-        let now = crate::oauth::tokens::Clock::now(&crate::oauth::tokens::SystemClock);
+        let now = crate::clock::Clock::now(&crate::clock::SystemClock);
         let (token, jwks) =
             signed(json!({"iss": "https://ehr", "sub": "u", "aud": "app", "exp": now + 300}));
         assert_eq!(unknown_kid(&token, &jwks), None);
@@ -247,7 +247,7 @@ mod tests {
 
     #[test]
     fn an_issuer_may_differ_by_a_trailing_slash_only() {
-        let now = crate::oauth::tokens::Clock::now(&crate::oauth::tokens::SystemClock);
+        let now = crate::clock::Clock::now(&crate::clock::SystemClock);
         let check = |iss: &str, expected: &str| {
             let (token, jwks) =
                 signed(json!({"iss": iss, "sub": "u", "aud": "app", "exp": now + 300}));

@@ -11,8 +11,8 @@ mod loopback;
 pub mod pkce;
 pub mod response;
 pub mod scope_dialect;
-pub mod token;
-pub mod tokens;
+pub mod token_endpoint;
+pub mod token_set;
 pub mod transport;
 
 #[cfg(test)]

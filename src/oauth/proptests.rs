@@ -15,7 +15,7 @@ use super::callback::{check_callback, html_escape};
 use super::id_token::{self, Expect};
 use super::keys::{PrivateKey, SigningAlg};
 use super::response::SmartTokenResponse;
-use super::tokens::{Issuer, TokenSet};
+use super::token_set::{Issuer, TokenSet};
 use crate::config::TokenAuthMethod;
 use crate::secret::Secret;
 use crate::testgen::{self, gives_away, secret, unguessable};
@@ -325,7 +325,7 @@ fn signed_id_token(
     several: bool,
     extra: &serde_json::Map<String, Value>,
 ) -> String {
-    let now = crate::oauth::tokens::Clock::now(&crate::oauth::tokens::SystemClock);
+    let now = crate::clock::Clock::now(&crate::clock::SystemClock);
     let mut claims = extra.clone();
     let aud = if several {
         json!(["app", "other"])

@@ -5,7 +5,7 @@ use colored::Colorize;
 use serde_json::json;
 
 use crate::error::Result;
-use crate::oauth::tokens::TokenSet;
+use crate::oauth::token_set::TokenSet;
 use crate::settings::{Settings, Source};
 use crate::token_store::TokenStore;
 

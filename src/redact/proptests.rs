@@ -79,7 +79,7 @@ fn sent_request() -> impl Strategy<Value = SentRequest> {
                 .append_pair("redirect_uri", "http://127.0.0.1:5000/callback");
             let authorization = basic.map(|s| {
                 secrets.push(s.clone());
-                crate::oauth::token::basic_authorization(
+                crate::oauth::token_endpoint::basic_authorization(
                     &client_id,
                     &ClientSecret::new(s),
                     crate::config::BasicAuthEncoding::Form,
@@ -131,7 +131,7 @@ const FIXED: &str = "the token endpoint refused: invalid_grant unknown here bad 
      rejected message status error <html><body></body></html> 400 Bad Request \
      401 Unauthorized 500 Internal Server Error xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…";
 
-/// The error the token request ends with, as `oauth::token` makes it from
+/// The error the token request ends with, as `oauth::token_endpoint` makes it from
 /// the crate's result and the transport's reading of the answer.
 fn token_error(status: u16, ct: Option<&str>, body: &str, sent: &[String]) -> crate::error::Error {
     let resp = testgen::response(status, ct, body.as_bytes().to_vec());
@@ -140,7 +140,7 @@ fn token_error(status: u16, ct: Option<&str>, body: &str, sent: &[String]) -> cr
         Ok(e) => Err(RequestTokenError::ServerResponse(e)),
         Err(_) => Err(RequestTokenError::Other("unreadable".into())),
     };
-    crate::oauth::token::read_answer(Some(seen), result).unwrap_err()
+    crate::oauth::token_endpoint::read_answer(Some(seen), result).unwrap_err()
 }
 
 fn error_text(e: &crate::error::Error) -> String {

@@ -14,7 +14,7 @@
 //!
 //! Blocking: every method here does blocking I/O (files, and a D-Bus round trip
 //! for the keychain on Linux). Async callers go through
-//! `session::blocking` (`block_in_place`); calling them directly from a tokio
+//! `blocking::blocking` (`block_in_place`); calling them directly from a tokio
 //! worker thread is also safe (the Secret Service client runs its own
 //! executor, not tokio's) but stalls that worker for the round trip.
 

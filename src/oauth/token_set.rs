@@ -12,7 +12,7 @@
 
 use oauth2::{AccessToken, RefreshToken, TokenResponse as _};
 use serde::{Deserialize, Serialize};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::config::TokenAuthMethod;
 use crate::discovery::Discovery;
@@ -110,36 +110,6 @@ pub struct Issuer<'a> {
     pub discovery: Option<&'a Discovery>,
 }
 
-/// Where the time comes from, in Unix seconds.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> u64;
-}
-
-/// The system clock: the one real [`Clock`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO)
-            .as_secs()
-    }
-}
-
-/// A clock that says what it is told, for tests.
-#[cfg(test)]
-#[derive(Debug, Clone, Copy)]
-pub struct FixedClock(pub u64);
-
-#[cfg(test)]
-impl Clock for FixedClock {
-    fn now(&self) -> u64 {
-        self.0
-    }
-}
-
 impl TokenSet {
     /// A new set from a token response. `requested` is the scope asked for:
     /// what was granted when the server does not say (RFC 6749 §5.1).
@@ -186,7 +156,7 @@ impl TokenSet {
     /// that sends one but leaves them out of `scope` has granted them in
     /// effect, and saying otherwise would mislead.
     pub fn ungranted<'a>(&self, requested: &'a str) -> Vec<&'a str> {
-        let mut missing = crate::oauth::token::missing_scopes(requested, &self.scope);
+        let mut missing = crate::oauth::token_endpoint::missing_scopes(requested, &self.scope);
         if self.refresh_token.is_some() {
             missing.retain(|s| !matches!(*s, "offline_access" | "online_access"));
         }
@@ -264,6 +234,7 @@ impl TokenSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::{Clock, FixedClock};
     use serde_json::json;
 
     fn set(expires_at: Option<u64>) -> TokenSet {
