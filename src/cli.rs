@@ -8,8 +8,8 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 use crate::config::{BasicAuthEncoding, ClientType, PkceMode, TokenAuthMethod};
-use crate::fhir::render::Format;
 use crate::oauth::keys::SigningAlg;
+use crate::output::render::Format;
 use crate::token_store::StoreKind;
 
 #[derive(Debug, Parser)]

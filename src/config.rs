@@ -8,7 +8,7 @@
 //! old one. A file that does not parse is reported with its line and key and
 //! is never written to.
 //!
-//! Every change goes through [`Store::update`]: under a lock on
+//! Every change goes through [`ConfigFile::update`]: under a lock on
 //! `<config>.lock`, the file is read again, changed and written. What this
 //! process loaded minutes ago (a login waits for the browser) is never
 //! written back over what another `smart` or an editor saved meanwhile.
@@ -290,14 +290,14 @@ pub fn path(explicit: Option<PathBuf>, xdg_config_home: Option<PathBuf>) -> Resu
 
 /// A loaded config and where it came from.
 #[derive(Debug)]
-pub struct Store {
+pub struct ConfigFile {
     pub path: PathBuf,
     pub config: Config,
 }
 
-impl Store {
+impl ConfigFile {
     /// Loads the config; a missing file is an empty config.
-    pub fn load_from(path: PathBuf) -> Result<Store> {
+    pub fn load_from(path: PathBuf) -> Result<ConfigFile> {
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -309,7 +309,7 @@ impl Store {
             }
         };
         let config = parse(&text).map_err(|e| e.in_file(&path))?;
-        Ok(Store { path, config })
+        Ok(ConfigFile { path, config })
     }
 
     /// Applies `change` to the config file as it is now, under its lock:
@@ -318,7 +318,7 @@ impl Store {
     /// what was written.
     pub fn update<T>(&mut self, change: impl FnOnce(&mut Config) -> Result<T>) -> Result<T> {
         let _lock = self.lock()?;
-        let mut now = Store::load_from(self.path.clone())?;
+        let mut now = ConfigFile::load_from(self.path.clone())?;
         let out = change(&mut now.config)?;
         now.save()?;
         self.config = now.config;
@@ -354,7 +354,7 @@ impl Store {
     }
 
     /// Writes atomically: temp file in the same directory, then rename.
-    /// Callers go through [`Store::update`].
+    /// Callers go through [`ConfigFile::update`].
     fn save(&self) -> Result<()> {
         let text = toml::to_string_pretty(&self.config)
             .map_err(|e| Error::usage(format!("cannot serialize config: {e}")))?;
@@ -610,8 +610,8 @@ x = "y"
             fhir_base: base.into(),
             ..Default::default()
         };
-        let mut early = Store::load_from(path.clone()).unwrap();
-        let mut other = Store::load_from(path.clone()).unwrap();
+        let mut early = ConfigFile::load_from(path.clone()).unwrap();
+        let mut other = ConfigFile::load_from(path.clone()).unwrap();
         other
             .update(|c| {
                 c.profiles.insert("b".into(), profile("https://b.org/fhir"));
@@ -624,7 +624,7 @@ x = "y"
                 Ok(())
             })
             .unwrap();
-        let now = Store::load_from(path).unwrap();
+        let now = ConfigFile::load_from(path).unwrap();
         let names: Vec<_> = now.config.profiles.keys().cloned().collect();
         assert_eq!(names, ["a", "b"]);
         assert_eq!(

@@ -20,7 +20,7 @@ pub(crate) mod oauth;
 pub mod output;
 pub(crate) mod prompt;
 pub(crate) mod redact;
-pub mod report;
+pub mod reporter;
 pub mod secret;
 pub(crate) mod session;
 pub mod settings;

@@ -3,7 +3,7 @@
 //! that looks like (progress bars on a terminal, nothing otherwise); the
 //! domain only reports.
 
-use crate::report::Reporter;
+use crate::reporter::Reporter;
 
 pub trait Watch: Send + Sync {
     /// The job's line: the server's progress while polling, then the

@@ -9,17 +9,17 @@ use std::io::Write;
 use serde_json::Value;
 
 use super::RunContext;
-use super::fhir_common;
+use super::connect;
 use crate::cli::CapabilitiesArgs;
 use crate::error::{Error, Result};
 use crate::fhir::client::Request;
 use crate::fhir::outcome;
-use crate::fhir::render;
 use crate::output;
+use crate::output::render;
 use crate::output::stdout_error;
 
 pub async fn run(ctx: &RunContext, args: CapabilitiesArgs) -> Result<()> {
-    let conn = fhir_common::connect(ctx, &args.fhir).await?;
+    let conn = connect::connect(ctx, &args.fhir).await?;
     let mut url = conn.fhir.url("metadata")?;
     conn.fhir.with_format(&mut url);
     let req = Request::get(url);

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::RunContext;
-use super::fhir_common;
+use super::connect;
 use crate::bulk::download::Fetcher;
 use crate::bulk::job::{Cancelled, Export};
 use crate::bulk::request::{ExportRequest, Level};
@@ -68,7 +68,7 @@ pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
             .map_err(|e| Error::usage(format!("cannot create {}: {e}", dir.display())))?;
     }
 
-    let conn = fhir_common::connect(ctx, &args.fhir).await?;
+    let conn = connect::connect(ctx, &args.fhir).await?;
     if let Some(s) = &saved
         && !matches!(mode, Mode::Start(_))
         && s.fhir_base != conn.fhir.on_base().as_str()
@@ -92,7 +92,7 @@ pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
     .then(|| Arc::new(ExportProgress::new()));
     let watch: Arc<dyn Watch> = match &display {
         Some(d) => d.clone(),
-        None if args.fhir.quiet => Arc::new(Unwatched(crate::report::Reporter::default())),
+        None if args.fhir.quiet => Arc::new(Unwatched(crate::reporter::Reporter::default())),
         None => Arc::new(Unwatched(ctx.invocation.reporter.clone())),
     };
     let (stop_tx, stop) = tokio::sync::watch::channel(false);

@@ -9,13 +9,13 @@
 use url::Url;
 
 use super::RunContext;
-use super::fhir_common;
+use super::connect;
 use crate::cli::GetArgs;
 use crate::error::{Error, Result};
 use crate::fhir::client::Request;
-use crate::fhir::render::Format;
 use crate::fhir::types;
 use crate::output;
+use crate::output::render::Format;
 
 pub async fn run(ctx: &RunContext, args: GetArgs) -> Result<()> {
     let target = args.target.trim();
@@ -28,7 +28,7 @@ pub async fn run(ctx: &RunContext, args: GetArgs) -> Result<()> {
     if !absolute {
         check_type(target)?;
     }
-    let conn = fhir_common::connect(ctx, &args.fhir).await?;
+    let conn = connect::connect(ctx, &args.fhir).await?;
     let fhir = conn.fhir;
     let mut url = if absolute {
         let u = Url::parse(target)

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use super::RunContext;
 use crate::cli::{KeysCommand, KeysGenerateArgs, KeysJwksArgs};
-use crate::config::{ClientType, Store};
+use crate::config::{ClientType, ConfigFile};
 use crate::error::{Error, Result};
 use crate::oauth::keys::PrivateKey;
 use crate::output;
@@ -31,7 +31,7 @@ pub async fn run(ctx: &RunContext, cmd: KeysCommand) -> Result<()> {
 /// The profile `keys generate` should point at the new key: one named with
 /// `-p`/`SMART_PROFILE` (saved or not), or a default profile that signs
 /// with a key. `(name, saved)`.
-fn target_profile(ctx: &RunContext, config: &Store) -> Option<(String, bool)> {
+fn target_profile(ctx: &RunContext, config: &ConfigFile) -> Option<(String, bool)> {
     if let Some(n) = ctx.invocation.profile_name() {
         return Some((n.to_owned(), config.config.profiles.contains_key(n)));
     }

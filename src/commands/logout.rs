@@ -13,7 +13,7 @@ use url::Url;
 
 use super::RunContext;
 use crate::cli::LogoutArgs;
-use crate::config::{Store, TokenAuthMethod};
+use crate::config::{ConfigFile, TokenAuthMethod};
 use crate::error::Result;
 use crate::http::Http;
 use crate::oauth::token_endpoint::ClientAuth;
@@ -25,7 +25,7 @@ use crate::token_store::{Item, TokenStore};
 
 pub async fn run(ctx: &RunContext, args: LogoutArgs) -> Result<()> {
     let names: Vec<String> = if args.all {
-        Store::load_from(ctx.env().config_path()?)?
+        ConfigFile::load_from(ctx.env().config_path()?)?
             .config
             .profiles
             .keys()

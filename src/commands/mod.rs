@@ -5,10 +5,10 @@
 
 mod capabilities;
 mod check;
+mod connect;
 mod context;
 mod discover;
 mod export;
-mod fhir_common;
 mod get;
 mod keys;
 mod login;

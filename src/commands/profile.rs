@@ -5,12 +5,12 @@ use serde_json::json;
 
 use super::RunContext;
 use crate::cli::{ProfileAddArgs, ProfileCommand};
-use crate::config::{self, Profile, Store};
+use crate::config::{self, ConfigFile, Profile};
 use crate::error::{Error, Result};
 use crate::output;
 
 pub async fn run(ctx: &RunContext, cmd: ProfileCommand) -> Result<()> {
-    let mut store = Store::load_from(ctx.env().config_path()?)?;
+    let mut store = ConfigFile::load_from(ctx.env().config_path()?)?;
     match cmd {
         ProfileCommand::Add(args) => add(ctx, &mut store, *args),
         ProfileCommand::List => list(ctx, &store),
@@ -64,7 +64,7 @@ pub async fn run(ctx: &RunContext, cmd: ProfileCommand) -> Result<()> {
     }
 }
 
-fn add(ctx: &RunContext, store: &mut Store, a: ProfileAddArgs) -> Result<()> {
+fn add(ctx: &RunContext, store: &mut ConfigFile, a: ProfileAddArgs) -> Result<()> {
     config::validate_name(&a.name).map_err(Error::usage)?;
     let profile = Profile {
         fhir_base: crate::discovery::parse_base(&a.fhir_base)?.to_string(),
@@ -116,7 +116,7 @@ fn done(ctx: &RunContext, message: &str, name: &str) -> Result<()> {
     }
 }
 
-fn list(ctx: &RunContext, store: &Store) -> Result<()> {
+fn list(ctx: &RunContext, store: &ConfigFile) -> Result<()> {
     let default = store.config.default.as_deref();
     if ctx.json {
         let items: Vec<_> = store

@@ -13,15 +13,15 @@ use bytes::Bytes;
 use reqwest::Method;
 
 use super::RunContext;
-use super::fhir_common;
+use super::connect;
 use crate::cli::QueryArgs;
 use crate::error::{Error, Result};
 use crate::fhir::client::{self, Fhir, Request};
 use crate::fhir::pages::{self, BundleView};
 use crate::fhir::params::{self, Param};
-use crate::fhir::render::{Flow, Format, SearchOut};
 use crate::fhir::types;
 use crate::output::progress::QueryProgress;
+use crate::output::render::{Flow, Format, SearchOut};
 use crate::output::stdout_error;
 
 /// Profile key that makes `--post` the default (`post_search = true`).
@@ -63,7 +63,7 @@ pub async fn run(ctx: &RunContext, args: QueryArgs) -> Result<()> {
         Format::Ndjson
     });
 
-    let conn = fhir_common::connect(ctx, &args.fhir).await?;
+    let conn = connect::connect(ctx, &args.fhir).await?;
     let post = !args.get
         && (args.post
             || conn

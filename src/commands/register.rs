@@ -29,24 +29,8 @@ const RESPONSE_LIMIT: usize = 1 << 20;
 
 pub async fn run(ctx: &RunContext, a: RegisterArgs) -> Result<()> {
     let mut config = ctx.invocation.load_config()?;
-    let base_text = ctx
-        .invocation
-        .base_given(a.fhir_base.as_deref())
-        .ok_or_else(|| {
-            Error::usage("which server? pass --fhir-base URL (or set SMART_FHIR_BASE)")
-        })?;
-    let base = discovery::parse_base(base_text)?;
+    let (name, base) = new_profile_name(ctx, &a, &config)?;
     let base_str = base.to_string();
-    let name = ctx
-        .invocation
-        .profile_name()
-        .map_or_else(|| settings::profile_name_for(&base_str), str::to_owned);
-    config::validate_name(&name).map_err(Error::usage)?;
-    if config.config.profiles.contains_key(&name) && !a.force {
-        return Err(Error::usage(format!("profile `{name}` already exists"))
-            .with_hint("pass -p NEW_NAME for the new client, or --force to replace the profile"));
-    }
-
     let mut profile = Profile {
         fhir_base: base_str.clone(),
         redirect_port: a.redirect_port,
@@ -62,61 +46,11 @@ pub async fn run(ctx: &RunContext, a: RegisterArgs) -> Result<()> {
     };
     let pre = Settings::for_profile(&ctx.invocation, &flags, &name, &profile, false)?;
     let store = pre.store();
-    let has_key = a.jwks.is_some() || a.jwks_url.is_some() || pre.private_key.is_some();
-    let client_type =
-        a.client_type
-            .map(ClientType::from)
-            .unwrap_or(match (has_key, a.redirect_port) {
-                (true, Some(_)) => ClientType::ConfidentialAsymmetric,
-                (true, None) => ClientType::Backend,
-                (false, _) => ClientType::Public,
-            });
-    let asymmetric = matches!(
-        client_type,
-        ClientType::Backend | ClientType::ConfidentialAsymmetric
-    );
+    let client_type = client_type_for(&a, &pre);
     let scope = a.scope.clone().or_else(|| {
         (client_type == ClientType::Backend).then(|| settings::DEFAULT_BACKEND_SCOPE.to_owned())
     });
-
-    let mut meta = json!({
-        "client_name": a.name.clone().unwrap_or_else(|| DEFAULT_CLIENT_NAME.to_owned()),
-    });
-    if client_type == ClientType::Backend {
-        meta["grant_types"] = json!(["client_credentials"]);
-    } else {
-        // RFC 8252 §7.3: a loopback redirect matches on any port, so the
-        // port is registered only when the profile pins one.
-        let redirect = match a.redirect_port {
-            Some(p) => format!("http://127.0.0.1:{p}/callback"),
-            None => "http://127.0.0.1/callback".to_owned(),
-        };
-        meta["redirect_uris"] = json!([redirect]);
-        meta["grant_types"] = json!(["authorization_code", "refresh_token"]);
-        meta["response_types"] = json!(["code"]);
-    }
-    meta["token_endpoint_auth_method"] = json!(match client_type {
-        ClientType::Public => "none",
-        ClientType::ConfidentialSymmetric => "client_secret_basic",
-        _ => "private_key_jwt",
-    });
-    if let Some(s) = &scope {
-        meta["scope"] = json!(s);
-    }
-    if asymmetric {
-        if let Some(u) = &a.jwks_url {
-            url::Url::parse(u).map_err(|e| Error::usage(format!("--jwks-url `{u}`: {e}")))?;
-            meta["jwks_uri"] = json!(u);
-        } else {
-            meta["jwks"] = registered_jwks(&a, &pre, &store)?;
-        }
-        if pre.private_key.is_none() {
-            output::warn(&format!(
-                "profile `{name}` has no private key to sign with: set SMART_PRIVATE_KEY, or `smart -p {name} keys generate` and register its JWKS"
-            ));
-        }
-    }
-
+    let meta = client_metadata(&a, client_type, scope.as_deref(), &pre, &name)?;
     // The server shows a client secret once: it must have somewhere to go.
     if client_type == ClientType::ConfidentialSymmetric
         && store.kind() == crate::token_store::StoreKind::None
@@ -127,61 +61,21 @@ pub async fn run(ctx: &RunContext, a: RegisterArgs) -> Result<()> {
         .with_hint("use the keychain (default) or --token-store file"));
     }
 
-    let http = Http::new(&ctx.http_options(true))?;
-    let d = discovery::discover(&http, &base).await?;
-    let endpoint = d.endpoint("registration_endpoint")?.ok_or_else(|| {
-        Error::server(format!(
-            "{base_str} advertises no registration_endpoint: it does not offer dynamic client registration"
-        ))
-        .with_hint("register the client with the server's administrators, then `smart profile add`")
-    })?;
-    let req = http
-        .request(Method::POST, endpoint.clone())
-        .header(ACCEPT, "application/json")
-        .header(CONTENT_TYPE, "application/json")
-        .body(meta.to_string());
-    let resp = http.send(req, RESPONSE_LIMIT).await?;
+    let (endpoint, registered) = post_registration(ctx, &base, &meta).await?;
     let Registered {
         client_id,
         secret,
         scope: granted,
         answer,
-    } = read_answer(&resp)?;
+    } = registered;
     if let Some(secret) = &secret {
-        crate::blocking::blocking(|| store.put(&name, Item::ClientSecret, secret)).map_err(
-            |e| {
-                Error::new(
-                    e.kind,
-                    format!(
-                        "registered client `{client_id}`, but cannot keep its secret: {}",
-                        e.message
-                    ),
-                )
-                .with_hint(
-                    "register again with a usable --token-store (the secret is shown only once)",
-                )
-            },
-        )?;
+        keep_secret(&store, &name, &client_id, secret)?;
     }
 
     profile.client_id = Some(client_id.clone());
     profile.client_type = Some(client_type);
     profile.scope = granted.or(scope);
-    config::validate_profile(&name, &profile).map_err(Error::usage)?;
-    if config.path.as_os_str().is_empty() {
-        return Err(Error::usage(format!(
-            "registered client `{client_id}`, but there is no config file to save profile `{name}` in"
-        ))
-        .with_hint("set SMART_CONFIG (or HOME), or use SMART_CLIENT_ID with the environment"));
-    }
-    let first = config.update(|c| {
-        c.profiles.insert(name.clone(), profile);
-        let first = c.default.is_none();
-        if first {
-            c.default = Some(name.clone());
-        }
-        Ok(first)
-    })?;
+    let first = save_profile(&mut config, &name, &client_id, profile)?;
 
     if ctx.json {
         return output::print_json(&json!({
@@ -205,6 +99,163 @@ pub async fn run(ctx: &RunContext, a: RegisterArgs) -> Result<()> {
         println!("client secret kept in {}", store.describe());
     }
     Ok(())
+}
+
+/// The server (`--fhir-base` or `SMART_FHIR_BASE`) and the name of the
+/// profile to make for it, refused when that profile exists (unless `--force`).
+fn new_profile_name(
+    ctx: &RunContext,
+    a: &RegisterArgs,
+    config: &config::ConfigFile,
+) -> Result<(String, discovery::FhirBase)> {
+    let base_text = ctx
+        .invocation
+        .base_given(a.fhir_base.as_deref())
+        .ok_or_else(|| {
+            Error::usage("which server? pass --fhir-base URL (or set SMART_FHIR_BASE)")
+        })?;
+    let base = discovery::parse_base(base_text)?;
+    let name = ctx.invocation.profile_name().map_or_else(
+        || settings::profile_name_for(&base.to_string()),
+        str::to_owned,
+    );
+    config::validate_name(&name).map_err(Error::usage)?;
+    if config.config.profiles.contains_key(&name) && !a.force {
+        return Err(Error::usage(format!("profile `{name}` already exists"))
+            .with_hint("pass -p NEW_NAME for the new client, or --force to replace the profile"));
+    }
+    Ok((name, base))
+}
+
+/// The client type asked for, else the one the given key and port imply.
+fn client_type_for(a: &RegisterArgs, pre: &Settings) -> ClientType {
+    let has_key = a.jwks.is_some() || a.jwks_url.is_some() || pre.private_key.is_some();
+    a.client_type
+        .map(ClientType::from)
+        .unwrap_or(match (has_key, a.redirect_port) {
+            (true, Some(_)) => ClientType::ConfidentialAsymmetric,
+            (true, None) => ClientType::Backend,
+            (false, _) => ClientType::Public,
+        })
+}
+
+/// The RFC 7591 client metadata that the client type implies.
+fn client_metadata(
+    a: &RegisterArgs,
+    client_type: ClientType,
+    scope: Option<&str>,
+    pre: &Settings,
+    name: &str,
+) -> Result<Value> {
+    let asymmetric = matches!(
+        client_type,
+        ClientType::Backend | ClientType::ConfidentialAsymmetric
+    );
+    let mut meta = json!({
+        "client_name": a.name.clone().unwrap_or_else(|| DEFAULT_CLIENT_NAME.to_owned()),
+    });
+    if client_type == ClientType::Backend {
+        meta["grant_types"] = json!(["client_credentials"]);
+    } else {
+        // RFC 8252 §7.3: a loopback redirect matches on any port, so the
+        // port is registered only when the profile pins one.
+        let redirect = match a.redirect_port {
+            Some(p) => format!("http://127.0.0.1:{p}/callback"),
+            None => "http://127.0.0.1/callback".to_owned(),
+        };
+        meta["redirect_uris"] = json!([redirect]);
+        meta["grant_types"] = json!(["authorization_code", "refresh_token"]);
+        meta["response_types"] = json!(["code"]);
+    }
+    meta["token_endpoint_auth_method"] = json!(match client_type {
+        ClientType::Public => "none",
+        ClientType::ConfidentialSymmetric => "client_secret_basic",
+        _ => "private_key_jwt",
+    });
+    if let Some(s) = scope {
+        meta["scope"] = json!(s);
+    }
+    if asymmetric {
+        if let Some(u) = &a.jwks_url {
+            url::Url::parse(u).map_err(|e| Error::usage(format!("--jwks-url `{u}`: {e}")))?;
+            meta["jwks_uri"] = json!(u);
+        } else {
+            meta["jwks"] = registered_jwks(a, pre, &pre.store())?;
+        }
+        if pre.private_key.is_none() {
+            output::warn(&format!(
+                "profile `{name}` has no private key to sign with: set SMART_PRIVATE_KEY, or `smart -p {name} keys generate` and register its JWKS"
+            ));
+        }
+    }
+    Ok(meta)
+}
+
+/// POSTs the metadata to the advertised `registration_endpoint`.
+async fn post_registration(
+    ctx: &RunContext,
+    base: &discovery::FhirBase,
+    meta: &Value,
+) -> Result<(url::Url, Registered)> {
+    let http = Http::new(&ctx.http_options(true))?;
+    let d = discovery::discover(&http, base).await?;
+    let endpoint = d.endpoint("registration_endpoint")?.ok_or_else(|| {
+        Error::server(format!(
+            "{base} advertises no registration_endpoint: it does not offer dynamic client registration"
+        ))
+        .with_hint("register the client with the server's administrators, then `smart profile add`")
+    })?;
+    let req = http
+        .request(Method::POST, endpoint.clone())
+        .header(ACCEPT, "application/json")
+        .header(CONTENT_TYPE, "application/json")
+        .body(meta.to_string());
+    let resp = http.send(req, RESPONSE_LIMIT).await?;
+    Ok((endpoint, read_answer(&resp)?))
+}
+
+/// The secret the server issued goes to the token store at once: it is
+/// shown only this once.
+fn keep_secret(
+    store: &crate::token_store::TokenStore,
+    name: &str,
+    client_id: &str,
+    secret: &Secret,
+) -> Result<()> {
+    crate::blocking::blocking(|| store.put(name, Item::ClientSecret, secret)).map_err(|e| {
+        Error::new(
+            e.kind,
+            format!(
+                "registered client `{client_id}`, but cannot keep its secret: {}",
+                e.message
+            ),
+        )
+        .with_hint("register again with a usable --token-store (the secret is shown only once)")
+    })
+}
+
+/// Saves the new profile; true when it became the default (the first one).
+fn save_profile(
+    config: &mut config::ConfigFile,
+    name: &str,
+    client_id: &str,
+    profile: Profile,
+) -> Result<bool> {
+    config::validate_profile(name, &profile).map_err(Error::usage)?;
+    if config.path.as_os_str().is_empty() {
+        return Err(Error::usage(format!(
+            "registered client `{client_id}`, but there is no config file to save profile `{name}` in"
+        ))
+        .with_hint("set SMART_CONFIG (or HOME), or use SMART_CLIENT_ID with the environment"));
+    }
+    config.update(|c| {
+        c.profiles.insert(name.to_owned(), profile);
+        let first = c.default.is_none();
+        if first {
+            c.default = Some(name.to_owned());
+        }
+        Ok(first)
+    })
 }
 
 /// A registration endpoint's answer, read: the client it registered.

@@ -66,7 +66,7 @@ pub async fn run(ctx: &RunContext, args: TokenArgs) -> Result<()> {
 /// `reporter` (human output) also says so in words.
 fn decoded(
     set: &crate::oauth::token_set::TokenSet,
-    reporter: Option<&crate::report::Reporter>,
+    reporter: Option<&crate::reporter::Reporter>,
 ) -> serde_json::Map<String, Value> {
     let mut out = serde_json::Map::new();
     for (label, tok) in [

@@ -15,14 +15,14 @@ use reqwest::header::{ETAG, HeaderName, IF_MATCH, LOCATION};
 use serde_json::Value;
 
 use super::RunContext;
-use super::fhir_common;
+use super::connect;
 use crate::cli::{CreateArgs, DeleteArgs, UpdateArgs};
 use crate::error::{Error, Result};
 use crate::fhir::client::{FHIR_JSON, Request};
-use crate::fhir::render::Format;
 use crate::fhir::types;
 use crate::http::{Response, human_size};
 use crate::output;
+use crate::output::render::Format;
 
 /// Largest body `-d` accepts.
 pub const MAX_BODY: usize = 16 << 20;
@@ -31,7 +31,7 @@ pub async fn create(ctx: &RunContext, args: CreateArgs) -> Result<()> {
     types::check(&args.resource_type)?;
     let value = read_body(args.data.as_deref())?;
     check_body(&value, &args.resource_type, None)?;
-    let conn = fhir_common::connect(ctx, &args.fhir).await?;
+    let conn = connect::connect(ctx, &args.fhir).await?;
     let url = conn.fhir.url(&args.resource_type)?;
     let req = write_request(Method::POST, url, Some(&value), None);
     let resp = conn.fhir.send_json(&req).await?;
@@ -49,7 +49,7 @@ pub async fn update(ctx: &RunContext, args: UpdateArgs) -> Result<()> {
         // FHIR requires the id in the body of an update; the URL has it.
         map.insert("id".into(), Value::String(id.to_owned()));
     }
-    let conn = fhir_common::connect(ctx, &args.fhir).await?;
+    let conn = connect::connect(ctx, &args.fhir).await?;
     let url = conn.fhir.url(&format!("{rtype}/{id}"))?;
     let req = write_request(Method::PUT, url, Some(&value), args.if_match.as_deref());
     let resp = conn.fhir.send_json(&req).await?;
@@ -64,7 +64,7 @@ pub async fn update(ctx: &RunContext, args: UpdateArgs) -> Result<()> {
 
 pub async fn delete(ctx: &RunContext, args: DeleteArgs) -> Result<()> {
     let (rtype, id) = type_and_id(&args.target)?;
-    let conn = fhir_common::connect(ctx, &args.fhir).await?;
+    let conn = connect::connect(ctx, &args.fhir).await?;
     let url = conn.fhir.url(&format!("{rtype}/{id}"))?;
     let req = write_request(Method::DELETE, url, None, args.if_match.as_deref());
     let resp = conn.fhir.send(&req).await?;

@@ -26,7 +26,7 @@ use super::{outcome, retry};
 use crate::discovery::FhirBase;
 use crate::error::{Error, Result};
 use crate::http::{self, Http, Response};
-use crate::report::Reporter;
+use crate::reporter::Reporter;
 use oauth2::AccessToken;
 
 /// Largest answer we read: a page of 1000 large resources fits many times.
@@ -75,7 +75,7 @@ impl WaitReports {
 }
 
 /// How the client was asked to behave.
-pub struct Settings {
+pub struct ClientOptions {
     pub base: FhirBase,
     /// Add `_format=json` (profile workaround for servers that answer XML).
     pub format_json: bool,
@@ -122,15 +122,15 @@ impl Request {
 }
 
 impl Fhir {
-    /// A client for `settings.base`; `token` is `None` for `--no-auth`.
+    /// A client for `options.base`; `token` is `None` for `--no-auth`.
     pub fn new(
         http_opts: &http::Options,
-        settings: Settings,
+        options: ClientOptions,
         token: Option<(AccessToken, TokenSource)>,
     ) -> Result<Fhir> {
-        let on_base = settings.base.clone();
+        let on_base = options.base.clone();
         let with_token = token.is_some();
-        let plain_http = settings.base.url().scheme() == "http";
+        let plain_http = options.base.url().scheme() == "http";
         let http = Http::with_builder(http_opts, move |b| {
             // Redirects under the base only (same origin without a token):
             // reqwest drops the token on a cross-host hop, but not on a hop
@@ -163,20 +163,20 @@ impl Fhir {
             token: std::sync::Mutex::new(t),
             refreshing: tokio::sync::Mutex::new(false),
         });
-        let mut base = settings.base.url().clone();
+        let mut base = options.base.url().clone();
         if !base.path().ends_with('/') {
             let p = format!("{}/", base.path());
             base.set_path(&p);
         }
         Ok(Fhir {
             http,
-            on_base: settings.base,
+            on_base: options.base,
             base,
             auth,
-            format_json: settings.format_json,
-            retries: settings.retries,
-            max_wait: settings.max_wait,
-            wait_reports: settings.wait_reports,
+            format_json: options.format_json,
+            retries: options.retries,
+            max_wait: options.max_wait,
+            wait_reports: options.wait_reports,
         })
     }
 

@@ -3,7 +3,6 @@
 //! - `client`: where the token may go (under the base only), refresh on 401, retries, limits;
 //! - `params`: `name=value` search words and their encoding;
 //! - `pages`: searchset pages read without building trees, `next` links;
-//! - `render`: the output formats;
 //! - `outcome`: OperationOutcome lines and error answers; `retry`: waits;
 //! - `types`: resource type names, for "did you mean Patient?".
 
@@ -11,7 +10,6 @@ pub mod client;
 pub mod outcome;
 pub mod pages;
 pub mod params;
-pub mod render;
 pub mod retry;
 pub mod types;
 

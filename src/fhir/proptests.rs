@@ -7,11 +7,11 @@ use std::sync::LazyLock;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use super::client::{Fhir, Settings, TokenSource};
+use super::client::{ClientOptions, Fhir, TokenSource};
 use super::outcome;
 use super::pages::{self, BundleView};
 use super::params::{self, Param};
-use super::render::{Format, SearchOut};
+use crate::output::render::{Format, SearchOut};
 use crate::testgen::{self, gives_away, secret, unguessable};
 
 const RESOURCE_FIELDS: &[&str] = &[
@@ -271,7 +271,7 @@ fn fhir(format_json: bool) -> Fhir {
     };
     Fhir::new(
         &crate::http::Options::default(),
-        Settings {
+        ClientOptions {
             base: crate::discovery::parse_base("https://ehr.example.org/fhir").unwrap(),
             format_json,
             retries: 0,

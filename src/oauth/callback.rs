@@ -22,7 +22,7 @@ use crate::discovery::FhirBase;
 use crate::error::{Error, OAuthError, OAuthErrorCode, Result};
 use crate::oauth::loopback::{Request, Server};
 use crate::oauth::pkce;
-use crate::report::Reporter;
+use crate::reporter::Reporter;
 
 pub struct Listener {
     server: Server,

@@ -9,9 +9,11 @@ use reqwest::header::ACCEPT;
 use serde_json::Value;
 use url::Url;
 
+use crate::discovery::{Discovery, FhirBase};
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::oauth::pkce;
+use crate::reporter::Reporter;
 use crate::secret::Secret;
 
 const ALLOWED: &[Algorithm] = &[
@@ -189,6 +191,52 @@ pub fn decode_unverified(token: &str) -> Option<(Value, Value)> {
             .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
     };
     Some((dec(h)?, dec(c)?))
+}
+
+/// Verifies an id_token against the JWKS the server advertises (fetched
+/// once more for a `kid` it does not list yet), with the discovery
+/// document's `issuer` (else the FHIR base) as the expected `iss`.
+pub async fn verify_from_server(
+    reporter: &Reporter,
+    http: &Http,
+    d: &Discovery,
+    base: &FhirBase,
+    client_id: &str,
+    idt: &Secret,
+    nonce: Option<&Secret>,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let jwks_uri = d.endpoint("jwks_uri")?.ok_or_else(|| {
+        Error::auth("the server sent an id_token but advertises no jwks_uri to check it with")
+    })?;
+    let mut jwks = fetch_jwks(http, &jwks_uri).await?;
+    // A kid we do not have may be a key the server rotated in since: fetch
+    // the JWKS once more, and only then call it unknown.
+    if let Some(kid) = unknown_kid(idt, &jwks) {
+        reporter.note(&format!(
+            "the id_token is signed with key `{}`, not in the JWKS; fetching it again",
+            crate::redact::printable(&kid)
+        ));
+        jwks = fetch_jwks(http, &jwks_uri).await?;
+    }
+    let base_str = base.to_string();
+    let issuer = d.str_field("issuer").unwrap_or(&base_str);
+    let claims = verify(
+        idt,
+        &jwks,
+        &Expect {
+            issuer,
+            client_id,
+            nonce,
+        },
+    )?;
+    if let Some(iss) = issuer_mismatch(&claims, issuer) {
+        reporter.warn(&format!(
+            "the id_token's iss `{}` differs from the issuer `{}` by a trailing slash; accepted as the same",
+            crate::redact::printable(iss),
+            crate::redact::printable(issuer)
+        ));
+    }
+    Ok(claims)
 }
 
 #[cfg(test)]

@@ -9,13 +9,15 @@ use serde::Serialize;
 use std::io::{IsTerminal, Write};
 
 use crate::error::Error;
-pub use crate::report::{Notice, Reporter};
+pub use crate::reporter::{Notice, Reporter};
 
 pub(crate) mod check;
 pub(crate) mod export;
 pub(crate) mod progress;
+pub(crate) mod render;
 pub(crate) mod resource;
 pub(crate) mod status;
+mod table;
 
 /// Tells `colored` once whether stdout gets colors.
 pub fn init_color(on: bool) {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::bulk::watch::{FileWatch, Watch};
-use crate::report::{Notice, Reporter};
+use crate::reporter::{Notice, Reporter};
 
 const HZ: u8 = 10;
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::fhir::outcome;
 use crate::fhir::pages::BundleView;
-use crate::fhir::render::{self, Format, SearchOut};
+use crate::output::render::{self, Format, SearchOut};
 
 /// Writes one answer on stdout; a closed pipe (`| head`) ends quietly.
 /// `what` names the request in messages (`GET /fhir/Patient/1`).

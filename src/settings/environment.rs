@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::config::{self};
 use crate::error::Result;
-use crate::report::Reporter;
+use crate::reporter::Reporter;
 use crate::token_store::{self, StoreKind, TokenStore};
 
 use super::*;
@@ -201,10 +201,10 @@ impl Invocation {
 
     /// The config file, or an empty one when there is none or no place for
     /// one (a CI job with no HOME still runs from the environment).
-    pub fn load_config(&self) -> Result<config::Store> {
+    pub fn load_config(&self) -> Result<config::ConfigFile> {
         match self.env.config_path() {
-            Ok(p) => config::Store::load_from(p),
-            Err(_) => Ok(config::Store {
+            Ok(p) => config::ConfigFile::load_from(p),
+            Err(_) => Ok(config::ConfigFile {
                 path: PathBuf::new(),
                 config: config::Config::default(),
             }),

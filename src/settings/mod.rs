@@ -32,7 +32,7 @@ use crate::config::{ClientType, Profile};
 use crate::discovery::FhirBase;
 use crate::error::{Error, Result};
 use crate::oauth::keys::SigningAlg;
-use crate::report::Reporter;
+use crate::reporter::Reporter;
 use crate::secret::Secret;
 use crate::token_store::{StoreKind, TokenStore};
 

@@ -23,7 +23,7 @@ use std::sync::Once;
 
 use super::Item;
 use crate::error::{Error, Result};
-use crate::report::Reporter;
+use crate::reporter::Reporter;
 use crate::secret::Secret;
 
 static WARNED: Once = Once::new();

@@ -25,7 +25,7 @@ mod lock;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::report::Reporter;
+use crate::reporter::Reporter;
 use crate::secret::Secret;
 
 pub use lock::{ProfileLock, lock_profile_in};

@@ -9,7 +9,7 @@ use super::RunContext;
 use crate::cli::FhirArgs;
 use crate::config::Profile;
 use crate::error::Result;
-use crate::fhir::client::{Fhir, Settings as ClientSettings, TokenSource, WaitReports};
+use crate::fhir::client::{ClientOptions, Fhir, TokenSource, WaitReports};
 use crate::fhir::retry;
 use crate::session;
 use crate::settings::{Flags, Settings};
@@ -44,7 +44,7 @@ pub async fn connect(ctx: &RunContext, args: &FhirArgs) -> Result<Connected> {
     };
     let base = settings.require_base()?;
     let reporter = ctx.invocation.reporter.clone();
-    let client = ClientSettings {
+    let client = ClientOptions {
         base,
         format_json: settings.stored.format_json,
         retries: args.retries,
