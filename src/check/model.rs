@@ -1,9 +1,10 @@
-//! What a conformance check is and what it found: the catalog entry
-//! ([`Check`]), the verdict a probe reaches ([`Verdict`]), and the result the
-//! report shows ([`CheckResult`]), with its evidence.
+//! What a conformance check found: the verdict a probe reaches
+//! ([`Verdict`]), and the result the report shows ([`CheckResult`]), with
+//! its evidence. The checks themselves are in `catalogue.rs`.
 
 use serde::Serialize;
 
+use super::catalogue::Check;
 use super::probe::Exchange;
 
 /// The groups, in the order they run and are shown.
@@ -57,25 +58,6 @@ pub enum Severity {
     Recommended,
 }
 
-/// One entry of the catalog: what is checked, where the spec says so, and
-/// what an implementer changes when it fails.
-#[derive(Debug, Clone, Copy)]
-pub struct Check {
-    pub id: &'static str,
-    pub title: &'static str,
-    pub reference: &'static str,
-    pub severity: Severity,
-    /// What to change on the server when the check is not met.
-    pub fix: &'static str,
-}
-
-impl Check {
-    pub fn group(&self) -> Group {
-        let name = self.id.split('.').next().unwrap_or_default();
-        Group::parse(name).expect("catalog ids start with a group name")
-    }
-}
-
 /// What a probe concluded, before the check's severity is applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -121,6 +103,10 @@ pub struct CheckResult {
     pub title: &'static str,
     pub reference: &'static str,
     pub severity: Severity,
+    /// SMART App Launch 2.2 requirement ids (`hl7.fhir.uv.smart-app-launch_2.2.0@NN`).
+    pub requirements: Vec<String>,
+    /// Inferno `smart_stu2_2` short ids of the same test.
+    pub inferno: &'static [&'static str],
     pub status: Status,
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -138,10 +124,12 @@ impl CheckResult {
         };
         CheckResult {
             id: check.id,
-            group: check.group(),
+            group: check.group,
             title: check.title,
             reference: check.reference,
             severity: check.severity,
+            requirements: check.requirement_ids(),
+            inferno: check.inferno,
             status,
             reason,
             fix: matches!(status, Status::Fail | Status::Warn).then_some(check.fix),
@@ -208,10 +196,15 @@ mod tests {
 
     const REQ: Check = Check {
         id: "discovery.example",
+        group: Group::Discovery,
         title: "t",
         reference: "r",
         severity: Severity::Required,
+        requirements: &[14],
+        inferno: &["1.1.02"],
         fix: "do it",
+        needs: super::super::catalogue::Needs::Nothing,
+        failed_by: &[],
     };
 
     #[test]
@@ -227,6 +220,7 @@ mod tests {
         let r = CheckResult::new(&rec, Verdict::met("yes"), vec![]);
         assert_eq!((r.status, r.fix), (Status::Pass, None));
         assert_eq!(r.group, Group::Discovery);
+        assert_eq!(r.requirements, ["hl7.fhir.uv.smart-app-launch_2.2.0@14"]);
     }
 
     #[test]
