@@ -564,8 +564,8 @@ complete -c smart -n "__fish_smart_using_subcommand check" -l client-id -d 'Clie
 complete -c smart -n "__fish_smart_using_subcommand check" -l redirect-uri -d 'Redirect URI registered for the client' -r
 complete -c smart -n "__fish_smart_using_subcommand check" -l scope -d 'Scope the client asks for' -r
 complete -c smart -n "__fish_smart_using_subcommand check" -l other-patient -d 'A patient id the launch patient\'s token must not read (for fhir.patient-compartment)' -r
-complete -c smart -n "__fish_smart_using_subcommand check" -l only -d 'Run only these groups (discovery, authorize, token, fhir, revocation, registration, backend)' -r
-complete -c smart -n "__fish_smart_using_subcommand check" -l skip -d 'Leave out these check ids' -r
+complete -c smart -n "__fish_smart_using_subcommand check" -l only -d 'Run only these groups (discovery, authorize, token, fhir, revocation, registration, backend) or check ids; the report lists only them' -r
+complete -c smart -n "__fish_smart_using_subcommand check" -l skip -d 'Leave out these check ids (listed as skipped)' -r
 complete -c smart -n "__fish_smart_using_subcommand check" -l junit -d 'Write a JUnit XML report (one testsuite per group) to FILE' -r -F
 complete -c smart -n "__fish_smart_using_subcommand check" -l transcript -d 'Write every HTTP exchange, redacted, to FILE' -r -F
 complete -c smart -n "__fish_smart_using_subcommand check" -l html -d 'Write a self-contained HTML report to FILE' -r -F
@@ -581,7 +581,7 @@ none\t'Keep nothing: tokens live for one command (CI with SMART_ACCESS_TOKEN)'"
 complete -c smart -n "__fish_smart_using_subcommand check" -l secret-stdin -d 'Read the client\'s secret from stdin: the checks act as a confidential client (client_secret_basic, or _post)'
 complete -c smart -n "__fish_smart_using_subcommand check" -l browser -d 'Complete authorization requests that need a sign-in in the browser (`BROWSER` honoured; a program that signs in by itself makes it headless)'
 complete -c smart -n "__fish_smart_using_subcommand check" -l no-login -d 'Run only what needs no user (the default without --browser)'
-complete -c smart -n "__fish_smart_using_subcommand check" -l list -d 'List the checks (id, severity, title, reference) and exit'
+complete -c smart -n "__fish_smart_using_subcommand check" -l list -d 'List the checks (id, severity, title, reference, SMART 2.2 requirement ids, Inferno test ids) and exit'
 complete -c smart -n "__fish_smart_using_subcommand check" -l json -d 'Machine-readable JSON output wherever there is output'
 complete -c smart -n "__fish_smart_using_subcommand check" -s v -l verbose -d 'Trace HTTP requests and responses on stderr (secrets are redacted)'
 complete -c smart -n "__fish_smart_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -340,9 +340,10 @@ pub struct CheckArgs {
     #[arg(long, value_name = "ID")]
     pub other_patient: Option<String>,
     /// Run only these groups (discovery, authorize, token, fhir, revocation, registration, backend)
-    #[arg(long, value_name = "GROUP", value_delimiter = ',')]
+    /// or check ids; the report lists only them
+    #[arg(long, value_name = "GROUP|CHECK_ID", value_delimiter = ',')]
     pub only: Vec<String>,
-    /// Leave out these check ids
+    /// Leave out these check ids (listed as skipped)
     #[arg(long, value_name = "CHECK_ID", value_delimiter = ',')]
     pub skip: Vec<String>,
     /// Write a JUnit XML report (one testsuite per group) to FILE
@@ -361,7 +362,8 @@ pub struct CheckArgs {
     /// Run only what needs no user (the default without --browser)
     #[arg(long)]
     pub no_login: bool,
-    /// List the checks (id, severity, title, reference) and exit
+    /// List the checks (id, severity, title, reference, SMART 2.2 requirement
+    /// ids, Inferno test ids) and exit
     #[arg(long)]
     pub list: bool,
 }

@@ -69,24 +69,25 @@ pub struct Finding {
     pub severity: Severity,
     pub field: String,
     pub message: String,
+    /// The `smart check` id of the rule (see [`rules`]); none for the
+    /// fallback notes and hints that are no conformance rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<&'static str>,
 }
 
 impl Finding {
-    fn error(field: &str, message: impl Into<String>) -> Self {
-        Finding {
-            severity: Severity::Error,
-            field: field.to_owned(),
-            message: message.into(),
-        }
-    }
     fn warning(field: &str, message: impl Into<String>) -> Self {
         Finding {
             severity: Severity::Warning,
             field: field.to_owned(),
             message: message.into(),
+            check: None,
         }
     }
 }
+
+pub mod rules;
+pub use rules::judge as validate;
 
 /// What discovery found about a server.
 #[derive(Debug, Clone, Serialize)]
@@ -202,7 +203,10 @@ pub async fn discover(http: &Http, base: &FhirBase) -> Result<Discovery> {
         .await?;
     let reason = match usable_json(&resp) {
         Ok(Value::Object(doc)) => {
-            let mut findings = validate(&doc);
+            let mut findings: Vec<Finding> = rules::content_type(resp.content_type())
+                .into_iter()
+                .collect();
+            findings.extend(validate(&doc));
             findings.extend(foreign_token_endpoint(&doc, base));
             return Ok(Discovery {
                 fhir_base: base.url().to_string(),
@@ -253,7 +257,7 @@ pub async fn discover(http: &Http, base: &FhirBase) -> Result<Discovery> {
             "/metadata has no SMART-on-FHIR security service coding; its oauth-uris extension was used anyway",
         ));
     }
-    findings.extend(validate_endpoints(&doc));
+    findings.extend(rules::judge_endpoints(&doc));
     findings.extend(foreign_token_endpoint(&doc, base));
     let openid_configuration = openid_keys(http, base, &mut doc).await;
     Ok(Discovery {
@@ -389,164 +393,6 @@ pub fn from_capability_statement(cs: &Value) -> Option<Map<String, Value>> {
         }
     }
     None
-}
-
-/// Conformance checks of a `.well-known/smart-configuration` document.
-pub fn validate(doc: &Map<String, Value>) -> Vec<Finding> {
-    let mut f = Vec::new();
-    let caps = check_string_list(doc, "capabilities", true, &mut f);
-    for c in &caps {
-        if !smart_vocab::capabilities::is_known(c) {
-            f.push(Finding::warning(
-                "capabilities",
-                format!("`{c}` is not a SMART App Launch 2.x capability"),
-            ));
-        }
-    }
-    let has = |c: &str| caps.iter().any(|x| x == c);
-    let launches = has("launch-ehr") || has("launch-standalone");
-
-    let pkce = check_string_list(doc, "code_challenge_methods_supported", true, &mut f);
-    if doc.contains_key("code_challenge_methods_supported") {
-        if !pkce.iter().any(|m| m == "S256") {
-            f.push(Finding::error(
-                "code_challenge_methods_supported",
-                "must include `S256`",
-            ));
-        }
-        if pkce.iter().any(|m| m == "plain") {
-            f.push(Finding::error(
-                "code_challenge_methods_supported",
-                "must not include `plain`",
-            ));
-        }
-    }
-
-    let grants = check_string_list(doc, "grant_types_supported", true, &mut f);
-    if launches
-        && doc.contains_key("grant_types_supported")
-        && !grants.iter().any(|g| g == "authorization_code")
-    {
-        f.push(Finding::error(
-            "grant_types_supported",
-            "must include `authorization_code` when a launch capability is advertised",
-        ));
-    }
-
-    f.extend(validate_endpoints(doc));
-    if launches && !doc.contains_key("authorization_endpoint") {
-        f.push(Finding::error(
-            "authorization_endpoint",
-            "required when `launch-ehr` or `launch-standalone` is advertised",
-        ));
-    }
-    if has("sso-openid-connect") {
-        for field in ["issuer", "jwks_uri"] {
-            match doc.get(field).and_then(Value::as_str) {
-                None => f.push(Finding::error(
-                    field,
-                    "required when `sso-openid-connect` is advertised",
-                )),
-                Some(u) => check_url(field, u, &mut f),
-            }
-        }
-    } else if let Some(u) = doc.get("jwks_uri").and_then(Value::as_str) {
-        check_url("jwks_uri", u, &mut f);
-    }
-
-    for field in ["scopes_supported", "response_types_supported"] {
-        if !doc.contains_key(field) {
-            f.push(Finding::warning(field, "recommended, but missing"));
-        } else {
-            check_string_list(doc, field, false, &mut f);
-        }
-    }
-    let methods = check_string_list(doc, "token_endpoint_auth_methods_supported", false, &mut f);
-    if doc.contains_key("token_endpoint_auth_methods_supported") {
-        if has("client-confidential-asymmetric") && !methods.iter().any(|m| m == "private_key_jwt")
-        {
-            f.push(Finding::warning(
-                "token_endpoint_auth_methods_supported",
-                "`client-confidential-asymmetric` is advertised but `private_key_jwt` is not listed",
-            ));
-        }
-        if has("client-confidential-symmetric")
-            && !methods
-                .iter()
-                .any(|m| m == "client_secret_basic" || m == "client_secret_post")
-        {
-            f.push(Finding::warning(
-                "token_endpoint_auth_methods_supported",
-                "`client-confidential-symmetric` is advertised but no client_secret method is listed",
-            ));
-        }
-    }
-    f.sort_by_key(|a| a.severity);
-    f
-}
-
-/// Endpoint checks shared by both sources: token endpoint present, every
-/// endpoint an absolute https URL (http only on loopback).
-fn validate_endpoints(doc: &Map<String, Value>) -> Vec<Finding> {
-    let mut f = Vec::new();
-    if !doc.contains_key("token_endpoint") {
-        f.push(Finding::error("token_endpoint", "required, but missing"));
-    }
-    for (field, _) in ENDPOINTS {
-        match doc.get(*field) {
-            None => {}
-            Some(Value::String(u)) => check_url(field, u, &mut f),
-            Some(_) => f.push(Finding::error(field, "must be a string (a URL)")),
-        }
-    }
-    f
-}
-
-fn check_url(field: &str, value: &str, f: &mut Vec<Finding>) {
-    match Url::parse(value) {
-        Err(_) => f.push(Finding::error(
-            field,
-            format!("`{value}` is not an absolute URL"),
-        )),
-        Ok(u) if u.scheme() == "https" => {}
-        Ok(u) if u.scheme() == "http" && is_loopback(&u) => {}
-        Ok(_) => f.push(Finding::error(
-            field,
-            format!("`{value}` must use https (http only on loopback)"),
-        )),
-    }
-}
-
-/// Reads a list-of-strings field, reporting a missing (when required) or
-/// mistyped one.
-fn check_string_list(
-    doc: &Map<String, Value>,
-    field: &str,
-    required: bool,
-    f: &mut Vec<Finding>,
-) -> Vec<String> {
-    match doc.get(field) {
-        None => {
-            if required {
-                f.push(Finding::error(field, "required, but missing"));
-            }
-            Vec::new()
-        }
-        Some(Value::Array(items)) => {
-            if items.iter().any(|v| !v.is_string()) {
-                f.push(Finding::error(field, "must be an array of strings"));
-            }
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        }
-        Some(_) => {
-            f.push(Finding::error(field, "must be an array of strings"));
-            Vec::new()
-        }
-    }
 }
 
 #[cfg(test)]

@@ -3,44 +3,39 @@
 //! severity and a result with its evidence (the exchanges, redacted). The
 //! groups run in order and pass what they learnt on (the configuration, a
 //! client); a check that cannot run says why and what would let it.
+//!
+//! The layers point one way: this file (the order the groups run in) →
+//! `groups/` (one file per group, deciding verdicts; none uses another) →
+//! `flow/` (what a client does: authorization requests, code exchanges,
+//! reads) → `run`, `probe`, `model` and `catalogue` (every check's
+//! definition).
 
-mod auth_methods;
-mod authorize;
-mod backend;
-mod discovery;
-mod fhir;
+pub mod catalogue;
+mod flow;
+mod groups;
 mod model;
 mod probe;
-mod registration;
-mod revocation;
 mod run;
-mod token;
 mod user;
 
-pub use authorize::Client;
-pub use backend::Backend;
-pub use model::{Check, CheckResult, Group, Report, Severity, Status, Totals};
+pub use catalogue::Check;
+pub use flow::Client;
+pub use groups::backend::Backend;
+pub use model::{CheckResult, Group, Report, Severity, Status, Totals};
 pub use probe::{Exchange, Probe};
 pub use run::Selection;
 pub use user::User;
 
-use crate::discovery::FhirBase;
+use catalogue::Needs;
+use flow::exchange::Trial;
+use groups::{auth_methods, authorize, backend, discovery, fhir, registration, revocation, token};
 use run::Run;
 
+use crate::discovery::FhirBase;
+
 /// Every check, in the order they are reported.
-pub fn catalog() -> Vec<&'static Check> {
-    [
-        discovery::CHECKS,
-        authorize::CHECKS,
-        token::CHECKS,
-        fhir::CHECKS,
-        revocation::CHECKS,
-        registration::CHECKS,
-        backend::CHECKS,
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
+pub fn catalog() -> &'static [Check] {
+    catalogue::ALL
 }
 
 /// What to check.
@@ -63,7 +58,7 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
     run.other_patient = plan.other_patient.as_deref();
 
     // Discovery and /metadata run whatever the selection: the other groups
-    // need the endpoints (results of unselected groups are not reported).
+    // need the endpoints (results of unselected checks are not reported).
     let doc = discovery::run(&mut run).await;
     let cs = fhir::run(&mut run).await;
     discovery::compare_with_metadata(&mut run, doc.as_ref(), cs.as_ref().map(|(v, e)| (v, e)));
@@ -96,79 +91,64 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
         let listed: Vec<&str> = auth_methods.iter().flatten().map(String::as_str).collect();
         c.for_server(&listed)
     });
-    let with_client: &[&[Check]] = &[
-        authorize::CHECKS,
-        token::CODE_FLOW,
-        &[
-            fhir::READ_WITH_TOKEN,
-            fhir::PAGING_ON_BASE,
-            fhir::PATIENT_COMPARTMENT,
-            fhir::TYPE_SCOPE,
-        ],
-        revocation::CHECKS,
-        registration::CHECKS,
-    ];
     // How the user client's own authentication method fared.
-    let mut exchange = token::Trial::Untried(NO_CLIENT.into());
-    match (&client, &authorize_url) {
-        (None, _) => skip_all(&mut run, with_client, NO_CLIENT),
-        (Some(_), None) => {
-            let why = "the configuration gives no usable (https) authorization_endpoint";
-            skip_all(&mut run, with_client, why);
-            exchange = token::Trial::Untried(why.into());
+    let mut exchange = Trial::Untried(catalogue::NO_CLIENT.into());
+    const NO_AUTHORIZE: &str = "the configuration gives no usable (https) authorization_endpoint";
+    const NO_TOKEN: &str = "the configuration gives no usable (https) token_endpoint";
+    match (&client, &authorize_url, &token_url) {
+        (None, ..) => run.skip_needing(Needs::UserClient, catalogue::NO_CLIENT),
+        (Some(_), None, _) => {
+            run.skip_needing(Needs::UserClient, NO_AUTHORIZE);
+            exchange = Trial::Untried(NO_AUTHORIZE.into());
         }
-        (Some(client), Some(a)) => {
-            authorize::run(&mut run, a, token_url.as_ref(), client).await;
-            match &token_url {
-                Some(t) => {
-                    let oidc = endpoint("jwks_uri").zip(
-                        endpoints
-                            .as_ref()
-                            .and_then(|d| d.get("issuer")?.as_str())
-                            .map(str::to_owned),
-                    );
-                    let oidc = oidc.map(|(jwks_uri, issuer)| token::Oidc { issuer, jwks_uri });
-                    let granted = token::run(&mut run, a, t, client, oidc.as_ref()).await;
-                    exchange = granted.exchange.clone();
-                    fhir::type_scope(&mut run, a, t, client).await;
-                    let (revoke, introspect) = (
-                        endpoint("revocation_endpoint"),
-                        endpoint("introspection_endpoint"),
-                    );
-                    let at = revocation::Endpoints {
-                        authorize: a,
-                        token: t,
-                        revoke: revoke.as_ref(),
-                        introspect: introspect.as_ref(),
-                    };
-                    revocation::run(&mut run, &at, client, &granted).await;
-                    let register = endpoint("registration_endpoint");
-                    registration::run(&mut run, register.as_ref(), a, t, client).await;
-                }
-                None => {
-                    let why = "the configuration gives no usable (https) token_endpoint";
-                    skip_all(&mut run, &with_client[1..], why);
-                    exchange = token::Trial::Untried(why.into());
-                }
-            }
+        (Some(client), Some(a), None) => {
+            authorize::run(&mut run, a, None, client).await;
+            run.skip_needing(Needs::UserClient, NO_TOKEN);
+            exchange = Trial::Untried(NO_TOKEN.into());
+        }
+        (Some(client), Some(a), Some(t)) => {
+            authorize::run(&mut run, a, Some(t), client).await;
+            let oidc = endpoint("jwks_uri").zip(
+                endpoints
+                    .as_ref()
+                    .and_then(|d| d.get("issuer")?.as_str())
+                    .map(str::to_owned),
+            );
+            let oidc = oidc.map(|(jwks_uri, issuer)| token::Oidc { issuer, jwks_uri });
+            let mut granted = token::run(&mut run, a, t, client, oidc.as_ref()).await;
+            // Read now: a server may retire this token once it is refreshed.
+            fhir::with_token(
+                &mut run,
+                granted.access_token.as_ref(),
+                granted.patient.as_deref(),
+            )
+            .await;
+            token::run_refresh(&mut run, t, client, &mut granted).await;
+            exchange = granted.exchange.clone();
+            fhir::type_scope(&mut run, a, t, client).await;
+            let (revoke, introspect) = (
+                endpoint("revocation_endpoint"),
+                endpoint("introspection_endpoint"),
+            );
+            let at = revocation::Endpoints {
+                authorize: a,
+                token: t,
+                revoke: revoke.as_ref(),
+                introspect: introspect.as_ref(),
+            };
+            revocation::run(&mut run, &at, client, &granted).await;
+            let register = endpoint("registration_endpoint");
+            registration::run(&mut run, register.as_ref(), a, t, client).await;
         }
     }
 
     let backend_trial = match (&plan.backend, &token_url) {
         (None, _) => {
-            skip_all(
-                &mut run,
-                &[backend::CHECKS],
-                "needs a backend client: -p PROFILE of client_type backend (or SMART_CLIENT_ID and SMART_PRIVATE_KEY)",
-            );
+            run.skip_needing(Needs::BackendClient, catalogue::NO_BACKEND);
             None
         }
         (Some(_), None) => {
-            skip_all(
-                &mut run,
-                &[backend::CHECKS],
-                "the configuration gives no usable (https) token_endpoint",
-            );
+            run.skip_needing(Needs::BackendClient, NO_TOKEN);
             None
         }
         (Some(b), Some(t)) => Some(backend::run(&mut run, t, b).await),
@@ -186,45 +166,52 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
     )
     .await;
 
-    let mut results = run.into_results();
-    let order = catalog();
-    results.sort_by_key(|r| order.iter().position(|c| c.id == r.id));
-    Report::new(plan.base.as_str().to_owned(), results)
-}
-
-const NO_CLIENT: &str = "needs a client: pass --client-id ID (a public client with a loopback redirect URI; --secret-stdin makes it confidential) or -p PROFILE";
-
-fn skip_all(run: &mut Run<'_>, groups: &[&[Check]], why: &str) {
-    for c in groups.iter().copied().flatten() {
-        run.record(c, model::Verdict::skip(why), vec![]);
-    }
+    Report::new(plan.base.as_str().to_owned(), run.finish())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
+    /// No group file names another group, and `flow/` names none: the
+    /// layers of the module doc, kept by reading the sources.
     #[test]
-    fn check_ids_are_unique_and_start_with_their_group() {
-        let all = catalog();
-        let mut ids: Vec<&str> = all.iter().map(|c| c.id).collect();
-        ids.sort();
-        ids.dedup();
-        assert_eq!(ids.len(), all.len(), "duplicate check ids");
-        for c in all {
-            let _ = c.group();
-            assert!(
-                c.reference.starts_with("https://"),
-                "{} has no reference URL",
-                c.id
-            );
-            assert!(!c.fix.is_empty());
+    fn no_group_uses_another_and_flow_uses_none() {
+        const GROUPS: &[(&str, &str)] = &[
+            ("auth_methods", include_str!("groups/auth_methods.rs")),
+            ("authorize", include_str!("groups/authorize.rs")),
+            ("backend", include_str!("groups/backend.rs")),
+            ("discovery", include_str!("groups/discovery.rs")),
+            ("fhir", include_str!("groups/fhir.rs")),
+            ("registration", include_str!("groups/registration.rs")),
+            ("revocation", include_str!("groups/revocation.rs")),
+            ("token", include_str!("groups/token.rs")),
+        ];
+        const FLOW: &[&str] = &[
+            include_str!("flow/mod.rs"),
+            include_str!("flow/authorization.rs"),
+            include_str!("flow/exchange.rs"),
+            include_str!("flow/read.rs"),
+        ];
+        let uses = |src: &str, module: &str| {
+            [
+                format!("super::{module}"),
+                format!("groups::{module}"),
+                format!("check::{module}"),
+            ]
+            .iter()
+            .any(|p| {
+                src.match_indices(p.as_str()).any(|(i, _)| {
+                    // `super::super::flow` is fine; `super::token` is not.
+                    !src[i + p.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                })
+            })
+        };
+        for (name, src) in GROUPS {
+            for (other, _) in GROUPS.iter().filter(|(o, _)| o != name) {
+                assert!(!uses(src, other), "groups/{name}.rs uses the {other} group");
+            }
         }
-    }
-
-    #[test]
-    fn the_code_flow_is_the_token_group_but_the_check_recorded_last() {
-        assert_eq!(token::CODE_FLOW.len() + 1, token::CHECKS.len());
-        assert_eq!(token::CHECKS.last().unwrap().id, token::AUTH_METHODS.id);
+        for src in FLOW {
+            assert!(!src.contains("groups::"), "flow/ uses a group");
+        }
     }
 }

@@ -1,6 +1,6 @@
-//! What a conformance check is and what it found: the catalog entry
-//! ([`Check`]), the verdict a probe reaches ([`Verdict`]), and the result the
-//! report shows ([`CheckResult`]), with its evidence.
+//! What a conformance check found: the verdict a probe reaches
+//! ([`Verdict`]), and the result the report shows ([`CheckResult`]), with
+//! its evidence. The checks themselves are in `catalogue.rs`.
 
 use serde::Serialize;
 
@@ -57,25 +57,6 @@ pub enum Severity {
     Recommended,
 }
 
-/// One entry of the catalog: what is checked, where the spec says so, and
-/// what an implementer changes when it fails.
-#[derive(Debug, Clone, Copy)]
-pub struct Check {
-    pub id: &'static str,
-    pub title: &'static str,
-    pub reference: &'static str,
-    pub severity: Severity,
-    /// What to change on the server when the check is not met.
-    pub fix: &'static str,
-}
-
-impl Check {
-    pub fn group(&self) -> Group {
-        let name = self.id.split('.').next().unwrap_or_default();
-        Group::parse(name).expect("catalog ids start with a group name")
-    }
-}
-
 /// What a probe concluded, before the check's severity is applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -121,6 +102,10 @@ pub struct CheckResult {
     pub title: &'static str,
     pub reference: &'static str,
     pub severity: Severity,
+    /// SMART App Launch 2.2 requirement ids (`hl7.fhir.uv.smart-app-launch_2.2.0@NN`).
+    pub requirements: Vec<String>,
+    /// Inferno `smart_stu2_2` short ids of the same test.
+    pub inferno: &'static [&'static str],
     pub status: Status,
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -138,10 +123,12 @@ impl CheckResult {
         };
         CheckResult {
             id: check.id,
-            group: check.group(),
+            group: check.group,
             title: check.title,
             reference: check.reference,
             severity: check.severity,
+            requirements: check.requirement_ids(),
+            inferno: check.inferno,
             status,
             reason,
             fix: matches!(status, Status::Fail | Status::Warn).then_some(check.fix),
@@ -202,16 +189,128 @@ impl Report {
     }
 }
 
+// The shape of a check definition; the definitions are in `catalogue.rs`.
+
+/// The requirement set of [`Check::requirements`].
+pub const REQUIREMENT_SET: &str = "hl7.fhir.uv.smart-app-launch_2.2.0";
+
+/// What a check needs besides the FHIR base. Without it the check is
+/// skipped, and the reason says what to pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Needs {
+    /// Runs on any server: discovery, `/metadata`, unauthenticated reads.
+    Nothing,
+    /// A client that signs in a user (`--client-id`, or `-p` of a public or
+    /// confidential profile).
+    UserClient,
+    /// A backend client (`-p` of `client_type = "backend"`, or
+    /// `SMART_CLIENT_ID` and `SMART_PRIVATE_KEY`).
+    BackendClient,
+    /// Any client: each kind proves part of it.
+    AnyClient,
+}
+
+impl Needs {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Needs::Nothing => "nothing",
+            Needs::UserClient => "a client",
+            Needs::BackendClient => "a backend client",
+            Needs::AnyClient => "a client or a backend client",
+        }
+    }
+}
+
+pub const NO_CLIENT: &str = "needs a client: pass --client-id ID (a public client with a loopback redirect URI; --secret-stdin makes it confidential) or -p PROFILE";
+pub const NO_BACKEND: &str = "needs a backend client: -p PROFILE of client_type backend (or SMART_CLIENT_ID and SMART_PRIVATE_KEY)";
+
+/// A way to make the sandbox fail a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fails {
+    /// `smart sandbox --fault NAME`
+    Fault(&'static str),
+    /// `smart sandbox --quirk NAME`
+    Quirk(&'static str),
+}
+
+impl Fails {
+    /// As the command line says it: `--fault no-pkce`.
+    pub fn flag(self) -> String {
+        match self {
+            Fails::Fault(f) => format!("--fault {f}"),
+            Fails::Quirk(q) => format!("--quirk {q}"),
+        }
+    }
+}
+
+impl Serialize for Fails {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.flag())
+    }
+}
+
+/// One entry of the catalogue: what is checked, where the spec says so, and
+/// what an implementer changes when it fails.
+#[derive(Debug, Clone, Copy)]
+pub struct Check {
+    pub id: &'static str,
+    pub group: Group,
+    pub severity: Severity,
+    pub title: &'static str,
+    pub reference: &'static str,
+    /// `NN` of `hl7.fhir.uv.smart-app-launch_2.2.0@NN` (see the module doc).
+    pub requirements: &'static [u16],
+    /// Inferno `smart_stu2_2` short ids of the same test.
+    pub inferno: &'static [&'static str],
+    /// What to change on the server when the check is not met.
+    pub fix: &'static str,
+    pub needs: Needs,
+    /// The sandbox faults (or quirks) that make it fail or warn.
+    pub failed_by: &'static [Fails],
+}
+
+impl Check {
+    /// The full requirement ids: `hl7.fhir.uv.smart-app-launch_2.2.0@14`.
+    pub fn requirement_ids(&self) -> Vec<String> {
+        self.requirements
+            .iter()
+            .map(|n| format!("{REQUIREMENT_SET}@{n}"))
+            .collect()
+    }
+
+    /// The check as `--list --json` shows it.
+    pub fn listing(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "group": self.group,
+            "severity": self.severity,
+            "title": self.title,
+            "reference": self.reference,
+            "requirements": self.requirement_ids(),
+            "inferno": self.inferno,
+            "fix": self.fix,
+            "needs": self.needs,
+            "failed_by": self.failed_by,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const REQ: Check = Check {
         id: "discovery.example",
+        group: Group::Discovery,
         title: "t",
         reference: "r",
         severity: Severity::Required,
+        requirements: &[14],
+        inferno: &["1.1.02"],
         fix: "do it",
+        needs: Needs::Nothing,
+        failed_by: &[],
     };
 
     #[test]
@@ -227,6 +326,7 @@ mod tests {
         let r = CheckResult::new(&rec, Verdict::met("yes"), vec![]);
         assert_eq!((r.status, r.fix), (Status::Pass, None));
         assert_eq!(r.group, Group::Discovery);
+        assert_eq!(r.requirements, ["hl7.fhir.uv.smart-app-launch_2.2.0@14"]);
     }
 
     #[test]

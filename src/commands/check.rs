@@ -206,27 +206,10 @@ fn user(ctx: &RunContext, redirect_uri: &str) -> Result<User> {
 fn list(ctx: &RunContext) -> Result<()> {
     let all = check::catalog();
     if ctx.json {
-        let v: Vec<_> = all
-            .iter()
-            .map(|c| {
-                serde_json::json!({
-                    "id": c.id, "group": c.group(), "title": c.title,
-                    "severity": c.severity, "reference": c.reference, "fix": c.fix,
-                })
-            })
-            .collect();
+        let v: Vec<_> = all.iter().map(check::Check::listing).collect();
         return output::print_json(&v);
     }
-    for c in all {
-        let sev = match c.severity {
-            check::Severity::Required => "required",
-            check::Severity::Recommended => "recommended",
-        };
-        println!(
-            "{:<38} {sev:<11} {}\n{:<38} {}",
-            c.id, c.title, "", c.reference
-        );
-    }
+    print!("{}", output::check::catalogue(all));
     Ok(())
 }
 

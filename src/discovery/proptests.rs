@@ -222,6 +222,6 @@ proptest! {
             let uri = v.as_str().ok_or_else(|| TestCaseError::fail("not a string"))?;
             prop_assert!(text.contains(&serde_json::to_string(uri).unwrap()));
         }
-        let _ = validate_endpoints(&doc);
+        let _ = rules::judge_endpoints(&doc);
     }
 }

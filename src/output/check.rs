@@ -3,8 +3,53 @@
 
 use colored::Colorize;
 
-use crate::check::{CheckResult, Exchange, Group, Report, Status};
+use crate::check::{Check, CheckResult, Exchange, Group, Report, Status};
 use crate::redact::printable;
+
+/// Where a check comes from: its SMART 2.2 requirements and the Inferno
+/// tests of the same thing, as one line (empty when it has neither).
+fn provenance(requirements: &[String], inferno: &[&str]) -> String {
+    let mut parts = Vec::new();
+    if !requirements.is_empty() {
+        let short: Vec<&str> = requirements
+            .iter()
+            .map(|r| r.rsplit_once('@').map_or(r.as_str(), |(_, n)| n))
+            .collect();
+        parts.push(format!(
+            "SMART 2.2 {}",
+            short
+                .iter()
+                .map(|n| format!("@{n}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+    }
+    if !inferno.is_empty() {
+        parts.push(format!("Inferno {}", inferno.join(" ")));
+    }
+    parts.join(" · ")
+}
+
+/// `smart check --list`: every check, its severity, title, reference and
+/// where it comes from.
+pub fn catalogue(all: &[Check]) -> String {
+    let mut out = String::new();
+    for c in all {
+        let sev = match c.severity {
+            crate::check::Severity::Required => "required",
+            crate::check::Severity::Recommended => "recommended",
+        };
+        out.push_str(&format!(
+            "{:<38} {sev:<11} {}\n{:<38} {}\n",
+            c.id, c.title, "", c.reference
+        ));
+        let from = provenance(&c.requirement_ids(), c.inferno);
+        if !from.is_empty() {
+            out.push_str(&format!("{:<38} {from}\n", ""));
+        }
+    }
+    out
+}
 
 /// The checklist: one line per check, a `fix:` line under each failure and
 /// warning, totals at the end.
@@ -28,6 +73,10 @@ pub fn checklist(r: &Report) -> String {
                 c.title,
                 printable(&c.reason).dimmed()
             ));
+            let from = provenance(&c.requirements, c.inferno);
+            if !from.is_empty() && matches!(c.status, Status::Fail | Status::Warn) {
+                out.push_str(&format!("      {}\n", from.dimmed()));
+            }
             if let Some(fix) = c.fix {
                 out.push_str(&format!("      {} {fix}\n", "fix:".bold()));
             }
@@ -96,6 +145,10 @@ pub fn junit(r: &Report) -> String {
                     xml(c.fix.unwrap_or_default())
                 )),
                 Status::Pass => {}
+            }
+            let from = provenance(&c.requirements, c.inferno);
+            if !from.is_empty() {
+                out.push_str(&format!("      <system-out>{}</system-out>\n", xml(&from)));
             }
             out.push_str("    </testcase>\n");
         }
@@ -176,11 +229,17 @@ pub fn html(r: &Report) -> String {
             if let Some(fix) = c.fix {
                 out.push_str(&format!("<p class=\"fix\"><b>Fix:</b> {}</p>\n", e(fix)));
             }
+            let from = provenance(&c.requirements, c.inferno);
             out.push_str(&format!(
-                "<p class=\"ref\">{} · <a href=\"{ref_}\">{ref_}</a></p>\n",
+                "<p class=\"ref\">{} · <a href=\"{ref_}\">{ref_}</a>{}</p>\n",
                 match c.severity {
                     crate::check::Severity::Required => "required (MUST)",
                     crate::check::Severity::Recommended => "recommended (SHOULD)",
+                },
+                if from.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · <span class=\"from\">{}</span>", e(&from))
                 },
                 ref_ = e(c.reference)
             ));

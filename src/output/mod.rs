@@ -19,6 +19,12 @@ pub(crate) mod resource;
 pub(crate) mod status;
 mod table;
 
+/// README's `smart check` table, made from the check catalogue (a test
+/// keeps README.md equal to it).
+pub fn check_table() -> String {
+    crate::check::catalogue::markdown_table()
+}
+
 /// Tells `colored` once whether stdout gets colors.
 pub fn init_color(on: bool) {
     colored::control::set_override(on);

@@ -213,60 +213,38 @@ fn the_sandbox_passes_clean() {
     );
 }
 
+/// `smart check --list --json`: the catalogue.
+fn catalogue() -> Vec<Value> {
+    let out = TempConfig::new()
+        .cmd()
+        .args(["check", "--list", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Every fault the checks are meant to catch, with the checks that catch
-/// it: exactly these fail or warn, nothing else. Each runs against a
-/// sandbox that also knows the backend client, once as a public client and
-/// once as a confidential one.
+/// it (each check's `failed_by` in the catalogue): exactly these fail or
+/// warn, nothing else. Each runs against a sandbox that also knows the
+/// backend client, once as a public client and once as a confidential one.
 #[test]
 fn each_fault_fails_exactly_the_checks_that_prove_it() {
-    let expected: &[(&str, &[&str])] = &[
-        (
-            "no-pkce",
-            &[
-                "authorize.pkce-required",
-                "authorize.pkce-plain-rejected",
-                "token.code-verifier-checked",
-            ],
-        ),
-        (
-            "state-dropped",
-            &["authorize.state-echoed", "authorize.error-has-state"],
-        ),
-        ("wrong-aud-accepted", &["authorize.aud-checked"]),
-        ("token-no-expires-in", &["token.expires-in"]),
-        ("bad-json", &["fhir.capability-statement"]),
-        ("refresh-invalid", &["token.refresh"]),
-        ("expired-tokens", &["fhir.read-with-token"]),
-        ("id-token-bad-signature", &["token.id-token-valid"]),
-        ("code-reusable", &["token.code-single-use"]),
-        ("no-token-required", &["fhir.token-required"]),
-        ("refresh-not-rotated", &["token.refresh-rotates"]),
-        ("open-redirect", &["authorize.redirect-uri-unregistered"]),
-        ("cross-patient-read", &["fhir.patient-compartment"]),
-        ("advertises-unsupported-auth", &["token.auth-methods-work"]),
-        ("type-scope-ignored", &["fhir.type-scope"]),
-        ("no-launch-context", &["token.launch-context"]),
-        ("unknown-kid-accepted", &["backend.unknown-kid"]),
-        ("http-endpoint", &["discovery.https-endpoints"]),
-        (
-            "assertion-unchecked",
-            &[
-                "backend.jti-replay",
-                "backend.expired-assertion",
-                "backend.wrong-aud",
-            ],
-        ),
-        ("id-token-unknown-kid", &["token.id-token-valid"]),
-        // Legal answers: a server may grant less, and send big id_tokens.
-        ("scope-reduced", &[]),
-        ("big-id-token", &[]),
-        (
-            "pkce-not-advertised",
-            &["discovery.pkce-s256", "discovery.required-fields"],
-        ),
-    ];
+    let mut expected: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for c in catalogue() {
+        for f in c["failed_by"].as_array().unwrap() {
+            expected
+                .entry(f.as_str().unwrap().to_owned())
+                .or_default()
+                .insert(c["id"].as_str().unwrap().to_owned());
+        }
+    }
+    // Legal answers: a server may grant less, and send big id_tokens.
+    for legal in ["--fault scope-reduced", "--fault big-id-token"] {
+        expected.insert(legal.to_owned(), BTreeSet::new());
+    }
     // Faults that break no SMART rule the checks test: each is caught
-    // elsewhere, said here so that a new fault must be placed in one list.
+    // elsewhere, said here so that a new fault must be placed somewhere.
     let outside: &[(&str, &str)] = &[
         (
             "slow-token",
@@ -277,30 +255,21 @@ fn each_fault_fails_exactly_the_checks_that_prove_it() {
             "a busy server is asked again (its own test below)",
         ),
     ];
-    let listed: BTreeSet<&str> = expected
-        .iter()
-        .map(|(f, _)| *f)
-        .chain(outside.iter().map(|(f, _)| *f))
-        .collect();
     for (name, _, _) in smart_sandbox::faults::ALL {
         // The export faults are proven by `smart export`'s tests.
         if !name.starts_with("export-") {
-            assert!(listed.contains(name), "fault {name} is in neither list");
+            assert!(
+                expected.contains_key(&format!("--fault {name}"))
+                    || outside.iter().any(|(o, _)| o == name),
+                "fault {name} fails no check's failed_by and is not listed as outside"
+            );
         }
     }
-    let quirks: &[(&str, &[&str])] = &[("no-well-known", &["discovery.well-known"])];
-    let rows = expected
-        .iter()
-        .map(|(f, ids)| (format!("--fault {f}"), true, *f, *ids))
-        .chain(
-            quirks
-                .iter()
-                .map(|(q, ids)| (format!("--quirk {q}"), false, *q, *ids)),
-        );
-    for (name, is_fault, what, ids) in rows {
+    for (flag, ids) in &expected {
+        let (kind, what) = flag.split_once(' ').unwrap();
         let dir = tempfile::tempdir().unwrap();
         let (_sb, env) = with_backend_client(dir.path(), |o| {
-            if is_fault {
+            if kind == "--fault" {
                 o.faults = smart_sandbox::Faults::parse(&[what.to_owned()]).unwrap();
             } else {
                 o.quirks = smart_sandbox::Quirks::parse(&[what.to_owned()]).unwrap();
@@ -311,13 +280,80 @@ fn each_fault_fails_exactly_the_checks_that_prove_it() {
             // Only a client with a secret can try the secret methods.
             let want: BTreeSet<String> = ids
                 .iter()
-                .filter(|id| who == As::Confidential || **id != "token.auth-methods-work")
-                .map(|s| s.to_string())
+                .filter(|id| who == As::Confidential || *id != "token.auth-methods-work")
+                .cloned()
                 .collect();
-            assert_eq!(findings(&report), want, "{name} as {who:?}: {report:#}");
+            assert_eq!(findings(&report), want, "{flag} as {who:?}: {report:#}");
             let required_failed = report["totals"]["fail"].as_u64().unwrap() > 0;
-            assert_eq!(code, if required_failed { 5 } else { 0 }, "{name}");
+            assert_eq!(code, if required_failed { 5 } else { 0 }, "{flag}");
         }
+    }
+}
+
+/// The runner owns selection: each check alone under `--only` is the one
+/// result, and under `--skip` every check is there and only it is
+/// skipped; each group under `--only` is exactly that group. None vanish.
+#[test]
+fn every_check_under_only_and_skip_gives_exactly_the_expected_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_sb, env) = with_backend_client(dir.path(), |_| {});
+    let all: Vec<(String, String)> = catalogue()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_owned(),
+                c["group"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let ids = |r: &Value| -> Vec<String> {
+        r["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let every: Vec<String> = all.iter().map(|(id, _)| id.clone()).collect();
+    for (id, _) in &all {
+        let (report, code) = check_as(&env, As::Confidential, &["--only", id]);
+        assert_eq!(ids(&report), std::slice::from_ref(id), "--only {id}");
+        assert_eq!(
+            result(&report, id)["status"],
+            "pass",
+            "--only {id}: {report:#}"
+        );
+        assert_eq!(code, 0);
+
+        let (report, code) = check_as(&env, As::Confidential, &["--skip", id]);
+        assert_eq!(ids(&report), every, "--skip {id}");
+        for r in report["results"].as_array().unwrap() {
+            let (status, reason) = (&r["status"], r["reason"].as_str().unwrap());
+            if r["id"] == id.as_str() {
+                assert_eq!(
+                    (status.as_str(), reason),
+                    (Some("skip"), "skipped by --skip")
+                );
+            } else {
+                assert_eq!(status, "pass", "--skip {id}: {r:#}");
+            }
+        }
+        assert_eq!(code, 0);
+    }
+    let groups: BTreeSet<&str> = all.iter().map(|(_, g)| g.as_str()).collect();
+    for g in groups {
+        let (report, _) = check_as(&env, As::Confidential, &["--only", g]);
+        let want: Vec<String> = all
+            .iter()
+            .filter(|(_, gg)| gg == g)
+            .map(|(id, _)| id.clone())
+            .collect();
+        assert_eq!(ids(&report), want, "--only {g}");
+        assert_eq!(
+            statuses(&report, "pass"),
+            want.len(),
+            "--only {g}: {report:#}"
+        );
     }
 }
 
@@ -604,8 +640,31 @@ fn the_html_report_shows_the_failures_and_their_fixes_in_chromium() {
     assert!(!dom.contains("src=\"http"), "no external assets");
 }
 
+/// README's check table is the catalogue's: generated, never edited by
+/// hand. `SMART_UPDATE_README=1 cargo test --test it check::the_readme_table`
+/// rewrites it.
 #[test]
-fn the_readme_table_lists_every_check_id() {
+fn the_readme_table_is_the_catalogue() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    let readme = std::fs::read_to_string(path).unwrap();
+    let (start, end) = ("<!-- check-table:", "<!-- check-table end -->");
+    let a = readme
+        .find(start)
+        .expect("README has the check-table marker");
+    let a = a + readme[a..].find('\n').unwrap() + 1;
+    let b = readme
+        .find(end)
+        .expect("README has the check-table end marker");
+    let table = smart::output::check_table();
+    if std::env::var_os("SMART_UPDATE_README").is_some() {
+        std::fs::write(path, format!("{}{table}{}", &readme[..a], &readme[b..])).unwrap();
+        return;
+    }
+    assert!(
+        readme[a..b] == table,
+        "README's check table differs from the catalogue; run SMART_UPDATE_README=1 cargo test --test it check::the_readme_table\nexpected:\n{table}"
+    );
+    // Every check of `--list` is a row.
     let cfg = TempConfig::new();
     let out = cfg
         .cmd()
@@ -614,19 +673,14 @@ fn the_readme_table_lists_every_check_id() {
         .unwrap();
     assert!(out.status.success());
     let listed: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    let ids: BTreeSet<String> = listed
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_owned())
-        .collect();
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let in_table: BTreeSet<String> = readme
-        .lines()
-        .filter_map(|l| l.strip_prefix("| `"))
-        .filter_map(|l| l.split_once('`').map(|(id, _)| id.to_owned()))
-        .filter(|id| id.contains('.') && !id.starts_with("SMART_"))
-        .collect();
-    assert_eq!(in_table, ids);
+    for c in &listed {
+        let id = c["id"].as_str().unwrap();
+        assert!(table.contains(&format!("| `{id}` |")), "{id}");
+        assert!(
+            c["requirements"].is_array() && c["inferno"].is_array(),
+            "{c}"
+        );
+    }
 }
 
 #[test]

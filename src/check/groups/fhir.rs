@@ -4,101 +4,17 @@ use reqwest::Method;
 use reqwest::header::{ACCEPT, WWW_AUTHENTICATE};
 use serde_json::Value;
 
-use super::model::{Check, Severity, Verdict};
-use super::probe::Exchange;
-use super::run::Run;
-use crate::secret::Secret;
-
-pub const CAPABILITY_STATEMENT: Check = Check {
-    id: "fhir.capability-statement",
-    title: "the CapabilityStatement is readable without a token",
-    reference: "https://hl7.org/fhir/R4/http.html#capabilities",
-    severity: Severity::Required,
-    fix: "answer GET {base}/metadata with a CapabilityStatement as application/fhir+json, without requiring a token",
-};
-pub const TOKEN_REQUIRED: Check = Check {
-    id: "fhir.token-required",
-    title: "a read without a token is refused with 401 and WWW-Authenticate",
-    reference: "https://www.rfc-editor.org/rfc/rfc6750#section-3",
-    severity: Severity::Required,
-    fix: "refuse FHIR requests without a valid access token with 401 and `WWW-Authenticate: Bearer`",
-};
-
-pub const READ_WITH_TOKEN: Check = Check {
-    id: "fhir.read-with-token",
-    title: "a read with the issued access token succeeds",
-    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#step-6-app-accesses-clinical-data-via-fhir-api",
-    severity: Severity::Required,
-    fix: "accept the access tokens your token endpoint issues (`Authorization: Bearer …`) for the scopes they grant",
-};
-
-pub const PAGING_ON_BASE: Check = Check {
-    id: "fhir.paging-on-base",
-    title: "a search Bundle's paging links stay under the FHIR base",
-    reference: "https://hl7.org/fhir/R4/http.html#paging",
-    severity: Severity::Required,
-    fix: "write Bundle.link URLs as absolute URLs under the FHIR base the client called (clients send their token only there)",
-};
-
-pub const PATIENT_COMPARTMENT: Check = Check {
-    id: "fhir.patient-compartment",
-    title: "a patient-scoped token cannot read another patient",
-    reference: "https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html#patient-specific-scopes",
-    severity: Severity::Required,
-    fix: "limit patient/ scopes to the compartment of the launch patient: refuse (403 or 404) reads of other patients' resources",
-};
-
-pub const TYPE_SCOPE: Check = Check {
-    id: "fhir.type-scope",
-    title: "a token scoped to one resource type cannot read another",
-    reference: "https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html#scopes-for-requesting-fhir-resources",
-    severity: Severity::Required,
-    fix: "enforce the resource type of each granted scope: a patient/Patient.rs token gets 403 for Observation",
-};
-
-pub const CHECKS: &[Check] = &[
-    CAPABILITY_STATEMENT,
-    TOKEN_REQUIRED,
-    READ_WITH_TOKEN,
-    PAGING_ON_BASE,
-    PATIENT_COMPARTMENT,
+use super::super::catalogue::{
+    CAPABILITY_STATEMENT, PAGING_ON_BASE, PATIENT_COMPARTMENT, READ_WITH_TOKEN, TOKEN_REQUIRED,
     TYPE_SCOPE,
-];
-
-/// GET of the launch patient (or a one-entry search) with `token`.
-pub async fn read(
-    run: &Run<'_>,
-    token: &Secret,
-    patient: Option<&str>,
-) -> (Result<u16, String>, Exchange) {
-    let url = match patient {
-        Some(id) => run
-            .base
-            .join(&format!("Patient/{}", urlencoding_segment(id))),
-        None => {
-            let mut u = run.base.join("Patient");
-            u.query_pairs_mut().append_pair("_count", "1");
-            u
-        }
-    };
-    let req = with_token_get(run, url, token);
-    let (resp, ex) = run.probe.send(req).await;
-    (resp.map(|r| r.status.as_u16()).map_err(|e| e.message), ex)
-}
-
-/// A FHIR GET carrying `token`.
-fn with_token_get(run: &Run<'_>, url: url::Url, token: &Secret) -> reqwest::RequestBuilder {
-    run.probe
-        .http()
-        .request(Method::GET, url)
-        .header(ACCEPT, FHIR_JSON)
-        .bearer_auth(token.expose())
-}
-
-/// A patient id as one path segment.
-fn urlencoding_segment(id: &str) -> String {
-    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
-}
+};
+use super::super::flow::Client;
+use super::super::flow::exchange::obtain;
+use super::super::flow::read::{FHIR_JSON, read, with_token_get};
+use super::super::model::Verdict;
+use super::super::probe::Exchange;
+use super::super::run::Run;
+use crate::secret::Secret;
 
 /// The checks that need the token of the token group.
 pub async fn with_token(run: &mut Run<'_>, token: Option<&Secret>, patient: Option<&str>) {
@@ -110,8 +26,7 @@ pub async fn with_token(run: &mut Run<'_>, token: Option<&Secret>, patient: Opti
     };
     paging(run, token).await;
     compartment(run, token, patient).await;
-    if !run.selection.wants(&READ_WITH_TOKEN) {
-        run.record(&READ_WITH_TOKEN, Verdict::skip("not selected"), vec![]);
+    if !run.wants(&READ_WITH_TOKEN) {
         return;
     }
     let (status, ex) = read(run, token, patient).await;
@@ -122,8 +37,6 @@ pub async fn with_token(run: &mut Run<'_>, token: Option<&Secret>, patient: Opti
     };
     run.record(&READ_WITH_TOKEN, v, vec![ex]);
 }
-
-const FHIR_JSON: &str = "application/fhir+json, application/json;q=0.9";
 
 /// Reads `/metadata` and probes a read without a token. Returns the
 /// CapabilityStatement and its exchange, for the discovery comparison.
@@ -160,7 +73,7 @@ pub async fn run(run: &mut Run<'_>) -> Option<(Value, Exchange)> {
     };
     run.record(&CAPABILITY_STATEMENT, verdict, vec![ex.clone()]);
 
-    if run.selection.wants(&TOKEN_REQUIRED) {
+    if run.wants(&TOKEN_REQUIRED) {
         let ty = readable_type(cs.as_ref());
         let mut url = run.base.join(&ty);
         url.query_pairs_mut().append_pair("_count", "1");
@@ -200,8 +113,6 @@ pub async fn run(run: &mut Run<'_>) -> Option<(Value, Exchange)> {
             )),
         };
         run.record(&TOKEN_REQUIRED, verdict, vec![ex2]);
-    } else {
-        run.record(&TOKEN_REQUIRED, Verdict::skip("not selected"), vec![]);
     }
     cs.map(|v| (v, ex))
 }
@@ -209,7 +120,7 @@ pub async fn run(run: &mut Run<'_>) -> Option<(Value, Exchange)> {
 /// A read of `--other-patient` with the launch patient's token.
 async fn compartment(run: &mut Run<'_>, token: &Secret, patient: Option<&str>) {
     let v = match (run.other_patient, patient) {
-        _ if !run.selection.wants(&PATIENT_COMPARTMENT) => Verdict::skip("not selected"),
+        _ if !run.wants(&PATIENT_COMPARTMENT) => return,
         (None, _) => Verdict::skip(
             "pass --other-patient ID (a patient other than the one the token is launched for)",
         ),
@@ -238,17 +149,16 @@ pub async fn type_scope(
     run: &mut Run<'_>,
     authorize_url: &url::Url,
     token_url: &url::Url,
-    client: &super::authorize::Client,
+    client: &Client,
 ) {
-    if !run.selection.wants(&TYPE_SCOPE) {
-        run.record(&TYPE_SCOPE, Verdict::skip("not selected"), vec![]);
+    if !run.wants(&TYPE_SCOPE) {
         return;
     }
-    let narrow = super::authorize::Client {
+    let narrow = Client {
         scope: "launch/patient patient/Patient.rs".into(),
         ..client.clone()
     };
-    let token = match super::token::obtain(run, authorize_url, token_url, &narrow).await {
+    let token = match obtain(run, authorize_url, token_url, &narrow).await {
         Ok(t) => t,
         Err(Verdict::Unmet(why)) => {
             run.record(
@@ -292,8 +202,7 @@ pub async fn type_scope(
 
 /// A two-entry search, whose `self` and `next` links must stay on the base.
 async fn paging(run: &mut Run<'_>, token: &Secret) {
-    if !run.selection.wants(&PAGING_ON_BASE) {
-        run.record(&PAGING_ON_BASE, Verdict::skip("not selected"), vec![]);
+    if !run.wants(&PAGING_ON_BASE) {
         return;
     }
     let mut url = run.base.join("Observation");

@@ -4,315 +4,31 @@
 //! server grants without a user (an auto-approving test server); a server
 //! that asks for a sign-in leaves the group undecided.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Method;
 use reqwest::header::{ACCEPT, CACHE_CONTROL};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use url::Url;
 
-use super::authorize::{self, Answer, Client, Request};
-use super::model::{Check, Severity, Verdict};
-use super::probe::Exchange;
-use super::run::Run;
+use super::super::catalogue::{
+    CODE_SINGLE_USE, EXPIRES_IN, ID_TOKEN_VALID, LAUNCH_CONTEXT, NO_STORE, REDIRECT_CHECKED,
+    REFRESH, REFRESH_REUSE, REFRESH_ROTATES, REPLAY_REVOKES, RESPONSE_FIELDS, VERIFIER_CHECKED,
+};
+use super::super::flow::Client;
+use super::super::flow::exchange::{
+    Granted, Outcome, TokenAttempt, Trial, attempt, attempt_full, fresh_code, unsent,
+};
+use super::super::flow::read;
+use super::super::model::Verdict;
+use super::super::probe::Exchange;
+use super::super::run::Run;
 use crate::oauth::pkce;
-use crate::oauth::token_endpoint::ClientAuth;
 use crate::secret::Secret;
-
-pub const VERIFIER_CHECKED: Check = Check {
-    id: "token.code-verifier-checked",
-    title: "a wrong code_verifier is refused",
-    reference: "https://www.rfc-editor.org/rfc/rfc7636#section-4.6",
-    severity: Severity::Required,
-    fix: "compare BASE64URL(SHA256(code_verifier)) with the code_challenge of the authorization request and answer invalid_grant when they differ",
-};
-pub const CODE_SINGLE_USE: Check = Check {
-    id: "token.code-single-use",
-    title: "an authorization code works once",
-    reference: "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2",
-    severity: Severity::Required,
-    fix: "mark a code used when it is exchanged and refuse it (invalid_grant) the second time",
-};
-pub const REDIRECT_CHECKED: Check = Check {
-    id: "token.redirect-uri-checked",
-    title: "a redirect_uri other than the authorization request's is refused",
-    reference: "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3",
-    severity: Severity::Required,
-    fix: "require the token request's redirect_uri to be identical to the one of the authorization request",
-};
-pub const RESPONSE_FIELDS: Check = Check {
-    id: "token.response-fields",
-    title: "the token response has token_type Bearer and scope",
-    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#response-5",
-    severity: Severity::Required,
-    fix: "answer with access_token, token_type \"Bearer\" and the granted scope",
-};
-pub const EXPIRES_IN: Check = Check {
-    id: "token.expires-in",
-    title: "the token response says when the token expires (expires_in)",
-    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#response-5",
-    severity: Severity::Recommended,
-    fix: "add expires_in, the access token's lifetime in seconds, as a JSON number",
-};
-pub const NO_STORE: Check = Check {
-    id: "token.no-store",
-    title: "the token response is sent with Cache-Control: no-store",
-    reference: "https://www.rfc-editor.org/rfc/rfc6749#section-5.1",
-    severity: Severity::Required,
-    fix: "send `Cache-Control: no-store` with every answer that carries a token",
-};
-
-pub const LAUNCH_CONTEXT: Check = Check {
-    id: "token.launch-context",
-    title: "a granted launch/patient comes with the patient in the token response",
-    reference: "https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html#launch-context-arrives-with-your-access_token",
-    severity: Severity::Required,
-    fix: "add `patient` (the selected patient's id) to the token response whenever launch/patient is granted",
-};
-pub const ID_TOKEN_VALID: Check = Check {
-    id: "token.id-token-valid",
-    title: "the id_token (asked for with openid) is valid against the JWKS",
-    reference: "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation",
-    severity: Severity::Required,
-    fix: "sign id_tokens with a key published at jwks_uri (matching kid, RS256/RS384/ES256/ES384), with iss = issuer, aud = the client id, exp and sub",
-};
-pub const REPLAY_REVOKES: Check = Check {
-    id: "token.code-replay-revokes",
-    title: "a replayed code revokes the tokens it gave",
-    reference: "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2",
-    severity: Severity::Recommended,
-    fix: "when a used code is presented again, revoke the tokens issued for it",
-};
-pub const REFRESH: Check = Check {
-    id: "token.refresh",
-    title: "the refresh token gives a new access token",
-    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#step-7-app-uses-a-refresh-token-to-obtain-a-new-access-token",
-    severity: Severity::Required,
-    fix: "accept grant_type=refresh_token with the refresh token you issued (and the client's credentials) and answer with a new access token",
-};
-pub const REFRESH_ROTATES: Check = Check {
-    id: "token.refresh-rotates",
-    title: "a refresh gives a new refresh token (rotation)",
-    reference: "https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2",
-    severity: Severity::Recommended,
-    fix: "issue a new refresh token with every refresh and invalidate the old one (public clients need rotation or sender-constrained tokens)",
-};
-pub const REFRESH_REUSE: Check = Check {
-    id: "token.refresh-reuse-refused",
-    title: "a rotated-out refresh token is refused",
-    reference: "https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2",
-    severity: Severity::Required,
-    fix: "refuse (invalid_grant) a refresh token once it has been exchanged for a new one",
-};
-
-pub const AUTH_METHODS: Check = Check {
-    id: "token.auth-methods-work",
-    title: "every advertised client authentication method is accepted",
-    reference: "https://www.rfc-editor.org/rfc/rfc8414#section-2",
-    severity: Severity::Required,
-    fix: "accept every method in token_endpoint_auth_methods_supported at the token endpoint, or stop advertising the ones you refuse",
-};
-
-/// The group. [`AUTH_METHODS`] comes last: it is recorded once the backend
-/// client has run too (see [`CODE_FLOW`]).
-pub const CHECKS: &[Check] = &[
-    VERIFIER_CHECKED,
-    CODE_SINGLE_USE,
-    REPLAY_REVOKES,
-    REDIRECT_CHECKED,
-    RESPONSE_FIELDS,
-    EXPIRES_IN,
-    NO_STORE,
-    LAUNCH_CONTEXT,
-    ID_TOKEN_VALID,
-    REFRESH,
-    REFRESH_ROTATES,
-    REFRESH_REUSE,
-    AUTH_METHODS,
-];
-
-/// The checks the code flow decides: all of the group but the last.
-pub const CODE_FLOW: &[Check] = match CHECKS.split_last() {
-    Some((_, rest)) => rest,
-    None => &[],
-};
 
 /// Where id_tokens are checked: the configuration's `issuer` and
 /// `jwks_uri`.
 pub struct Oidc {
     pub issuer: String,
     pub jwks_uri: Url,
-}
-
-/// The tokens of the one good exchange, for the groups that need a token.
-/// Held as [`Secret`]s: only redacted copies reach the evidence.
-#[derive(Debug)]
-pub struct Granted {
-    /// The newest live access token (the refreshed one after a refresh).
-    pub access_token: Option<Secret>,
-    pub patient: Option<String>,
-    /// How the client's own authentication method fared in that exchange.
-    pub exchange: Trial,
-}
-
-impl Granted {
-    fn none(exchange: Trial) -> Granted {
-        Granted {
-            access_token: None,
-            patient: None,
-            exchange,
-        }
-    }
-}
-
-/// One token request made to prove a client authentication method.
-#[derive(Debug, Clone)]
-pub enum Trial {
-    Accepted(Vec<Exchange>),
-    /// Refused: the OAuth error (or what came instead).
-    Refused(String, Vec<Exchange>),
-    /// Not sent: why.
-    Untried(String),
-}
-
-/// The S256 challenge of a verifier.
-pub fn s256(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-}
-
-/// A code exchange as the client sends it.
-pub struct TokenAttempt<'a> {
-    code: &'a str,
-    verifier: Option<&'a str>,
-    redirect_uri: &'a str,
-    /// The client's own authentication, or another method under test.
-    auth: &'a ClientAuth,
-}
-
-impl<'a> TokenAttempt<'a> {
-    pub fn code(client: &'a Client, code: &'a str, verifier: Option<&'a str>) -> Self {
-        TokenAttempt {
-            code,
-            verifier,
-            redirect_uri: &client.redirect_uri,
-            auth: &client.auth,
-        }
-    }
-
-    /// The same exchange, authenticated another way.
-    pub fn authenticated(self, auth: &'a ClientAuth) -> Self {
-        TokenAttempt { auth, ..self }
-    }
-}
-
-/// What the token endpoint made of an attempt.
-#[derive(Debug)]
-pub enum Outcome {
-    Tokens,
-    /// An OAuth error answer: its `error` code.
-    Refused(String),
-    /// Neither: the answer is not usable to judge.
-    Broken(String),
-}
-
-/// Sends a code exchange; returns how it went, the exchange, and the answer
-/// (for the checks that look at its fields).
-pub async fn attempt(run: &Run<'_>, url: &Url, a: &TokenAttempt<'_>) -> (Outcome, Exchange) {
-    let (o, ex, _) = attempt_full(run, url, a).await;
-    (o, ex)
-}
-
-async fn attempt_full(
-    run: &Run<'_>,
-    url: &Url,
-    a: &TokenAttempt<'_>,
-) -> (Outcome, Exchange, Option<crate::http::Response>) {
-    let mut pairs = vec![
-        ("grant_type", "authorization_code"),
-        ("code", a.code),
-        ("redirect_uri", a.redirect_uri),
-    ];
-    pairs.extend(a.verifier.map(|v| ("code_verifier", v)));
-    let req = match run.probe.client_form(url, &pairs, a.auth, url) {
-        Ok(r) => r,
-        Err(e) => return (Outcome::Broken(e.message), unsent(url), None),
-    };
-    let (resp, ex) = run.probe.send(req).await;
-    let resp = match resp {
-        Ok(r) => r,
-        Err(e) => {
-            return (
-                Outcome::Broken(format!("no answer: {}", e.message)),
-                ex,
-                None,
-            );
-        }
-    };
-    let body: Option<Value> = serde_json::from_slice(&resp.body).ok();
-    let outcome = match (&body, resp.status.is_success()) {
-        (Some(v), true) if v["access_token"].is_string() => Outcome::Tokens,
-        (Some(v), false) if v["error"].is_string() => {
-            Outcome::Refused(super::probe::oauth_error(v).unwrap_or_default())
-        }
-        _ => Outcome::Broken(format!(
-            "the token endpoint answered {} without an OAuth document",
-            resp.status
-        )),
-    };
-    (outcome, ex, Some(resp))
-}
-
-/// The evidence of a request that could not be built (an assertion that
-/// could not be signed).
-fn unsent(url: &Url) -> Exchange {
-    Exchange {
-        method: "POST".into(),
-        url: crate::redact::url(url),
-        request_headers: vec![],
-        request_body: None,
-        status: None,
-        response_headers: vec![],
-        response_body: None,
-        error: Some("not sent".into()),
-    }
-}
-
-/// A code for `client`, when the server grants one without a user.
-pub(super) async fn fresh_code(
-    run: &Run<'_>,
-    endpoint: &Url,
-    client: &Client,
-) -> Result<(String, String, Exchange), (Verdict, Exchange)> {
-    let state = pkce::random_b64(32);
-    let verifier = pkce::random_b64(32);
-    let challenge = s256(&verifier);
-    let aud = run.base.as_str().to_owned();
-    let (a, ex) = authorize::ask(
-        run,
-        &Request::code(endpoint, client, &aud, &state, &challenge),
-    )
-    .await;
-    let code = match &a {
-        Answer::Back(u) => u
-            .query_pairs()
-            .find(|(k, _)| k == "code")
-            .map(|(_, v)| v.into_owned()),
-        _ => None,
-    };
-    match code {
-        Some(c) => Ok((c, verifier, ex)),
-        None => Err((
-            Verdict::skip(match a {
-                Answer::Back(_) => {
-                    "the authorization request was refused; no code to try".to_owned()
-                }
-                _ => "needs a code, and the server asks for a user to sign in; run with --browser"
-                    .to_owned(),
-            }),
-            ex,
-        )),
-    }
 }
 
 /// The group; returns the tokens of its good exchange (empty when there
@@ -327,7 +43,7 @@ pub async fn run(
     // A wrong verifier first, then the right one for the same code (which
     // must fail too if the code was spent by the wrong attempt: either way
     // no token for a wrong verifier).
-    if run.selection.wants(&VERIFIER_CHECKED) {
+    if run.wants(&VERIFIER_CHECKED) {
         match fresh_code(run, authorize_url, client).await {
             Err((v, ex)) => run.record(&VERIFIER_CHECKED, v, vec![ex]),
             Ok((code, _right, ex)) => {
@@ -350,7 +66,7 @@ pub async fn run(
         }
     }
 
-    if run.selection.wants(&REDIRECT_CHECKED) {
+    if run.wants(&REDIRECT_CHECKED) {
         match fresh_code(run, authorize_url, client).await {
             Err((v, ex)) => run.record(&REDIRECT_CHECKED, v, vec![ex]),
             Ok((code, verifier, ex)) => {
@@ -375,17 +91,13 @@ pub async fn run(
     // A replay on a code of its own: a server that does what RFC 6749
     // asks revokes the tokens of the first exchange, which later checks
     // must not be holding.
-    if run.selection.wants(&CODE_SINGLE_USE) || run.selection.wants(&REPLAY_REVOKES) {
+    if run.wants(&CODE_SINGLE_USE) || run.wants(&REPLAY_REVOKES) {
         replay_checks(run, authorize_url, token_url, client).await;
-    } else {
-        for c in [&CODE_SINGLE_USE, &REPLAY_REVOKES] {
-            run.record(c, Verdict::skip("not selected"), vec![]);
-        }
     }
 
     // One good exchange: its answer's fields and headers, and a refresh.
     // Later groups need this exchange's token whatever was selected here.
-    const GOOD: [&Check; 8] = [
+    const GOOD: [&super::super::catalogue::Check; 8] = [
         &RESPONSE_FIELDS,
         &EXPIRES_IN,
         &NO_STORE,
@@ -420,10 +132,12 @@ pub async fn run(
         return Granted::none(trial);
     };
     let body: Value = serde_json::from_slice(&resp.body).unwrap_or_default();
-    let mut granted = Granted {
+    let granted = Granted {
         access_token: body["access_token"].as_str().map(Secret::new),
+        refresh_token: body["refresh_token"].as_str().map(Secret::new),
         patient: body["patient"].as_str().map(str::to_owned),
         exchange: Trial::Accepted(vec![ex2.clone()]),
+        issued: Some(ex2.clone()),
     };
     run.record(&RESPONSE_FIELDS, response_fields(&body), vec![ex2.clone()]);
     run.record(&EXPIRES_IN, expires_in(&body), vec![ex2.clone()]);
@@ -446,52 +160,34 @@ pub async fn run(
     run.record(&LAUNCH_CONTEXT, launch_context(&body), vec![ex2.clone()]);
     let v = id_token(run, &body, client, oidc).await;
     run.record(&ID_TOKEN_VALID, v.0, [vec![ex2.clone()], v.1].concat());
-    // Read now: a server may retire this token once it is refreshed.
-    super::fhir::with_token(
-        run,
-        granted.access_token.as_ref(),
-        granted.patient.as_deref(),
-    )
-    .await;
-
-    match body["refresh_token"].as_str() {
-        None => {
-            let why = "no refresh token was issued (the scope asks for offline_access)";
-            for c in [&REFRESH, &REFRESH_ROTATES, &REFRESH_REUSE] {
-                run.record(c, Verdict::skip(why), vec![ex2.clone()]);
-            }
-        }
-        Some(rt) => {
-            if let Some(new) = refresh_checks(run, token_url, client, rt, &ex2).await {
-                granted.access_token = Some(new);
-            }
-        }
-    }
     granted
 }
 
-/// A fresh access token from a grant of its own, for a check that needs a
-/// second live token (or a new client's first). Without one: why, as a
-/// skip when the server wants a user, else as unmet.
-pub async fn obtain(
-    run: &Run<'_>,
-    authorize_url: &Url,
+/// The refresh checks, on the good exchange's refresh token (after the
+/// reads with its access token: a server may retire that token once it is
+/// refreshed). Keeps the newest access token in `granted`.
+pub async fn run_refresh(
+    run: &mut Run<'_>,
     token_url: &Url,
     client: &Client,
-) -> Result<Secret, Verdict> {
-    let (code, verifier, _) = fresh_code(run, authorize_url, client)
-        .await
-        .map_err(|(v, _)| v)?;
-    let attempt = TokenAttempt::code(client, &code, Some(&verifier));
-    let (o, _, resp) = attempt_full(run, token_url, &attempt).await;
-    let token = resp
-        .and_then(|r| serde_json::from_slice::<Value>(&r.body).ok())
-        .and_then(|b| Some(Secret::new(b["access_token"].as_str()?)));
-    match (o, token) {
-        (Outcome::Tokens, Some(t)) => Ok(t),
-        (o, _) => Err(Verdict::unmet(format!(
-            "the code exchange gave no token ({o:?})"
-        ))),
+    granted: &mut Granted,
+) {
+    // Without a good exchange the refresh checks were decided with it.
+    let Some(issued) = granted.issued.clone() else {
+        return;
+    };
+    match granted.refresh_token.take() {
+        None => {
+            let why = "no refresh token was issued (the scope asks for offline_access)";
+            for c in [&REFRESH, &REFRESH_ROTATES, &REFRESH_REUSE] {
+                run.record(c, Verdict::skip(why), vec![issued.clone()]);
+            }
+        }
+        Some(rt) => {
+            if let Some(new) = refresh_checks(run, token_url, client, rt.expose(), &issued).await {
+                granted.access_token = Some(new);
+            }
+        }
     }
 }
 
@@ -540,7 +236,7 @@ async fn replay_checks(run: &mut Run<'_>, authorize_url: &Url, token_url: &Url, 
         );
         return;
     }
-    let (status, ex3) = super::fhir::read(run, &token, patient.as_deref()).await;
+    let (status, ex3) = read::read(run, &token, patient.as_deref()).await;
     let v = match status {
         Ok(401) => Verdict::met("the first exchange's access token now gets 401"),
         Ok(s) if (200..300).contains(&s) => Verdict::unmet(format!(
@@ -641,7 +337,7 @@ async fn refresh(
             let body: Value = serde_json::from_slice(&r.body).unwrap_or_default();
             match (r.status.is_success(), body["access_token"].is_string()) {
                 (true, true) => Ok(body),
-                _ => Err(match super::probe::oauth_error(&body) {
+                _ => Err(match super::super::probe::oauth_error(&body) {
                     Some(e) => format!("answered {} {e}", r.status.as_u16()),
                     None => format!("answered {} without a token", r.status.as_u16()),
                 }),
@@ -754,14 +450,6 @@ fn expires_in(body: &Value) -> Verdict {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn s256_matches_rfc7636_appendix_b() {
-        assert_eq!(
-            s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-        );
-    }
 
     #[test]
     fn response_fields_name_what_is_missing() {

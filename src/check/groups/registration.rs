@@ -8,19 +8,11 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::{Value, json};
 use url::Url;
 
-use super::authorize::Client;
-use super::model::{Check, Severity, Verdict};
-use super::run::Run;
-
-pub const USABLE_CLIENT: Check = Check {
-    id: "registration.usable-client",
-    title: "a registered public client can get a token",
-    reference: "https://www.rfc-editor.org/rfc/rfc7591#section-3.2.1",
-    severity: Severity::Required,
-    fix: "answer a valid registration with 201 and a client_id that the authorization and token endpoints accept at once",
-};
-
-pub const CHECKS: &[Check] = &[USABLE_CLIENT];
+use super::super::catalogue::USABLE_CLIENT;
+use super::super::flow::Client;
+use super::super::flow::exchange::obtain;
+use super::super::model::Verdict;
+use super::super::run::Run;
 
 pub async fn run(
     run: &mut Run<'_>,
@@ -37,8 +29,7 @@ pub async fn run(
         );
         return;
     };
-    if !run.selection.wants(&USABLE_CLIENT) {
-        run.record(&USABLE_CLIENT, Verdict::skip("not selected"), vec![]);
+    if !run.wants(&USABLE_CLIENT) {
         return;
     }
     let metadata = json!({
@@ -71,7 +62,7 @@ pub async fn run(
             match (r.status.as_u16(), body["client_id"].as_str()) {
                 (201 | 200, Some(id)) => id.to_owned(),
                 (s, _) => {
-                    let why = match super::probe::oauth_error(&body) {
+                    let why = match super::super::probe::oauth_error(&body) {
                         Some(e) => format!("registration answered {s} {e}"),
                         None => format!("registration answered {s} without a client_id"),
                     };
@@ -94,7 +85,7 @@ pub async fn run(
         template.redirect_uri.clone(),
         template.scope.clone(),
     );
-    let v = match super::token::obtain(run, authorize_url, token_url, &registered).await {
+    let v = match obtain(run, authorize_url, token_url, &registered).await {
         Ok(_) => Verdict::met(format!("client {} got a token", registered.client_id())),
         Err(Verdict::Unmet(why)) => Verdict::unmet(format!(
             "client {} was registered, and {why}",

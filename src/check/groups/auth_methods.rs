@@ -17,10 +17,11 @@
 
 use url::Url;
 
-use super::authorize::Client;
-use super::model::Verdict;
-use super::run::Run;
-use super::token::{self, AUTH_METHODS, TokenAttempt, Trial};
+use super::super::catalogue::AUTH_METHODS;
+use super::super::flow::Client;
+use super::super::flow::exchange::{self, TokenAttempt, Trial};
+use super::super::model::Verdict;
+use super::super::run::Run;
 use crate::config::BasicAuthEncoding;
 use crate::oauth::token_endpoint::{ClientAuth, SecretMethod};
 
@@ -49,8 +50,7 @@ pub async fn run(
     user: Option<UserSide<'_>>,
     backend: Option<&Trial>,
 ) {
-    if !run.selection.wants(&AUTH_METHODS) {
-        run.record(&AUTH_METHODS, Verdict::skip("not selected"), vec![]);
+    if !run.wants(&AUTH_METHODS) {
         return;
     }
     let Some(advertised) = advertised.filter(|a| !a.is_empty()) else {
@@ -135,16 +135,16 @@ async fn other_secret(run: &Run<'_>, u: &UserSide<'_>) -> Trial {
             SecretMethod::Basic(_) => SecretMethod::Post,
         },
     };
-    let (code, verifier, ex) = match token::fresh_code(run, authorize, u.client).await {
+    let (code, verifier, ex) = match exchange::fresh_code(run, authorize, u.client).await {
         Ok(x) => x,
         Err((v, _)) => return Trial::Untried(v.reason().to_owned()),
     };
     let attempt = TokenAttempt::code(u.client, &code, Some(&verifier)).authenticated(&other);
-    let (o, ex2) = token::attempt(run, token_url, &attempt).await;
+    let (o, ex2) = exchange::attempt(run, token_url, &attempt).await;
     match o {
-        token::Outcome::Tokens => Trial::Accepted(vec![ex, ex2]),
-        token::Outcome::Refused(e) => Trial::Refused(e, vec![ex, ex2]),
-        token::Outcome::Broken(e) => Trial::Untried(e),
+        exchange::Outcome::Tokens => Trial::Accepted(vec![ex, ex2]),
+        exchange::Outcome::Refused(e) => Trial::Refused(e, vec![ex, ex2]),
+        exchange::Outcome::Broken(e) => Trial::Untried(e),
     }
 }
 

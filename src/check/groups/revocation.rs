@@ -5,29 +5,15 @@
 use serde_json::Value;
 use url::Url;
 
-use super::authorize::Client;
-use super::fhir;
-use super::model::{Check, Severity, Verdict};
-use super::run::Run;
-use super::token::Granted;
+use super::super::catalogue::{Check, INTROSPECTION_INACTIVE, REVOKED_REFUSED};
+use super::super::flow::Client;
+use super::super::flow::exchange::{Granted, obtain};
+use super::super::flow::read::read;
+use super::super::model::Verdict;
+use super::super::run::Run;
 use crate::secret::Secret;
 
-pub const REVOKED_REFUSED: Check = Check {
-    id: "revocation.revoked-token-refused",
-    title: "a revoked access token is refused by the FHIR server",
-    reference: "https://www.rfc-editor.org/rfc/rfc7009#section-2.2",
-    severity: Severity::Required,
-    fix: "answer revocation with 200 and make the FHIR server refuse (401) the revoked token at once",
-};
-pub const INTROSPECTION_INACTIVE: Check = Check {
-    id: "revocation.introspection-inactive",
-    title: "introspection of a revoked token says active: false",
-    reference: "https://www.rfc-editor.org/rfc/rfc7662#section-2.2",
-    severity: Severity::Required,
-    fix: "answer {\"active\": false} for a token that was revoked",
-};
-
-pub const CHECKS: &[Check] = &[REVOKED_REFUSED, INTROSPECTION_INACTIVE];
+const CHECKS: [&Check; 2] = [&REVOKED_REFUSED, &INTROSPECTION_INACTIVE];
 
 /// Where the group sends its requests.
 pub struct Endpoints<'a> {
@@ -55,10 +41,7 @@ pub async fn run(run: &mut Run<'_>, at: &Endpoints<'_>, client: &Client, granted
         }
         return;
     };
-    if !CHECKS.iter().any(|c| run.selection.wants(c)) {
-        for c in CHECKS {
-            run.record(c, Verdict::skip("not selected"), vec![]);
-        }
+    if !CHECKS.iter().any(|c| run.wants(c)) {
         return;
     }
 
@@ -81,7 +64,7 @@ pub async fn run(run: &mut Run<'_>, at: &Endpoints<'_>, client: &Client, granted
     let (resp, ex) = run.probe.send(req).await;
     match resp {
         Ok(r) if r.status.is_success() => {
-            let (status, ex2) = fhir::read(run, token, granted.patient.as_deref()).await;
+            let (status, ex2) = read(run, token, granted.patient.as_deref()).await;
             let v = match status {
                 Ok(401) => Verdict::met("the revoked token gets 401"),
                 Ok(s) => Verdict::unmet(format!("the revoked token still gets {s}")),
@@ -114,10 +97,8 @@ pub async fn run(run: &mut Run<'_>, at: &Endpoints<'_>, client: &Client, granted
         }
     }
     let caller = match introspect_url {
-        Some(_) if run.selection.wants(&INTROSPECTION_INACTIVE) => {
-            super::token::obtain(run, at.authorize, at.token, client)
-                .await
-                .ok()
+        Some(_) if run.wants(&INTROSPECTION_INACTIVE) => {
+            obtain(run, at.authorize, at.token, client).await.ok()
         }
         _ => None,
     };

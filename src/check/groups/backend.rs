@@ -6,58 +6,24 @@
 use serde_json::Value;
 use url::Url;
 
-use super::model::{Check, Severity, Verdict};
-use super::probe::Exchange;
-use super::run::Run;
-use super::token::Trial;
+use super::super::catalogue::{
+    CLIENT_CREDENTIALS, Check, EXPIRED, JTI_REPLAY, UNKNOWN_KID, WRONG_AUD,
+};
+use super::super::flow::exchange::Trial;
+use super::super::model::Verdict;
+use super::super::probe::Exchange;
+use super::super::run::Run;
 use crate::oauth::assertion::{self, JWT_BEARER};
 use crate::oauth::keys::SigningKey;
 use crate::secret::Secret;
 
-const SPEC: &str = "https://hl7.org/fhir/smart-app-launch/backend-services.html";
-
-pub const CLIENT_CREDENTIALS: Check = Check {
-    id: "backend.client-credentials",
-    title: "client_credentials with a signed assertion gives a token",
-    reference: SPEC,
-    severity: Severity::Required,
-    fix: "accept grant_type=client_credentials with client_assertion_type jwt-bearer and an RS384/ES384 assertion signed by a registered key",
-};
-pub const JTI_REPLAY: Check = Check {
-    id: "backend.jti-replay",
-    title: "an assertion whose jti was used before is refused",
-    reference: "https://www.rfc-editor.org/rfc/rfc7523#section-3",
-    severity: Severity::Required,
-    fix: "remember the jti of every accepted assertion until it expires and refuse a repeat (invalid_client)",
-};
-pub const EXPIRED: Check = Check {
-    id: "backend.expired-assertion",
-    title: "an expired assertion is refused",
-    reference: "https://www.rfc-editor.org/rfc/rfc7523#section-3",
-    severity: Severity::Required,
-    fix: "refuse an assertion whose exp is in the past (invalid_client)",
-};
-pub const WRONG_AUD: Check = Check {
-    id: "backend.wrong-aud",
-    title: "an assertion for another token URL (aud) is refused",
-    reference: "https://www.rfc-editor.org/rfc/rfc7523#section-3",
-    severity: Severity::Required,
-    fix: "require the assertion's aud to be this token endpoint's URL",
-};
-pub const UNKNOWN_KID: Check = Check {
-    id: "backend.unknown-kid",
-    title: "an assertion signed under an unknown kid is refused",
-    reference: SPEC,
-    severity: Severity::Required,
-    fix: "verify assertions only with the client's registered keys and refuse a kid you do not know",
-};
-
-pub const CHECKS: &[Check] = &[
-    CLIENT_CREDENTIALS,
-    JTI_REPLAY,
-    EXPIRED,
-    WRONG_AUD,
-    UNKNOWN_KID,
+/// The group's checks, the good request first.
+const CHECKS: [&Check; 5] = [
+    &CLIENT_CREDENTIALS,
+    &JTI_REPLAY,
+    &EXPIRED,
+    &WRONG_AUD,
+    &UNKNOWN_KID,
 ];
 
 /// A backend client: its id, key and scope.
@@ -93,7 +59,7 @@ async fn send(run: &Run<'_>, token_url: &Url, b: &Backend, jwt: &Secret) -> (Ans
             match (
                 r.status.is_success(),
                 v["access_token"].is_string(),
-                super::probe::oauth_error(&v),
+                super::super::probe::oauth_error(&v),
             ) {
                 (true, true, _) => Answer::Token,
                 (false, _, Some(e)) => Answer::Refused(format!("{} {e}", r.status.as_u16())),
@@ -155,7 +121,7 @@ pub async fn run(run: &mut Run<'_>, token_url: &Url, b: &Backend) -> Trial {
         return trial;
     }
 
-    if run.selection.wants(&JTI_REPLAY) {
+    if run.wants(&JTI_REPLAY) {
         let (a, ex2) = send(run, token_url, b, &jwt).await;
         run.record(
             &JTI_REPLAY,
@@ -163,7 +129,7 @@ pub async fn run(run: &mut Run<'_>, token_url: &Url, b: &Backend) -> Trial {
             vec![ex, ex2],
         );
     }
-    if run.selection.wants(&EXPIRED) {
+    if run.wants(&EXPIRED) {
         // Signed ten minutes ago: exp passed six minutes ago.
         if let Ok(old) = sign(&b.key, url, now.saturating_sub(600)) {
             let (a, ex) = send(run, token_url, b, &old).await;
@@ -174,7 +140,7 @@ pub async fn run(run: &mut Run<'_>, token_url: &Url, b: &Backend) -> Trial {
             );
         }
     }
-    if run.selection.wants(&WRONG_AUD) {
+    if run.wants(&WRONG_AUD) {
         let other = format!("{}/not-this-endpoint", url.trim_end_matches('/'));
         if let Ok(j) = sign(&b.key, &other, now) {
             let (a, ex) = send(run, token_url, b, &j).await;
@@ -185,7 +151,7 @@ pub async fn run(run: &mut Run<'_>, token_url: &Url, b: &Backend) -> Trial {
             );
         }
     }
-    if run.selection.wants(&UNKNOWN_KID) {
+    if run.wants(&UNKNOWN_KID) {
         let unknown = SigningKey {
             kid: "smart-check-unknown-kid".into(),
             ..b.key.clone()
@@ -200,11 +166,6 @@ pub async fn run(run: &mut Run<'_>, token_url: &Url, b: &Backend) -> Trial {
                 ),
                 vec![ex],
             );
-        }
-    }
-    for c in &CHECKS[1..] {
-        if !run.selection.wants(c) {
-            run.record(c, Verdict::skip("not selected"), vec![]);
         }
     }
     trial

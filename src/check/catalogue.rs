@@ -1,0 +1,772 @@
+//! Every check of `smart check`, defined once: id, group, severity, title,
+//! spec reference, the SMART App Launch 2.2 requirements it proves, the
+//! Inferno tests that test the same thing, the fix, what it needs to run and
+//! the sandbox fault that fails it. `--list`, the report headers, the README
+//! table and the fault table test are all made from [`ALL`]; the groups
+//! (`groups/`) only decide verdicts for these entries.
+//!
+//! # Requirement ids
+//! `requirements` holds the numbers NN of `hl7.fhir.uv.smart-app-launch_2.2.0@NN`,
+//! from inferno-framework/smart-app-launch-test-kit,
+//! `lib/smart_app_launch/requirements/generated/smart_stu2_2_requirements_coverage.csv`
+//! (the `ID` column; rows whose `Actors` is `Server`). A check names a
+//! requirement when its verdict decides that requirement for what it tried;
+//! checks whose rule comes from an RFC alone (state on error redirects, code
+//! reuse, refresh rotation…) name none.
+//!
+//! # Inferno short ids
+//! `inferno` holds the short ids at which Inferno's `smart_stu2_2` suite
+//! (`smart_stu2_2_suite.rb`) runs the same test. A short id is
+//! `group.subgroup.test`, numbered in the order the suite's groups include
+//! them (the CSV's last two columns pair short and full ids where a test
+//! verifies a requirement). Only the standalone-launch instance (1.x), the
+//! backend one (3.x) and the introspection one (4.2/4.3) are named: the EHR
+//! launch (2.x) and the introspection group's own launch (4.1.x) repeat the
+//! same tests.
+//!
+//! | short id | Inferno test id | here |
+//! |---|---|---|
+//! | 1.1.01 | `well_known_endpoint` | discovery.well-known |
+//! | 1.1.02 | `well_known_capabilities_stu2` | discovery.required-fields, pkce-s256, openid-fields |
+//! | 1.1.03 | `smart_cors_well_known_endpoint` | discovery.cors |
+//! | 1.1.04 | `smart_cors_metadata_request` | — |
+//! | 1.2.01 | `smart_tls` (authorize endpoint) | — |
+//! | 1.2.02 | `smart_app_redirect_stu2` | — (GET only here; no `authorize-post`) |
+//! | 1.2.03 | `smart_code_received` | authorize.state-echoed (the redirect carries a code and `state`) |
+//! | 1.2.04 | `smart_tls` (token endpoint) | — |
+//! | 1.2.05 | `smart_token_exchange_stu2_2` | token.response-fields (the good exchange) |
+//! | 1.2.06 | `smart_token_response_body_stu2_2` | token.response-fields |
+//! | 1.2.07 | `smart_token_response_headers` | token.no-store (Cache-Control only; not Pragma) |
+//! | 1.2.08 | `smart_cors_token_exchange` | — |
+//! | 1.3.01 | `smart_openid_decode_id_token` | token.id-token-valid |
+//! | 1.3.02 | `smart_openid_retrieve_configuration` | — |
+//! | 1.3.03 | `smart_openid_required_configuration_fields` | — |
+//! | 1.3.04 | `smart_openid_retrieve_jwks` | token.id-token-valid |
+//! | 1.3.05 | `smart_openid_token_header` | token.id-token-valid |
+//! | 1.3.06 | `smart_openid_token_payload` | token.id-token-valid |
+//! | 1.3.07, 1.3.08 | `smart_openid_fhir_user_claim`, `smart_cors_openid_fhir_user_claim` | — |
+//! | 1.4.01 | `smart_token_refresh_stu2` (no `scope`) | token.refresh |
+//! | 1.4.02 | `smart_token_refresh_body` | — |
+//! | 1.4.03 | `smart_token_response_headers` (refresh) | — |
+//! | 1.5.01–1.5.03 | the same, refreshing with `scope` | — |
+//! | 3.1.01–3.1.04 | the discovery tests again | as 1.1.x |
+//! | 3.2.01 | `smart_tls` (token endpoint) | — |
+//! | 3.2.02 | `smart_backend_services_invalid_grant_type` | — |
+//! | 3.2.03, 3.2.04 | `smart_backend_services_invalid_client_assertion`, `…_invalid_jwt` | — |
+//! | 3.2.05 | `smart_backend_services_auth_request_success` | backend.client-credentials |
+//! | 3.2.06 | `smart_backend_services_auth_response_body` | — |
+//! | 4.2.01, 4.3.01 | introspection of an active token (request, fields) | — |
+//! | 4.2.02 | introspection of an invalid token: a 200 answer | — |
+//! | 4.3.02 | introspection of an invalid token: `active: false` | revocation.introspection-inactive |
+//!
+//! To add a check: define it here (a `pub const`, and in [`ALL`] at its
+//! place), decide its verdict in its group's file under `groups/` with
+//! `run.record(&catalogue::X, verdict, evidence)`, and give it a sandbox
+//! fault in `failed_by` (the fault table test in `tests/it/check.rs` reads
+//! `failed_by` from `smart check --list --json`). Then regenerate README's
+//! table: `SMART_UPDATE_README=1 cargo test --test it check::the_readme_table`.
+
+pub use super::model::{Check, Needs};
+use super::model::{Fails, Group, Severity};
+pub use super::model::{NO_BACKEND, NO_CLIENT};
+
+const PKCE: &str =
+    "https://hl7.org/fhir/smart-app-launch/app-launch.html#considerations-for-pkce-support";
+const TOKEN_RESPONSE: &str = "https://hl7.org/fhir/smart-app-launch/app-launch.html#response-5";
+const BACKEND: &str = "https://hl7.org/fhir/smart-app-launch/backend-services.html";
+const ASYMMETRIC_VERIFY: &str = "https://hl7.org/fhir/smart-app-launch/client-confidential-asymmetric.html#signature-verification";
+
+const fn fault(name: &'static str) -> Fails {
+    Fails::Fault(name)
+}
+
+// ---- discovery -----------------------------------------------------------
+
+pub const WELL_KNOWN: Check = Check {
+    id: "discovery.well-known",
+    group: Group::Discovery,
+    severity: Severity::Required,
+    title: "/.well-known/smart-configuration is served as a JSON object",
+    reference: "https://hl7.org/fhir/smart-app-launch/conformance.html#using-well-known",
+    requirements: &[30, 372, 374, 377],
+    inferno: &["1.1.01"],
+    fix: "serve the SMART configuration at {base}/.well-known/smart-configuration with status 200 and Content-Type application/json",
+    needs: Needs::Nothing,
+    failed_by: &[Fails::Quirk("no-well-known")],
+};
+pub const REQUIRED_FIELDS: Check = Check {
+    id: "discovery.required-fields",
+    group: Group::Discovery,
+    severity: Severity::Required,
+    title: "the configuration has every required field",
+    reference: "https://hl7.org/fhir/smart-app-launch/conformance.html#metadata",
+    requirements: &[373, 383, 384, 385, 393, 394, 286, 287, 288],
+    inferno: &["1.1.02"],
+    fix: "add token_endpoint, capabilities, code_challenge_methods_supported and grant_types_supported as arrays of strings (authorization_endpoint and authorization_code when a launch-* capability is claimed; scopes_supported and private_key_jwt in token_endpoint_auth_methods_supported when client-confidential-asymmetric is)",
+    needs: Needs::Nothing,
+    failed_by: &[fault("pkce-not-advertised")],
+};
+pub const PKCE_S256: Check = Check {
+    id: "discovery.pkce-s256",
+    group: Group::Discovery,
+    severity: Severity::Required,
+    title: "S256 PKCE is advertised and plain is not",
+    reference: PKCE,
+    requirements: &[14, 15, 394],
+    inferno: &["1.1.02"],
+    fix: "set code_challenge_methods_supported to [\"S256\"]",
+    needs: Needs::Nothing,
+    failed_by: &[fault("pkce-not-advertised")],
+};
+pub const HTTPS: Check = Check {
+    id: "discovery.https-endpoints",
+    group: Group::Discovery,
+    severity: Severity::Required,
+    title: "every endpoint (and the issuer) is an absolute https URL",
+    reference: "https://hl7.org/fhir/smart-app-launch/conformance.html#using-well-known",
+    requirements: &[378],
+    inferno: &[],
+    fix: "publish absolute https URLs for every endpoint and the issuer (plain http only for loopback test servers)",
+    needs: Needs::Nothing,
+    failed_by: &[fault("http-endpoint")],
+};
+pub const OPENID_FIELDS: Check = Check {
+    id: "discovery.openid-fields",
+    group: Group::Discovery,
+    severity: Severity::Required,
+    title: "issuer and jwks_uri are given when sso-openid-connect is claimed",
+    reference: "https://hl7.org/fhir/smart-app-launch/conformance.html#metadata",
+    requirements: &[381, 382],
+    inferno: &["1.1.02"],
+    fix: "add issuer and jwks_uri, or drop the sso-openid-connect capability",
+    needs: Needs::Nothing,
+    failed_by: &[],
+};
+pub const CAPABILITIES: Check = Check {
+    id: "discovery.capabilities",
+    group: Group::Discovery,
+    severity: Severity::Recommended,
+    title: "capabilities are from the SMART vocabulary",
+    reference: "https://hl7.org/fhir/smart-app-launch/conformance.html#capabilities",
+    requirements: &[],
+    inferno: &[],
+    fix: "list only SMART App Launch 2.x capability names (misspelt ones are ignored by clients)",
+    needs: Needs::Nothing,
+    failed_by: &[],
+};
+pub const RECOMMENDED_FIELDS: Check = Check {
+    id: "discovery.recommended-fields",
+    group: Group::Discovery,
+    severity: Severity::Recommended,
+    title: "the recommended fields are there and agree with the capabilities",
+    reference: "https://hl7.org/fhir/smart-app-launch/conformance.html#metadata",
+    requirements: &[389, 390],
+    inferno: &[],
+    fix: "add scopes_supported and response_types_supported (arrays of strings), and a client_secret method in token_endpoint_auth_methods_supported when client-confidential-symmetric is claimed",
+    needs: Needs::Nothing,
+    failed_by: &[],
+};
+pub const NO_IMPLICIT: Check = Check {
+    id: "discovery.no-implicit",
+    group: Group::Discovery,
+    severity: Severity::Recommended,
+    title: "the implicit grant (response_type token) is not advertised",
+    reference: "https://www.rfc-editor.org/rfc/rfc9700#section-2.1.2",
+    requirements: &[],
+    inferno: &[],
+    fix: "remove `token` from response_types_supported; SMART uses the code flow with PKCE",
+    needs: Needs::Nothing,
+    failed_by: &[],
+};
+pub const CORS: Check = Check {
+    id: "discovery.cors",
+    group: Group::Discovery,
+    severity: Severity::Recommended,
+    title: "the configuration can be read from a browser app (CORS)",
+    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#considerations-for-cross-origin-resource-sharing-cors-support",
+    requirements: &[16],
+    inferno: &["1.1.03"],
+    fix: "answer discovery requests that carry an Origin header with Access-Control-Allow-Origin",
+    needs: Needs::Nothing,
+    failed_by: &[],
+};
+pub const METADATA_CONSISTENT: Check = Check {
+    id: "discovery.metadata-consistent",
+    group: Group::Discovery,
+    severity: Severity::Required,
+    title: "/metadata's oauth-uris extension agrees with the configuration",
+    reference: "https://hl7.org/fhir/smart-app-launch/conformance.html#declaring-support-for-oauth2-endpoints",
+    requirements: &[],
+    inferno: &[],
+    fix: "make the oauth-uris extension of the CapabilityStatement name the same endpoints as .well-known/smart-configuration (or drop it)",
+    needs: Needs::Nothing,
+    failed_by: &[],
+};
+
+// ---- authorize -----------------------------------------------------------
+
+pub const STATE_ECHOED: Check = Check {
+    id: "authorize.state-echoed",
+    group: Group::Authorize,
+    severity: Severity::Required,
+    title: "the redirect back carries `state` exactly as sent",
+    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#response-4",
+    requirements: &[56, 59],
+    inferno: &["1.2.03"],
+    fix: "return the request's `state` parameter unchanged on every redirect to the client",
+    needs: Needs::UserClient,
+    failed_by: &[fault("state-dropped")],
+};
+pub const ERROR_HAS_STATE: Check = Check {
+    id: "authorize.error-has-state",
+    group: Group::Authorize,
+    severity: Severity::Required,
+    title: "an error redirect carries `state`",
+    reference: "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1",
+    requirements: &[],
+    inferno: &[],
+    fix: "add the request's `state` to error redirects (error=unsupported_response_type&state=…)",
+    needs: Needs::UserClient,
+    failed_by: &[fault("state-dropped")],
+};
+pub const PKCE_REQUIRED: Check = Check {
+    id: "authorize.pkce-required",
+    group: Group::Authorize,
+    severity: Severity::Required,
+    title: "a request without PKCE is refused (at authorize or at token)",
+    reference: PKCE,
+    requirements: &[31],
+    inferno: &[],
+    fix: "require code_challenge (S256) on every authorization request, or refuse the code without a code_verifier",
+    needs: Needs::UserClient,
+    failed_by: &[fault("no-pkce")],
+};
+pub const PKCE_PLAIN: Check = Check {
+    id: "authorize.pkce-plain-rejected",
+    group: Group::Authorize,
+    severity: Severity::Required,
+    title: "the `plain` PKCE method is refused",
+    reference: PKCE,
+    requirements: &[15],
+    inferno: &[],
+    fix: "accept only code_challenge_method=S256",
+    needs: Needs::UserClient,
+    failed_by: &[fault("no-pkce")],
+};
+pub const REDIRECT_UNREGISTERED: Check = Check {
+    id: "authorize.redirect-uri-unregistered",
+    group: Group::Authorize,
+    severity: Severity::Required,
+    title: "an unregistered redirect_uri is refused without a redirect to it",
+    reference: "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1",
+    requirements: &[18],
+    inferno: &[],
+    fix: "compare redirect_uri with the client's registered URIs before redirecting anywhere; show an error page instead",
+    needs: Needs::UserClient,
+    failed_by: &[fault("open-redirect")],
+};
+pub const AUD_CHECKED: Check = Check {
+    id: "authorize.aud-checked",
+    group: Group::Authorize,
+    severity: Severity::Required,
+    title: "an `aud` that is not this FHIR server is refused",
+    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#obtain-authorization-code",
+    requirements: &[96],
+    inferno: &[],
+    fix: "compare `aud` with the FHIR base URL and refuse the request when it differs (no token for another server)",
+    needs: Needs::UserClient,
+    failed_by: &[fault("wrong-aud-accepted")],
+};
+
+// ---- token ---------------------------------------------------------------
+
+pub const VERIFIER_CHECKED: Check = Check {
+    id: "token.code-verifier-checked",
+    group: Group::Token,
+    severity: Severity::Required,
+    title: "a wrong code_verifier is refused",
+    reference: "https://www.rfc-editor.org/rfc/rfc7636#section-4.6",
+    requirements: &[31],
+    inferno: &[],
+    fix: "compare BASE64URL(SHA256(code_verifier)) with the code_challenge of the authorization request and answer invalid_grant when they differ",
+    needs: Needs::UserClient,
+    failed_by: &[fault("no-pkce")],
+};
+pub const CODE_SINGLE_USE: Check = Check {
+    id: "token.code-single-use",
+    group: Group::Token,
+    severity: Severity::Required,
+    title: "an authorization code works once",
+    reference: "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2",
+    requirements: &[],
+    inferno: &[],
+    fix: "mark a code used when it is exchanged and refuse it (invalid_grant) the second time",
+    needs: Needs::UserClient,
+    failed_by: &[fault("code-reusable")],
+};
+pub const REPLAY_REVOKES: Check = Check {
+    id: "token.code-replay-revokes",
+    group: Group::Token,
+    severity: Severity::Recommended,
+    title: "a replayed code revokes the tokens it gave",
+    reference: "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2",
+    requirements: &[],
+    inferno: &[],
+    fix: "when a used code is presented again, revoke the tokens issued for it",
+    needs: Needs::UserClient,
+    failed_by: &[],
+};
+pub const REDIRECT_CHECKED: Check = Check {
+    id: "token.redirect-uri-checked",
+    group: Group::Token,
+    severity: Severity::Required,
+    title: "a redirect_uri other than the authorization request's is refused",
+    reference: "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3",
+    requirements: &[],
+    inferno: &[],
+    fix: "require the token request's redirect_uri to be identical to the one of the authorization request",
+    needs: Needs::UserClient,
+    failed_by: &[],
+};
+pub const RESPONSE_FIELDS: Check = Check {
+    id: "token.response-fields",
+    group: Group::Token,
+    severity: Severity::Required,
+    title: "the token response has token_type Bearer and scope",
+    reference: TOKEN_RESPONSE,
+    requirements: &[73, 74, 75, 78, 84],
+    inferno: &["1.2.05", "1.2.06"],
+    fix: "answer with access_token, token_type \"Bearer\" and the granted scope",
+    needs: Needs::UserClient,
+    failed_by: &[],
+};
+pub const EXPIRES_IN: Check = Check {
+    id: "token.expires-in",
+    group: Group::Token,
+    severity: Severity::Recommended,
+    title: "the token response says when the token expires (expires_in)",
+    reference: TOKEN_RESPONSE,
+    requirements: &[76],
+    inferno: &[],
+    fix: "add expires_in, the access token's lifetime in seconds, as a JSON number",
+    needs: Needs::UserClient,
+    failed_by: &[fault("token-no-expires-in")],
+};
+pub const NO_STORE: Check = Check {
+    id: "token.no-store",
+    group: Group::Token,
+    severity: Severity::Required,
+    title: "the token response is sent with Cache-Control: no-store",
+    reference: TOKEN_RESPONSE,
+    requirements: &[86],
+    inferno: &["1.2.07"],
+    fix: "send `Cache-Control: no-store` with every answer that carries a token",
+    needs: Needs::UserClient,
+    failed_by: &[],
+};
+pub const LAUNCH_CONTEXT: Check = Check {
+    id: "token.launch-context",
+    group: Group::Token,
+    severity: Severity::Required,
+    title: "a granted launch/patient comes with the patient in the token response",
+    reference: "https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html#launch-context-arrives-with-your-access_token",
+    requirements: &[164, 169, 170],
+    inferno: &[],
+    fix: "add `patient` (the selected patient's id) to the token response whenever launch/patient is granted",
+    needs: Needs::UserClient,
+    failed_by: &[fault("no-launch-context")],
+};
+pub const ID_TOKEN_VALID: Check = Check {
+    id: "token.id-token-valid",
+    group: Group::Token,
+    severity: Severity::Required,
+    title: "the id_token (asked for with openid) is valid against the JWKS",
+    reference: "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation",
+    requirements: &[200, 207],
+    inferno: &["1.3.01", "1.3.04", "1.3.05", "1.3.06"],
+    fix: "sign id_tokens with a key published at jwks_uri (matching kid, RS256/RS384/ES256/ES384), with iss = issuer, aud = the client id, exp and sub",
+    needs: Needs::UserClient,
+    failed_by: &[
+        fault("id-token-bad-signature"),
+        fault("id-token-unknown-kid"),
+    ],
+};
+pub const REFRESH: Check = Check {
+    id: "token.refresh",
+    group: Group::Token,
+    severity: Severity::Required,
+    title: "the refresh token gives a new access token",
+    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#step-7-app-uses-a-refresh-token-to-obtain-a-new-access-token",
+    requirements: &[101, 109],
+    inferno: &["1.4.01"],
+    fix: "accept grant_type=refresh_token with the refresh token you issued (and the client's credentials) and answer with a new access token",
+    needs: Needs::UserClient,
+    failed_by: &[fault("refresh-invalid")],
+};
+pub const REFRESH_ROTATES: Check = Check {
+    id: "token.refresh-rotates",
+    group: Group::Token,
+    severity: Severity::Recommended,
+    title: "a refresh gives a new refresh token (rotation)",
+    reference: "https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2",
+    requirements: &[],
+    inferno: &[],
+    fix: "issue a new refresh token with every refresh and invalidate the old one (public clients need rotation or sender-constrained tokens)",
+    needs: Needs::UserClient,
+    failed_by: &[fault("refresh-not-rotated")],
+};
+pub const REFRESH_REUSE: Check = Check {
+    id: "token.refresh-reuse-refused",
+    group: Group::Token,
+    severity: Severity::Required,
+    title: "a rotated-out refresh token is refused",
+    reference: "https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2",
+    requirements: &[],
+    inferno: &[],
+    fix: "refuse (invalid_grant) a refresh token once it has been exchanged for a new one",
+    needs: Needs::UserClient,
+    failed_by: &[],
+};
+pub const AUTH_METHODS: Check = Check {
+    id: "token.auth-methods-work",
+    group: Group::Token,
+    severity: Severity::Required,
+    title: "every advertised client authentication method is accepted",
+    reference: "https://www.rfc-editor.org/rfc/rfc8414#section-2",
+    requirements: &[356, 357],
+    inferno: &[],
+    fix: "accept every method in token_endpoint_auth_methods_supported at the token endpoint, or stop advertising the ones you refuse",
+    needs: Needs::AnyClient,
+    failed_by: &[fault("advertises-unsupported-auth")],
+};
+
+// ---- fhir ----------------------------------------------------------------
+
+pub const CAPABILITY_STATEMENT: Check = Check {
+    id: "fhir.capability-statement",
+    group: Group::Fhir,
+    severity: Severity::Required,
+    title: "the CapabilityStatement is readable without a token",
+    reference: "https://hl7.org/fhir/R4/http.html#capabilities",
+    requirements: &[],
+    inferno: &[],
+    fix: "answer GET {base}/metadata with a CapabilityStatement as application/fhir+json, without requiring a token",
+    needs: Needs::Nothing,
+    failed_by: &[fault("bad-json")],
+};
+pub const TOKEN_REQUIRED: Check = Check {
+    id: "fhir.token-required",
+    group: Group::Fhir,
+    severity: Severity::Required,
+    title: "a read without a token is refused with 401 and WWW-Authenticate",
+    reference: "https://www.rfc-editor.org/rfc/rfc6750#section-3",
+    requirements: &[],
+    inferno: &[],
+    fix: "refuse FHIR requests without a valid access token with 401 and `WWW-Authenticate: Bearer`",
+    needs: Needs::Nothing,
+    failed_by: &[fault("no-token-required")],
+};
+pub const READ_WITH_TOKEN: Check = Check {
+    id: "fhir.read-with-token",
+    group: Group::Fhir,
+    severity: Severity::Required,
+    title: "a read with the issued access token succeeds",
+    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#step-6-app-accesses-clinical-data-via-fhir-api",
+    requirements: &[],
+    inferno: &[],
+    fix: "accept the access tokens your token endpoint issues (`Authorization: Bearer …`) for the scopes they grant",
+    needs: Needs::UserClient,
+    failed_by: &[fault("expired-tokens")],
+};
+pub const PAGING_ON_BASE: Check = Check {
+    id: "fhir.paging-on-base",
+    group: Group::Fhir,
+    severity: Severity::Required,
+    title: "a search Bundle's paging links stay under the FHIR base",
+    reference: "https://hl7.org/fhir/R4/http.html#paging",
+    requirements: &[],
+    inferno: &[],
+    fix: "write Bundle.link URLs as absolute URLs under the FHIR base the client called (clients send their token only there)",
+    needs: Needs::UserClient,
+    failed_by: &[],
+};
+pub const PATIENT_COMPARTMENT: Check = Check {
+    id: "fhir.patient-compartment",
+    group: Group::Fhir,
+    severity: Severity::Required,
+    title: "a patient-scoped token cannot read another patient",
+    reference: "https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html#patient-specific-scopes",
+    requirements: &[136, 170],
+    inferno: &[],
+    fix: "limit patient/ scopes to the compartment of the launch patient: refuse (403 or 404) reads of other patients' resources",
+    needs: Needs::UserClient,
+    failed_by: &[fault("cross-patient-read")],
+};
+pub const TYPE_SCOPE: Check = Check {
+    id: "fhir.type-scope",
+    group: Group::Fhir,
+    severity: Severity::Required,
+    title: "a token scoped to one resource type cannot read another",
+    reference: "https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html#scopes-for-requesting-fhir-resources",
+    requirements: &[95],
+    inferno: &[],
+    fix: "enforce the resource type of each granted scope: a patient/Patient.rs token gets 403 for Observation",
+    needs: Needs::UserClient,
+    failed_by: &[fault("type-scope-ignored")],
+};
+
+// ---- revocation ----------------------------------------------------------
+
+pub const REVOKED_REFUSED: Check = Check {
+    id: "revocation.revoked-token-refused",
+    group: Group::Revocation,
+    severity: Severity::Required,
+    title: "a revoked access token is refused by the FHIR server",
+    reference: "https://www.rfc-editor.org/rfc/rfc7009#section-2.2",
+    requirements: &[],
+    inferno: &[],
+    fix: "answer revocation with 200 and make the FHIR server refuse (401) the revoked token at once",
+    needs: Needs::UserClient,
+    failed_by: &[],
+};
+pub const INTROSPECTION_INACTIVE: Check = Check {
+    id: "revocation.introspection-inactive",
+    group: Group::Revocation,
+    severity: Severity::Required,
+    title: "introspection of a revoked token says active: false",
+    reference: "https://www.rfc-editor.org/rfc/rfc7662#section-2.2",
+    requirements: &[271, 272],
+    inferno: &["4.3.02"],
+    fix: "answer {\"active\": false} for a token that was revoked",
+    needs: Needs::UserClient,
+    failed_by: &[],
+};
+
+// ---- registration --------------------------------------------------------
+
+pub const USABLE_CLIENT: Check = Check {
+    id: "registration.usable-client",
+    group: Group::Registration,
+    severity: Severity::Required,
+    title: "a registered public client can get a token",
+    reference: "https://www.rfc-editor.org/rfc/rfc7591#section-3.2.1",
+    requirements: &[24],
+    inferno: &[],
+    fix: "answer a valid registration with 201 and a client_id that the authorization and token endpoints accept at once",
+    needs: Needs::UserClient,
+    failed_by: &[],
+};
+
+// ---- backend -------------------------------------------------------------
+
+pub const CLIENT_CREDENTIALS: Check = Check {
+    id: "backend.client-credentials",
+    group: Group::Backend,
+    severity: Severity::Required,
+    title: "client_credentials with a signed assertion gives a token",
+    reference: BACKEND,
+    requirements: &[249, 253],
+    inferno: &["3.2.05"],
+    fix: "accept grant_type=client_credentials with client_assertion_type jwt-bearer and an RS384/ES384 assertion signed by a registered key",
+    needs: Needs::BackendClient,
+    failed_by: &[],
+};
+pub const JTI_REPLAY: Check = Check {
+    id: "backend.jti-replay",
+    group: Group::Backend,
+    severity: Severity::Required,
+    title: "an assertion whose jti was used before is refused",
+    reference: ASYMMETRIC_VERIFY,
+    requirements: &[336],
+    inferno: &[],
+    fix: "remember the jti of every accepted assertion until it expires and refuse a repeat (invalid_client)",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("assertion-unchecked")],
+};
+pub const EXPIRED: Check = Check {
+    id: "backend.expired-assertion",
+    group: Group::Backend,
+    severity: Severity::Required,
+    title: "an expired assertion is refused",
+    reference: "https://www.rfc-editor.org/rfc/rfc7523#section-3",
+    requirements: &[335],
+    inferno: &[],
+    fix: "refuse an assertion whose exp is in the past (invalid_client)",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("assertion-unchecked")],
+};
+pub const WRONG_AUD: Check = Check {
+    id: "backend.wrong-aud",
+    group: Group::Backend,
+    severity: Severity::Required,
+    title: "an assertion for another token URL (aud) is refused",
+    reference: "https://www.rfc-editor.org/rfc/rfc7523#section-3",
+    requirements: &[335],
+    inferno: &[],
+    fix: "require the assertion's aud to be this token endpoint's URL",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("assertion-unchecked")],
+};
+pub const UNKNOWN_KID: Check = Check {
+    id: "backend.unknown-kid",
+    group: Group::Backend,
+    severity: Severity::Required,
+    title: "an assertion signed under an unknown kid is refused",
+    reference: ASYMMETRIC_VERIFY,
+    requirements: &[338],
+    inferno: &[],
+    fix: "verify assertions only with the client's registered keys and refuse a kid you do not know",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("unknown-kid-accepted")],
+};
+
+/// Every check, in the order they are reported.
+pub const ALL: &[Check] = &[
+    WELL_KNOWN,
+    REQUIRED_FIELDS,
+    PKCE_S256,
+    HTTPS,
+    OPENID_FIELDS,
+    CAPABILITIES,
+    RECOMMENDED_FIELDS,
+    NO_IMPLICIT,
+    CORS,
+    METADATA_CONSISTENT,
+    STATE_ECHOED,
+    ERROR_HAS_STATE,
+    PKCE_REQUIRED,
+    PKCE_PLAIN,
+    REDIRECT_UNREGISTERED,
+    AUD_CHECKED,
+    VERIFIER_CHECKED,
+    CODE_SINGLE_USE,
+    REPLAY_REVOKES,
+    REDIRECT_CHECKED,
+    RESPONSE_FIELDS,
+    EXPIRES_IN,
+    NO_STORE,
+    LAUNCH_CONTEXT,
+    ID_TOKEN_VALID,
+    REFRESH,
+    REFRESH_ROTATES,
+    REFRESH_REUSE,
+    AUTH_METHODS,
+    CAPABILITY_STATEMENT,
+    TOKEN_REQUIRED,
+    READ_WITH_TOKEN,
+    PAGING_ON_BASE,
+    PATIENT_COMPARTMENT,
+    TYPE_SCOPE,
+    REVOKED_REFUSED,
+    INTROSPECTION_INACTIVE,
+    USABLE_CLIENT,
+    CLIENT_CREDENTIALS,
+    JTI_REPLAY,
+    EXPIRED,
+    WRONG_AUD,
+    UNKNOWN_KID,
+];
+
+/// The entry of `id`.
+pub fn find(id: &str) -> Option<&'static Check> {
+    ALL.iter().find(|c| c.id == id)
+}
+
+/// The README's check table (README.md, "Checking a server"), made from
+/// [`ALL`]; a test keeps the README equal to it.
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| check id | severity | what it proves | SMART 2.2 requirements | Inferno | needs | sandbox fault that fails it |\n|---|---|---|---|---|---|---|\n",
+    );
+    let or_dash = |v: Vec<String>| {
+        if v.is_empty() {
+            "—".to_owned()
+        } else {
+            v.join(", ")
+        }
+    };
+    for c in ALL {
+        let severity = match c.severity {
+            Severity::Required => "required",
+            Severity::Recommended => "recommended",
+        };
+        let reqs = or_dash(c.requirements.iter().map(|n| format!("@{n}")).collect());
+        let inferno = or_dash(c.inferno.iter().map(|s| s.to_string()).collect());
+        let faults = or_dash(
+            c.failed_by
+                .iter()
+                .map(|f| format!("`{}`", f.flag()))
+                .collect(),
+        );
+        let needs = match c.needs {
+            Needs::Nothing => "—",
+            n => n.describe(),
+        };
+        out.push_str(&format!(
+            "| `{}` | {severity} | {} | {reqs} | {inferno} | {needs} | {faults} |\n",
+            c.id,
+            c.title.replace('|', "\\|"),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_start_with_their_group() {
+        let mut ids: Vec<&str> = ALL.iter().map(|c| c.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), ALL.len(), "duplicate check ids");
+        for c in ALL {
+            assert_eq!(
+                c.id.split('.').next(),
+                Some(c.group.name()),
+                "{} is not in its group",
+                c.id
+            );
+            assert!(c.reference.starts_with("https://"), "{}", c.id);
+            assert!(!c.fix.is_empty(), "{}", c.id);
+        }
+    }
+
+    #[test]
+    fn checks_are_listed_group_by_group_in_the_groups_order() {
+        let groups: Vec<Group> = ALL.iter().map(|c| c.group).collect();
+        let mut sorted = groups.clone();
+        sorted.sort();
+        assert_eq!(groups, sorted);
+    }
+
+    #[test]
+    fn inferno_short_ids_and_requirements_are_well_formed() {
+        for c in ALL {
+            for s in c.inferno {
+                let parts: Vec<&str> = s.split('.').collect();
+                assert!(
+                    parts.len() == 3
+                        && parts[..2].iter().all(|p| p.parse::<u8>().is_ok())
+                        && parts[2].len() == 2
+                        && parts[2].parse::<u8>().is_ok(),
+                    "{}: {s}",
+                    c.id
+                );
+            }
+            assert!(c.requirements.iter().all(|n| (1..=439).contains(n)));
+        }
+        assert_eq!(
+            PKCE_S256.requirement_ids()[0],
+            "hl7.fhir.uv.smart-app-launch_2.2.0@14"
+        );
+    }
+
+    #[test]
+    fn the_table_has_a_row_per_check() {
+        let t = markdown_table();
+        assert_eq!(t.lines().count(), ALL.len() + 2);
+        assert!(t.contains("| `token.no-store` | required |"));
+    }
+}

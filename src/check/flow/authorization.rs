@@ -1,0 +1,171 @@
+//! Authorization requests as a browser sends them: the client they are for,
+//! the request (a code request with one field varied), and what came back.
+
+use reqwest::Method;
+use reqwest::header::LOCATION;
+use url::Url;
+
+use super::super::probe::Exchange;
+use super::super::run::Run;
+use crate::config::{ClientType, TokenAuthMethod};
+use crate::oauth::token_endpoint::{ClientAuth, SecretMethod};
+
+/// The client the requests are made for.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub redirect_uri: String,
+    pub scope: String,
+    /// How it authenticates at the token endpoint. A secret's method is
+    /// settled against the server's list by [`Client::for_server`].
+    pub auth: ClientAuth,
+    /// The profile names the method: the server's list does not change it.
+    pub method_pinned: bool,
+}
+
+impl Client {
+    /// A public client: its `client_id` is all it sends.
+    pub fn public(client_id: String, redirect_uri: String, scope: String) -> Client {
+        Client {
+            redirect_uri,
+            scope,
+            auth: ClientAuth::None { client_id },
+            method_pinned: false,
+        }
+    }
+
+    pub fn client_id(&self) -> &str {
+        self.auth.client_id()
+    }
+
+    /// The client as it talks to a server advertising `methods`: a secret
+    /// the profile did not pin to a method goes where `smart login` would
+    /// send it.
+    pub fn for_server(&self, methods: &[&str]) -> Client {
+        let mut c = self.clone();
+        if let ClientAuth::Secret { method, .. } = &mut c.auth
+            && !self.method_pinned
+            && ClientType::ConfidentialSymmetric.default_auth_method(methods)
+                == TokenAuthMethod::ClientSecretPost
+        {
+            *method = SecretMethod::Post;
+        }
+        c
+    }
+}
+
+/// What came of one authorization request.
+#[derive(Debug)]
+pub enum Answer {
+    /// Redirected back to our redirect URI: its query.
+    Back(Url),
+    /// Redirected somewhere else (a sign-in page, an open redirector…).
+    Elsewhere(String),
+    /// Answered with a page (a sign-in form or an error page).
+    Page(u16),
+    Failed(String),
+}
+
+impl Answer {
+    pub fn param(&self, name: &str) -> Option<String> {
+        match self {
+            Answer::Back(u) => u
+                .query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned()),
+            _ => None,
+        }
+    }
+}
+
+pub struct Request<'a> {
+    pub endpoint: &'a Url,
+    pub client: &'a Client,
+    pub aud: &'a str,
+    pub state: &'a str,
+    pub response_type: &'a str,
+    pub redirect_uri: &'a str,
+    pub challenge: Option<(&'a str, &'a str)>,
+}
+
+impl<'a> Request<'a> {
+    /// The request a client sends for a code: `response_type=code`, its
+    /// own redirect URI, an S256 challenge. Checks vary one field of it.
+    pub fn code(
+        endpoint: &'a Url,
+        client: &'a Client,
+        aud: &'a str,
+        state: &'a str,
+        challenge: &'a str,
+    ) -> Request<'a> {
+        Request {
+            endpoint,
+            client,
+            aud,
+            state,
+            response_type: "code",
+            redirect_uri: &client.redirect_uri,
+            challenge: Some((challenge, "S256")),
+        }
+    }
+
+    fn url(&self) -> Url {
+        let mut u = self.endpoint.clone();
+        {
+            let mut q = u.query_pairs_mut();
+            q.append_pair("response_type", self.response_type)
+                .append_pair("client_id", self.client.client_id())
+                .append_pair("redirect_uri", self.redirect_uri)
+                .append_pair("scope", &self.client.scope)
+                .append_pair("state", self.state)
+                .append_pair("aud", self.aud);
+            if let Some((challenge, method)) = self.challenge {
+                q.append_pair("code_challenge", challenge)
+                    .append_pair("code_challenge_method", method);
+            }
+        }
+        u
+    }
+}
+
+/// Sends one authorization request as a browser would, without following
+/// the redirect (which may carry a code meant for the client).
+pub async fn ask(run: &Run<'_>, req: &Request<'_>) -> (Answer, Exchange) {
+    let (resp, ex) = run
+        .probe
+        .send(run.probe.http().request(Method::GET, req.url()))
+        .await;
+    let answer = match resp {
+        Err(e) => Answer::Failed(e.message),
+        Ok(r) if r.status.is_redirection() => {
+            let loc = r
+                .headers
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            match r.url.join(loc) {
+                Ok(to) if to.as_str().split('?').next() == req.redirect_uri.split('?').next() => {
+                    Answer::Back(to)
+                }
+                Ok(to) => Answer::Elsewhere(crate::redact::url(&to)),
+                Err(_) => Answer::Elsewhere(loc.to_owned()),
+            }
+        }
+        Ok(r) => Answer::Page(r.status.as_u16()),
+    };
+    // A sign-in page: the user completes it, when there is one, for the
+    // requests that come back to us.
+    match (run.user, &answer) {
+        (Some(user), Answer::Page(200) | Answer::Elsewhere(_))
+            if req.redirect_uri == req.client.redirect_uri =>
+        {
+            match user.authorize(&req.url()).await {
+                Ok(back) => {
+                    let ex = run.probe.note_browser(&req.url(), &back);
+                    (Answer::Back(back), ex)
+                }
+                Err(e) => (Answer::Failed(e.message), ex),
+            }
+        }
+        _ => (answer, ex),
+    }
+}
