@@ -9,6 +9,7 @@
 //!   and `/fhir/metadata`;
 //! - the authorization server under `{origin}/auth/` (`authorize`, `token`,
 //!   `introspect`, `revoke`, `register`, `jwks`, `launch`);
+//! - attachments' content under the FHIR base (`Binary/{id}`);
 //! - Bulk Data export under the FHIR base (`$export`, `$export-status/…`,
 //!   `$export-file/…`), and the same files on a second, "storage" origin
 //!   (another port): `{storage}/bucket/{job}/{name}?sig=…`.

@@ -8,7 +8,9 @@
 //! - `store`: synthetic base + overlay of versioned writes;
 //! - `facts`, `search`, `types`: what search matches on, and how;
 //! - `bundle`, `json`, `outcome`: response bodies;
-//! - `handlers`: the REST interactions; `capability`: `/metadata`.
+//! - `handlers`: the REST interactions; `capability`: `/metadata`;
+//! - `binary`: the attachments' content at `Binary/{id}`;
+//! - `throttle`: the `rate-limited` fault's window; `export`: Bulk Data.
 
 mod binary;
 mod bundle;

@@ -523,8 +523,10 @@ async fn type_filter_since_and_elements_narrow_the_export() {
 
 #[tokio::test]
 async fn status_is_in_progress_for_the_delay_then_the_manifest() {
+    let clock = ManualClock::new();
     let sb = start(Options {
-        export_delay: Duration::from_millis(1500),
+        export_delay: Duration::from_secs(60),
+        clock: clock.clone(),
         ..opts()
     })
     .await;
@@ -546,7 +548,10 @@ async fn status_is_in_progress_for_the_delay_then_the_manifest() {
             .parse()
             .unwrap_or_else(|_| panic!("{p}"));
         percents.push(pct);
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // The clock moves on a sixth of the delay a poll; the writer is
+        // waited for by polling (a 202 until its files are written).
+        clock.advance(Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(percents.len() >= 4, "{percents:?}");
     assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
