@@ -291,6 +291,76 @@ async fn a_patient_export_leaves_the_shared_resources_out() {
     );
 }
 
+/// What a crawl gathers (`Type?patient=ID` for every patient and type)
+/// is what a Patient export writes, type by type, id by id.
+#[tokio::test]
+async fn per_patient_searches_find_what_a_patient_export_writes() {
+    let sb = start(Options {
+        patients: 8,
+        ..opts()
+    })
+    .await;
+    let t = token(&sb, "system/*.rs", None);
+    let http = reqwest::Client::new();
+    let base = sb.fhir_base().as_str().trim_end_matches('/').to_owned();
+    let r = http
+        .get(format!("{base}/Patient/$export"))
+        .bearer_auth(&t)
+        .header("accept", "application/fhir+json")
+        .header("prefer", "respond-async")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let status = r.headers()["content-location"].to_str().unwrap().to_owned();
+    let manifest = loop {
+        let r = http.get(&status).bearer_auth(&t).send().await.unwrap();
+        if r.status() == StatusCode::OK {
+            break r.json::<Value>().await.unwrap();
+        }
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut exported: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for o in manifest["output"].as_array().unwrap() {
+        let text = http
+            .get(o["url"].as_str().unwrap())
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for line in text.lines() {
+            let v: Value = serde_json::from_str(line).unwrap();
+            exported
+                .entry(v["resourceType"].as_str().unwrap().to_owned())
+                .or_default()
+                .insert(v["id"].as_str().unwrap().to_owned());
+        }
+    }
+    let patients: Vec<String> = exported["Patient"].iter().cloned().collect();
+    assert_eq!(patients.len(), 8);
+    for (ty, ids) in &exported {
+        let mut crawled = BTreeSet::new();
+        for p in &patients {
+            let q = match ty.as_str() {
+                "Patient" => format!("Patient?_id={p}"),
+                _ => format!("{ty}?patient={p}"),
+            };
+            for r in search_all(&sb, &q, &t).await {
+                assert!(
+                    crawled.insert(r["id"].as_str().unwrap().to_owned()),
+                    "{ty}: twice"
+                );
+            }
+        }
+        assert_eq!(&crawled, ids, "{ty}");
+    }
+    assert_eq!(exported.len(), 7, "{:?}", exported.keys());
+}
+
 #[tokio::test]
 async fn reports_and_observations_reference_observations() {
     let sb = start(opts()).await;
