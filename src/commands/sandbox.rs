@@ -82,6 +82,9 @@ pub fn options(args: &SandboxServeArgs) -> Result<Options> {
         max_connections: Options::default().max_connections,
         export_delay,
         export_file_lines: args.export_file_lines,
+        // The `rate-limited` fault's rate, the export bounds and the clock:
+        // what README states.
+        ..Options::default()
     })
 }
 

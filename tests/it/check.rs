@@ -254,6 +254,10 @@ fn each_fault_fails_exactly_the_checks_that_prove_it() {
             "http-429",
             "a busy server is asked again (its own test below)",
         ),
+        (
+            "rate-limited",
+            "a rate limit is no finding; it is for crawls to honour (the sandbox's crawl tests)",
+        ),
     ];
     for (name, _, _) in smart_sandbox::faults::ALL {
         // The export faults are proven by `smart export`'s tests.

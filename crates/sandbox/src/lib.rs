@@ -9,6 +9,7 @@
 //!   and `/fhir/metadata`;
 //! - the authorization server under `{origin}/auth/` (`authorize`, `token`,
 //!   `introspect`, `revoke`, `register`, `jwks`, `launch`);
+//! - attachments' content under the FHIR base (`Binary/{id}`);
 //! - Bulk Data export under the FHIR base (`$export`, `$export-status/…`,
 //!   `$export-file/…`), and the same files on a second, "storage" origin
 //!   (another port): `{storage}/bucket/{job}/{name}?sig=…`.
@@ -16,10 +17,13 @@
 //! The two halves meet in [`Grant`]: the auth side turns a bearer token into
 //! a `Grant`, the FHIR side asks the grant what it may do ([`Access`]).
 
+mod by_name;
+pub mod clock;
 pub mod faults;
 pub mod quirks;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use url::Url;
 
@@ -59,6 +63,16 @@ pub struct Options {
     pub export_delay: Duration,
     /// Resources per export file at most; a type with more gets several.
     pub export_file_lines: usize,
+    /// Export jobs one client may have running at once; a kick-off past
+    /// it gets 429 with `Retry-After`.
+    pub export_jobs_per_client: usize,
+    /// Bytes the kept export files may hold; a kick-off past it gets 429.
+    pub export_disk_limit: u64,
+    /// FHIR requests a second that the `rate-limited` fault answers; more
+    /// in the same second get 429 with `Retry-After`.
+    pub rate_limit: u32,
+    /// Where the time comes from (tests inject a [`clock::ManualClock`]).
+    pub clock: Arc<dyn clock::Clock>,
 }
 
 impl Default for Options {
@@ -81,6 +95,10 @@ impl Default for Options {
             max_connections: 256,
             export_delay: Duration::from_secs(2),
             export_file_lines: 10_000,
+            export_jobs_per_client: 10,
+            export_disk_limit: 2 << 30,
+            rate_limit: 10,
+            clock: Arc::new(clock::SystemClock),
         }
     }
 }
@@ -142,6 +160,11 @@ impl State {
         self.origin
             .join(&format!("/auth/{path}"))
             .expect("origin joins with a path")
+    }
+
+    /// The time, from the injected clock.
+    pub(crate) fn now(&self) -> SystemTime {
+        self.opts.clock.now()
     }
 
     /// The FHIR base as a string without trailing slash (the `aud` to expect).

@@ -7,7 +7,6 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Quirk {
@@ -23,6 +22,7 @@ pub enum Quirk {
     ScopesV2Only,
     OpaqueTokens,
     RetryAfterHours,
+    NoBulkExport,
 }
 
 /// One entry of the `--quirk help` listing.
@@ -109,6 +109,12 @@ pub const ALL: &[Entry] = &[
         seen: SEVERAL,
         what: "FHIR calls answer 429/503 with Retry-After: 7200 (bulk-data style waits)",
     },
+    Entry {
+        name: "no-bulk-export",
+        quirk: Quirk::NoBulkExport,
+        seen: "most servers",
+        what: "no $export: the kick-offs answer 404 and the CapabilityStatement declares no export operation (crawl instead)",
+    },
 ];
 
 impl Quirk {
@@ -129,19 +135,11 @@ impl fmt::Display for Quirk {
     }
 }
 
-impl FromStr for Quirk {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        ALL.iter()
-            .find(|e| e.name == s)
-            .map(|e| e.quirk)
-            .ok_or_else(|| {
-                if s.parse::<crate::Fault>().is_ok() {
-                    format!("`{s}` is a fault, not a quirk: use --fault {s}")
-                } else {
-                    format!("unknown quirk `{s}`; `smart sandbox --quirk help` lists them")
-                }
-            })
+impl Quirk {
+    /// The quirk named `name` exactly, if there is one (`FromStr`, with a
+    /// hint for a fault's name, is in `by_name.rs`).
+    pub fn named(name: &str) -> Option<Quirk> {
+        ALL.iter().find(|e| e.name == name).map(|e| e.quirk)
     }
 }
 
@@ -188,8 +186,6 @@ mod tests {
             Quirks::parse(&["opaque-tokens,jwks-rotation".into(), "no-well-known".into()]).unwrap();
         assert!(q.has(Quirk::OpaqueTokens) && q.has(Quirk::JwksRotation));
         assert!(q.has(Quirk::NoWellKnown));
-        let e = "http-429".parse::<Quirk>().unwrap_err();
-        assert!(e.contains("--fault http-429"), "{e}");
         assert!("nope".parse::<Quirk>().is_err());
     }
 }

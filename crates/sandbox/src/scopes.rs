@@ -10,7 +10,7 @@
 //! widen it. A client that asks only for a constrained scope therefore gets
 //! 403 on FHIR calls; one that also holds an unconstrained scope gets that.
 
-pub(crate) use smart_vocab::scope::{Context, ResourceScope, is_known, split};
+pub(crate) use smart_vocab::scope::{Context, ResourceScope, is_covered, is_known, split};
 
 use super::{Access, Grant, Interaction, Quirk, Quirks};
 use smart_vocab::scope::Dialect;

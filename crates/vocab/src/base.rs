@@ -94,7 +94,9 @@ impl FhirBase {
     /// contain `/fhir2`, nor `/tenantA/fhir` contain `/tenantB/fhir`). Dot
     /// segments are gone once a `Url` is parsed; an encoded slash or
     /// backslash below the base is refused, since a server that decodes it
-    /// would see a path outside the base.
+    /// would see a path outside the base, and so is a path parameter (`;`,
+    /// also encoded) anywhere in the path: Tomcat and Jetty read `..;` as
+    /// `..`, which the URL parser leaves in place.
     pub fn contains(&self, url: &Url) -> bool {
         if url.origin() != self.0.origin() {
             return false;
@@ -102,6 +104,12 @@ impl FhirBase {
         let (Some(base), Some(mut path)) = (self.0.path_segments(), url.path_segments()) else {
             return false;
         };
+        if url
+            .path_segments()
+            .is_some_and(|mut all| all.any(has_path_parameter))
+        {
+            return false;
+        }
         let on_base = base
             .filter(|s| !s.is_empty())
             .all(|b| path.next() == Some(b));
@@ -112,6 +120,11 @@ impl FhirBase {
 fn has_encoded_separator(segment: &str) -> bool {
     let s = segment.to_ascii_lowercase();
     s.contains("%2f") || s.contains("%5c")
+}
+
+/// `..;`, `x;jsessionid=1`, `%3b`: a segment with a path parameter.
+pub fn has_path_parameter(segment: &str) -> bool {
+    segment.contains(';') || segment.to_ascii_lowercase().contains("%3b")
 }
 
 impl fmt::Display for FhirBase {
@@ -210,6 +223,14 @@ mod tests {
             "https://ehr.example/tenantA/fhir/..%2F..%2FtenantB/fhir"
         )));
         assert!(!b.contains(&u("https://ehr.example/tenantA/fhir/..%5c..%5CtenantB")));
+        // Path parameters: `..;` is `..` to Tomcat and Jetty, and the URL
+        // parser keeps it; none is under the base, wherever it stands.
+        assert!(!b.contains(&u("https://ehr.example/tenantA/fhir/..;/..;/tenantB/fhir")));
+        assert!(!b.contains(&u("https://ehr.example/tenantA/fhir/..%3B/x")));
+        assert!(!b.contains(&u("https://ehr.example/tenantA/fhir/Patient;x=1/1")));
+        assert!(!b.contains(&u("https://ehr.example/tenantA;x/fhir/Patient")));
+        assert!(!b.contains(&u("https://ehr.example/tenantA/fhir;/Patient")));
+        assert!(b.contains(&u("https://ehr.example/tenantA/fhir/Patient?x=a;b")));
         // Another scheme, host or port is another origin.
         assert!(!b.contains(&u("http://ehr.example/tenantA/fhir/Patient")));
         assert!(!b.contains(&u("https://ehr.example:8443/tenantA/fhir/Patient")));

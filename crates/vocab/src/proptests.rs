@@ -5,7 +5,9 @@ use proptest::prelude::*;
 
 use crate::base::{FhirBase, is_loopback};
 use crate::capabilities::{KNOWN_CAPABILITIES, is_known};
-use crate::scope::{Context, Interaction, Perms, ResourceScope, is_known as scope_known, split};
+use crate::scope::{
+    Context, Interaction, Perms, ResourceScope, is_covered, is_known as scope_known, split,
+};
 
 fn context() -> impl Strategy<Value = (Context, &'static str)> {
     prop::sample::select(vec![
@@ -37,6 +39,26 @@ fn perms_of(letters: &str) -> Perms {
         delete: letters.contains('d'),
         search: letters.contains('s'),
     }
+}
+
+/// A resource scope from few enough parts that covering pairs are common.
+fn small_scope() -> impl Strategy<Value = String> {
+    (
+        prop::sample::select(vec!["patient", "system"]),
+        prop::sample::select(vec!["*", "Patient", "Observation"]),
+        prop_oneof![
+            prop::sample::select(vec!["read", "write", "*"]).prop_map(str::to_owned),
+            v2_letters(),
+        ],
+        prop::option::of(prop::sample::select(vec!["category=a", "category=b"])),
+    )
+        .prop_map(|(ctx, t, perms, q)| {
+            let v1 = matches!(perms.as_str(), "read" | "write" | "*");
+            match q.filter(|_| !v1) {
+                Some(q) => format!("{ctx}/{t}.{perms}?{q}"),
+                None => format!("{ctx}/{t}.{perms}"),
+            }
+        })
 }
 
 const INTERACTIONS: &[Interaction] = &[
@@ -128,6 +150,25 @@ proptest! {
         let mut seen = std::collections::HashSet::new();
         prop_assert!(parts.iter().all(|p| seen.insert(p.clone())));
         prop_assert_eq!(split(&parts.join(" ")), parts);
+    }
+
+    /// A scope granted because a held one covers it never permits what the
+    /// held one does not, for any type and interaction, in either dialect.
+    #[test]
+    fn prop_a_covered_scope_never_widens(asked in small_scope(), held in small_scope()) {
+        let (a, h) = (
+            ResourceScope::parse(&asked).ok_or_else(|| TestCaseError::fail(asked.clone()))?,
+            ResourceScope::parse(&held).ok_or_else(|| TestCaseError::fail(held.clone()))?,
+        );
+        prop_assert!(is_covered(&asked, std::slice::from_ref(&asked)));
+        if is_covered(&asked, std::slice::from_ref(&held)) {
+            prop_assert_eq!(a.context, h.context);
+            for t in ["Patient", "Observation", "Condition"] {
+                for &i in INTERACTIONS {
+                    prop_assert!(!a.covers(t, i) || h.covers(t, i), "{asked} within {held}: {t} {i:?}");
+                }
+            }
+        }
     }
 
     /// A capability is known exactly when SMART App Launch 2.x lists it.

@@ -137,6 +137,15 @@ impl Perms {
         self.read || self.search
     }
 
+    /// True when every interaction these permit, `wider` permits too.
+    fn within(self, wider: Perms) -> bool {
+        (!self.create || wider.create)
+            && (!self.read || wider.read)
+            && (!self.update || wider.update)
+            && (!self.delete || wider.delete)
+            && (!self.search || wider.search)
+    }
+
     /// v2 letters, `cruds` order.
     fn letters(self) -> String {
         [
@@ -244,6 +253,39 @@ impl ResourceScope {
                 .is_none_or(|t| t == resource_type)
             && self.perms.allows(interaction)
     }
+}
+
+impl ResourceScope {
+    /// True when `wider` grants everything this scope asks for: the same
+    /// context, all types or this one, every permission (in either dialect:
+    /// v1 `read` is v2 `rs`), and no query constraint or the same one. A
+    /// constrained scope is never within a differently constrained one.
+    pub fn is_within(&self, wider: &ResourceScope) -> bool {
+        self.context == wider.context
+            && wider
+                .resource_type
+                .as_ref()
+                .is_none_or(|t| self.resource_type.as_ref() == Some(t))
+            && self.perms.within(wider.perms)
+            && (wider.constraint.is_none() || wider.constraint == self.constraint)
+    }
+}
+
+/// True when the scopes `held` (registered for a client, or granted
+/// before) cover `scope`: the same word, or for a resource scope one that
+/// grants all it asks ([`ResourceScope::is_within`]), so that a client
+/// registered with `system/*.rs` may ask `system/Patient.rs`,
+/// `system/*.read` or `system/Patient.read`.
+pub fn is_covered(scope: &str, held: &[String]) -> bool {
+    if held.iter().any(|h| h == scope) {
+        return true;
+    }
+    let Some(asked) = ResourceScope::parse(scope) else {
+        return false;
+    };
+    held.iter()
+        .filter_map(|h| ResourceScope::parse(h))
+        .any(|h| asked.is_within(&h))
 }
 
 /// A FHIR resource type name: an upper-case letter, then letters.
@@ -359,6 +401,60 @@ mod tests {
             None
         );
         assert_eq!(Dialect::V1.capability(), "permission-v1");
+    }
+
+    #[test]
+    fn covered_in_either_dialect() {
+        let held = |s: &str| split(s);
+        let star = held("system/*.rs");
+        for ok in [
+            "system/*.rs",
+            "system/Patient.rs",
+            "system/Patient.r",
+            "system/*.s",
+            "system/*.read",
+            "system/Patient.read",
+            "system/Observation.rs?category=laboratory",
+        ] {
+            assert!(is_covered(ok, &star), "{ok}");
+        }
+        for no in [
+            "system/*.cruds",
+            "system/*.*",
+            "system/Patient.write",
+            "system/Patient.c",
+            "patient/*.rs",
+            "user/Patient.rs",
+            "openid",
+            "system/patient.rs",
+        ] {
+            assert!(!is_covered(no, &star), "{no}");
+        }
+        // v1 registered, v2 asked (and back); per type.
+        assert!(is_covered("system/Patient.rs", &held("system/*.read")));
+        assert!(is_covered("system/Patient.cud", &held("system/*.*")));
+        assert!(is_covered("patient/Observation.rs", &held("patient/*.rs")));
+        assert!(!is_covered("patient/*.rs", &held("patient/Observation.rs")));
+        // v1 `read` is read and search: `r` alone does not cover it.
+        assert!(!is_covered("system/*.read", &held("system/*.r")));
+        // Constraints: only the same one, or an unconstrained scope.
+        let lab = held("patient/Observation.rs?category=laboratory");
+        assert!(is_covered(
+            "patient/Observation.rs?category=laboratory",
+            &lab
+        ));
+        assert!(is_covered(
+            "patient/Observation.r?category=laboratory",
+            &lab
+        ));
+        assert!(!is_covered("patient/Observation.rs", &lab));
+        assert!(!is_covered(
+            "patient/Observation.rs?category=vital-signs",
+            &lab
+        ));
+        // Other scopes: word for word.
+        assert!(is_covered("offline_access", &held("openid offline_access")));
+        assert!(!is_covered("launch", &held("launch/patient")));
     }
 
     #[test]

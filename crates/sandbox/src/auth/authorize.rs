@@ -7,7 +7,6 @@
 //! back to the client as `error`/`error_description`/`state`.
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State as AxState};
@@ -252,7 +251,7 @@ fn validate(
             client
                 .scope
                 .as_ref()
-                .is_none_or(|allowed| allowed.contains(s))
+                .is_none_or(|allowed| scopes::is_covered(s, allowed))
         })
         .filter(|s| !s.starts_with("system/"))
         .filter(|s| !scopes::outside_dialect(&state.opts.quirks, s))
@@ -306,7 +305,7 @@ fn validate(
         nonce: p.get("nonce").map(str::to_owned),
         launch,
         needs_patient,
-        expires: SystemTime::now() + PENDING_LIFETIME,
+        expires: state.now() + PENDING_LIFETIME,
     })
 }
 
@@ -368,7 +367,7 @@ fn approve(state: &State, pending: Pending, picked: Option<String>) -> Response 
         redirect_uri: pending.redirect_uri.clone(),
         code_challenge: pending.code_challenge.clone(),
         nonce: pending.nonce.clone(),
-        expires: SystemTime::now() + CODE_LIFETIME,
+        expires: state.now() + CODE_LIFETIME,
         used: false,
     });
     reply.send(&[("code", &code)])

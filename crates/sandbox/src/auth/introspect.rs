@@ -4,7 +4,6 @@
 //! cannot introspect (they hold no credential).
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use axum::body::Bytes;
 use axum::extract::State as AxState;
@@ -60,7 +59,7 @@ async fn handle(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<Value
     let token = p
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-    let now = SystemTime::now();
+    let now = state.now();
     let base = state.fhir_base_str();
     let absolute = |u: &Option<String>| u.as_ref().map(|u| format!("{base}/{u}"));
     Ok(match state.auth.store.introspect(token) {

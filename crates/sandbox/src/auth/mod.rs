@@ -36,6 +36,7 @@ pub(crate) struct AuthState {
     pub(crate) clients: clients::Registry,
     pub(crate) keys: Arc<keys::ServerKeys>,
     store: Store,
+    clock: Arc<dyn crate::clock::Clock>,
     /// For fetching clients' `jwks_uri` (no redirects; size and time are
     /// capped where it is used, in `assertion`).
     http: reqwest::Client,
@@ -69,7 +70,8 @@ impl AuthState {
         Ok(AuthState {
             clients,
             keys: keys::ServerKeys::shared(),
-            store: Store::default(),
+            store: Store::new(opts.clock.clone()),
+            clock: opts.clock.clone(),
             http,
             jwt_access: (!opts.quirks.has(crate::Quirk::OpaqueTokens))
                 .then(|| fhir_base.as_str().trim_end_matches('/').to_owned()),
@@ -88,7 +90,7 @@ impl AuthState {
     /// client to read; what it grants is what the store records.
     pub(crate) fn issue_access(&self, grant: Grant, family: Option<String>) -> String {
         let jwt = self.jwt_access.as_ref().and_then(|base| {
-            let now = unix(SystemTime::now());
+            let now = unix(self.clock.now());
             let claims = serde_json::json!({
                 "iss": base,
                 "aud": base,
@@ -117,7 +119,7 @@ impl AuthState {
             error: "invalid_token",
             description: "unknown or revoked token".into(),
         })?;
-        if grant.expires_at <= SystemTime::now() {
+        if grant.expires_at <= self.clock.now() {
             return Err(Unauthorized {
                 error: "invalid_token",
                 description: "token expired".into(),

@@ -55,7 +55,7 @@ pub(crate) async fn register(
         Err(e) => return refuse(e),
     };
     let mut out = client.metadata();
-    out["client_id_issued_at"] = json!(unix(std::time::SystemTime::now()));
+    out["client_id_issued_at"] = json!(unix(state.now()));
     state.auth.clients.insert(client);
     no_store_json(StatusCode::CREATED, out)
 }

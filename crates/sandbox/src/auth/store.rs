@@ -9,11 +9,12 @@
 //! revokes its whole family (RFC 9700 §4.14.2).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use super::random_token;
 use crate::Grant;
+use crate::clock::Clock;
 
 /// What one user authorization carries from consent to code to tokens.
 #[derive(Debug, Clone)]
@@ -93,8 +94,8 @@ pub(crate) const PENDING_LIFETIME: Duration = Duration::from_secs(600);
 /// How long a used code is remembered, to detect replays.
 const USED_CODE_MEMORY: Duration = Duration::from_secs(600);
 
-#[derive(Default)]
 pub(crate) struct Store {
+    clock: Arc<dyn Clock>,
     access: Mutex<HashMap<String, AccessRecord>>,
     refresh: Mutex<HashMap<String, Refresh>>,
     /// Rotated-away refresh tokens → (family, expiry), to detect reuse.
@@ -113,9 +114,26 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Store {
+    pub(crate) fn new(clock: Arc<dyn Clock>) -> Store {
+        Store {
+            clock,
+            access: Default::default(),
+            refresh: Default::default(),
+            spent_refresh: Default::default(),
+            codes: Default::default(),
+            pending: Default::default(),
+            launches: Default::default(),
+            jtis: Default::default(),
+        }
+    }
+
+    fn now(&self) -> SystemTime {
+        self.clock.now()
+    }
+
     /// Records an access token made by the caller.
     pub(crate) fn insert_access(&self, token: String, grant: Grant, family: Option<String>) {
-        let now = SystemTime::now();
+        let now = self.now();
         let mut map = lock(&self.access);
         // Expired tokens are useless; drop them now and then so that a
         // long-running sandbox does not grow without bound.
@@ -138,7 +156,7 @@ impl Store {
 
     pub(crate) fn issue_refresh(&self, auth: Authorization, lifetime: Duration) -> String {
         let token = random_token();
-        let now = SystemTime::now();
+        let now = self.now();
         let mut map = lock(&self.refresh);
         map.retain(|_, r| r.expires > now);
         map.insert(
@@ -156,7 +174,7 @@ impl Store {
     /// A spent token presented again means it leaked (RFC 9700 §4.14.2):
     /// every token of its authorization is revoked, and `None` returned.
     pub(crate) fn take_refresh(&self, token: &str, client_id: &str) -> Option<Refresh> {
-        let now = SystemTime::now();
+        let now = self.now();
         let reused = {
             let mut spent = lock(&self.spent_refresh);
             spent.retain(|_, (_, exp)| *exp > now);
@@ -181,7 +199,7 @@ impl Store {
     pub(crate) fn peek_refresh(&self, token: &str, client_id: &str) -> Option<Refresh> {
         lock(&self.refresh)
             .get(token)
-            .filter(|r| r.auth.client_id == client_id && r.expires > SystemTime::now())
+            .filter(|r| r.auth.client_id == client_id && r.expires > self.now())
             .cloned()
     }
 
@@ -194,7 +212,7 @@ impl Store {
         }
         lock(&self.refresh)
             .get(token)
-            .filter(|r| r.expires > SystemTime::now())
+            .filter(|r| r.expires > self.now())
             .cloned()
             .map(Introspected::Refresh)
     }
@@ -235,7 +253,7 @@ impl Store {
 
     pub(crate) fn add_pending(&self, p: Pending) -> String {
         let id = random_token();
-        let now = SystemTime::now();
+        let now = self.now();
         let mut map = lock(&self.pending);
         map.retain(|_, p| p.expires > now);
         map.insert(id.clone(), p);
@@ -247,12 +265,12 @@ impl Store {
     pub(crate) fn take_pending(&self, id: &str) -> Option<Pending> {
         lock(&self.pending)
             .remove(id)
-            .filter(|p| p.expires > SystemTime::now())
+            .filter(|p| p.expires > self.now())
     }
 
     pub(crate) fn issue_code(&self, code: Code) -> String {
         let id = random_token();
-        let now = SystemTime::now();
+        let now = self.now();
         let mut map = lock(&self.codes);
         map.retain(|_, c| c.expires + USED_CODE_MEMORY > now);
         map.insert(id.clone(), code);
@@ -269,7 +287,7 @@ impl Store {
             return Err(Some(code.auth.family.clone()));
         }
         code.used = true;
-        if code.expires <= SystemTime::now() {
+        if code.expires <= self.now() {
             return Err(None);
         }
         Ok(code.clone())
@@ -279,7 +297,7 @@ impl Store {
     pub(crate) fn peek_code(&self, id: &str) -> Option<Code> {
         lock(&self.codes)
             .get(id)
-            .filter(|c| c.expires > SystemTime::now())
+            .filter(|c| c.expires > self.now())
             .cloned()
     }
 
@@ -296,7 +314,7 @@ impl Store {
     /// Records an assertion's `jti`; false when it was seen before and has
     /// not yet expired (a replay).
     pub(crate) fn fresh_jti(&self, client_id: &str, jti: &str, exp: SystemTime) -> bool {
-        let now = SystemTime::now();
+        let now = self.now();
         let mut map = lock(&self.jtis);
         map.retain(|_, e| *e > now);
         let key = (client_id.to_owned(), jti.to_owned());

@@ -169,7 +169,12 @@ fn refresh_token(state: &State, authn: &Authenticated, p: &Params) -> Result<Res
         None => old.auth.scopes.clone(),
         Some(s) => {
             let asked = scopes::split(s);
-            if let Some(extra) = asked.iter().find(|a| !old.auth.scopes.contains(a)) {
+            // Covered, not word for word: `patient/*.rs` granted lets a
+            // refresh ask `patient/Observation.rs` or `patient/*.read`.
+            if let Some(extra) = asked
+                .iter()
+                .find(|a| !scopes::is_covered(a, &old.auth.scopes))
+            {
                 return Err(OAuthError::invalid_scope(format!(
                     "`{extra}` was not granted originally"
                 )));
@@ -197,7 +202,12 @@ fn client_credentials(
     let mut granted: Vec<String> = scopes::split(asked)
         .into_iter()
         .filter(|s| ResourceScope::parse(s).is_some_and(|r| r.context == Context::System))
-        .filter(|s| client.scope.as_ref().is_none_or(|a| a.contains(s)))
+        .filter(|s| {
+            client
+                .scope
+                .as_ref()
+                .is_none_or(|a| scopes::is_covered(s, a))
+        })
         .filter(|s| !scopes::outside_dialect(&state.opts.quirks, s))
         .collect();
     if state.opts.faults.has(Fault::ScopeReduced) {
@@ -232,7 +242,7 @@ fn issue(
     id_token_nonce: Option<Option<&str>>,
 ) -> Result<Response, OAuthError> {
     let (faults, quirks) = (&state.opts.faults, &state.opts.quirks);
-    let now = SystemTime::now();
+    let now = state.now();
     let lifetime = state.opts.token_lifetime;
     let expires_at = if faults.has(Fault::ExpiredTokens) {
         now - Duration::from_secs(1)

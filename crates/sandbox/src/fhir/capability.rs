@@ -60,6 +60,9 @@ pub(crate) fn security(state: &State) -> Value {
 }
 
 fn statement(state: &State) -> Value {
+    // `no-bulk-export`: no operation, no Group (they exist only to be
+    // exported), no claim to the Bulk Data IG.
+    let export = !state.opts.quirks.has(Quirk::NoBulkExport);
     let mut resources: Vec<Value> = RType::ALL
         .iter()
         .map(|t| {
@@ -81,18 +84,25 @@ fn statement(state: &State) -> Value {
                 "conditionalDelete": "not-supported",
                 "searchParam": params,
             });
-            if *t == RType::Patient {
+            if *t == RType::Patient && export {
                 r["operation"] = export_operation("patient-export");
             }
             r
         })
         .collect();
-    // Groups exist only to be exported (Group/all, Group/sample).
+    // The content of attachments (`Binary/{id}`), read only.
     resources.push(json!({
-        "type": "Group",
-        "operation": export_operation("group-export"),
+        "type": "Binary",
+        "interaction": [{"code": "read"}],
     }));
-    json!({
+    if export {
+        // Groups exist only to be exported (Group/all, Group/sample).
+        resources.push(json!({
+            "type": "Group",
+            "operation": export_operation("group-export"),
+        }));
+    }
+    let mut statement = json!({
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": "2025-01-01",
@@ -112,7 +122,18 @@ fn statement(state: &State) -> Value {
             "resource": resources,
             "operation": export_operation("export"),
         }]
-    })
+    });
+    if !export && let Some(o) = statement.as_object_mut() {
+        o.remove("instantiates");
+        if let Some(rest) = o
+            .get_mut("rest")
+            .and_then(|r| r.get_mut(0))
+            .and_then(Value::as_object_mut)
+        {
+            rest.remove("operation");
+        }
+    }
+    statement
 }
 
 pub(crate) async fn response(state: &State) -> Result<Response, Outcome> {

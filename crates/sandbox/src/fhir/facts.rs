@@ -135,6 +135,10 @@ pub(crate) fn from_json<'a>(rtype: RType, v: &'a Value, last_updated: i64) -> Fa
             f.strings.push((StrField::Text, Cow::Borrowed(s)));
         }
     }
+    // Organization and Location names are plain strings.
+    if let Some(s) = v.get("name").and_then(Value::as_str) {
+        f.strings.push((StrField::Text, Cow::Borrowed(s)));
+    }
     if let Some(g) = v.get("gender").and_then(Value::as_str) {
         f.token(TokField::Gender, Some(GENDER_SYSTEM), g);
     }
@@ -175,9 +179,11 @@ pub(crate) fn from_json<'a>(rtype: RType, v: &'a Value, last_updated: i64) -> Fa
     }
     let clinical_date = match rtype {
         RType::Encounter => period_of(v, "period"),
-        RType::Observation => date_of(v, "effectiveDateTime")
+        RType::Observation | RType::DiagnosticReport => date_of(v, "effectiveDateTime")
             .or_else(|| period_of(v, "effectivePeriod"))
             .or_else(|| date_of(v, "effectiveInstant")),
+        RType::DocumentReference => date_of(v, "date"),
+        RType::MedicationRequest => date_of(v, "authoredOn"),
         _ => None,
     };
     if let Some(d) = clinical_date {
@@ -213,6 +219,22 @@ pub(crate) fn from_json<'a>(rtype: RType, v: &'a Value, last_updated: i64) -> Fa
             f.refs
                 .push((RefField::Practitioner, Cow::Borrowed(normalize_ref(r))));
         }
+    }
+    let mut refs = |key: &str, field: RefField| {
+        for r in reference(key) {
+            f.refs.push((field, Cow::Borrowed(r)));
+        }
+    };
+    match rtype {
+        RType::MedicationRequest => refs("medicationReference", RefField::Medication),
+        RType::DiagnosticReport => refs("result", RefField::Result),
+        RType::PractitionerRole => {
+            refs("practitioner", RefField::Practitioner);
+            refs("organization", RefField::Organization);
+            refs("location", RefField::Location);
+        }
+        RType::Location => refs("managingOrganization", RefField::Organization),
+        _ => {}
     }
     f
 }

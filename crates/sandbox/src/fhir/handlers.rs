@@ -17,11 +17,8 @@ use super::types::RType;
 use super::{bundle, dates, search};
 use crate::{Access, Grant, Interaction, State};
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+fn now_ms(state: &State) -> i64 {
+    crate::clock::unix_ms(state.now())
 }
 
 fn verb(i: Interaction) -> &'static str {
@@ -196,7 +193,7 @@ pub(crate) fn search(
         &q,
         total,
         &page,
-        now_ms(),
+        now_ms(state),
     );
     Ok(fhir(StatusCode::OK, body))
 }
@@ -312,6 +309,23 @@ fn validate(rtype: RType, v: &Value) -> Result<(), Outcome> {
             require("class")?;
             reference("subject")?;
         }
+        RType::MedicationRequest => {
+            require("status")?;
+            require("intent")?;
+            require("subject")?;
+            reference("subject")?;
+        }
+        RType::DiagnosticReport => {
+            require("status")?;
+            require("code")?;
+            reference("subject")?;
+        }
+        RType::DocumentReference => {
+            require("status")?;
+            require("content")?;
+            reference("subject")?;
+        }
+        RType::Medication | RType::Organization | RType::Location | RType::PractitionerRole => {}
     }
     Ok(())
 }
@@ -383,7 +397,7 @@ pub(crate) fn create(
     check_new_in_compartment(rtype, &value, patient.as_deref())?;
     let mut ov = store.write();
     let id = store.new_id(&mut ov, rtype);
-    let v = store.put(&mut ov, rtype, &id, Some(value), now_ms());
+    let v = store.put(&mut ov, rtype, &id, Some(value), now_ms(state));
     drop(ov);
     Ok(written(
         state,
@@ -476,7 +490,7 @@ pub(crate) fn update(
             StatusCode::CREATED
         }
     };
-    let v = store.put(&mut ov, rtype, id, Some(value), now_ms());
+    let v = store.put(&mut ov, rtype, id, Some(value), now_ms(state));
     drop(ov);
     Ok(written(state, store, headers, status, rtype, id, &v))
 }
@@ -502,7 +516,7 @@ pub(crate) fn delete(
             {
                 return Err(precondition_failed(rtype, id, Some(current.vid), w));
             }
-            let v = store.put(&mut ov, rtype, id, None, now_ms());
+            let v = store.put(&mut ov, rtype, id, None, now_ms(state));
             let mut r = StatusCode::NO_CONTENT.into_response();
             if let Ok(e) = etag(v.vid).parse() {
                 r.headers_mut().insert(header::ETAG, e);

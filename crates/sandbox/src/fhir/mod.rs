@@ -8,8 +8,11 @@
 //! - `store`: synthetic base + overlay of versioned writes;
 //! - `facts`, `search`, `types`: what search matches on, and how;
 //! - `bundle`, `json`, `outcome`: response bodies;
-//! - `handlers`: the REST interactions; `capability`: `/metadata`.
+//! - `handlers`: the REST interactions; `capability`: `/metadata`;
+//! - `binary`: the attachments' content at `Binary/{id}`;
+//! - `throttle`: the `rate-limited` fault's window; `export`: Bulk Data.
 
+mod binary;
 mod bundle;
 mod capability;
 pub(crate) mod dates;
@@ -23,6 +26,7 @@ mod outcome;
 mod proxy;
 pub(crate) mod search;
 mod store;
+mod throttle;
 mod types;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -63,6 +67,8 @@ pub(crate) struct FhirState {
     /// FHIR calls so far, for the `http-429` fault and the
     /// `retry-after-hours` quirk.
     calls: AtomicU64,
+    /// Requests this second, for the `rate-limited` fault.
+    window: throttle::Window,
     pub(crate) exports: export::Exports,
 }
 
@@ -80,6 +86,7 @@ impl FhirState {
             proxy,
             cache: Mutex::new(Vec::new()),
             calls: AtomicU64::new(0),
+            window: throttle::Window::default(),
             exports: export::Exports::new(),
         })
     }
@@ -218,6 +225,19 @@ async fn route(
     headers: &HeaderMap,
     body: Bytes,
 ) -> Result<Response, Outcome> {
+    if state.opts.faults.has(Fault::RateLimited)
+        && let Err(wait) = state.fhir.window.admit(state.now(), state.opts.rate_limit)
+    {
+        return Err(Outcome::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "throttled",
+            format!(
+                "more than {} requests in one second (sandbox fault rate-limited); retry after {wait} s",
+                state.opts.rate_limit
+            ),
+        )
+        .with_header(header::RETRY_AFTER, wait.to_string()));
+    }
     let path = uri.path().strip_prefix("/fhir/").unwrap_or("");
     let mut segs: Vec<&str> = path.split('/').collect();
     if segs.len() > 1 && segs.last() == Some(&"") {
@@ -266,7 +286,7 @@ async fn route(
             patient: None,
             encounter: None,
             fhir_user: None,
-            expires_at: std::time::SystemTime::now() + std::time::Duration::from_secs(60),
+            expires_at: state.now() + std::time::Duration::from_secs(60),
         })
     } else {
         state.auth.authenticate(headers)
@@ -286,7 +306,15 @@ async fn route(
             ),
         )
     })?;
-    if state.fhir.store.is_some()
+    if state.opts.quirks.has(Quirk::NoBulkExport) {
+        if let Some(op) = segs.iter().find(|s| export::is_export_op(s)) {
+            return Err(Outcome::new(
+                StatusCode::NOT_FOUND,
+                "not-supported",
+                format!("this server has no `{op}` operation (sandbox quirk no-bulk-export)"),
+            ));
+        }
+    } else if state.fhir.store.is_some()
         && let Some(r) = export::route(state, &grant, method, &segs, uri, headers, &body).await
     {
         return r;
@@ -295,6 +323,9 @@ async fn route(
         return p
             .forward(state, &grant, method, &segs, uri.query(), headers, body)
             .await;
+    }
+    if segs[0] == "Binary" {
+        return binary::route(state, &grant, method, &segs[1..], headers);
     }
     let Some(rtype) = types::RType::parse(segs[0]) else {
         return Err(Outcome::not_found(format!(

@@ -632,5 +632,37 @@ pub(crate) const VITALS: &[Vital] = &[
 ];
 
 pub(crate) const BP_INDEX: usize = 7;
+pub(crate) const BMI_INDEX: usize = 6;
+/// Body weight and body height, of which the BMI is made.
+pub(crate) const BMI_MEMBERS: [usize; 2] = [4, 5];
 pub(crate) const SYSTOLIC: (&str, &str) = ("8480-6", "Systolic blood pressure");
 pub(crate) const DIASTOLIC: (&str, &str) = ("8462-4", "Diastolic blood pressure");
+
+/// (RxNorm code, display): the drug for `CONDITIONS[i]`, same index.
+pub(crate) const MEDICATIONS: &[(&str, &str)] = &[
+    ("314076", "lisinopril 10 MG Oral Tablet"),
+    ("861007", "metformin hydrochloride 500 MG Oral Tablet"),
+    (
+        "745679",
+        "200 ACTUAT albuterol 0.09 MG/ACTUAT Metered Dose Inhaler",
+    ),
+    ("617310", "atorvastatin 20 MG Oral Tablet"),
+    ("198014", "naproxen 500 MG Oral Tablet"),
+    ("312940", "sertraline 50 MG Oral Tablet"),
+    ("860975", "orlistat 120 MG Oral Capsule"),
+    ("310325", "ferrous sulfate 325 MG Oral Tablet"),
+    ("313782", "acetaminophen 325 MG Oral Tablet"),
+    ("1049630", "diphenhydramine hydrochloride 25 MG Oral Tablet"),
+    ("198405", "ibuprofen 400 MG Oral Tablet"),
+    ("1648755", "nitrofurantoin 100 MG Oral Capsule"),
+];
+
+/// Organization names; past the end of the list a number is added.
+pub(crate) const ORGANIZATIONS: &[&str] = &[
+    "Riverside Community Clinic",
+    "Lakeside General Hospital",
+    "Northgate Family Practice",
+    "Hillcrest Medical Center",
+    "Maple Valley Health",
+    "Cedar Ridge Hospital",
+];

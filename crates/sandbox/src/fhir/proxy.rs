@@ -20,6 +20,8 @@ use bytes::Bytes;
 use serde_json::Value;
 use url::Url;
 
+use smart_vocab::base::has_path_parameter;
+
 use super::facts::normalize_ref;
 use super::handlers::authorize;
 use super::outcome::Outcome;
@@ -64,9 +66,15 @@ fn bad_gateway(e: impl std::fmt::Display) -> Outcome {
 /// encoded `.`, `/` or `\` are refused: the upstream URL is normalized
 /// (WHATWG URL: `%2e%2e` is `..`) and a later decoder may split on `%2f`,
 /// so any of them could walk a request out of the upstream base to the
-/// upstream's other paths.
+/// upstream's other paths. So are path parameters (`;`, `%3b`): Tomcat and
+/// Jetty take `..;` for `..`, which no URL parser resolves.
 fn checked_segment(raw: &str) -> Result<String, Outcome> {
     let lower = raw.to_ascii_lowercase();
+    if has_path_parameter(raw) {
+        return Err(Outcome::bad_request(format!(
+            "the path segment `{raw}` is refused: a proxied path has no path parameters (`;`)"
+        )));
+    }
     if matches!(raw, "." | "..")
         || raw.contains('\\')
         || ["%2e", "%2f", "%5c"].iter().any(|e| lower.contains(e))

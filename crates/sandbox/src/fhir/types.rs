@@ -11,15 +11,30 @@ pub(crate) enum RType {
     Encounter,
     Observation,
     Condition,
+    MedicationRequest,
+    DiagnosticReport,
+    DocumentReference,
+    Medication,
+    Organization,
+    Location,
+    PractitionerRole,
 }
 
 impl RType {
-    pub(crate) const ALL: [RType; 5] = [
+    /// In system-level export order.
+    pub(crate) const ALL: [RType; 12] = [
         RType::Patient,
         RType::Practitioner,
         RType::Encounter,
         RType::Observation,
         RType::Condition,
+        RType::MedicationRequest,
+        RType::DiagnosticReport,
+        RType::DocumentReference,
+        RType::Medication,
+        RType::Organization,
+        RType::Location,
+        RType::PractitionerRole,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -29,6 +44,13 @@ impl RType {
             RType::Encounter => "Encounter",
             RType::Observation => "Observation",
             RType::Condition => "Condition",
+            RType::MedicationRequest => "MedicationRequest",
+            RType::DiagnosticReport => "DiagnosticReport",
+            RType::DocumentReference => "DocumentReference",
+            RType::Medication => "Medication",
+            RType::Organization => "Organization",
+            RType::Location => "Location",
+            RType::PractitionerRole => "PractitionerRole",
         }
     }
 
@@ -46,6 +68,13 @@ impl RType {
             RType::Encounter => ENCOUNTER_PARAMS,
             RType::Observation => OBSERVATION_PARAMS,
             RType::Condition => CONDITION_PARAMS,
+            RType::MedicationRequest => MEDICATION_REQUEST_PARAMS,
+            RType::DiagnosticReport => DIAGNOSTIC_REPORT_PARAMS,
+            RType::DocumentReference => DOCUMENT_REFERENCE_PARAMS,
+            RType::Medication => MEDICATION_PARAMS,
+            RType::Organization => ORGANIZATION_PARAMS,
+            RType::Location => LOCATION_PARAMS,
+            RType::PractitionerRole => PRACTITIONER_ROLE_PARAMS,
         }
     }
 
@@ -59,7 +88,26 @@ impl RType {
     pub(crate) fn has_subject(self) -> bool {
         matches!(
             self,
-            RType::Encounter | RType::Observation | RType::Condition
+            RType::Encounter
+                | RType::Observation
+                | RType::Condition
+                | RType::MedicationRequest
+                | RType::DiagnosticReport
+                | RType::DocumentReference
+        )
+    }
+
+    /// Types no patient's compartment holds (the directory: who, where,
+    /// which drug): a Patient or Group export leaves them out, and a crawl
+    /// or hydration has to fetch them by reference.
+    pub(crate) fn is_shared(self) -> bool {
+        matches!(
+            self,
+            RType::Practitioner
+                | RType::Medication
+                | RType::Organization
+                | RType::Location
+                | RType::PractitionerRole
         )
     }
 }
@@ -123,6 +171,48 @@ const CONDITION_PARAMS: &[Param] = &[
     // `onset-date` so `date` works on every clinical type.
     Param::new("date", Date(D::Onset)),
     Param::new("encounter", Ref(R::Encounter, Some("Encounter"))),
+];
+
+const MEDICATION_REQUEST_PARAMS: &[Param] = &[
+    Param::new("patient", Ref(R::Subject, Some("Patient"))),
+    Param::new("subject", Ref(R::Subject, None)),
+    Param::new("status", Token(T::Status)),
+    Param::new("authoredon", Date(D::Date)),
+    Param::new("encounter", Ref(R::Encounter, Some("Encounter"))),
+    Param::new("medication", Ref(R::Medication, Some("Medication"))),
+];
+const DIAGNOSTIC_REPORT_PARAMS: &[Param] = &[
+    Param::new("patient", Ref(R::Subject, Some("Patient"))),
+    Param::new("subject", Ref(R::Subject, None)),
+    Param::new("code", Token(T::Code)),
+    Param::new("category", Token(T::Category)),
+    Param::new("date", Date(D::Date)),
+    Param::new("status", Token(T::Status)),
+    Param::new("encounter", Ref(R::Encounter, Some("Encounter"))),
+    Param::new("result", Ref(R::Result, Some("Observation"))),
+];
+const DOCUMENT_REFERENCE_PARAMS: &[Param] = &[
+    Param::new("patient", Ref(R::Subject, Some("Patient"))),
+    Param::new("subject", Ref(R::Subject, None)),
+    Param::new("type", Token(T::Type)),
+    Param::new("category", Token(T::Category)),
+    Param::new("date", Date(D::Date)),
+    Param::new("status", Token(T::Status)),
+];
+const MEDICATION_PARAMS: &[Param] = &[Param::new("code", Token(T::Code))];
+const ORGANIZATION_PARAMS: &[Param] = &[
+    Param::new("name", Str(&[S::Text])),
+    Param::new("identifier", Token(T::Identifier)),
+];
+const LOCATION_PARAMS: &[Param] = &[
+    Param::new("name", Str(&[S::Text])),
+    Param::new("status", Token(T::Status)),
+    Param::new("organization", Ref(R::Organization, Some("Organization"))),
+];
+const PRACTITIONER_ROLE_PARAMS: &[Param] = &[
+    Param::new("practitioner", Ref(R::Practitioner, Some("Practitioner"))),
+    Param::new("organization", Ref(R::Organization, Some("Organization"))),
+    Param::new("location", Ref(R::Location, Some("Location"))),
 ];
 
 /// Parameters every type supports.
@@ -197,4 +287,9 @@ pub(crate) enum RefField {
     Subject,
     Encounter,
     Practitioner,
+    Medication,
+    /// DiagnosticReport.result
+    Result,
+    Organization,
+    Location,
 }

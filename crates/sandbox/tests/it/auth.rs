@@ -12,6 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use smart_sandbox::clock::ManualClock;
 use smart_sandbox::{Fault, Faults, Options, Quirks, Sandbox};
 
 const CLI: &str = "smart-cli";
@@ -934,16 +935,21 @@ async fn revocation_and_introspection() {
 
 #[tokio::test]
 async fn token_lifetime_is_enforced() {
+    let clock = ManualClock::new();
     let sb = start_with(|o| {
         o.auto_approve = true;
-        o.token_lifetime = Duration::from_secs(1);
+        o.token_lifetime = Duration::from_secs(60);
+        o.clock = clock.clone();
     })
     .await;
     let tok = login(&sb, "launch/patient patient/*.rs").await;
-    assert_eq!(tok["expires_in"], 1);
+    assert_eq!(tok["expires_in"], 60);
     let at = tok["access_token"].as_str().unwrap();
     assert_eq!(fhir_get(&sb, "/Patient", at).await, StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    clock.advance(Duration::from_secs(59));
+    assert_eq!(fhir_get(&sb, "/Patient", at).await, StatusCode::OK);
+    assert_eq!(introspect(&sb, at).await["active"], true);
+    clock.advance(Duration::from_secs(1));
     assert_eq!(
         fhir_get(&sb, "/Patient", at).await,
         StatusCode::UNAUTHORIZED
@@ -1807,7 +1813,9 @@ async fn https_with_a_self_signed_certificate() {
     }
     let sb = start_with(|o| {
         o.tls = Some((cert.clone(), key.clone()));
-        o.header_read_timeout = Duration::from_millis(300);
+        // Long enough for a loaded machine's handshake below, short enough
+        // for the silent connection to be cut well within 5 s.
+        o.header_read_timeout = Duration::from_secs(2);
     })
     .await;
     assert!(base(&sb).starts_with("https://"));
@@ -2105,4 +2113,151 @@ async fn quirk_basic_auth_raw() {
             assert_eq!(v["error"], expected, "raw quirk {raw}, sent {sent}: {v}");
         }
     }
+}
+
+// ------------------------------------- registered scopes cover, not equal
+
+/// A backend client registered with `registered`, asking `asked` by
+/// client_credentials: (status, token answer).
+async fn backend_asks(sb: &Sandbox, registered: &str, asked: &str) -> (StatusCode, Value) {
+    let key = TestKey::ec();
+    let id = register_backend(
+        sb,
+        json!({"jwks": {"keys": [key.jwk("k1")]}, "scope": registered}),
+    )
+    .await;
+    backend_token(sb, &key.sign("k1", &assertion_claims(sb, &id)), asked).await
+}
+
+#[tokio::test]
+async fn a_backend_client_registered_with_system_star_rs_gets_narrower_scopes() {
+    let sb = start().await;
+    for asked in [
+        "system/Patient.rs",
+        "system/*.read",
+        "system/Patient.read",
+        "system/Patient.read system/Observation.read system/Condition.rs",
+        "system/Observation.rs?category=laboratory",
+    ] {
+        let (s, tok) = backend_asks(&sb, "system/*.rs", asked).await;
+        assert_eq!(s, StatusCode::OK, "{asked}: {tok}");
+        assert_eq!(tok["scope"], asked, "granted as asked");
+    }
+    // The token does what its scope says: a per-type v1 scope reads that
+    // type, and only that type.
+    let (_, tok) = backend_asks(&sb, "system/*.rs", "system/Patient.read").await;
+    let at = tok["access_token"].as_str().unwrap();
+    assert_eq!(fhir_get(&sb, "/Patient?_count=1", at).await, StatusCode::OK);
+    assert_eq!(
+        fhir_get(&sb, "/Observation?_count=1", at).await,
+        StatusCode::FORBIDDEN
+    );
+    // What the registration does not cover is left out, or refused alone.
+    let (s, tok) = backend_asks(&sb, "system/*.rs", "system/Patient.read system/Patient.cud").await;
+    assert_eq!(s, StatusCode::OK, "{tok}");
+    assert_eq!(tok["scope"], "system/Patient.read");
+    for wider in ["system/*.cruds", "system/*.*", "system/Patient.write"] {
+        let (s, v) = backend_asks(&sb, "system/*.rs", wider).await;
+        assert_error(s, &v, 400, "invalid_scope");
+    }
+}
+
+#[tokio::test]
+async fn a_backend_client_registered_in_v1_gets_v2_scopes() {
+    let sb = start().await;
+    let (s, tok) = backend_asks(&sb, "system/*.read", "system/Patient.rs system/*.s").await;
+    assert_eq!(s, StatusCode::OK, "{tok}");
+    assert_eq!(tok["scope"], "system/Patient.rs system/*.s");
+    let (s, tok) = backend_asks(&sb, "system/Observation.*", "system/Observation.cruds").await;
+    assert_eq!(s, StatusCode::OK, "{tok}");
+    assert_eq!(tok["scope"], "system/Observation.cruds");
+    // v1 `read` is read and search: a registration of `r` alone is narrower.
+    let (s, v) = backend_asks(&sb, "system/*.r", "system/*.read").await;
+    assert_error(s, &v, 400, "invalid_scope");
+}
+
+#[tokio::test]
+async fn a_code_flow_client_registered_with_wildcards_gets_narrower_scopes() {
+    let sb = start_with(|o| o.auto_approve = true).await;
+    let r = http()
+        .post(url(&sb, "/auth/register"))
+        .json(&json!({
+            "redirect_uris": [REDIRECT],
+            "token_endpoint_auth_method": "none",
+            "grant_types": ["authorization_code", "refresh_token"],
+            "scope": "launch/patient patient/*.rs offline_access",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.unwrap()["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let asked =
+        "launch/patient patient/Observation.rs patient/Patient.read user/*.rs offline_access";
+    let req = AuthReq::new(&sb, &id, asked);
+    let q = redirect_params(&req.get(&sb).await);
+    let (s, tok, _) = token_req(
+        &sb,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &q["code"]),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &req.verifier),
+            ("client_id", &id),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{tok}");
+    // `user/*.rs` is beyond the registration: dropped, the rest granted.
+    assert_eq!(
+        tok["scope"],
+        "launch/patient patient/Observation.rs patient/Patient.read offline_access"
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_may_ask_any_scope_the_grant_covers() {
+    let sb = start_with(|o| o.auto_approve = true).await;
+    let tok = login(&sb, PATIENT_SCOPE).await;
+    let refresh = |rt: String, scope: &'static str| {
+        let sb = &sb;
+        async move {
+            let (s, v, _) = token_req(
+                sb,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", &rt),
+                    ("client_id", CLI),
+                    ("scope", scope),
+                ],
+            )
+            .await;
+            (s, v)
+        }
+    };
+    let rt = tok["refresh_token"].as_str().unwrap().to_owned();
+    let (s, t2) = refresh(rt, "patient/Observation.rs patient/Condition.read").await;
+    assert_eq!(s, StatusCode::OK, "{t2}");
+    assert_eq!(t2["scope"], "patient/Observation.rs patient/Condition.read");
+    let at = t2["access_token"].as_str().unwrap();
+    assert_eq!(
+        fhir_get(&sb, "/Observation?_count=1", at).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        fhir_get(&sb, "/Encounter?_count=1", at).await,
+        StatusCode::FORBIDDEN
+    );
+    // The refresh token keeps the original grant: a later refresh may still
+    // ask for all of it, never for more.
+    let rt = t2["refresh_token"].as_str().unwrap().to_owned();
+    let (s, t3) = refresh(rt, "patient/*.read").await;
+    assert_eq!(s, StatusCode::OK, "{t3}");
+    assert_eq!(t3["scope"], "patient/*.read");
+    let rt = t3["refresh_token"].as_str().unwrap().to_owned();
+    let (s, v) = refresh(rt, "patient/*.cruds").await;
+    assert_error(s, &v, 400, "invalid_scope");
 }

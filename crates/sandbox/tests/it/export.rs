@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
+use smart_sandbox::clock::ManualClock;
 use smart_sandbox::{Faults, Grant, Options, Sandbox};
 
 fn opts() -> Options {
@@ -390,7 +391,7 @@ async fn bad_parameters_are_400_naming_them() {
         ("$export?_outputFormat=text/csv", "text/csv"),
         ("$export?_since=yesterday", "_since `yesterday`"),
         ("$export?_since=2024-01-01", "_since `2024-01-01`"),
-        ("$export?_type=Patient,Medication", "`Medication`"),
+        ("$export?_type=Patient,Immunization", "`Immunization`"),
         ("Patient/$export?_type=Practitioner", "Practitioner"),
         ("$export?_typeFilter=Observation%3Fcolour%3Dred", "colour"),
         ("$export?_typeFilter=Observation", "Type?search"),
@@ -522,8 +523,10 @@ async fn type_filter_since_and_elements_narrow_the_export() {
 
 #[tokio::test]
 async fn status_is_in_progress_for_the_delay_then_the_manifest() {
+    let clock = ManualClock::new();
     let sb = start(Options {
-        export_delay: Duration::from_millis(1500),
+        export_delay: Duration::from_secs(60),
+        clock: clock.clone(),
         ..opts()
     })
     .await;
@@ -545,7 +548,10 @@ async fn status_is_in_progress_for_the_delay_then_the_manifest() {
             .parse()
             .unwrap_or_else(|_| panic!("{p}"));
         percents.push(pct);
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // The clock moves on a sixth of the delay a poll; the writer is
+        // waited for by polling (a 202 until its files are written).
+        clock.advance(Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(percents.len() >= 4, "{percents:?}");
     assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
@@ -563,19 +569,26 @@ async fn status_is_in_progress_for_the_delay_then_the_manifest() {
 
 #[tokio::test]
 async fn an_expired_token_is_refused_mid_export() {
+    let clock = ManualClock::new();
     let sb = start(Options {
-        export_delay: Duration::from_secs(3),
+        export_delay: Duration::from_secs(300),
+        clock: clock.clone(),
         ..opts()
     })
     .await;
     let mut c = Bulk::new(&sb, ADMIN);
-    c.token = sb.issue_access_token(grant("bulk", ADMIN, Duration::from_secs(1)));
+    c.token = sb.issue_access_token(grant("bulk", ADMIN, Duration::from_secs(60)));
     let status = c.start("$export").await;
     assert_eq!(c.get(&status).await.status, StatusCode::ACCEPTED);
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // The grant's expiry was set by the real time, a little after the
+    // clock's start: a second more makes sure it is past.
+    clock.advance(Duration::from_secs(61));
     assert_eq!(c.get(&status).await.status, StatusCode::UNAUTHORIZED);
-    // A fresh token of the same client goes on with the same job.
-    c.token = sb.issue_access_token(grant("bulk", ADMIN, Duration::from_secs(60)));
+    // A fresh token of the same client goes on with the same job, which
+    // finishes once its delay has passed.
+    c.token = sb.issue_access_token(grant("bulk", ADMIN, Duration::from_secs(3600)));
+    assert_eq!(c.get(&status).await.status, StatusCode::ACCEPTED);
+    clock.advance(Duration::from_secs(240));
     c.manifest(&status).await;
 }
 
@@ -844,15 +857,19 @@ async fn file_redirect_sends_the_download_to_the_storage_origin() {
 
 #[tokio::test]
 async fn fault_export_job_fails() {
+    let clock = ManualClock::new();
     let sb = start(Options {
-        export_delay: Duration::from_millis(300),
+        export_delay: Duration::from_secs(30),
+        clock: clock.clone(),
         ..with_faults("export-job-fails")
     })
     .await;
     let c = Bulk::new(&sb, ADMIN);
     let status = c.start("$export").await;
     assert_eq!(c.get(&status).await.status, StatusCode::ACCEPTED);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    clock.advance(Duration::from_secs(29));
+    assert_eq!(c.get(&status).await.status, StatusCode::ACCEPTED);
+    clock.advance(Duration::from_secs(1));
     let r = c.get(&status).await;
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(r.issue().contains("export-job-fails"));
@@ -863,7 +880,24 @@ async fn fault_export_status_429() {
     let sb = start(with_faults("export-status-429")).await;
     let c = Bulk::new(&sb, ADMIN);
     let status = c.start("$export").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Polls alternate 429 and an answer: wait (polling) for the first
+    // complete answer, then the next four must go on alternating.
+    let mut answers = 0;
+    loop {
+        let r = c.get(&status).await;
+        if r.status == StatusCode::OK {
+            break;
+        }
+        answers += 1;
+        assert!(answers < 2000, "the job never finished");
+        assert!(
+            [429, 202].contains(&r.status.as_u16()),
+            "{}: {}",
+            r.status,
+            r.text()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let codes: Vec<u16> = {
         let mut v = Vec::new();
         for _ in 0..4 {
@@ -1051,4 +1085,89 @@ fn every_export_fault_has_a_help_line() {
             .unwrap_or_else(|| panic!("{name}"));
         assert!(line.len() > name.len() + 10, "{line}");
     }
+}
+
+// ------------------------------------- whose job, and how many (issue 18)
+
+#[tokio::test]
+async fn a_patient_token_of_the_same_client_cannot_see_a_system_job() {
+    let sb = start(opts()).await;
+    let system = Bulk::new(&sb, ADMIN);
+    let status = system.start("$export?_type=Patient,Observation").await;
+    let m = system.manifest(&status).await;
+    let file = m["output"][0]["url"].as_str().unwrap().to_string();
+    let mut patient = Bulk::new(&sb, "patient/*.rs");
+    patient.token = sb.issue_access_token(Grant {
+        patient: Some("p000001".into()),
+        ..grant("bulk", "patient/*.rs", Duration::from_secs(3600))
+    });
+    for url in [&status, &file] {
+        let r = patient.get(url).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{url}: {}", r.text());
+    }
+    let r = patient
+        .send(patient.http.delete(&status).bearer_auth(&patient.token))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    // A system token narrower than the one that started it: not either.
+    let narrow = Bulk::new(&sb, "system/Patient.rs");
+    assert_eq!(narrow.get(&file).await.status, StatusCode::NOT_FOUND);
+    // A fresh token as wide as the first (v1 words): the job is there.
+    let again = Bulk::new(&sb, "system/*.read");
+    assert_eq!(again.get(&status).await.status, StatusCode::OK);
+    assert_eq!(again.get(&file).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn kick_offs_past_the_running_jobs_bound_get_429() {
+    let clock = ManualClock::new();
+    let sb = start(Options {
+        export_delay: Duration::from_secs(60),
+        export_jobs_per_client: 2,
+        clock: clock.clone(),
+        ..opts()
+    })
+    .await;
+    let c = Bulk::new(&sb, ADMIN);
+    let first = c.start("$export?_type=Patient").await;
+    c.start("$export?_type=Patient").await;
+    let r = c.kick("$export?_type=Patient").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+    assert_eq!(r.header("retry-after"), "10");
+    assert!(r.issue().contains("2 export jobs running"), "{}", r.text());
+    // Another client has its own bound.
+    Bulk::for_client(&sb, "other", ADMIN)
+        .start("$export?_type=Patient")
+        .await;
+    // A cancelled job frees its place; so does a finished one.
+    let r = c.send(c.http.delete(&first).bearer_auth(&c.token)).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let third = c.start("$export?_type=Patient").await;
+    assert_eq!(
+        c.kick("$export?_type=Patient").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    clock.advance(Duration::from_secs(60));
+    c.manifest(&third).await;
+    c.start("$export?_type=Patient").await;
+}
+
+#[tokio::test]
+async fn kick_offs_past_the_disk_bound_get_429() {
+    let sb = start(Options {
+        export_disk_limit: 1,
+        ..opts()
+    })
+    .await;
+    let c = Bulk::new(&sb, ADMIN);
+    let status = c.start("$export?_type=Patient").await;
+    c.manifest(&status).await;
+    let r = c.kick("$export?_type=Patient").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+    assert!(r.header("retry-after").parse::<u64>().is_ok());
+    assert!(r.issue().contains("bytes"), "{}", r.text());
+    // Deleting the finished export gives the room back.
+    let r = c.send(c.http.delete(&status).bearer_auth(&c.token)).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    c.start("$export?_type=Patient").await;
 }

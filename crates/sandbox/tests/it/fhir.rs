@@ -687,7 +687,7 @@ async fn invalid_writes_are_rejected() {
 async fn unknown_type_is_404() {
     let sb = sandbox().await;
     let c = Client::new(&sb, Some(admin(&sb)));
-    for path in ["patient", "patient/p000001", "Medication?_count=1"] {
+    for path in ["patient", "patient/p000001", "Immunization?_count=1"] {
         let r = c.get(path).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
         let d = issue(&r);
@@ -906,6 +906,15 @@ async fn metadata_has_smart_security() {
             "Encounter",
             "Observation",
             "Condition",
+            "MedicationRequest",
+            "DiagnosticReport",
+            "DocumentReference",
+            "Medication",
+            "Organization",
+            "Location",
+            "PractitionerRole",
+            // The content of attachments, read only.
+            "Binary",
             // For its `$export` only.
             "Group"
         ]
@@ -1291,6 +1300,34 @@ async fn proxy_refuses_paths_that_climb_out_of_the_upstream_base() {
             "/r4/Patient/x%20y".to_owned()
         ]
     );
+    task.abort();
+}
+
+#[tokio::test]
+async fn proxy_refuses_path_parameters() {
+    let (up, paths, task) = recording_upstream().await;
+    let sb = proxying_to(&up).await;
+    let t = admin(&sb);
+    for target in [
+        "/fhir/Patient/..;/..;/admin",
+        "/fhir/Patient/..;x=1/admin",
+        "/fhir/Patient/..%3b/..%3B/admin",
+        "/fhir/Patient;jsessionid=1",
+        "/fhir/Patient/1;v=2",
+    ] {
+        let r = raw::get(&sb, target, &t).await;
+        assert_eq!(raw::status(&r), 400, "{target}: {r}");
+        assert!(r.contains("path parameters"), "{target}: {r}");
+    }
+    assert!(
+        paths.lock().unwrap().is_empty(),
+        "the upstream was asked for {:?}",
+        paths.lock().unwrap()
+    );
+    // A `;` in the query is no path parameter.
+    let r = raw::get(&sb, "/fhir/Patient?name=a;b", &t).await;
+    assert_eq!(raw::status(&r), 200, "{r}");
+    assert_eq!(*paths.lock().unwrap(), vec!["/r4/Patient".to_owned()]);
     task.abort();
 }
 

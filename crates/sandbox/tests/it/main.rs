@@ -2,6 +2,7 @@
 //! binary, a module per side of the server.
 
 mod auth;
+mod crawl;
 mod export;
 mod fhir;
 mod raw;

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +15,7 @@ use super::super::dates;
 use super::super::outcome::Outcome;
 use super::super::types::RType;
 use crate::Fault;
+use crate::clock::unix_ms;
 
 /// How long a finished job's files are kept (the manifest's `Expires`).
 pub(crate) const EXPIRY: Duration = Duration::from_secs(3600);
@@ -47,10 +48,13 @@ pub(crate) struct Job {
     pub(crate) id: String,
     /// Only the client that started a job sees it.
     pub(crate) client_id: String,
+    /// The grant that started it (`guard::admits` says who else sees it).
+    pub(crate) owner: std::sync::OnceLock<crate::Grant>,
     /// The kick-off URL, for the manifest.
     pub(crate) request: String,
     pub(crate) transaction_time: String,
-    pub(crate) started: Instant,
+    /// By the sandbox's clock (tests move it on instead of waiting).
+    pub(crate) started: SystemTime,
     /// The job is in progress at least this long.
     pub(crate) delay: Duration,
     pub(crate) dir: PathBuf,
@@ -71,6 +75,8 @@ pub(crate) struct Context<'a> {
     pub(crate) faults: &'a crate::Faults,
     /// `{base}/$export-file/{job}/{name}` or the storage URL of a file.
     pub(crate) file_url: &'a dyn Fn(&Job, &Output) -> String,
+    /// The sandbox clock's time.
+    pub(crate) now: SystemTime,
 }
 
 impl Job {
@@ -81,13 +87,15 @@ impl Job {
         delay: Duration,
         dir: PathBuf,
         types: Vec<RType>,
+        now: SystemTime,
     ) -> Job {
         Job {
             id,
             client_id,
+            owner: std::sync::OnceLock::new(),
             request,
-            transaction_time: dates::format_instant(now_ms()),
-            started: Instant::now(),
+            transaction_time: dates::format_instant(unix_ms(now)),
+            started: now,
             delay,
             dir,
             types,
@@ -104,12 +112,9 @@ impl Job {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn finish(&self, result: std::io::Result<Vec<Output>>) {
+    pub(crate) fn finish(&self, result: std::io::Result<Vec<Output>>, now: SystemTime) {
         *self.lock() = match result {
-            Ok(outputs) => State::Written {
-                outputs,
-                at: SystemTime::now(),
-            },
+            Ok(outputs) => State::Written { outputs, at: now },
             Err(e) => State::Failed(format!("the export could not be written: {e}")),
         };
     }
@@ -130,6 +135,12 @@ impl Job {
         }
     }
 
+    /// Still counted against its client's bound: its files are being
+    /// written, or its delay has not passed.
+    pub(crate) fn is_running(&self, now: SystemTime) -> bool {
+        matches!(*self.lock(), State::Writing) || self.elapsed(now) < self.delay
+    }
+
     /// True the first time it is asked for `name`.
     pub(crate) fn first_download(&self, name: &str) -> bool {
         self.served
@@ -140,9 +151,9 @@ impl Job {
 
     /// `42% (Observation)`: the smaller of the time and the work done, so
     /// it climbs with either and reaches 100 only when both are through.
-    fn progress(&self, written: bool) -> String {
+    fn progress(&self, written: bool, now: SystemTime) -> String {
         let time = match self.delay.as_secs_f64() {
-            d if d > 0.0 => self.started.elapsed().as_secs_f64() / d,
+            d if d > 0.0 => self.elapsed(now).as_secs_f64() / d,
             _ => 1.0,
         };
         let work = if written {
@@ -162,9 +173,14 @@ impl Job {
         }
     }
 
+    /// Time since the kick-off, by the sandbox's clock.
+    fn elapsed(&self, now: SystemTime) -> Duration {
+        now.duration_since(self.started).unwrap_or_default()
+    }
+
     /// The answer of `GET $export-status/{id}`.
     pub(crate) fn status(&self, cx: &Context) -> Response {
-        let delay_over = self.started.elapsed() >= self.delay;
+        let delay_over = self.elapsed(cx.now) >= self.delay;
         if cx.faults.has(Fault::ExportJobFails) && delay_over {
             return Outcome::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -190,7 +206,7 @@ impl Job {
             "7200".to_string()
         } else if cx.faults.has(Fault::ExportRetryAfterDate) {
             // At least a whole second ahead, whatever the clock's fraction.
-            let at = (now_ms() / 1000 + 2) * 1000;
+            let at = (unix_ms(cx.now) / 1000 + 2) * 1000;
             dates::http_date(at)
         } else {
             "1".to_string()
@@ -200,7 +216,7 @@ impl Job {
         for (k, v) in [
             (
                 header::HeaderName::from_static("x-progress"),
-                self.progress(written),
+                self.progress(written, cx.now),
             ),
             (header::RETRY_AFTER, retry_after),
         ] {
@@ -243,11 +259,4 @@ impl Job {
         }
         r
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

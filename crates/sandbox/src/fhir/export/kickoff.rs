@@ -142,11 +142,14 @@ const NOT_FILTERS: &[&str] = &[
 ];
 
 /// The types of the Patient compartment this server has, in export order.
-const COMPARTMENT_TYPES: [RType; 4] = [
+const COMPARTMENT_TYPES: [RType; 7] = [
     RType::Patient,
     RType::Encounter,
     RType::Observation,
     RType::Condition,
+    RType::MedicationRequest,
+    RType::DiagnosticReport,
+    RType::DocumentReference,
 ];
 
 fn type_names(types: &[RType]) -> String {

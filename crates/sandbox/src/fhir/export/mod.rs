@@ -10,6 +10,7 @@
 //! disk. Modules: `kickoff` (parameters), `write` (the files), `job`
 //! (state, status, manifest), `serve` (downloads).
 
+mod guard;
 mod job;
 mod kickoff;
 mod serve;
@@ -52,7 +53,7 @@ impl Exports {
         }
     }
 
-    fn jobs(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Job>>> {
+    pub(super) fn jobs(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Job>>> {
         self.jobs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -95,9 +96,8 @@ impl Exports {
         Some(job)
     }
 
-    /// Removes the jobs past their `Expires`.
-    fn sweep(&self) {
-        let now = SystemTime::now();
+    /// Removes the jobs past their `Expires` at `now`.
+    fn sweep(&self, now: SystemTime) {
         let expired: Vec<String> = self
             .jobs()
             .values()
@@ -196,6 +196,14 @@ fn is_op(seg: &str, name: &str) -> bool {
     op == name
 }
 
+/// True for a segment naming one of the export operations (`$export`,
+/// `$export-status`, `$export-file`, `$` encoded or not).
+pub(crate) fn is_export_op(seg: &str) -> bool {
+    ["export", "export-status", "export-file"]
+        .iter()
+        .any(|name| is_op(seg, name))
+}
+
 /// The export endpoints; `None` for any other path.
 pub(crate) async fn route(
     state: &Arc<State>,
@@ -256,7 +264,14 @@ fn kick_off(
         super::lenient(headers),
     )?;
     let exports = &state.fhir.exports;
-    exports.sweep();
+    exports.sweep(state.now());
+    guard::check_bounds(
+        exports,
+        &grant.client_id,
+        state.now(),
+        state.opts.export_jobs_per_client,
+        state.opts.export_disk_limit,
+    )?;
     let id = crate::auth::random_token();
     let dir = exports.job_dir(&id).map_err(|e| {
         Outcome::new(
@@ -283,7 +298,9 @@ fn kick_off(
         delay,
         dir,
         spec.types.clone(),
+        state.now(),
     ));
+    let _ = job.owner.set(grant.clone());
     exports.jobs().insert(id.clone(), job.clone());
     // A job that is to fail needs no files.
     if !faults.has(Fault::ExportJobFails) {
@@ -302,7 +319,7 @@ fn kick_off(
             if job.cancelled.load(Ordering::Relaxed) {
                 let _ = std::fs::remove_dir_all(&job.dir);
             } else {
-                job.finish(result);
+                job.finish(result, state.now());
             }
         });
     }
@@ -314,13 +331,19 @@ fn kick_off(
     Ok(r)
 }
 
-/// The caller's job: another client's is as good as absent.
+/// The caller's job: another client's, or one started by a grant that
+/// reached further than the caller's, is as good as absent.
 fn own_job(state: &State, grant: &Grant, id: &str) -> Result<Arc<Job>, Outcome> {
     state
         .fhir
         .exports
         .get(id)
         .filter(|j| j.client_id == grant.client_id)
+        .filter(|j| {
+            j.owner
+                .get()
+                .is_some_and(|o| guard::admits(o, &j.types, grant))
+        })
         .ok_or_else(|| Outcome::not_found(format!("there is no export job `{id}`")))
 }
 
@@ -364,6 +387,7 @@ fn status(state: &State, grant: &Grant, method: &Method, id: &str) -> Result<Res
     Ok(job.status(&job::Context {
         faults: &state.opts.faults,
         file_url: &file_url,
+        now: state.now(),
     }))
 }
 

@@ -49,7 +49,7 @@ pub(crate) fn run(
         .types
         .iter()
         .map(|t| match t {
-            RType::Practitioner => store.synth.practitioner_count() as u64,
+            t if t.is_shared() => store.synth.shared_count(*t) as u64,
             t => each_patient()
                 .map(|p| store.synth.count_of(*t, p) as u64)
                 .sum(),
@@ -89,7 +89,7 @@ pub(crate) fn run(
             job.done.fetch_add(ids.len() as u64, Ordering::Relaxed);
             Ok(())
         };
-        if rtype == RType::Practitioner {
+        if rtype.is_shared() {
             store.synth.enumerate(rtype, None, &mut ids);
             if synthetic {
                 one(&ids, &mut files)?;

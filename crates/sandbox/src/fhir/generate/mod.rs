@@ -9,16 +9,27 @@
 //!
 //! Ids encode where a resource comes from, so a read needs no index:
 //! `Patient/p000042`, `Encounter/e000042-2`, `Observation/o000042-2-5`
-//! (encounter 2, vital sign 5), `Condition/c000042-1`, `Practitioner/pr0007`.
+//! (encounter 2, vital sign 5), `Condition/c000042-1`, `Practitioner/pr0007`;
+//! per condition a `MedicationRequest/m000042-1`, per encounter a
+//! `DiagnosticReport/r000042-2` (its vital signs as `result`) and a
+//! `DocumentReference/d000042-2` (a note at `Binary/d000042-2`); and outside
+//! every compartment `Medication/med0003`, `Organization/org0001`,
+//! `Location/loc0001`, `PractitionerRole/prr0007` (one per practitioner).
 
-use std::borrow::Cow;
+//!
+//! Three jobs, three files: this one is the synthetic world (what exists,
+//! its ids and the values drawn from the seed); `render` writes a resource
+//! as JSON; `search_facts` gives what search matches on.
+
 use std::fmt::Write as _;
 
-use super::dates::{self, DateRange, MS_PER_DAY};
-use super::facts::{Facts, GENDER_SYSTEM};
-use super::json;
+use super::dates::MS_PER_DAY;
 use super::names::*;
-use super::types::{DateField, RType, RefField, StrField, TokField};
+use super::types::RType;
+
+mod notes;
+mod render;
+mod search_facts;
 
 pub const MRN_SYSTEM: &str = "http://sandbox.smart.example.org/fhir/sid/mrn";
 pub(crate) const NPI_SYSTEM: &str = "http://hl7.org/fhir/sid/us-npi";
@@ -32,6 +43,14 @@ pub(crate) const COND_VERIFICATION: &str =
     "http://terminology.hl7.org/CodeSystem/condition-ver-status";
 pub(crate) const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 pub(crate) const V2_0203: &str = "http://terminology.hl7.org/CodeSystem/v2-0203";
+pub(crate) const RXNORM: &str = "http://www.nlm.nih.gov/research/umls/rxnorm";
+pub(crate) const US_CORE_DOC_CATEGORY: &str =
+    "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category";
+/// LOINC: the vital signs panel a DiagnosticReport reports.
+pub(crate) const VITALS_PANEL: (&str, &str) = (
+    "85353-1",
+    "Vital signs, weight, height, head circumference, oxygen saturation and BMI panel",
+);
 
 /// 2025-01-01: "today" for the synthetic world, so data does not depend on
 /// the day it is generated.
@@ -51,6 +70,19 @@ pub(crate) enum SynId {
     Observation(u32, u8, u8),
     /// (patient, condition)
     Condition(u32, u8),
+    /// (patient, condition it treats)
+    MedicationRequest(u32, u8),
+    /// (patient, encounter)
+    DiagnosticReport(u32, u8),
+    /// (patient, encounter)
+    DocumentReference(u32, u8),
+    /// Index in `MEDICATIONS` (the one for `CONDITIONS[i]`).
+    Medication(u8),
+    Organization(u32),
+    /// One per organization, the same index.
+    Location(u32),
+    /// One per practitioner, the same index.
+    PractitionerRole(u32),
 }
 
 impl SynId {
@@ -61,6 +93,13 @@ impl SynId {
             SynId::Encounter(..) => RType::Encounter,
             SynId::Observation(..) => RType::Observation,
             SynId::Condition(..) => RType::Condition,
+            SynId::MedicationRequest(..) => RType::MedicationRequest,
+            SynId::DiagnosticReport(..) => RType::DiagnosticReport,
+            SynId::DocumentReference(..) => RType::DocumentReference,
+            SynId::Medication(_) => RType::Medication,
+            SynId::Organization(_) => RType::Organization,
+            SynId::Location(_) => RType::Location,
+            SynId::PractitionerRole(_) => RType::PractitionerRole,
         }
     }
 
@@ -71,6 +110,13 @@ impl SynId {
             SynId::Encounter(p, e) => write!(out, "e{:06}-{}", p + 1, e + 1),
             SynId::Observation(p, e, k) => write!(out, "o{:06}-{}-{}", p + 1, e + 1, k + 1),
             SynId::Condition(p, c) => write!(out, "c{:06}-{}", p + 1, c + 1),
+            SynId::MedicationRequest(p, c) => write!(out, "m{:06}-{}", p + 1, c + 1),
+            SynId::DiagnosticReport(p, e) => write!(out, "r{:06}-{}", p + 1, e + 1),
+            SynId::DocumentReference(p, e) => write!(out, "d{:06}-{}", p + 1, e + 1),
+            SynId::Medication(m) => write!(out, "med{:04}", m + 1),
+            SynId::Organization(o) => write!(out, "org{:04}", o + 1),
+            SynId::Location(o) => write!(out, "loc{:04}", o + 1),
+            SynId::PractitionerRole(q) => write!(out, "prr{:04}", q + 1),
         };
     }
 
@@ -79,6 +125,14 @@ impl SynId {
         self.write_id(&mut s);
         s
     }
+}
+
+/// What an attachment of a synthetic resource is; its content is served at
+/// `Binary/{the resource's id}` (see `notes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Attachment {
+    pub(crate) content_type: &'static str,
+    pub(crate) title: &'static str,
 }
 
 /// Per-patient facts drawn once at start-up; ~12 bytes each.
@@ -137,6 +191,8 @@ pub(crate) struct Synth {
     seed: u64,
     recs: Vec<PatientRec>,
     n_prac: u32,
+    /// Organizations, and as many Locations.
+    n_org: u32,
 }
 
 impl Synth {
@@ -184,7 +240,13 @@ impl Synth {
                 }
             })
             .collect();
-        Ok(Synth { seed, recs, n_prac })
+        let n_org = (n_prac / 3).clamp(2, 9999);
+        Ok(Synth {
+            seed,
+            recs,
+            n_prac,
+            n_org,
+        })
     }
 
     pub(crate) fn patient_count(&self) -> u32 {
@@ -227,6 +289,24 @@ impl Synth {
                 let (p, c) = id.strip_prefix('c')?.split_once('-')?;
                 SynId::Condition(num(p, 6)?, small(c)?)
             }
+            RType::MedicationRequest => {
+                let (p, c) = id.strip_prefix('m')?.split_once('-')?;
+                SynId::MedicationRequest(num(p, 6)?, small(c)?)
+            }
+            RType::DiagnosticReport => {
+                let (p, e) = id.strip_prefix('r')?.split_once('-')?;
+                SynId::DiagnosticReport(num(p, 6)?, small(e)?)
+            }
+            RType::DocumentReference => {
+                let (p, e) = id.strip_prefix('d')?.split_once('-')?;
+                SynId::DocumentReference(num(p, 6)?, small(e)?)
+            }
+            RType::Medication => {
+                SynId::Medication(u8::try_from(num(id.strip_prefix("med")?, 4)?).ok()?)
+            }
+            RType::Organization => SynId::Organization(num(id.strip_prefix("org")?, 4)?),
+            RType::Location => SynId::Location(num(id.strip_prefix("loc")?, 4)?),
+            RType::PractitionerRole => SynId::PractitionerRole(num(id.strip_prefix("prr")?, 4)?),
         };
         self.exists(syn).then_some(syn)
     }
@@ -240,16 +320,47 @@ impl Synth {
             SynId::Observation(p, e, k) => {
                 rec(p).is_some_and(|r| e < r.n_enc) && (k as usize) < VITALS.len()
             }
-            SynId::Condition(p, c) => rec(p).is_some_and(|r| c < r.n_cond),
+            SynId::Condition(p, c) | SynId::MedicationRequest(p, c) => {
+                rec(p).is_some_and(|r| c < r.n_cond)
+            }
+            SynId::DiagnosticReport(p, e) | SynId::DocumentReference(p, e) => {
+                rec(p).is_some_and(|r| e < r.n_enc)
+            }
+            SynId::Medication(m) => (m as usize) < MEDICATIONS.len(),
+            SynId::Organization(o) | SynId::Location(o) => o < self.n_org,
+            SynId::PractitionerRole(q) => q < self.n_prac,
         }
+    }
+
+    /// How many resources of a shared type ([`RType::is_shared`]) there are.
+    pub(crate) fn shared_count(&self, rtype: RType) -> u32 {
+        match rtype {
+            RType::Practitioner | RType::PractitionerRole => self.n_prac,
+            RType::Organization | RType::Location => self.n_org,
+            RType::Medication => MEDICATIONS.len() as u32,
+            _ => 0,
+        }
+    }
+
+    /// The shared resources of a type, in id order.
+    fn shared(&self, rtype: RType) -> impl Iterator<Item = SynId> + use<> {
+        let n = self.shared_count(rtype);
+        (0..n).filter_map(move |i| match rtype {
+            RType::Practitioner => Some(SynId::Practitioner(i)),
+            RType::PractitionerRole => Some(SynId::PractitionerRole(i)),
+            RType::Organization => Some(SynId::Organization(i)),
+            RType::Location => Some(SynId::Location(i)),
+            RType::Medication => u8::try_from(i).ok().map(SynId::Medication),
+            _ => None,
+        })
     }
 
     /// Every synthetic resource of a type, in id order, optionally only
     /// those of some patients.
     pub(crate) fn enumerate(&self, rtype: RType, patients: Option<&[u32]>, out: &mut Vec<SynId>) {
-        if rtype == RType::Practitioner {
+        if rtype.is_shared() {
             if patients.is_none() {
-                out.extend((0..self.n_prac).map(SynId::Practitioner));
+                out.extend(self.shared(rtype));
             }
             return;
         }
@@ -266,7 +377,20 @@ impl Synth {
                     }
                 }
                 RType::Condition => out.extend((0..r.n_cond).map(|c| SynId::Condition(p, c))),
-                RType::Practitioner => {}
+                RType::MedicationRequest => {
+                    out.extend((0..r.n_cond).map(|c| SynId::MedicationRequest(p, c)))
+                }
+                RType::DiagnosticReport => {
+                    out.extend((0..r.n_enc).map(|e| SynId::DiagnosticReport(p, e)))
+                }
+                RType::DocumentReference => {
+                    out.extend((0..r.n_enc).map(|e| SynId::DocumentReference(p, e)))
+                }
+                RType::Practitioner
+                | RType::Medication
+                | RType::Organization
+                | RType::Location
+                | RType::PractitionerRole => {}
             }
         };
         match patients {
@@ -276,7 +400,7 @@ impl Synth {
     }
 
     /// How many synthetic resources of `rtype` belong to patient `p` (none
-    /// for Practitioners, which belong to no patient): what [`enumerate`]
+    /// of a shared type, which belong to no patient): what [`enumerate`]
     /// would list, without listing it.
     ///
     /// [`enumerate`]: Synth::enumerate
@@ -286,15 +410,17 @@ impl Synth {
         };
         match rtype {
             RType::Patient => 1,
-            RType::Practitioner => 0,
-            RType::Encounter => r.n_enc as usize,
+            RType::Encounter | RType::DiagnosticReport | RType::DocumentReference => {
+                r.n_enc as usize
+            }
             RType::Observation => r.n_enc as usize * VITALS.len(),
-            RType::Condition => r.n_cond as usize,
+            RType::Condition | RType::MedicationRequest => r.n_cond as usize,
+            RType::Practitioner
+            | RType::Medication
+            | RType::Organization
+            | RType::Location
+            | RType::PractitionerRole => 0,
         }
-    }
-
-    pub(crate) fn practitioner_count(&self) -> u32 {
-        self.n_prac
     }
 
     // ---- derived values -------------------------------------------------
@@ -424,6 +550,65 @@ impl Synth {
         }
     }
 
+    /// "Dr. Given Family".
+    fn practitioner_display(&self, q: u32) -> String {
+        let (g, f, _, _) = self.practitioner(q);
+        format!("Dr. {g} {f}")
+    }
+
+    /// When vital sign `k` of an encounter was taken (ms).
+    fn observation_time(&self, p: u32, e: u8, k: u8) -> i64 {
+        self.encounter(p, e).0 + (k as i64 + 1) * 120_000
+    }
+
+    /// The organization a practitioner works for (and its location).
+    fn organization_of(&self, q: u32) -> u32 {
+        q % self.n_org
+    }
+
+    /// Organizations' NPIs: another range than the practitioners'.
+    fn organization_npi(&self, o: u32) -> u64 {
+        1_500_000_000 + (o as u64 * 7_877 + self.seed % 1000) % 400_000_000
+    }
+
+    /// "Riverside Community Clinic", then "… 2" once the list runs out.
+    pub(crate) fn organization_name(&self, o: u32) -> String {
+        let n = ORGANIZATIONS.len() as u32;
+        let name = ORGANIZATIONS[(o % n) as usize];
+        match o / n {
+            0 => name.to_owned(),
+            k => format!("{name} {}", k + 1),
+        }
+    }
+
+    /// The attachment a resource points to (`Binary/{its id}`): every
+    /// DocumentReference has a note, every second DiagnosticReport (the
+    /// encounter's second, fourth…) a report as HTML; `None` for the rest.
+    pub(crate) fn attachment(&self, id: SynId) -> Option<Attachment> {
+        if !self.exists(id) {
+            return None;
+        }
+        match id {
+            SynId::DocumentReference(p, e) => {
+                let (_, _, ty) = self.encounter(p, e);
+                let html = ENCOUNTER_TYPES[ty].2 != "AMB";
+                Some(Attachment {
+                    content_type: if html { "text/html" } else { "text/plain" },
+                    title: match ENCOUNTER_TYPES[ty].2 {
+                        "IMP" => "Discharge summary",
+                        "EMER" => "Emergency department note",
+                        _ => "Progress note",
+                    },
+                })
+            }
+            SynId::DiagnosticReport(_, e) if e % 2 == 1 => Some(Attachment {
+                content_type: "text/html",
+                title: "Vital signs report",
+            }),
+            _ => None,
+        }
+    }
+
     /// Condition: (table index, encounter, onset day, recorded ms).
     fn condition(&self, p: u32, c: u8) -> (usize, u8, i64, i64) {
         let rec = self.rec(p);
@@ -440,296 +625,11 @@ impl Synth {
         let onset = (rec_day - r.below(max_back as u64) as i64).max(rec.birth as i64);
         (ix, e, onset, recorded)
     }
-
-    // ---- rendering --------------------------------------------------------
-
-    /// Appends the resource's JSON.
-    pub(crate) fn render(&self, id: SynId, out: &mut String) {
-        out.push_str("{\"resourceType\":\"");
-        out.push_str(id.rtype().name());
-        out.push_str("\",\"id\":\"");
-        id.write_id(out);
-        out.push_str("\",\"meta\":{\"versionId\":\"1\",\"lastUpdated\":\"2025-01-01T00:00:00Z\"},");
-        match id {
-            SynId::Patient(p) => self.render_patient(p, out),
-            SynId::Practitioner(q) => self.render_practitioner(q, out),
-            SynId::Encounter(p, e) => self.render_encounter(p, e, out),
-            SynId::Observation(p, e, k) => self.render_observation(p, e, k, out),
-            SynId::Condition(p, c) => self.render_condition(p, c, out),
-        }
-        json::close(out, '}');
-    }
-
-    fn render_patient(&self, p: u32, out: &mut String) {
-        let rec = *self.rec(p);
-        let (given, family) = self.patient_names(p);
-        let _ = write!(
-            out,
-            "\"identifier\":[{{\"use\":\"usual\",\"type\":{{\"coding\":[{{\"system\":\"{V2_0203}\",\"code\":\"MR\",\"display\":\"Medical record number\"}}],\"text\":\"MRN\"}},\"system\":\"{MRN_SYSTEM}\",\"value\":\"{:08}\"}}],\"active\":true,",
-            self.mrn(p)
-        );
-        out.push_str("\"name\":[{\"use\":\"official\",");
-        json::field(out, "text", &self.patient_display(p));
-        json::field(out, "family", family);
-        json::key(out, "given");
-        out.push('[');
-        for g in given.into_iter().flatten() {
-            json::string(out, g);
-            out.push(',');
-        }
-        json::close(out, ']');
-        out.push_str("}],");
-        let mut r = Rng::new(self.seed, S_CONTACT, p as u64);
-        let (city, state, zip) = CITIES[r.below(CITIES.len() as u64) as usize];
-        let _ = write!(
-            out,
-            "\"telecom\":[{{\"system\":\"phone\",\"value\":\"555-{:03}-{:04}\",\"use\":\"home\"}}],",
-            200 + r.below(800),
-            r.below(10_000)
-        );
-        json::field(out, "gender", GENDERS[rec.gender as usize]);
-        json::field(out, "birthDate", &dates::format_date(rec.birth as i64));
-        let _ = write!(
-            out,
-            "\"address\":[{{\"use\":\"home\",\"line\":[\"{} {}\"],\"city\":\"{city}\",\"state\":\"{state}\",\"postalCode\":\"{zip}{:02}\",\"country\":\"US\"}}],",
-            1 + r.below(9_000),
-            STREETS[r.below(STREETS.len() as u64) as usize],
-            r.below(100)
-        );
-        let (pg, pf, _, _) = self.practitioner(rec.gp as u32);
-        out.push_str("\"generalPractitioner\":[{\"reference\":\"Practitioner/");
-        SynId::Practitioner(rec.gp as u32).write_id(out);
-        let _ = write!(out, "\",\"display\":\"Dr. {pg} {pf}\"}}],");
-    }
-
-    fn render_practitioner(&self, q: u32, out: &mut String) {
-        let (given, family, gender, npi) = self.practitioner(q);
-        let _ = write!(
-            out,
-            "\"identifier\":[{{\"system\":\"{NPI_SYSTEM}\",\"value\":\"{npi}\"}}],\"active\":true,\"name\":[{{\"use\":\"official\",\"text\":\"Dr. {given} {family}\",\"family\":\"{family}\",\"given\":[\"{given}\"],\"prefix\":[\"Dr.\"]}}],\"telecom\":[{{\"system\":\"phone\",\"value\":\"555-010-{:04}\",\"use\":\"work\"}}],\"gender\":\"{gender}\",",
-            q % 10_000
-        );
-    }
-
-    fn subject(&self, p: u32, out: &mut String) {
-        out.push_str("\"subject\":{\"reference\":\"Patient/");
-        SynId::Patient(p).write_id(out);
-        out.push_str("\",\"display\":");
-        json::string(out, &self.patient_display(p));
-        out.push_str("},");
-    }
-
-    fn encounter_ref(&self, p: u32, e: u8, out: &mut String) {
-        out.push_str("\"encounter\":{\"reference\":\"Encounter/");
-        SynId::Encounter(p, e).write_id(out);
-        out.push_str("\"},");
-    }
-
-    fn render_encounter(&self, p: u32, e: u8, out: &mut String) {
-        let (start, end, ty) = self.encounter(p, e);
-        let (code, display, class, class_display, _) = ENCOUNTER_TYPES[ty];
-        let _ = write!(
-            out,
-            "\"status\":\"finished\",\"class\":{{\"system\":\"{ACT_CODE}\",\"code\":\"{class}\",\"display\":\"{class_display}\"}},\"type\":[{{\"coding\":[{{\"system\":\"{SNOMED}\",\"code\":\"{code}\",\"display\":\"{display}\"}}],\"text\":\"{display}\"}}],"
-        );
-        self.subject(p, out);
-        let gp = self.rec(p).gp as u32;
-        let (pg, pf, _, _) = self.practitioner(gp);
-        out.push_str("\"participant\":[{\"individual\":{\"reference\":\"Practitioner/");
-        SynId::Practitioner(gp).write_id(out);
-        let _ = write!(
-            out,
-            "\",\"display\":\"Dr. {pg} {pf}\"}}}}],\"period\":{{\"start\":\"{}\",\"end\":\"{}\"}},",
-            dates::format_instant(start),
-            dates::format_instant(end)
-        );
-    }
-
-    fn observation_time(&self, p: u32, e: u8, k: u8) -> i64 {
-        self.encounter(p, e).0 + (k as i64 + 1) * 120_000
-    }
-
-    fn render_observation(&self, p: u32, e: u8, k: u8, out: &mut String) {
-        let v = &VITALS[k as usize];
-        let when = self.observation_time(p, e, k);
-        let (value, second) = self.vital_value(p, e, k, when);
-        let _ = write!(
-            out,
-            "\"status\":\"final\",\"category\":[{{\"coding\":[{{\"system\":\"{OBS_CATEGORY}\",\"code\":\"vital-signs\",\"display\":\"Vital Signs\"}}],\"text\":\"Vital Signs\"}}],\"code\":{{\"coding\":[{{\"system\":\"{LOINC}\",\"code\":\"{}\",\"display\":\"{}\"}}],\"text\":\"{}\"}},",
-            v.loinc, v.display, v.display
-        );
-        self.subject(p, out);
-        self.encounter_ref(p, e, out);
-        let ts = dates::format_instant(when);
-        let _ = write!(out, "\"effectiveDateTime\":\"{ts}\",\"issued\":\"{ts}\",");
-        let quantity = |out: &mut String, x: f64| {
-            let _ = write!(
-                out,
-                "{{\"value\":{:.*},\"unit\":\"{}\",\"system\":\"{UCUM}\",\"code\":\"{}\"}}",
-                v.decimals, x, v.unit, v.ucum
-            );
-        };
-        if k as usize == BP_INDEX {
-            out.push_str("\"component\":[");
-            for (i, ((code, display), x)) in [(SYSTOLIC, value), (DIASTOLIC, second)]
-                .into_iter()
-                .enumerate()
-            {
-                if i > 0 {
-                    out.push(',');
-                }
-                let _ = write!(
-                    out,
-                    "{{\"code\":{{\"coding\":[{{\"system\":\"{LOINC}\",\"code\":\"{code}\",\"display\":\"{display}\"}}],\"text\":\"{display}\"}},\"valueQuantity\":"
-                );
-                quantity(out, x);
-                out.push('}');
-            }
-            out.push_str("],");
-        } else {
-            out.push_str("\"valueQuantity\":");
-            quantity(out, value);
-            out.push(',');
-        }
-    }
-
-    fn render_condition(&self, p: u32, c: u8, out: &mut String) {
-        let (ix, e, onset, recorded) = self.condition(p, c);
-        let (code, display, text, chronic) = CONDITIONS[ix];
-        let (status, category, cat_display) = if chronic {
-            ("active", "problem-list-item", "Problem List Item")
-        } else {
-            ("resolved", "encounter-diagnosis", "Encounter Diagnosis")
-        };
-        let _ = write!(
-            out,
-            "\"clinicalStatus\":{{\"coding\":[{{\"system\":\"{COND_CLINICAL}\",\"code\":\"{status}\"}}]}},\"verificationStatus\":{{\"coding\":[{{\"system\":\"{COND_VERIFICATION}\",\"code\":\"confirmed\"}}]}},\"category\":[{{\"coding\":[{{\"system\":\"{COND_CATEGORY}\",\"code\":\"{category}\",\"display\":\"{cat_display}\"}}]}}],\"code\":{{\"coding\":[{{\"system\":\"{SNOMED}\",\"code\":\"{code}\",\"display\":\"{display}\"}}],\"text\":\"{text}\"}},"
-        );
-        self.subject(p, out);
-        self.encounter_ref(p, e, out);
-        let _ = write!(
-            out,
-            "\"onsetDateTime\":\"{}\",\"recordedDate\":\"{}\",",
-            dates::format_date(onset),
-            dates::format_instant(recorded)
-        );
-        if !chronic {
-            let _ = write!(
-                out,
-                "\"abatementDateTime\":\"{}\",",
-                dates::format_date(onset + 14)
-            );
-        }
-    }
-
-    // ---- search facts -----------------------------------------------------
-
-    pub(crate) fn facts(&self, id: SynId) -> Facts<'static> {
-        let mut f = Facts {
-            id: Cow::Owned(id.id()),
-            last_updated: SYNTHETIC_LAST_UPDATED,
-            ..Facts::default()
-        };
-        let patient_ref = |p: u32| Cow::Owned(format!("Patient/{}", SynId::Patient(p).id()));
-        match id {
-            SynId::Patient(p) => {
-                let rec = *self.rec(p);
-                let (given, family) = self.patient_names(p);
-                f.strings.push((StrField::Family, Cow::Borrowed(family)));
-                for g in given.into_iter().flatten() {
-                    f.strings.push((StrField::Given, Cow::Borrowed(g)));
-                }
-                f.strings
-                    .push((StrField::Text, Cow::Owned(self.patient_display(p))));
-                f.token(
-                    TokField::Gender,
-                    Some(GENDER_SYSTEM),
-                    GENDERS[rec.gender as usize],
-                );
-                f.token(
-                    TokField::Identifier,
-                    Some(MRN_SYSTEM),
-                    format!("{:08}", self.mrn(p)),
-                );
-                f.dates
-                    .push((DateField::Birth, DateRange::day(rec.birth as i64)));
-                f.refs.push((
-                    RefField::Practitioner,
-                    Cow::Owned(format!(
-                        "Practitioner/{}",
-                        SynId::Practitioner(rec.gp as u32).id()
-                    )),
-                ));
-            }
-            SynId::Practitioner(q) => {
-                let (given, family, gender, npi) = self.practitioner(q);
-                f.strings.push((StrField::Family, Cow::Borrowed(family)));
-                f.strings.push((StrField::Given, Cow::Borrowed(given)));
-                f.strings
-                    .push((StrField::Text, Cow::Owned(format!("Dr. {given} {family}"))));
-                f.token(TokField::Gender, Some(GENDER_SYSTEM), gender);
-                f.token(TokField::Identifier, Some(NPI_SYSTEM), npi.to_string());
-            }
-            SynId::Encounter(p, e) => {
-                let (start, end, ty) = self.encounter(p, e);
-                let t = ENCOUNTER_TYPES[ty];
-                f.token(TokField::Status, None, "finished");
-                f.token(TokField::Class, Some(ACT_CODE), t.2);
-                f.token(TokField::Type, Some(SNOMED), t.0);
-                // Same range a stored copy would give: the end is second-precise.
-                f.dates.push((
-                    DateField::Date,
-                    DateRange {
-                        start,
-                        end: end + 1000,
-                    },
-                ));
-                f.refs.push((RefField::Subject, patient_ref(p)));
-                let gp = SynId::Practitioner(self.rec(p).gp as u32).id();
-                f.refs.push((
-                    RefField::Practitioner,
-                    Cow::Owned(format!("Practitioner/{gp}")),
-                ));
-            }
-            SynId::Observation(p, e, k) => {
-                f.token(TokField::Status, None, "final");
-                f.token(TokField::Category, Some(OBS_CATEGORY), "vital-signs");
-                f.token(TokField::Code, Some(LOINC), VITALS[k as usize].loinc);
-                f.dates.push((
-                    DateField::Date,
-                    DateRange::second(self.observation_time(p, e, k)),
-                ));
-                f.refs.push((RefField::Subject, patient_ref(p)));
-                let enc = SynId::Encounter(p, e).id();
-                f.refs
-                    .push((RefField::Encounter, Cow::Owned(format!("Encounter/{enc}"))));
-            }
-            SynId::Condition(p, c) => {
-                let (ix, e, onset, recorded) = self.condition(p, c);
-                let (code, _, _, chronic) = CONDITIONS[ix];
-                let (status, category) = if chronic {
-                    ("active", "problem-list-item")
-                } else {
-                    ("resolved", "encounter-diagnosis")
-                };
-                f.token(TokField::ClinicalStatus, Some(COND_CLINICAL), status);
-                f.token(TokField::Category, Some(COND_CATEGORY), category);
-                f.token(TokField::Code, Some(SNOMED), code);
-                f.dates.push((DateField::Onset, DateRange::day(onset)));
-                f.dates
-                    .push((DateField::Recorded, DateRange::second(recorded)));
-                f.refs.push((RefField::Subject, patient_ref(p)));
-                let enc = SynId::Encounter(p, e).id();
-                f.refs
-                    .push((RefField::Encounter, Cow::Owned(format!("Encounter/{enc}"))));
-            }
-        }
-        f
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::dates;
     use super::*;
 
     #[test]
