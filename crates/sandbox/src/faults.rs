@@ -43,6 +43,13 @@ pub enum Fault {
     ExportWithErrors,
     ExportNoRange,
     ExportSlowFiles,
+    ExportFilesOutsideBase,
+    ExportTokenFilesOnStorage,
+    ExportTransientOnce,
+    ExportTransientRepeated,
+    ExportRetryAfterEpoch,
+    ExportOnePerClient,
+    ExportInsideFileUrls,
 }
 
 /// (name, fault, what it does) — the `--fault help` listing.
@@ -222,6 +229,41 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "export-slow-files",
         Fault::ExportSlowFiles,
         "export files arrive in 20 pieces 150 ms apart (at least 3 s each)",
+    ),
+    (
+        "export-files-outside-base",
+        Fault::ExportFilesOutsideBase,
+        "export file URLs are on the sandbox's origin outside the FHIR base ({origin}/{job}/fhir/bulkfiles/{name}, as the SMART reference server does), token required",
+    ),
+    (
+        "export-token-files-on-storage",
+        Fault::ExportTokenFilesOnStorage,
+        "export file URLs are on the storage origin and require the token (requiresAccessToken: true); smart sends it there only with --token-origin",
+    ),
+    (
+        "export-transient-once",
+        Fault::ExportTransientOnce,
+        "the first export status poll and the first request of each file answer 500 with an OperationOutcome issue `transient`",
+    ),
+    (
+        "export-transient-3x",
+        Fault::ExportTransientRepeated,
+        "the first 3 export status polls and the first 3 requests of each file answer 500 with an OperationOutcome issue `transient`",
+    ),
+    (
+        "export-retry-after-epoch",
+        Fault::ExportRetryAfterEpoch,
+        "export status gives Retry-After as a Unix time (seconds since 1970, about 2 s ahead) instead of seconds to wait",
+    ),
+    (
+        "export-one-per-client",
+        Fault::ExportOnePerClient,
+        "a kick-off while the client has an export not yet DELETEd answers 429 (Retry-After: 3600) with an OperationOutcome",
+    ),
+    (
+        "export-inside-file-urls",
+        Fault::ExportInsideFileUrls,
+        "the export manifest names file URLs on a private (10.255.255.1) and a link-local (169.254.169.254) address; a client must refuse them without connecting",
     ),
 ];
 

@@ -23,6 +23,8 @@ pub enum Quirk {
     ScopesV2Only,
     OpaqueTokens,
     RetryAfterHours,
+    ExportPostOnly,
+    ExportManifestV4,
 }
 
 /// One entry of the `--quirk help` listing.
@@ -108,6 +110,18 @@ pub const ALL: &[Entry] = &[
         quirk: Quirk::RetryAfterHours,
         seen: SEVERAL,
         what: "FHIR calls answer 429/503 with Retry-After: 7200 (bulk-data style waits)",
+    },
+    Entry {
+        name: "export-post-only",
+        quirk: Quirk::ExportPostOnly,
+        seen: "Bulk Data 4.0 ballot",
+        what: "a GET $export kick-off answers 405 (Allow: POST): kick-off is POST with a Parameters body only",
+    },
+    Entry {
+        name: "export-manifest-v4",
+        quirk: Quirk::ExportManifestV4,
+        seen: "Bulk Data 4.0 ballot",
+        what: "export manifests have `outcome` instead of `error`, `manifestType` and `outputFormat`, and no `request`",
     },
 ];
 
