@@ -355,15 +355,19 @@ impl Export {
         let mut state = lock(&state).clone();
         if let Some(first) = failed.first() {
             let n = failed.len();
-            return Err(Error {
+            let e = Error {
                 message: if n == 1 {
                     first.message.clone()
                 } else {
                     format!("{n} files failed; the first: {}", first.message)
                 },
                 ..first.clone()
-            }
-            .with_hint("`smart export --resume` fetches what is missing"));
+            };
+            // The file's own hint (what to change) says more than "resume".
+            return Err(match e.hint {
+                Some(_) => e,
+                None => e.with_hint("`smart export --resume` fetches what is missing"),
+            });
         }
         state.complete = true;
         state.save(&self.dir)?;
