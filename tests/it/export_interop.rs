@@ -76,6 +76,22 @@ fn files_on_another_origin_get_the_token_only_when_it_is_named() {
     assert!(!named.is_empty());
     assert!(named.iter().all(has_token), "named: the token goes along");
 
+    // The same from the profile (`token_origins`).
+    let cfg = b.env.cfg.path();
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    assert!(text.contains("[profiles.svc]"), "{text}");
+    let text = text.replace(
+        "[profiles.svc]\n",
+        &format!("[profiles.svc]\ntoken_origins = [\"{flag}\"]\n"),
+    );
+    std::fs::write(&cfg, text).unwrap();
+    std::fs::remove_dir_all(&b.out).unwrap();
+    let before = protected(&b).len();
+    let o = b.ok(&["--type", "Patient", "--json"]);
+    assert_eq!(o.json()["resources"]["Patient"], 20);
+    let from_profile = &protected(&b)[before..];
+    assert!(!from_profile.is_empty() && from_profile.iter().all(has_token));
+
     // A bad origin is refused before any request.
     let journal = b.journal().len();
     let o = b.export(&["--token-origin", "http://files.example.org/x"]);
