@@ -530,7 +530,8 @@ pub fn validate_profile(name: &str, p: &Profile) -> std::result::Result<(), Stri
         ));
     }
     for o in &p.token_origins {
-        crate::bulk::reach::parse_token_origin(o).map_err(|e| format!("token_origins: {}", e.message))?;
+        crate::bulk::reach::parse_token_origin(o)
+            .map_err(|e| format!("token_origins: {}", e.message))?;
     }
     if p.redirect_port == Some(0) {
         return Err(

@@ -106,7 +106,8 @@ impl Fetcher {
     ) -> Result<Fetched> {
         let url = Url::parse(&f.url)
             .map_err(|e| Error::server(format!("{}: bad URL in the state ({e})", f.name)))?;
-        self.reach.check(&url, &format!("the file URL of {}", f.name))?;
+        self.reach
+            .check(&url, &format!("the file URL of {}", f.name))?;
         let part = f.part_path(dir);
         if let Some(parent) = part.parent() {
             std::fs::create_dir_all(parent)
@@ -266,7 +267,8 @@ impl Fetcher {
         attempt: u32,
         retry_after: Option<&str>,
     ) {
-        let (asked, ignored) = match super::status::read_retry_after(retry_after, SystemTime::now()) {
+        let (asked, ignored) = match super::status::read_retry_after(retry_after, SystemTime::now())
+        {
             super::status::RetryAfter::Wait(d) => (Some(d), None),
             super::status::RetryAfter::Absent => (None, None),
             super::status::RetryAfter::Nonsense(why) => (None, Some(why)),

@@ -37,10 +37,18 @@ pub struct Manifest {
     )]
     pub output_organized_by: Option<String>,
     /// 4.0, informational.
-    #[serde(rename = "manifestType", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "manifestType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub manifest_type: Option<String>,
     /// 4.0, informational.
-    #[serde(rename = "outputFormat", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "outputFormat",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output_format: Option<String>,
     /// v2: Bundles of the resources deleted since `_since`.
     #[serde(default)]

@@ -171,7 +171,9 @@ impl Checker {
                     // Valid UTF-8: the scanner checked the line.
                     String::from_utf8_lossy(raw)
                 };
-                let shown = || crate::redact::printable(&t.chars().take(64).collect::<String>()).into_owned();
+                let shown = || {
+                    crate::redact::printable(&t.chars().take(64).collect::<String>()).into_owned()
+                };
                 match &self.expected {
                     Expect::One(e) if t != e.as_str() => {
                         let msg = format!("line {n}: a {}, not a {e}", shown());

@@ -218,9 +218,8 @@ impl reqwest::dns::Resolve for Resolver {
         let reach = self.0.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let ok = reach.filter(&host, addrs)?;
             let it: reqwest::dns::Addrs = Box::new(ok.into_iter());
             Ok(it)
@@ -359,7 +358,10 @@ mod tests {
         assert_eq!(kind("http://2130706433/x"), Ok(Some(Inside::Loopback)));
         assert_eq!(kind("http://0x7f.1/x"), Ok(Some(Inside::Loopback)));
         assert_eq!(kind("http://012.1.2.3/x"), Ok(Some(Inside::Private)));
-        assert_eq!(kind("http://0xa9.0xfe.0xa9.0xfe/x"), Ok(Some(Inside::LinkLocal)));
+        assert_eq!(
+            kind("http://0xa9.0xfe.0xa9.0xfe/x"),
+            Ok(Some(Inside::LinkLocal))
+        );
         assert_eq!(kind("http://[::ffff:a00:1]/x"), Ok(Some(Inside::Private)));
         assert_eq!(kind("http://LocalHost./x"), Ok(Some(Inside::Loopback)));
         assert_eq!(kind("http://api.localhost/x"), Ok(Some(Inside::Loopback)));
@@ -379,15 +381,34 @@ mod tests {
             "http://localhost/f",
         ] {
             let e = public.check(&u(bad), "the redirect to").unwrap_err();
-            assert!(e.message.starts_with("refusing the redirect to"), "{}", e.message);
-            assert!(e.message.contains("and the FHIR base is not"), "{}", e.message);
+            assert!(
+                e.message.starts_with("refusing the redirect to"),
+                "{}",
+                e.message
+            );
+            assert!(
+                e.message.contains("and the FHIR base is not"),
+                "{}",
+                e.message
+            );
         }
         let e = public
-            .check(&u("http://169.254.169.254/x?secret=1"), "the manifest's file URL")
+            .check(
+                &u("http://169.254.169.254/x?secret=1"),
+                "the manifest's file URL",
+            )
             .unwrap_err();
-        assert!(e.message.contains("a link-local address (169.254.169.254)"), "{}", e.message);
+        assert!(
+            e.message.contains("a link-local address (169.254.169.254)"),
+            "{}",
+            e.message
+        );
         assert!(!e.message.contains("secret"), "no query: {}", e.message);
-        assert!(public.check(&u("https://storage.example.org/f"), "x").is_ok());
+        assert!(
+            public
+                .check(&u("https://storage.example.org/f"), "x")
+                .is_ok()
+        );
         assert!(public.check(&u("https://8.8.8.8/f"), "x").is_ok());
 
         // A base on loopback may lead to loopback, and to nothing else inside.
@@ -409,13 +430,22 @@ mod tests {
             .filter("files.example.org", vec![a("10.0.0.1"), a("169.254.1.1")])
             .unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied);
-        assert!(e.to_string().starts_with("refusing files.example.org: it resolves to a private address"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("refusing files.example.org: it resolves to a private address"),
+            "{e}"
+        );
         assert_eq!(
-            public.filter("h", vec![a("10.0.0.1"), a("93.184.216.34")]).unwrap(),
+            public
+                .filter("h", vec![a("10.0.0.1"), a("93.184.216.34")])
+                .unwrap(),
             [a("93.184.216.34")]
         );
         let lo = Reach::allowing(&[Inside::Loopback]);
-        assert_eq!(lo.filter("localhost", vec![a("127.0.0.1")]).unwrap(), [a("127.0.0.1")]);
+        assert_eq!(
+            lo.filter("localhost", vec![a("127.0.0.1")]).unwrap(),
+            [a("127.0.0.1")]
+        );
     }
 
     #[test]
@@ -426,24 +456,51 @@ mod tests {
             base: FhirBase::parse("https://ehr.example/abc/fhir").unwrap(),
             origins: vec![parse_token_origin("https://files.example.org").unwrap()],
         };
-        assert_eq!(rule.decide(&u("https://ehr.example/abc/fhir/f/1"), false), Withheld::No);
-        // Same origin, outside the base path (the reference server's files).
         assert_eq!(
-            rule.decide(&u("https://ehr.example/xyz/fhir/bulkfiles/1.Patient.ndjson"), false),
+            rule.decide(&u("https://ehr.example/abc/fhir/f/1"), false),
             Withheld::No
         );
-        assert_eq!(rule.decide(&u("https://files.example.org/f/1"), false), Withheld::No);
-        assert_eq!(rule.decide(&u("https://files.example.org:8443/f"), false), Withheld::OtherOrigin);
-        assert_eq!(rule.decide(&u("http://ehr.example/abc/fhir/f"), false), Withheld::OtherOrigin);
-        assert_eq!(rule.decide(&u("https://s3.example.com/b/f"), false), Withheld::OtherOrigin);
+        // Same origin, outside the base path (the reference server's files).
+        assert_eq!(
+            rule.decide(
+                &u("https://ehr.example/xyz/fhir/bulkfiles/1.Patient.ndjson"),
+                false
+            ),
+            Withheld::No
+        );
+        assert_eq!(
+            rule.decide(&u("https://files.example.org/f/1"), false),
+            Withheld::No
+        );
+        assert_eq!(
+            rule.decide(&u("https://files.example.org:8443/f"), false),
+            Withheld::OtherOrigin
+        );
+        assert_eq!(
+            rule.decide(&u("http://ehr.example/abc/fhir/f"), false),
+            Withheld::OtherOrigin
+        );
+        assert_eq!(
+            rule.decide(&u("https://s3.example.com/b/f"), false),
+            Withheld::OtherOrigin
+        );
         // After a redirect that left its origin: never, even to a named one.
-        assert_eq!(rule.decide(&u("https://files.example.org/f/1"), true), Withheld::AfterRedirect);
-        assert_eq!(rule.decide(&u("https://ehr.example/abc/fhir/f/1"), true), Withheld::AfterRedirect);
+        assert_eq!(
+            rule.decide(&u("https://files.example.org/f/1"), true),
+            Withheld::AfterRedirect
+        );
+        assert_eq!(
+            rule.decide(&u("https://ehr.example/abc/fhir/f/1"), true),
+            Withheld::AfterRedirect
+        );
         let open = TokenRule {
             requires_token: false,
             ..rule
         };
-        assert_eq!(open.decide(&u("https://ehr.example/abc/fhir/f/1"), false), Withheld::NotRequired);
+        assert_eq!(
+            open.decide(&u("https://ehr.example/abc/fhir/f/1"), false),
+            Withheld::NotRequired
+        );
     }
 
     #[test]
@@ -460,7 +517,11 @@ mod tests {
             "ftp://files.example.org",
         ] {
             let e = parse_token_origin(bad).unwrap_err();
-            assert!(e.message.starts_with("--token-origin `"), "{bad}: {}", e.message);
+            assert!(
+                e.message.starts_with("--token-origin `"),
+                "{bad}: {}",
+                e.message
+            );
         }
     }
 }

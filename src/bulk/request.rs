@@ -436,7 +436,13 @@ mod tests {
         assert_eq!(named("_mode")[0]["valueString"], "fast");
         assert!(r.check().is_ok());
         assert!(!r.needs_post(10));
-        assert!(ExportRequest { post: true, ..req() }.needs_post(10));
+        assert!(
+            ExportRequest {
+                post: true,
+                ..req()
+            }
+            .needs_post(10)
+        );
     }
 
     #[test]
@@ -462,7 +468,11 @@ mod tests {
         }
         .check()
         .unwrap_err();
-        assert!(e.message.contains("not a value the IG defines"), "{}", e.message);
+        assert!(
+            e.message.contains("not a value the IG defines"),
+            "{}",
+            e.message
+        );
         assert!(e.hint.unwrap().contains("LatestProvenanceResources"));
         assert_eq!(
             msg(ExportRequest {

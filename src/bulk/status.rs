@@ -257,7 +257,11 @@ mod tests {
         assert_eq!(w.wait, Duration::from_secs(1));
         assert!(w.ignored.unwrap().contains("is a date in the past"));
         let w = next_wait(Some("soon"), 0, now, CAP);
-        assert!(w.ignored.unwrap().contains("neither a number of seconds nor an HTTP date"));
+        assert!(
+            w.ignored
+                .unwrap()
+                .contains("neither a number of seconds nor an HTTP date")
+        );
         // Large but plausible: a wait (capped), not nonsense.
         let w = next_wait(Some("86400"), 0, now, CAP);
         assert_eq!((w.wait, w.ignored), (CAP, None));
@@ -271,7 +275,9 @@ mod tests {
     #[test]
     fn transient_issues_are_found_in_an_outcome() {
         let oo = |code: &str| {
-            format!(r#"{{"resourceType":"OperationOutcome","issue":[{{"severity":"error","code":"processing"}},{{"severity":"error","code":"{code}","diagnostics":"busy"}}]}}"#)
+            format!(
+                r#"{{"resourceType":"OperationOutcome","issue":[{{"severity":"error","code":"processing"}},{{"severity":"error","code":"{code}","diagnostics":"busy"}}]}}"#
+            )
         };
         assert_eq!(
             transient_issue(oo("transient").as_bytes()).as_deref(),

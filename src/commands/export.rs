@@ -259,9 +259,8 @@ fn profile_token_origins(profile: &crate::config::Profile) -> Result<Vec<url::Or
         .token_origins
         .iter()
         .map(|o| {
-            parse_token_origin(o).map_err(|e| {
-                Error::usage(format!("the profile's token_origins: {}", e.message))
-            })
+            parse_token_origin(o)
+                .map_err(|e| Error::usage(format!("the profile's token_origins: {}", e.message)))
         })
         .collect()
 }

@@ -34,7 +34,10 @@ fn files_on_the_base_origin_outside_its_path_get_the_token() {
     let files = b.state()["files"].as_array().unwrap().len();
     assert_eq!(fr.len(), files, "each file fetched once, outside the base");
     assert!(fr.iter().all(|r| !r.path.starts_with("/fhir/")));
-    assert!(fr.iter().all(has_token), "same origin: the token goes along");
+    assert!(
+        fr.iter().all(has_token),
+        "same origin: the token goes along"
+    );
 }
 
 #[test]
@@ -56,7 +59,11 @@ fn files_on_another_origin_get_the_token_only_when_it_is_named() {
         .unwrap_or_else(|| panic!("the hint names the flag: {}", o.stderr))
         .to_owned();
     assert!(flag.starts_with("http://127.0.0.1:"), "{flag}");
-    assert!(o.stderr.contains("profile key token_origins"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("profile key token_origins"),
+        "{}",
+        o.stderr
+    );
     let protected = |b: &crate::export::Bulk| -> Vec<Received> {
         b.journal()
             .into_iter()
@@ -96,7 +103,12 @@ fn files_on_another_origin_get_the_token_only_when_it_is_named() {
     let journal = b.journal().len();
     let o = b.export(&["--token-origin", "http://files.example.org/x"]);
     assert_eq!(o.code, 1, "{}", o.stderr);
-    assert!(o.stderr.contains("--token-origin `http://files.example.org/x`"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("--token-origin `http://files.example.org/x`"),
+        "{}",
+        o.stderr
+    );
     assert_eq!(b.journal().len(), journal);
 }
 
@@ -151,7 +163,8 @@ fn transient_errors_once_are_retried_and_the_job_goes_on() {
     assert_eq!(fr.len(), 2 * files, "each file: one 500, one 200");
     assert!(b.polls().len() >= 2);
     assert!(
-        o.stderr.contains("export status: 500, a transient error (error [transient]"),
+        o.stderr
+            .contains("export status: 500, a transient error (error [transient]"),
         "{}",
         o.stderr
     );
@@ -165,7 +178,11 @@ fn transient_errors_several_times_are_waited_out_with_backoff() {
     let o = b.ok(&["--json", "--type", "Patient"]);
     assert_eq!(o.json()["resources"]["Patient"], 20);
     let files = b.state()["files"].as_array().unwrap().len();
-    assert_eq!(b.file_requests().len(), 4 * files, "3 transient answers, then the file");
+    assert_eq!(
+        b.file_requests().len(),
+        4 * files,
+        "3 transient answers, then the file"
+    );
     assert!(b.polls().len() >= 4, "3 transient answers, then more polls");
     assert!(o.stderr.contains("(3/20)"), "counted: {}", o.stderr);
     assert_eq!(transient_notes(&o.stderr), 3 + 3 * files, "{}", o.stderr);
@@ -188,12 +205,22 @@ fn a_unix_time_in_retry_after_is_ignored_with_a_note_never_waited() {
     let o = b.ok(&["--json", "--type", "Patient"]);
     assert_eq!(o.json()["resources"]["Patient"], 20);
     assert!(
-        o.stderr.contains("looks like a Unix time, not a number of seconds to wait"),
+        o.stderr
+            .contains("looks like a Unix time, not a number of seconds to wait"),
         "{}",
         o.stderr
     );
-    assert_eq!(o.stderr.matches("looks like a Unix time").count(), 1, "said once: {}", o.stderr);
-    assert!(!o.stderr.contains("asks to wait"), "never echoed as a wait: {}", o.stderr);
+    assert_eq!(
+        o.stderr.matches("looks like a Unix time").count(),
+        1,
+        "said once: {}",
+        o.stderr
+    );
+    assert!(
+        !o.stderr.contains("asks to wait"),
+        "never echoed as a wait: {}",
+        o.stderr
+    );
     // Polled with backoff (1, 2, … s), not at the cap.
     let polls = b.polls().len();
     assert!((2..=6).contains(&polls), "{polls} polls");
@@ -243,7 +270,8 @@ fn type_filters_are_sent_repeated_and_ored_until_is_sent_and_applied() {
         if f["type"] != "Observation" {
             continue;
         }
-        let text = std::fs::read_to_string(b.out.join(f["done"]["path"].as_str().unwrap())).unwrap();
+        let text =
+            std::fs::read_to_string(b.out.join(f["done"]["path"].as_str().unwrap())).unwrap();
         for line in text.lines() {
             let v: Value = serde_json::from_str(line).unwrap();
             codes.insert(v["code"]["coding"][0]["code"].as_str().unwrap().to_owned());
@@ -257,11 +285,26 @@ fn type_filters_are_sent_repeated_and_ored_until_is_sent_and_applied() {
 
     // _until before the data was last updated: nothing.
     std::fs::remove_dir_all(&b.out).unwrap();
-    let o = b.ok(&["--json", "--type", "Patient", "--until", "2001-01-01T00:00:00Z"]);
-    assert!(o.json()["resources"].get("Patient").is_none(), "{}", o.stdout);
+    let o = b.ok(&[
+        "--json",
+        "--type",
+        "Patient",
+        "--until",
+        "2001-01-01T00:00:00Z",
+    ]);
+    assert!(
+        o.json()["resources"].get("Patient").is_none(),
+        "{}",
+        o.stdout
+    );
     let o = b.export(&["--until", "2001-01-01"]);
     assert_eq!(o.code, 1);
-    assert!(o.stderr.contains("--until `2001-01-01` is not a FHIR instant"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("--until `2001-01-01` is not a FHIR instant"),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]
@@ -320,7 +363,10 @@ fn a_get_kick_off_answered_405_is_sent_again_as_post() {
     );
     assert_eq!(k[1].json.as_ref().unwrap()["resourceType"], "Parameters");
     assert!(o.stderr.contains("405"), "said: {}", o.stderr);
-    assert_eq!(b.state()["request"].as_str().unwrap().split(' ').next(), Some("POST"));
+    assert_eq!(
+        b.state()["request"].as_str().unwrap().split(' ').next(),
+        Some("POST")
+    );
 }
 
 #[test]
@@ -375,7 +421,10 @@ fn organized_output_is_saved_as_output_n_and_checked_per_line() {
     assert_eq!(k.param("organizeOutputBy"), Some("Patient"));
     assert_eq!(s["resources"]["Patient"], 20, "{s}");
     assert!(s["resources"]["Condition"].as_u64().unwrap() > 0, "{s}");
-    assert!(s["resources"].get("Parameters").is_none(), "headers are not resources: {s}");
+    assert!(
+        s["resources"].get("Parameters").is_none(),
+        "headers are not resources: {s}"
+    );
     assert!(s["problems"].as_array().unwrap().is_empty(), "{s}");
     let state = b.state();
     let files = state["files"].as_array().unwrap();
@@ -384,15 +433,23 @@ fn organized_output_is_saved_as_output_n_and_checked_per_line() {
         assert_eq!(f["name"], format!("output.{}.ndjson", i + 1));
         let text = std::fs::read_to_string(b.out.join(f["name"].as_str().unwrap())).unwrap();
         let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
-        assert_eq!(first["resourceType"], "Parameters", "a file starts with a block header");
+        assert_eq!(
+            first["resourceType"], "Parameters",
+            "a file starts with a block header"
+        );
         let types: std::collections::BTreeSet<String> = text
             .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap()["resourceType"].as_str().unwrap().to_owned())
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["resourceType"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
             .collect();
         assert!(
-            types
-                .iter()
-                .all(|t| ["Parameters", "Patient", "Condition", "Observation"].contains(&t.as_str())),
+            types.iter().all(
+                |t| ["Parameters", "Patient", "Condition", "Observation"].contains(&t.as_str())
+            ),
             "{types:?}"
         );
     }
@@ -402,7 +459,12 @@ fn organized_output_is_saved_as_output_n_and_checked_per_line() {
     std::fs::remove_dir_all(&b.out).unwrap();
     let o = b.export(&["--organize-output-by", "Group"]);
     assert_eq!(o.code, 3, "{}", o.stderr);
-    assert!(o.stderr.contains("organizeOutputBy `Group` is not supported"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("organizeOutputBy `Group` is not supported"),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]
@@ -436,12 +498,19 @@ fn one_export_per_client_is_refused_with_the_servers_outcome_until_deleted() {
         .send()
         .unwrap();
     assert_eq!(first.status().as_u16(), 202);
-    let job = first.headers()["content-location"].to_str().unwrap().to_owned();
+    let job = first.headers()["content-location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
 
     let o = b.export(&["--type", "Patient"]);
     assert_eq!(o.code, 3, "{}", o.stderr);
     assert!(o.stderr.contains("429"), "{}", o.stderr);
-    assert!(o.stderr.contains("one export per client"), "the outcome: {}", o.stderr);
+    assert!(
+        o.stderr.contains("one export per client"),
+        "the outcome: {}",
+        o.stderr
+    );
     assert!(
         !b.out.join(".smart-export.json").exists(),
         "no job saved for a refused kick-off"
@@ -470,6 +539,9 @@ fn manifest_urls_into_the_users_network_are_refused_before_connecting() {
     );
     // Refused when the manifest arrived: no file was planned or asked for.
     let state = b.state();
-    assert!(state["files"].as_array().is_none_or(|f| f.is_empty()), "{state}");
+    assert!(
+        state["files"].as_array().is_none_or(|f| f.is_empty()),
+        "{state}"
+    );
     assert!(b.file_requests().is_empty());
 }

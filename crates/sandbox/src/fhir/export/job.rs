@@ -257,8 +257,16 @@ impl Job {
             }
             i
         };
-        let outputs_ = outputs.iter().filter(|o| !o.error).map(item).collect::<Vec<_>>();
-        let errors = outputs.iter().filter(|o| o.error).map(item).collect::<Vec<_>>();
+        let outputs_ = outputs
+            .iter()
+            .filter(|o| !o.error)
+            .map(item)
+            .collect::<Vec<_>>();
+        let errors = outputs
+            .iter()
+            .filter(|o| o.error)
+            .map(item)
+            .collect::<Vec<_>>();
         let mut body = json!({
             "transactionTime": self.transaction_time,
             "requiresAccessToken": !off_origin,

@@ -442,7 +442,11 @@ fn split_type_filters(value: &str) -> Vec<String> {
         } else if i > 0 {
             cur.push(',');
         }
-        cur.push_str(if i > 0 && cur.is_empty() { piece.trim_start() } else { piece });
+        cur.push_str(if i > 0 && cur.is_empty() {
+            piece.trim_start()
+        } else {
+            piece
+        });
     }
     out.push(cur);
     out.into_iter()
@@ -584,7 +588,10 @@ mod tests {
             split_type_filters("Observation?code=1,2,Condition?clinical-status=active"),
             ["Observation?code=1,2", "Condition?clinical-status=active"]
         );
-        assert_eq!(split_type_filters("Observation?code=1,2"), ["Observation?code=1,2"]);
+        assert_eq!(
+            split_type_filters("Observation?code=1,2"),
+            ["Observation?code=1,2"]
+        );
         assert_eq!(
             split_type_filters("Patient?gender=male, Patient?gender=female"),
             ["Patient?gender=male", "Patient?gender=female"]

@@ -272,7 +272,10 @@ fn kick_off(
     let exports = &state.fhir.exports;
     exports.sweep();
     if state.opts.faults.has(Fault::ExportOnePerClient)
-        && exports.jobs().values().any(|j| j.client_id == grant.client_id)
+        && exports
+            .jobs()
+            .values()
+            .any(|j| j.client_id == grant.client_id)
     {
         return Err(Outcome::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -392,7 +395,11 @@ fn status(state: &State, grant: &Grant, method: &Method, id: &str) -> Result<Res
             format!("{storage}/protected/{}/{}", job.id, o.name)
         } else if faults.has(Fault::ExportInsideFileUrls) {
             // Nothing serves these: a client must refuse them unasked.
-            let host = if o.name.starts_with('P') { "10.255.255.1" } else { "169.254.169.254" };
+            let host = if o.name.starts_with('P') {
+                "10.255.255.1"
+            } else {
+                "169.254.169.254"
+            };
             format!("http://{host}/{}/{}", job.id, o.name)
         } else {
             format!(

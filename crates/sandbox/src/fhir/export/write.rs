@@ -71,12 +71,7 @@ fn in_window(spec: &Spec, t: i64) -> bool {
 }
 
 /// The files of one type each: `{Type}.{n}.ndjson`.
-fn by_type(
-    store: &Store,
-    spec: &Spec,
-    job: &Job,
-    file_lines: usize,
-) -> io::Result<Vec<Output>> {
+fn by_type(store: &Store, spec: &Spec, job: &Job, file_lines: usize) -> io::Result<Vec<Output>> {
     let patients = spec.cohort.synthetic_patients(store);
     let each_patient = || -> Box<dyn Iterator<Item = u32> + '_> {
         match &patients {
@@ -175,12 +170,7 @@ fn by_type(
 /// across files (a file closes at a block's end once it has its lines).
 /// Practitioners, in no patient's compartment, are left out, as the IG
 /// allows. The manifest's `count` is of resources, headers not counted.
-fn organized(
-    store: &Store,
-    spec: &Spec,
-    job: &Job,
-    file_lines: usize,
-) -> io::Result<Vec<Output>> {
+fn organized(store: &Store, spec: &Spec, job: &Job, file_lines: usize) -> io::Result<Vec<Output>> {
     let patients = spec.cohort.synthetic_patients(store);
     let each_patient = || -> Box<dyn Iterator<Item = u32> + '_> {
         match &patients {
@@ -194,10 +184,8 @@ fn organized(
         .copied()
         .filter(|t| *t != RType::Practitioner)
         .collect();
-    job.total.store(
-        (each_patient().count() as u64).max(1),
-        Ordering::Relaxed,
-    );
+    job.total
+        .store((each_patient().count() as u64).max(1), Ordering::Relaxed);
     // What was written over or created since start-up, by patient: few,
     // so held in memory.
     let mut touched: Vec<HashSet<SynId>> = Vec::new();
