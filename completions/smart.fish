@@ -539,6 +539,13 @@ complete -c smart -n "__fish_smart_using_subcommand export" -l patient -d 'Only 
 complete -c smart -n "__fish_smart_using_subcommand export" -l out -d 'Where the files and the export\'s state go' -r -F
 complete -c smart -n "__fish_smart_using_subcommand export" -l parallel -d 'Files downloaded at the same time' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l output-format -d '`_outputFormat`: application/fhir+ndjson, application/ndjson or ndjson' -r
+complete -c smart -n "__fish_smart_using_subcommand export" -l until -d 'Only resources changed before this FHIR instant (`_until`, Bulk Data 3.0)' -r
+complete -c smart -n "__fish_smart_using_subcommand export" -l organize-output-by -d 'Files of mixed types, in blocks per resource of this type, saved as output.N.ndjson (`organizeOutputBy`, Bulk Data 3.0)' -r -f -a "Patient\t''
+Group\t''
+Organization\t''"
+complete -c smart -n "__fish_smart_using_subcommand export" -l include-associated-data -d 'Associated data to include, e.g. LatestProvenanceResources (repeatable; `includeAssociatedData`)' -r
+complete -c smart -n "__fish_smart_using_subcommand export" -l param -d 'A kick-off parameter smart does not name (repeatable)' -r
+complete -c smart -n "__fish_smart_using_subcommand export" -l token-origin -d 'An origin besides the FHIR base\'s that gets the token for the files, e.g. https://files.example.org (repeatable; profile key token_origins)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l retries -d 'Retries on 429/503, honouring Retry-After (GET and POST _search only)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l max-retry-wait -d 'Longest Retry-After wait to honour, in seconds; a server asking for more fails the command (default: the profile\'s max_retry_wait, else 60)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -s p -l profile -d 'Profile to use (default: the one chosen with `smart profile use`)' -r
@@ -554,6 +561,8 @@ complete -c smart -n "__fish_smart_using_subcommand export" -l resume -d 'Contin
 complete -c smart -n "__fish_smart_using_subcommand export" -l status -d 'Poll the export saved in DIR once and report'
 complete -c smart -n "__fish_smart_using_subcommand export" -l cancel -d 'Cancel the export saved in DIR at the server (DELETE) and forget it'
 complete -c smart -n "__fish_smart_using_subcommand export" -l gzip -d 'Ask for gzip (Accept-Encoding) and keep the files compressed (.ndjson.gz)'
+complete -c smart -n "__fish_smart_using_subcommand export" -l lenient -d 'Let the server ignore parameters it does not support instead of refusing the export (`Prefer: handling=lenient`)'
+complete -c smart -n "__fish_smart_using_subcommand export" -l post -d 'Kick off with POST and a Parameters body (the default is GET, and POST when the server answers GET with 405)'
 complete -c smart -n "__fish_smart_using_subcommand export" -l no-auth -d 'Send no token (open servers; any URL is then allowed)'
 complete -c smart -n "__fish_smart_using_subcommand export" -s q -l quiet -d 'No progress bar, notes or paging hints on stderr'
 complete -c smart -n "__fish_smart_using_subcommand export" -l json -d 'Machine-readable JSON output wherever there is output'

@@ -931,6 +931,39 @@ pub struct ExportArgs {
     #[arg(long)]
     pub gzip: bool,
 
+    /// Only resources changed before this FHIR instant (`_until`, Bulk Data 3.0)
+    #[arg(long, value_name = "INSTANT")]
+    pub until: Option<String>,
+
+    /// Files of mixed types, in blocks per resource of this type, saved as
+    /// output.N.ndjson (`organizeOutputBy`, Bulk Data 3.0)
+    #[arg(long, value_name = "TYPE", value_parser = ["Patient", "Group", "Organization"])]
+    pub organize_output_by: Option<String>,
+
+    /// Let the server ignore parameters it does not support instead of
+    /// refusing the export (`Prefer: handling=lenient`)
+    #[arg(long)]
+    pub lenient: bool,
+
+    /// Associated data to include, e.g. LatestProvenanceResources
+    /// (repeatable; `includeAssociatedData`)
+    #[arg(long = "include-associated-data", value_name = "VALUE")]
+    pub include_associated_data: Vec<String>,
+
+    /// A kick-off parameter smart does not name (repeatable)
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_key_value)]
+    pub params: Vec<(String, String)>,
+
+    /// Kick off with POST and a Parameters body (the default is GET, and POST
+    /// when the server answers GET with 405)
+    #[arg(long)]
+    pub post: bool,
+
+    /// An origin besides the FHIR base's that gets the token for the files,
+    /// e.g. https://files.example.org (repeatable; profile key token_origins)
+    #[arg(long = "token-origin", value_name = "ORIGIN")]
+    pub token_origins: Vec<String>,
+
     #[command(flatten)]
     pub fhir: FhirArgs,
 }

@@ -70,6 +70,10 @@ pub struct Profile {
     /// The longest `Retry-After` wait honoured, in seconds (default 60).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_retry_wait: Option<u64>,
+    /// Bulk export: origins besides the FHIR base's that get the token for
+    /// the files (`https://files.example.org`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub token_origins: Vec<String>,
     /// private_key_jwt: PEM file of the signing key (relative paths are
     /// relative to the config file), or `keychain` for the token store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -106,6 +110,7 @@ impl Default for Profile {
             basic_auth_encoding: None,
             scope_translation: true,
             max_retry_wait: None,
+            token_origins: Vec::new(),
             private_key: None,
             kid: None,
             alg: None,
@@ -523,6 +528,10 @@ pub fn validate_profile(name: &str, p: &Profile) -> std::result::Result<(), Stri
         return Err(format!(
             "authorize_params.{k}: `{k}` is set by smart itself and cannot be overridden"
         ));
+    }
+    for o in &p.token_origins {
+        crate::bulk::reach::parse_token_origin(o)
+            .map_err(|e| format!("token_origins: {}", e.message))?;
     }
     if p.redirect_port == Some(0) {
         return Err(

@@ -2,17 +2,20 @@
 //! its name once complete and fsynced, checked line by line on the way
 //! (memory stays at one chunk and one line whatever the file's size).
 //!
-//! Where the token goes: only when the manifest says `requiresAccessToken`
-//! AND the URL is under the profile's FHIR base ([`FhirBase::contains`]).
-//! Redirects are followed here, hop by hop (reqwest follows none for this
-//! client), so that the rule is applied to every hop: a 307 to a storage
-//! host never carries the token, and nor does any URL off the base.
+//! Where the token goes: only when the manifest says `requiresAccessToken`,
+//! and then by [`TokenRule`]: under the FHIR base or on its origin, or on
+//! an origin the user named. Redirects are followed here, hop by hop
+//! (reqwest follows none for this client), so that the rule is applied to
+//! every hop: a 307 to a storage host never carries the token, nor does
+//! any hop after a redirect left its origin; and [`Reach`] refuses a hop
+//! into the user's own network before connecting.
+//!
+//! A 5xx whose OperationOutcome says `transient` is tried again, like 429
+//! and 503; any other error answer ends the file.
 //!
 //! A transfer that breaks off is continued with `Range` from the bytes on
 //! disk when the server said `Accept-Ranges: bytes` (with `If-Range`, so a
 //! file that changed meanwhile comes whole); otherwise it starts again.
-//!
-//! [`FhirBase::contains`]: smart_vocab::FhirBase::contains
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -20,7 +23,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures_util::{FutureExt, StreamExt};
-use oauth2::AccessToken;
 use reqwest::header::{
     ACCEPT, ACCEPT_ENCODING, ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_RANGE, ETAG, HeaderMap,
     IF_RANGE, LAST_MODIFIED, LOCATION, RANGE, RETRY_AFTER,
@@ -28,7 +30,9 @@ use reqwest::header::{
 use reqwest::{Method, StatusCode};
 use url::Url;
 
-use super::ndjson::{Check, Stream};
+use super::manifest::MIXED;
+use super::ndjson::{Check, Checker, Stream};
+use super::reach::{Reach, TokenRule, Withheld};
 use super::state::{Done, FileState};
 use super::watch::Watch;
 use crate::error::{Error, Kind, Result};
@@ -66,21 +70,28 @@ pub struct Fetched {
 pub struct Fetcher {
     pub http: Http,
     pub fhir: Arc<Fhir>,
-    pub requires_token: bool,
+    pub tokens: TokenRule,
+    pub reach: Reach,
     pub gzip: bool,
+    /// The resource types a file of mixed types may hold (`organizeOutputBy`:
+    /// the requested `_type`s; empty for any).
+    pub mixed_types: Vec<String>,
 }
 
 impl Fetcher {
     /// The download client: no redirects followed by reqwest, and no limit
     /// on a whole answer's time (a large file takes what it takes), only on
-    /// each read (`--timeout`).
-    pub fn client(opts: &http::Options) -> Result<Http> {
+    /// each read (`--timeout`); names resolve only to addresses `reach`
+    /// allows.
+    pub fn client(opts: &http::Options, reach: &Reach) -> Result<Http> {
         let mut opts = opts.clone();
         opts.follow_redirects = false;
         let read = opts.timeout;
+        let resolver = reach.resolver();
         Http::with_builder(&opts, |b| {
             b.timeout(Duration::from_secs(7 * 24 * 3600))
                 .read_timeout(read)
+                .dns_resolver(resolver)
         })
     }
 
@@ -95,6 +106,8 @@ impl Fetcher {
     ) -> Result<Fetched> {
         let url = Url::parse(&f.url)
             .map_err(|e| Error::server(format!("{}: bad URL in the state ({e})", f.name)))?;
+        self.reach
+            .check(&url, &format!("the file URL of {}", f.name))?;
         let part = f.part_path(dir);
         if let Some(parent) = part.parent() {
             std::fs::create_dir_all(parent)
@@ -116,7 +129,7 @@ impl Fetcher {
             } else {
                 0
             };
-            let (resp, sent_token) = match self.open(&url, have, last.validator.as_deref()).await {
+            let (resp, withheld) = match self.open(&url, have, last.validator.as_deref()).await {
                 Ok(r) => r,
                 Err(e) if attempt < MAX_ATTEMPTS && e.kind == Kind::Network => {
                     self.pause(watch, &f.name, &e.message, attempt, None).await;
@@ -131,6 +144,26 @@ impl Fetcher {
                     .await;
                 continue;
             }
+            if status.is_server_error() {
+                let r = error_response(resp).await;
+                if attempt < MAX_ATTEMPTS
+                    && let Some(issue) = super::status::transient_issue(&r.body)
+                {
+                    let ra = header(&r.headers, RETRY_AFTER);
+                    let hide: Vec<String> = self
+                        .fhir
+                        .current_token()
+                        .map(|t| t.secret().clone())
+                        .into_iter()
+                        .collect();
+                    let issue = crate::redact::values(&issue, &hide);
+                    let why = format!("{status}, a transient error ({issue})");
+                    self.pause(watch, &f.name, &why, attempt, ra.as_deref())
+                        .await;
+                    continue;
+                }
+                return Err(self.refused(&f.name, &url, r, withheld));
+            }
             let offset = match status {
                 StatusCode::OK => 0,
                 StatusCode::PARTIAL_CONTENT
@@ -142,7 +175,10 @@ impl Fetcher {
                     no_range = true;
                     continue;
                 }
-                _ => return Err(self.refused(&f.name, &url, resp, sent_token).await),
+                _ => {
+                    let r = error_response(resp).await;
+                    return Err(self.refused(&f.name, &url, r, withheld));
+                }
             };
             let gz = header(resp.headers(), CONTENT_ENCODING)
                 .is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
@@ -156,7 +192,10 @@ impl Fetcher {
             };
             opened(&last)?;
             let total = total_length(resp.headers(), status).map(|t| t.max(offset));
-            let mut check = Stream::new(&f.rtype, gz);
+            let mut check = match f.rtype.as_str() {
+                MIXED => Stream::of(Checker::mixed(&self.mixed_types), gz),
+                t => Stream::new(t, gz),
+            };
             let mut out = open_part(&part, offset, &mut check)?;
             bar.start(offset, total);
             let mut body = resp.bytes_stream();
@@ -218,8 +257,8 @@ impl Fetcher {
         }
     }
 
-    /// Waits before another try: `Retry-After` when given (capped), else a
-    /// short backoff; says so.
+    /// Waits before another try: `Retry-After` when given and sensible
+    /// (capped), else a short backoff; says so.
     async fn pause(
         &self,
         watch: &dyn Watch,
@@ -228,10 +267,20 @@ impl Fetcher {
         attempt: u32,
         retry_after: Option<&str>,
     ) {
-        let wait =
-            retry::delay(retry_after, attempt - 1, SystemTime::now()).min(self.fhir.max_wait());
+        let (asked, ignored) = match super::status::read_retry_after(retry_after, SystemTime::now())
+        {
+            super::status::RetryAfter::Wait(d) => (Some(d), None),
+            super::status::RetryAfter::Absent => (None, None),
+            super::status::RetryAfter::Nonsense(why) => (None, Some(why)),
+        };
+        let wait = asked
+            .unwrap_or_else(|| retry::delay(None, attempt - 1, SystemTime::now()))
+            .min(self.fhir.max_wait());
+        let ignored = ignored.map_or(String::new(), |w| {
+            format!(" (the server's Retry-After {w}, so it is ignored)")
+        });
         watch.reporter().note(&format!(
-            "{name}: {why}; trying again in {:.1} s ({attempt}/{})",
+            "{name}: {why}; trying again in {:.1} s ({attempt}/{}){ignored}",
             wait.as_secs_f64(),
             MAX_ATTEMPTS - 1
         ));
@@ -240,18 +289,24 @@ impl Fetcher {
 
     /// GET `url` (from byte `have`), following redirects hop by hop with the
     /// token only where it may go; a 401 with the token refreshes it once.
-    /// Returns the answer and whether its request carried the token.
+    /// Returns the answer and why its request went without the token, if it
+    /// did.
     async fn open(
         &self,
         url: &Url,
         have: u64,
         validator: Option<&str>,
-    ) -> Result<(reqwest::Response, bool)> {
+    ) -> Result<(reqwest::Response, Withheld)> {
         let mut refreshed = false;
         'fresh: loop {
             let mut at = url.clone();
+            let mut crossed = false;
             for hop in 0..=MAX_REDIRECTS {
-                let token = self.token_for(&at);
+                let withheld = self.tokens.decide(&at, crossed);
+                let token = match withheld {
+                    Withheld::No => self.fhir.current_token(),
+                    _ => None,
+                };
                 let mut rb = self
                     .http
                     .request(Method::GET, at.clone())
@@ -279,12 +334,17 @@ impl Fetcher {
                         ))
                     })?;
                     check_hop(&at, &next)?;
+                    self.reach.check(
+                        &next,
+                        &format!("the redirect from {} to", http::origin_path(&at)),
+                    )?;
                     if hop == MAX_REDIRECTS {
                         return Err(Error::server(format!(
                             "{}: more than {MAX_REDIRECTS} redirects",
                             http::origin_path(url)
                         )));
                     }
+                    crossed |= next.origin() != at.origin();
                     at = next;
                     continue;
                 }
@@ -296,40 +356,20 @@ impl Fetcher {
                     refreshed = true;
                     continue 'fresh;
                 }
-                return Ok((resp, token.is_some()));
+                let withheld = match token {
+                    Some(_) => Withheld::No,
+                    None => withheld,
+                };
+                return Ok((resp, withheld));
             }
             unreachable!("the loop returns at its last hop");
         }
     }
 
-    /// The token for a request to `url`: only when the manifest requires
-    /// one and `url` is under the FHIR base.
-    fn token_for(&self, url: &Url) -> Option<AccessToken> {
-        if self.requires_token && self.fhir.on_base().contains(url) {
-            self.fhir.current_token()
-        } else {
-            None
-        }
-    }
-
-    /// The error for an answer that is not the file.
-    async fn refused(
-        &self,
-        name: &str,
-        url: &Url,
-        resp: reqwest::Response,
-        sent_token: bool,
-    ) -> Error {
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let final_url = resp.url().clone();
-        let body = read_some(resp, ERROR_BODY_LIMIT).await;
-        let r = http::Response {
-            status,
-            url: final_url,
-            headers,
-            body,
-        };
+    /// The error for an answer `r` that is not the file; `withheld` says
+    /// why its request went without the token, if it did.
+    fn refused(&self, name: &str, url: &Url, r: http::Response, withheld: Withheld) -> Error {
+        let status = r.status;
         let hide: Vec<String> = self
             .fhir
             .current_token()
@@ -337,18 +377,48 @@ impl Fetcher {
             .into_iter()
             .collect();
         let mut e = outcome::status_error(&format!("GET {name}"), &r, &hide);
-        match status.as_u16() {
-            404 | 410 => {
+        let at = http::origin_path(&r.url);
+        match (status.as_u16(), withheld) {
+            (404 | 410, _) => {
                 e.kind = Kind::Server;
                 e.with_hint("the server no longer has the file (the export may have expired); start a new export")
             }
-            401 | 403 if !sent_token && self.requires_token => e.with_hint(format!(
-                "the manifest says the files need the token, but {} is not under the FHIR base {}, and smart sends the token nowhere else",
-                http::origin_path(url),
-                self.fhir.on_base()
-            )),
+            (401 | 403, Withheld::OtherOrigin) => {
+                let origin = r.url.origin().ascii_serialization();
+                e.message = format!(
+                    "{}; smart sent it without the token: {at} is on another origin than the FHIR base {}, and the token goes to another origin only when you name it",
+                    e.message,
+                    self.fhir.on_base()
+                );
+                e.with_hint(format!(
+                    "if {origin} may have the token, name it: --token-origin {origin} (profile key token_origins)"
+                ))
+            }
+            (401 | 403, Withheld::AfterRedirect) => {
+                e.message = format!(
+                    "{}; smart sent it without the token: {} redirected to another origin ({at}), and the token never follows a redirect there",
+                    e.message,
+                    http::origin_path(url)
+                );
+                e.with_hint("the server's redirect target must accept the request without the token (a presigned URL); ask its operators")
+            }
             _ => e,
         }
+    }
+}
+
+/// An error answer, its body read up to [`ERROR_BODY_LIMIT`] (for its
+/// OperationOutcome).
+async fn error_response(resp: reqwest::Response) -> http::Response {
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let url = resp.url().clone();
+    let body = read_some(resp, ERROR_BODY_LIMIT).await;
+    http::Response {
+        status,
+        url,
+        headers,
+        body,
     }
 }
 
@@ -461,7 +531,11 @@ async fn read_some(resp: reqwest::Response, limit: usize) -> bytes::Bytes {
 /// The count of resources a file was expected to hold, against what it did.
 pub fn count_mismatch(f: &FileState, check: &Check) -> Option<String> {
     let expected = f.count?;
-    (expected != check.resources).then(|| {
+    // Whether a mixed file's count includes its block headers, the IG
+    // does not say: either is right.
+    let counted = expected == check.resources
+        || (check.headers > 0 && expected == check.resources + check.headers);
+    (!counted).then(|| {
         format!(
             "{}: {} resources, but the manifest says {expected}",
             f.name, check.resources

@@ -12,6 +12,7 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use super::download::{Fetcher, Opened, missing};
+use super::reach::{Reach, TokenRule};
 use super::request::ExportRequest;
 use super::state::State;
 use super::status::{self, Status};
@@ -31,6 +32,11 @@ pub struct Export {
     pub parallel: usize,
     pub gzip: bool,
     pub watch: Arc<dyn Watch>,
+    /// Origins besides the FHIR base's that get the token for files
+    /// (`--token-origin`, profile `token_origins`).
+    pub token_origins: Vec<url::Origin>,
+    /// Which inside addresses the export may reach (those of the base's kind).
+    pub reach: Reach,
     /// Turns true on Ctrl-C: polling stops, downloads are aborted (and
     /// waited for, so that nothing writes the state afterwards).
     pub stop: tokio::sync::watch::Receiver<bool>,
@@ -52,34 +58,58 @@ fn now_secs() -> u64 {
 }
 
 impl Export {
-    /// Sends the kick-off (GET, or POST with a `Parameters` body when a
-    /// parameter needs it) and saves the job's state at once.
+    /// Sends the kick-off (GET, or POST with a `Parameters` body when asked
+    /// for or a parameter needs it; POST again when a GET is answered 405,
+    /// as Bulk Data 4.0 servers do) and saves the job's state at once.
     pub async fn kick_off(&self, req: &ExportRequest) -> Result<State> {
         let mut url = self.fhir.url(&req.level.path())?;
         url.set_query(Some(&req.query()));
-        let prefer = vec![(
-            HeaderName::from_static("prefer"),
-            "respond-async".to_owned(),
-        )];
-        let request = if req.needs_post(url.as_str().len()) {
+        let mut prefer = "respond-async".to_owned();
+        if req.lenient {
+            prefer.push_str(", handling=lenient");
+        }
+        let headers = vec![(HeaderName::from_static("prefer"), prefer)];
+        let post = |mut url: Url| {
             url.set_query(None);
             let body = serde_json::to_vec(&req.parameters()).expect("parameters serialize");
             Request {
                 method: Method::POST,
                 url,
                 body: Some((FHIR_JSON, Bytes::from(body))),
-                headers: prefer,
+                headers: headers.clone(),
                 // A 429/503 means the job was not accepted: safe to repeat.
                 idempotent: true,
             }
+        };
+        let mut request = if req.needs_post(url.as_str().len()) {
+            post(url)
         } else {
             Request {
-                headers: prefer,
+                headers: headers.clone(),
                 ..Request::get(url)
             }
         };
-        let what = self.fhir.describe(&request);
-        let resp = self.fhir.send(&request).await?;
+        let mut what = self.fhir.describe(&request);
+        let mut resp = self.fhir.send_passing(&request, &[405, 409]).await?;
+        if resp.status.as_u16() == 405 && request.method == Method::GET {
+            self.watch.reporter().note(&format!(
+                "{what}: 405 Method Not Allowed; kicking off again with POST and a Parameters body (Bulk Data 4.0 servers take POST only)"
+            ));
+            request = post(request.url.clone());
+            what = self.fhir.describe(&request);
+            resp = self.fhir.send_passing(&request, &[409]).await?;
+        }
+        if resp.status.as_u16() == 409 {
+            let hide: Vec<String> = self
+                .fhir
+                .current_token()
+                .map(|t| t.secret().clone())
+                .into_iter()
+                .collect();
+            return Err(outcome::status_error(&what, &resp, &hide).with_hint(
+                "the server may run one export per client at a time: finish or cancel the other (`smart export --cancel --out DIR`), then try again",
+            ));
+        }
         if resp.status.as_u16() != 202 {
             return Err(Error::server(format!(
                 "{what}: the server answered {}, not 202 Accepted: it did not start an export job",
@@ -97,13 +127,17 @@ impl Export {
                     "{what}: 202 Accepted without a Content-Location (the job's status URL)"
                 ))
             })?;
-        let state = State::new(
+        self.reach.check(&job, "the job's status URL")?;
+        let mut state = State::new(
             self.fhir.on_base().as_str(),
             job.as_str(),
             &format!("{} {}", request.method, http::origin_path(&request.url)),
             now_secs(),
             self.gzip,
         );
+        if req.organize_output_by.is_some() {
+            state.types = req.types.clone();
+        }
         state.save(&self.dir)?;
         Ok(state)
     }
@@ -130,37 +164,70 @@ impl Export {
         let cap = self.fhir.max_wait();
         let mut backoff = 0;
         let mut told: Option<Duration> = None;
+        let mut told_ignored = false;
+        // Transient errors in a row.
+        let mut transient = 0u32;
         loop {
             let (resp, hide) = self.fhir.exchange(&req).await?;
-            let retry_after = match status::interpret(&what, &resp, &hide)? {
+            let answer = status::interpret(&what, &resp, &hide)?;
+            let retry_after = match &answer {
+                Status::Complete { .. } => None,
+                Status::InProgress { retry_after, .. }
+                | Status::Throttled { retry_after, .. }
+                | Status::Transient { retry_after, .. } => retry_after.clone(),
+            };
+            let now = SystemTime::now();
+            let w = status::next_wait(retry_after.as_deref(), backoff, now, cap);
+            if !matches!(
+                status::read_retry_after(retry_after.as_deref(), now),
+                status::RetryAfter::Wait(_)
+            ) {
+                backoff += 1;
+            }
+            match answer {
                 Status::Complete { manifest, expires } => {
                     let plan = manifest.plan()?;
+                    for p in &plan {
+                        self.reach
+                            .check(&p.url, &format!("the manifest's {} file URL", p.name))?;
+                    }
                     state.set_manifest(manifest, &plan, expires);
                     state.save(&self.dir)?;
                     return Ok(());
                 }
-                Status::InProgress {
-                    progress,
-                    retry_after,
-                } => {
+                Status::InProgress { progress, .. } => {
+                    transient = 0;
                     self.watch.job(&format!(
                         "export in progress: {}",
                         progress.as_deref().unwrap_or("(no progress given)")
                     ));
-                    retry_after
                 }
-                Status::Throttled {
-                    status,
-                    retry_after,
-                } => {
+                Status::Throttled { status, .. } => {
                     self.watch
                         .job(&format!("export status: {status}, polling less often"));
-                    retry_after
                 }
-            };
-            let w = status::next_wait(retry_after.as_deref(), backoff, SystemTime::now(), cap);
-            if retry_after.is_none() {
-                backoff += 1;
+                Status::Transient { status, issue, .. } => {
+                    transient += 1;
+                    if transient > MAX_TRANSIENT {
+                        return Err(Error::server(format!(
+                            "{what}: {status}, a transient error {MAX_TRANSIENT} times in a row ({issue}); giving up"
+                        ))
+                        .with_hint("the job may still be running at the server: `smart export --resume` polls it again"));
+                    }
+                    reporter.note(&format!(
+                        "export status: {status}, a transient error ({issue}); the job goes on, polling again in {:.1} s ({transient}/{MAX_TRANSIENT})",
+                        w.wait.as_secs_f64()
+                    ));
+                }
+            }
+            if let Some(why) = &w.ignored
+                && !told_ignored
+            {
+                reporter.note(&format!(
+                    "the server's Retry-After {why}; ignored: polling again in {:.1} s, with backoff",
+                    w.wait.as_secs_f64()
+                ));
+                told_ignored = true;
             }
             if let Some(asked) = w.capped_from
                 && told != Some(asked)
@@ -219,12 +286,19 @@ impl Export {
         let todo: Vec<usize> = (0..total)
             .filter(|&i| state.files[i].done.is_none())
             .collect();
+        let mixed_types = state.types.clone();
         let state = Arc::new(Mutex::new(state));
         let fetcher = Arc::new(Fetcher {
             http: self.http.clone(),
             fhir: self.fhir.clone(),
-            requires_token: manifest.requires_access_token,
+            tokens: TokenRule {
+                requires_token: manifest.requires_access_token,
+                base: self.fhir.on_base().clone(),
+                origins: self.token_origins.clone(),
+            },
+            reach: self.reach.clone(),
             gzip: self.gzip,
+            mixed_types,
         });
         let permits = Arc::new(tokio::sync::Semaphore::new(self.parallel.max(1)));
         let mut tasks = JoinSet::new();
@@ -281,21 +355,29 @@ impl Export {
         let mut state = lock(&state).clone();
         if let Some(first) = failed.first() {
             let n = failed.len();
-            return Err(Error {
+            let e = Error {
                 message: if n == 1 {
                     first.message.clone()
                 } else {
                     format!("{n} files failed; the first: {}", first.message)
                 },
                 ..first.clone()
-            }
-            .with_hint("`smart export --resume` fetches what is missing"));
+            };
+            // The file's own hint (what to change) says more than "resume".
+            return Err(match e.hint {
+                Some(_) => e,
+                None => e.with_hint("`smart export --resume` fetches what is missing"),
+            });
         }
         state.complete = true;
         state.save(&self.dir)?;
         Ok(Summary::of(&state, &self.dir, transferred, took))
     }
 }
+
+/// Transient errors in a row that a status poll waits out before the
+/// export gives up (with backoff, about ten minutes at the default cap).
+pub const MAX_TRANSIENT: u32 = 20;
 
 fn stopped() -> Error {
     Error::interrupted("interrupted")

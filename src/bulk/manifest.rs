@@ -1,7 +1,13 @@
-//! The complete-status manifest (Bulk Data v2) and the local file each of
-//! its entries is saved as. A manifest is a server's answer: its types
-//! become file names here, so they are checked to be plain type names
-//! (no `/`, no `..`), and its URLs to be absolute http(s) URLs.
+//! The complete-status manifest (Bulk Data v2, 3.0 and the 4.0 ballot) and
+//! the local file each of its entries is saved as. A manifest is a server's
+//! answer: its types become file names here, so they are checked to be
+//! plain type names (no `/`, no `..`), and its URLs to be absolute http(s)
+//! URLs.
+//!
+//! 4.0 renames `error` to `outcome` (read alike, into `error/`), adds
+//! `manifestType` and `outputFormat`, and drops `request`. With
+//! `organizeOutputBy` (3.0) output entries have no `type`: their files mix
+//! types and are saved as `output.<n>.ndjson`.
 
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -20,6 +26,30 @@ pub struct Manifest {
     pub output: Vec<Entry>,
     #[serde(default)]
     pub error: Vec<Entry>,
+    /// 4.0: `error` renamed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outcome: Vec<Entry>,
+    /// 3.0: the `organizeOutputBy` the files are organized by.
+    #[serde(
+        rename = "outputOrganizedBy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub output_organized_by: Option<String>,
+    /// 4.0, informational.
+    #[serde(
+        rename = "manifestType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub manifest_type: Option<String>,
+    /// 4.0, informational.
+    #[serde(
+        rename = "outputFormat",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub output_format: Option<String>,
     /// v2: Bundles of the resources deleted since `_since`.
     #[serde(default)]
     pub deleted: Vec<Entry>,
@@ -27,7 +57,8 @@ pub struct Manifest {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
-    #[serde(rename = "type")]
+    /// Absent in the output entries of an `organizeOutputBy` export.
+    #[serde(rename = "type", default)]
     pub rtype: String,
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -63,18 +94,23 @@ impl Manifest {
         })
     }
 
-    /// The files to fetch, numbered per type in manifest order.
+    /// The files to fetch, numbered per type in manifest order (files of
+    /// mixed types: `output.<n>.ndjson`, of type [`MIXED`]).
     pub fn plan(&self) -> Result<Vec<Planned>> {
         let mut seen: std::collections::HashMap<(Part, &str), usize> = Default::default();
         let parts = [
             (Part::Output, &self.output, ""),
             (Part::Error, &self.error, "error/"),
+            (Part::Error, &self.outcome, "error/"),
             (Part::Deleted, &self.deleted, "deleted/"),
         ];
         let mut out = Vec::new();
         for (part, entries, dir) in parts {
             for e in entries {
-                check_type_name(&e.rtype)?;
+                let mixed = part == Part::Output && self.output_organized_by.is_some();
+                if !mixed {
+                    check_type_name(&e.rtype)?;
+                }
                 let url = Url::parse(&e.url)
                     .ok()
                     .filter(|u| matches!(u.scheme(), "http" | "https"))
@@ -85,20 +121,28 @@ impl Manifest {
                             crate::redact::url_str(&e.url)
                         ))
                     })?;
-                let n = seen.entry((part, e.rtype.as_str())).or_default();
+                let rtype = if mixed { MIXED } else { e.rtype.as_str() };
+                let n = seen.entry((part, rtype)).or_default();
                 *n += 1;
                 out.push(Planned {
                     part,
-                    rtype: e.rtype.clone(),
+                    rtype: rtype.to_owned(),
                     url,
                     count: e.count,
-                    name: format!("{dir}{}.{n}.ndjson", e.rtype),
+                    name: match mixed {
+                        true => format!("output.{n}.ndjson"),
+                        false => format!("{dir}{}.{n}.ndjson", e.rtype),
+                    },
                 });
             }
         }
         Ok(out)
     }
 }
+
+/// The type of a file that mixes types (`organizeOutputBy`): not a name a
+/// resource type can have.
+pub const MIXED: &str = "*";
 
 /// A resource type as a server may name it: a FHIR-style name (custom types
 /// included), never something that would leave DIR as a file name.
@@ -147,6 +191,57 @@ mod tests {
         );
         assert!(m.requires_access_token);
         assert_eq!(m.plan().unwrap()[0].count, Some(2));
+    }
+
+    #[test]
+    fn bulk_data_4_manifests_are_read_outcome_like_error() {
+        // No `request`, `manifestType` and `outputFormat` present, `outcome`
+        // for `error`.
+        let m = manifest(
+            r#"{"transactionTime":"2024-01-01T00:00:00Z","requiresAccessToken":true,
+               "manifestType":"export","outputFormat":"application/fhir+ndjson",
+               "output":[{"type":"Patient","url":"http://h/f/1"}],
+               "outcome":[{"type":"OperationOutcome","url":"http://h/f/2"}],
+               "error":[{"type":"OperationOutcome","url":"http://h/f/3"}]}"#,
+        );
+        let plan = m.plan().unwrap();
+        let names: Vec<_> = plan.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Patient.1.ndjson",
+                "error/OperationOutcome.1.ndjson",
+                "error/OperationOutcome.2.ndjson"
+            ]
+        );
+        assert_eq!(plan[2].url.as_str(), "http://h/f/2");
+        assert_eq!(plan[1].part, Part::Error);
+        assert_eq!(m.manifest_type.as_deref(), Some("export"));
+    }
+
+    #[test]
+    fn organized_output_is_mixed_and_named_output_n() {
+        let m = manifest(
+            r#"{"transactionTime":"t","requiresAccessToken":true,"outputOrganizedBy":"Patient",
+               "output":[{"url":"http://h/f/1","count":3},{"url":"http://h/f/2"}],
+               "error":[{"type":"OperationOutcome","url":"http://h/f/3"}]}"#,
+        );
+        let plan = m.plan().unwrap();
+        let got: Vec<_> = plan
+            .iter()
+            .map(|p| (p.name.as_str(), p.rtype.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("output.1.ndjson", MIXED),
+                ("output.2.ndjson", MIXED),
+                ("error/OperationOutcome.1.ndjson", "OperationOutcome")
+            ]
+        );
+        // A type-less error entry is still refused.
+        let bad = manifest(r#"{"error":[{"url":"http://h/f/3"}]}"#);
+        assert!(bad.plan().is_err());
     }
 
     #[test]

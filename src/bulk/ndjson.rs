@@ -3,6 +3,10 @@
 //! cut short or malformed is caught, but into nothing but their
 //! `resourceType`), so memory stays at one line whatever the file's size.
 //! A gzip file (`--gzip`) is checked through a streaming decoder.
+//!
+//! A file of mixed types (`organizeOutputBy`) is checked line by line as a
+//! resource of any requested type; its block headers (`Parameters`) are
+//! counted apart, as headers, not as exported resources.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -29,6 +33,23 @@ pub struct Check {
     pub bad_lines: u64,
     /// The first few of those, `line N: …`.
     pub problems: Vec<String>,
+    /// Block headers (`Parameters`) of a file of mixed types.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub headers: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// What the lines of a file must be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Expect {
+    /// Resources of this type.
+    One(String),
+    /// `organizeOutputBy`: resources of any of these types (any type when
+    /// empty), and `Parameters` block headers.
+    Mixed(Vec<String>),
 }
 
 impl Check {
@@ -42,7 +63,7 @@ impl Check {
 
 /// The line checker for plain NDJSON.
 pub struct Checker {
-    expected: String,
+    expected: Expect,
     pending: Vec<u8>,
     /// The line being buffered is past [`MAX_LINE`]: skip to its end.
     skipping: bool,
@@ -54,8 +75,18 @@ pub struct Checker {
 
 impl Checker {
     pub fn new(expected: &str) -> Checker {
+        Checker::expecting(Expect::One(expected.to_owned()))
+    }
+
+    /// For a file of mixed types: resources of any of `types` (of any type
+    /// when empty), and block headers.
+    pub fn mixed(types: &[String]) -> Checker {
+        Checker::expecting(Expect::Mixed(types.to_vec()))
+    }
+
+    fn expecting(expected: Expect) -> Checker {
         Checker {
-            expected: expected.to_owned(),
+            expected,
             pending: Vec::new(),
             skipping: false,
             line_no: 0,
@@ -127,6 +158,10 @@ impl Checker {
         }
         match scan::scan(line, &mut self.stack) {
             Ok(Head::Type(raw)) => {
+                if matches!(self.expected, Expect::Mixed(_)) && raw == b"Parameters" {
+                    self.check.headers += 1;
+                    return;
+                }
                 self.check.resources += 1;
                 let t: Cow<'_, str> = if raw.contains(&b'\\') {
                     // Escaped: rare; serde decodes the quoted string.
@@ -136,13 +171,25 @@ impl Checker {
                     // Valid UTF-8: the scanner checked the line.
                     String::from_utf8_lossy(raw)
                 };
-                if t != self.expected.as_str() {
-                    let msg = format!(
-                        "line {n}: a {}, not a {}",
-                        crate::redact::printable(&t.chars().take(64).collect::<String>()),
-                        self.expected
-                    );
-                    self.check.problem(msg);
+                let shown = || {
+                    crate::redact::printable(&t.chars().take(64).collect::<String>()).into_owned()
+                };
+                match &self.expected {
+                    Expect::One(e) if t != e.as_str() => {
+                        let msg = format!("line {n}: a {}, not a {e}", shown());
+                        self.check.problem(msg);
+                    }
+                    Expect::Mixed(types)
+                        if !types.is_empty() && !types.iter().any(|e| t == e.as_str()) =>
+                    {
+                        let msg = format!(
+                            "line {n}: a {}, not one of the requested types ({})",
+                            shown(),
+                            types.join(", ")
+                        );
+                        self.check.problem(msg);
+                    }
+                    _ => {}
                 }
                 match self.check.by_type.get_mut(t.as_ref()) {
                     Some(c) => *c += 1,
@@ -183,7 +230,10 @@ impl Write for Sink {
 
 impl Stream {
     pub fn new(expected: &str, gzip: bool) -> Stream {
-        let c = Checker::new(expected);
+        Stream::of(Checker::new(expected), gzip)
+    }
+
+    pub fn of(c: Checker, gzip: bool) -> Stream {
         if gzip {
             Stream::Gzip(Box::new(flate2::write::MultiGzDecoder::new(Sink(c))), None)
         } else {
@@ -277,6 +327,39 @@ mod tests {
         assert_eq!(c.problems[2], "line 3: no resourceType");
         assert!(c.problems[3].starts_with("line 4: not a JSON resource"));
         assert_eq!(c.problems[4], "line 5: cut off (its JSON does not end)");
+    }
+
+    #[test]
+    fn mixed_files_take_any_requested_type_and_count_headers_apart() {
+        let body = concat!(
+            r#"{"resourceType":"Parameters","parameter":[{"name":"header","valueReference":{"reference":"Patient/1"}}]}"#,
+            "\n",
+            r#"{"resourceType":"Patient","id":"1"}"#,
+            "\n",
+            r#"{"resourceType":"Observation","id":"o1"}"#,
+            "\n",
+            r#"{"resourceType":"Condition","id":"c1"}"#,
+            "\n"
+        );
+        let mut c = Checker::mixed(&["Patient".into(), "Observation".into()]);
+        c.feed(body.as_bytes());
+        let r = c.finish();
+        assert_eq!((r.resources, r.headers, r.bad_lines), (3, 1, 1));
+        assert_eq!(r.by_type["Patient"], 1);
+        assert_eq!(r.by_type["Observation"], 1);
+        assert!(!r.by_type.contains_key("Parameters"));
+        assert_eq!(
+            r.problems,
+            ["line 4: a Condition, not one of the requested types (Patient, Observation)"]
+        );
+        // No _type asked: any type.
+        let mut c = Checker::mixed(&[]);
+        c.feed(body.as_bytes());
+        let r = c.finish();
+        assert_eq!((r.resources, r.headers, r.bad_lines), (3, 1, 0));
+        // In a file of one type, Parameters is just another wrong type.
+        let r = check("Patient", &[body.as_bytes()]);
+        assert_eq!((r.headers, r.bad_lines), (0, 3));
     }
 
     #[test]

@@ -41,6 +41,10 @@ pub struct State {
     /// Every file is complete.
     #[serde(default)]
     pub complete: bool,
+    /// The requested `_type`s of an `organizeOutputBy` export, whose files
+    /// mix them: what their lines are checked against (empty: any type).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -112,6 +116,7 @@ impl State {
             expires: None,
             files: Vec::new(),
             complete: false,
+            types: Vec::new(),
         }
     }
 

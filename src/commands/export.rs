@@ -16,6 +16,7 @@ use super::RunContext;
 use super::connect;
 use crate::bulk::download::Fetcher;
 use crate::bulk::job::{Cancelled, Export};
+use crate::bulk::reach::{Reach, parse_token_origin};
 use crate::bulk::request::{ExportRequest, Level};
 use crate::bulk::state::{STATE_FILE, State};
 use crate::bulk::summary::Summary;
@@ -40,6 +41,12 @@ enum Mode {
 pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
     let start = std::time::Instant::now();
     let mode = mode(&args)?;
+    // Checked before any request, like every other flag.
+    let flag_origins: Vec<url::Origin> = args
+        .token_origins
+        .iter()
+        .map(|o| parse_token_origin(o))
+        .collect::<Result<_>>()?;
     let dir = args.out.clone();
     let saved = State::load(&dir)?;
     let resume_cmd = resume_command(ctx, &dir);
@@ -96,9 +103,16 @@ pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
         None => Arc::new(Unwatched(ctx.invocation.reporter.clone())),
     };
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let token_origins = match flag_origins {
+        o if o.is_empty() => profile_token_origins(&conn.profile)?,
+        o => o,
+    };
+    let reach = Reach::for_base(conn.fhir.on_base()).await;
     let export = Export {
+        http: Fetcher::client(&ctx.http_options(false), &reach)?,
         fhir: Arc::new(conn.fhir),
-        http: Fetcher::client(&ctx.http_options(false))?,
+        token_origins,
+        reach,
         dir: dir.clone(),
         parallel: usize::from(args.parallel),
         gzip: saved
@@ -207,6 +221,12 @@ fn mode(args: &ExportArgs) -> Result<Mode> {
         elements: args.elements.clone(),
         patients: args.patients.clone(),
         output_format: args.output_format.clone(),
+        until: args.until.clone(),
+        organize_output_by: args.organize_output_by.clone(),
+        include_associated_data: args.include_associated_data.clone(),
+        extra: args.params.clone(),
+        lenient: args.lenient,
+        post: args.post,
     };
     if !(args.resume || args.status || args.cancel) {
         req.check()?;
@@ -231,6 +251,18 @@ fn mode(args: &ExportArgs) -> Result<Mode> {
     } else {
         Mode::Cancel
     })
+}
+
+/// The profile's `token_origins` (used when no `--token-origin` is given).
+fn profile_token_origins(profile: &crate::config::Profile) -> Result<Vec<url::Origin>> {
+    profile
+        .token_origins
+        .iter()
+        .map(|o| {
+            parse_token_origin(o)
+                .map_err(|e| Error::usage(format!("the profile's token_origins: {}", e.message)))
+        })
+        .collect()
 }
 
 /// Exit status once the summary is out: files that do not check out, or

@@ -81,6 +81,7 @@ fn add(ctx: &RunContext, store: &mut ConfigFile, a: ProfileAddArgs) -> Result<()
         basic_auth_encoding: a.basic_auth_encoding.map(Into::into),
         scope_translation: !a.no_scope_translation,
         max_retry_wait: a.max_retry_wait,
+        token_origins: Vec::new(),
         private_key: a.private_key.map(|k| crate::settings::key_reference(&k)),
         kid: a.kid,
         alg: a.alg.map(Into::into),
@@ -224,6 +225,9 @@ fn show(ctx: &RunContext, name: &str, p: &Profile, is_default: bool) -> Result<(
     }
     if let Some(s) = p.max_retry_wait {
         workarounds.push(("max_retry_wait", format!("{s} s")));
+    }
+    for o in &p.token_origins {
+        workarounds.push(("token_origins", o.clone()));
     }
     println!("\n{}", "Workarounds".bold().underline());
     if workarounds.is_empty() {

@@ -237,6 +237,13 @@ impl Fhir {
     /// Sends a request: token, refresh on 401, retries on 429/503; answers
     /// other than 2xx become errors with the server's OperationOutcome.
     pub async fn send(&self, req: &Request) -> Result<Response> {
+        self.send_passing(req, &[]).await
+    }
+
+    /// [`Fhir::send`], but answers whose status is in `pass` come back as
+    /// they are, for the caller to read (bulk export's kick-off: 405 means
+    /// "POST instead").
+    pub async fn send_passing(&self, req: &Request, pass: &[u16]) -> Result<Response> {
         self.check_on_base(&req.url)?;
         let what = self.describe(req);
         let mut attempt: u32 = 0;
@@ -244,6 +251,9 @@ impl Fhir {
         loop {
             let (resp, hide) = self.exchange_once(req, &mut refreshed).await?;
             let status = resp.status.as_u16();
+            if pass.contains(&status) {
+                return Ok(resp);
+            }
             if retry::is_retryable(status) && req.idempotent && attempt < self.retries {
                 let ra = resp.headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok());
                 let wait = retry::delay(ra, attempt, SystemTime::now());

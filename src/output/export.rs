@@ -90,6 +90,15 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
+/// ` after N s` for a server's `Retry-After` that makes sense; nothing for
+/// one that does not (never echoed as a wait).
+fn asked_wait(retry_after: Option<&str>) -> String {
+    match crate::bulk::status::read_retry_after(retry_after, std::time::SystemTime::now()) {
+        crate::bulk::status::RetryAfter::Wait(d) => format!(" after {} s", d.as_secs()),
+        _ => String::new(),
+    }
+}
+
 /// `--status`: what one poll found; `downloaded` when the files are all
 /// in DIR already.
 pub fn print_status(job: &str, status: &Status, downloaded: bool, json: bool) -> Result<()> {
@@ -113,23 +122,38 @@ pub fn print_status(job: &str, status: &Status, downloaded: bool, json: bool) ->
             json!({"job": job, "status": "throttled", "http_status": status, "retry_after": retry_after}),
             format!(
                 "the server answered {status} (polled too often or busy); ask again{}",
-                retry_after
-                    .as_deref()
-                    .map_or(String::new(), |r| format!(" after {}", printable(r)))
+                asked_wait(retry_after.as_deref())
+            ),
+        ),
+        Status::Transient {
+            status,
+            retry_after,
+            issue,
+        } => (
+            json!({"job": job, "status": "transient-error", "http_status": status, "issue": issue, "retry_after": retry_after}),
+            format!(
+                "the server answered {status} with a transient error ({}): the job goes on; ask again{}",
+                printable(issue),
+                asked_wait(retry_after.as_deref())
             ),
         ),
         Status::Complete { manifest, expires } => {
             let mut per_type: BTreeMap<&str, u64> = BTreeMap::new();
             for e in &manifest.output {
-                *per_type.entry(e.rtype.as_str()).or_default() += e.count.unwrap_or(0);
+                let t = match e.rtype.as_str() {
+                    "" => crate::bulk::manifest::MIXED,
+                    t => t,
+                };
+                *per_type.entry(t).or_default() += e.count.unwrap_or(0);
             }
+            let errors = manifest.error.len() + manifest.outcome.len();
             let types: Vec<String> = per_type
                 .iter()
                 .map(|(t, n)| format!("{} {n}", printable(t)))
                 .collect();
             (
                 json!({"job": job, "status": "complete", "transaction_time": manifest.transaction_time,
-                       "expires": expires, "output": manifest.output.len(), "error": manifest.error.len(),
+                       "expires": expires, "output": manifest.output.len(), "error": errors,
                        "resources": per_type, "downloaded": downloaded}),
                 format!(
                     "complete: {} file{} ({}), {} error file{}; {}",
@@ -140,8 +164,8 @@ pub fn print_status(job: &str, status: &Status, downloaded: bool, json: bool) ->
                     } else {
                         types.join(", ")
                     },
-                    manifest.error.len(),
-                    plural(manifest.error.len()),
+                    errors,
+                    plural(errors),
                     if downloaded {
                         "all downloaded"
                     } else {

@@ -43,6 +43,12 @@ pub enum Fault {
     ExportNoRange,
     ExportSlowFiles,
     RateLimited,
+    ExportFilesOutsideBase,
+    ExportTokenFilesOnStorage,
+    ExportTransientOnce,
+    ExportTransientRepeated,
+    ExportRetryAfterEpoch,
+    ExportOnePerClient,
 }
 
 /// (name, fault, what it does) — the `--fault help` listing.
@@ -227,6 +233,36 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "rate-limited",
         Fault::RateLimited,
         "FHIR calls past the rate limit (10 a second unless set) in one second get 429 with Retry-After",
+    ),
+    (
+        "export-files-outside-base",
+        Fault::ExportFilesOutsideBase,
+        "export file URLs are on the sandbox's origin outside the FHIR base ({origin}/{job}/fhir/bulkfiles/{name}, as the SMART reference server does), token required",
+    ),
+    (
+        "export-token-files-on-storage",
+        Fault::ExportTokenFilesOnStorage,
+        "export file URLs are on the storage origin and require the token (requiresAccessToken: true); smart sends it there only with --token-origin",
+    ),
+    (
+        "export-transient-once",
+        Fault::ExportTransientOnce,
+        "the first export status poll and the first request of each file answer 500 with an OperationOutcome issue `transient`",
+    ),
+    (
+        "export-transient-3x",
+        Fault::ExportTransientRepeated,
+        "the first 3 export status polls and the first 3 requests of each file answer 500 with an OperationOutcome issue `transient`",
+    ),
+    (
+        "export-retry-after-epoch",
+        Fault::ExportRetryAfterEpoch,
+        "export status gives Retry-After as a Unix time (seconds since 1970, about 2 s ahead) instead of seconds to wait",
+    ),
+    (
+        "export-one-per-client",
+        Fault::ExportOnePerClient,
+        "a kick-off while the client has an export not yet DELETEd answers 429 (Retry-After: 3600) with an OperationOutcome",
     ),
 ];
 

@@ -25,6 +25,9 @@ pub struct Received {
     /// The fields of an `application/x-www-form-urlencoded` body.
     pub form: Vec<(String, String)>,
     pub headers: HeaderMap,
+    /// A JSON body (`application/json`, `application/fhir+json`), parsed;
+    /// `None` for any other body, or one that is not JSON.
+    pub json: Option<serde_json::Value>,
 }
 
 impl Received {
@@ -66,11 +69,14 @@ fn pairs(s: &str) -> Vec<(String, String)> {
 /// Middleware: records the request, then hands it on unchanged.
 pub(crate) async fn record(State(journal): State<Journal>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    let is_form = parts
+    let ct = parts
         .headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+        .unwrap_or("");
+    let is_form = ct.starts_with("application/x-www-form-urlencoded");
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    let is_json = mime == "application/json" || mime.ends_with("+json");
     let bytes = match axum::body::to_bytes(body, FORM_LIMIT).await {
         Ok(b) => b,
         Err(_) => return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response(),
@@ -85,6 +91,11 @@ pub(crate) async fn record(State(journal): State<Journal>, req: Request, next: N
             Vec::new()
         },
         headers: parts.headers.clone(),
+        json: if is_json {
+            serde_json::from_slice(&bytes).ok()
+        } else {
+            None
+        },
     });
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await

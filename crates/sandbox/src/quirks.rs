@@ -23,6 +23,8 @@ pub enum Quirk {
     OpaqueTokens,
     RetryAfterHours,
     NoBulkExport,
+    ExportPostOnly,
+    ExportManifestV4,
 }
 
 /// One entry of the `--quirk help` listing.
@@ -114,6 +116,18 @@ pub const ALL: &[Entry] = &[
         quirk: Quirk::NoBulkExport,
         seen: "most servers",
         what: "no $export: the kick-offs answer 404 and the CapabilityStatement declares no export operation (crawl instead)",
+    },
+    Entry {
+        name: "export-post-only",
+        quirk: Quirk::ExportPostOnly,
+        seen: "Bulk Data 4.0 ballot",
+        what: "a GET $export kick-off answers 405 (Allow: POST): kick-off is POST with a Parameters body only",
+    },
+    Entry {
+        name: "export-manifest-v4",
+        quirk: Quirk::ExportManifestV4,
+        seen: "Bulk Data 4.0 ballot",
+        what: "export manifests have `outcome` instead of `error`, `manifestType` and `outputFormat`, and no `request`",
     },
 ];
 

@@ -158,7 +158,9 @@ impl FhirState {
 }
 
 pub(crate) fn router() -> axum::Router<Arc<State>> {
-    axum::Router::new().route("/fhir/{*path}", axum::routing::any(dispatch))
+    axum::Router::new()
+        .route("/fhir/{*path}", axum::routing::any(dispatch))
+        .merge(export::outside_base_router())
 }
 
 async fn dispatch(

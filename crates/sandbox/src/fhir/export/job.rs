@@ -1,10 +1,10 @@
 //! One export job: its progress while the writer runs, its outputs once
 //! written, and what its status endpoint answers at each moment.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -14,8 +14,8 @@ use serde_json::json;
 use super::super::dates;
 use super::super::outcome::Outcome;
 use super::super::types::RType;
-use crate::Fault;
 use crate::clock::unix_ms;
+use crate::{Fault, Quirk};
 
 /// How long a finished job's files are kept (the manifest's `Expires`).
 pub(crate) const EXPIRY: Duration = Duration::from_secs(3600);
@@ -33,6 +33,9 @@ pub(crate) struct Output {
     pub(crate) len: u64,
     /// An `error` file (OperationOutcomes) rather than an `output` one.
     pub(crate) error: bool,
+    /// Resources of several types in blocks (`organizeOutputBy`): the
+    /// manifest gives no `type`.
+    pub(crate) mixed: bool,
 }
 
 pub(crate) enum State {
@@ -68,11 +71,18 @@ pub(crate) struct Job {
     pub(crate) state: Mutex<State>,
     /// Files served at least once (the `export-truncated-file` fault).
     served: Mutex<HashSet<String>>,
+    /// `organizeOutputBy` of the kick-off, for the manifest.
+    pub(crate) organized_by: Option<&'static str>,
+    /// Transient errors answered so far: status polls, and per file (the
+    /// `export-transient-*` faults).
+    status_errors: AtomicU32,
+    file_errors: Mutex<HashMap<String, u32>>,
 }
 
 /// What the status endpoint needs besides the job.
 pub(crate) struct Context<'a> {
     pub(crate) faults: &'a crate::Faults,
+    pub(crate) quirks: &'a crate::Quirks,
     /// `{base}/$export-file/{job}/{name}` or the storage URL of a file.
     pub(crate) file_url: &'a dyn Fn(&Job, &Output) -> String,
     /// The sandbox clock's time.
@@ -105,7 +115,28 @@ impl Job {
             cancelled: AtomicBool::new(false),
             state: Mutex::new(State::Writing),
             served: Mutex::new(HashSet::new()),
+            organized_by: None,
+            status_errors: AtomicU32::new(0),
+            file_errors: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// True while fewer than `times` transient errors were answered to the
+    /// status endpoint (counting this one).
+    pub(crate) fn transient_status(&self, times: u32) -> bool {
+        self.status_errors
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < times).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    /// The same for the requests of file `name`.
+    pub(crate) fn transient_file(&self, name: &str, times: u32) -> bool {
+        let mut m = self.file_errors.lock().unwrap_or_else(|e| e.into_inner());
+        let n = m.entry(name.to_owned()).or_default();
+        *n += 1;
+        *n <= times
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -204,6 +235,9 @@ impl Job {
     fn in_progress(&self, cx: &Context, written: bool) -> Response {
         let retry_after = if cx.faults.has(Fault::ExportRetryAfterHours) {
             "7200".to_string()
+        } else if cx.faults.has(Fault::ExportRetryAfterEpoch) {
+            // What a server that confuses "when" with "how long" sends.
+            (unix_ms(cx.now) / 1000 + 2).to_string()
         } else if cx.faults.has(Fault::ExportRetryAfterDate) {
             // At least a whole second ahead, whatever the clock's fraction.
             let at = (unix_ms(cx.now) / 1000 + 2) * 1000;
@@ -230,20 +264,43 @@ impl Job {
     fn manifest(&self, cx: &Context, outputs: &[Output], at: SystemTime) -> Response {
         let off_origin = cx.faults.has(Fault::ExportOffOriginFiles);
         let item = |o: &Output| {
-            json!({
-                "type": o.rtype,
+            let mut i = json!({
                 "url": (cx.file_url)(self, o),
                 "count": o.count,
-            })
+            });
+            if !o.mixed {
+                i["type"] = o.rtype.into();
+            }
+            i
         };
-        let body = json!({
+        let outputs_ = outputs
+            .iter()
+            .filter(|o| !o.error)
+            .map(item)
+            .collect::<Vec<_>>();
+        let errors = outputs
+            .iter()
+            .filter(|o| o.error)
+            .map(item)
+            .collect::<Vec<_>>();
+        let mut body = json!({
             "transactionTime": self.transaction_time,
-            "request": self.request,
             "requiresAccessToken": !off_origin,
-            "output": outputs.iter().filter(|o| !o.error).map(item).collect::<Vec<_>>(),
-            "error": outputs.iter().filter(|o| o.error).map(item).collect::<Vec<_>>(),
+            "output": outputs_,
             "deleted": [],
         });
+        if let Some(by) = self.organized_by {
+            body["outputOrganizedBy"] = by.into();
+        }
+        if cx.quirks.has(Quirk::ExportManifestV4) {
+            // Bulk Data 4.0 ballot: `error` renamed, `request` gone.
+            body["manifestType"] = "export".into();
+            body["outputFormat"] = super::serve::NDJSON.into();
+            body["outcome"] = errors.into();
+        } else {
+            body["request"] = self.request.clone().into();
+            body["error"] = errors.into();
+        }
         let mut r = (StatusCode::OK, body.to_string()).into_response();
         let h = r.headers_mut();
         h.insert(

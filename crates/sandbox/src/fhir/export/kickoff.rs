@@ -127,6 +127,10 @@ pub(crate) struct Spec {
     pub(crate) types: Vec<RType>,
     /// Only resources last updated after this (Unix ms).
     pub(crate) since: Option<i64>,
+    /// `_until` (Bulk Data 3.0): only resources last updated before it.
+    pub(crate) until: Option<i64>,
+    /// `organizeOutputBy` (Bulk Data 3.0): files of patient blocks.
+    pub(crate) organize_by_patient: bool,
     /// Per type, searches of which a resource must match one.
     pub(crate) filters: HashMap<RType, Vec<Query>>,
     pub(crate) elements: Elements,
@@ -210,7 +214,7 @@ fn from_query(query: Option<&str>) -> Raw {
         .map(|(k, v)| match k.as_str() {
             // A literal `+` (`application/fhir+ndjson`, `+02:00`) decodes
             // as a space; neither value can hold a real one.
-            "_outputFormat" | "_since" => (k, v.replace(' ', "+")),
+            "_outputFormat" | "_since" | "_until" => (k, v.replace(' ', "+")),
             _ => (k, v),
         })
         .collect();
@@ -304,6 +308,8 @@ pub(crate) fn parse(
     };
     let mut types: Vec<RType> = Vec::new();
     let mut since = None;
+    let mut until = None;
+    let mut organize_by_patient = false;
     let mut typefilters: Vec<String> = Vec::new();
     let mut elements = Elements::default();
     for (name, value) in &raw.pairs {
@@ -316,7 +322,30 @@ pub(crate) fn parse(
                     )));
                 }
             }
-            "_since" => since = Some(parse_instant(value)?),
+            "_since" => since = Some(parse_instant("_since", value)?),
+            "_until" => until = Some(parse_instant("_until", value)?),
+            "organizeOutputBy" => match value.as_str() {
+                "Patient" => organize_by_patient = true,
+                _ if lenient => {}
+                _ => {
+                    return Err(Outcome::new(
+                        StatusCode::BAD_REQUEST,
+                        "not-supported",
+                        format!(
+                            "organizeOutputBy `{value}` is not supported; this server organizes output by Patient only"
+                        ),
+                    ));
+                }
+            },
+            "includeAssociatedData" if !lenient => {
+                return Err(Outcome::new(
+                    StatusCode::BAD_REQUEST,
+                    "not-supported",
+                    format!(
+                        "includeAssociatedData `{value}` is not supported (this server keeps no Provenance); send Prefer: handling=lenient to export without it"
+                    ),
+                ));
+            }
             "_type" => {
                 for t in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
                     let rtype = RType::parse(t).ok_or_else(|| {
@@ -336,13 +365,7 @@ pub(crate) fn parse(
                     }
                 }
             }
-            "_typeFilter" => typefilters.extend(
-                value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|f| !f.is_empty())
-                    .map(str::to_owned),
-            ),
+            "_typeFilter" => typefilters.extend(split_type_filters(value)),
             "_elements" => parse_elements(value, &mut elements)?,
             "patient" => {
                 return Err(Outcome::bad_request(
@@ -352,7 +375,7 @@ pub(crate) fn parse(
             _ if lenient => {}
             _ => {
                 return Err(Outcome::bad_request(format!(
-                    "unknown $export parameter `{name}`; this server takes _outputFormat, _since, _type, _typeFilter, _elements and (POST) patient"
+                    "unknown $export parameter `{name}`; this server takes _outputFormat, _since, _until, _type, _typeFilter, _elements, organizeOutputBy and (POST) patient"
                 )));
             }
         }
@@ -395,16 +418,51 @@ pub(crate) fn parse(
         cohort,
         types,
         since,
+        until,
+        organize_by_patient,
         filters,
         elements,
     })
 }
 
+/// One `_typeFilter` value as one or more filters. The comma-joined form
+/// of Bulk Data 2.0 and 3.0 is still read, but split only where a comma
+/// starts another `Type?` filter, so that a comma inside a search
+/// (`code=1,2`, an OR) stays in its filter. (4.0 forbids the joined form;
+/// repeated parameters are the unambiguous way.)
+fn split_type_filters(value: &str) -> Vec<String> {
+    let starts_filter = |rest: &str| {
+        rest.split_once('?').is_some_and(|(t, _)| {
+            t.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+                && t.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for (i, piece) in value.split(',').enumerate() {
+        if i > 0 && starts_filter(piece.trim_start()) {
+            out.push(std::mem::take(&mut cur));
+        } else if i > 0 {
+            cur.push(',');
+        }
+        cur.push_str(if i > 0 && cur.is_empty() {
+            piece.trim_start()
+        } else {
+            piece
+        });
+    }
+    out.push(cur);
+    out.into_iter()
+        .map(|f| f.trim().to_owned())
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
 /// A FHIR `instant`: date, time to the second and a zone, nothing less.
-fn parse_instant(value: &str) -> Result<i64, Outcome> {
+fn parse_instant(name: &str, value: &str) -> Result<i64, Outcome> {
     let bad = || {
         Outcome::bad_request(format!(
-            "_since `{value}` is not a FHIR instant (like 2024-01-01T00:00:00Z)"
+            "{name} `{value}` is not a FHIR instant (like 2024-01-01T00:00:00Z)"
         ))
     };
     let (_, time) = value.split_once('T').ok_or_else(bad)?;
@@ -515,16 +573,33 @@ mod tests {
 
     #[test]
     fn instants_need_time_and_zone() {
-        assert!(parse_instant("2024-01-01T00:00:00Z").is_ok());
-        assert!(parse_instant("2024-01-01T00:00:00.5+02:00").is_ok());
+        assert!(parse_instant("_since", "2024-01-01T00:00:00Z").is_ok());
+        assert!(parse_instant("_until", "2024-01-01T00:00:00.5+02:00").is_ok());
         for bad in [
             "2024-01-01",
             "2024-01-01T00:00Z",
             "2024-01-01T00:00:00",
             "soon",
         ] {
-            assert!(parse_instant(bad).is_err(), "{bad}");
+            assert!(parse_instant("_since", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn joined_type_filters_split_only_where_a_filter_starts() {
+        assert_eq!(
+            split_type_filters("Observation?code=1,2,Condition?clinical-status=active"),
+            ["Observation?code=1,2", "Condition?clinical-status=active"]
+        );
+        assert_eq!(
+            split_type_filters("Observation?code=1,2"),
+            ["Observation?code=1,2"]
+        );
+        assert_eq!(
+            split_type_filters("Patient?gender=male, Patient?gender=female"),
+            ["Patient?gender=male", "Patient?gender=female"]
+        );
+        assert!(split_type_filters("").is_empty());
     }
 
     #[test]

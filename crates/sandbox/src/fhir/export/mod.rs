@@ -9,6 +9,12 @@
 //! expiry and when the sandbox stops), and downloads stream them from
 //! disk. Modules: `kickoff` (parameters), `write` (the files), `job`
 //! (state, status, manifest), `serve` (downloads).
+//!
+//! Faults and quirks put files elsewhere: on the sandbox's origin outside
+//! the FHIR base (`{origin}/{job}/fhir/bulkfiles/{name}`, as the SMART
+//! reference server does), on the storage origin with the token required
+//! (`{storage}/protected/{job}/{name}`), or at inside addresses nothing
+//! serves.
 
 mod guard;
 mod job;
@@ -28,7 +34,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
 use super::outcome::Outcome;
-use crate::{Fault, Grant, State};
+use crate::{Fault, Grant, Quirk, State};
 use job::{Job, Output};
 use kickoff::{Group, Level};
 
@@ -251,6 +257,14 @@ fn kick_off(
     if method != Method::GET && method != Method::POST {
         return Err(super::method_not_allowed(method, "GET, POST"));
     }
+    if method == Method::GET && state.opts.quirks.has(Quirk::ExportPostOnly) {
+        return Err(Outcome::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "not-supported",
+            "GET kick-off is not supported (Bulk Data 4.0): POST a Parameters resource (sandbox quirk export-post-only)",
+        )
+        .with_header(header::ALLOW, "POST"));
+    }
     kickoff::check_headers(headers)?;
     let store = super::handlers::store(state)?;
     let spec = kickoff::parse(
@@ -272,6 +286,19 @@ fn kick_off(
         state.opts.export_jobs_per_client,
         state.opts.export_disk_limit,
     )?;
+    if state.opts.faults.has(Fault::ExportOnePerClient)
+        && exports
+            .jobs()
+            .values()
+            .any(|j| j.client_id == grant.client_id)
+    {
+        return Err(Outcome::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "throttled",
+            "this server runs one export per client: DELETE the previous export's status URL once its files are downloaded (sandbox fault export-one-per-client)",
+        )
+        .with_header(header::RETRY_AFTER, "3600"));
+    }
     let id = crate::auth::random_token();
     let dir = exports.job_dir(&id).map_err(|e| {
         Outcome::new(
@@ -291,7 +318,7 @@ fn kick_off(
         "{origin}{}",
         uri.path_and_query().map_or(uri.path(), |p| p.as_str())
     );
-    let job = Arc::new(Job::new(
+    let mut job = Job::new(
         id.clone(),
         grant.client_id.clone(),
         request,
@@ -299,7 +326,9 @@ fn kick_off(
         dir,
         spec.types.clone(),
         state.now(),
-    ));
+    );
+    job.organized_by = spec.organize_by_patient.then_some("Patient");
+    let job = Arc::new(job);
     let _ = job.owner.set(grant.clone());
     exports.jobs().insert(id.clone(), job.clone());
     // A job that is to fail needs no files.
@@ -372,9 +401,25 @@ fn status(state: &State, grant: &Grant, method: &Method, id: &str) -> Result<Res
         .with_header(header::RETRY_AFTER, "1"));
     }
     let job = own_job(state, grant, id)?;
+    if let Some(times) = transient_times(&state.opts.faults)
+        && job.transient_status(times)
+    {
+        return Err(transient("the status store is busy"));
+    }
+    let faults = &state.opts.faults;
     let file_url = |job: &Job, o: &Output| -> String {
-        if state.opts.faults.has(Fault::ExportOffOriginFiles) {
+        let origin = state.origin.as_str().trim_end_matches('/');
+        let storage = state.storage_origin.as_str().trim_end_matches('/');
+        if faults.has(Fault::ExportOffOriginFiles) {
             storage_url(state, job, o)
+        } else if faults.has(Fault::ExportFilesOutsideBase) {
+            format!("{origin}/{}/fhir/bulkfiles/{}", job.id, o.name)
+        } else if faults.has(Fault::ExportTokenFilesOnStorage) {
+            format!("{storage}/protected/{}/{}", job.id, o.name)
+        } else {
+                "169.254.169.254"
+            };
+            format!("http://{host}/{}/{}", job.id, o.name)
         } else {
             format!(
                 "{}/$export-file/{}/{}",
@@ -386,9 +431,31 @@ fn status(state: &State, grant: &Grant, method: &Method, id: &str) -> Result<Res
     };
     Ok(job.status(&job::Context {
         faults: &state.opts.faults,
+        quirks: &state.opts.quirks,
         file_url: &file_url,
         now: state.now(),
     }))
+}
+
+/// How many times the `export-transient-*` faults answer a transient error.
+pub(crate) fn transient_times(faults: &crate::Faults) -> Option<u32> {
+    if faults.has(Fault::ExportTransientRepeated) {
+        Some(3)
+    } else if faults.has(Fault::ExportTransientOnce) {
+        Some(1)
+    } else {
+        None
+    }
+}
+
+/// A 500 that is no failure of the job: try again later (the IG's
+/// `transient` issue code).
+pub(crate) fn transient(what: &str) -> Outcome {
+    Outcome::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "transient",
+        format!("{what}; try again later (sandbox fault export-transient)"),
+    )
 }
 
 /// `{storage}/bucket/{job}/{name}?sig=…`
@@ -427,9 +494,47 @@ async fn file(
     Ok(serve::file(&job, &out, headers, &state.opts.faults).await)
 }
 
-/// The storage origin: presigned downloads, no token needed.
+/// The storage origin: presigned downloads, no token needed; and the same
+/// files with the token required (`export-token-files-on-storage`).
 pub(crate) fn storage_router() -> axum::Router<Arc<State>> {
-    axum::Router::new().route("/bucket/{job}/{name}", axum::routing::get(bucket))
+    axum::Router::new()
+        .route("/bucket/{job}/{name}", axum::routing::get(bucket))
+        .route("/protected/{job}/{name}", axum::routing::get(with_token))
+}
+
+/// Files on the sandbox's origin outside the FHIR base
+/// (`export-files-outside-base`), protected like the kick-off.
+pub(crate) fn outside_base_router() -> axum::Router<Arc<State>> {
+    axum::Router::new().route(
+        "/{job}/fhir/bulkfiles/{name}",
+        axum::routing::get(with_token),
+    )
+}
+
+/// A job's file, for the bearer of a token of the client that started it.
+async fn with_token(
+    AxState(state): AxState<Arc<State>>,
+    AxPath((id, name)): AxPath<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(grant) = state.auth.authenticate(&headers) else {
+        return Outcome::new(
+            StatusCode::UNAUTHORIZED,
+            "login",
+            "this file needs the access token (requiresAccessToken: true)",
+        )
+        .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"smart-sandbox\"")
+        .into_response();
+    };
+    let out = own_job(&state, &grant, &id).and_then(|job| {
+        job.output(&name)
+            .map(|o| (job, o))
+            .ok_or_else(|| Outcome::not_found(format!("export job `{id}` has no file `{name}`")))
+    });
+    match out {
+        Ok((job, o)) => serve::file(&job, &o, &headers, &state.opts.faults).await,
+        Err(o) => o.into_response(),
+    }
 }
 
 async fn bucket(

@@ -30,6 +30,11 @@ pub(crate) async fn file(
     headers: &HeaderMap,
     faults: &Faults,
 ) -> Response {
+    if let Some(times) = super::transient_times(faults)
+        && job.transient_file(&out.name, times)
+    {
+        return super::transient(&format!("{} is being moved", out.name)).into_response();
+    }
     let mut f = match tokio::fs::File::open(job.dir.join(&out.name)).await {
         Ok(f) => f,
         // Cancelled (or expired) while the request came in.

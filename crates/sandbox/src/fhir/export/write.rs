@@ -38,6 +38,40 @@ pub(crate) fn run(
     file_lines: usize,
     with_errors: bool,
 ) -> io::Result<Vec<Output>> {
+    let mut outputs = match spec.organize_by_patient {
+        true => organized(store, spec, job, file_lines)?,
+        false => by_type(store, spec, job, file_lines)?,
+    };
+    if with_errors {
+        let mut files = Files::new(&job.dir, "OperationOutcome", usize::MAX);
+        for t in &spec.types {
+            let oo = json!({
+                "resourceType": "OperationOutcome",
+                "issue": [{
+                    "severity": "error",
+                    "code": "processing",
+                    "diagnostics": format!("some {t} resources could not be exported (sandbox fault export-with-errors)"),
+                }]
+            });
+            files.write(oo.to_string().as_bytes())?;
+        }
+        outputs.extend(
+            files
+                .finish()?
+                .into_iter()
+                .map(|o| Output { error: true, ..o }),
+        );
+    }
+    Ok(outputs)
+}
+
+/// Whether a resource last updated at `t` (ms) is within `_since` and `_until`.
+fn in_window(spec: &Spec, t: i64) -> bool {
+    spec.since.is_none_or(|s| t > s) && spec.until.is_none_or(|u| t < u)
+}
+
+/// The files of one type each: `{Type}.{n}.ndjson`.
+fn by_type(store: &Store, spec: &Spec, job: &Job, file_lines: usize) -> io::Result<Vec<Output>> {
     let patients = spec.cohort.synthetic_patients(store);
     let each_patient = || -> Box<dyn Iterator<Item = u32> + '_> {
         match &patients {
@@ -66,7 +100,7 @@ pub(crate) fn run(
         let filters = spec.filters.get(&rtype).map(Vec::as_slice).unwrap_or(&[]);
         let touched: HashSet<SynId> = store.touched(&store.read(), rtype).into_iter().collect();
         // Synthetic resources were all last updated at start-up's reference day.
-        let synthetic = spec.since.is_none_or(|s| s < SYNTHETIC_LAST_UPDATED);
+        let synthetic = in_window(spec, SYNTHETIC_LAST_UPDATED);
         let emit = |line: &mut String, files: &mut Files| -> io::Result<()> {
             if let Some(keep) = &keep {
                 subset(line, keep);
@@ -112,7 +146,7 @@ pub(crate) fn run(
             let Some(facts) = store.facts(rtype, &v) else {
                 continue;
             };
-            if spec.since.is_some_and(|s| v.last_updated <= s)
+            if !in_window(spec, v.last_updated)
                 || !in_cohort(store, &spec.cohort, rtype, &facts)
                 || (!filters.is_empty() && !matches_any(&facts, filters))
             {
@@ -127,27 +161,114 @@ pub(crate) fn run(
         }
         outputs.extend(files.finish()?);
     }
-    if with_errors {
-        let mut files = Files::new(&job.dir, "OperationOutcome", usize::MAX);
-        for t in &spec.types {
-            let oo = json!({
-                "resourceType": "OperationOutcome",
-                "issue": [{
-                    "severity": "error",
-                    "code": "processing",
-                    "diagnostics": format!("some {t} resources could not be exported (sandbox fault export-with-errors)"),
-                }]
-            });
-            files.write(oo.to_string().as_bytes())?;
-        }
-        outputs.extend(
-            files
-                .finish()?
-                .into_iter()
-                .map(|o| Output { error: true, ..o }),
-        );
-    }
     Ok(outputs)
+}
+
+/// `organizeOutputBy=Patient`: `output.{n}.ndjson` files of patient
+/// blocks, each a `Parameters` header naming the patient, then the
+/// patient's resources of the requested types; a block is never split
+/// across files (a file closes at a block's end once it has its lines).
+/// Practitioners, in no patient's compartment, are left out, as the IG
+/// allows. The manifest's `count` is of resources, headers not counted.
+fn organized(store: &Store, spec: &Spec, job: &Job, file_lines: usize) -> io::Result<Vec<Output>> {
+    let patients = spec.cohort.synthetic_patients(store);
+    let each_patient = || -> Box<dyn Iterator<Item = u32> + '_> {
+        match &patients {
+            Some(ps) => Box::new(ps.iter().copied()),
+            None => Box::new(0..store.synth.patient_count()),
+        }
+    };
+    let types: Vec<RType> = spec
+        .types
+        .iter()
+        .copied()
+        .filter(|t| *t != RType::Practitioner)
+        .collect();
+    job.total
+        .store((each_patient().count() as u64).max(1), Ordering::Relaxed);
+    // What was written over or created since start-up, by patient: few,
+    // so held in memory.
+    let mut touched: Vec<HashSet<SynId>> = Vec::new();
+    let mut extra: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for &t in &types {
+        let set: HashSet<SynId> = store.touched(&store.read(), t).into_iter().collect();
+        let filters = spec.filters.get(&t).map(Vec::as_slice).unwrap_or(&[]);
+        for v in written(store, t, &set) {
+            let Some(facts) = store.facts(t, &v) else {
+                continue;
+            };
+            let patient = match t {
+                RType::Patient => Some(facts.id.to_string()),
+                _ => facts.refs.iter().find_map(|(field, r)| match field {
+                    RefField::Subject => r.strip_prefix("Patient/").map(str::to_owned),
+                    _ => None,
+                }),
+            };
+            let Some(patient) = patient else { continue };
+            if !in_window(spec, v.last_updated)
+                || !spec.cohort.has_patient(store, &patient)
+                || (!filters.is_empty() && !matches_any(&facts, filters))
+            {
+                continue;
+            }
+            let mut line = String::new();
+            store.render(&v, &mut line);
+            if let Some(keep) = spec.elements.for_type(t) {
+                subset(&mut line, &keep);
+            }
+            extra.entry(patient).or_default().push(line);
+        }
+        touched.push(set);
+    }
+    let synthetic = in_window(spec, SYNTHETIC_LAST_UPDATED);
+    let mut files = Files::new(&job.dir, "output", file_lines.max(1));
+    let mut ids = Vec::new();
+    let mut line = String::with_capacity(4096);
+    let mut block: Vec<String> = Vec::new();
+    for (n, p) in each_patient().enumerate() {
+        if n % CANCEL_EVERY == 0 && job.cancelled.load(Ordering::Relaxed) {
+            return Err(io::ErrorKind::Interrupted.into());
+        }
+        let pid = SynId::Patient(p).id();
+        for (i, &t) in types.iter().enumerate() {
+            if !synthetic {
+                break;
+            }
+            let filters = spec.filters.get(&t).map(Vec::as_slice).unwrap_or(&[]);
+            let keep = spec.elements.for_type(t);
+            ids.clear();
+            store.synth.enumerate(t, Some(&[p]), &mut ids);
+            for &id in &ids {
+                if touched[i].contains(&id)
+                    || (!filters.is_empty() && !matches_any(&store.synth.facts(id), filters))
+                {
+                    continue;
+                }
+                line.clear();
+                store.synth.render(id, &mut line);
+                if let Some(keep) = &keep {
+                    subset(&mut line, keep);
+                }
+                block.push(line.clone());
+            }
+        }
+        block.extend(extra.remove(&pid).unwrap_or_default());
+        write_block(&pid, &mut block, &mut files)?;
+        job.done.fetch_add(1, Ordering::Relaxed);
+    }
+    // Created patients, and resources of patients the sandbox did not make.
+    for (pid, lines) in std::mem::take(&mut extra) {
+        block.extend(lines);
+        write_block(&pid, &mut block, &mut files)?;
+    }
+    if job.cancelled.load(Ordering::Relaxed) {
+        return Err(io::ErrorKind::Interrupted.into());
+    }
+    Ok(files
+        .finish()?
+        .into_iter()
+        .map(|o| Output { mixed: true, ..o })
+        .collect())
 }
 
 /// The current versions of the written-over (`touched`) and created
@@ -167,6 +288,23 @@ fn matches_any(f: &Facts, queries: &[Query]) -> bool {
     queries
         .iter()
         .any(|q| q.filters.iter().all(|flt| search::matches(f, flt)))
+}
+
+/// One patient's block: its header, then its lines (none: no block).
+fn write_block(patient: &str, block: &mut Vec<String>, files: &mut Files) -> io::Result<()> {
+    if block.is_empty() {
+        return Ok(());
+    }
+    files.start_block()?;
+    let header = json!({
+        "resourceType": "Parameters",
+        "parameter": [{"name": "header", "valueReference": {"reference": format!("Patient/{patient}")}}]
+    });
+    files.write_header(header.to_string().as_bytes())?;
+    for l in block.drain(..) {
+        files.write(l.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// Is a written resource in the cohort's compartments? Synthetic ones are
@@ -212,6 +350,8 @@ struct Files<'a> {
     limit: usize,
     open: Option<(BufWriter<File>, Output)>,
     done: Vec<Output>,
+    /// Closed between blocks only ([`Files::start_block`]).
+    blocks: bool,
 }
 
 impl<'a> Files<'a> {
@@ -222,10 +362,25 @@ impl<'a> Files<'a> {
             limit,
             open: None,
             done: Vec::new(),
+            blocks: false,
         }
     }
 
     fn write(&mut self, line: &[u8]) -> io::Result<()> {
+        if !self.blocks
+            && self
+                .open
+                .as_ref()
+                .is_some_and(|(_, o)| o.count as usize >= self.limit)
+        {
+            self.close()?;
+        }
+        self.line(line, true)
+    }
+
+    /// Files of blocks: a file is closed only between blocks, once full.
+    fn start_block(&mut self) -> io::Result<()> {
+        self.blocks = true;
         if self
             .open
             .as_ref()
@@ -233,6 +388,15 @@ impl<'a> Files<'a> {
         {
             self.close()?;
         }
+        Ok(())
+    }
+
+    /// A block's header: a line, but not a resource of the export.
+    fn write_header(&mut self, line: &[u8]) -> io::Result<()> {
+        self.line(line, false)
+    }
+
+    fn line(&mut self, line: &[u8], counted: bool) -> io::Result<()> {
         let (w, o) = match &mut self.open {
             Some(open) => open,
             None => {
@@ -244,6 +408,7 @@ impl<'a> Files<'a> {
                     count: 0,
                     len: 0,
                     error: false,
+                    mixed: false,
                 };
                 self.open
                     .insert((BufWriter::with_capacity(WRITE_BUFFER, f), o))
@@ -251,7 +416,7 @@ impl<'a> Files<'a> {
         };
         w.write_all(line)?;
         w.write_all(b"\n")?;
-        o.count += 1;
+        o.count += u64::from(counted);
         o.len += line.len() as u64 + 1;
         Ok(())
     }
