@@ -417,10 +417,6 @@ fn status(state: &State, grant: &Grant, method: &Method, id: &str) -> Result<Res
         } else if faults.has(Fault::ExportTokenFilesOnStorage) {
             format!("{storage}/protected/{}/{}", job.id, o.name)
         } else {
-                "169.254.169.254"
-            };
-            format!("http://{host}/{}/{}", job.id, o.name)
-        } else {
             format!(
                 "{}/$export-file/{}/{}",
                 state.fhir_base_str(),
