@@ -545,3 +545,102 @@ fn manifest_urls_into_the_users_network_are_refused_before_connecting() {
     );
     assert!(b.file_requests().is_empty());
 }
+
+/// A Bulk Data server on loopback whose one file answers 307 to the
+/// cloud metadata address (link-local), which nothing here serves.
+fn redirecting_server() -> (
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    use axum::http::{HeaderMap, StatusCode, header};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let counted = hits.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let origin = format!("http://{}", l.local_addr().unwrap());
+            tx.send(origin.clone()).unwrap();
+            let (o1, o2) = (origin.clone(), origin.clone());
+            let app = axum::Router::new()
+                .route(
+                    "/fhir/$export",
+                    axum::routing::get(move || async move {
+                        let mut h = HeaderMap::new();
+                        h.insert(
+                            header::CONTENT_LOCATION,
+                            format!("{o1}/fhir/status").parse().unwrap(),
+                        );
+                        (StatusCode::ACCEPTED, h)
+                    }),
+                )
+                .route(
+                    "/fhir/status",
+                    axum::routing::get(move || async move {
+                        axum::Json(serde_json::json!({
+                            "transactionTime": "2024-01-01T00:00:00Z",
+                            "requiresAccessToken": false,
+                            "output": [{"type": "Patient", "url": format!("{o2}/fhir/f1")}],
+                        }))
+                    }),
+                )
+                .route(
+                    "/fhir/f1",
+                    axum::routing::get(move || async move {
+                        counted.fetch_add(1, Ordering::SeqCst);
+                        let mut h = HeaderMap::new();
+                        h.insert(
+                            header::LOCATION,
+                            "http://169.254.169.254/latest/meta-data/".parse().unwrap(),
+                        );
+                        (StatusCode::TEMPORARY_REDIRECT, h)
+                    }),
+                );
+            axum::serve(l, app)
+                .with_graceful_shutdown(async {
+                    let _ = stop_rx.await;
+                })
+                .await
+                .unwrap();
+        });
+    });
+    (rx.recv().unwrap(), hits, stop_tx)
+}
+
+#[test]
+fn a_redirect_hop_into_the_users_network_is_refused_and_named() {
+    let (origin, hits, _stop) = redirecting_server();
+    let cfg = crate::support::TempConfig::new();
+    let out = cfg.dir.path().join("out");
+    let o = crate::support::Out::of(
+        cfg.cmd()
+            .env("SMART_FHIR_BASE", format!("{origin}/fhir"))
+            .args(["export", "--no-auth", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(o.code, 3, "{}", o.stderr);
+    assert!(
+        o.stderr.contains(&format!(
+            "refusing the redirect from {origin}/fhir/f1 to http://169.254.169.254/latest/meta-data/"
+        )) && o.stderr.contains("a link-local address (169.254.169.254)"),
+        "names the hop: {}",
+        o.stderr
+    );
+    // The file was asked for once per try; the hop was never followed
+    // (a followed hop would be a network error, not this refusal).
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "not tried again"
+    );
+    assert!(!o.stderr.contains("after 5 tries"), "{}", o.stderr);
+}
