@@ -32,7 +32,7 @@ use crate::prompt;
 const WIND_DOWN: Duration = Duration::from_secs(5);
 
 enum Mode {
-    Start(ExportRequest),
+    Start(Box<ExportRequest>),
     Resume,
     Status,
     Cancel,
@@ -230,7 +230,7 @@ fn mode(args: &ExportArgs) -> Result<Mode> {
     };
     if !(args.resume || args.status || args.cancel) {
         req.check()?;
-        return Ok(Mode::Start(req));
+        return Ok(Mode::Start(Box::new(req)));
     }
     let flag = if args.resume {
         "--resume"
