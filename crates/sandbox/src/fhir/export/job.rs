@@ -17,6 +17,9 @@ use super::super::types::RType;
 use crate::clock::unix_ms;
 use crate::{Fault, Quirk};
 
+/// The media type of the files, in the manifest and on each download.
+pub(crate) const NDJSON: &str = "application/fhir+ndjson";
+
 /// How long a finished job's files are kept (the manifest's `Expires`).
 pub(crate) const EXPIRY: Duration = Duration::from_secs(3600);
 
@@ -295,7 +298,7 @@ impl Job {
         if cx.quirks.has(Quirk::ExportManifestV4) {
             // Bulk Data 4.0 ballot: `error` renamed, `request` gone.
             body["manifestType"] = "export".into();
-            body["outputFormat"] = super::serve::NDJSON.into();
+            body["outputFormat"] = NDJSON.into();
             body["outcome"] = errors.into();
         } else {
             body["request"] = self.request.clone().into();

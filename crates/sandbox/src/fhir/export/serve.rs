@@ -17,10 +17,9 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
 use super::super::outcome::Outcome;
-use super::job::{Job, Output};
+use super::job::{Job, NDJSON, Output};
 use crate::{Fault, Faults};
 
-pub(crate) const NDJSON: &str = "application/fhir+ndjson";
 const CHUNK: usize = 256 * 1024;
 
 /// The answer to a download of `out`.
