@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, LOCATION};
 use reqwest::{Method, StatusCode};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -41,6 +41,9 @@ impl Default for Options {
 #[derive(Clone)]
 pub struct Http {
     client: reqwest::Client,
+    /// Every secret this client sent or was given, to redact by value in
+    /// the `-v` trace and in what its callers record.
+    known: std::sync::Arc<redact::Known>,
     verbose: bool,
     timeout: Duration,
     follows_redirects: bool,
@@ -143,10 +146,16 @@ impl Http {
             .map_err(|e| Error::usage(format!("cannot set up the HTTP client: {e}")))?;
         Ok(Http {
             client,
+            known: Default::default(),
             verbose: opts.verbose,
             timeout: opts.timeout,
             follows_redirects: opts.follow_redirects,
         })
+    }
+
+    /// The secrets this client has sent or been given so far.
+    pub fn known(&self) -> &redact::Known {
+        &self.known
     }
 
     /// Whether this client was built to follow redirects.
@@ -181,8 +190,10 @@ impl Http {
             headers,
             body,
         };
+        let location = resp.headers.get(LOCATION).and_then(|v| v.to_str().ok());
+        self.known.learn_response(&resp.body, location);
         if self.verbose {
-            trace_response(&resp);
+            eprint!("{}", self.known.apply(&response_trace(&resp)));
         }
         Ok(resp)
     }
@@ -191,8 +202,10 @@ impl Http {
     /// are streamed to disk (bulk export files); `-v` traces the head only.
     pub async fn open(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response> {
         let r = self.execute(req).await?;
+        let location = r.headers().get(LOCATION).and_then(|v| v.to_str().ok());
+        self.known.learn_response(b"", location);
         if self.verbose {
-            eprint!("{}", head_trace(r.status(), r.headers()));
+            eprint!("{}", self.known.apply(&head_trace(r.status(), r.headers())));
         }
         Ok(r)
     }
@@ -203,13 +216,33 @@ impl Http {
             .build()
             .map_err(|e| Error::usage(format!("cannot build request: {}", e.without_url())))?;
         let url = req.url().clone();
+        self.learn_request(&req);
         if self.verbose {
-            trace_request(&req);
+            eprint!("{}", self.known.apply(&request_trace(&req)));
         }
         match self.client.execute(req).await {
             Ok(r) => Ok(r),
             Err(e) => Err(self.network_error(&url, e).await),
         }
+    }
+
+    /// Remembers the secrets `req` carries (see [`redact::Known`]).
+    fn learn_request(&self, req: &reqwest::Request) {
+        let header = |name| {
+            req.headers()
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+        };
+        let form = req
+            .body()
+            .and_then(|b| b.as_bytes())
+            .filter(|_| {
+                header(CONTENT_TYPE)
+                    .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
+            })
+            .map(String::from_utf8_lossy);
+        self.known
+            .learn_request(form.as_deref(), header(AUTHORIZATION));
     }
 
     /// A transport failure in words, told apart by type (the reqwest error
@@ -407,10 +440,6 @@ pub fn human_size(n: usize) -> String {
 
 const TRACE_BODY_MAX: usize = 4096;
 
-fn trace_request(req: &reqwest::Request) {
-    eprint!("{}", request_trace(req));
-}
-
 /// The `-v` lines of a request, redacted.
 pub(crate) fn request_trace(req: &reqwest::Request) -> String {
     let mut out = format!("> {} {}\n", req.method(), redact::url(req.url()));
@@ -430,10 +459,6 @@ pub(crate) fn request_trace(req: &reqwest::Request) -> String {
         out.push_str(&format!("> \n{}\n", trace_body(ct, body)));
     }
     out
-}
-
-fn trace_response(resp: &Response) {
-    eprint!("{}", response_trace(resp));
 }
 
 /// The `-v` lines of a response, redacted.

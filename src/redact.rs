@@ -160,6 +160,99 @@ pub fn json_values(v: &serde_json::Value, secrets: &[String]) -> serde_json::Val
     }
 }
 
+/// The secret values one process has sent or been given (client secrets,
+/// codes, verifiers, assertions, tokens), to redact BY VALUE wherever a
+/// server echoes them: in a `debug` field, an `error_description`, a
+/// header. Redaction by field name cannot see those. Shared by an
+/// [`crate::http::Http`] and everything it traces or records.
+#[derive(Debug, Default)]
+pub struct Known(std::sync::Mutex<Vec<String>>);
+
+impl Known {
+    /// Adds a secret, as it is and form-encoded (a URL or a form body
+    /// carries it that way). Values shorter than 4 bytes are ignored, as
+    /// [`values`] ignores them.
+    pub fn add(&self, secret: &str) {
+        if secret.len() < 4 {
+            return;
+        }
+        let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        let mut known = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        for v in [secret.to_owned(), encoded] {
+            if !known.contains(&v) {
+                known.push(v);
+            }
+        }
+        // Longest first: a secret that contains another is replaced whole.
+        known.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+
+    /// The secrets a request carries: secret-named form fields, a Basic
+    /// credential (the base64 and the secret in it), a Bearer token. Not
+    /// the query: FHIR searches have a `code` parameter that is no secret
+    /// (the URL is still redacted by name where it is shown).
+    pub fn learn_request(&self, form_body: Option<&str>, authorization: Option<&str>) {
+        let mut found = secrets_in_request(form_body.unwrap_or(""), authorization);
+        if let Some(token) = authorization.and_then(|a| a.strip_prefix("Bearer ")) {
+            found.push(token.trim().to_owned());
+        }
+        for s in found {
+            self.add(&s);
+        }
+    }
+
+    /// The secrets an answer carries: token-like fields of a JSON body, and
+    /// secret-named parameters of a redirect (the code).
+    pub fn learn_response(&self, body: &[u8], location: Option<&str>) {
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+            self.learn_json(&v);
+        }
+        if let Some(loc) = location {
+            self.learn_url(loc);
+        }
+    }
+
+    /// Secret-named query and fragment parameters of a URL (a redirect back
+    /// with a code).
+    pub fn learn_url(&self, url: &str) {
+        let (rest, fragment) = url.split_once('#').unwrap_or((url, ""));
+        let query = rest.split_once('?').map_or("", |(_, q)| q);
+        for part in [query, fragment] {
+            for s in secrets_in_request(part, None) {
+                self.add(&s);
+            }
+        }
+    }
+
+    /// The token-like fields at the top of an OAuth answer (tokens,
+    /// secrets, assertions). Not `code` and the like, nor anything deeper:
+    /// a FHIR resource is full of `"code": "read"` that is no secret.
+    fn learn_json(&self, v: &serde_json::Value) {
+        let Some(map) = v.as_object() else {
+            return;
+        };
+        for (k, v) in map {
+            let k = k.to_ascii_lowercase();
+            let token_like = k.ends_with("token")
+                || k.contains("secret")
+                || k.ends_with("assertion")
+                || k.ends_with("password");
+            if let (true, Some(s)) = (token_like, v.as_str()) {
+                self.add(s);
+            }
+        }
+    }
+
+    /// `text` with every known secret replaced (see [`values`]).
+    pub fn apply(&self, text: &str) -> String {
+        let known = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if known.is_empty() {
+            return text.to_owned();
+        }
+        values(text, &known)
+    }
+}
+
 /// Server text made harmless for a terminal: control characters (ESC, which
 /// starts colour and cursor sequences, OSC's BEL, CR…) are shown escaped
 /// (`\u{1b}`) instead of being obeyed. JSON output never goes through this.
@@ -307,6 +400,52 @@ mod tests {
             "{shown}"
         );
         assert_eq!(server_text(&"x".repeat(10), &[], 4), "xxxx…");
+    }
+
+    #[test]
+    fn known_secrets_are_learnt_from_requests_and_answers_and_redacted_anywhere() {
+        let k = Known::default();
+        let basic = format!(
+            "Basic {}",
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "app:SECRET-1")
+        );
+        k.learn_request(
+            Some("code=CODE%2F1&code_verifier=VERIFIER-1&client_assertion=eyJ.A.B"),
+            Some(&basic),
+        );
+        k.learn_request(None, Some("Bearer AT-BEARER"));
+        // A FHIR answer's codes are no secrets.
+        k.learn_response(
+            br#"{"resourceType":"CapabilityStatement","code":"delete","rest":[{"code":"read"}]}"#,
+            None,
+        );
+        k.learn_response(
+            br#"{"token_type":"Bearer","refresh_token":"RT-1"}"#,
+            Some("http://127.0.0.1/cb?code=CODE-2&state=abcd1234"),
+        );
+        let echoed = format!(
+            "you sent VERIFIER-1 CODE/1 CODE%2F1 eyJ.A.B {basic} SECRET-1 AT-BEARER RT-1 CODE-2 abcd1234"
+        );
+        let shown = k.apply(&echoed);
+        for secret in [
+            "VERIFIER-1",
+            "CODE/1",
+            "CODE%2F1",
+            "eyJ.A.B",
+            "SECRET-1",
+            "AT-BEARER",
+            "RT-1",
+            "CODE-2",
+            "abcd1234",
+        ] {
+            assert!(!shown.contains(secret), "{secret}: {shown}");
+        }
+        assert!(
+            !shown.contains(basic.trim_start_matches("Basic ")),
+            "{shown}"
+        );
+        assert!(shown.starts_with("you sent "), "{shown}");
+        assert_eq!(k.apply("read, delete"), "read, delete");
     }
 
     // Found by prop_server_text_hides_secrets_and_control_characters.

@@ -553,7 +553,7 @@ pub const USABLE_CLIENT: Check = Check {
     requirements: &[24],
     inferno: &[],
     fix: "answer a valid registration with 201 and a client_id that the authorization and token endpoints accept at once",
-    needs: Needs::UserClient,
+    needs: Needs::Nothing,
     failed_by: &[],
 };
 

@@ -21,7 +21,7 @@ mod user;
 pub use catalogue::Check;
 pub use flow::Client;
 pub use groups::backend::Backend;
-pub use model::{CheckResult, Group, Report, Severity, Status, Totals};
+pub use model::{CheckResult, Group, Report, Severity, Status, Totals, Verdict};
 pub use probe::{Exchange, Probe};
 pub use run::Selection;
 pub use user::User;
@@ -29,6 +29,7 @@ pub use user::User;
 use catalogue::Needs;
 use flow::exchange::Trial;
 use groups::{auth_methods, authorize, backend, discovery, fhir, registration, revocation, token};
+
 use run::Run;
 
 use crate::discovery::FhirBase;
@@ -49,11 +50,23 @@ pub struct Plan {
     pub backend: Option<Backend>,
     /// A patient id the launched patient's token must not read.
     pub other_patient: Option<String>,
+    /// The redirect URI and scope of a client the checks register
+    /// themselves (registration.usable-client).
+    pub redirect_uri: String,
+    pub scope: String,
     pub selection: Selection,
 }
 
 /// Runs the selected checks; the report plus every exchange, in order.
 pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
+    // Known from the start, whatever form it is sent in.
+    if let Some(Client {
+        auth: crate::oauth::token::ClientAuth::Secret { secret, .. },
+        ..
+    }) = &plan.client
+    {
+        probe.known().add(secret.secret());
+    }
     let mut run = Run::new(probe, user, &plan.base, &plan.selection);
     run.other_patient = plan.other_patient.as_deref();
 
@@ -137,9 +150,22 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
                 introspect: introspect.as_ref(),
             };
             revocation::run(&mut run, &at, client, &granted).await;
-            let register = endpoint("registration_endpoint");
-            registration::run(&mut run, register.as_ref(), a, t, client).await;
         }
+    }
+    // Registration needs no client of the user's: it registers its own.
+    match (&authorize_url, &token_url) {
+        (Some(a), Some(t)) => {
+            let template =
+                Client::public(String::new(), plan.redirect_uri.clone(), plan.scope.clone());
+            let register = endpoint("registration_endpoint");
+            registration::run(&mut run, register.as_ref(), a, t, &template).await;
+        }
+        (None, _) => run.record(
+            &catalogue::USABLE_CLIENT,
+            Verdict::skip(NO_AUTHORIZE),
+            vec![],
+        ),
+        (_, None) => run.record(&catalogue::USABLE_CLIENT, Verdict::skip(NO_TOKEN), vec![]),
     }
 
     let backend_trial = match (&plan.backend, &token_url) {
@@ -166,7 +192,9 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
     )
     .await;
 
-    Report::new(plan.base.as_str().to_owned(), run.finish())
+    let mut report = Report::new(plan.base.as_str().to_owned(), run.finish());
+    report.redact_values(probe.known());
+    report
 }
 
 #[cfg(test)]

@@ -42,6 +42,19 @@ impl Group {
         }
     }
 
+    /// The name people read in a report: "FHIR", "Discovery"…
+    pub fn title(self) -> &'static str {
+        match self {
+            Group::Discovery => "Discovery",
+            Group::Authorize => "Authorize",
+            Group::Token => "Token",
+            Group::Fhir => "FHIR",
+            Group::Revocation => "Revocation",
+            Group::Registration => "Registration",
+            Group::Backend => "Backend",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Group> {
         Group::ALL.iter().copied().find(|g| g.name() == s)
     }
@@ -77,6 +90,16 @@ impl Verdict {
     pub fn skip(why: impl Into<String>) -> Verdict {
         Verdict::Skip(why.into())
     }
+    /// The same verdict, its reason followed by `note`.
+    pub fn with_note(self, note: &str) -> Verdict {
+        let add = |r: String| format!("{r}; {note}");
+        match self {
+            Verdict::Met(r) => Verdict::Met(add(r)),
+            Verdict::Unmet(r) => Verdict::Unmet(add(r)),
+            Verdict::Skip(r) => Verdict::Skip(add(r)),
+        }
+    }
+
     pub fn reason(&self) -> &str {
         match self {
             Verdict::Met(r) | Verdict::Unmet(r) | Verdict::Skip(r) => r,
@@ -186,6 +209,18 @@ impl Report {
 
     pub fn failed(&self) -> bool {
         self.totals.fail > 0
+    }
+
+    /// Every secret value `known` holds taken out of the reasons and the
+    /// evidence: a server may echo a secret anywhere, even in a header a
+    /// reason quotes.
+    pub fn redact_values(&mut self, known: &crate::redact::Known) {
+        for r in &mut self.results {
+            r.reason = known.apply(&r.reason);
+            for ex in &mut r.evidence {
+                ex.redact_values(known);
+            }
+        }
     }
 }
 

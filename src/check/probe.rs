@@ -37,6 +37,29 @@ pub struct Exchange {
 }
 
 impl Exchange {
+    /// Every secret value `known` holds replaced, wherever a server echoed
+    /// it (the fields were already redacted by name).
+    pub fn redact_values(&mut self, known: &redact::Known) {
+        self.url = known.apply(&self.url);
+        for (_, v) in self
+            .request_headers
+            .iter_mut()
+            .chain(self.response_headers.iter_mut())
+        {
+            *v = known.apply(v);
+        }
+        for text in [
+            &mut self.request_body,
+            &mut self.response_body,
+            &mut self.error,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *text = known.apply(text);
+        }
+    }
+
     /// The exchange as text, as a bug report quotes it.
     pub fn to_text(&self) -> String {
         let mut out = format!("> {} {}\n", self.method, self.url);
@@ -87,6 +110,11 @@ impl Probe {
         &self.http
     }
 
+    /// Every secret sent or received so far (see [`redact::Known`]).
+    pub fn known(&self) -> &redact::Known {
+        self.http.known()
+    }
+
     /// Sends `req` and returns the answer (or the transport error) with the
     /// redacted exchange.
     pub async fn send(&self, req: reqwest::RequestBuilder) -> (Result<Response>, Exchange) {
@@ -125,6 +153,7 @@ impl Probe {
             }
             Err(e) => ex.error = Some(e.message.clone()),
         }
+        ex.redact_values(self.known());
         self.log.lock().expect("probe log").push(ex.clone());
         (resp, ex)
     }
@@ -165,7 +194,8 @@ impl Probe {
     /// Records an authorization request that went through the browser: the
     /// request, and where the browser was sent back to.
     pub fn note_browser(&self, asked: &url::Url, back: &url::Url) -> Exchange {
-        let ex = Exchange {
+        self.known().learn_url(back.as_str());
+        let mut ex = Exchange {
             method: "BROWSER".into(),
             url: redact::url(asked),
             request_headers: vec![],
@@ -175,13 +205,19 @@ impl Probe {
             response_body: None,
             error: None,
         };
+        ex.redact_values(self.known());
         self.log.lock().expect("probe log").push(ex.clone());
         ex
     }
 
-    /// Every exchange so far, in order.
+    /// Every exchange so far, in order, redacted with every secret known
+    /// now (a secret learnt late is taken out of earlier exchanges too).
     pub fn transcript(&self) -> Vec<Exchange> {
-        self.log.lock().expect("probe log").clone()
+        let mut all = self.log.lock().expect("probe log").clone();
+        for ex in &mut all {
+            ex.redact_values(self.known());
+        }
+        all
     }
 }
 

@@ -107,16 +107,20 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
     let plan = Plan {
         base,
         client: client_auth.map(|(auth, method_pinned)| Client {
-            redirect_uri,
+            redirect_uri: redirect_uri.clone(),
             scope: args.scope.clone(),
             auth,
             method_pinned,
         }),
+        redirect_uri,
+        scope: args.scope.clone(),
         backend,
         other_patient: args.other_patient.clone(),
         selection,
     };
     let probe = Probe::new(Http::new(&ctx.http_options(false))?);
+    // Every output below is made from the report and the transcript, both
+    // redacted by name and by value (a server may echo a secret anywhere).
     let report = check::run(&probe, user.as_ref(), &plan).await;
 
     if let Some(path) = &args.junit {

@@ -55,6 +55,7 @@ pub fn catalogue(all: &[Check]) -> String {
 /// warning, totals at the end.
 pub fn checklist(r: &Report) -> String {
     let mut out = format!("{} {}\n", "SMART check of".bold(), r.fhir_base);
+    let shared = shared_skips(r);
     for g in Group::ALL {
         let results: Vec<&CheckResult> = r.group(*g).collect();
         if results.is_empty() {
@@ -68,11 +69,10 @@ pub fn checklist(r: &Report) -> String {
                 Status::Warn => ("!".yellow().bold(), c.id.yellow()),
                 Status::Skip => ("–".dimmed(), c.id.dimmed()),
             };
-            out.push_str(&format!(
-                "  {mark} {id}  {}\n      {}\n",
-                c.title,
-                printable(&c.reason).dimmed()
-            ));
+            out.push_str(&format!("  {mark} {id}  {}\n", c.title));
+            if !(c.status == Status::Skip && shared.iter().any(|(why, _)| *why == c.reason)) {
+                out.push_str(&format!("      {}\n", printable(&c.reason).dimmed()));
+            }
             let from = provenance(&c.requirements, c.inferno);
             if !from.is_empty() && matches!(c.status, Status::Fail | Status::Warn) {
                 out.push_str(&format!("      {}\n", from.dimmed()));
@@ -81,6 +81,16 @@ pub fn checklist(r: &Report) -> String {
                 out.push_str(&format!("      {} {fix}\n", "fix:".bold()));
             }
         }
+    }
+    if !shared.is_empty() {
+        out.push('\n');
+    }
+    for (why, n) in &shared {
+        out.push_str(&format!(
+            "{} {n} checks skipped: {}\n",
+            "–".dimmed(),
+            printable(why)
+        ));
     }
     let t = r.totals;
     out.push_str(&format!(
@@ -95,6 +105,20 @@ pub fn checklist(r: &Report) -> String {
         t.skip
     ));
     out
+}
+
+/// Skip reasons shared by three checks or more (what a missing client or
+/// endpoint leaves undone), with their counts: said once, not per check.
+fn shared_skips(r: &Report) -> Vec<(&str, usize)> {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for c in r.results.iter().filter(|c| c.status == Status::Skip) {
+        match counts.iter_mut().find(|(why, _)| *why == c.reason) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((&c.reason, 1)),
+        }
+    }
+    counts.retain(|(_, n)| *n >= 3);
+    counts
 }
 
 /// JUnit XML: one testsuite per group. A warning is a passed test case with
@@ -186,15 +210,51 @@ pub fn html(r: &Report) -> String {
 <title>SMART check of {base}</title>
 <style>{STYLE}</style></head><body>
 <h1>SMART check of <code>{base}</code></h1>
-<p class="summary" id="summary"><span class="pass">{} passed</span> · <span class="fail">{} failed</span> · <span class="warn">{} warnings</span> · <span class="skip">{} skipped</span> — smart {}</p>
+<p class="summary" id="summary"><span class="pass">{} passed</span> · <span class="{}">{} failed</span> · <span class="{}">{} warnings</span> · <span class="skip">{} skipped</span> — smart {}</p>
 "#,
         t.pass,
+        if t.fail > 0 { "fail" } else { "none" },
         t.fail,
+        if t.warn > 0 { "warn" } else { "none" },
         t.warn,
         t.skip,
         e(r.smart_version),
         base = e(&r.fhir_base),
     );
+    // What a reader came for first: what failed and warned, with the fix.
+    let wrong: Vec<&CheckResult> = r
+        .results
+        .iter()
+        .filter(|c| matches!(c.status, Status::Fail | Status::Warn))
+        .collect();
+    out.push_str("<section id=\"to-fix\">\n");
+    if wrong.is_empty() {
+        out.push_str("<p>Nothing failed and nothing warned.</p>\n");
+    } else {
+        out.push_str("<h2>To fix</h2>\n<ul>\n");
+        for c in &wrong {
+            let status = if c.status == Status::Fail {
+                "fail"
+            } else {
+                "warn"
+            };
+            out.push_str(&format!(
+                "<li class=\"{status}\"><span class=\"status\">{status}</span> <a href=\"#{id}\"><code>{id}</code></a> {title}: {reason}<br><b>Fix:</b> {fix}</li>\n",
+                id = e(c.id),
+                title = e(c.title),
+                reason = e(&c.reason),
+                fix = e(c.fix.unwrap_or_default()),
+            ));
+        }
+        out.push_str("</ul>\n");
+    }
+    for (why, n) in shared_skips(r) {
+        out.push_str(&format!(
+            "<p class=\"skip\">{n} checks skipped: {}</p>\n",
+            e(why)
+        ));
+    }
+    out.push_str("</section>\n");
     for g in Group::ALL {
         let results: Vec<&CheckResult> = r.group(*g).collect();
         if results.is_empty() {
@@ -203,13 +263,14 @@ pub fn html(r: &Report) -> String {
         let gt = crate::check::Totals::of(results.iter().copied());
         let open = if gt.fail + gt.warn > 0 { " open" } else { "" };
         out.push_str(&format!(
-            r#"<details class="group" id="group-{name}"{open}><summary><h2>{name}</h2> <span>{} passed, {} failed, {} warnings, {} skipped</span></summary>
+            r#"<details class="group" id="group-{name}"{open}><summary><h2>{title}</h2> <span>{} passed, {} failed, {} warnings, {} skipped</span></summary>
 "#,
             gt.pass,
             gt.fail,
             gt.warn,
             gt.skip,
-            name = g.name()
+            name = g.name(),
+            title = g.title(),
         ));
         for c in results {
             let status = match c.status {
@@ -261,13 +322,13 @@ pub fn html(r: &Report) -> String {
 const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}\
 code,pre{font-family:ui-monospace,monospace}pre{white-space:pre-wrap;word-break:break-all;background:#f5f5f5;padding:.5rem;font-size:12px}\
 .summary span{font-weight:600}.pass .status,.summary .pass{color:#17702b}.fail .status,.summary .fail{color:#b00020}\
-.warn .status,.summary .warn{color:#a15c00}.skip .status,.summary .skip{color:#666}\
-details.group>summary h2{display:inline;font-size:1.2rem;text-transform:capitalize}details.group{margin:1rem 0;border-top:1px solid #ddd}\
+.warn .status,.summary .warn{color:#a15c00}.skip .status,.summary .skip,.summary .none{color:#666}#to-fix li{margin:.4rem 0}\
+details.group>summary h2{display:inline;font-size:1.2rem}details.group{margin:1rem 0;border-top:1px solid #ddd}\
 .check{margin:.6rem 0 .6rem 1rem}.check h3{font-size:1rem;margin:.2rem 0}.status{text-transform:uppercase;font-size:.8rem}\
 .fix{background:#fff4e5;padding:.3rem .5rem}.fail .fix{background:#fdecee}.reason{margin:.2rem 0}.ref{font-size:.85rem;color:#555}";
 
 /// Text for XML attributes and elements; characters XML 1.0 cannot carry
-/// (most control characters) are dropped.
+/// (most control characters, U+FFFE, U+FFFF) are dropped.
 fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -278,7 +339,9 @@ fn xml(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
             '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 => {}
+            // XML 1.0 Char: no other C0 control, and not U+FFFE or U+FFFF
+            // (surrogates cannot be in a Rust string).
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
             c => out.push(c),
         }
     }
@@ -288,6 +351,57 @@ fn xml(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_report_with_characters_xml_forbids_is_still_well_formed_junit() {
+        use crate::check::catalogue;
+        let reason = "echoed \u{1}\u{FFFF}\u{FFFE}\u{1b}[31m <tag> & \"quoted\"";
+        let mut r = Report::new("https://ehr.example/fhir".into(), vec![]);
+        for (c, v) in [
+            (&catalogue::WELL_KNOWN, crate::check::Verdict::unmet(reason)),
+            (&catalogue::CORS, crate::check::Verdict::unmet(reason)),
+            (&catalogue::HTTPS, crate::check::Verdict::skip(reason)),
+        ] {
+            r.results.push(CheckResult::new(c, v, vec![]));
+        }
+        let x = junit(&r);
+        let doc = roxmltree::Document::parse(&x).unwrap_or_else(|e| panic!("{e}:\n{x}"));
+        assert_eq!(
+            doc.descendants()
+                .filter(|n| n.has_tag_name("testcase"))
+                .count(),
+            3
+        );
+        assert!(!x.contains('\u{FFFF}') && !x.contains('\u{1}'));
+    }
+
+    #[test]
+    fn the_html_opens_on_what_to_fix_and_says_fhir() {
+        use crate::check::Verdict;
+        use crate::check::catalogue;
+        let r = Report::new(
+            "https://ehr.example/fhir".into(),
+            vec![
+                CheckResult::new(
+                    &catalogue::TOKEN_REQUIRED,
+                    Verdict::unmet("answered 200"),
+                    vec![],
+                ),
+                CheckResult::new(&catalogue::CAPABILITY_STATEMENT, Verdict::met("ok"), vec![]),
+            ],
+        );
+        let h = html(&r);
+        let fix = h.find("<h2>To fix</h2>").expect("a to-fix summary");
+        assert!(fix < h.find("<details").unwrap(), "the summary comes first");
+        assert!(h[fix..].contains("refuse FHIR requests without a valid access token"));
+        assert!(h.contains("<h2>FHIR</h2>"));
+        assert!(
+            h.contains(r#"<span class="none">0 warnings</span>"#),
+            "zero is not coloured"
+        );
+        let clean = Report::new("https://ehr.example/fhir".into(), vec![]);
+        assert!(html(&clean).contains(r#"<span class="none">0 failed</span>"#));
+    }
 
     #[test]
     fn xml_text_is_escaped_and_control_characters_dropped() {

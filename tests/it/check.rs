@@ -258,6 +258,10 @@ fn each_fault_fails_exactly_the_checks_that_prove_it() {
             "rate-limited",
             "a rate limit is no finding; it is for crawls to honour (the sandbox's crawl tests)",
         ),
+        (
+            "echo-secrets",
+            "no rule a check tests; the reports redact what it echoes (its own test below)",
+        ),
     ];
     for (name, _, _) in smart_sandbox::faults::ALL {
         // The export faults are proven by `smart export`'s tests.
@@ -401,7 +405,7 @@ fn without_a_client_only_the_checks_that_need_none_run_and_the_rest_say_what_to_
                 r["reason"].as_str().unwrap().contains("backend client"),
                 "{r:#}"
             );
-        } else if ["authorize", "token", "revocation", "registration"].contains(&group)
+        } else if ["authorize", "token", "revocation"].contains(&group)
             || [
                 "fhir.read-with-token",
                 "fhir.paging-on-base",
@@ -419,11 +423,121 @@ fn without_a_client_only_the_checks_that_need_none_run_and_the_rest_say_what_to_
             assert_eq!(r["status"], "pass", "{r:#}");
         }
     }
-    assert_eq!(
-        sb.journal.to("/auth/token").len(),
-        0,
-        "no token request without a client"
+    // Only the client the registration check registers asks for tokens,
+    // and it is deleted again.
+    let token_requests = sb.journal.to("/auth/token");
+    assert_eq!(token_requests.len(), 1, "{token_requests:?}");
+    assert!(
+        token_requests[0]
+            .param("client_id")
+            .is_some_and(|c| c.starts_with("dyn-"))
     );
+    let registration = result(&report, "registration.usable-client");
+    assert!(
+        registration["reason"]
+            .as_str()
+            .unwrap()
+            .contains("was deleted again"),
+        "{registration:#}"
+    );
+    assert_eq!(sb.journal.to("/auth/register").len(), 1);
+    let deleted: Vec<_> = sb
+        .journal
+        .all()
+        .into_iter()
+        .filter(|r| r.method == "DELETE" && r.path.starts_with("/auth/register/dyn-"))
+        .collect();
+    assert_eq!(deleted.len(), 1, "RFC 7592 DELETE of the registered client");
+    // The terminal says once what the skipped checks need.
+    let out = cfg.cmd().args(["check", &sb.fhir_base]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.matches("needs a client: pass --client-id").count(),
+        1,
+        "{text}"
+    );
+    assert!(text.contains("checks skipped: needs a client"), "{text}");
+}
+
+/// A server that echoes every secret it is sent, and every token it gives,
+/// in every field it can (`--fault echo-secrets`): none of them reaches the
+/// JSON report, the HTML, the JUnit file, the transcript or the -v trace.
+#[test]
+fn secrets_a_server_echoes_are_redacted_by_value_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sb, env) = with_backend_client(dir.path(), |o| {
+        o.faults = smart_sandbox::Faults::parse(&["echo-secrets".to_owned()]).unwrap();
+    });
+    let file = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let cfg = TempConfig::new();
+    let out = cfg
+        .cmd()
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .args(["-v", "check", "--json", "--other-patient", OTHER_PATIENT])
+        .args(["--client-id", "smart-confidential", "--secret-stdin"])
+        .args(["--junit", &file("r.xml"), "--html", &file("r.html")])
+        .args(["--transcript", &file("r.txt")])
+        .write_stdin(format!("{SECRET}\n"))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(findings(&report), BTreeSet::new(), "{report:#}");
+    // The server did echo: the evidence shows its debug fields, redacted.
+    let shown = report.to_string();
+    assert!(shown.contains("you sent: "), "the echo is in the evidence");
+
+    // Every secret the server saw or gave, by value.
+    let mut secrets: BTreeSet<String> = BTreeSet::new();
+    secrets.insert(SECRET.to_owned());
+    secrets.insert(base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("smart-confidential:{SECRET}"),
+    ));
+    for r in sb.journal.all() {
+        for name in [
+            "code",
+            "code_verifier",
+            "client_assertion",
+            "refresh_token",
+            "token",
+        ] {
+            if let Some(v) = r.param(name) {
+                secrets.insert(v.to_owned());
+            }
+        }
+        if let Some(bearer) = r
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+        {
+            secrets.insert(bearer.to_owned());
+        }
+    }
+    let kinds = ["code", "code_verifier", "client_assertion", "refresh_token"];
+    for kind in kinds {
+        assert!(
+            sb.journal.all().iter().any(|r| r.param(kind).is_some()),
+            "the run sent a {kind}"
+        );
+    }
+    assert!(secrets.len() > 20, "{}", secrets.len());
+    let outputs = [
+        ("--json", String::from_utf8_lossy(&out.stdout).into_owned()),
+        ("-v", String::from_utf8_lossy(&out.stderr).into_owned()),
+        ("--junit", std::fs::read_to_string(file("r.xml")).unwrap()),
+        ("--html", std::fs::read_to_string(file("r.html")).unwrap()),
+        (
+            "--transcript",
+            std::fs::read_to_string(file("r.txt")).unwrap(),
+        ),
+    ];
+    for (what, text) in &outputs {
+        assert!(!text.is_empty(), "{what}");
+        for s in &secrets {
+            assert!(!text.contains(s.as_str()), "{what} shows a secret: {s}");
+        }
+    }
 }
 
 /// The JUnit XSD of tests/junit (`npm ci --prefix tests/junit`): the
@@ -522,7 +636,11 @@ fn the_transcript_has_every_exchange_and_no_secret() {
     let text = std::fs::read_to_string(&path).unwrap();
     let requests = text
         .lines()
-        .filter(|l| l.starts_with("> GET ") || l.starts_with("> POST "))
+        .filter(|l| {
+            ["> GET ", "> POST ", "> DELETE "]
+                .iter()
+                .any(|m| l.starts_with(m))
+        })
         .count();
     assert_eq!(
         requests,

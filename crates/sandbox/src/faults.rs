@@ -31,6 +31,7 @@ pub enum Fault {
     NoLaunchContext,
     UnknownKidAccepted,
     HttpEndpoint,
+    EchoSecrets,
     // Bulk Data export.
     ExportJobFails,
     ExportStatus429,
@@ -177,6 +178,11 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "http-endpoint",
         Fault::HttpEndpoint,
         "the smart-configuration advertises a plain-http management_endpoint on a non-loopback host",
+    ),
+    (
+        "echo-secrets",
+        Fault::EchoSecrets,
+        "every answer echoes the request (body, query, Authorization) and the tokens it carries in an x-echo header and, in JSON objects, `debug` and `error_description`",
     ),
     // Bulk Data export.
     (

@@ -132,6 +132,7 @@ pub enum Access {
 }
 
 pub mod auth;
+mod echo;
 pub mod fhir;
 mod journal;
 pub mod scopes;

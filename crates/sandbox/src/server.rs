@@ -76,6 +76,9 @@ impl Sandbox {
         let mut tasks = Vec::new();
         for (listener, routes) in [(listener, app), (storage, fhir::storage_router())] {
             let mut app = routes.with_state(state.clone());
+            if state.opts.faults.has(crate::Fault::EchoSecrets) {
+                app = app.layer(axum::middleware::from_fn(crate::echo::echo));
+            }
             if state.opts.record {
                 app = app.layer(axum::middleware::from_fn_with_state(
                     journal.clone(),

@@ -1,7 +1,9 @@
 //! The `registration` group, for servers that advertise RFC 7591 dynamic
 //! registration: a public client registered there can get a token. It
 //! registers a client named "smart check" (`--skip
-//! registration.usable-client` leaves it out).
+//! registration.usable-client` leaves it out), public, with the
+//! `--redirect-uri` and `--scope` of the run (no client of the user's is
+//! needed), and deletes it again (RFC 7592) when the server says how.
 
 use reqwest::Method;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
@@ -12,7 +14,9 @@ use super::super::catalogue::USABLE_CLIENT;
 use super::super::flow::Client;
 use super::super::flow::exchange::obtain;
 use super::super::model::Verdict;
+use super::super::probe::Exchange;
 use super::super::run::Run;
+use crate::secret::Secret;
 
 pub async fn run(
     run: &mut Run<'_>,
@@ -48,7 +52,7 @@ pub async fn run(
         .header(ACCEPT, "application/json")
         .body(metadata.to_string());
     let (resp, ex) = run.probe.send(req).await;
-    let client_id = match resp {
+    let (client_id, manage) = match resp {
         Err(e) => {
             run.record(
                 &USABLE_CLIENT,
@@ -60,7 +64,13 @@ pub async fn run(
         Ok(r) => {
             let body: Value = serde_json::from_slice(&r.body).unwrap_or_default();
             match (r.status.as_u16(), body["client_id"].as_str()) {
-                (201 | 200, Some(id)) => id.to_owned(),
+                (201 | 200, Some(id)) => (
+                    id.to_owned(),
+                    body["registration_client_uri"]
+                        .as_str()
+                        .zip(body["registration_access_token"].as_str())
+                        .map(|(u, t)| (u.to_owned(), Secret::new(t))),
+                ),
                 (s, _) => {
                     let why = match super::super::probe::oauth_error(&body) {
                         Some(e) => format!("registration answered {s} {e}"),
@@ -93,5 +103,56 @@ pub async fn run(
         )),
         Err(other) => other,
     };
-    run.record(&USABLE_CLIENT, v, vec![ex]);
+    let (note, deleted) = delete(run, registered.client_id(), manage).await;
+    run.record(
+        &USABLE_CLIENT,
+        v.with_note(&note),
+        [vec![ex], deleted.into_iter().collect()].concat(),
+    );
+}
+
+/// Deletes the client registered for the check (RFC 7592 §2.3) when the
+/// server gave the means: what came of it, for the reason, and the exchange.
+async fn delete(
+    run: &Run<'_>,
+    client_id: &str,
+    manage: Option<(String, Secret)>,
+) -> (String, Option<Exchange>) {
+    let Some((uri, token)) = manage else {
+        return (
+            format!(
+                "the server gave no registration_client_uri and registration_access_token (RFC 7592), so client {client_id} was left registered"
+            ),
+            None,
+        );
+    };
+    let url = match crate::discovery::secure_url("registration_client_uri", &uri) {
+        Ok(u) => u,
+        Err(_) => {
+            return (
+                format!(
+                    "its registration_client_uri is not an https URL, so client {client_id} was left registered"
+                ),
+                None,
+            );
+        }
+    };
+    let req = run
+        .probe
+        .http()
+        .request(Method::DELETE, url)
+        .bearer_auth(token.expose());
+    let (resp, ex) = run.probe.send(req).await;
+    let note = match resp {
+        Ok(r) if r.status.is_success() => format!("client {client_id} was deleted again"),
+        Ok(r) => format!(
+            "deleting it answered {}, so client {client_id} was left registered",
+            r.status.as_u16()
+        ),
+        Err(e) => format!(
+            "deleting it failed ({}), so client {client_id} was left registered",
+            e.message
+        ),
+    };
+    (note, Some(ex))
 }

@@ -371,6 +371,15 @@ impl Registry {
             .insert(client.client_id.clone(), client);
     }
 
+    /// Removes a registration; whether there was one.
+    pub(crate) fn remove(&self, client_id: &str) -> bool {
+        self.0
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(client_id)
+            .is_some()
+    }
+
     /// Every registration, sorted by id (what `smart sandbox` prints).
     pub(crate) fn all(&self) -> Vec<Client> {
         let mut v: Vec<Client> = self

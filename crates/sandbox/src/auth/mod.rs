@@ -46,6 +46,9 @@ pub(crate) struct AuthState {
     /// JWKS requests answered so far (the `jwks-rotation` quirk publishes
     /// the new key from the second on).
     pub(crate) jwks_served: std::sync::atomic::AtomicU64,
+    /// The `registration_access_token` of each client registered at run
+    /// time (RFC 7592: it authorizes the DELETE of that registration).
+    pub(crate) registrations: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 /// Why a bearer token was not accepted (rendered as a 401 with
@@ -76,6 +79,7 @@ impl AuthState {
             jwt_access: (!opts.quirks.has(crate::Quirk::OpaqueTokens))
                 .then(|| fhir_base.as_str().trim_end_matches('/').to_owned()),
             jwks_served: Default::default(),
+            registrations: Default::default(),
         })
     }
 
@@ -192,6 +196,10 @@ pub(crate) fn router() -> axum::Router<Arc<State>> {
         .route("/auth/introspect", post(introspect::introspect))
         .route("/auth/revoke", post(revoke::revoke))
         .route("/auth/register", post(register::register))
+        .route(
+            "/auth/register/{client_id}",
+            axum::routing::delete(register::unregister),
+        )
         .route(
             "/auth/launch",
             get(launch::launch_get).post(launch::launch_post),
