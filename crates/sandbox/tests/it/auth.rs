@@ -1070,6 +1070,39 @@ async fn dynamic_registration_round_trip() {
     assert_eq!(s, StatusCode::CREATED);
     assert!(reg.get("client_secret").is_none());
 
+    // RFC 7592 §2.3: only the registration access token deletes it.
+    let manage = reg["registration_client_uri"].as_str().unwrap().to_owned();
+    let access = reg["registration_access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let public_id = reg["client_id"].as_str().unwrap().to_owned();
+    assert!(
+        manage.ends_with(&format!("/auth/register/{public_id}")),
+        "{manage}"
+    );
+    let delete = |token: String| {
+        let manage = manage.clone();
+        async move {
+            http()
+                .delete(&manage)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(delete("not-it".into()).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(delete(access.clone()).await, StatusCode::NO_CONTENT);
+    assert_eq!(delete(access).await, StatusCode::UNAUTHORIZED, "gone");
+    let gone = AuthReq::new(&sb, &public_id, "patient/*.rs");
+    let status = gone.get(&sb).await.status();
+    assert!(
+        status.is_client_error(),
+        "a deleted client is unknown: {status}"
+    );
+
     for (bad, error) in [
         (
             json!({"redirect_uris": ["http://evil.example/cb"], "token_endpoint_auth_method": "none"}),
