@@ -32,7 +32,7 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
             },
         )
         .map_err(|e| {
-            e.with_hint("pass the FHIR base to check: smart check https://fhir.example.org/r4")
+            e.or_hint("pass the FHIR base to check: smart check https://fhir.example.org/r4")
         })?;
         let base = s.require_base()?;
         if s.client_type.value == ClientType::Backend {
@@ -135,7 +135,7 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
     if ctx.json {
         output::print_json(&report)?;
     } else {
-        print!("{}", output::check::checklist(&report));
+        out!("{}", output::check::checklist(&report));
     }
     if report.failed() {
         let n = report.totals.fail;
@@ -222,9 +222,12 @@ fn list(ctx: &RunContext) -> Result<()> {
             check::Severity::Required => "required",
             check::Severity::Recommended => "recommended",
         };
-        println!(
+        outln!(
             "{:<38} {sev:<11} {}\n{:<38} {}",
-            c.id, c.title, "", c.reference
+            c.id,
+            c.title,
+            "",
+            c.reference
         );
     }
     Ok(())

@@ -193,16 +193,16 @@ pub async fn run(ctx: &RunContext, a: RegisterArgs) -> Result<()> {
             "registration": crate::redact::json(&answer),
         }));
     }
-    println!(
+    outln!(
         "registered {client_type} client `{client_id}` at {}",
         crate::http::origin_path(&endpoint)
     );
-    println!(
+    outln!(
         "saved as profile `{name}`{}",
         if first { " (the default)" } else { "" }
     );
     if secret.is_some() {
-        println!("client secret kept in {}", store.describe());
+        outln!("client secret kept in {}", store.describe());
     }
     Ok(())
 }
@@ -301,7 +301,7 @@ fn registered_jwks(
         return Ok(v);
     }
     let key = pre.signing_key(store).map_err(|e| {
-        Error::usage(format!("no public keys to register: {}", e.message)).with_hint(
+        e.context("no public keys to register").or_hint(
             "pass --jwks FILE or --jwks-url URL, or --private-key FILE (`smart keys generate` makes one)",
         )
     })?;

@@ -287,3 +287,35 @@ fn usage_errors_exit_1_and_help_exits_0() {
         .assert()
         .code(1);
 }
+
+/// A mistyped `-p` gets "did you mean …?" from every command, as
+/// `profile use` does: no command's general hint may replace it.
+#[test]
+fn a_mistyped_profile_is_suggested_by_every_command() {
+    let cfg = TempConfig::new();
+    cfg.cmd()
+        .args([
+            "profile",
+            "add",
+            "sandbox",
+            "--fhir-base",
+            "https://x.org/fhir",
+        ])
+        .assert()
+        .success();
+    for args in [
+        &["-p", "sandbx", "status"][..],
+        &["-p", "sandbx", "discover"],
+        &["-p", "sandbx", "check"],
+        &["-p", "sandbx", "query", "Patient"],
+        &["profile", "use", "sandbx"],
+    ] {
+        let out = cfg.cmd().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "smart {args:?}: {err}");
+        assert!(
+            err.contains("did you mean sandbox?"),
+            "smart {args:?}: {err}"
+        );
+    }
+}
