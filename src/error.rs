@@ -271,6 +271,45 @@ mod tests {
         assert_eq!(Kind::Interrupted.exit_code(), 130);
     }
 
+    /// Every kind's code is in README's "Exit codes" table and in `--help`,
+    /// and the table has no code the binary does not use.
+    #[test]
+    fn readme_table_and_help_list_every_exit_code() {
+        use clap::CommandFactory;
+        let kinds = [
+            Kind::Usage,
+            Kind::Network,
+            Kind::Server,
+            Kind::Auth,
+            Kind::Findings,
+            Kind::Interrupted,
+        ];
+        let readme = include_str!("../README.md");
+        let table = readme
+            .split("## Exit codes")
+            .nth(1)
+            .and_then(|t| t.split("\n## ").next())
+            .expect("README has an Exit codes section");
+        let documented: Vec<u8> = table
+            .lines()
+            .filter_map(|l| l.strip_prefix("| ")?.split(' ').next()?.parse().ok())
+            .collect();
+        let mut used: Vec<u8> = kinds.iter().map(|k| k.exit_code()).collect();
+        used.insert(0, 0);
+        assert_eq!(documented, used, "README's exit-code table");
+        let help = crate::cli::Cli::command()
+            .get_long_about()
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        for k in kinds {
+            assert!(
+                help.contains(&format!(" {} ", k.exit_code())),
+                "--help lacks exit code {}: {help}",
+                k.exit_code()
+            );
+        }
+    }
+
     #[test]
     fn token_endpoint_errors_map_by_status() {
         assert_eq!(token_endpoint_kind(400).exit_code(), 4);

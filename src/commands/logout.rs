@@ -46,6 +46,11 @@ pub async fn run(ctx: &RunContext, args: LogoutArgs) -> Result<()> {
         let _lock = session::lock(&store, &name)?;
         let revoked = match session::load(&store, &name) {
             Ok(None) => {
+                // Said, so that a second logout is not mistaken for a hang
+                // or a silent failure.
+                if !ctx.json {
+                    outln!("`{name}` was not logged in; nothing to do");
+                }
                 report.push(json!({"profile": name, "logged_in": false}));
                 continue;
             }

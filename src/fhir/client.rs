@@ -286,6 +286,11 @@ impl Fhir {
             }
             if !resp.status.is_success() {
                 let mut err = outcome::status_error(&what, &resp, &hide);
+                if status == 403 {
+                    let path = req.url.path().strip_prefix(self.base.path()).unwrap_or("");
+                    let hint = outcome::forbidden_hint(&req.method, path, &err.details);
+                    err = err.with_hint(hint);
+                }
                 if retry::is_retryable(status) && req.idempotent && attempt > 0 {
                     err.message.push_str(&format!(" (after {attempt} retries)"));
                 } else if retry::is_retryable(status) && !req.idempotent {
