@@ -300,10 +300,18 @@ fn registered_jwks(
         }
         return Ok(v);
     }
+    // Missing local input (exit 1), whatever the key lookup's own kind; its
+    // hint (which key, which variable) is kept beside the register options.
     let key = pre.signing_key(store).map_err(|e| {
-        e.context("no public keys to register").or_hint(
-            "pass --jwks FILE or --jwks-url URL, or --private-key FILE (`smart keys generate` makes one)",
-        )
+        let own = e.hint.clone().map_or(String::new(), |h| format!("; {h}"));
+        Error {
+            kind: crate::error::Kind::Usage,
+            hint: None,
+            ..e.context("no public keys to register")
+        }
+        .with_hint(format!(
+            "pass --jwks FILE or --jwks-url URL, or --private-key FILE (`smart keys generate` makes one){own}"
+        ))
     })?;
     Ok(key.key.public_jwks(&key.kid))
 }
