@@ -244,11 +244,27 @@ fn expired_and_replayed_assertions_are_refused() {
         "{body}"
     );
 
-    // What `smart` sends passes the same checks, again and again (fresh jti).
+    // What `smart` sends passes the same checks, again and again: the
+    // server received three assertions with three different `jti`.
     add_backend(&env, "svc", "svc", &key, &["--kid", "k1"]);
+    let before = env.sb.journal.to("/auth/token").len();
     for _ in 0..3 {
         env.cmd().args(["-p", "svc", "login"]).assert().success();
     }
+    let jtis: std::collections::BTreeSet<String> = env.sb.journal.to("/auth/token")[before..]
+        .iter()
+        .map(|r| {
+            let jwt = r.param("client_assertion").expect("an assertion");
+            let claims = jwt.split('.').nth(1).expect("a JWT");
+            let claims: Value = serde_json::from_slice(
+                &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims)
+                    .unwrap(),
+            )
+            .unwrap();
+            claims["jti"].as_str().expect("a jti").to_owned()
+        })
+        .collect();
+    assert_eq!(jtis.len(), 3, "{jtis:?}");
 }
 
 #[test]
