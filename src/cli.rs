@@ -629,6 +629,8 @@ pub struct SandboxServeArgs {
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 
+    // The doc comment is --help text, where brackets are literal, not links.
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// Accept plain-http jwks_uri on loopback (127.0.0.1, [::1], localhost), for local tests;
     /// otherwise a registered jwks_uri must be https
     #[arg(long)]
@@ -796,6 +798,8 @@ pub struct QueryArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub count: Option<u32>,
 
+    // The doc comment is --help text, where brackets are literal, not links.
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// POST [base]/[Type]/_search with a form body: parameters stay out of URLs and logs
     /// (profile key `post_search = true` makes it the default)
     #[arg(long, conflicts_with = "get")]

@@ -212,7 +212,7 @@ pub fn url(u: &Url) -> String {
     out.to_string()
 }
 
-/// Same as [`url`] for a string that may not parse as a URL.
+/// Same as [`url()`] for a string that may not parse as a URL.
 pub fn url_str(s: &str) -> String {
     if let Ok(u) = Url::parse(s) {
         return url(&u);

@@ -1,7 +1,7 @@
 //! Writing to stdout so that a reader who stops reading (`smart status |
 //! head -1`) ends the command quietly instead of a panic and exit 101, the
 //! way ripgrep does. `println!` panics on a closed pipe, so the crate prints
-//! through [`outln!`] and [`out!`] instead (clippy's `disallowed-macros`
+//! through `outln!` and `out!` instead (clippy's `disallowed-macros`
 //! keeps `print!`/`println!` out).
 //!
 //! A failed write unwinds (with [`std::panic::resume_unwind`], which prints
