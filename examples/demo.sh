@@ -9,7 +9,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --quiet
+# The first run compiles smart (minutes on a small machine): show cargo's
+# progress rather than a silent wait.
+if [ ! -x target/debug/smart ]; then
+    echo "demo: building smart first (the first build takes a few minutes; later runs start at once)" >&2
+fi
+cargo build
 smart="$PWD/target/debug/smart"
 work="$(mktemp -d)"
 export SMART_CONFIG="$work/config.toml" SMART_STATE_DIR="$work/state" SMART_TOKEN_STORE=file

@@ -21,7 +21,7 @@ use crate::token_store::StoreKind;
 supports, log in with the SMART App Launch flow, and query FHIR data.\n\n\
 Exit codes: 0 ok, 1 usage or configuration error, 2 network or TLS error, 3 the server \
 answered with an error or an invalid document, 4 authentication needed or failed, \
-5 the checked document has errors (findings).",
+5 the checked document has errors (findings), 130 interrupted (Ctrl-C).",
     propagate_version = true,
     max_term_width = 100
 )]
@@ -37,7 +37,25 @@ impl Cli {
     /// Parses the process's arguments, noting where `--token-store` came from.
     pub fn parse_args() -> Result<Cli, clap::Error> {
         use clap::{CommandFactory, FromArgMatches};
-        let matches = Cli::command().try_get_matches()?;
+        let matches = match Cli::command().try_get_matches() {
+            Ok(m) => m,
+            // An error's usage line lists every argument present, and clap
+            // counts one set from the environment (SMART_PROFILE,
+            // SMART_TOKEN_STORE) as typed: `Usage: smart get --token-store
+            // <STORE> <TARGET>` reads as if it were required. The same error
+            // from a parse without the environment shows what was typed.
+            Err(e) if e.use_stderr() => {
+                let without_env = Cli::command()
+                    .mut_arg("profile", |a| a.env(None))
+                    .mut_arg("token_store", |a| a.env(None))
+                    .try_get_matches();
+                return Err(match without_env {
+                    Err(plain) if plain.kind() == e.kind() => plain,
+                    _ => e,
+                });
+            }
+            Err(e) => return Err(e),
+        };
         let mut cli = Cli::from_arg_matches(&matches)?;
         cli.global.token_store_from_flag = from_command_line(&matches, "token_store");
         Ok(cli)
@@ -613,6 +631,8 @@ pub struct SandboxServeArgs {
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 
+    // The doc comment is --help text, where brackets are literal, not links.
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// Accept plain-http jwks_uri on loopback (127.0.0.1, [::1], localhost), for local tests;
     /// otherwise a registered jwks_uri must be https
     #[arg(long)]
@@ -780,6 +800,8 @@ pub struct QueryArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub count: Option<u32>,
 
+    // The doc comment is --help text, where brackets are literal, not links.
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// POST [base]/[Type]/_search with a form body: parameters stay out of URLs and logs
     /// (profile key `post_search = true` makes it the default)
     #[arg(long, conflicts_with = "get")]

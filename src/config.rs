@@ -399,8 +399,16 @@ impl ConfigFile {
         let known: Vec<&str> = self.config.profiles.keys().map(String::as_str).collect();
         let hint = if known.is_empty() {
             "no profiles yet: add one with `smart profile add NAME --fhir-base URL`".to_owned()
+        } else if let Some(near) = crate::similar::closest(name, known.iter().copied()) {
+            format!(
+                "did you mean {near}? (known profiles: {})",
+                known.join(", ")
+            )
         } else {
-            format!("known profiles: {}", known.join(", "))
+            format!(
+                "known profiles: {}; or add it with `smart profile add {name} --fhir-base URL`",
+                known.join(", ")
+            )
         };
         Error::usage(format!("no profile named `{name}`")).with_hint(hint)
     }

@@ -27,6 +27,19 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The name scripts see (`--json` errors' `kind`): spelled here, so that
+    /// renaming a variant cannot change the output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Usage => "usage",
+            Kind::Network => "network",
+            Kind::Server => "server",
+            Kind::Auth => "auth",
+            Kind::Findings => "findings",
+            Kind::Interrupted => "interrupted",
+        }
+    }
+
     pub fn exit_code(self) -> u8 {
         match self {
             Kind::Usage => 1,
@@ -177,6 +190,21 @@ impl Error {
         self.hint = Some(one_line(hint.into()));
         self
     }
+    /// A hint for errors that have none: an error's own hint names the
+    /// better fix (an unknown profile's "did you mean …?"), so callers that
+    /// add a general one must not overwrite it.
+    pub fn or_hint(mut self, hint: impl Into<String>) -> Self {
+        if self.hint.is_none() {
+            self.hint = Some(one_line(hint.into()));
+        }
+        self
+    }
+    /// Says what was being done (`what: message`); kind, hint, details and
+    /// the server's answer are kept.
+    pub fn context(mut self, what: impl fmt::Display) -> Self {
+        self.message = one_line(format!("{what}: {}", self.message));
+        self
+    }
     pub fn with_details(mut self, lines: Vec<String>) -> Self {
         self.details = lines.into_iter().map(one_line).collect();
         self
@@ -243,6 +271,45 @@ mod tests {
         assert_eq!(Kind::Interrupted.exit_code(), 130);
     }
 
+    /// Every kind's code is in README's "Exit codes" table and in `--help`,
+    /// and the table has no code the binary does not use.
+    #[test]
+    fn readme_table_and_help_list_every_exit_code() {
+        use clap::CommandFactory;
+        let kinds = [
+            Kind::Usage,
+            Kind::Network,
+            Kind::Server,
+            Kind::Auth,
+            Kind::Findings,
+            Kind::Interrupted,
+        ];
+        let readme = include_str!("../README.md");
+        let table = readme
+            .split("## Exit codes")
+            .nth(1)
+            .and_then(|t| t.split("\n## ").next())
+            .expect("README has an Exit codes section");
+        let documented: Vec<u8> = table
+            .lines()
+            .filter_map(|l| l.strip_prefix("| ")?.split(' ').next()?.parse().ok())
+            .collect();
+        let mut used: Vec<u8> = kinds.iter().map(|k| k.exit_code()).collect();
+        used.insert(0, 0);
+        assert_eq!(documented, used, "README's exit-code table");
+        let help = crate::cli::Cli::command()
+            .get_long_about()
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        for k in kinds {
+            assert!(
+                help.contains(&format!(" {} ", k.exit_code())),
+                "--help lacks exit code {}: {help}",
+                k.exit_code()
+            );
+        }
+    }
+
     #[test]
     fn token_endpoint_errors_map_by_status() {
         assert_eq!(token_endpoint_kind(400).exit_code(), 4);
@@ -270,6 +337,51 @@ mod tests {
     fn escape_sequences_are_dropped() {
         let e = Error::server("bad \u{1b}[31mred\u{1b}[0m \u{7}bell");
         assert_eq!(e.message, "bad [31mred[0m bell");
+    }
+
+    #[test]
+    fn or_hint_keeps_the_errors_own_hint() {
+        let own = Error::usage("unknown profile `sandbx`").with_hint("did you mean `sandbox`?");
+        let e = own.or_hint("pass a FHIR base URL");
+        assert_eq!(e.hint.as_deref(), Some("did you mean `sandbox`?"));
+        let none = Error::usage("no base").or_hint("pass a FHIR base URL");
+        assert_eq!(none.hint.as_deref(), Some("pass a FHIR base URL"));
+    }
+
+    #[test]
+    fn context_keeps_kind_and_hint() {
+        let e = Error::auth("no key")
+            .with_hint("set SMART_PRIVATE_KEY")
+            .context("no public keys");
+        assert_eq!(e.kind, Kind::Auth);
+        assert_eq!(e.message, "no public keys: no key");
+        assert_eq!(e.hint.as_deref(), Some("set SMART_PRIVATE_KEY"));
+    }
+
+    #[test]
+    fn kind_names_are_the_documented_ones() {
+        let names: Vec<&str> = [
+            Kind::Usage,
+            Kind::Network,
+            Kind::Server,
+            Kind::Auth,
+            Kind::Findings,
+            Kind::Interrupted,
+        ]
+        .iter()
+        .map(|k| k.name())
+        .collect();
+        assert_eq!(
+            names,
+            [
+                "usage",
+                "network",
+                "server",
+                "auth",
+                "findings",
+                "interrupted"
+            ]
+        );
     }
 
     #[test]

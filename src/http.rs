@@ -264,7 +264,11 @@ impl Http {
                 .with_hint("TLS is always verified; pass --cacert FILE to trust a private CA"),
             Failure::Connect => {
                 let err = Error::network(format!("{target}: cannot connect: {chain}"));
-                if resolves(url).await {
+                let refused =
+                    io_errors(&e).any(|io| io.kind() == std::io::ErrorKind::ConnectionRefused);
+                if refused {
+                    err.with_hint(refused_hint(url))
+                } else if resolves(url).await {
                     err
                 } else {
                     err.with_hint("check the host name")
@@ -318,6 +322,17 @@ fn io_errors<'a>(e: &'a reqwest::Error) -> impl Iterator<Item = &'a std::io::Err
         Some(this)
     })
     .filter_map(|s| s.downcast_ref::<std::io::Error>())
+}
+
+/// A refused connection: the host is there, but nothing listens on the port.
+fn refused_hint(url: &Url) -> String {
+    let at = match (url.host_str(), url.port_or_known_default()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        _ => origin_path(url),
+    };
+    format!(
+        "nothing is listening on {at}: is the server running (a local one: `smart sandbox`), and is the port right?"
+    )
 }
 
 /// Whether `url`'s host resolves, for a failed connect. A DNS failure has
@@ -541,7 +556,12 @@ mod tests {
         let e = get(&format!("http://127.0.0.1:{port}/x")).await;
         assert_eq!(e.kind, crate::error::Kind::Network);
         assert!(e.message.contains("cannot connect"), "{}", e.message);
-        assert!(e.hint.is_none(), "an IP address needs no name check");
+        let hint = e.hint.expect("a refused connection gets a hint");
+        assert!(
+            hint.contains(&format!("nothing is listening on 127.0.0.1:{port}"))
+                && hint.contains("smart sandbox"),
+            "{hint}"
+        );
     }
 
     #[tokio::test]

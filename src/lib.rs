@@ -4,6 +4,11 @@
 //! exit codes; everything else lives in these modules so that tests and
 //! benchmarks can call it directly.
 
+// First, in its own group: its macros (`outln!`, `out!`) are in scope for
+// the modules declared after it.
+#[macro_use]
+pub mod stdout;
+
 pub(crate) mod blocking;
 pub(crate) mod bulk;
 pub(crate) mod check;
@@ -24,6 +29,7 @@ pub mod reporter;
 pub mod secret;
 pub(crate) mod session;
 pub mod settings;
+pub(crate) mod similar;
 #[cfg(test)]
 pub(crate) mod testgen;
 pub mod token_store;

@@ -36,9 +36,12 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(smart::commands::run(&ctx, cli.command)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+    // A closed stdout (`| head -1`) ends the command quietly with 0, as
+    // ripgrep does; see `smart::stdout`.
+    let ran = smart::stdout::guard(|| runtime.block_on(smart::commands::run(&ctx, cli.command)));
+    match ran {
+        Ok(Ok(())) | Err(None) => ExitCode::SUCCESS,
+        Ok(Err(e)) | Err(Some(e)) => {
             output::print_error(&e, json);
             e.exit_code()
         }

@@ -45,6 +45,21 @@ pub fn is_secret_key(name: &str) -> bool {
         || n.ends_with("password")
 }
 
+/// Names that are secrets only as OAuth parameters (query strings, form
+/// bodies, redirects): `code` is the authorization code there, but in a FHIR
+/// JSON body it is a LOINC code or an OperationOutcome issue code, and
+/// `state` an address's state. No OAuth message carries either in JSON.
+const OAUTH_PARAMETERS_ONLY: &[&str] = &["code", "state"];
+
+/// A JSON member whose value is a secret: [`is_secret_key`], except the
+/// names that are secrets only as OAuth parameters.
+pub fn is_secret_json_key(name: &str) -> bool {
+    is_secret_key(name)
+        && !OAUTH_PARAMETERS_ONLY
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(name))
+}
+
 pub fn is_secret_header(name: &str) -> bool {
     SECRET_HEADERS.iter().any(|k| k.eq_ignore_ascii_case(name))
 }
@@ -290,7 +305,7 @@ pub fn url(u: &Url) -> String {
     out.to_string()
 }
 
-/// Same as [`url`] for a string that may not parse as a URL.
+/// Same as [`url()`] for a string that may not parse as a URL.
 pub fn url_str(s: &str) -> String {
     if let Ok(u) = Url::parse(s) {
         return url(&u);
@@ -317,7 +332,7 @@ pub fn json(v: &serde_json::Value) -> serde_json::Value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let v = if is_secret_key(k) && !v.is_null() {
+                    let v = if is_secret_json_key(k) && !v.is_null() {
                         Value::String(REDACTED.into())
                     } else {
                         json(v)
@@ -552,6 +567,37 @@ mod tests {
         ] {
             assert!(!is_secret_key(k), "{k}");
         }
+    }
+
+    #[test]
+    fn fhir_codes_stay_in_json_but_not_in_oauth_urls_and_forms() {
+        let obs = serde_json::json!({"resourceType": "Observation",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+            "issue": [{"code": "not-found"}], "address": {"state": "MA"}});
+        assert_eq!(json(&obs), obs);
+        assert!(!body(Some("application/fhir+json"), &obs.to_string()).contains(REDACTED));
+        assert_eq!(form("code=C-1&x=1"), "code=[redacted]&x=1");
+        assert_eq!(
+            url_str("http://127.0.0.1:9/cb?code=C-1"),
+            "http://127.0.0.1:9/cb?code=[redacted]"
+        );
+        let tokens = serde_json::json!({"access_token": "A", "device_code": "D"});
+        assert_eq!(
+            json(&tokens),
+            serde_json::json!({"access_token": REDACTED, "device_code": REDACTED})
+        );
+    }
+
+    #[test]
+    fn a_cookie_with_attributes_is_redacted_whole() {
+        // Only an Authorization header keeps its first word (the scheme); a
+        // cookie's first word is the secret itself.
+        assert_eq!(header_value("Set-Cookie", "sid=SECRET; Path=/"), REDACTED);
+        assert_eq!(header_value("Cookie", "sid=SECRET; theme=dark"), REDACTED);
+        assert_eq!(
+            header_value("Proxy-Authorization", "Basic QQ=="),
+            "Basic [redacted]"
+        );
     }
 
     #[test]

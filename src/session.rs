@@ -326,7 +326,8 @@ async fn backend_usable(
         key,
         clock.now(),
     )
-    .await?;
+    .await
+    .map_err(|e| forgotten_client(e, profile, &base_str, settings))?;
     let missing = set.ungranted(&settings.scope.value);
     if !missing.is_empty() {
         settings
@@ -335,6 +336,24 @@ async fn backend_usable(
     }
     save(store, profile, &set)?;
     Ok(set)
+}
+
+/// An `invalid_client` for a backend profile: besides a key the server does
+/// not know, the server may have forgotten the client itself (`smart sandbox`
+/// keeps registrations in memory, so a restart drops them). A login cannot
+/// fix that; registering again can, so the hint gives that command.
+fn forgotten_client(e: Error, profile: &str, base: &str, settings: &Settings) -> Error {
+    if e.oauth_code() != Some(&OAuthErrorCode::InvalidClient) {
+        return e;
+    }
+    let key = match settings.private_key.as_ref().map(|k| &k.value) {
+        Some(crate::settings::KeyRef::File(path)) => format!(" --private-key {}", path.display()),
+        _ => String::new(),
+    };
+    let hint = format!(
+        "the server must know this client and its public key (`smart keys jwks -p {profile}` prints it); a server that forgets registered clients (the sandbox keeps them in memory: a restart drops them) needs `smart register -p {profile} --fhir-base {base}{key} --force`"
+    );
+    Error { hint: None, ..e }.with_hint(hint)
 }
 
 /// SMART Backend Services: `client_credentials` with a signed client

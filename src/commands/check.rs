@@ -32,7 +32,7 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
             },
         )
         .map_err(|e| {
-            e.with_hint("pass the FHIR base to check: smart check https://fhir.example.org/r4")
+            e.or_hint("pass the FHIR base to check: smart check https://fhir.example.org/r4")
         })?;
         let base = s.require_base()?;
         if s.client_type.value == ClientType::Backend {
@@ -139,7 +139,7 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
     if ctx.json {
         output::print_json(&report)?;
     } else {
-        print!("{}", output::check::checklist(&report));
+        out!("{}", output::check::checklist(&report));
     }
     if report.failed() {
         let n = report.totals.fail;
@@ -213,7 +213,7 @@ fn list(ctx: &RunContext) -> Result<()> {
         let v: Vec<_> = all.iter().map(check::Check::listing).collect();
         return output::print_json(&v);
     }
-    print!("{}", output::check::catalogue(all));
+    out!("{}", output::check::catalogue(all));
     Ok(())
 }
 

@@ -18,7 +18,7 @@ pub async fn run(ctx: &RunContext, args: DiscoverArgs) -> Result<()> {
         None => Settings::resolve(&ctx.invocation, &Flags::default())
             .and_then(|s| s.require_base())
             .map_err(|e| {
-                e.with_hint("pass a FHIR base URL: smart discover https://fhir.example.org/r4")
+                e.or_hint("pass a FHIR base URL: smart discover https://fhir.example.org/r4")
             })?,
     };
     let http = Http::new(&ctx.http_options(true))?;
@@ -58,31 +58,31 @@ const W: usize = 16;
 /// text cannot drive the terminal.
 fn print_human(d: &Discovery) {
     let p = crate::redact::printable;
-    println!("{} {}", "SMART configuration of".bold(), d.fhir_base);
-    println!("{}{}", output::label("Source", W), d.source.describe());
+    outln!("{} {}", "SMART configuration of".bold(), d.fhir_base);
+    outln!("{}{}", output::label("Source", W), d.source.describe());
     if let Some(why) = &d.fallback_reason {
-        println!(
+        outln!(
             "{}.well-known/smart-configuration {why}",
             output::label("", W)
         );
     }
     if let Some(issuer) = d.str_field("issuer") {
-        println!("{}{}", output::label("Issuer", W), p(issuer));
+        outln!("{}{}", output::label("Issuer", W), p(issuer));
     }
 
-    println!("\n{}", "Endpoints".bold().underline());
+    outln!("\n{}", "Endpoints".bold().underline());
     for (field, short) in discovery::ENDPOINTS {
         if let Some(u) = d.str_field(field) {
-            println!("{}{}", output::label(short, W), p(u));
+            outln!("{}{}", output::label(short, W), p(u));
         }
     }
     if let Some(u) = d.str_field("jwks_uri") {
-        println!("{}{}", output::label("jwks", W), p(u));
+        outln!("{}{}", output::label("jwks", W), p(u));
     }
 
     let caps = d.capabilities();
     if !caps.is_empty() {
-        println!("\n{}", "Capabilities".bold().underline());
+        outln!("\n{}", "Capabilities".bold().underline());
         let mut shown = Vec::new();
         for (title, prefix) in GROUPS {
             let items: Vec<&str> = caps
@@ -92,7 +92,7 @@ fn print_human(d: &Discovery) {
                 .collect();
             shown.extend(caps.iter().filter(|c| c.starts_with(prefix)));
             if !items.is_empty() {
-                println!("{}{}", output::label(title, W), p(&items.join(", ")));
+                outln!("{}{}", output::label(title, W), p(&items.join(", ")));
             }
         }
         let other: Vec<&str> = caps
@@ -101,7 +101,7 @@ fn print_human(d: &Discovery) {
             .copied()
             .collect();
         if !other.is_empty() {
-            println!("{}{}", output::label("Other", W), p(&other.join(", ")));
+            outln!("{}{}", output::label("Other", W), p(&other.join(", ")));
         }
     }
 
@@ -118,15 +118,15 @@ fn print_human(d: &Discovery) {
             continue;
         }
         if !header {
-            println!("\n{}", "Protocol".bold().underline());
+            outln!("\n{}", "Protocol".bold().underline());
             header = true;
         }
-        println!("{}{}", output::label(title, W), p(&items.join(", ")));
+        outln!("{}{}", output::label(title, W), p(&items.join(", ")));
     }
 
-    println!("\n{}", "Findings".bold().underline());
+    outln!("\n{}", "Findings".bold().underline());
     if d.findings.is_empty() {
-        println!(
+        outln!(
             "{}",
             "none: the configuration conforms to SMART App Launch 2.x".green()
         );
@@ -136,6 +136,6 @@ fn print_human(d: &Discovery) {
             Severity::Error => "error  ".red().bold(),
             Severity::Warning => "warning".yellow().bold(),
         };
-        println!("{sev} {}: {}", f.field.bold(), p(&f.message));
+        outln!("{sev} {}: {}", f.field.bold(), p(&f.message));
     }
 }

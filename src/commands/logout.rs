@@ -46,6 +46,11 @@ pub async fn run(ctx: &RunContext, args: LogoutArgs) -> Result<()> {
         let _lock = session::lock(&store, &name)?;
         let revoked = match session::load(&store, &name) {
             Ok(None) => {
+                // Said, so that a second logout is not mistaken for a hang
+                // or a silent failure.
+                if !ctx.json {
+                    outln!("`{name}` was not logged in; nothing to do");
+                }
                 report.push(json!({"profile": name, "logged_in": false}));
                 continue;
             }
@@ -56,13 +61,13 @@ pub async fn run(ctx: &RunContext, args: LogoutArgs) -> Result<()> {
         crate::blocking::blocking(|| store.delete(&name, Item::Tokens))?;
         if !ctx.json {
             match &revoked {
-                Ok(true) => println!("logged out of `{name}` (tokens revoked at the server)"),
-                Ok(false) => println!(
+                Ok(true) => outln!("logged out of `{name}` (tokens revoked at the server)"),
+                Ok(false) => outln!(
                     "logged out of `{name}` (the server has no revocation endpoint; tokens deleted here)"
                 ),
                 Err(e) => {
                     output::warn(&format!("revocation failed: {}", e.message));
-                    println!("logged out of `{name}` (tokens deleted here)");
+                    outln!("logged out of `{name}` (tokens deleted here)");
                 }
             }
         }

@@ -27,7 +27,7 @@ use std::io::Write;
 pub use context::RunContext;
 
 use crate::cli::Command;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 pub async fn run(g: &RunContext, command: Command) -> Result<()> {
     match command {
@@ -58,7 +58,7 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(bytes)
         .and_then(|_| out.flush())
-        .map_err(|e| Error::usage(format!("cannot write to stdout: {e}")))
+        .or_else(|e| crate::stdout::stop(e))
 }
 
 #[cfg(test)]

@@ -112,7 +112,7 @@ fn done(ctx: &RunContext, message: &str, name: &str) -> Result<()> {
     if ctx.json {
         output::print_json(&json!({"ok": true, "profile": name, "message": message}))
     } else {
-        println!("{message}");
+        outln!("{message}");
         Ok(())
     }
 }
@@ -132,7 +132,7 @@ fn list(ctx: &RunContext, store: &ConfigFile) -> Result<()> {
         return output::print_json(&items);
     }
     if store.config.profiles.is_empty() {
-        println!("no profiles; add one with `smart profile add NAME --fhir-base URL`");
+        outln!("no profiles; add one with `smart profile add NAME --fhir-base URL`");
         return Ok(());
     }
     let width = store
@@ -148,7 +148,7 @@ fn list(ctx: &RunContext, store: &ConfigFile) -> Result<()> {
         } else {
             " "
         };
-        println!(
+        outln!(
             "{mark} {}  {}",
             format!("{name:<width$}").bold(),
             p.fhir_base
@@ -169,26 +169,26 @@ fn show(ctx: &RunContext, name: &str, p: &Profile, is_default: bool) -> Result<(
     }
     const W: usize = 20;
     let l = |t: &str| output::label(t, W);
-    println!(
+    outln!(
         "{}{}{}",
         l("Profile"),
         name,
         if is_default { " (default)" } else { "" }
     );
-    println!("{}{}", l("FHIR base"), p.fhir_base);
-    println!(
+    outln!("{}{}", l("FHIR base"), p.fhir_base);
+    outln!(
         "{}{}",
         l("Client id"),
         p.client_id.as_deref().unwrap_or("-")
     );
-    println!(
+    outln!(
         "{}{}",
         l("Client type"),
         p.client_type
             .map_or("public (default)".to_owned(), |t| t.to_string())
     );
-    println!("{}{}", l("Scope"), p.scope.as_deref().unwrap_or("-"));
-    println!(
+    outln!("{}{}", l("Scope"), p.scope.as_deref().unwrap_or("-"));
+    outln!(
         "{}{}",
         l("Redirect port"),
         p.redirect_port
@@ -199,7 +199,7 @@ fn show(ctx: &RunContext, name: &str, p: &Profile, is_default: bool) -> Result<(
         Some(a) if p.aud.is_some() => format!("{a} (override)"),
         Some(a) => a.to_owned(),
     };
-    println!("{}{}", l("aud"), aud);
+    outln!("{}{}", l("aud"), aud);
 
     let mut workarounds = Vec::new();
     if let Some(m) = p.pkce {
@@ -229,22 +229,22 @@ fn show(ctx: &RunContext, name: &str, p: &Profile, is_default: bool) -> Result<(
     for o in &p.token_origins {
         workarounds.push(("token_origins", o.clone()));
     }
-    println!("\n{}", "Workarounds".bold().underline());
+    outln!("\n{}", "Workarounds".bold().underline());
     if workarounds.is_empty() {
-        println!("none");
+        outln!("none");
     }
     for (k, v) in workarounds {
-        println!("{}{}", l(k), v);
+        outln!("{}{}", l(k), v);
     }
     if !p.extra.is_empty() {
-        println!(
+        outln!(
             "\n{}",
             "Other keys (kept, not used by this version)"
                 .bold()
                 .underline()
         );
         for (k, v) in &p.extra {
-            println!("{}{}", l(k), v);
+            outln!("{}{}", l(k), v);
         }
     }
     Ok(())

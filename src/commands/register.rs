@@ -87,16 +87,16 @@ pub async fn run(ctx: &RunContext, a: RegisterArgs) -> Result<()> {
             "registration": crate::redact::json(&answer),
         }));
     }
-    println!(
+    outln!(
         "registered {client_type} client `{client_id}` at {}",
         crate::http::origin_path(&endpoint)
     );
-    println!(
+    outln!(
         "saved as profile `{name}`{}",
         if first { " (the default)" } else { "" }
     );
     if secret.is_some() {
-        println!("client secret kept in {}", store.describe());
+        outln!("client secret kept in {}", store.describe());
     }
     Ok(())
 }
@@ -351,10 +351,18 @@ fn registered_jwks(
         }
         return Ok(v);
     }
+    // Missing local input (exit 1), whatever the key lookup's own kind; its
+    // hint (which key, which variable) is kept beside the register options.
     let key = pre.signing_key(store).map_err(|e| {
-        Error::usage(format!("no public keys to register: {}", e.message)).with_hint(
-            "pass --jwks FILE or --jwks-url URL, or --private-key FILE (`smart keys generate` makes one)",
-        )
+        let own = e.hint.clone().map_or(String::new(), |h| format!("; {h}"));
+        Error {
+            kind: crate::error::Kind::Usage,
+            hint: None,
+            ..e.context("no public keys to register")
+        }
+        .with_hint(format!(
+            "pass --jwks FILE or --jwks-url URL, or --private-key FILE (`smart keys generate` makes one){own}"
+        ))
     })?;
     Ok(key.key.public_jwks(&key.kid))
 }

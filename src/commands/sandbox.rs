@@ -95,11 +95,11 @@ async fn serve(ctx: &RunContext, args: SandboxServeArgs) -> Result<()> {
             .any(|g| g.split(',').any(|n| n.trim() == "help"))
     };
     if asks_help(&args.faults) {
-        print!("{}", smart_sandbox::faults::help());
+        out!("{}", smart_sandbox::faults::help());
         return Ok(());
     }
     if asks_help(&args.quirks) {
-        print!("{}", smart_sandbox::quirks::help());
+        out!("{}", smart_sandbox::quirks::help());
         return Ok(());
     }
     let opts = options(&args)?;
@@ -109,16 +109,29 @@ async fn serve(ctx: &RunContext, args: SandboxServeArgs) -> Result<()> {
             opts.bind
         ));
     }
-    let sandbox = Sandbox::start(opts)
-        .await
-        .map_err(|e| Error::usage(format!("cannot start the sandbox: {e:#}")))?;
+    let at = std::net::SocketAddr::new(opts.bind, opts.port);
+    let sandbox = Sandbox::start(opts).await.map_err(|e| {
+        let err = Error::usage(format!("cannot start the sandbox: {e:#}"));
+        // Told apart by the io::Error's kind in the chain, not by its text.
+        let in_use = e.chain().any(|c| {
+            c.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse)
+        });
+        if in_use {
+            err.with_hint(format!(
+                "{at} is taken (another sandbox?): stop it, pick another --port, or --port 0 for a free one"
+            ))
+        } else {
+            err
+        }
+    })?;
     let info = sandbox.summary();
     if ctx.json {
         // One line, flushed: scripts read it to learn the port.
         let mut out = std::io::stdout().lock();
         writeln!(out, "{info}")
             .and_then(|_| out.flush())
-            .map_err(|e| Error::usage(format!("cannot write to stdout: {e}")))?;
+            .unwrap_or_else(|e| crate::stdout::stop(e));
     } else {
         print_human(&info);
     }
@@ -129,23 +142,23 @@ async fn serve(ctx: &RunContext, args: SandboxServeArgs) -> Result<()> {
 
 fn print_human(info: &Value) {
     let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-    println!(
+    outln!(
         "smart sandbox: SMART on FHIR server at {}",
         s(&info["fhir_base"])
     );
-    println!("  discovery  {}", s(&info["smart_configuration"]));
-    println!("  authorize  {}", s(&info["authorization_endpoint"]));
-    println!("  token      {}", s(&info["token_endpoint"]));
-    println!(
+    outln!("  discovery  {}", s(&info["smart_configuration"]));
+    outln!("  authorize  {}", s(&info["authorization_endpoint"]));
+    outln!("  token      {}", s(&info["token_endpoint"]));
+    outln!(
         "  EHR launch {} (or `smart sandbox launch-url --app URL`)",
         s(&info["launch_endpoint"])
     );
-    println!(
+    outln!(
         "  bulk export {} (files also on {})",
         s(&info["export_endpoint"]),
         s(&info["storage_origin"])
     );
-    println!("Clients:");
+    outln!("Clients:");
     for c in info["clients"].as_array().into_iter().flatten() {
         let methods: Vec<String> = c["token_endpoint_auth_methods"]
             .as_array()
@@ -162,7 +175,7 @@ fn print_human(info: &Value) {
         if let Some(secret) = c["client_secret"].as_str() {
             line.push_str(&format!(", secret {secret}"));
         }
-        println!("{line}");
+        outln!("{line}");
         let uris: Vec<String> = c["redirect_uris"]
             .as_array()
             .into_iter()
@@ -175,7 +188,7 @@ fn print_human(info: &Value) {
                     .iter()
                     .any(|p| u.starts_with(p))
             });
-            println!(
+            outln!(
                 "  {:<20} redirect {}{}",
                 "",
                 uris.join(" "),
@@ -194,7 +207,7 @@ fn print_human(info: &Value) {
         .map(s)
         .collect();
     if !faults.is_empty() {
-        println!("Faults: {}", faults.join(", "));
+        outln!("Faults: {}", faults.join(", "));
     }
     let quirks: Vec<String> = info["quirks"]
         .as_array()
@@ -203,12 +216,12 @@ fn print_human(info: &Value) {
         .map(s)
         .collect();
     if !quirks.is_empty() {
-        println!("Quirks: {}", quirks.join(", "));
+        outln!("Quirks: {}", quirks.join(", "));
     }
     if info["auto_approve"].as_bool() == Some(true) {
-        println!("Consent: auto-approved (first patient picked)");
+        outln!("Consent: auto-approved (first patient picked)");
     }
-    println!("Press Ctrl-C to stop.");
+    outln!("Press Ctrl-C to stop.");
     let _ = std::io::stdout().flush();
 }
 
@@ -281,7 +294,7 @@ async fn launch_url(ctx: &RunContext, a: SandboxLaunchUrlArgs) -> Result<()> {
     if ctx.json {
         crate::output::print_json(&body)
     } else {
-        println!("{}", body["url"].as_str().unwrap_or_default());
+        outln!("{}", body["url"].as_str().unwrap_or_default());
         Ok(())
     }
 }

@@ -56,7 +56,7 @@ pub async fn run(ctx: &RunContext, args: TokenArgs) -> Result<()> {
             "scope": set.scope,
         }));
     }
-    println!("{}", set.access_token.secret());
+    outln!("{}", set.access_token.secret());
     Ok(())
 }
 

@@ -296,6 +296,11 @@ impl Fhir {
             }
             if !resp.status.is_success() {
                 let mut err = outcome::status_error(&what, &resp, &hide);
+                if status == 403 {
+                    let path = req.url.path().strip_prefix(self.base.path()).unwrap_or("");
+                    let hint = outcome::forbidden_hint(&req.method, path, &err.details);
+                    err = err.with_hint(hint);
+                }
                 if retry::is_retryable(status) && req.idempotent && attempt > 0 {
                     err.message.push_str(&format!(" (after {attempt} retries)"));
                 } else if retry::is_retryable(status) && !req.idempotent {
@@ -380,12 +385,14 @@ impl Fhir {
         if self.current_token().as_ref().map(AccessToken::secret) != Some(used.secret()) {
             return Ok(());
         }
+        // The refresh error's own hint names the fix when it has one (a
+        // client the server no longer knows cannot be fixed by a login).
         let token = (auth.source.refresh)().await.map_err(|e| {
-            Error::auth(format!(
-                "the server refused the token and refreshing it failed: {}",
-                e.message
-            ))
-            .with_hint(format!("run `smart login -p {}`", auth.source.profile))
+            Error {
+                kind: crate::error::Kind::Auth,
+                ..e.context("the server refused the token and refreshing it failed")
+            }
+            .or_hint(format!("run `smart login -p {}`", auth.source.profile))
         })?;
         *auth.token.lock().unwrap_or_else(|e| e.into_inner()) = token;
         Ok(())

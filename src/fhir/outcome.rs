@@ -85,6 +85,46 @@ pub fn status_error(what: &str, resp: &Response, hide: &[String]) -> Error {
     }
 }
 
+/// The hint for a 403 to `method` on `path` (relative to the FHIR base,
+/// `Patient/p1`): the scope that would allow it (`user/Patient.c`), or, when
+/// the server says the refusal is a patient compartment's, that no scope of
+/// this login changes it. A server says "compartment" only in its words (no
+/// issue code means it), so the OperationOutcome lines are read for it.
+pub fn forbidden_hint(method: &reqwest::Method, path: &str, details: &[String]) -> String {
+    if details
+        .iter()
+        .any(|l| l.to_ascii_lowercase().contains("compartment"))
+    {
+        return "the token is limited to one patient's compartment (a patient-level login), and this is outside it: no added scope changes that; a user-level login (`user/…` scopes) can reach it".to_owned();
+    }
+    let mut segments = path.trim_matches('/').split('/').filter(|s| !s.is_empty());
+    let rtype = segments
+        .next()
+        .filter(|t| t.starts_with(|c: char| c.is_ascii_uppercase()));
+    let rest: Vec<&str> = segments.collect();
+    let (Some(rtype), Some(letter)) = (rtype, scope_letter(method, &rest)) else {
+        return "the granted scopes do not allow this; `smart status` shows them".to_owned();
+    };
+    format!(
+        "the granted scopes do not allow this: it needs `user/{rtype}.{letter}` (or `patient/{rtype}.{letter}`, `system/{rtype}.{letter}`, or `*` for the type); log in asking for it (`smart login --scope '… user/{rtype}.{letter}'`); `smart status` shows what was granted"
+    )
+}
+
+/// The SMART v2 scope letter an interaction needs (`c r u d s`).
+fn scope_letter(method: &reqwest::Method, rest: &[&str]) -> Option<char> {
+    use reqwest::Method;
+    let search = rest.first().is_none_or(|s| *s == "_search");
+    Some(match *method {
+        Method::GET | Method::HEAD if search => 's',
+        Method::GET | Method::HEAD => 'r',
+        Method::POST if rest.first() == Some(&"_search") => 's',
+        Method::POST if rest.is_empty() => 'c',
+        Method::PUT | Method::PATCH => 'u',
+        Method::DELETE => 'd',
+        _ => return None,
+    })
+}
+
 /// Refuses bodies that are not JSON, with the content type and first bytes.
 pub fn require_json(what: &str, resp: &Response) -> Result<()> {
     let ct = resp.content_type().unwrap_or("");
@@ -198,5 +238,25 @@ mod tests {
         let e = serde_json::from_slice::<Value>(body).unwrap_err();
         let m = json_error("GET x", body, &e).message;
         assert!(m.contains("line 3, column 3"), "{m}");
+    }
+
+    #[test]
+    fn a_403_names_the_scope_the_interaction_needs() {
+        use reqwest::Method;
+        let h = |m: Method, p: &str| forbidden_hint(&m, p, &[]);
+        assert!(h(Method::POST, "Patient").contains("`user/Patient.c`"));
+        assert!(h(Method::GET, "Observation/o1").contains("`user/Observation.r`"));
+        assert!(h(Method::GET, "Observation").contains("`user/Observation.s`"));
+        assert!(h(Method::POST, "Observation/_search").contains("`user/Observation.s`"));
+        assert!(h(Method::PUT, "Patient/p1").contains("`user/Patient.u`"));
+        assert!(h(Method::DELETE, "Patient/p1").contains("`user/Patient.d`"));
+        assert!(!h(Method::GET, "metadata").contains("user/"));
+        let lines =
+            vec!["forbidden: Patient/p2 is outside the compartment of Patient/p1".to_owned()];
+        let c = forbidden_hint(&Method::GET, "Patient/p2", &lines);
+        assert!(
+            c.contains("compartment") && !c.contains("user/Patient.r"),
+            "{c}"
+        );
     }
 }

@@ -202,7 +202,12 @@ pub fn suggest(name: &str) -> Option<&'static str> {
     let max = if name.len() <= 4 { 1 } else { 2 };
     RESOURCE_TYPES
         .iter()
-        .map(|t| (edit_distance(&lower, &t.to_ascii_lowercase()), *t))
+        .map(|t| {
+            (
+                crate::similar::edit_distance(&lower, &t.to_ascii_lowercase()),
+                *t,
+            )
+        })
         .filter(|(d, _)| *d <= max)
         .min_by_key(|(d, _)| *d)
         .map(|(_, t)| t)
@@ -219,22 +224,6 @@ pub fn check(name: &str) -> Result<()> {
         Some(t) => err.with_hint(format!("did you mean {t}? (type names are case-sensitive)")),
         None => err.with_hint("resource types are FHIR names like Patient or Observation"),
     })
-}
-
-/// Levenshtein distance; the names are short, so the simple O(n·m) form.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

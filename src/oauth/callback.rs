@@ -461,6 +461,18 @@ mod tests {
     }
 
     #[test]
+    fn our_state_with_an_empty_code_is_refused() {
+        // An empty `code` would be sent on to the token endpoint as if it
+        // were one; it is the same as none.
+        for q in ["code=&state=expected-state", "state=expected-state"] {
+            let u = Url::parse(&format!("http://127.0.0.1:1/callback?{q}")).unwrap();
+            let e = check_callback(&u, &state()).unwrap_err();
+            assert_eq!(e.kind, crate::error::Kind::Auth, "{q}");
+            assert!(e.message.contains("no `code`"), "{q}: {}", e.message);
+        }
+    }
+
+    #[test]
     fn a_good_callback_yields_the_code() {
         let u = Url::parse("http://127.0.0.1:1/callback?code=C1&state=expected-state").unwrap();
         let c = check_callback(&u, &state()).unwrap();

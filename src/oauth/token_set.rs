@@ -8,7 +8,7 @@
 //! [`Secret`] because the crate has no type for it.
 //!
 //! Whether a token has expired is decided against a time passed in (see
-//! [`Clock`]), so tests set the time instead of sleeping.
+//! [`Clock`](crate::clock::Clock)), so tests set the time instead of sleeping.
 
 use oauth2::{AccessToken, RefreshToken, TokenResponse as _};
 use serde::{Deserialize, Serialize};

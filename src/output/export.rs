@@ -178,8 +178,8 @@ pub fn print_status(job: &str, status: &Status, downloaded: bool, json: bool) ->
     if json {
         return print_json(&value);
     }
-    println!("{text}");
-    println!("job: {}", crate::redact::url_str(job));
+    outln!("{text}");
+    outln!("job: {}", crate::redact::url_str(job));
     Ok(())
 }
 
@@ -189,12 +189,12 @@ pub fn print_cancelled(job: &str, known: bool, json: bool) -> Result<()> {
         return print_json(&json!({"job": job, "cancelled": true, "known_to_server": known}));
     }
     if known {
-        println!(
+        outln!(
             "Cancelled the export job {}; its saved state is removed",
             crate::redact::url_str(job)
         );
     } else {
-        println!(
+        outln!(
             "The server no longer knows the export job {}; its saved state is removed",
             crate::redact::url_str(job)
         );

@@ -6,7 +6,7 @@
 
 use colored::{Color, Colorize};
 use serde::Serialize;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 use crate::error::Error;
 pub use crate::reporter::{Notice, Reporter};
@@ -47,10 +47,9 @@ impl Reporter {
 
 /// Pretty JSON on stdout, newline-terminated.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> crate::error::Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)
+    let text = serde_json::to_string_pretty(value)
         .map_err(|e| Error::usage(format!("cannot write JSON: {e}")))?;
-    writeln!(out).ok();
+    outln!("{text}");
     Ok(())
 }
 
@@ -59,7 +58,7 @@ pub fn print_error(err: &Error, json: bool) {
     if json {
         let mut v = serde_json::json!({
             "error": {
-                "kind": format!("{:?}", err.kind).to_lowercase(),
+                "kind": err.kind.name(),
                 "exit_code": err.kind.exit_code(),
                 "message": err.message,
                 "hint": err.hint,

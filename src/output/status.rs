@@ -74,30 +74,30 @@ pub fn print(
     // The user, context and scopes come from the server: printable only.
     let p = crate::redact::printable;
     let Some(s) = set else {
-        println!("{}{profile}", l("Profile"));
-        println!("{}{}", l("Logged in"), "no".red());
+        outln!("{}{profile}", l("Profile"));
+        outln!("{}{}", l("Logged in"), "no".red());
         return Ok(());
     };
-    println!("{}{profile}", l("Profile"));
-    println!("{}{}", l("Server"), s.fhir_base);
-    println!("{}{}", l("Logged in"), "yes".green());
-    println!("{}{}", l("Client"), s.client_id);
+    outln!("{}{profile}", l("Profile"));
+    outln!("{}{}", l("Server"), s.fhir_base);
+    outln!("{}{}", l("Logged in"), "yes".green());
+    outln!("{}{}", l("Client"), s.client_id);
     if let Some(u) = &s.context.fhir_user {
-        println!("{}{}", l("User"), p(u));
+        outln!("{}{}", l("User"), p(u));
     }
     if let Some(pt) = &s.context.patient {
-        println!("{}{}", l("Patient"), p(pt));
+        outln!("{}{}", l("Patient"), p(pt));
     }
     if let Some(e) = &s.context.encounter {
-        println!("{}{}", l("Encounter"), p(e));
+        outln!("{}{}", l("Encounter"), p(e));
     }
     if let Some(i) = &s.context.intent {
-        println!("{}{}", l("Intent"), p(i));
+        outln!("{}{}", l("Intent"), p(i));
     }
     if let Some(t) = &s.context.tenant {
-        println!("{}{}", l("Tenant"), p(t));
+        outln!("{}{}", l("Tenant"), p(t));
     }
-    println!("{}{}", l("Scopes"), p(&s.scope));
+    outln!("{}{}", l("Scopes"), p(&s.scope));
     // What was asked, when the server gave something else.
     if let Some(asked) = &s.scope_asked {
         let same = |a: &str, b: &str| {
@@ -110,11 +110,11 @@ pub fn print(
             a == b
         };
         if !same(asked, &s.scope) {
-            println!("{}{}", l("Asked for"), p(asked));
+            outln!("{}{}", l("Asked for"), p(asked));
         }
         let dropped = s.dropped();
         if !dropped.is_empty() {
-            println!("{}{}", l("Not granted"), p(&dropped.join(" ")).yellow());
+            outln!("{}{}", l("Not granted"), p(&dropped.join(" ")).yellow());
         }
     }
     let exp = match s.expires_in(now) {
@@ -124,8 +124,8 @@ pub fn print(
             .to_string(),
         Some(x) => format!("expires {}", human_duration(x)),
     };
-    println!("{}{exp}", l("Access token"));
-    println!(
+    outln!("{}{exp}", l("Access token"));
+    outln!(
         "{}{}",
         l("Refresh token"),
         if s.refresh_token.is_some() {
@@ -136,14 +136,14 @@ pub fn print(
     );
     match settings {
         Some(st) if st.access_token.is_some() => {
-            println!("{}SMART_ACCESS_TOKEN (not stored)", l("Token from"))
+            outln!("{}SMART_ACCESS_TOKEN (not stored)", l("Token from"))
         }
-        _ => println!("{}{}", l("Stored in"), store.describe()),
+        _ => outln!("{}{}", l("Stored in"), store.describe()),
     }
     if let Some(st) = settings {
         let from_env = env_names(st);
         if !from_env.is_empty() {
-            println!("{}{}", l("From env"), from_env.join(", "));
+            outln!("{}{}", l("From env"), from_env.join(", "));
         }
     }
     Ok(())

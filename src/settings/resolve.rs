@@ -57,7 +57,9 @@ impl Settings {
                     (requested.clone(), Profile::default(), false)
                 }
                 None => {
-                    return Err(config.unknown_profile(&requested.value).with_hint(
+                    // The unknown profile's own hint ("did you mean …?",
+                    // the known names) says more than a general one.
+                    return Err(config.unknown_profile(&requested.value).or_hint(
                         "add it with `smart profile add`, or name the server with SMART_FHIR_BASE",
                     ));
                 }

@@ -159,7 +159,7 @@ impl TokenStore {
 
     /// Stores `value`, replacing what was there, atomically: a reader sees the
     /// old or the new value, never a mix. Concurrent writers of one profile
-    /// should hold [`lock_profile`].
+    /// should hold [`TokenStore::lock`].
     pub fn put(&self, profile: &str, item: Item, value: &Secret) -> Result<()> {
         check_profile(profile)?;
         match self.kind {

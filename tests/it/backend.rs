@@ -244,11 +244,27 @@ fn expired_and_replayed_assertions_are_refused() {
         "{body}"
     );
 
-    // What `smart` sends passes the same checks, again and again (fresh jti).
+    // What `smart` sends passes the same checks, again and again: the
+    // server received three assertions with three different `jti`.
     add_backend(&env, "svc", "svc", &key, &["--kid", "k1"]);
+    let before = env.sb.journal.to("/auth/token").len();
     for _ in 0..3 {
         env.cmd().args(["-p", "svc", "login"]).assert().success();
     }
+    let jtis: std::collections::BTreeSet<String> = env.sb.journal.to("/auth/token")[before..]
+        .iter()
+        .map(|r| {
+            let jwt = r.param("client_assertion").expect("an assertion");
+            let claims = jwt.split('.').nth(1).expect("a JWT");
+            let claims: Value = serde_json::from_slice(
+                &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims)
+                    .unwrap(),
+            )
+            .unwrap();
+            claims["jti"].as_str().expect("a jti").to_owned()
+        })
+        .collect();
+    assert_eq!(jtis.len(), 3, "{jtis:?}");
 }
 
 #[test]
@@ -544,4 +560,34 @@ fn a_key_file_without_a_kid_signs_with_the_kid_it_was_generated_with() {
     .unwrap();
     let a = cmd().args(["login"]).assert().code(4);
     assert!(!stderr(&a).contains("other-kid"), "{}", stderr(&a));
+}
+
+/// A sandbox restarted after `smart register` has forgotten the client: the
+/// error says that the sandbox keeps clients in memory and gives the
+/// `smart register … --force` that fixes it, never a `smart login` (which
+/// cannot help).
+#[test]
+fn a_client_the_sandbox_forgot_is_registered_again_not_logged_in() {
+    let keys = tempfile::tempdir().unwrap();
+    let (key, _) = keygen(keys.path(), "ES384", Some("k1"));
+    // The sandbox knows no `forgotten` client, as after a restart.
+    let env = Env::new(sandbox_with(keys.path(), vec![], |_| {}));
+    add_backend(&env, "bulk", "forgotten", &key, &[]);
+    for args in [
+        &["-p", "bulk", "token"][..],
+        &["-p", "bulk", "query", "Patient"],
+    ] {
+        let a = env.cmd().args(args).assert().code(4);
+        let err = stderr(&a);
+        assert!(err.contains("keeps registered clients in memory"), "{err}");
+        let hint = err
+            .lines()
+            .find(|l| l.contains("hint:"))
+            .unwrap_or_default();
+        assert!(
+            hint.contains("smart register -p bulk --fhir-base") && hint.contains("--force"),
+            "{err}"
+        );
+        assert!(!hint.contains("smart login"), "{err}");
+    }
 }

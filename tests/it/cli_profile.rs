@@ -287,3 +287,82 @@ fn usage_errors_exit_1_and_help_exits_0() {
         .assert()
         .code(1);
 }
+
+/// A mistyped `-p` gets "did you mean …?" from every command, as
+/// `profile use` does: no command's general hint may replace it.
+#[test]
+fn a_mistyped_profile_is_suggested_by_every_command() {
+    let cfg = TempConfig::new();
+    cfg.cmd()
+        .args([
+            "profile",
+            "add",
+            "sandbox",
+            "--fhir-base",
+            "https://x.org/fhir",
+        ])
+        .assert()
+        .success();
+    for args in [
+        &["-p", "sandbx", "status"][..],
+        &["-p", "sandbx", "discover"],
+        &["-p", "sandbx", "check"],
+        &["-p", "sandbx", "query", "Patient"],
+        &["profile", "use", "sandbx"],
+    ] {
+        let out = cfg.cmd().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "smart {args:?}: {err}");
+        assert!(
+            err.contains("did you mean sandbox?"),
+            "smart {args:?}: {err}"
+        );
+    }
+}
+
+/// With SMART_TOKEN_STORE and SMART_PROFILE set, the usage line after an
+/// argument error shows what was typed, not `--token-store <STORE>` as if
+/// it were required.
+#[test]
+fn usage_lines_leave_out_what_the_environment_set() {
+    let cfg = TempConfig::new();
+    let out = cfg
+        .cmd()
+        .env("SMART_TOKEN_STORE", "file")
+        .env("SMART_PROFILE", "x")
+        .arg("get")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let usage = err
+        .lines()
+        .find(|l| l.starts_with("Usage:"))
+        .expect("a usage line");
+    assert_eq!(usage, "Usage: smart get <TARGET>", "{err}");
+    // A bad value from the environment is still named.
+    let out = cfg
+        .cmd()
+        .env("SMART_TOKEN_STORE", "nope")
+        .arg("status")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+}
+
+/// A logout with nothing stored says so instead of printing nothing.
+#[test]
+fn a_second_logout_says_there_was_nothing_to_do() {
+    let cfg = TempConfig::new();
+    cfg.cmd()
+        .args(["profile", "add", "sb", "--fhir-base", "https://x.org/fhir"])
+        .assert()
+        .success();
+    let out = cfg.file_store_cmd().arg("logout").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "`sb` was not logged in; nothing to do"
+    );
+}

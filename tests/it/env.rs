@@ -195,24 +195,24 @@ fn a_login_that_needs_a_browser_fails_at_once_in_ci() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        // "At once" means without waiting for a browser or a prompt (stdin
+        // stays open): a bound far above any start-up on a loaded machine,
+        // far below the login's own wait, and no authorize request.
         let mut status = None;
-        while start.elapsed() < Duration::from_secs(5) {
+        while start.elapsed() < Duration::from_secs(60) {
             if let Some(s) = child.try_wait().unwrap() {
                 status = Some(s);
                 break;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        let elapsed = start.elapsed();
         if status.is_none() {
             child.kill().unwrap();
         }
         let o = child.wait_with_output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(
-            elapsed < Duration::from_millis(800),
-            "took {elapsed:?}: {err}"
-        );
+        assert!(status.is_some(), "still waiting after a minute: {err}");
+        assert_eq!(sb.requests_to("/auth/authorize"), 0, "{err}");
         assert_eq!(o.status.code(), Some(4), "{err}");
         assert!(err.contains("CI"), "{err}");
         assert!(

@@ -780,13 +780,15 @@ fn bad_input_is_refused_before_any_request() {
 }
 
 /// `smart export …` on a terminal (a pty made by util-linux `script`), its
-/// stdin ours to type into; what it draws accumulates in the returned buffer.
+/// stdin ours to type into; what it draws accumulates in the returned buffer,
+/// whose reader thread ends (join it) when the terminal closes.
 fn on_a_terminal(
     b: &Bulk,
     args: &[&str],
 ) -> (
     std::process::Child,
     std::sync::Arc<std::sync::Mutex<String>>,
+    std::thread::JoinHandle<()>,
 ) {
     use std::io::Read;
     let smart = assert_cmd::cargo::cargo_bin("smart");
@@ -815,7 +817,7 @@ fn on_a_terminal(
     let mut stdout = child.stdout.take().unwrap();
     let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let sink = seen.clone();
-    std::thread::spawn(move || {
+    let reader = std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
         while let Ok(n) = stdout.read(&mut buf) {
             if n == 0 {
@@ -826,7 +828,7 @@ fn on_a_terminal(
                 .push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     });
-    (child, seen)
+    (child, seen, reader)
 }
 
 fn wait_for(what: &str, deadline: Duration, mut f: impl FnMut() -> bool) {
@@ -852,7 +854,7 @@ fn on_a_terminal_progress_is_drawn_and_ctrl_c_offers_to_cancel() {
         return;
     }
     let b = bulk(|o| o.export_delay = Duration::from_secs(120));
-    let (mut child, seen) = on_a_terminal(&b, &[]);
+    let (mut child, seen, reader) = on_a_terminal(&b, &[]);
     wait_for("the job line", Duration::from_secs(20), || {
         seen.lock().unwrap().contains("export in progress")
     });
@@ -869,6 +871,7 @@ fn on_a_terminal_progress_is_drawn_and_ctrl_c_offers_to_cancel() {
     stdin.write_all(b"y\n").unwrap();
     stdin.flush().unwrap();
     let st = child.wait().unwrap();
+    reader.join().unwrap();
     let text = seen.lock().unwrap().clone();
     assert_eq!(st.code(), Some(130), "{text}");
     assert!(
@@ -886,9 +889,10 @@ fn on_a_terminal_progress_is_drawn_and_ctrl_c_offers_to_cancel() {
     // A whole export on a terminal: the job line, then the summary; the
     // lines are gone when the summary comes.
     let b = bulk(|_| {});
-    let (mut child, seen) = on_a_terminal(&b, &[]);
+    let (mut child, seen, reader) = on_a_terminal(&b, &[]);
     let st = child.wait().unwrap();
-    std::thread::sleep(Duration::from_millis(100));
+    // The reader ends at the terminal's end of file: all output is in.
+    reader.join().unwrap();
     let text = seen.lock().unwrap().clone();
     assert_eq!(st.code(), Some(0), "{text}");
     assert!(text.contains("export in progress"), "{text}");

@@ -304,6 +304,8 @@ curl -sS -L -o /dev/null --data-urlencode "pending=$pending" -d decision=deny "{
     );
     let a = env.login(&deny).code(4);
     assert!(stderr(&a).contains("access_denied"), "{}", stderr(&a));
+    // A refusal ends the login: no code was exchanged at the token endpoint.
+    assert_eq!(env.sb.journal.to("/auth/token").len(), 0);
 }
 
 #[test]
@@ -392,6 +394,22 @@ fn a_server_that_ignores_pkce_does_not_matter_to_us() {
     let env = Env::new(SandboxServer::with_fault("no-pkce"));
     env.add_profile("sb", &[]);
     env.login(APPROVE).success();
+    // We still sent PKCE: an S256 challenge, and its verifier with the code.
+    let authorize = env.sb.journal.to("/auth/authorize");
+    assert_eq!(authorize.len(), 1);
+    assert_eq!(authorize[0].param("code_challenge_method"), Some("S256"));
+    assert!(
+        authorize[0]
+            .param("code_challenge")
+            .is_some_and(|c| c.len() == 43)
+    );
+    let token = env.sb.journal.to("/auth/token");
+    assert_eq!(token.len(), 1);
+    assert!(
+        token[0]
+            .param("code_verifier")
+            .is_some_and(|v| v.len() >= 43)
+    );
 }
 
 #[test]
@@ -423,7 +441,34 @@ fn ungranted_scopes_are_warned_about() {
     let env = Env::new(SandboxServer::with_fault("scope-reduced"));
     env.add_profile("sb", &[]);
     let a = env.login(APPROVE).success();
-    assert!(stderr(&a).contains("not granted: "), "{}", stderr(&a));
+    let err = stderr(&a);
+    // The warning names exactly the scopes asked for and not granted.
+    let warned: std::collections::BTreeSet<String> = err
+        .lines()
+        .find_map(|l| l.split("not granted: ").nth(1))
+        .unwrap_or_else(|| panic!("{err}"))
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let authorize = env.sb.journal.to("/auth/authorize");
+    let asked: std::collections::BTreeSet<String> = authorize[0]
+        .param("scope")
+        .unwrap()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let granted: std::collections::BTreeSet<String> = env.json(&["status"])["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect();
+    let expected: std::collections::BTreeSet<String> =
+        asked.difference(&granted).cloned().collect();
+    assert!(
+        !expected.is_empty() && warned == expected,
+        "warned {warned:?}, asked {asked:?}, granted {granted:?}"
+    );
 }
 
 /// `smart login --ehr …` running, and the launch URL it printed (`None`

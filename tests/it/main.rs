@@ -4,6 +4,9 @@
 //! received, for assertions on the server's side), canned HTTP servers, the
 //! OS keychain, Chromium and oidc-provider where named.
 
+// Tests and benches may print (clippy.toml keeps `println!` out of the crates).
+#![allow(clippy::disallowed_macros)]
+
 mod backend_support;
 mod support;
 
@@ -11,6 +14,7 @@ mod backend;
 mod check;
 mod cli_discover;
 mod cli_profile;
+mod closed_stdout;
 mod completions;
 mod env;
 mod export;

@@ -755,3 +755,68 @@ fn server_text_cannot_drive_the_terminal() {
     let o = run(&["query", "Patient", "--output", "ndjson"]);
     assert!(o.stdout.contains("\\u001b"), "{}", o.stdout);
 }
+
+/// A 403 says which scope would allow the write (`user/Patient.c`), and a
+/// patient-level login's refusal outside its patient says that it is the
+/// compartment, not a scope.
+#[test]
+fn a_refused_write_names_its_scope_and_a_compartment_says_so() {
+    let env = Env {
+        cfg: TempConfig::new(),
+        sb: sandbox(5, &[]),
+    };
+    env.cmd()
+        .args(["profile", "add", "sb", "--fhir-base", &env.sb.fhir_base])
+        .args(["--client-id", "smart-cli"])
+        .assert()
+        .success();
+    let browser = browser_script(env.dir(), "browser.sh", APPROVE);
+    let login = |scope: &str| {
+        env.cmd()
+            .env("BROWSER", &browser)
+            .args(["login", "--timeout", "20", "--scope", scope])
+            .assert()
+            .success();
+    };
+    login("openid fhirUser user/*.rs offline_access");
+    let o = env.run(&["create", "Patient", "-d", r#"{"resourceType":"Patient"}"#]);
+    assert_eq!(o.code, 4, "{}", o.stderr);
+    let hint = o
+        .stderr
+        .lines()
+        .find(|l| l.contains("hint:"))
+        .unwrap_or_default();
+    assert!(hint.contains("`user/Patient.c`"), "{}", o.stderr);
+    // The server refused it: no Patient was created.
+    assert!(
+        env.sb
+            .journal
+            .to("/fhir/Patient")
+            .iter()
+            .any(|r| r.method == "POST")
+    );
+
+    login("openid fhirUser launch/patient patient/*.rs offline_access");
+    let status = env.ok(&["--json", "status"]).json();
+    let mine = status["context"]["patient"]
+        .as_str()
+        .expect("a patient")
+        .to_owned();
+    let other = if mine == "p000001" {
+        "p000002"
+    } else {
+        "p000001"
+    };
+    let o = env.run(&["get", &format!("Patient/{other}")]);
+    assert_eq!(o.code, 4, "{}", o.stderr);
+    let hint = o
+        .stderr
+        .lines()
+        .find(|l| l.contains("hint:"))
+        .unwrap_or_default();
+    assert!(
+        hint.contains("compartment") && !hint.contains("patient/Patient.r"),
+        "{}",
+        o.stderr
+    );
+}

@@ -110,7 +110,8 @@ fn command_prints_json_then_serves_and_launch_url_works() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["launch"].is_string());
 
-    // The port is taken now: a second sandbox on it fails with exit 1 and one line.
+    // The port is taken now: a second sandbox on it fails with exit 1, one
+    // line and a hint naming the port and `--port 0`.
     let port = url::Url::parse(base).unwrap().port().unwrap().to_string();
     let out = std::process::Command::new(bin)
         .args(["sandbox", "--port", &port])
@@ -119,7 +120,14 @@ fn command_prints_json_then_serves_and_launch_url_works() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot listen on"), "{err}");
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let lines: Vec<&str> = err.trim().lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[1].contains("hint:")
+            && lines[1].contains(&format!(":{port} is taken"))
+            && lines[1].contains("--port 0"),
+        "{err}"
+    );
 }
 
 #[test]

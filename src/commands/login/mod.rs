@@ -3,9 +3,9 @@
 //! PKCE S256, `state` and `nonce` checks, code exchange without redirects,
 //! id_token validation, tokens into the token store.
 //!
-//! The flow runs as named steps: [`resolve_profile`] → [`find_server`]
+//! The flow runs as named steps: [`resolve_profile`] → [`find_server`](UserLogin::find_server)
 //! (EHR launch, `--iss`, or the profile) → [`PendingAuthorization::prepare`]
-//! → the user signs in → [`PendingAuthorization::exchange`] → [`issue`]
+//! → the user signs in → [`PendingAuthorization::exchange`] → [`issue`](UserLogin::issue)
 //! (id_token checked) → [`keep`].
 
 use colored::Colorize;

@@ -50,11 +50,12 @@ pub(crate) async fn verify(
     if client_id_param.is_some_and(|c| c != iss) {
         return Err(bad("client_id differs from the assertion's iss"));
     }
-    let client = state
-        .auth
-        .clients
-        .get(iss)
-        .ok_or_else(|| bad(format!("unknown client `{iss}`")))?;
+    let client = state.auth.clients.get(iss).ok_or_else(|| {
+        bad(format!(
+            "unknown client `{iss}` ({})",
+            super::client_auth::FORGOTTEN
+        ))
+    })?;
     if !client.auth_methods.contains(&AuthMethod::PrivateKeyJwt) {
         return Err(bad(format!(
             "client `{iss}` is not registered for private_key_jwt"

@@ -9,6 +9,10 @@
 use axum::http::{HeaderMap, header};
 use base64::Engine;
 
+/// Said with every "unknown client": registrations live in memory, so a
+/// restarted sandbox has forgotten the clients registered before.
+pub(crate) const FORGOTTEN: &str = "this sandbox keeps registered clients in memory, and a restart forgets them: register again with `smart register --force`";
+
 use super::clients::{AuthMethod, Client};
 use super::error::OAuthError;
 use super::params::Params;
@@ -88,7 +92,7 @@ pub(crate) async fn authenticate(
             .auth
             .clients
             .get(id)
-            .ok_or_else(|| fail(format!("unknown client `{id}`")))?;
+            .ok_or_else(|| fail(format!("unknown client `{id}` ({FORGOTTEN})")))?;
         if !client.auth_methods.contains(&method) {
             let registered: Vec<&str> = client.auth_methods.iter().map(|m| m.name()).collect();
             return Err(fail(format!(
