@@ -181,8 +181,35 @@ fn the_sandbox_passes_clean() {
     assert_eq!(sb.token_requests("client_credentials"), 5);
     assert_eq!(
         sb.token_requests("refresh_token"),
-        2,
-        "a refresh and a reuse"
+        3,
+        "a refresh, a refresh with scope and a reuse"
+    );
+    // The scoped refresh asked for a subset: the grant less offline_access.
+    let scoped: Vec<String> = sb
+        .journal
+        .to("/auth/token")
+        .iter()
+        .filter(|r| r.param("grant_type") == Some("refresh_token"))
+        .filter_map(|r| r.param("scope").map(str::to_owned))
+        .collect();
+    assert_eq!(scoped.len(), 1, "{scoped:?}");
+    assert!(
+        !scoped[0].contains("offline_access") && scoped[0].contains("openid"),
+        "{scoped:?}"
+    );
+    // The exchange carried an Origin (the CORS check), the openid
+    // configuration and the fhirUser were read.
+    assert!(
+        sb.journal
+            .to("/auth/token")
+            .iter()
+            .any(|r| r.headers.contains_key("origin"))
+    );
+    assert_eq!(
+        sb.journal
+            .to("/fhir/.well-known/openid-configuration")
+            .len(),
+        1
     );
     assert_eq!(sb.journal.to("/auth/revoke").len(), 1);
 

@@ -32,6 +32,13 @@ pub enum Fault {
     NoLaunchContext,
     UnknownKidAccepted,
     HttpEndpoint,
+    NoCors,
+    RefreshNoPragma,
+    FhirContextStrings,
+    RefreshScopeWidened,
+    OpenidConfigNoRs256,
+    IdTokenNoIat,
+    FhirUserBadType,
     // Bulk Data export.
     ExportJobFails,
     ExportStatus429,
@@ -171,6 +178,41 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "http-endpoint",
         Fault::HttpEndpoint,
         "the smart-configuration advertises a plain-http management_endpoint on a non-loopback host",
+    ),
+    (
+        "no-cors",
+        Fault::NoCors,
+        "no Access-Control-Allow-Origin on the smart-configuration, /metadata or the token endpoint",
+    ),
+    (
+        "refresh-no-pragma",
+        Fault::RefreshNoPragma,
+        "refresh answers carry Cache-Control: no-store but no Pragma: no-cache",
+    ),
+    (
+        "fhir-context-strings",
+        Fault::FhirContextStrings,
+        "token responses with launch context carry fhirContext as strings (the 2.0 form), not 2.2 objects",
+    ),
+    (
+        "refresh-scope-widened",
+        Fault::RefreshScopeWidened,
+        "a refresh answer's scope names one more scope than was granted (or asked for)",
+    ),
+    (
+        "openid-config-no-rs256",
+        Fault::OpenidConfigNoRs256,
+        "the openid-configuration's id_token_signing_alg_values_supported says ES256 only (id_tokens stay RS256)",
+    ),
+    (
+        "id-token-no-iat",
+        Fault::IdTokenNoIat,
+        "id_tokens have no iat claim",
+    ),
+    (
+        "fhir-user-bad-type",
+        Fault::FhirUserBadType,
+        "the id_token's fhirUser names an Organization, not the user's Patient/Practitioner",
     ),
     // Bulk Data export.
     (
