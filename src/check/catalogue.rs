@@ -51,10 +51,10 @@
 //! | 1.5.01–1.5.03 | the same, refreshing with `scope` | token.refresh-with-scope, token.pragma-no-cache |
 //! | 3.1.01–3.1.04 | the discovery tests again | as 1.1.x |
 //! | 3.2.01 | `smart_tls` (token endpoint) | — |
-//! | 3.2.02 | `smart_backend_services_invalid_grant_type` | — |
-//! | 3.2.03, 3.2.04 | `smart_backend_services_invalid_client_assertion`, `…_invalid_jwt` | — |
+//! | 3.2.02 | `smart_backend_services_invalid_grant_type` | backend.unknown-grant-type |
+//! | 3.2.03, 3.2.04 | `smart_backend_services_invalid_client_assertion`, `…_invalid_jwt` | backend.wrong-assertion-type (3.2.03) |
 //! | 3.2.05 | `smart_backend_services_auth_request_success` | backend.client-credentials |
-//! | 3.2.06 | `smart_backend_services_auth_response_body` | — |
+//! | 3.2.06 | `smart_backend_services_auth_response_body` | backend.response-fields |
 //! | 4.2.01, 4.3.01 | introspection of an active token (request, fields) | — |
 //! | 4.2.02 | introspection of an invalid token: a 200 answer | — |
 //! | 4.3.02 | introspection of an invalid token: `active: false` | revocation.introspection-inactive |
@@ -708,6 +708,42 @@ pub const CLIENT_CREDENTIALS: Check = Check {
     needs: Needs::BackendClient,
     failed_by: &[],
 };
+pub const BACKEND_RESPONSE: Check = Check {
+    id: "backend.response-fields",
+    group: Group::Backend,
+    severity: Severity::Required,
+    title: "the client_credentials answer has access_token, token_type bearer, a numeric expires_in and scope",
+    reference: "https://hl7.org/fhir/smart-app-launch/backend-services.html#issue-access-token",
+    requirements: &[254, 255, 256, 257],
+    inferno: &["3.2.06"],
+    fix: "answer client_credentials with access_token, token_type \"bearer\", expires_in (a number of seconds) and scope",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("token-no-expires-in")],
+};
+pub const BAD_GRANT_TYPE: Check = Check {
+    id: "backend.unknown-grant-type",
+    group: Group::Backend,
+    severity: Severity::Required,
+    title: "grant_type=not_a_grant_type is answered 400",
+    reference: "https://hl7.org/fhir/smart-app-launch/backend-services.html#response-1",
+    requirements: &[251],
+    inferno: &["3.2.02"],
+    fix: "answer an unknown grant_type with 400 and error unsupported_grant_type (RFC 6749 §5.2)",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("unknown-grant-500")],
+};
+pub const BAD_ASSERTION_TYPE: Check = Check {
+    id: "backend.wrong-assertion-type",
+    group: Group::Backend,
+    severity: Severity::Required,
+    title: "a client_assertion_type other than jwt-bearer is answered 400 or 401",
+    reference: "https://hl7.org/fhir/smart-app-launch/backend-services.html#response-1",
+    requirements: &[251],
+    inferno: &["3.2.03"],
+    fix: "refuse a token request whose client_assertion_type is not urn:ietf:params:oauth:client-assertion-type:jwt-bearer with 400 (invalid_request) or 401 (invalid_client)",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("assertion-type-unchecked")],
+};
 pub const JTI_REPLAY: Check = Check {
     id: "backend.jti-replay",
     group: Group::Backend,
@@ -809,6 +845,9 @@ pub const ALL: &[Check] = &[
     INTROSPECTION_INACTIVE,
     USABLE_CLIENT,
     CLIENT_CREDENTIALS,
+    BACKEND_RESPONSE,
+    BAD_GRANT_TYPE,
+    BAD_ASSERTION_TYPE,
     JTI_REPLAY,
     EXPIRED,
     WRONG_AUD,

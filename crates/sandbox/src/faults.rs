@@ -39,6 +39,8 @@ pub enum Fault {
     OpenidConfigNoRs256,
     IdTokenNoIat,
     FhirUserBadType,
+    UnknownGrant500,
+    AssertionTypeUnchecked,
     // Bulk Data export.
     ExportJobFails,
     ExportStatus429,
@@ -213,6 +215,16 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "fhir-user-bad-type",
         Fault::FhirUserBadType,
         "the id_token's fhirUser names an Organization, not the user's Patient/Practitioner",
+    ),
+    (
+        "unknown-grant-500",
+        Fault::UnknownGrant500,
+        "an unknown grant_type is answered 500 server_error, not 400",
+    ),
+    (
+        "assertion-type-unchecked",
+        Fault::AssertionTypeUnchecked,
+        "a client assertion is verified whatever client_assertion_type says",
     ),
     // Bulk Data export.
     (

@@ -81,6 +81,13 @@ async fn handle(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<Respo
         grant_type,
         "authorization_code" | "refresh_token" | "client_credentials"
     ) {
+        if state.opts.faults.has(Fault::UnknownGrant500) {
+            return Err(OAuthError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                format!("grant_type `{grant_type}` is not supported"),
+            ));
+        }
         return Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
