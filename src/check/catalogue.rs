@@ -52,7 +52,7 @@
 //! | 3.1.01–3.1.04 | the discovery tests again | as 1.1.x |
 //! | 3.2.01 | `smart_tls` (token endpoint) | — |
 //! | 3.2.02 | `smart_backend_services_invalid_grant_type` | backend.unknown-grant-type |
-//! | 3.2.03, 3.2.04 | `smart_backend_services_invalid_client_assertion`, `…_invalid_jwt` | backend.wrong-assertion-type (3.2.03) |
+//! | 3.2.03, 3.2.04 | `smart_backend_services_invalid_client_assertion`, `…_invalid_jwt` | backend.wrong-assertion-type (Inferno's 3.2.04 sends the same not_an_assertion_type request; the invalid JWTs proper are backend.expired-assertion, wrong-aud, unknown-kid) |
 //! | 3.2.05 | `smart_backend_services_auth_request_success` | backend.client-credentials |
 //! | 3.2.06 | `smart_backend_services_auth_response_body` | backend.response-fields |
 //! | 4.2.01, 4.3.01 | introspection of an active token (request, fields) | — |
@@ -739,7 +739,7 @@ pub const BAD_ASSERTION_TYPE: Check = Check {
     title: "a client_assertion_type other than jwt-bearer is answered 400 or 401",
     reference: "https://hl7.org/fhir/smart-app-launch/backend-services.html#response-1",
     requirements: &[251],
-    inferno: &["3.2.03"],
+    inferno: &["3.2.03", "3.2.04"],
     fix: "refuse a token request whose client_assertion_type is not urn:ietf:params:oauth:client-assertion-type:jwt-bearer with 400 (invalid_request) or 401 (invalid_client)",
     needs: Needs::BackendClient,
     failed_by: &[fault("assertion-type-unchecked")],
