@@ -479,9 +479,10 @@ mod tests {
         d.remove("scopes_supported");
         let f = validate(&d);
         assert!(fields(&f, Severity::Error).is_empty(), "{f:?}");
+        // (sso-openid-connect went with the old list: the issuer warns too)
         assert_eq!(
             fields(&f, Severity::Warning),
-            ["capabilities", "scopes_supported"]
+            ["capabilities", "issuer", "scopes_supported"]
         );
     }
 

@@ -27,34 +27,34 @@
 //! | short id | Inferno test id | here |
 //! |---|---|---|
 //! | 1.1.01 | `well_known_endpoint` | discovery.well-known |
-//! | 1.1.02 | `well_known_capabilities_stu2` | discovery.required-fields, pkce-s256, openid-fields |
+//! | 1.1.02 | `well_known_capabilities_stu2` | discovery.required-fields, pkce-s256, openid-fields, issuer-only-with-openid |
 //! | 1.1.03 | `smart_cors_well_known_endpoint` | discovery.cors |
-//! | 1.1.04 | `smart_cors_metadata_request` | — |
+//! | 1.1.04 | `smart_cors_metadata_request` | fhir.metadata-cors |
 //! | 1.2.01 | `smart_tls` (authorize endpoint) | — |
 //! | 1.2.02 | `smart_app_redirect_stu2` | — (GET only here; no `authorize-post`) |
 //! | 1.2.03 | `smart_code_received` | authorize.state-echoed (the redirect carries a code and `state`) |
 //! | 1.2.04 | `smart_tls` (token endpoint) | — |
 //! | 1.2.05 | `smart_token_exchange_stu2_2` | token.response-fields (the good exchange) |
-//! | 1.2.06 | `smart_token_response_body_stu2_2` | token.response-fields |
-//! | 1.2.07 | `smart_token_response_headers` | token.no-store (Cache-Control only; not Pragma) |
-//! | 1.2.08 | `smart_cors_token_exchange` | — |
+//! | 1.2.06 | `smart_token_response_body_stu2_2` | token.response-fields, token.response-types |
+//! | 1.2.07 | `smart_token_response_headers` | token.no-store, token.pragma-no-cache |
+//! | 1.2.08 | `smart_cors_token_exchange` | token.cors (every client; Inferno: public only) |
 //! | 1.3.01 | `smart_openid_decode_id_token` | token.id-token-valid |
-//! | 1.3.02 | `smart_openid_retrieve_configuration` | — |
-//! | 1.3.03 | `smart_openid_required_configuration_fields` | — |
-//! | 1.3.04 | `smart_openid_retrieve_jwks` | token.id-token-valid |
-//! | 1.3.05 | `smart_openid_token_header` | token.id-token-valid |
-//! | 1.3.06 | `smart_openid_token_payload` | token.id-token-valid |
-//! | 1.3.07, 1.3.08 | `smart_openid_fhir_user_claim`, `smart_cors_openid_fhir_user_claim` | — |
+//! | 1.3.02 | `smart_openid_retrieve_configuration` | token.openid-configuration |
+//! | 1.3.03 | `smart_openid_required_configuration_fields` | token.openid-configuration |
+//! | 1.3.04 | `smart_openid_retrieve_jwks` | token.id-token-valid, token.id-token-rs256 |
+//! | 1.3.05 | `smart_openid_token_header` | token.id-token-valid, token.id-token-rs256 |
+//! | 1.3.06 | `smart_openid_token_payload` | token.id-token-valid, token.id-token-claims |
+//! | 1.3.07, 1.3.08 | `smart_openid_fhir_user_claim`, `smart_cors_openid_fhir_user_claim` | token.fhir-user |
 //! | 1.4.01 | `smart_token_refresh_stu2` (no `scope`) | token.refresh |
-//! | 1.4.02 | `smart_token_refresh_body` | — |
-//! | 1.4.03 | `smart_token_response_headers` (refresh) | — |
-//! | 1.5.01–1.5.03 | the same, refreshing with `scope` | — |
+//! | 1.4.02 | `smart_token_refresh_body` | token.refresh-response |
+//! | 1.4.03 | `smart_token_response_headers` (refresh) | token.pragma-no-cache (Pragma; Cache-Control on refresh not checked) |
+//! | 1.5.01–1.5.03 | the same, refreshing with `scope` | token.refresh-with-scope, token.pragma-no-cache |
 //! | 3.1.01–3.1.04 | the discovery tests again | as 1.1.x |
 //! | 3.2.01 | `smart_tls` (token endpoint) | — |
-//! | 3.2.02 | `smart_backend_services_invalid_grant_type` | — |
-//! | 3.2.03, 3.2.04 | `smart_backend_services_invalid_client_assertion`, `…_invalid_jwt` | — |
+//! | 3.2.02 | `smart_backend_services_invalid_grant_type` | backend.unknown-grant-type |
+//! | 3.2.03, 3.2.04 | `smart_backend_services_invalid_client_assertion`, `…_invalid_jwt` | backend.wrong-assertion-type (Inferno's 3.2.04 sends the same not_an_assertion_type request; the invalid JWTs proper are backend.expired-assertion, wrong-aud, unknown-kid) |
 //! | 3.2.05 | `smart_backend_services_auth_request_success` | backend.client-credentials |
-//! | 3.2.06 | `smart_backend_services_auth_response_body` | — |
+//! | 3.2.06 | `smart_backend_services_auth_response_body` | backend.response-fields |
 //! | 4.2.01, 4.3.01 | introspection of an active token (request, fields) | — |
 //! | 4.2.02 | introspection of an invalid token: a 200 answer | — |
 //! | 4.3.02 | introspection of an invalid token: `active: false` | revocation.introspection-inactive |
@@ -187,6 +187,18 @@ pub const CORS: Check = Check {
     requirements: &[16],
     inferno: &["1.1.03"],
     fix: "answer discovery requests that carry an Origin header with Access-Control-Allow-Origin",
+    needs: Needs::Nothing,
+    failed_by: &[fault("no-cors")],
+};
+pub const ISSUER_WITHOUT_OPENID: Check = Check {
+    id: "discovery.issuer-only-with-openid",
+    group: Group::Discovery,
+    severity: Severity::Recommended,
+    title: "issuer is given only when sso-openid-connect is claimed",
+    reference: "https://hl7.org/fhir/smart-app-launch/conformance.html#metadata",
+    requirements: &[381],
+    inferno: &["1.1.02"],
+    fix: "omit issuer from the configuration unless sso-openid-connect is in capabilities (or add sso-openid-connect)",
     needs: Needs::Nothing,
     failed_by: &[],
 };
@@ -340,6 +352,18 @@ pub const RESPONSE_FIELDS: Check = Check {
     needs: Needs::UserClient,
     failed_by: &[],
 };
+pub const RESPONSE_TYPES: Check = Check {
+    id: "token.response-types",
+    group: Group::Token,
+    severity: Severity::Required,
+    title: "the token response's fields have their types, fhirContext holds SMART 2.2 objects",
+    reference: TOKEN_RESPONSE,
+    requirements: &[73, 74, 75, 78, 84, 172, 178],
+    inferno: &["1.2.06"],
+    fix: "send access_token, token_type, scope, refresh_token, id_token, patient and encounter as strings, expires_in as a number, need_patient_banner as a boolean, and fhirContext as an array of objects each with reference (relative), canonical or identifier (and type a resource type)",
+    needs: Needs::UserClient,
+    failed_by: &[fault("fhir-context-strings")],
+};
 pub const EXPIRES_IN: Check = Check {
     id: "token.expires-in",
     group: Group::Token,
@@ -363,6 +387,30 @@ pub const NO_STORE: Check = Check {
     fix: "send `Cache-Control: no-store` with every answer that carries a token",
     needs: Needs::UserClient,
     failed_by: &[],
+};
+pub const PRAGMA: Check = Check {
+    id: "token.pragma-no-cache",
+    group: Group::Token,
+    severity: Severity::Required,
+    title: "the code exchange and every refresh answer carry Pragma: no-cache",
+    reference: TOKEN_RESPONSE,
+    requirements: &[87],
+    inferno: &["1.2.07", "1.4.03", "1.5.03"],
+    fix: "send `Pragma: no-cache` beside `Cache-Control: no-store` with every token answer, refreshes included",
+    needs: Needs::UserClient,
+    failed_by: &[fault("refresh-no-pragma")],
+};
+pub const TOKEN_CORS: Check = Check {
+    id: "token.cors",
+    group: Group::Token,
+    severity: Severity::Recommended,
+    title: "a code exchange can be made from a browser app (CORS)",
+    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#considerations-for-cross-origin-resource-sharing-cors-support",
+    requirements: &[17],
+    inferno: &["1.2.08"],
+    fix: "answer token requests that carry an Origin header with Access-Control-Allow-Origin (the client's origin or *)",
+    needs: Needs::UserClient,
+    failed_by: &[fault("no-cors")],
 };
 pub const LAUNCH_CONTEXT: Check = Check {
     id: "token.launch-context",
@@ -391,6 +439,59 @@ pub const ID_TOKEN_VALID: Check = Check {
         fault("id-token-unknown-kid"),
     ],
 };
+pub const OPENID_CONFIG: Check = Check {
+    id: "token.openid-configuration",
+    group: Group::Token,
+    severity: Severity::Required,
+    title: "{iss}/.well-known/openid-configuration is served with its required fields and RS256",
+    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#openid-connect",
+    requirements: &[210],
+    inferno: &["1.3.02", "1.3.03"],
+    fix: "serve OpenID Connect Discovery at the id_token's iss + /.well-known/openid-configuration (application/json) with issuer, authorization_endpoint, token_endpoint, jwks_uri, response_types_supported, subject_types_supported and id_token_signing_alg_values_supported including RS256",
+    needs: Needs::UserClient,
+    failed_by: &[fault("openid-config-no-rs256")],
+};
+pub const ID_TOKEN_RS256: Check = Check {
+    id: "token.id-token-rs256",
+    group: Group::Token,
+    severity: Severity::Required,
+    title: "the JWKS's RSA keys import, the id_token is RS256 under a kid the JWKS publishes",
+    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#openid-connect",
+    requirements: &[207, 210],
+    inferno: &["1.3.04", "1.3.05"],
+    fix: "sign id_tokens with RS256 and an RSA key of the configuration's jwks_uri, naming it by kid (required when the JWKS has several keys)",
+    needs: Needs::UserClient,
+    failed_by: &[fault("id-token-unknown-kid")],
+};
+pub const ID_TOKEN_CLAIMS: Check = Check {
+    id: "token.id-token-claims",
+    group: Group::Token,
+    severity: Severity::Required,
+    title: "the id_token has iss, sub, aud, exp and iat; sub at most 255 characters",
+    reference: "https://openid.net/specs/openid-connect-core-1_0.html#IDToken",
+    requirements: &[94, 96],
+    inferno: &["1.3.06"],
+    fix: "put iss, sub (1 to 255 characters), aud, exp and iat in every id_token",
+    needs: Needs::UserClient,
+    failed_by: &[fault("id-token-no-iat")],
+};
+pub const FHIR_USER: Check = Check {
+    id: "token.fhir-user",
+    group: Group::Token,
+    severity: Severity::Required,
+    title: "asked for, the id_token's fhirUser names a Patient, Practitioner, RelatedPerson or Person that reads with the token (CORS)",
+    reference: "https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html#scopes-for-requesting-identity-data",
+    requirements: &[198],
+    inferno: &["1.3.07", "1.3.08"],
+    fix: "put fhirUser (the user's Patient, Practitioner, RelatedPerson or Person URL) in the id_token when fhirUser is granted, and let the access token read it, cross-origin",
+    needs: Needs::UserClient,
+    failed_by: &[
+        fault("fhir-user-bad-type"),
+        fault("no-cors"),
+        fault("bad-json"),
+        fault("expired-tokens"),
+    ],
+};
 pub const REFRESH: Check = Check {
     id: "token.refresh",
     group: Group::Token,
@@ -402,6 +503,30 @@ pub const REFRESH: Check = Check {
     fix: "accept grant_type=refresh_token with the refresh token you issued (and the client's credentials) and answer with a new access token",
     needs: Needs::UserClient,
     failed_by: &[fault("refresh-invalid")],
+};
+pub const REFRESH_RESPONSE: Check = Check {
+    id: "token.refresh-response",
+    group: Group::Token,
+    severity: Severity::Required,
+    title: "the refresh answer has access_token, token_type Bearer, expires_in and scope, no wider than the original grant",
+    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#step-7-app-uses-a-refresh-token-to-obtain-a-new-access-token",
+    requirements: &[110, 111, 112, 113, 114],
+    inferno: &["1.4.02"],
+    fix: "answer a refresh with access_token, token_type \"Bearer\", expires_in (a number) and scope, granting no scope the original authorization did not",
+    needs: Needs::UserClient,
+    failed_by: &[fault("refresh-scope-widened"), fault("token-no-expires-in")],
+};
+pub const REFRESH_WITH_SCOPE: Check = Check {
+    id: "token.refresh-with-scope",
+    group: Group::Token,
+    severity: Severity::Required,
+    title: "a refresh that asks for fewer scopes gets a token for no more than those",
+    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#step-7-app-uses-a-refresh-token-to-obtain-a-new-access-token",
+    requirements: &[109, 110, 111, 112, 113, 114],
+    inferno: &["1.5.01", "1.5.02"],
+    fix: "accept a refresh with a scope that is a subset of the original grant and grant no scope beyond it",
+    needs: Needs::UserClient,
+    failed_by: &[fault("refresh-scope-widened")],
 };
 pub const REFRESH_ROTATES: Check = Check {
     id: "token.refresh-rotates",
@@ -453,6 +578,18 @@ pub const CAPABILITY_STATEMENT: Check = Check {
     fix: "answer GET {base}/metadata with a CapabilityStatement as application/fhir+json, without requiring a token",
     needs: Needs::Nothing,
     failed_by: &[fault("bad-json")],
+};
+pub const METADATA_CORS: Check = Check {
+    id: "fhir.metadata-cors",
+    group: Group::Fhir,
+    severity: Severity::Recommended,
+    title: "/metadata can be read from a browser app (CORS)",
+    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#considerations-for-cross-origin-resource-sharing-cors-support",
+    requirements: &[16],
+    inferno: &["1.1.04"],
+    fix: "answer GET /metadata with an Origin header with Access-Control-Allow-Origin: * (or that origin)",
+    needs: Needs::Nothing,
+    failed_by: &[fault("no-cors")],
 };
 pub const TOKEN_REQUIRED: Check = Check {
     id: "fhir.token-required",
@@ -571,6 +708,42 @@ pub const CLIENT_CREDENTIALS: Check = Check {
     needs: Needs::BackendClient,
     failed_by: &[],
 };
+pub const BACKEND_RESPONSE: Check = Check {
+    id: "backend.response-fields",
+    group: Group::Backend,
+    severity: Severity::Required,
+    title: "the client_credentials answer has access_token, token_type bearer, a numeric expires_in and scope",
+    reference: "https://hl7.org/fhir/smart-app-launch/backend-services.html#issue-access-token",
+    requirements: &[254, 255, 256, 257],
+    inferno: &["3.2.06"],
+    fix: "answer client_credentials with access_token, token_type \"bearer\", expires_in (a number of seconds) and scope",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("token-no-expires-in")],
+};
+pub const BAD_GRANT_TYPE: Check = Check {
+    id: "backend.unknown-grant-type",
+    group: Group::Backend,
+    severity: Severity::Required,
+    title: "grant_type=not_a_grant_type is answered 400",
+    reference: "https://hl7.org/fhir/smart-app-launch/backend-services.html#response-1",
+    requirements: &[251],
+    inferno: &["3.2.02"],
+    fix: "answer an unknown grant_type with 400 and error unsupported_grant_type (RFC 6749 §5.2)",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("unknown-grant-500")],
+};
+pub const BAD_ASSERTION_TYPE: Check = Check {
+    id: "backend.wrong-assertion-type",
+    group: Group::Backend,
+    severity: Severity::Required,
+    title: "a client_assertion_type other than jwt-bearer is answered 400 or 401",
+    reference: "https://hl7.org/fhir/smart-app-launch/backend-services.html#response-1",
+    requirements: &[251],
+    inferno: &["3.2.03", "3.2.04"],
+    fix: "refuse a token request whose client_assertion_type is not urn:ietf:params:oauth:client-assertion-type:jwt-bearer with 400 (invalid_request) or 401 (invalid_client)",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("assertion-type-unchecked")],
+};
 pub const JTI_REPLAY: Check = Check {
     id: "backend.jti-replay",
     group: Group::Backend,
@@ -631,6 +804,7 @@ pub const ALL: &[Check] = &[
     RECOMMENDED_FIELDS,
     NO_IMPLICIT,
     CORS,
+    ISSUER_WITHOUT_OPENID,
     METADATA_CONSISTENT,
     STATE_ECHOED,
     ERROR_HAS_STATE,
@@ -643,15 +817,25 @@ pub const ALL: &[Check] = &[
     REPLAY_REVOKES,
     REDIRECT_CHECKED,
     RESPONSE_FIELDS,
+    RESPONSE_TYPES,
     EXPIRES_IN,
     NO_STORE,
+    PRAGMA,
+    TOKEN_CORS,
     LAUNCH_CONTEXT,
     ID_TOKEN_VALID,
+    OPENID_CONFIG,
+    ID_TOKEN_RS256,
+    ID_TOKEN_CLAIMS,
+    FHIR_USER,
     REFRESH,
+    REFRESH_RESPONSE,
+    REFRESH_WITH_SCOPE,
     REFRESH_ROTATES,
     REFRESH_REUSE,
     AUTH_METHODS,
     CAPABILITY_STATEMENT,
+    METADATA_CORS,
     TOKEN_REQUIRED,
     READ_WITH_TOKEN,
     PAGING_ON_BASE,
@@ -661,6 +845,9 @@ pub const ALL: &[Check] = &[
     INTROSPECTION_INACTIVE,
     USABLE_CLIENT,
     CLIENT_CREDENTIALS,
+    BACKEND_RESPONSE,
+    BAD_GRANT_TYPE,
+    BAD_ASSERTION_TYPE,
     JTI_REPLAY,
     EXPIRED,
     WRONG_AUD,

@@ -44,6 +44,7 @@ pub const OPENID_FIELDS: &str = "discovery.openid-fields";
 pub const CAPABILITIES: &str = "discovery.capabilities";
 pub const RECOMMENDED_FIELDS: &str = "discovery.recommended-fields";
 pub const NO_IMPLICIT: &str = "discovery.no-implicit";
+pub const ISSUER_WITHOUT_OPENID: &str = "discovery.issuer-only-with-openid";
 
 /// Every rule (the `smart check` id it belongs to) and the severity of its
 /// findings.
@@ -56,6 +57,7 @@ pub const RULES: &[(&str, Severity)] = &[
     (CAPABILITIES, Severity::Warning),
     (RECOMMENDED_FIELDS, Severity::Warning),
     (NO_IMPLICIT, Severity::Warning),
+    (ISSUER_WITHOUT_OPENID, Severity::Warning),
 ];
 
 fn finding(rule: &'static str, field: &str, message: impl Into<String>) -> Finding {
@@ -152,6 +154,15 @@ pub fn judge(doc: &Map<String, Value>) -> Vec<Finding> {
                 ));
             }
         }
+    }
+    // Conformance, Metadata: issuer is "REQUIRED if sso-openid-connect,
+    // otherwise omitted" (Inferno 1.1.02 warns).
+    if !has("sso-openid-connect") && doc.contains_key("issuer") {
+        f.push(finding(
+            ISSUER_WITHOUT_OPENID,
+            "issuer",
+            "given, but `sso-openid-connect` is not in capabilities (omit it, or claim the capability)",
+        ));
     }
     for field in ["issuer", "jwks_uri"] {
         if let Some(u) = doc.get(field).and_then(Value::as_str) {
@@ -326,6 +337,23 @@ mod tests {
     }
 
     #[test]
+    fn an_issuer_without_sso_openid_connect_is_a_warning() {
+        let doc =
+            json!({"capabilities": ["launch-standalone"], "issuer": "https://ehr.example.org"});
+        let f = judge(doc.as_object().unwrap());
+        let hit: Vec<_> = f
+            .iter()
+            .filter(|f| f.check == Some(ISSUER_WITHOUT_OPENID))
+            .collect();
+        assert_eq!(hit.len(), 1, "{f:?}");
+        assert_eq!(hit[0].severity, Severity::Warning);
+        let doc =
+            json!({"capabilities": ["sso-openid-connect"], "issuer": "https://ehr.example.org"});
+        let f = judge(doc.as_object().unwrap());
+        assert!(!f.iter().any(|f| f.check == Some(ISSUER_WITHOUT_OPENID)));
+    }
+
+    #[test]
     fn a_launch_needs_the_authorization_code_grant() {
         let d = doc(
             json!({"token_endpoint": "https://x/t", "authorization_endpoint": "https://x/a",
@@ -347,7 +375,11 @@ mod tests {
         let f = judge(&d);
         let mut got = rules(&f);
         got.sort();
-        assert_eq!(got, [HTTPS, NO_IMPLICIT, REQUIRED_FIELDS], "{f:?}");
+        assert_eq!(
+            got,
+            [HTTPS, ISSUER_WITHOUT_OPENID, NO_IMPLICIT, REQUIRED_FIELDS],
+            "{f:?}"
+        );
     }
 
     #[test]

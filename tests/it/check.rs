@@ -149,7 +149,9 @@ fn the_sandbox_passes_clean() {
         .journal
         .to("/auth/token")
         .into_iter()
-        .filter(|r| r.param("grant_type") != Some("client_credentials"))
+        // The backend client's requests (an unknown grant_type among them)
+        // carry an assertion.
+        .filter(|r| r.param("client_assertion").is_none())
         .filter(|r| !r.param("client_id").is_some_and(|c| c.starts_with("dyn-")))
         .collect();
     let posted = user_requests
@@ -177,12 +179,48 @@ fn the_sandbox_passes_clean() {
     assert_eq!(sb.token_requests("authorization_code"), 9);
     assert_eq!(sb.journal.to("/auth/register").len(), 1);
     // One good assertion, its replay, an expired one, another aud, an
-    // unknown kid.
-    assert_eq!(sb.token_requests("client_credentials"), 5);
+    // unknown kid, a wrong client_assertion_type; and an unknown grant_type.
+    assert_eq!(sb.token_requests("client_credentials"), 6);
+    assert_eq!(sb.token_requests("not_a_grant_type"), 1);
+    assert_eq!(
+        sb.journal
+            .to("/auth/token")
+            .iter()
+            .filter(|r| r.param("client_assertion_type") == Some("not_an_assertion_type"))
+            .count(),
+        1
+    );
     assert_eq!(
         sb.token_requests("refresh_token"),
-        2,
-        "a refresh and a reuse"
+        3,
+        "a refresh, a refresh with scope and a reuse"
+    );
+    // The scoped refresh asked for a subset: the grant less offline_access.
+    let scoped: Vec<String> = sb
+        .journal
+        .to("/auth/token")
+        .iter()
+        .filter(|r| r.param("grant_type") == Some("refresh_token"))
+        .filter_map(|r| r.param("scope").map(str::to_owned))
+        .collect();
+    assert_eq!(scoped.len(), 1, "{scoped:?}");
+    assert!(
+        !scoped[0].contains("offline_access") && scoped[0].contains("openid"),
+        "{scoped:?}"
+    );
+    // The exchange carried an Origin (the CORS check), the openid
+    // configuration and the fhirUser were read.
+    assert!(
+        sb.journal
+            .to("/auth/token")
+            .iter()
+            .any(|r| r.headers.contains_key("origin"))
+    );
+    assert_eq!(
+        sb.journal
+            .to("/fhir/.well-known/openid-configuration")
+            .len(),
+        1
     );
     assert_eq!(sb.journal.to("/auth/revoke").len(), 1);
 

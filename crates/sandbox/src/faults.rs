@@ -32,6 +32,15 @@ pub enum Fault {
     UnknownKidAccepted,
     HttpEndpoint,
     EchoSecrets,
+    NoCors,
+    RefreshNoPragma,
+    FhirContextStrings,
+    RefreshScopeWidened,
+    OpenidConfigNoRs256,
+    IdTokenNoIat,
+    FhirUserBadType,
+    UnknownGrant500,
+    AssertionTypeUnchecked,
     // Bulk Data export.
     ExportJobFails,
     ExportStatus429,
@@ -183,6 +192,51 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "echo-secrets",
         Fault::EchoSecrets,
         "every answer echoes the request (body, query, Authorization) and the tokens it carries in an x-echo header and, in JSON objects, `debug` and `error_description`",
+    ),
+    (
+        "no-cors",
+        Fault::NoCors,
+        "no Access-Control-Allow-Origin on the smart-configuration, /metadata or the token endpoint",
+    ),
+    (
+        "refresh-no-pragma",
+        Fault::RefreshNoPragma,
+        "refresh answers carry Cache-Control: no-store but no Pragma: no-cache",
+    ),
+    (
+        "fhir-context-strings",
+        Fault::FhirContextStrings,
+        "token responses with launch context carry fhirContext as strings (the 2.0 form), not 2.2 objects",
+    ),
+    (
+        "refresh-scope-widened",
+        Fault::RefreshScopeWidened,
+        "a refresh answer's scope names one more scope than was granted (or asked for)",
+    ),
+    (
+        "openid-config-no-rs256",
+        Fault::OpenidConfigNoRs256,
+        "the openid-configuration's id_token_signing_alg_values_supported says ES256 only (id_tokens stay RS256)",
+    ),
+    (
+        "id-token-no-iat",
+        Fault::IdTokenNoIat,
+        "id_tokens have no iat claim",
+    ),
+    (
+        "fhir-user-bad-type",
+        Fault::FhirUserBadType,
+        "the id_token's fhirUser names an Organization, not the user's Patient/Practitioner",
+    ),
+    (
+        "unknown-grant-500",
+        Fault::UnknownGrant500,
+        "an unknown grant_type is answered 500 server_error, not 400",
+    ),
+    (
+        "assertion-type-unchecked",
+        Fault::AssertionTypeUnchecked,
+        "a client assertion is verified whatever client_assertion_type says",
     ),
     // Bulk Data export.
     (

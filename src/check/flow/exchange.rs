@@ -26,6 +26,8 @@ pub struct Granted {
     /// The refresh token of the exchange, until the refresh checks spend it.
     pub refresh_token: Option<Secret>,
     pub patient: Option<String>,
+    /// The scope the exchange granted (its answer's `scope`).
+    pub scope: Option<String>,
     /// How the client's own authentication method fared in that exchange.
     pub exchange: Trial,
     /// The exchange that gave the tokens.
@@ -38,6 +40,7 @@ impl Granted {
             access_token: None,
             refresh_token: None,
             patient: None,
+            scope: None,
             exchange,
             issued: None,
         }
@@ -66,6 +69,8 @@ pub struct TokenAttempt<'a> {
     pub redirect_uri: &'a str,
     /// The client's own authentication, or another method under test.
     pub auth: &'a ClientAuth,
+    /// An `Origin` header, as a browser app's exchange carries one.
+    pub origin: Option<&'a str>,
 }
 
 impl<'a> TokenAttempt<'a> {
@@ -75,6 +80,7 @@ impl<'a> TokenAttempt<'a> {
             verifier,
             redirect_uri: &client.redirect_uri,
             auth: &client.auth,
+            origin: None,
         }
     }
 
@@ -113,7 +119,10 @@ pub async fn attempt_full(
     ];
     pairs.extend(a.verifier.map(|v| ("code_verifier", v)));
     let req = match run.probe.client_form(url, &pairs, a.auth, url) {
-        Ok(r) => r,
+        Ok(r) => match a.origin {
+            Some(o) => r.header(reqwest::header::ORIGIN, o),
+            None => r,
+        },
         Err(e) => return (Outcome::Broken(e.message), unsent(url), None),
     };
     let (resp, ex) = run.probe.send(req).await;
@@ -147,6 +156,20 @@ pub fn unsent(url: &Url) -> Exchange {
     Exchange {
         method: "POST".into(),
         url: crate::redact::url(url),
+        request_headers: vec![],
+        request_body: None,
+        status: None,
+        response_headers: vec![],
+        response_body: None,
+        error: Some("not sent".into()),
+    }
+}
+
+/// The evidence of a GET that could not be made (no URL to send it to).
+pub fn unsent_get(url: &str) -> Exchange {
+    Exchange {
+        method: "GET".into(),
+        url: crate::redact::printable(url).into_owned(),
         request_headers: vec![],
         request_body: None,
         status: None,

@@ -7,7 +7,8 @@ use serde_json::Value;
 use url::Url;
 
 use super::super::catalogue::{
-    CLIENT_CREDENTIALS, Check, EXPIRED, JTI_REPLAY, UNKNOWN_KID, WRONG_AUD,
+    BACKEND_RESPONSE, BAD_ASSERTION_TYPE, BAD_GRANT_TYPE, CLIENT_CREDENTIALS, Check, EXPIRED,
+    JTI_REPLAY, UNKNOWN_KID, WRONG_AUD,
 };
 use super::super::flow::exchange::Trial;
 use super::super::model::Verdict;
@@ -18,8 +19,11 @@ use crate::oauth::keys::SigningKey;
 use crate::secret::Secret;
 
 /// The group's checks, the good request first.
-const CHECKS: [&Check; 5] = [
+const CHECKS: [&Check; 8] = [
     &CLIENT_CREDENTIALS,
+    &BACKEND_RESPONSE,
+    &BAD_GRANT_TYPE,
+    &BAD_ASSERTION_TYPE,
     &JTI_REPLAY,
     &EXPIRED,
     &WRONG_AUD,
@@ -42,20 +46,36 @@ enum Answer {
 }
 
 async fn send(run: &Run<'_>, token_url: &Url, b: &Backend, jwt: &Secret) -> (Answer, Exchange) {
+    let (a, ex, _) = send_as(run, token_url, b, jwt, "client_credentials", JWT_BEARER).await;
+    (a, ex)
+}
+
+/// A token request with this grant_type and client_assertion_type; also
+/// the answer's status and JSON body.
+async fn send_as(
+    run: &Run<'_>,
+    token_url: &Url,
+    b: &Backend,
+    jwt: &Secret,
+    grant_type: &str,
+    assertion_type: &str,
+) -> (Answer, Exchange, Option<(u16, Value)>) {
     let req = run.probe.form(
         token_url,
         &[
-            ("grant_type", "client_credentials"),
+            ("grant_type", grant_type),
             ("scope", &b.scope),
-            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion_type", assertion_type),
             ("client_assertion", jwt.expose()),
         ],
     );
     let (resp, ex) = run.probe.send(req).await;
+    let mut seen = None;
     let answer = match resp {
         Err(e) => Answer::Broken(format!("no answer: {}", e.message)),
         Ok(r) => {
             let v: Value = serde_json::from_slice(&r.body).unwrap_or_default();
+            seen = Some((r.status.as_u16(), v.clone()));
             match (
                 r.status.is_success(),
                 v["access_token"].is_string(),
@@ -67,7 +87,53 @@ async fn send(run: &Run<'_>, token_url: &Url, b: &Backend, jwt: &Secret) -> (Ans
             }
         }
     };
-    (answer, ex)
+    (answer, ex, seen)
+}
+
+/// Inferno's `smart_backend_services_auth_response_body`.
+fn response_fields(body: &Value) -> Verdict {
+    let mut wrong = Vec::new();
+    if !body["access_token"].is_string() {
+        wrong.push("no access_token string".to_owned());
+    }
+    match body["token_type"].as_str() {
+        Some(t) if t.eq_ignore_ascii_case("bearer") => {}
+        Some(t) => wrong.push(format!("token_type is `{t}`")),
+        None => wrong.push("no token_type".to_owned()),
+    }
+    match &body["expires_in"] {
+        Value::Number(_) => {}
+        Value::Null => wrong.push("no expires_in".to_owned()),
+        other => wrong.push(format!("expires_in is {other}, not a number")),
+    }
+    if !body["scope"].is_string() {
+        wrong.push("no scope string".to_owned());
+    }
+    if wrong.is_empty() {
+        Verdict::met("access_token, token_type bearer, a numeric expires_in and scope")
+    } else {
+        Verdict::unmet(wrong.join("; "))
+    }
+}
+
+/// A status among `want`, or what came instead.
+fn status_in(seen: Option<(u16, Value)>, want: &[u16], what: &str) -> Verdict {
+    match seen {
+        None => Verdict::skip("no answer"),
+        Some((s, v)) if want.contains(&s) => Verdict::met(format!(
+            "{what}: {s}{}",
+            super::super::probe::oauth_error(&v)
+                .map(|e| format!(" {e}"))
+                .unwrap_or_default()
+        )),
+        Some((s, _)) => Verdict::unmet(format!(
+            "{what}: answered {s}, not {}",
+            want.iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )),
+    }
 }
 
 /// A check whose assertion must be refused.
@@ -97,7 +163,9 @@ pub async fn run(run: &mut Run<'_>, token_url: &Url, b: &Backend) -> Trial {
             return Trial::Untried(why);
         }
     };
-    let (first, ex) = send(run, token_url, b, &jwt).await;
+    let (first, ex, seen) =
+        send_as(run, token_url, b, &jwt, "client_credentials", JWT_BEARER).await;
+    let good_body = seen.map(|(_, v)| v).unwrap_or_default();
     let (v, trial) = match first {
         Answer::Token => (
             Verdict::met("a token was issued"),
@@ -119,6 +187,39 @@ pub async fn run(run: &mut Run<'_>, token_url: &Url, b: &Backend) -> Trial {
             );
         }
         return trial;
+    }
+    run.record(
+        &BACKEND_RESPONSE,
+        response_fields(&good_body),
+        vec![ex.clone()],
+    );
+
+    // Each with a fresh assertion: a replayed jti must not be why it fails.
+    if run.wants(&BAD_GRANT_TYPE)
+        && let Ok(j) = sign(&b.key, url, now)
+    {
+        let (_, ex, seen) = send_as(run, token_url, b, &j, "not_a_grant_type", JWT_BEARER).await;
+        let v = status_in(seen, &[400], "grant_type=not_a_grant_type");
+        run.record(&BAD_GRANT_TYPE, v, vec![ex]);
+    }
+    if run.wants(&BAD_ASSERTION_TYPE)
+        && let Ok(j) = sign(&b.key, url, now)
+    {
+        let (_, ex, seen) = send_as(
+            run,
+            token_url,
+            b,
+            &j,
+            "client_credentials",
+            "not_an_assertion_type",
+        )
+        .await;
+        let v = status_in(
+            seen,
+            &[400, 401],
+            "client_assertion_type=not_an_assertion_type",
+        );
+        run.record(&BAD_ASSERTION_TYPE, v, vec![ex]);
     }
 
     if run.wants(&JTI_REPLAY) {

@@ -6,16 +6,15 @@ use reqwest::header::{ACCEPT, ORIGIN};
 use serde_json::{Map, Value};
 
 use super::super::catalogue::{
-    CAPABILITIES, CORS, Check, HTTPS, METADATA_CONSISTENT, NO_IMPLICIT, OPENID_FIELDS, PKCE_S256,
-    RECOMMENDED_FIELDS, REQUIRED_FIELDS, WELL_KNOWN,
+    CAPABILITIES, CORS, Check, HTTPS, ISSUER_WITHOUT_OPENID, METADATA_CONSISTENT, NO_IMPLICIT,
+    OPENID_FIELDS, PKCE_S256, RECOMMENDED_FIELDS, REQUIRED_FIELDS, WELL_KNOWN,
 };
 use super::super::model::Verdict;
 use super::super::probe::Exchange;
 use super::super::run::Run;
 use crate::discovery::{self, ENDPOINTS, rules};
 
-/// An Origin no server knows: CORS for any app, not for one it allows.
-const PROBE_ORIGIN: &str = "https://smart-check.invalid";
+use super::super::flow::PROBE_ORIGIN;
 
 /// Reads the configuration and runs the group's checks on it. Returns the
 /// document (when there is one) for the groups that follow.
@@ -93,7 +92,7 @@ pub async fn run(run: &mut Run<'_>) -> Option<Map<String, Value>> {
 }
 
 /// The checks the rule book decides on the document.
-const JUDGED: [&Check; 7] = [
+const JUDGED: [&Check; 8] = [
     &REQUIRED_FIELDS,
     &PKCE_S256,
     &HTTPS,
@@ -101,6 +100,7 @@ const JUDGED: [&Check; 7] = [
     &CAPABILITIES,
     &RECOMMENDED_FIELDS,
     &NO_IMPLICIT,
+    &ISSUER_WITHOUT_OPENID,
 ];
 
 /// What a met rule says.
@@ -115,6 +115,7 @@ fn met(c: &Check) -> &'static str {
         rules::CAPABILITIES => "every capability is a SMART 2.x name",
         rules::RECOMMENDED_FIELDS => "scopes_supported and response_types_supported are there",
         rules::NO_IMPLICIT => "no implicit response type is advertised",
+        rules::ISSUER_WITHOUT_OPENID => "issuer is absent, or sso-openid-connect is claimed",
         _ => "met",
     }
 }

@@ -1,16 +1,16 @@
 //! The `fhir` group: the FHIR API as a client without a token sees it.
 
 use reqwest::Method;
-use reqwest::header::{ACCEPT, WWW_AUTHENTICATE};
+use reqwest::header::{ACCEPT, ORIGIN, WWW_AUTHENTICATE};
 use serde_json::Value;
 
 use super::super::catalogue::{
-    CAPABILITY_STATEMENT, PAGING_ON_BASE, PATIENT_COMPARTMENT, READ_WITH_TOKEN, TOKEN_REQUIRED,
-    TYPE_SCOPE,
+    CAPABILITY_STATEMENT, METADATA_CORS, PAGING_ON_BASE, PATIENT_COMPARTMENT, READ_WITH_TOKEN,
+    TOKEN_REQUIRED, TYPE_SCOPE,
 };
-use super::super::flow::Client;
 use super::super::flow::exchange::obtain;
 use super::super::flow::read::{FHIR_JSON, read, with_token_get};
+use super::super::flow::{Client, PROBE_ORIGIN, cors_allows};
 use super::super::model::Verdict;
 use super::super::probe::Exchange;
 use super::super::run::Run;
@@ -47,9 +47,24 @@ pub async fn run(run: &mut Run<'_>) -> Option<(Value, Exchange)> {
             run.probe
                 .http()
                 .request(Method::GET, run.base.join("metadata"))
-                .header(ACCEPT, FHIR_JSON),
+                .header(ACCEPT, FHIR_JSON)
+                .header(ORIGIN, PROBE_ORIGIN),
         )
         .await;
+    let cors = match &resp {
+        Ok(r) if r.status.is_success() => {
+            let allow = r
+                .headers
+                .get("access-control-allow-origin")
+                .and_then(|v| v.to_str().ok());
+            match cors_allows(allow) {
+                Ok(m) => Verdict::met(m),
+                Err(e) => Verdict::unmet(e),
+            }
+        }
+        _ => Verdict::skip("no /metadata to read cross-origin"),
+    };
+    run.record(&METADATA_CORS, cors, vec![ex.clone()]);
     let cs = resp.ok().and_then(|r| {
         r.status
             .is_success()

@@ -5,19 +5,23 @@
 //! that asks for a sign-in leaves the group undecided.
 
 use reqwest::Method;
-use reqwest::header::{ACCEPT, CACHE_CONTROL};
+use reqwest::header::{ACCEPT, ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL};
 use serde_json::Value;
 use url::Url;
 
+mod openid;
+
 use super::super::catalogue::{
-    CODE_SINGLE_USE, EXPIRES_IN, ID_TOKEN_VALID, LAUNCH_CONTEXT, NO_STORE, REDIRECT_CHECKED,
-    REFRESH, REFRESH_REUSE, REFRESH_ROTATES, REPLAY_REVOKES, RESPONSE_FIELDS, VERIFIER_CHECKED,
+    CODE_SINGLE_USE, EXPIRES_IN, ID_TOKEN_VALID, LAUNCH_CONTEXT, NO_STORE, PRAGMA,
+    REDIRECT_CHECKED, REFRESH, REFRESH_RESPONSE, REFRESH_REUSE, REFRESH_ROTATES,
+    REFRESH_WITH_SCOPE, REPLAY_REVOKES, RESPONSE_FIELDS, RESPONSE_TYPES, TOKEN_CORS,
+    VERIFIER_CHECKED,
 };
-use super::super::flow::Client;
 use super::super::flow::exchange::{
     Granted, Outcome, TokenAttempt, Trial, attempt, attempt_full, fresh_code, unsent,
 };
 use super::super::flow::read;
+use super::super::flow::{Client, PROBE_ORIGIN, cors_allows};
 use super::super::model::Verdict;
 use super::super::probe::Exchange;
 use super::super::run::Run;
@@ -97,10 +101,19 @@ pub async fn run(
 
     // One good exchange: its answer's fields and headers, and a refresh.
     // Later groups need this exchange's token whatever was selected here.
-    const GOOD: [&super::super::catalogue::Check; 8] = [
+    const GOOD: [&super::super::catalogue::Check; 17] = [
+        openid::CHECKS[0],
+        openid::CHECKS[1],
+        openid::CHECKS[2],
+        openid::CHECKS[3],
         &RESPONSE_FIELDS,
+        &RESPONSE_TYPES,
         &EXPIRES_IN,
         &NO_STORE,
+        &PRAGMA,
+        &TOKEN_CORS,
+        &REFRESH_RESPONSE,
+        &REFRESH_WITH_SCOPE,
         &LAUNCH_CONTEXT,
         &ID_TOKEN_VALID,
         &REFRESH,
@@ -116,7 +129,13 @@ pub async fn run(
             return Granted::none(Trial::Untried(v.reason().to_owned()));
         }
     };
-    let good = TokenAttempt::code(client, &code, Some(&verifier));
+    // The exchange carries an Origin, as a browser app's does; its answer
+    // must allow it. (Inferno judges this for public clients only; a
+    // confidential client's exchange is judged too, as a recommendation.)
+    let good = TokenAttempt {
+        origin: Some(PROBE_ORIGIN),
+        ..TokenAttempt::code(client, &code, Some(&verifier))
+    };
     let (o, ex2, resp) = attempt_full(run, token_url, &good).await;
     let Some(resp) = resp.filter(|_| matches!(o, Outcome::Tokens)) else {
         let why = format!("the code exchange itself did not give tokens ({o:?})");
@@ -136,11 +155,22 @@ pub async fn run(
         access_token: body["access_token"].as_str().map(Secret::new),
         refresh_token: body["refresh_token"].as_str().map(Secret::new),
         patient: body["patient"].as_str().map(str::to_owned),
+        scope: body["scope"].as_str().map(str::to_owned),
         exchange: Trial::Accepted(vec![ex2.clone()]),
         issued: Some(ex2.clone()),
     };
     run.record(&RESPONSE_FIELDS, response_fields(&body), vec![ex2.clone()]);
+    run.record(&RESPONSE_TYPES, response_types(&body), vec![ex2.clone()]);
     run.record(&EXPIRES_IN, expires_in(&body), vec![ex2.clone()]);
+    let allow = resp
+        .headers
+        .get(ACCESS_CONTROL_ALLOW_ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    let v = match cors_allows(allow) {
+        Ok(m) => Verdict::met(m),
+        Err(e) => Verdict::unmet(e),
+    };
+    run.record(&TOKEN_CORS, v, vec![ex2.clone()]);
     let cache = resp
         .headers
         .get(CACHE_CONTROL)
@@ -160,6 +190,7 @@ pub async fn run(
     run.record(&LAUNCH_CONTEXT, launch_context(&body), vec![ex2.clone()]);
     let v = id_token(run, &body, client, oidc).await;
     run.record(&ID_TOKEN_VALID, v.0, [vec![ex2.clone()], v.1].concat());
+    openid::run(run, &body, client, granted.access_token.as_ref(), &ex2).await;
     granted
 }
 
@@ -176,18 +207,58 @@ pub async fn run_refresh(
     let Some(issued) = granted.issued.clone() else {
         return;
     };
+    // Every answer that carried a token, for the Pragma check.
+    let mut answers = vec![("the code exchange", issued.clone())];
     match granted.refresh_token.take() {
         None => {
             let why = "no refresh token was issued (the scope asks for offline_access)";
-            for c in [&REFRESH, &REFRESH_ROTATES, &REFRESH_REUSE] {
+            for c in [
+                &REFRESH,
+                &REFRESH_RESPONSE,
+                &REFRESH_WITH_SCOPE,
+                &REFRESH_ROTATES,
+                &REFRESH_REUSE,
+            ] {
                 run.record(c, Verdict::skip(why), vec![issued.clone()]);
             }
         }
         Some(rt) => {
-            if let Some(new) = refresh_checks(run, token_url, client, rt.expose(), &issued).await {
+            let original = granted.scope.clone().unwrap_or_default();
+            let (new, refreshed) =
+                refresh_checks(run, token_url, client, rt.expose(), &issued, &original).await;
+            answers.extend(refreshed);
+            if let Some(new) = new {
                 granted.access_token = Some(new);
             }
         }
+    }
+    let evidence = answers.iter().map(|(_, ex)| ex.clone()).collect();
+    run.record(&PRAGMA, pragma(&answers), evidence);
+}
+
+/// A response header of an exchange (names compared case-insensitively).
+fn header<'a>(ex: &'a Exchange, name: &str) -> Option<&'a str> {
+    ex.response_headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// `Pragma: no-cache` on every answer that carried a token (RFC 6749
+/// §5.1; SMART's token response section repeats it).
+fn pragma(answers: &[(&str, Exchange)]) -> Verdict {
+    let without: Vec<&str> = answers
+        .iter()
+        .filter(|(_, ex)| {
+            !header(ex, "pragma").is_some_and(|v| v.to_ascii_lowercase().contains("no-cache"))
+        })
+        .map(|(what, _)| *what)
+        .collect();
+    let all: Vec<&str> = answers.iter().map(|(what, _)| *what).collect();
+    if without.is_empty() {
+        Verdict::met(format!("Pragma: no-cache on {}", all.join(", ")))
+    } else {
+        Verdict::unmet(format!("no Pragma: no-cache on {}", without.join(", ")))
     }
 }
 
@@ -248,15 +319,19 @@ async fn replay_checks(run: &mut Run<'_>, authorize_url: &Url, token_url: &Url, 
     run.record(&REPLAY_REVOKES, v, vec![ex2, ex3]);
 }
 
-/// Refresh once, then try the old refresh token again.
+/// Refresh once (without `scope`), then once asking for a subset of the
+/// scope, then try the rotated-out refresh token again. Returns the newest
+/// access token and the refresh answers that carried a token.
 async fn refresh_checks(
     run: &mut Run<'_>,
     token_url: &Url,
     client: &Client,
     old: &str,
     issued: &Exchange,
-) -> Option<Secret> {
-    let (first, ex) = refresh(run, token_url, client, old).await;
+    original: &str,
+) -> (Option<Secret>, Vec<(&'static str, Exchange)>) {
+    let mut answers = Vec::new();
+    let (first, ex) = refresh(run, token_url, client, old, None).await;
     let body = match first {
         Ok(b) => b,
         Err(why) => {
@@ -265,38 +340,90 @@ async fn refresh_checks(
                 Verdict::unmet(why),
                 vec![issued.clone(), ex.clone()],
             );
-            for c in [&REFRESH_ROTATES, &REFRESH_REUSE] {
+            for c in [
+                &REFRESH_RESPONSE,
+                &REFRESH_WITH_SCOPE,
+                &REFRESH_ROTATES,
+                &REFRESH_REUSE,
+            ] {
                 run.record(
                     c,
                     Verdict::skip("the refresh itself failed"),
                     vec![ex.clone()],
                 );
             }
-            return None;
+            return (None, answers);
         }
     };
+    answers.push(("the refresh", ex.clone()));
     run.record(
         &REFRESH,
         Verdict::met("a new access token was issued"),
         vec![ex.clone()],
     );
-    let new_access = body["access_token"].as_str().map(Secret::new);
-    match body["refresh_token"].as_str() {
-        Some(new) if new != old => {
+    run.record(
+        &REFRESH_RESPONSE,
+        refresh_response(&body, original),
+        vec![issued.clone(), ex.clone()],
+    );
+    let mut new_access = body["access_token"].as_str().map(Secret::new);
+    let rotated = body["refresh_token"]
+        .as_str()
+        .filter(|new| *new != old)
+        .map(str::to_owned);
+
+    // The scoped refresh, on the live refresh token: what was granted
+    // less offline/online_access (a subset that keeps every resource
+    // scope, so that its access token serves the later checks).
+    let live = rotated.as_deref().unwrap_or(old);
+    let granted = body["scope"].as_str().unwrap_or(original);
+    let asked: Vec<&str> = granted
+        .split_whitespace()
+        .filter(|s| !matches!(*s, "offline_access" | "online_access"))
+        .collect();
+    let asked = asked.join(" ");
+    let (scoped, ex_s) = refresh(run, token_url, client, live, Some(&asked)).await;
+    let v = match scoped {
+        Err(why) => Verdict::unmet(format!("a refresh with scope `{asked}`: {why}")),
+        Ok(b) => {
+            answers.push(("the refresh with scope", ex_s.clone()));
+            if let Some(t) = b["access_token"].as_str() {
+                new_access = Some(Secret::new(t));
+            }
+            match b["scope"].as_str() {
+                None => Verdict::unmet("the answer has no scope"),
+                Some(got) => {
+                    let extra = beyond(got, &asked);
+                    if extra.is_empty() {
+                        Verdict::met(format!("asked for `{asked}`, granted `{got}`"))
+                    } else {
+                        Verdict::unmet(format!(
+                            "asked for `{asked}`, and the answer also grants {}",
+                            extra.join(", ")
+                        ))
+                    }
+                }
+            }
+        }
+    };
+    run.record(&REFRESH_WITH_SCOPE, v, vec![ex_s]);
+
+    match rotated {
+        Some(_) => {
             run.record(
                 &REFRESH_ROTATES,
                 Verdict::met("a new refresh token came back"),
                 vec![ex.clone()],
             );
-            let (again, ex2) = refresh(run, token_url, client, old).await;
+            let (again, ex2) = refresh(run, token_url, client, old, None).await;
             let v = match again {
                 Ok(_) => Verdict::unmet("the rotated-out refresh token was accepted again"),
                 Err(why) => Verdict::met(format!("refused: {why}")),
             };
             run.record(&REFRESH_REUSE, v, vec![ex2]);
         }
-        other => {
-            let why = if other.is_some() {
+        None => {
+            let why = if body["refresh_token"].is_string() {
                 "the same refresh token came back"
             } else {
                 "the refresh answer has no refresh token (the old one stays valid)"
@@ -309,7 +436,47 @@ async fn refresh_checks(
             );
         }
     }
-    new_access
+    (new_access, answers)
+}
+
+/// The scopes of `got` that `allowed` does not hold.
+fn beyond<'a>(got: &'a str, allowed: &str) -> Vec<&'a str> {
+    got.split_whitespace()
+        .filter(|s| !allowed.split_whitespace().any(|a| a == *s))
+        .collect()
+}
+
+/// A refresh answer as Inferno's `smart_token_refresh_body` judges it:
+/// access_token, token_type Bearer, expires_in and scope present and of
+/// their types, and no scope beyond the original grant.
+fn refresh_response(body: &Value, original: &str) -> Verdict {
+    let mut wrong = field_type_faults(body);
+    for f in ["access_token", "token_type", "expires_in", "scope"] {
+        if body[f].is_null() {
+            wrong.push(format!("no {f}"));
+        }
+    }
+    if let Some(t) = body["token_type"].as_str()
+        && !t.eq_ignore_ascii_case("bearer")
+    {
+        wrong.push(format!("token_type is `{t}`"));
+    }
+    if let Some(got) = body["scope"].as_str() {
+        let extra = beyond(got, original);
+        if !extra.is_empty() {
+            wrong.push(format!(
+                "scope grants {} beyond the original `{original}`",
+                extra.join(", ")
+            ));
+        }
+    }
+    if wrong.is_empty() {
+        Verdict::met(
+            "access_token, token_type Bearer, expires_in and scope (within the original grant)",
+        )
+    } else {
+        Verdict::unmet(wrong.join("; "))
+    }
 }
 
 /// A refresh as the client sends it: the answer's JSON, or why not.
@@ -318,11 +485,13 @@ async fn refresh(
     token_url: &Url,
     client: &Client,
     refresh_token: &str,
+    scope: Option<&str>,
 ) -> (Result<Value, String>, Exchange) {
-    let pairs = [
+    let mut pairs = vec![
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token),
     ];
+    pairs.extend(scope.map(|s| ("scope", s)));
     let req = match run
         .probe
         .client_form(token_url, &pairs, &client.auth, token_url)
@@ -359,6 +528,120 @@ fn response_fields(body: &Value) -> Verdict {
     }
     if wrong.is_empty() {
         Verdict::met("token_type Bearer and scope are there")
+    } else {
+        Verdict::unmet(wrong.join("; "))
+    }
+}
+
+/// Fields present with the wrong JSON type.
+fn field_type_faults(body: &Value) -> Vec<String> {
+    let mut wrong = Vec::new();
+    let strings = [
+        "access_token",
+        "token_type",
+        "scope",
+        "refresh_token",
+        "id_token",
+        "patient",
+        "encounter",
+        "smart_style_url",
+        "intent",
+        "tenant",
+        "fhirUser",
+    ];
+    for f in strings {
+        let v = &body[f];
+        if !v.is_null() && !v.is_string() {
+            wrong.push(format!("{f} is {v}, not a string"));
+        }
+    }
+    let v = &body["expires_in"];
+    if !v.is_null() && !v.is_number() {
+        wrong.push(format!("expires_in is {v}, not a number"));
+    }
+    let v = &body["need_patient_banner"];
+    if !v.is_null() && !v.is_boolean() {
+        wrong.push(format!("need_patient_banner is {v}, not a boolean"));
+    }
+    wrong
+}
+
+/// SMART 2.2 `fhirContext`: an array of objects, each with `reference`
+/// (relative, Type/id), `canonical` (an absolute URL) or `identifier` (an
+/// object); `type` and `role` strings.
+fn fhir_context_faults(ctx: &Value) -> Vec<String> {
+    let Some(items) = ctx.as_array() else {
+        return match ctx {
+            Value::Null => vec![],
+            other => vec![format!("fhirContext is {other}, not an array")],
+        };
+    };
+    let mut wrong = Vec::new();
+    for item in items {
+        let Some(o) = item.as_object() else {
+            wrong.push(format!(
+                "fhirContext item {item} is not an object (SMART 2.2 replaced the 2.0 strings)"
+            ));
+            continue;
+        };
+        let (r, c, i) = (o.get("reference"), o.get("canonical"), o.get("identifier"));
+        if r.is_none() && c.is_none() && i.is_none() {
+            wrong.push(format!(
+                "fhirContext item {item} has none of reference, canonical, identifier"
+            ));
+        }
+        if let Some(r) = r {
+            let ok = r.as_str().is_some_and(|r| {
+                !r.starts_with("http")
+                    && r.split_once('/').is_some_and(|(t, id)| {
+                        t.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                            && !id.is_empty()
+                            && id.len() <= 64
+                            && id
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+                    })
+            });
+            if !ok {
+                wrong.push(format!(
+                    "fhirContext reference {r} is not a relative Type/id reference"
+                ));
+            }
+        }
+        if let Some(c) = c
+            && !c.as_str().is_some_and(|c| c.starts_with("http"))
+        {
+            wrong.push(format!("fhirContext canonical {c} is not a canonical URL"));
+        }
+        if let Some(i) = i
+            && !i.is_object()
+        {
+            wrong.push(format!("fhirContext identifier {i} is not an object"));
+        }
+        for f in ["type", "role"] {
+            if let Some(v) = o.get(f)
+                && !v.is_string()
+            {
+                wrong.push(format!("fhirContext {f} {v} is not a string"));
+            }
+        }
+    }
+    wrong
+}
+
+/// Inferno's `smart_token_response_body_stu2_2`: the fields' types and
+/// the 2.2 `fhirContext`.
+fn response_types(body: &Value) -> Verdict {
+    let mut wrong = field_type_faults(body);
+    wrong.extend(fhir_context_faults(&body["fhirContext"]));
+    if wrong.is_empty() {
+        Verdict::met(match body["fhirContext"].as_array() {
+            Some(a) => format!(
+                "every field of its type; fhirContext holds {} 2.2 object(s)",
+                a.len()
+            ),
+            None => "every field of its type".to_owned(),
+        })
     } else {
         Verdict::unmet(wrong.join("; "))
     }
@@ -463,5 +746,84 @@ mod tests {
         let v =
             response_fields(&json!({"token_type": "Bearer", "expires_in": 300, "scope": "openid"}));
         assert!(matches!(v, Verdict::Met(_)));
+    }
+
+    #[test]
+    fn fhir_context_must_be_2_2_objects() {
+        let ok = json!({"access_token": "a", "token_type": "Bearer", "scope": "s", "expires_in": 60,
+            "need_patient_banner": true,
+            "fhirContext": [{"reference": "Patient/p-1", "role": "launch"},
+                {"canonical": "http://x.org/Questionnaire/q|1", "type": "Questionnaire"},
+                {"identifier": {"value": "1"}, "type": "Encounter"}]});
+        assert!(
+            matches!(response_types(&ok), Verdict::Met(_)),
+            "{:?}",
+            response_types(&ok)
+        );
+        let v =
+            response_types(&json!({"fhirContext": ["Patient/1"], "need_patient_banner": "yes"}));
+        let Verdict::Unmet(why) = v else {
+            panic!("{v:?}")
+        };
+        assert!(
+            why.contains("not an object") && why.contains("need_patient_banner"),
+            "{why}"
+        );
+        let v = response_types(
+            &json!({"fhirContext": [{"reference": "https://x/Patient/1"}, {"type": "Patient"}]}),
+        );
+        let Verdict::Unmet(why) = v else {
+            panic!("{v:?}")
+        };
+        assert!(
+            why.contains("not a relative") && why.contains("none of"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_refresh_answer_needs_its_fields_and_no_wider_scope() {
+        let body = json!({"access_token": "a", "token_type": "bearer", "expires_in": 60,
+            "scope": "openid patient/*.rs"});
+        assert!(matches!(
+            refresh_response(&body, "openid patient/*.rs offline_access"),
+            Verdict::Met(_)
+        ));
+        let body = json!({"access_token": "a", "token_type": "Bearer", "expires_in": "60",
+            "scope": "openid user/*.rs"});
+        let Verdict::Unmet(why) = refresh_response(&body, "openid patient/*.rs") else {
+            panic!()
+        };
+        assert!(
+            why.contains("expires_in is \"60\"") && why.contains("user/*.rs beyond"),
+            "{why}"
+        );
+        assert_eq!(beyond("a b c", "c a"), vec!["b"]);
+    }
+
+    #[test]
+    fn pragma_is_wanted_on_every_answer() {
+        let with = |v: Option<&str>| Exchange {
+            method: "POST".into(),
+            url: "http://127.0.0.1/token".into(),
+            request_headers: vec![],
+            request_body: None,
+            status: Some(200),
+            response_headers: v
+                .map(|v| ("pragma".to_owned(), v.to_owned()))
+                .into_iter()
+                .collect(),
+            response_body: None,
+            error: None,
+        };
+        let v = pragma(&[
+            ("the code exchange", with(Some("no-cache"))),
+            ("the refresh", with(None)),
+        ]);
+        assert_eq!(v, Verdict::unmet("no Pragma: no-cache on the refresh"));
+        assert!(matches!(
+            pragma(&[("x", with(Some("No-Cache")))]),
+            Verdict::Met(_)
+        ));
     }
 }

@@ -151,7 +151,9 @@ pub(crate) async fn authenticate(
         });
     }
     if let Some(jwt) = assertion {
-        if p.get("client_assertion_type") != Some(JWT_BEARER) {
+        if p.get("client_assertion_type") != Some(JWT_BEARER)
+            && !state.opts.faults.has(crate::Fault::AssertionTypeUnchecked)
+        {
             return Err(OAuthError::invalid_request(format!(
                 "client_assertion_type must be {JWT_BEARER}"
             )));

@@ -109,6 +109,9 @@ pub(crate) async fn smart_configuration(AxState(state): AxState<Arc<State>>) -> 
     }
     // Browser apps read discovery cross-origin (the CapabilityStatement
     // says `cors: true`).
+    if state.opts.faults.has(crate::Fault::NoCors) {
+        return Json(smart_document(&state)).into_response();
+    }
     (
         [(axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")],
         Json(smart_document(&state)),
@@ -140,6 +143,9 @@ pub(crate) async fn openid_configuration(AxState(state): AxState<Arc<State>>) ->
         && let Some(o) = doc.as_object_mut()
     {
         o.remove("code_challenge_methods_supported");
+    }
+    if state.opts.faults.has(Fault::OpenidConfigNoRs256) {
+        doc["id_token_signing_alg_values_supported"] = json!(["ES256"]);
     }
     Json(doc).into_response()
 }

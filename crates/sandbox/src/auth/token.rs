@@ -40,10 +40,26 @@ pub(crate) async fn token(
     if state.opts.faults.has(Fault::SlowToken) {
         tokio::time::sleep(SLOW_TOKEN_DELAY).await;
     }
-    match handle(&state, &headers, &body).await {
+    let refresh = Params::parse(&body).get("grant_type") == Some("refresh_token");
+    let mut resp = match handle(&state, &headers, &body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
+    };
+    let h = resp.headers_mut();
+    // Browser apps (public clients) exchange codes cross-origin.
+    if !state.opts.faults.has(Fault::NoCors) {
+        h.insert(
+            axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            axum::http::HeaderValue::from_static("*"),
+        );
     }
+    if refresh && state.opts.faults.has(Fault::RefreshNoPragma) {
+        h.remove(axum::http::header::PRAGMA);
+    }
+    if refresh && resp.status().is_success() && state.opts.faults.has(Fault::RefreshScopeWidened) {
+        widen_scope(&mut resp).await;
+    }
+    resp
 }
 
 async fn handle(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<Response, OAuthError> {
@@ -65,6 +81,13 @@ async fn handle(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<Respo
         grant_type,
         "authorization_code" | "refresh_token" | "client_credentials"
     ) {
+        if state.opts.faults.has(Fault::UnknownGrant500) {
+            return Err(OAuthError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                format!("grant_type `{grant_type}` is not supported"),
+            ));
+        }
         return Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -307,6 +330,12 @@ fn issue(
         }
         body[launch::NEED_PATIENT_BANNER] = json!(auth.need_patient_banner);
         body[launch::SMART_STYLE_URL] = json!(state.auth_url("smart-style.json").as_str());
+        if let Some(p) = &auth.patient {
+            body["fhirContext"] = match faults.has(Fault::FhirContextStrings) {
+                true => json!([format!("Patient/{p}")]),
+                false => json!([{"reference": format!("Patient/{p}"), "role": "launch"}]),
+            };
+        }
     }
     Ok(no_store_json(StatusCode::OK, body))
 }
@@ -344,7 +373,15 @@ fn id_token(
         claims["nonce"] = json!(n);
     }
     if let Some(u) = fhir_user {
-        claims[launch::FHIR_USER] = json!(u);
+        claims[launch::FHIR_USER] = match state.opts.faults.has(Fault::FhirUserBadType) {
+            true => json!(format!("{}/Organization/org-1", state.fhir_base_str())),
+            false => json!(u),
+        };
+    }
+    if state.opts.faults.has(Fault::IdTokenNoIat)
+        && let Some(o) = claims.as_object_mut()
+    {
+        o.remove("iat");
     }
     if state.opts.faults.has(Fault::BigIdToken) {
         claims["sandbox_padding"] = json!("x".repeat(6 * 1024));
@@ -364,4 +401,19 @@ fn id_token(
             format!("cannot sign the id_token: {e}"),
         )
     })
+}
+
+/// `refresh-scope-widened`: one scope more in the answer's `scope`.
+async fn widen_scope(resp: &mut Response) {
+    let body = std::mem::take(resp.body_mut());
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let scope = v["scope"].as_str().unwrap_or_default().to_owned();
+    v["scope"] = json!(format!("{scope} user/Practitioner.rs").trim().to_owned());
+    let out = serde_json::to_vec(&v).unwrap_or_default();
+    resp.headers_mut()
+        .remove(axum::http::header::CONTENT_LENGTH);
+    *resp.body_mut() = axum::body::Body::from(out);
 }

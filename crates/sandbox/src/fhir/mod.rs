@@ -170,10 +170,18 @@ async fn dispatch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let response = match route(&state, &method, &uri, &headers, body).await {
+    let mut response = match route(&state, &method, &uri, &headers, body).await {
         Ok(r) => r,
         Err(o) => o.into_response(),
     };
+    // Browser apps read the FHIR API cross-origin (`cors: true`); the token
+    // in the Authorization header, not a cookie, is what authorizes them.
+    if !state.opts.faults.has(Fault::NoCors) {
+        response.headers_mut().insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            axum::http::HeaderValue::from_static("*"),
+        );
+    }
     // NDJSON downloads are streamed, and not one JSON document to break.
     let ndjson = response
         .headers()
