@@ -53,7 +53,7 @@ pub(crate) async fn verify(
     let client = state.auth.clients.get(iss).ok_or_else(|| {
         bad(format!(
             "unknown client `{iss}` ({})",
-            super::client_auth::FORGOTTEN
+            super::clients::FORGOTTEN
         ))
     })?;
     if !client.auth_methods.contains(&AuthMethod::PrivateKeyJwt) {

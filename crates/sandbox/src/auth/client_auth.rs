@@ -9,10 +9,6 @@
 use axum::http::{HeaderMap, header};
 use base64::Engine;
 
-/// Said with every "unknown client": registrations live in memory, so a
-/// restarted sandbox has forgotten the clients registered before.
-pub(crate) const FORGOTTEN: &str = "this sandbox keeps registered clients in memory, and a restart forgets them: register again with `smart register --force`";
-
 use super::clients::{AuthMethod, Client};
 use super::error::OAuthError;
 use super::params::Params;
@@ -88,11 +84,12 @@ pub(crate) async fn authenticate(
     let client_id_param = p.get("client_id");
     let lookup = |id: &str, method: AuthMethod, basic: bool| -> Result<Client, OAuthError> {
         let fail = |d: String| OAuthError::invalid_client(d).with_basic_challenge(basic);
-        let client = state
-            .auth
-            .clients
-            .get(id)
-            .ok_or_else(|| fail(format!("unknown client `{id}` ({FORGOTTEN})")))?;
+        let client = state.auth.clients.get(id).ok_or_else(|| {
+            fail(format!(
+                "unknown client `{id}` ({})",
+                super::clients::FORGOTTEN
+            ))
+        })?;
         if !client.auth_methods.contains(&method) {
             let registered: Vec<&str> = client.auth_methods.iter().map(|m| m.name()).collect();
             return Err(fail(format!(

@@ -11,6 +11,10 @@ use std::sync::RwLock;
 use serde_json::{Value, json};
 use url::Url;
 
+/// Said with every "unknown client": registrations live in memory, so a
+/// restarted sandbox has forgotten the clients registered before.
+pub(crate) const FORGOTTEN: &str = "this sandbox keeps registered clients in memory, and a restart forgets them: register again with `smart register --force`";
+
 /// The built-in public client: loopback redirect on any port, path `/callback`.
 pub(crate) const PUBLIC_CLIENT_ID: &str = "smart-cli";
 /// The built-in confidential-symmetric client and its (documented, fixed) secret.
