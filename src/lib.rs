@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub(crate) mod config;
 pub(crate) mod discovery;
+pub(crate) mod event_log;
 pub mod error;
 pub(crate) mod fhir;
 pub(crate) mod fsutil;

@@ -3,7 +3,10 @@
 //! - `request`: the level and kick-off parameters, checked offline; GET or POST;
 //! - `status`: reading status answers, and when to poll again (`Retry-After`, capped);
 //! - `manifest`: the complete-status manifest and the file names its entries get;
-//! - `state`: `DIR/.smart-export.json`, written atomically, for `--resume`;
+//! - `state`: `DIR/.smart-export.json`, the snapshot for `--resume`, checked
+//!   when read; `journal`: what happened since, one line per event;
+//! - `safe_fs`: opening files in DIR without following symlinks, 0600/0700;
+//! - `kickoffs`: the user's own record of the job URLs kick-offs returned;
 //! - `download`: one file, streamed, resumed with `Range`, token only under the base;
 //! - `ndjson`: the line-by-line check of a file (plain or gzip), with `scan`, its JSON validator;
 //! - `job`: the steps from kick-off to the last file; `summary`: what it produced;
@@ -11,9 +14,12 @@
 
 pub mod download;
 pub mod job;
+pub mod journal;
+pub mod kickoffs;
 pub mod manifest;
 pub mod ndjson;
 pub mod request;
+pub mod safe_fs;
 pub mod scan;
 pub mod state;
 pub mod status;

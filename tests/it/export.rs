@@ -17,19 +17,19 @@ use crate::backend_support::{Env, backend_client, keygen, sandbox_with};
 use crate::support::{APPROVE, Out, browser_script};
 
 /// A sandbox with a backend client `svc` (system/*.rs) and its profile.
-struct Bulk {
+pub(crate) struct Bulk {
     _keys: tempfile::TempDir,
-    env: Env,
-    out: PathBuf,
+    pub(crate) env: Env,
+    pub(crate) out: PathBuf,
 }
 
-fn faults(names: &[&str]) -> Faults {
+pub(crate) fn faults(names: &[&str]) -> Faults {
     let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     Faults::parse(&names).expect("known faults")
 }
 
 /// 20 patients, files of 50 lines (so a type has several), a short job.
-fn bulk(f: impl FnOnce(&mut Options)) -> Bulk {
+pub(crate) fn bulk(f: impl FnOnce(&mut Options)) -> Bulk {
     let keys = tempfile::tempdir().unwrap();
     let (key, jwks) = keygen(keys.path(), "ES384", None);
     let sb = sandbox_with(keys.path(), vec![backend_client("svc", jwks)], |o| {
@@ -55,12 +55,12 @@ fn bulk(f: impl FnOnce(&mut Options)) -> Bulk {
 }
 
 impl Bulk {
-    fn out_str(&self) -> String {
+    pub(crate) fn out_str(&self) -> String {
         self.out.display().to_string()
     }
 
     /// `smart -p svc export --out OUT ARGS…`
-    fn export(&self, args: &[&str]) -> Out {
+    pub(crate) fn export(&self, args: &[&str]) -> Out {
         let o = self
             .env
             .cmd()
@@ -71,13 +71,13 @@ impl Bulk {
         Out::of(o)
     }
 
-    fn ok(&self, args: &[&str]) -> Out {
+    pub(crate) fn ok(&self, args: &[&str]) -> Out {
         let o = self.export(args);
         assert_eq!(o.code, 0, "smart export {args:?} failed:\n{}", o.stderr);
         o
     }
 
-    fn spawn(&self, args: &[&str]) -> std::process::Child {
+    pub(crate) fn spawn(&self, args: &[&str]) -> std::process::Child {
         let mut c = self.env.cfg.file_store_std();
         c.args(["-p", "svc", "export", "--out", &self.out_str()])
             .args(args)
@@ -87,24 +87,24 @@ impl Bulk {
         c.spawn().expect("smart starts")
     }
 
-    fn state(&self) -> Value {
+    pub(crate) fn state(&self) -> Value {
         let text =
             std::fs::read_to_string(self.out.join(".smart-export.json")).expect("state file");
         serde_json::from_str(&text).unwrap()
     }
 
-    fn journal(&self) -> Vec<Received> {
+    pub(crate) fn journal(&self) -> Vec<Received> {
         self.env.sb.journal.all()
     }
 
-    fn kickoffs(&self) -> Vec<Received> {
+    pub(crate) fn kickoffs(&self) -> Vec<Received> {
         self.journal()
             .into_iter()
             .filter(|r| r.path.ends_with("/$export"))
             .collect()
     }
 
-    fn polls(&self) -> Vec<Received> {
+    pub(crate) fn polls(&self) -> Vec<Received> {
         self.journal()
             .into_iter()
             .filter(|r| r.path.contains("/$export-status/") && r.method == "GET")
@@ -112,7 +112,7 @@ impl Bulk {
     }
 
     /// Requests for export files, on the FHIR base or the storage origin.
-    fn file_requests(&self) -> Vec<Received> {
+    pub(crate) fn file_requests(&self) -> Vec<Received> {
         self.journal()
             .into_iter()
             .filter(|r| r.path.contains("/$export-file/") || r.path.starts_with("/bucket/"))
@@ -120,14 +120,14 @@ impl Bulk {
     }
 }
 
-fn has_token(r: &Received) -> bool {
+pub(crate) fn has_token(r: &Received) -> bool {
     r.headers.contains_key("authorization")
 }
 
 /// The lines of every complete file the state lists, checked: each parses,
 /// has the file's type, ids are unique per type across files, and each
 /// file holds exactly the manifest's count. Returns resources per type.
-fn check_files(out: &Path, state: &Value) -> BTreeMap<String, u64> {
+pub(crate) fn check_files(out: &Path, state: &Value) -> BTreeMap<String, u64> {
     let mut per_type = BTreeMap::new();
     let mut ids: HashSet<(String, String)> = HashSet::new();
     for f in state["files"].as_array().expect("files") {
@@ -158,7 +158,7 @@ fn check_files(out: &Path, state: &Value) -> BTreeMap<String, u64> {
     per_type
 }
 
-fn read_maybe_gz(p: &Path) -> String {
+pub(crate) fn read_maybe_gz(p: &Path) -> String {
     let bytes = std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     if p.extension().is_some_and(|e| e == "gz") {
         let mut s = String::new();
@@ -171,7 +171,7 @@ fn read_maybe_gz(p: &Path) -> String {
 }
 
 /// `.part` files left in `dir` (and its error/ and deleted/ directories).
-fn part_files(dir: &Path) -> Vec<(PathBuf, u64)> {
+pub(crate) fn part_files(dir: &Path) -> Vec<(PathBuf, u64)> {
     let mut out = Vec::new();
     for d in [dir.to_path_buf(), dir.join("error"), dir.join("deleted")] {
         let Ok(rd) = std::fs::read_dir(&d) else {
@@ -829,7 +829,7 @@ fn on_a_terminal(
     (child, seen)
 }
 
-fn wait_for(what: &str, deadline: Duration, mut f: impl FnMut() -> bool) {
+pub(crate) fn wait_for(what: &str, deadline: Duration, mut f: impl FnMut() -> bool) {
     let end = Instant::now() + deadline;
     while !f() {
         assert!(Instant::now() < end, "waited in vain for {what}");

@@ -14,6 +14,7 @@ mod cli_profile;
 mod completions;
 mod env;
 mod export;
+mod export_state;
 mod human_output;
 mod interop;
 mod login;

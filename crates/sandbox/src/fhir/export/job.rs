@@ -16,6 +16,9 @@ use super::super::outcome::Outcome;
 use super::super::types::RType;
 use crate::Fault;
 
+/// Files per manifest page when the kick-off asked `allowPartialManifests`.
+pub(crate) const PAGE_FILES: usize = 2;
+
 /// How long a finished job's files are kept (the manifest's `Expires`).
 pub(crate) const EXPIRY: Duration = Duration::from_secs(3600);
 
@@ -64,6 +67,12 @@ pub(crate) struct Job {
     pub(crate) state: Mutex<State>,
     /// Files served at least once (the `export-truncated-file` fault).
     served: Mutex<HashSet<String>>,
+    /// `allowPartialManifests`: the manifest is served in pages of
+    /// [`PAGE_FILES`], page n+1 only once every file of page n was asked
+    /// for (so a client that waits for all pages before it downloads
+    /// never gets them).
+    pub(crate) paged: bool,
+    requested: Mutex<HashSet<String>>,
 }
 
 /// What the status endpoint needs besides the job.
@@ -71,6 +80,8 @@ pub(crate) struct Context<'a> {
     pub(crate) faults: &'a crate::Faults,
     /// `{base}/$export-file/{job}/{name}` or the storage URL of a file.
     pub(crate) file_url: &'a dyn Fn(&Job, &Output) -> String,
+    /// `{base}/$export-status/{job}?page=N`.
+    pub(crate) page_url: &'a dyn Fn(&Job, usize) -> String,
 }
 
 impl Job {
@@ -97,7 +108,23 @@ impl Job {
             cancelled: AtomicBool::new(false),
             state: Mutex::new(State::Writing),
             served: Mutex::new(HashSet::new()),
+            paged: false,
+            requested: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// Serves the manifest in pages (`allowPartialManifests`).
+    pub(crate) fn with_pages(mut self, paged: bool) -> Job {
+        self.paged = paged;
+        self
+    }
+
+    /// A download of `name` was asked for (partial-manifest paging).
+    pub(crate) fn requested(&self, name: &str) {
+        self.requested
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string());
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -162,8 +189,9 @@ impl Job {
         }
     }
 
-    /// The answer of `GET $export-status/{id}`.
-    pub(crate) fn status(&self, cx: &Context) -> Response {
+    /// The answer of `GET $export-status/{id}` (`?page=N`: a later page of
+    /// a paged manifest).
+    pub(crate) fn status(&self, cx: &Context, page: usize) -> Response {
         let delay_over = self.started.elapsed() >= self.delay;
         if cx.faults.has(Fault::ExportJobFails) && delay_over {
             return Outcome::new(
@@ -182,7 +210,25 @@ impl Job {
             State::Written { .. } => return self.in_progress(cx, true),
             State::Writing => return self.in_progress(cx, false),
         };
-        self.manifest(cx, &outputs, at)
+        if !self.paged {
+            return self.manifest(cx, &outputs, at, None);
+        }
+        // Page n (from 1): its files; page n-1's must all have been asked
+        // for first.
+        let page = page.max(1);
+        let pages: Vec<&[Output]> = outputs.chunks(PAGE_FILES).collect();
+        let Some(these) = pages.get(page - 1) else {
+            return Outcome::not_found(format!("the manifest has no page {page}")).into_response();
+        };
+        if page > 1 {
+            let asked = self.requested.lock().unwrap_or_else(|e| e.into_inner());
+            if !pages[page - 2].iter().all(|o| asked.contains(&o.name)) {
+                drop(asked);
+                return self.in_progress(cx, true);
+            }
+        }
+        let next = (page < pages.len()).then(|| page + 1);
+        self.manifest(cx, these, at, next)
     }
 
     fn in_progress(&self, cx: &Context, written: bool) -> Response {
@@ -211,7 +257,13 @@ impl Job {
         r
     }
 
-    fn manifest(&self, cx: &Context, outputs: &[Output], at: SystemTime) -> Response {
+    fn manifest(
+        &self,
+        cx: &Context,
+        outputs: &[Output],
+        at: SystemTime,
+        next: Option<usize>,
+    ) -> Response {
         let off_origin = cx.faults.has(Fault::ExportOffOriginFiles);
         let item = |o: &Output| {
             json!({
@@ -228,6 +280,10 @@ impl Job {
             "error": outputs.iter().filter(|o| o.error).map(item).collect::<Vec<_>>(),
             "deleted": [],
         });
+        let mut body = body;
+        if let Some(n) = next {
+            body["link"] = json!([{"relation": "next", "url": (cx.page_url)(self, n)}]);
+        }
         let mut r = (StatusCode::OK, body.to_string()).into_response();
         let h = r.headers_mut();
         h.insert(

@@ -130,6 +130,8 @@ pub(crate) struct Spec {
     /// Per type, searches of which a resource must match one.
     pub(crate) filters: HashMap<RType, Vec<Query>>,
     pub(crate) elements: Elements,
+    /// `allowPartialManifests=true`: the manifest comes in pages.
+    pub(crate) partial: bool,
 }
 
 /// `application/fhir+ndjson` and the aliases the IG says servers accept.
@@ -266,7 +268,11 @@ fn from_parameters(headers: &HeaderMap, body: &Bytes) -> Result<Raw, Outcome> {
         let value = p.as_object().and_then(|o| {
             o.iter()
                 .find(|(k, _)| k.starts_with("value"))
-                .and_then(|(_, v)| v.as_str())
+                .and_then(|(_, v)| match v {
+                    // `allowPartialManifests` is a valueBoolean.
+                    Value::Bool(b) => Some(if *b { "true" } else { "false" }),
+                    v => v.as_str(),
+                })
         });
         let Some(value) = value else {
             return Err(Outcome::bad_request(format!(
@@ -303,6 +309,7 @@ pub(crate) fn parse(
     let mut since = None;
     let mut typefilters: Vec<String> = Vec::new();
     let mut elements = Elements::default();
+    let mut partial = false;
     for (name, value) in &raw.pairs {
         match name.as_str() {
             "_outputFormat" => {
@@ -341,6 +348,7 @@ pub(crate) fn parse(
                     .map(str::to_owned),
             ),
             "_elements" => parse_elements(value, &mut elements)?,
+            "allowPartialManifests" => partial = value == "true",
             "patient" => {
                 return Err(Outcome::bad_request(
                     "the patient parameter is accepted in a POST Parameters body only",
@@ -394,6 +402,7 @@ pub(crate) fn parse(
         since,
         filters,
         elements,
+        partial,
     })
 }
 

@@ -223,7 +223,9 @@ pub(crate) async fn route(
         return Some(kick_off(state, grant, level, method, uri, headers, body));
     }
     Some(match segs {
-        [op, job] if is_op(op, "export-status") => status(state, grant, method, job),
+        [op, job] if is_op(op, "export-status") => {
+            status(state, grant, method, job, page_of(uri))
+        }
         [op, job, name] if is_op(op, "export-file") => {
             file(state, grant, method, job, name, headers).await
         }
@@ -283,7 +285,8 @@ fn kick_off(
         delay,
         dir,
         spec.types.clone(),
-    ));
+    )
+    .with_pages(spec.partial));
     exports.jobs().insert(id.clone(), job.clone());
     // A job that is to fail needs no files.
     if !faults.has(Fault::ExportJobFails) {
@@ -314,6 +317,14 @@ fn kick_off(
     Ok(r)
 }
 
+/// `?page=N` of a paged manifest's status URL (1 without it).
+fn page_of(uri: &Uri) -> usize {
+    url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(1)
+}
+
 /// The caller's job: another client's is as good as absent.
 fn own_job(state: &State, grant: &Grant, id: &str) -> Result<Arc<Job>, Outcome> {
     state
@@ -324,7 +335,13 @@ fn own_job(state: &State, grant: &Grant, id: &str) -> Result<Arc<Job>, Outcome> 
         .ok_or_else(|| Outcome::not_found(format!("there is no export job `{id}`")))
 }
 
-fn status(state: &State, grant: &Grant, method: &Method, id: &str) -> Result<Response, Outcome> {
+fn status(
+    state: &State,
+    grant: &Grant,
+    method: &Method,
+    id: &str,
+    page: usize,
+) -> Result<Response, Outcome> {
     let exports = &state.fhir.exports;
     match *method {
         Method::GET => {}
@@ -361,10 +378,21 @@ fn status(state: &State, grant: &Grant, method: &Method, id: &str) -> Result<Res
             )
         }
     };
-    Ok(job.status(&job::Context {
-        faults: &state.opts.faults,
-        file_url: &file_url,
-    }))
+    let page_url = |job: &Job, n: usize| -> String {
+        format!(
+            "{}/$export-status/{}?page={n}",
+            state.fhir_base_str(),
+            job.id
+        )
+    };
+    Ok(job.status(
+        &job::Context {
+            faults: &state.opts.faults,
+            file_url: &file_url,
+            page_url: &page_url,
+        },
+        page,
+    ))
 }
 
 /// `{storage}/bucket/{job}/{name}?sig=…`
@@ -393,6 +421,7 @@ async fn file(
     let out = job
         .output(name)
         .ok_or_else(|| Outcome::not_found(format!("export job `{id}` has no file `{name}`")))?;
+    job.requested(name);
     if state.opts.faults.has(Fault::ExportFileRedirect) {
         let mut r = StatusCode::TEMPORARY_REDIRECT.into_response();
         if let Ok(v) = HeaderValue::from_str(&storage_url(state, &job, &out)) {
@@ -432,6 +461,7 @@ async fn bucket(
         return Outcome::not_found(format!("there is no file `{name}` of export job `{id}`"))
             .into_response();
     };
+    job.requested(&name);
     serve::file(&job, &out, &headers, &state.opts.faults).await
 }
 
