@@ -313,8 +313,9 @@ fn symlinks_in_dir_are_never_followed() {
 #[cfg(unix)]
 #[test]
 fn exported_files_are_private() {
-    let b = bulk(|_| {});
-    b.ok(&[]);
+    // With error files, so that smart makes DIR/error too.
+    let b = bulk(|o| o.faults = faults(&["export-with-errors"]));
+    assert_eq!(b.export(&[]).code, 3, "the server reported errors");
     assert_eq!(mode(&b.out), 0o700);
     assert_eq!(mode(&b.out.join("error")), 0o700, "made by smart");
     for p in walk(&b.out) {
