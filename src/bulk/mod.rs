@@ -8,7 +8,8 @@
 //! - `safe_fs`: opening files in DIR without following symlinks, 0600/0700;
 //! - `kickoffs`: the user's own record of the job URLs kick-offs returned;
 //! - `download`: one file, streamed, resumed with `Range`, token only under the base;
-//! - `ndjson`: the line-by-line check of a file (plain or gzip), with `scan`, its JSON validator;
+//! - `ndjson`: the line-by-line check of a file (plain or gzip), with `scan`, its JSON validator
+//!   (and `scan_stream`, the same check across chunks for lines too long to buffer);
 //! - `job`: the steps from kick-off to the last file; `summary`: what it produced;
 //! - `watch`: what a running export reports (the command layer draws it).
 
@@ -21,6 +22,7 @@ pub mod ndjson;
 pub mod request;
 pub mod safe_fs;
 pub mod scan;
+pub mod scan_stream;
 pub mod state;
 pub mod status;
 pub mod summary;
