@@ -149,8 +149,11 @@ mod tests {
     fn lines_have_bulk_data_client_fields() {
         let d = tempfile::tempdir().unwrap();
         let log = EventLog::open(d.path(), "abc").unwrap();
-        log.event(EventId::Kickoff, json!({"exportUrl": "http://h/fhir/$export"}))
-            .unwrap();
+        log.event(
+            EventId::Kickoff,
+            json!({"exportUrl": "http://h/fhir/$export"}),
+        )
+        .unwrap();
         log.event(
             EventId::StatusComplete,
             json!({"transactionTime": "2024-01-01T00:00:00Z"}),
@@ -164,7 +167,10 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0]["exportId"], "abc");
         assert_eq!(lines[0]["eventId"], "kickoff");
-        assert_eq!(lines[1]["eventDetail"]["transactionTime"], "2024-01-01T00:00:00Z");
+        assert_eq!(
+            lines[1]["eventDetail"]["transactionTime"],
+            "2024-01-01T00:00:00Z"
+        );
         let ts = lines[0]["timestamp"].as_str().unwrap();
         assert_eq!(ts.len(), "2024-08-06T18:11:57+00:00".len(), "{ts}");
         assert!(ts.ends_with("+00:00"));

@@ -61,7 +61,8 @@ fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-type PageFuture<'a> = Pin<Box<dyn std::future::Future<Output = Result<(Manifest, Option<String>)>> + Send + 'a>>;
+type PageFuture<'a> =
+    Pin<Box<dyn std::future::Future<Output = Result<(Manifest, Option<String>)>> + Send + 'a>>;
 
 impl Export {
     /// Opens `DIR/log.ndjson` for the export `id` (a failure is a note:
@@ -157,10 +158,9 @@ impl Export {
         state.export_id = event_log::new_export_id();
         state.save(&self.dir)?;
         self.open_log(&state.export_id);
-        let params: serde_json::Map<String, Value> =
-            url::form_urlencoded::parse(query.as_bytes())
-                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-                .collect();
+        let params: serde_json::Map<String, Value> = url::form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect();
         self.log(
             EventId::Kickoff,
             json!({
@@ -378,8 +378,12 @@ impl Export {
         let permits = Arc::new(tokio::sync::Semaphore::new(self.parallel.max(1)));
         let mut tasks = JoinSet::new();
         let spawn = |i: usize, tasks: &mut JoinSet<Result<u64>>| {
-            let (state, journal, fetcher, permits) =
-                (state.clone(), journal.clone(), fetcher.clone(), permits.clone());
+            let (state, journal, fetcher, permits) = (
+                state.clone(),
+                journal.clone(),
+                fetcher.clone(),
+                permits.clone(),
+            );
             let (dir, watch, log) = (self.dir.clone(), self.watch.clone(), self.logger());
             tasks.spawn(async move {
                 let _permit = permits.acquire_owned().await.expect("never closed");
@@ -432,7 +436,9 @@ impl Export {
         };
         let (mut total, mut complete) = {
             let s = lock(&state);
-            let todo: Vec<usize> = (0..s.files.len()).filter(|&i| s.files[i].done.is_none()).collect();
+            let todo: Vec<usize> = (0..s.files.len())
+                .filter(|&i| s.files[i].done.is_none())
+                .collect();
             let complete = s.files.len() - todo.len();
             drop(s);
             for i in todo {
@@ -532,7 +538,10 @@ impl Export {
             .filter_map(|f| f.done.as_ref().map(|d| self.dir.join(&d.path)))
             .collect();
         crate::bulk::safe_fs::sync_all(&self.dir, &paths).map_err(|e| {
-            Error::usage(format!("cannot sync the files in {}: {e}", self.dir.display()))
+            Error::usage(format!(
+                "cannot sync the files in {}: {e}",
+                self.dir.display()
+            ))
         })?;
         state.complete = true;
         let summary = Summary::of(&state, &self.dir, transferred, took);

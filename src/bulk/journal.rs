@@ -36,12 +36,19 @@ pub const JOURNAL_FILE: &str = ".smart-export.journal";
 #[serde(rename_all = "snake_case")]
 pub enum Event {
     /// File `i`'s answer arrived: whether it can be continued with `Range`.
-    Opened { i: usize, ranges: bool, validator: Option<String> },
+    Opened {
+        i: usize,
+        ranges: bool,
+        validator: Option<String>,
+    },
     /// File `i` is complete and fsynced.
     Done { i: usize, done: Done },
     /// A page of a partial manifest arrived (`allowPartialManifests`); its
     /// files follow the ones already known, and `next` is the page after it.
-    Page { page: Manifest, next: Option<String> },
+    Page {
+        page: Manifest,
+        next: Option<String>,
+    },
 }
 
 impl Event {

@@ -66,7 +66,11 @@ pub fn open_append(path: &Path) -> io::Result<File> {
     #[cfg(not(unix))]
     not_a_link(path)?;
     private(nofollow(
-        OpenOptions::new().read(true).write(true).create(true).truncate(false),
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false),
     ))
     .open(path)
     .map_err(|e| explain(path, e))

@@ -123,10 +123,7 @@ impl LongLine {
             return Err(b);
         }
         // A number at the very end is complete.
-        if matches!(
-            self.st,
-            St::NumZero | St::NumInt | St::NumFrac | St::NumExp
-        ) {
+        if matches!(self.st, St::NumZero | St::NumInt | St::NumFrac | St::NumExp) {
             self.end_value();
         }
         if self.st == St::After && self.stack.is_empty() {
@@ -184,9 +181,8 @@ impl LongLine {
     fn end_string(&mut self) {
         match self.role {
             Role::Key => {
-                self.want_type = self.key_plain
-                    && self.key == b"resourceType"
-                    && self.found.is_none();
+                self.want_type =
+                    self.key_plain && self.key == b"resourceType" && self.found.is_none();
                 self.st = St::Colon;
             }
             Role::Value => {
@@ -327,7 +323,11 @@ impl LongLine {
                     return Err("a bad \\u escape in a string");
                 }
                 self.string_byte(b);
-                self.st = if left == 1 { St::Str } else { St::Hex(left - 1) };
+                self.st = if left == 1 {
+                    St::Str
+                } else {
+                    St::Hex(left - 1)
+                };
             }
             St::Lit(lit, at) => {
                 if b != lit[at as usize] {
@@ -345,7 +345,9 @@ impl LongLine {
                 _ => return Err("a bad number"),
             },
             St::NumZero | St::NumInt | St::NumFrac | St::NumExp => match (self.st, b) {
-                (St::NumInt, b'0'..=b'9') | (St::NumFrac, b'0'..=b'9') | (St::NumExp, b'0'..=b'9') => {}
+                (St::NumInt, b'0'..=b'9')
+                | (St::NumFrac, b'0'..=b'9')
+                | (St::NumExp, b'0'..=b'9') => {}
                 (St::NumZero | St::NumInt, b'.') => self.st = St::NumDot,
                 (St::NumZero | St::NumInt | St::NumFrac, b'e' | b'E') => self.st = St::NumE,
                 (St::NumZero, b'0'..=b'9') => return Err("a bad number"),

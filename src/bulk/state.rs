@@ -361,7 +361,9 @@ impl State {
         }
         let mut names = HashSet::new();
         for (f, p) in self.files.iter().zip(&planned) {
-            if (f.part, &f.rtype, &f.url, &f.name, f.count) != (p.part, &p.rtype, &p.url, &p.name, p.count) {
+            if (f.part, &f.rtype, &f.url, &f.name, f.count)
+                != (p.part, &p.rtype, &p.url, &p.name, p.count)
+            {
                 return Err(format!(
                     "its file `{}` ({}) is not the manifest's `{}` ({})",
                     printable(&f.name),
@@ -588,7 +590,10 @@ mod tests {
         let mut loaded = loaded;
         loaded.save(d.path()).unwrap();
         assert!(!journal::path(d.path()).exists());
-        assert_eq!(State::load(d.path()).unwrap().unwrap().files, sample().files);
+        assert_eq!(
+            State::load(d.path()).unwrap().unwrap().files,
+            sample().files
+        );
     }
 
     #[test]
@@ -669,20 +674,47 @@ mod tests {
     fn planted_states_are_refused() {
         type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
         let cases: Vec<(&str, Edit)> = vec![
-            ("a path out of DIR", Box::new(|v| v["files"][0]["name"] = "../../etc/passwd".into())),
-            ("an absolute path", Box::new(|v| v["files"][0]["name"] = "/etc/passwd".into())),
-            ("a NUL", Box::new(|v| v["files"][0]["name"] = "Patient\u{0}.ndjson".into())),
-            ("a device name", Box::new(|v| v["files"][0]["name"] = "CON.1.ndjson".into())),
-            ("a saved path elsewhere", Box::new(|v| v["files"][0]["done"]["path"] = "../x".into())),
-            ("a URL not the manifest's", Box::new(|v| v["files"][0]["url"] = "http://h/fhir/Patient/1".into())),
-            ("a file the manifest has not", Box::new(|v| {
-                let f = v["files"][0].clone();
-                v["files"].as_array_mut().unwrap().push(f);
-            })),
-            ("a job URL that is not http", Box::new(|v| v["job"] = "file:///etc/passwd".into())),
-            ("a manifest type that is a path", Box::new(|v| {
-                v["manifest"]["output"][0]["type"] = "../Patient".into();
-            })),
+            (
+                "a path out of DIR",
+                Box::new(|v| v["files"][0]["name"] = "../../etc/passwd".into()),
+            ),
+            (
+                "an absolute path",
+                Box::new(|v| v["files"][0]["name"] = "/etc/passwd".into()),
+            ),
+            (
+                "a NUL",
+                Box::new(|v| v["files"][0]["name"] = "Patient\u{0}.ndjson".into()),
+            ),
+            (
+                "a device name",
+                Box::new(|v| v["files"][0]["name"] = "CON.1.ndjson".into()),
+            ),
+            (
+                "a saved path elsewhere",
+                Box::new(|v| v["files"][0]["done"]["path"] = "../x".into()),
+            ),
+            (
+                "a URL not the manifest's",
+                Box::new(|v| v["files"][0]["url"] = "http://h/fhir/Patient/1".into()),
+            ),
+            (
+                "a file the manifest has not",
+                Box::new(|v| {
+                    let f = v["files"][0].clone();
+                    v["files"].as_array_mut().unwrap().push(f);
+                }),
+            ),
+            (
+                "a job URL that is not http",
+                Box::new(|v| v["job"] = "file:///etc/passwd".into()),
+            ),
+            (
+                "a manifest type that is a path",
+                Box::new(|v| {
+                    v["manifest"]["output"][0]["type"] = "../Patient".into();
+                }),
+            ),
         ];
         for (what, edit) in cases {
             let d = tempfile::tempdir().unwrap();
@@ -707,7 +739,9 @@ mod tests {
     #[test]
     fn plain_names() {
         assert_eq!(not_plain("Patient.1.ndjson"), None);
-        for bad in ["", "a/b", "a\\b", "..", ".hidden", "nul.txt", "Lpt1", "a:b", "a.", "x\u{7}"] {
+        for bad in [
+            "", "a/b", "a\\b", "..", ".hidden", "nul.txt", "Lpt1", "a:b", "a.", "x\u{7}",
+        ] {
             assert!(not_plain(bad).is_some(), "{bad:?}");
         }
     }

@@ -233,8 +233,7 @@ fn planted_states_are_refused_before_any_request_or_write() {
         (
             "a saved path elsewhere",
             Box::new(|v| {
-                v["files"][0]["done"] =
-                    json!({"path": "../../.bashrc", "bytes": 1, "check": {"resources": 0, "by_type": {}, "bad_lines": 0, "problems": []}});
+                v["files"][0]["done"] = json!({"path": "../../.bashrc", "bytes": 1, "check": {"resources": 0, "by_type": {}, "bad_lines": 0, "problems": []}});
             }),
         ),
     ];
@@ -304,7 +303,11 @@ fn symlinks_in_dir_are_never_followed() {
         let o = b.export(&[]);
         assert_eq!(o.code, 1, "{what}: {}", o.stderr);
         assert!(o.stderr.contains("symbolic link"), "{what}: {}", o.stderr);
-        assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious", "{what}");
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            "precious",
+            "{what}"
+        );
         // A failed download never deletes the job.
         assert!(deletes(&b).is_empty(), "{what}");
     }
@@ -341,8 +344,7 @@ fn the_log_is_bulk_data_clients_and_cumulus_reads_it() {
         assert_eq!(keys.len(), 4, "{keys:?}");
         let ts = l["timestamp"].as_str().unwrap();
         assert!(
-            time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
-                .is_ok(),
+            time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).is_ok(),
             "{ts}"
         );
     }

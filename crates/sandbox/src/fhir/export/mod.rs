@@ -223,9 +223,7 @@ pub(crate) async fn route(
         return Some(kick_off(state, grant, level, method, uri, headers, body));
     }
     Some(match segs {
-        [op, job] if is_op(op, "export-status") => {
-            status(state, grant, method, job, page_of(uri))
-        }
+        [op, job] if is_op(op, "export-status") => status(state, grant, method, job, page_of(uri)),
         [op, job, name] if is_op(op, "export-file") => {
             file(state, grant, method, job, name, headers).await
         }
@@ -278,15 +276,17 @@ fn kick_off(
         "{origin}{}",
         uri.path_and_query().map_or(uri.path(), |p| p.as_str())
     );
-    let job = Arc::new(Job::new(
-        id.clone(),
-        grant.client_id.clone(),
-        request,
-        delay,
-        dir,
-        spec.types.clone(),
-    )
-    .with_pages(spec.partial));
+    let job = Arc::new(
+        Job::new(
+            id.clone(),
+            grant.client_id.clone(),
+            request,
+            delay,
+            dir,
+            spec.types.clone(),
+        )
+        .with_pages(spec.partial),
+    );
     exports.jobs().insert(id.clone(), job.clone());
     // A job that is to fail needs no files.
     if !faults.has(Fault::ExportJobFails) {
