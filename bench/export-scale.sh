@@ -33,8 +33,13 @@ for c in curl jq python3; do
   command -v "$c" >/dev/null || { echo "bench/export-scale.sh needs $c" >&2; exit 1; }
 done
 
-cargo build --release --quiet -p smart
-smart="${CARGO_TARGET_DIR:-$PWD/target}/release/smart"
+# SMART_BIN: a smart binary already built (else the release build).
+if [ -n "${SMART_BIN:-}" ]; then
+  smart="$SMART_BIN"
+else
+  cargo build --release --quiet -p smart
+  smart="${CARGO_TARGET_DIR:-$PWD/target}/release/smart"
+fi
 
 run() { # name patients lines per-curl
   local name="$1" patients="$2" lines="$3" per_curl="$4"

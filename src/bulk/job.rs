@@ -375,18 +375,16 @@ impl Export {
             requires_token: manifest.requires_access_token,
             gzip: self.gzip,
         });
-        let permits = Arc::new(tokio::sync::Semaphore::new(self.parallel.max(1)));
+        // At most `parallel` downloads exist at a time, the others wait as
+        // indexes: a task per file up front made memory grow with the
+        // number of files.
+        let parallel = self.parallel.max(1);
+        let mut queue: std::collections::VecDeque<usize> = Default::default();
         let mut tasks = JoinSet::new();
         let spawn = |i: usize, tasks: &mut JoinSet<Result<u64>>| {
-            let (state, journal, fetcher, permits) = (
-                state.clone(),
-                journal.clone(),
-                fetcher.clone(),
-                permits.clone(),
-            );
+            let (state, journal, fetcher) = (state.clone(), journal.clone(), fetcher.clone());
             let (dir, watch, log) = (self.dir.clone(), self.watch.clone(), self.logger());
             tasks.spawn(async move {
-                let _permit = permits.acquire_owned().await.expect("never closed");
                 let f = lock(&state).files[i].clone();
                 let event = |id, detail| {
                     if let Some(l) = &log {
@@ -441,9 +439,7 @@ impl Export {
                 .collect();
             let complete = s.files.len() - todo.len();
             drop(s);
-            for i in todo {
-                spawn(i, &mut tasks);
-            }
+            queue.extend(todo);
             (lock(&state).files.len(), complete)
         };
         let mut page: Option<PageFuture<'_>> = None;
@@ -466,6 +462,11 @@ impl Export {
             .job(&format!("downloading: {complete}/{total} files"));
         let mut stop = self.stop.clone();
         loop {
+            while tasks.len() < parallel
+                && let Some(i) = queue.pop_front()
+            {
+                spawn(i, &mut tasks);
+            }
             if tasks.is_empty() && page.is_none() {
                 break;
             }
@@ -499,9 +500,7 @@ impl Export {
                             }
                             self.log_page(&m, &lock(&state));
                             total = lock(&state).files.len();
-                            for i in before..total {
-                                spawn(i, &mut tasks);
-                            }
+                            queue.extend(before..total);
                             if let Some(u) = next {
                                 page = Some(fetch_page(u));
                             }
