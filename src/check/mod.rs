@@ -61,7 +61,7 @@ pub struct Plan {
 pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
     // Known from the start, whatever form it is sent in.
     if let Some(Client {
-        auth: crate::oauth::token::ClientAuth::Secret { secret, .. },
+        auth: crate::oauth::token_endpoint::ClientAuth::Secret { secret, .. },
         ..
     }) = &plan.client
     {
