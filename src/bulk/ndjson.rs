@@ -234,6 +234,9 @@ impl Checker {
 }
 
 /// A checker of plain or gzip-compressed NDJSON.
+// One per download: its size does not matter, and boxing the checker
+// would add an indirection to every chunk.
+#[allow(clippy::large_enum_variant)]
 pub enum Stream {
     Plain(Checker),
     Gzip(Box<flate2::write::MultiGzDecoder<Sink>>, Option<String>),
