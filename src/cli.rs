@@ -924,9 +924,11 @@ pub struct ExportArgs {
     #[arg(long = "patient", value_name = "ID", value_delimiter = ',')]
     pub patients: Vec<String>,
 
-    /// Where the files and the export's state go
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub out: PathBuf,
+    /// Where the files, the export's state and log.ndjson go (a new export
+    /// without it: a new directory export-<timestamp>; --resume, --status and
+    /// --cancel need it)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 
     /// Files downloaded at the same time
     #[arg(long, value_name = "N", default_value_t = 4,
@@ -986,6 +988,20 @@ pub struct ExportArgs {
     #[arg(long = "token-origin", value_name = "ORIGIN")]
     pub token_origins: Vec<String>,
 
+    /// Do not DELETE the job at the server once every file is downloaded and checked
+    #[arg(long)]
+    pub keep_job: bool,
+
+    /// Give up after this long, all waits included (e.g. 90s, 45m, 12h, 3d;
+    /// default: no limit); --resume continues
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub deadline: Option<std::time::Duration>,
+
+    /// Ask for partial manifests (`allowPartialManifests`): download each
+    /// manifest page's files as it arrives
+    #[arg(long)]
+    pub partial_manifests: bool,
+
     #[command(flatten)]
     pub fhir: FhirArgs,
 }
@@ -998,6 +1014,31 @@ pub struct CapabilitiesArgs {
 
     #[command(flatten)]
     pub fhir: FhirArgs,
+}
+
+/// `90`, `90s`, `45m`, `12h`, `3d`: a duration of whole units.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (e.g. 90s, 45m, 12h, 3d)"))?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("`{s}`: the unit is s, m, h or d")),
+    };
+    if n == 0 {
+        return Err("the duration must be more than 0".into());
+    }
+    n.checked_mul(secs)
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("`{s}` is too long"))
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {

@@ -31,28 +31,6 @@ pub fn write_atomically(
     access: Access,
     replace: Replace,
 ) -> std::io::Result<()> {
-    write_atomically_as(path, bytes, access, replace, Durable::Yes)
-}
-
-/// Whether a write must survive a power loss, or only a crash of the process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Durable {
-    /// fsync of the file and of its directory.
-    Yes,
-    /// No fsync: still all or nothing (the rename), but after a power loss
-    /// the old file may be back. For state rewritten often whose loss only
-    /// means work done again (an export's per-file progress).
-    CrashOnly,
-}
-
-/// [`write_atomically`], saying how durable.
-pub fn write_atomically_as(
-    path: &Path,
-    bytes: &[u8],
-    access: Access,
-    replace: Replace,
-    durable: Durable,
-) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -73,18 +51,14 @@ pub fn write_atomically_as(
     let _ = access;
     let mut tmp = builder.tempfile_in(dir)?;
     tmp.write_all(bytes)?;
-    if durable == Durable::Yes {
-        tmp.as_file().sync_all()?;
-    }
+    tmp.as_file().sync_all()?;
     match replace {
         Replace::Yes => tmp.persist(path).map(drop).map_err(|e| e.error)?,
         Replace::No => tmp.persist_noclobber(path).map(drop).map_err(|e| e.error)?,
     }
     // The rename itself is durable only once the directory is synced.
     #[cfg(unix)]
-    if durable == Durable::Yes {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
+    std::fs::File::open(dir)?.sync_all()?;
     Ok(())
 }
 
@@ -171,35 +145,6 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
-    }
-
-    #[test]
-    fn a_crash_only_write_is_still_whole_and_private() {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("state");
-        write_atomically_as(
-            &p,
-            b"one",
-            Access::Private,
-            Replace::Yes,
-            Durable::CrashOnly,
-        )
-        .unwrap();
-        write_atomically_as(
-            &p,
-            b"two",
-            Access::Private,
-            Replace::Yes,
-            Durable::CrashOnly,
-        )
-        .unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"two");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&p).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod commands;
 pub(crate) mod config;
 pub(crate) mod discovery;
 pub mod error;
+pub(crate) mod event_log;
 pub(crate) mod fhir;
 pub(crate) mod fsutil;
 pub(crate) mod http;

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use reqwest::header::{
     ACCEPT, ACCEPT_ENCODING, ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_RANGE, ETAG, HeaderMap,
     IF_RANGE, LAST_MODIFIED, LOCATION, RANGE, RETRY_AFTER,
@@ -46,6 +46,9 @@ pub const MAX_REDIRECTS: usize = 5;
 /// Tries per file: a broken transfer, a network error or a 429/503 each
 /// use one.
 pub const MAX_ATTEMPTS: u32 = 5;
+
+/// Chunks queued between a download and its writer thread.
+const WRITE_QUEUE: usize = 16;
 
 /// An error answer's body is read up to this, for its OperationOutcome.
 const ERROR_BODY_LIMIT: usize = 64 << 10;
@@ -109,8 +112,11 @@ impl Fetcher {
         self.reach
             .check(&url, &format!("the file URL of {}", f.name))?;
         let part = f.part_path(dir);
-        if let Some(parent) = part.parent() {
-            std::fs::create_dir_all(parent)
+        if let Some(parent) = part.parent()
+            && parent != dir
+        {
+            // `DIR/error`, `DIR/deleted`: never through a symlink.
+            super::safe_fs::make_dir(parent)
                 .map_err(|e| Error::usage(format!("cannot create {}: {e}", parent.display())))?;
         }
         let bar = watch.file(&f.name);
@@ -196,27 +202,25 @@ impl Fetcher {
                 MIXED => Stream::of(Checker::mixed(&self.mixed_types), gz),
                 t => Stream::new(t, gz),
             };
-            let mut out = open_part(&part, offset, &mut check)?;
+            let out = open_part(&part, offset, &mut check)?;
             bar.start(offset, total);
+            // The bytes go to a thread of their own that writes and checks
+            // them, so that the line check never holds up the network (a
+            // bounded queue: memory stays at a few chunks per download).
+            let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(WRITE_QUEUE);
+            let writer = tokio::task::spawn_blocking(move || write_and_check(out, check, rx));
             let mut body = resp.bytes_stream();
             let mut broke = None;
-            loop {
-                // What the network has not sent yet may be a while: put
-                // what we have on disk first, where a resume finds it.
-                let next = match body.next().now_or_never() {
-                    Some(n) => n,
-                    None => {
-                        out.flush().map_err(|e| write_error(&part, e))?;
-                        body.next().await
-                    }
-                };
-                let Some(chunk) = next else { break };
+            while let Some(chunk) = body.next().await {
                 match chunk {
                     Ok(c) => {
-                        out.write_all(&c).map_err(|e| write_error(&part, e))?;
-                        check.feed(&c);
-                        transferred += c.len() as u64;
-                        bar.advance(c.len() as u64);
+                        let n = c.len() as u64;
+                        if tx.send(c).await.is_err() {
+                            // The writer stopped: its error is below.
+                            break;
+                        }
+                        transferred += n;
+                        bar.advance(n);
                     }
                     Err(e) => {
                         broke = Some(self.http.network_error(&url, e).await);
@@ -224,9 +228,11 @@ impl Fetcher {
                     }
                 }
             }
-            let file = out
-                .into_inner()
-                .map_err(|e| write_error(&part, e.into_error()))?;
+            drop(tx);
+            let (file, check) = writer
+                .await
+                .map_err(|e| Error::usage(format!("writing {} failed: {e}", part.display())))?
+                .map_err(|e| write_error(&part, e))?;
             if let Some(e) = broke {
                 drop(file);
                 if attempt < MAX_ATTEMPTS {
@@ -462,20 +468,23 @@ fn total_length(h: &HeaderMap, status: StatusCode) -> Option<u64> {
     header(h, reqwest::header::CONTENT_LENGTH)?.parse().ok()
 }
 
-/// The `.part` file, ready for bytes from `offset`: truncated for a fresh
-/// start, else cut to `offset` and its bytes fed to the checker first.
+/// The `.part` file, ready for bytes from `offset`: created new (0600) for a
+/// fresh start, else cut to `offset` and its bytes fed to the checker
+/// first. Never through a symlink: one planted at the `.part` name is an
+/// error, not a file to write into.
 fn open_part(
     part: &Path,
     offset: u64,
     check: &mut Stream,
 ) -> Result<std::io::BufWriter<std::fs::File>> {
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(offset == 0)
-        .open(part)
-        .map_err(|e| write_error(part, e))?;
+    use super::safe_fs;
+    safe_fs::not_a_link(part).map_err(|e| write_error(part, e))?;
+    let mut file = if offset == 0 {
+        safe_fs::remove_if_there(part).map_err(|e| write_error(part, e))?;
+        safe_fs::create_new(part).map_err(|e| write_error(part, e))?
+    } else {
+        safe_fs::open_existing(part).map_err(|e| write_error(part, e))?
+    };
     if offset > 0 {
         file.set_len(offset).map_err(|e| write_error(part, e))?;
         let mut buf = vec![0u8; 1 << 16];
@@ -490,13 +499,46 @@ fn open_part(
     Ok(std::io::BufWriter::with_capacity(64 << 10, file))
 }
 
-/// fsync, then the rename to the final name; off the async threads (an
-/// fsync waits for the disk, and other downloads should not).
+/// The writer thread of one download: writes and checks each chunk; when
+/// the network has nothing new yet, flushes (what is on disk is what a
+/// resume finds). Returns the file and the check once the queue closes.
+fn write_and_check(
+    mut out: std::io::BufWriter<std::fs::File>,
+    mut check: Stream,
+    mut rx: tokio::sync::mpsc::Receiver<bytes::Bytes>,
+) -> std::io::Result<(std::fs::File, Stream)> {
+    use tokio::sync::mpsc::error::TryRecvError;
+    loop {
+        let c = match rx.try_recv() {
+            Ok(c) => c,
+            Err(TryRecvError::Empty) => {
+                out.flush()?;
+                match rx.blocking_recv() {
+                    Some(c) => c,
+                    None => break,
+                }
+            }
+            Err(TryRecvError::Disconnected) => break,
+        };
+        out.write_all(&c)?;
+        check.feed(&c);
+    }
+    let file = out.into_inner().map_err(|e| e.into_error())?;
+    Ok((file, check))
+}
+
+/// The rename to the final name, off the async threads. No fsync here: one
+/// per file made ten thousand small files crawl; the job syncs the
+/// filesystem once before it records the export complete, and until then a
+/// file lost to a power loss is found by its size ([`missing`]) and fetched
+/// again.
 async fn settle(file: std::fs::File, part: PathBuf, final_path: PathBuf) -> Result<u64> {
     tokio::task::spawn_blocking(move || {
-        file.sync_all().map_err(|e| write_error(&part, e))?;
         let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
         drop(file);
+        // A symlink where the file goes is refused (rename would replace
+        // the link, but whoever planted it meant something by it).
+        super::safe_fs::not_a_link(&final_path).map_err(|e| write_error(&final_path, e))?;
         std::fs::rename(&part, &final_path).map_err(|e| {
             Error::usage(format!(
                 "cannot rename {} to {}: {e}",
@@ -549,7 +591,14 @@ pub fn missing(dir: &Path, files: &[FileState]) -> Vec<PathBuf> {
     files
         .iter()
         .filter_map(|f| f.done.as_ref())
-        .filter(|d| std::fs::metadata(dir.join(&d.path)).map(|m| m.len()).ok() != Some(d.bytes))
+        .filter(|d| {
+            // symlink_metadata: a link is not the file that was saved.
+            std::fs::symlink_metadata(dir.join(&d.path))
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                != Some(d.bytes)
+        })
         .map(|d| dir.join(&d.path))
         .collect()
 }

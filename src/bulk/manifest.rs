@@ -53,6 +53,18 @@ pub struct Manifest {
     /// v2: Bundles of the resources deleted since `_since`.
     #[serde(default)]
     pub deleted: Vec<Entry>,
+    /// Partial manifests (`allowPartialManifests`): `[{relation: next, url}]`
+    /// points to the page after this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub link: Vec<Link>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    #[serde(default)]
+    pub relation: String,
+    #[serde(default)]
+    pub url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +104,14 @@ impl Manifest {
         serde_json::from_slice(body).map_err(|e| {
             crate::fhir::outcome::json_error(&format!("{what}: the manifest"), body, &e)
         })
+    }
+
+    /// The `next` page of a partial manifest.
+    pub fn next_page(&self) -> Option<&str> {
+        self.link
+            .iter()
+            .find(|l| l.relation == "next")
+            .map(|l| l.url.as_str())
     }
 
     /// The files to fetch, numbered per type in manifest order (files of

@@ -15,10 +15,13 @@ use std::io::Write;
 use serde::{Deserialize, Serialize};
 
 use super::scan::{self, Bad, Head};
+use super::scan_stream::LongLine;
 
-/// Lines longer than this are not buffered (and reported): one resource
-/// should never come near it, and a hostile server must not fill memory.
-pub const MAX_LINE: usize = 64 << 20;
+/// A line split across chunks is buffered up to this; a longer one is
+/// checked as it streams ([`LongLine`]), so memory stays at this much per
+/// download whatever a line's length (a gzip bomb inflating to one endless
+/// line included).
+pub const LONG_LINE: usize = 1 << 20;
 
 /// How many problem lines are kept per file (all are counted).
 const KEEP_PROBLEMS: usize = 5;
@@ -65,8 +68,8 @@ impl Check {
 pub struct Checker {
     expected: Expect,
     pending: Vec<u8>,
-    /// The line being buffered is past [`MAX_LINE`]: skip to its end.
-    skipping: bool,
+    /// The line being read is past [`LONG_LINE`]: checked as it streams.
+    long: Option<LongLine>,
     line_no: u64,
     check: Check,
     /// The validator's scratch stack, kept between lines.
@@ -88,7 +91,7 @@ impl Checker {
         Checker {
             expected,
             pending: Vec::new(),
-            skipping: false,
+            long: None,
             line_no: 0,
             check: Check::default(),
             stack: Vec::new(),
@@ -98,55 +101,121 @@ impl Checker {
     pub fn feed(&mut self, mut chunk: &[u8]) {
         while let Some(i) = memchr::memchr(b'\n', chunk) {
             let (line, rest) = (&chunk[..i], &chunk[i + 1..]);
-            if self.skipping {
-                self.skipping = false;
-                self.line_no += 1;
+            if let Some(mut l) = self.long.take() {
+                l.feed(line);
+                self.long_line(l);
             } else if self.pending.is_empty() {
+                // Whole in this chunk: checked where it is, whatever its length.
                 self.line(line);
-            } else if self.fits(line.len()) {
+            } else if self.pending.len() + line.len() <= LONG_LINE {
                 let mut whole = std::mem::take(&mut self.pending);
                 whole.extend_from_slice(line);
                 self.line(&whole);
                 whole.clear();
                 self.pending = whole;
             } else {
-                self.line_no += 1;
+                let mut l = self.go_long();
+                l.feed(line);
+                self.long_line(l);
             }
             chunk = rest;
         }
-        if self.skipping || chunk.is_empty() {
+        if chunk.is_empty() {
             return;
         }
-        if self.fits(chunk.len()) {
+        if let Some(l) = &mut self.long {
+            l.feed(chunk);
+        } else if self.pending.len() + chunk.len() <= LONG_LINE {
             self.pending.extend_from_slice(chunk);
         } else {
-            self.skipping = true;
+            let mut l = self.go_long();
+            l.feed(chunk);
+            self.long = Some(l);
         }
     }
 
-    /// Whether `more` bytes still fit the current line; if not, the line is
-    /// reported and dropped.
-    fn fits(&mut self, more: usize) -> bool {
-        if self.pending.len() + more <= MAX_LINE {
-            return true;
-        }
+    /// The buffered start of a line, handed to a streaming check (and the
+    /// buffer given back).
+    fn go_long(&mut self) -> LongLine {
+        let mut l = LongLine::new();
+        l.feed(&self.pending);
         self.pending = Vec::new();
-        let n = self.line_no + 1;
-        self.check.problem(format!(
-            "line {n}: longer than {} (not checked)",
-            crate::http::human_size(MAX_LINE)
-        ));
-        false
+        l
+    }
+
+    fn long_line(&mut self, l: LongLine) {
+        self.line_no += 1;
+        if l.is_blank() {
+            return;
+        }
+        let n = self.line_no;
+        match l.finish() {
+            Ok(Some(raw)) => self.typed(n, &raw),
+            Ok(None) => self.check.problem(format!("line {n}: no resourceType")),
+            Err(e) => self.bad(n, e),
+        }
     }
 
     pub fn finish(mut self) -> Check {
-        if self.skipping {
-            self.line_no += 1;
+        if let Some(l) = self.long.take() {
+            self.long_line(l);
         } else if !self.pending.is_empty() {
             let last = std::mem::take(&mut self.pending);
             self.line(&last);
         }
         self.check
+    }
+
+    fn bad(&mut self, n: u64, e: Bad) {
+        match e {
+            Bad::Eof => self
+                .check
+                .problem(format!("line {n}: cut off (its JSON does not end)")),
+            Bad::At(col, what) => self.check.problem(format!(
+                "line {n}: not a JSON resource (column {col}: {what})"
+            )),
+        }
+    }
+
+    /// A resource whose `resourceType` is `raw` (as written between its
+    /// quotes).
+    fn typed(&mut self, n: u64, raw: &[u8]) {
+        if matches!(self.expected, Expect::Mixed(_)) && raw == b"Parameters" {
+            self.check.headers += 1;
+            return;
+        }
+        self.check.resources += 1;
+        let t: Cow<'_, str> = if raw.contains(&b'\\') {
+            // Escaped: rare; serde decodes the quoted string.
+            let quoted = [b"\"", raw, b"\""].concat();
+            Cow::Owned(serde_json::from_slice::<String>(&quoted).unwrap_or_default())
+        } else {
+            // Valid UTF-8: the scanner checked the line.
+            String::from_utf8_lossy(raw)
+        };
+        let shown =
+            || crate::redact::printable(&t.chars().take(64).collect::<String>()).into_owned();
+        match &self.expected {
+            Expect::One(e) if t != e.as_str() => {
+                let msg = format!("line {n}: a {}, not a {e}", shown());
+                self.check.problem(msg);
+            }
+            Expect::Mixed(types) if !types.is_empty() && !types.iter().any(|e| t == e.as_str()) => {
+                let msg = format!(
+                    "line {n}: a {}, not one of the requested types ({})",
+                    shown(),
+                    types.join(", ")
+                );
+                self.check.problem(msg);
+            }
+            _ => {}
+        }
+        match self.check.by_type.get_mut(t.as_ref()) {
+            Some(c) => *c += 1,
+            None => {
+                self.check.by_type.insert(t.into_owned(), 1);
+            }
+        }
     }
 
     fn line(&mut self, line: &[u8]) {
@@ -157,59 +226,17 @@ impl Checker {
             return;
         }
         match scan::scan(line, &mut self.stack) {
-            Ok(Head::Type(raw)) => {
-                if matches!(self.expected, Expect::Mixed(_)) && raw == b"Parameters" {
-                    self.check.headers += 1;
-                    return;
-                }
-                self.check.resources += 1;
-                let t: Cow<'_, str> = if raw.contains(&b'\\') {
-                    // Escaped: rare; serde decodes the quoted string.
-                    let quoted = [b"\"", raw, b"\""].concat();
-                    Cow::Owned(serde_json::from_slice::<String>(&quoted).unwrap_or_default())
-                } else {
-                    // Valid UTF-8: the scanner checked the line.
-                    String::from_utf8_lossy(raw)
-                };
-                let shown = || {
-                    crate::redact::printable(&t.chars().take(64).collect::<String>()).into_owned()
-                };
-                match &self.expected {
-                    Expect::One(e) if t != e.as_str() => {
-                        let msg = format!("line {n}: a {}, not a {e}", shown());
-                        self.check.problem(msg);
-                    }
-                    Expect::Mixed(types)
-                        if !types.is_empty() && !types.iter().any(|e| t == e.as_str()) =>
-                    {
-                        let msg = format!(
-                            "line {n}: a {}, not one of the requested types ({})",
-                            shown(),
-                            types.join(", ")
-                        );
-                        self.check.problem(msg);
-                    }
-                    _ => {}
-                }
-                match self.check.by_type.get_mut(t.as_ref()) {
-                    Some(c) => *c += 1,
-                    None => {
-                        self.check.by_type.insert(t.into_owned(), 1);
-                    }
-                }
-            }
+            Ok(Head::Type(raw)) => self.typed(n, raw),
             Ok(Head::NoType) => self.check.problem(format!("line {n}: no resourceType")),
-            Err(Bad::Eof) => self
-                .check
-                .problem(format!("line {n}: cut off (its JSON does not end)")),
-            Err(Bad::At(col, what)) => self.check.problem(format!(
-                "line {n}: not a JSON resource (column {col}: {what})"
-            )),
+            Err(e) => self.bad(n, e),
         }
     }
 }
 
 /// A checker of plain or gzip-compressed NDJSON.
+// One per download: its size does not matter, and boxing the checker
+// would add an indirection to every chunk.
+#[allow(clippy::large_enum_variant)]
 pub enum Stream {
     Plain(Checker),
     Gzip(Box<flate2::write::MultiGzDecoder<Sink>>, Option<String>),
@@ -371,26 +398,44 @@ mod tests {
     }
 
     #[test]
-    fn an_overlong_line_is_skipped_not_buffered() {
+    fn a_long_line_is_checked_as_it_streams_not_buffered() {
         let mut c = Checker::new("Patient");
-        let big = vec![b' '; MAX_LINE / 2 + 1];
-        c.feed(b"{\"resourceType\":\"Patient\"}\n{");
-        c.feed(&big);
-        c.feed(&big);
-        assert!(
-            c.pending.capacity() <= MAX_LINE,
-            "not buffered past the limit"
+        // A line of 3 MiB in chunks of 64 KiB: valid, then one cut off.
+        let body = format!(
+            "{{\"resourceType\":\"Patient\",\"text\":\"{}\"}}\n{{\"resourceType\":\"Patient\",\"x\":[{}",
+            "a".repeat(3 << 20),
+            "1,".repeat(1 << 20)
         );
-        c.feed(&big);
-        c.feed(b"}\n{\"resourceType\":\"Patient\"}\n");
+        for ch in body.as_bytes().chunks(64 << 10) {
+            c.feed(ch);
+            assert!(c.pending.capacity() <= 2 * LONG_LINE, "bounded buffer");
+        }
         let r = c.finish();
-        assert_eq!(r.resources, 2);
+        assert_eq!(r.resources, 1);
         assert_eq!(r.bad_lines, 1);
-        assert!(
-            r.problems[0].starts_with("line 2: longer than"),
-            "{:?}",
-            r.problems
-        );
+        assert_eq!(r.problems[0], "line 2: cut off (its JSON does not end)");
+    }
+
+    #[test]
+    fn a_gzip_bomb_of_one_endless_line_stays_in_bounded_memory() {
+        // 64 MiB of spaces after an opening brace, compressed to ~64 KiB.
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(b"{").unwrap();
+        let spaces = vec![b' '; 1 << 20];
+        for _ in 0..64 {
+            enc.write_all(&spaces).unwrap();
+        }
+        let gz = enc.finish().unwrap();
+        let mut s = Stream::new("Patient", true);
+        for ch in gz.chunks(16 << 10) {
+            s.feed(ch);
+            if let Stream::Gzip(d, _) = &s {
+                assert!(d.get_ref().0.pending.capacity() <= 2 * LONG_LINE);
+            }
+        }
+        let c = s.finish();
+        assert_eq!(c.bad_lines, 1);
+        assert!(c.problems[0].contains("cut off"), "{:?}", c.problems);
     }
 
     #[test]

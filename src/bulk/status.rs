@@ -27,6 +27,8 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// What one poll found.
 #[derive(Debug, Clone, PartialEq)]
+// One per status answer, moved once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Status {
     /// 202: still running.
     InProgress {

@@ -16,6 +16,7 @@ use super::RunContext;
 use super::connect;
 use crate::bulk::download::Fetcher;
 use crate::bulk::job::{Cancelled, Export};
+use crate::bulk::kickoffs;
 use crate::bulk::reach::{Reach, parse_token_origin};
 use crate::bulk::request::{ExportRequest, Level};
 use crate::bulk::state::{STATE_FILE, State};
@@ -47,7 +48,17 @@ pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
         .iter()
         .map(|o| parse_token_origin(o))
         .collect::<Result<_>>()?;
-    let dir = args.out.clone();
+    let dir = match (&args.out, &mode) {
+        (Some(d), _) => d.clone(),
+        (None, Mode::Start(_)) => default_out(),
+        (None, _) => {
+            return Err(Error::usage(
+                "--resume, --status and --cancel need --out DIR (the directory of the export)",
+            ));
+        }
+    };
+    // Data from disk: a state that cannot be read, or that fails its
+    // checks, stops everything here, before any request or write.
     let saved = State::load(&dir)?;
     let resume_cmd = resume_command(ctx, &dir);
     match (&mode, &saved) {
@@ -68,14 +79,32 @@ pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
             ))
             .with_hint("start one with `smart export --out DIR`; --resume, --status and --cancel use the one saved there"));
         }
+        (Mode::Resume | Mode::Status | Mode::Cancel, Some(s)) => {
+            ours(ctx, &dir, &s.job)?;
+        }
         _ => {}
     }
-    if let Mode::Start(_) = mode {
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Error::usage(format!("cannot create {}: {e}", dir.display())))?;
-    }
+    // Made (0700) before the kick-off so that a directory that cannot be
+    // made fails before a job exists; removed again if the kick-off fails.
+    let made_dir = if let Mode::Start(_) = mode {
+        make_out_dir(&dir)?
+    } else {
+        false
+    };
+    let unmake = || {
+        if made_dir {
+            // Only if still empty: a job saved there stays.
+            let _ = std::fs::remove_dir(&dir);
+        }
+    };
 
-    let conn = connect::connect(ctx, &args.fhir).await?;
+    let conn = match connect::connect(ctx, &args.fhir).await {
+        Ok(c) => c,
+        Err(e) => {
+            unmake();
+            return Err(e);
+        }
+    };
     if let Some(s) = &saved
         && !matches!(mode, Mode::Start(_))
         && s.fhir_base != conn.fhir.on_base().as_str()
@@ -121,6 +150,7 @@ pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
             .map_or(args.gzip, |s| s.gzip),
         watch,
         stop,
+        log: std::sync::Mutex::new(None),
     };
     let clear = || {
         if let Some(d) = &display {
@@ -152,47 +182,159 @@ pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
         Mode::Start(req) => (None, Some(req)),
     };
 
+    let keep_job = args.keep_job;
     let work = async {
         let mut state = match (state, &req) {
-            (Some(s), _) => s,
-            (None, Some(r)) => export.kick_off(r).await?,
+            (Some(mut s), _) => {
+                if s.export_id.is_empty() {
+                    // A state from before the log: this run logs under a new id.
+                    s.export_id = crate::event_log::new_export_id();
+                }
+                export.open_log(&s.export_id);
+                s
+            }
+            (None, Some(r)) => {
+                let s = export.kick_off(r, args.partial_manifests).await?;
+                if let Err(e) = ctx
+                    .env()
+                    .state_dir()
+                    .and_then(|sd| kickoffs::record(&sd, &s.job))
+                {
+                    export.watch.reporter().note(&format!(
+                        "{}; --resume, --status and --cancel will refuse this job",
+                        e.message
+                    ));
+                }
+                s
+            }
             (None, None) => unreachable!("a resume has a state"),
         };
         if state.manifest.is_none() {
             export.wait_for_manifest(&mut state).await?;
             if let Some(p) = &previous {
                 for name in state.leftovers_of(p) {
-                    let _ = std::fs::remove_file(dir.join(name));
+                    let _ = crate::bulk::safe_fs::remove_if_there(&dir.join(name));
                 }
             }
         }
-        if state.complete {
-            return Ok(Summary::of(&state, &dir, 0, Duration::ZERO));
+        let (summary, mut state, was_complete) = if state.complete {
+            (Summary::of(&state, &dir, 0, Duration::ZERO), state, true)
+        } else {
+            let (s, st) = export.download(state).await?;
+            (s, st, false)
+        };
+        // Every file is downloaded; checked and clean, the job may go.
+        let delete = !keep_job && !state.job_deleted && summary.problems.is_empty();
+        if delete {
+            export.delete_finished(&mut state).await;
         }
-        export.download(state).await
+        // One snapshot for "complete" and the DELETE (a crash between them
+        // only means a DELETE sent again, which a 404 makes harmless).
+        if delete || !was_complete {
+            state.save(&dir)?;
+        }
+        Ok::<Summary, Error>(summary)
     };
     tokio::pin!(work);
+    let deadline = async {
+        match args.deadline {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
     let result = tokio::select! {
-        r = &mut work => Some(r),
-        _ = tokio::signal::ctrl_c() => None,
+        r = &mut work => Ok(r),
+        _ = tokio::signal::ctrl_c() => Err(true),
+        _ = deadline => Err(false),
     };
     let mut summary = match result {
-        Some(r) => {
+        Ok(r) => {
             clear();
+            if r.is_err() && State::load(&dir).ok().flatten().is_none() {
+                // Refused at kick-off: no empty directory left behind.
+                unmake();
+            }
             r?
         }
-        None => {
+        Err(ctrl_c) => {
             if let Some(d) = &display {
                 d.freeze();
             }
             let _ = stop_tx.send(true);
             let _ = tokio::time::timeout(WIND_DOWN, &mut work).await;
+            if !ctrl_c {
+                clear();
+                return Err(Error::network(format!(
+                    "the --deadline of {} passed; the export is saved in {}",
+                    human_duration(args.deadline.unwrap_or_default()),
+                    dir.display()
+                ))
+                .with_hint(format!("`{resume_cmd}` continues it")));
+            }
             return interrupted(ctx, &export, &dir, &resume_cmd).await;
         }
     };
     summary.seconds = start.elapsed().as_secs_f64();
     out::print_summary(&summary, ctx.json)?;
     verdict(&summary)
+}
+
+/// `export-20261207-190501`: a new directory in the current one, never the
+/// current directory itself (a second export there would mix with the
+/// first's files).
+fn default_out() -> PathBuf {
+    let now = time::OffsetDateTime::now_utc();
+    PathBuf::from(format!(
+        "export-{:04}{:02}{:02}-{:02}{:02}{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    ))
+}
+
+/// Makes `dir` (0700) if it is not there; whether it did.
+fn make_out_dir(dir: &Path) -> Result<bool> {
+    if std::fs::symlink_metadata(dir).is_ok() {
+        crate::bulk::safe_fs::make_dir(dir)
+            .map_err(|e| Error::usage(format!("cannot use {}: {e}", dir.display())))?;
+        return Ok(false);
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Error::usage(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    crate::bulk::safe_fs::make_dir(dir)
+        .map_err(|e| Error::usage(format!("cannot create {}: {e}", dir.display())))?;
+    Ok(true)
+}
+
+/// The job URL of a saved state is acted on only if a kick-off of this
+/// user returned it ([`kickoffs`]).
+fn ours(ctx: &RunContext, dir: &Path, job: &str) -> Result<()> {
+    let sd = ctx.env().state_dir()?;
+    if kickoffs::known(&sd, job)? {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "{} is refused: its job URL {} was not returned by a kick-off of yours (not in {})",
+        State::path(dir).display(),
+        crate::redact::url_str(job),
+        sd.join(kickoffs::RECORD_FILE).display()
+    ))
+    .with_hint("smart sends no request to a job it did not start; if you did start it with another SMART_STATE_DIR, use that one"))
+}
+
+fn human_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        _ if s.is_multiple_of(86_400) => format!("{}d", s / 86_400),
+        _ if s.is_multiple_of(3600) => format!("{}h", s / 3600),
+        _ if s.is_multiple_of(60) => format!("{}m", s / 60),
+        _ => format!("{s}s"),
+    }
 }
 
 /// The mode and, for a new export, its checked request.
@@ -239,7 +381,7 @@ fn mode(args: &ExportArgs) -> Result<Mode> {
     } else {
         "--cancel"
     };
-    if req != ExportRequest::everything() || args.gzip {
+    if req != ExportRequest::everything() || args.gzip || args.partial_manifests {
         return Err(Error::usage(format!(
             "{flag} works on the export saved in --out DIR, as it was started; give no level or export parameters with it"
         )));

@@ -77,7 +77,7 @@ impl Bulk {
         o
     }
 
-    fn spawn(&self, args: &[&str]) -> std::process::Child {
+    pub(crate) fn spawn(&self, args: &[&str]) -> std::process::Child {
         let mut c = self.env.cfg.file_store_std();
         c.args(["-p", "svc", "export", "--out", &self.out_str()])
             .args(args)
@@ -158,7 +158,7 @@ pub(crate) fn check_files(out: &Path, state: &Value) -> BTreeMap<String, u64> {
     per_type
 }
 
-fn read_maybe_gz(p: &Path) -> String {
+pub(crate) fn read_maybe_gz(p: &Path) -> String {
     let bytes = std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     if p.extension().is_some_and(|e| e == "gz") {
         let mut s = String::new();
@@ -171,7 +171,7 @@ fn read_maybe_gz(p: &Path) -> String {
 }
 
 /// `.part` files left in `dir` (and its error/ and deleted/ directories).
-fn part_files(dir: &Path) -> Vec<(PathBuf, u64)> {
+pub(crate) fn part_files(dir: &Path) -> Vec<(PathBuf, u64)> {
     let mut out = Vec::new();
     for d in [dir.to_path_buf(), dir.join("error"), dir.join("deleted")] {
         let Ok(rd) = std::fs::read_dir(&d) else {
@@ -831,7 +831,7 @@ fn on_a_terminal(
     (child, seen, reader)
 }
 
-fn wait_for(what: &str, deadline: Duration, mut f: impl FnMut() -> bool) {
+pub(crate) fn wait_for(what: &str, deadline: Duration, mut f: impl FnMut() -> bool) {
     let end = Instant::now() + deadline;
     while !f() {
         assert!(Instant::now() < end, "waited in vain for {what}");

@@ -19,6 +19,7 @@ mod completions;
 mod env;
 mod export;
 mod export_interop;
+mod export_state;
 mod house;
 mod human_output;
 mod interop;

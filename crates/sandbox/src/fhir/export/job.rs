@@ -20,6 +20,9 @@ use crate::{Fault, Quirk};
 /// The media type of the files, in the manifest and on each download.
 pub(crate) const NDJSON: &str = "application/fhir+ndjson";
 
+/// Files per manifest page when the kick-off asked `allowPartialManifests`.
+pub(crate) const PAGE_FILES: usize = 2;
+
 /// How long a finished job's files are kept (the manifest's `Expires`).
 pub(crate) const EXPIRY: Duration = Duration::from_secs(3600);
 
@@ -80,6 +83,12 @@ pub(crate) struct Job {
     /// `export-transient-*` faults).
     status_errors: AtomicU32,
     file_errors: Mutex<HashMap<String, u32>>,
+    /// `allowPartialManifests`: the manifest is served in pages of
+    /// [`PAGE_FILES`], page n+1 only once every file of page n was asked
+    /// for (so a client that waits for all pages before it downloads
+    /// never gets them).
+    pub(crate) paged: bool,
+    requested: Mutex<HashSet<String>>,
 }
 
 /// What the status endpoint needs besides the job.
@@ -90,6 +99,8 @@ pub(crate) struct Context<'a> {
     pub(crate) file_url: &'a dyn Fn(&Job, &Output) -> String,
     /// The sandbox clock's time.
     pub(crate) now: SystemTime,
+    /// `{base}/$export-status/{job}?page=N`.
+    pub(crate) page_url: &'a dyn Fn(&Job, usize) -> String,
 }
 
 impl Job {
@@ -121,7 +132,23 @@ impl Job {
             organized_by: None,
             status_errors: AtomicU32::new(0),
             file_errors: Mutex::new(HashMap::new()),
+            paged: false,
+            requested: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// Serves the manifest in pages (`allowPartialManifests`).
+    pub(crate) fn with_pages(mut self, paged: bool) -> Job {
+        self.paged = paged;
+        self
+    }
+
+    /// A download of `name` was asked for (partial-manifest paging).
+    pub(crate) fn requested(&self, name: &str) {
+        self.requested
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string());
     }
 
     /// True while fewer than `times` transient errors were answered to the
@@ -212,8 +239,9 @@ impl Job {
         now.duration_since(self.started).unwrap_or_default()
     }
 
-    /// The answer of `GET $export-status/{id}`.
-    pub(crate) fn status(&self, cx: &Context) -> Response {
+    /// The answer of `GET $export-status/{id}` (`?page=N`: a later page of
+    /// a paged manifest).
+    pub(crate) fn status(&self, cx: &Context, page: usize) -> Response {
         let delay_over = self.elapsed(cx.now) >= self.delay;
         if cx.faults.has(Fault::ExportJobFails) && delay_over {
             return Outcome::new(
@@ -232,7 +260,25 @@ impl Job {
             State::Written { .. } => return self.in_progress(cx, true),
             State::Writing => return self.in_progress(cx, false),
         };
-        self.manifest(cx, &outputs, at)
+        if !self.paged {
+            return self.manifest(cx, &outputs, at, None);
+        }
+        // Page n (from 1): its files; page n-1's must all have been asked
+        // for first.
+        let page = page.max(1);
+        let pages: Vec<&[Output]> = outputs.chunks(PAGE_FILES).collect();
+        let Some(these) = pages.get(page - 1) else {
+            return Outcome::not_found(format!("the manifest has no page {page}")).into_response();
+        };
+        if page > 1 {
+            let asked = self.requested.lock().unwrap_or_else(|e| e.into_inner());
+            if !pages[page - 2].iter().all(|o| asked.contains(&o.name)) {
+                drop(asked);
+                return self.in_progress(cx, true);
+            }
+        }
+        let next = (page < pages.len()).then(|| page + 1);
+        self.manifest(cx, these, at, next)
     }
 
     fn in_progress(&self, cx: &Context, written: bool) -> Response {
@@ -264,7 +310,13 @@ impl Job {
         r
     }
 
-    fn manifest(&self, cx: &Context, outputs: &[Output], at: SystemTime) -> Response {
+    fn manifest(
+        &self,
+        cx: &Context,
+        outputs: &[Output],
+        at: SystemTime,
+        next: Option<usize>,
+    ) -> Response {
         let off_origin = cx.faults.has(Fault::ExportOffOriginFiles);
         let item = |o: &Output| {
             let mut i = json!({
@@ -303,6 +355,9 @@ impl Job {
         } else {
             body["request"] = self.request.clone().into();
             body["error"] = errors.into();
+        }
+        if let Some(n) = next {
+            body["link"] = json!([{"relation": "next", "url": (cx.page_url)(self, n)}]);
         }
         let mut r = (StatusCode::OK, body.to_string()).into_response();
         let h = r.headers_mut();

@@ -134,6 +134,8 @@ pub(crate) struct Spec {
     /// Per type, searches of which a resource must match one.
     pub(crate) filters: HashMap<RType, Vec<Query>>,
     pub(crate) elements: Elements,
+    /// `allowPartialManifests=true`: the manifest comes in pages.
+    pub(crate) partial: bool,
 }
 
 /// `application/fhir+ndjson` and the aliases the IG says servers accept.
@@ -273,7 +275,11 @@ fn from_parameters(headers: &HeaderMap, body: &Bytes) -> Result<Raw, Outcome> {
         let value = p.as_object().and_then(|o| {
             o.iter()
                 .find(|(k, _)| k.starts_with("value"))
-                .and_then(|(_, v)| v.as_str())
+                .and_then(|(_, v)| match v {
+                    // `allowPartialManifests` is a valueBoolean.
+                    Value::Bool(b) => Some(if *b { "true" } else { "false" }),
+                    v => v.as_str(),
+                })
         });
         let Some(value) = value else {
             return Err(Outcome::bad_request(format!(
@@ -312,6 +318,7 @@ pub(crate) fn parse(
     let mut organize_by_patient = false;
     let mut typefilters: Vec<String> = Vec::new();
     let mut elements = Elements::default();
+    let mut partial = false;
     for (name, value) in &raw.pairs {
         match name.as_str() {
             "_outputFormat" => {
@@ -367,6 +374,7 @@ pub(crate) fn parse(
             }
             "_typeFilter" => typefilters.extend(split_type_filters(value)),
             "_elements" => parse_elements(value, &mut elements)?,
+            "allowPartialManifests" => partial = value == "true",
             "patient" => {
                 return Err(Outcome::bad_request(
                     "the patient parameter is accepted in a POST Parameters body only",
@@ -422,6 +430,7 @@ pub(crate) fn parse(
         organize_by_patient,
         filters,
         elements,
+        partial,
     })
 }
 

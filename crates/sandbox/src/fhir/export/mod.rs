@@ -237,7 +237,7 @@ pub(crate) async fn route(
         return Some(kick_off(state, grant, level, method, uri, headers, body));
     }
     Some(match segs {
-        [op, job] if is_op(op, "export-status") => status(state, grant, method, job),
+        [op, job] if is_op(op, "export-status") => status(state, grant, method, job, page_of(uri)),
         [op, job, name] if is_op(op, "export-file") => {
             file(state, grant, method, job, name, headers).await
         }
@@ -326,7 +326,8 @@ fn kick_off(
         dir,
         spec.types.clone(),
         state.now(),
-    );
+    )
+    .with_pages(spec.partial);
     job.organized_by = spec.organize_by_patient.then_some("Patient");
     let job = Arc::new(job);
     let _ = job.owner.set(grant.clone());
@@ -360,6 +361,14 @@ fn kick_off(
     Ok(r)
 }
 
+/// `?page=N` of a paged manifest's status URL (1 without it).
+fn page_of(uri: &Uri) -> usize {
+    url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(1)
+}
+
 /// The caller's job: another client's, or one started by a grant that
 /// reached further than the caller's, is as good as absent.
 fn own_job(state: &State, grant: &Grant, id: &str) -> Result<Arc<Job>, Outcome> {
@@ -376,7 +385,13 @@ fn own_job(state: &State, grant: &Grant, id: &str) -> Result<Arc<Job>, Outcome> 
         .ok_or_else(|| Outcome::not_found(format!("there is no export job `{id}`")))
 }
 
-fn status(state: &State, grant: &Grant, method: &Method, id: &str) -> Result<Response, Outcome> {
+fn status(
+    state: &State,
+    grant: &Grant,
+    method: &Method,
+    id: &str,
+    page: usize,
+) -> Result<Response, Outcome> {
     let exports = &state.fhir.exports;
     match *method {
         Method::GET => {}
@@ -425,12 +440,23 @@ fn status(state: &State, grant: &Grant, method: &Method, id: &str) -> Result<Res
             )
         }
     };
-    Ok(job.status(&job::Context {
-        faults: &state.opts.faults,
-        quirks: &state.opts.quirks,
-        file_url: &file_url,
-        now: state.now(),
-    }))
+    let page_url = |job: &Job, n: usize| -> String {
+        format!(
+            "{}/$export-status/{}?page={n}",
+            state.fhir_base_str(),
+            job.id
+        )
+    };
+    Ok(job.status(
+        &job::Context {
+            faults: &state.opts.faults,
+            quirks: &state.opts.quirks,
+            file_url: &file_url,
+            page_url: &page_url,
+            now: state.now(),
+        },
+        page,
+    ))
 }
 
 /// How many times the `export-transient-*` faults answer a transient error.
@@ -480,6 +506,7 @@ async fn file(
     let out = job
         .output(name)
         .ok_or_else(|| Outcome::not_found(format!("export job `{id}` has no file `{name}`")))?;
+    job.requested(name);
     if state.opts.faults.has(Fault::ExportFileRedirect) {
         let mut r = StatusCode::TEMPORARY_REDIRECT.into_response();
         if let Ok(v) = HeaderValue::from_str(&storage_url(state, &job, &out)) {
@@ -557,6 +584,7 @@ async fn bucket(
         return Outcome::not_found(format!("there is no file `{name}` of export job `{id}`"))
             .into_response();
     };
+    job.requested(&name);
     serve::file(&job, &out, &headers, &state.opts.faults).await
 }
 
