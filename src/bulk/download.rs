@@ -31,7 +31,7 @@ use reqwest::{Method, StatusCode};
 use url::Url;
 
 use super::manifest::MIXED;
-use super::ndjson::{Check, Checker, Stream};
+use super::ndjson::{Checker, Stream, Tally};
 use super::reach::{Reach, TokenRule, Withheld};
 use super::state::{Done, FileState};
 use super::watch::Watch;
@@ -571,7 +571,7 @@ async fn read_some(resp: reqwest::Response, limit: usize) -> bytes::Bytes {
 }
 
 /// The count of resources a file was expected to hold, against what it did.
-pub fn count_mismatch(f: &FileState, check: &Check) -> Option<String> {
+pub fn count_mismatch(f: &FileState, check: &Tally) -> Option<String> {
     let expected = f.count?;
     // Whether a mixed file's count includes its block headers, the IG
     // does not say: either is right.
@@ -681,7 +681,7 @@ mod tests {
             done: Some(Done {
                 path: name.into(),
                 bytes,
-                check: Check::default(),
+                check: Tally::default(),
             }),
         };
         std::fs::write(d.path().join("a.ndjson"), "12345").unwrap();
@@ -709,9 +709,9 @@ mod tests {
             validator: None,
             done: None,
         };
-        let check = Check {
+        let check = Tally {
             resources: 2,
-            ..Check::default()
+            ..Tally::default()
         };
         assert_eq!(
             count_mismatch(&f, &check).unwrap(),

@@ -173,7 +173,7 @@ pub fn remove(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bulk::ndjson::Check;
+    use crate::bulk::ndjson::Tally;
 
     fn done(i: usize) -> Event {
         Event::Done {
@@ -181,7 +181,7 @@ mod tests {
             done: Done {
                 path: format!("Patient.{i}.ndjson"),
                 bytes: 10,
-                check: Check::default(),
+                check: Tally::default(),
             },
         }
     }

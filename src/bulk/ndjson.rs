@@ -28,7 +28,7 @@ const KEEP_PROBLEMS: usize = 5;
 
 /// What a file turned out to hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Check {
+pub struct Tally {
     /// Lines that are JSON resources (of any type).
     pub resources: u64,
     pub by_type: BTreeMap<String, u64>,
@@ -55,7 +55,7 @@ enum Expect {
     Mixed(Vec<String>),
 }
 
-impl Check {
+impl Tally {
     fn problem(&mut self, line: String) {
         self.bad_lines += 1;
         if self.problems.len() < KEEP_PROBLEMS {
@@ -71,7 +71,7 @@ pub struct Checker {
     /// The line being read is past [`LONG_LINE`]: checked as it streams.
     long: Option<LongLine>,
     line_no: u64,
-    check: Check,
+    check: Tally,
     /// The validator's scratch stack, kept between lines.
     stack: Vec<u8>,
 }
@@ -93,7 +93,7 @@ impl Checker {
             pending: Vec::new(),
             long: None,
             line_no: 0,
-            check: Check::default(),
+            check: Tally::default(),
             stack: Vec::new(),
         }
     }
@@ -156,7 +156,7 @@ impl Checker {
         }
     }
 
-    pub fn finish(mut self) -> Check {
+    pub fn finish(mut self) -> Tally {
         if let Some(l) = self.long.take() {
             self.long_line(l);
         } else if !self.pending.is_empty() {
@@ -281,7 +281,7 @@ impl Stream {
         }
     }
 
-    pub fn finish(self) -> Check {
+    pub fn finish(self) -> Tally {
         match self {
             Stream::Plain(c) => c.finish(),
             Stream::Gzip(mut d, mut failed) => {
@@ -294,7 +294,7 @@ impl Stream {
                     Ok(sink) => sink.0.finish(),
                     Err(e) => {
                         failed.get_or_insert(e.to_string());
-                        Check::default()
+                        Tally::default()
                     }
                 };
                 if let Some(e) = failed {
@@ -310,7 +310,7 @@ impl Stream {
 mod tests {
     use super::*;
 
-    fn check(expected: &str, chunks: &[&[u8]]) -> Check {
+    fn check(expected: &str, chunks: &[&[u8]]) -> Tally {
         let mut c = Checker::new(expected);
         for ch in chunks {
             c.feed(ch);

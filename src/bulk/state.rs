@@ -24,7 +24,7 @@ use url::Url;
 
 use super::journal::{self, Event, Journal};
 use super::manifest::{Manifest, Part, Planned};
-use super::ndjson::Check;
+use super::ndjson::Tally;
 use super::safe_fs;
 use crate::error::{Error, Result};
 use crate::fsutil::{Access, Replace, write_atomically};
@@ -114,7 +114,7 @@ pub struct Done {
     /// Under DIR, as saved (`Patient.1.ndjson` or `Patient.1.ndjson.gz`).
     pub path: String,
     pub bytes: u64,
-    pub check: Check,
+    pub check: Tally,
 }
 
 impl FileState {
@@ -519,10 +519,10 @@ mod tests {
         Done {
             path: "Patient.1.ndjson".into(),
             bytes: 120,
-            check: Check {
+            check: Tally {
                 resources: 3,
                 by_type: [("Patient".to_owned(), 3)].into(),
-                ..Check::default()
+                ..Tally::default()
             },
         }
     }
@@ -566,7 +566,7 @@ mod tests {
         s.files[1].done = Some(Done {
             path: "error/OperationOutcome.1.ndjson".into(),
             bytes: 1,
-            check: Check::default(),
+            check: Tally::default(),
         });
         s.save(d.path()).unwrap();
         assert!(State::load(d.path()).unwrap().unwrap().complete);
@@ -624,7 +624,7 @@ mod tests {
             done: Done {
                 path: "Patient.2.ndjson".into(),
                 bytes: 1,
-                check: Check::default(),
+                check: Tally::default(),
             },
         })
         .unwrap();
