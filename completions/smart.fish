@@ -536,7 +536,7 @@ complete -c smart -n "__fish_smart_using_subcommand export" -l since -d 'Only re
 complete -c smart -n "__fish_smart_using_subcommand export" -l type-filter -d 'A search the resources of a type must match, e.g. Observation?status=final (repeatable; sends `_typeFilter`)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l elements -d 'Only these elements, e.g. id,status or Patient.birthDate (`_elements`)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l patient -d 'Only these patients (patient and group exports; sends a POST with `patient`)' -r
-complete -c smart -n "__fish_smart_using_subcommand export" -l out -d 'Where the files and the export\'s state go' -r -F
+complete -c smart -n "__fish_smart_using_subcommand export" -l out -d 'Where the files, the export\'s state and log.ndjson go (a new export without it: a new directory export-<timestamp>; --resume, --status and --cancel need it)' -r -F
 complete -c smart -n "__fish_smart_using_subcommand export" -l parallel -d 'Files downloaded at the same time' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l output-format -d '`_outputFormat`: application/fhir+ndjson, application/ndjson or ndjson' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l until -d 'Only resources changed before this FHIR instant (`_until`, Bulk Data 3.0)' -r
@@ -546,6 +546,7 @@ Organization\t''"
 complete -c smart -n "__fish_smart_using_subcommand export" -l include-associated-data -d 'Associated data to include, e.g. LatestProvenanceResources (repeatable; `includeAssociatedData`)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l param -d 'A kick-off parameter smart does not name (repeatable)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l token-origin -d 'An origin besides the FHIR base\'s that gets the token for the files, e.g. https://files.example.org (repeatable; profile key token_origins)' -r
+complete -c smart -n "__fish_smart_using_subcommand export" -l deadline -d 'Give up after this long, all waits included (e.g. 90s, 45m, 12h, 3d; default: no limit); --resume continues' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l retries -d 'Retries on 429/503, honouring Retry-After (GET and POST _search only)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l max-retry-wait -d 'Longest Retry-After wait to honour, in seconds; a server asking for more fails the command (default: the profile\'s max_retry_wait, else 60)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -s p -l profile -d 'Profile to use (default: the one chosen with `smart profile use`)' -r
@@ -563,6 +564,8 @@ complete -c smart -n "__fish_smart_using_subcommand export" -l cancel -d 'Cancel
 complete -c smart -n "__fish_smart_using_subcommand export" -l gzip -d 'Ask for gzip (Accept-Encoding) and keep the files compressed (.ndjson.gz)'
 complete -c smart -n "__fish_smart_using_subcommand export" -l lenient -d 'Let the server ignore parameters it does not support instead of refusing the export (`Prefer: handling=lenient`)'
 complete -c smart -n "__fish_smart_using_subcommand export" -l post -d 'Kick off with POST and a Parameters body (the default is GET, and POST when the server answers GET with 405)'
+complete -c smart -n "__fish_smart_using_subcommand export" -l keep-job -d 'Do not DELETE the job at the server once every file is downloaded and checked'
+complete -c smart -n "__fish_smart_using_subcommand export" -l partial-manifests -d 'Ask for partial manifests (`allowPartialManifests`): download each manifest page\'s files as it arrives'
 complete -c smart -n "__fish_smart_using_subcommand export" -l no-auth -d 'Send no token (open servers; any URL is then allowed)'
 complete -c smart -n "__fish_smart_using_subcommand export" -s q -l quiet -d 'No progress bar, notes or paging hints on stderr'
 complete -c smart -n "__fish_smart_using_subcommand export" -l json -d 'Machine-readable JSON output wherever there is output'

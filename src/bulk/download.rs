@@ -30,6 +30,7 @@ use reqwest::header::{
 use reqwest::{Method, StatusCode};
 use url::Url;
 
+pub use super::journal::Opened;
 use super::manifest::MIXED;
 use super::ndjson::{Checker, Stream, Tally};
 use super::reach::{Reach, TokenRule, Withheld};
@@ -54,14 +55,6 @@ const WRITE_QUEUE: usize = 16;
 const ERROR_BODY_LIMIT: usize = 64 << 10;
 
 pub const NDJSON: &str = "application/fhir+ndjson";
-
-/// What the job learns when a file's answer arrives, saved before its body
-/// is read (so that a kill mid-file leaves it for `--resume`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Opened {
-    pub ranges: bool,
-    pub validator: Option<String>,
-}
 
 /// A complete file, and how many bytes this run transferred for it.
 #[derive(Debug)]

@@ -23,11 +23,27 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::download::Opened;
 use super::manifest::Manifest;
+use super::ndjson::Tally;
 use super::safe_fs;
-use super::state::Done;
 use crate::error::{Error, Result};
+
+/// What the job learns when a file's answer arrives, saved before its body
+/// is read (so that a kill mid-file leaves it for `--resume`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    pub ranges: bool,
+    pub validator: Option<String>,
+}
+
+/// A complete file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Done {
+    /// Under DIR, as saved (`Patient.1.ndjson` or `Patient.1.ndjson.gz`).
+    pub path: String,
+    pub bytes: u64,
+    pub check: Tally,
+}
 
 pub const JOURNAL_FILE: &str = ".smart-export.journal";
 

@@ -22,9 +22,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+pub use super::journal::Done;
 use super::journal::{self, Event, Journal};
 use super::manifest::{Manifest, Part, Planned};
-use super::ndjson::Tally;
 use super::safe_fs;
 use crate::error::{Error, Result};
 use crate::fsutil::{Access, Replace, write_atomically};
@@ -106,15 +106,6 @@ pub struct FileState {
     pub validator: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub done: Option<Done>,
-}
-
-/// A complete file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Done {
-    /// Under DIR, as saved (`Patient.1.ndjson` or `Patient.1.ndjson.gz`).
-    pub path: String,
-    pub bytes: u64,
-    pub check: Tally,
 }
 
 impl FileState {
@@ -496,6 +487,7 @@ impl State {
 mod tests {
     use super::*;
     use crate::bulk::manifest::Manifest;
+    use crate::bulk::ndjson::Tally;
 
     const MANIFEST: &str = r#"{"transactionTime":"2024-01-01T00:00:00Z","request":"r","requiresAccessToken":true,
                  "output":[{"type":"Patient","url":"http://h/fhir/$export-file/j/Patient.1.ndjson","count":3}],

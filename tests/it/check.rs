@@ -175,8 +175,9 @@ fn the_sandbox_passes_clean() {
         assert!(!out.contains(SECRET), "the client secret leaked");
         assert!(!out.contains(&basic_creds), "the Basic credentials leaked");
     }
-    // It did the work: codes were asked for and exchanged, a replay refused.
-    assert_eq!(sb.token_requests("authorization_code"), 9);
+    // It did the work: codes were asked for and exchanged, a replay refused
+    // (and one made-up code carried the CORS check's Origin).
+    assert_eq!(sb.token_requests("authorization_code"), 10);
     assert_eq!(sb.journal.to("/auth/register").len(), 1);
     // One good assertion, its replay, an expired one, another aud, an
     // unknown kid, a wrong client_assertion_type; and an unknown grant_type.
@@ -208,13 +209,23 @@ fn the_sandbox_passes_clean() {
         !scoped[0].contains("offline_access") && scoped[0].contains("openid"),
         "{scoped:?}"
     );
-    // The exchange carried an Origin (the CORS check), the openid
-    // configuration and the fhirUser were read.
+    // Only the CORS probe carried an Origin, with a made-up code: the good
+    // exchange goes without one (a server with an Origin allow-list would
+    // refuse it). The openid configuration and the fhirUser were read.
+    let with_origin: Vec<_> = sb
+        .journal
+        .to("/auth/token")
+        .into_iter()
+        .filter(|r| r.headers.contains_key("origin"))
+        .collect();
+    assert_eq!(with_origin.len(), 1);
     assert!(
-        sb.journal
-            .to("/auth/token")
+        with_origin[0]
+            .form
             .iter()
-            .any(|r| r.headers.contains_key("origin"))
+            .any(|(k, v)| k == "code" && v == "smart-check-cors-probe"),
+        "{:?}",
+        with_origin[0].form
     );
     assert_eq!(
         sb.journal

@@ -388,18 +388,21 @@ fn smart_check_against_oidc_provider_finds_what_the_setup_lacks() {
             .map(|r| r["id"].as_str().unwrap())
             .collect()
     };
-    // oidc-provider knows nothing of SMART's `aud`; the setup has no
-    // /metadata and no search; discovery has no CORS.
+    // oidc-provider knows nothing of SMART's `aud` nor of `Pragma:
+    // no-cache` on token answers; the setup has no /metadata and no search;
+    // neither discovery, the token endpoint nor its FHIR route answer CORS.
     assert_eq!(
         by_status("fail"),
         [
             "authorize.aud-checked",
+            "token.pragma-no-cache",
+            "token.fhir-user",
             "fhir.capability-statement",
             "fhir.token-required"
         ],
         "{report:#}"
     );
-    assert_eq!(by_status("warn"), ["discovery.cors"]);
+    assert_eq!(by_status("warn"), ["discovery.cors", "token.cors"]);
     // Everything the browser made possible was decided: codes, the
     // replay, refresh rotation, the id_token, the launch patient, the one
     // advertised client authentication (`none`, by the public client's

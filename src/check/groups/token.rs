@@ -129,13 +129,10 @@ pub async fn run(
             return Granted::none(Trial::Untried(v.reason().to_owned()));
         }
     };
-    // The exchange carries an Origin, as a browser app's does; its answer
-    // must allow it. (Inferno judges this for public clients only; a
-    // confidential client's exchange is judged too, as a recommendation.)
-    let good = TokenAttempt {
-        origin: Some(PROBE_ORIGIN),
-        ..TokenAttempt::code(client, &code, Some(&verifier))
-    };
+    // The good exchange carries no Origin: a server that keeps an Origin
+    // allow-list per client (oidc-provider does) refuses an unknown one,
+    // and every later check needs these tokens.
+    let good = TokenAttempt::code(client, &code, Some(&verifier));
     let (o, ex2, resp) = attempt_full(run, token_url, &good).await;
     let Some(resp) = resp.filter(|_| matches!(o, Outcome::Tokens)) else {
         let why = format!("the code exchange itself did not give tokens ({o:?})");
@@ -162,15 +159,29 @@ pub async fn run(
     run.record(&RESPONSE_FIELDS, response_fields(&body), vec![ex2.clone()]);
     run.record(&RESPONSE_TYPES, response_types(&body), vec![ex2.clone()]);
     run.record(&EXPIRES_IN, expires_in(&body), vec![ex2.clone()]);
-    let allow = resp
-        .headers
-        .get(ACCESS_CONTROL_ALLOW_ORIGIN)
-        .and_then(|v| v.to_str().ok());
-    let v = match cors_allows(allow) {
-        Ok(m) => Verdict::met(m),
-        Err(e) => Verdict::unmet(e),
+    // CORS is judged on an exchange of its own, with an Origin, as a
+    // browser app's would carry (Inferno judges this for public clients
+    // only; a confidential client's is judged too, as a recommendation).
+    // Its code is made up, so whatever it is refused for, no grant is spent.
+    let probe = TokenAttempt {
+        origin: Some(PROBE_ORIGIN),
+        ..TokenAttempt::code(client, "smart-check-cors-probe", Some(&verifier))
     };
-    run.record(&TOKEN_CORS, v, vec![ex2.clone()]);
+    let (_, ex_cors, cors_resp) = attempt_full(run, token_url, &probe).await;
+    let v = match cors_resp {
+        Some(r) => {
+            let allow = r
+                .headers
+                .get(ACCESS_CONTROL_ALLOW_ORIGIN)
+                .and_then(|v| v.to_str().ok());
+            match cors_allows(allow) {
+                Ok(m) => Verdict::met(m),
+                Err(e) => Verdict::unmet(e),
+            }
+        }
+        None => Verdict::skip("the token endpoint gave no answer to a request with an Origin"),
+    };
+    run.record(&TOKEN_CORS, v, vec![ex_cors]);
     let cache = resp
         .headers
         .get(CACHE_CONTROL)
