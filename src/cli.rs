@@ -1086,6 +1086,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn help_lists_every_exit_code() {
+        use clap::CommandFactory;
+        let help = Cli::command()
+            .get_long_about()
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        for k in crate::error::Kind::ALL {
+            assert!(
+                help.contains(&format!(" {} ", k.exit_code())),
+                "--help lacks exit code {}: {help}",
+                k.exit_code()
+            );
+        }
+    }
+
+    #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
     }
