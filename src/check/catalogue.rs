@@ -55,9 +55,9 @@
 //! | 3.2.03, 3.2.04 | `smart_backend_services_invalid_client_assertion`, `…_invalid_jwt` | backend.wrong-assertion-type (Inferno's 3.2.04 sends the same not_an_assertion_type request; the invalid JWTs proper are backend.expired-assertion, wrong-aud, unknown-kid) |
 //! | 3.2.05 | `smart_backend_services_auth_request_success` | backend.client-credentials |
 //! | 3.2.06 | `smart_backend_services_auth_response_body` | backend.response-fields |
-//! | 4.2.01, 4.3.01 | introspection of an active token (request, fields) | — |
-//! | 4.2.02 | introspection of an invalid token: a 200 answer | — |
-//! | 4.3.02 | introspection of an invalid token: `active: false` | revocation.introspection-inactive |
+//! | 4.2.01, 4.3.01 | introspection of an active token (request, fields) | revocation.introspection-active |
+//! | 4.2.02 | introspection of an invalid token: a 200 answer | revocation.introspection-unknown-token |
+//! | 4.3.02 | introspection of an invalid token: `active: false` | revocation.introspection-unknown-token, revocation.introspection-inactive (a revoked one) |
 //!
 //! To add a check: define it here (a `pub const`, and in [`ALL`] at its
 //! place), decide its verdict in its group's file under `groups/` with
@@ -679,6 +679,43 @@ pub const INTROSPECTION_INACTIVE: Check = Check {
     failed_by: &[],
 };
 
+pub const INTROSPECTION_ACTIVE: Check = Check {
+    id: "revocation.introspection-active",
+    group: Group::Revocation,
+    severity: Severity::Required,
+    title: "introspection of a live token says active: true with the scope, client_id, exp and context it was issued with",
+    reference: "https://hl7.org/fhir/smart-app-launch/token-introspection.html#required-fields-in-the-introspection-response",
+    requirements: &[271, 272, 273, 274, 275, 276, 277, 278, 279],
+    inferno: &["4.2.01", "4.3.01"],
+    fix: "answer introspection of a live token with 200 {\"active\": true} and the token response's scope, client_id, an exp, its launch context (patient, encounter) and, when an id_token was issued, its iss and sub",
+    needs: Needs::UserClient,
+    failed_by: &[fault("introspection-fields-missing")],
+};
+pub const INTROSPECTION_UNKNOWN: Check = Check {
+    id: "revocation.introspection-unknown-token",
+    group: Group::Revocation,
+    severity: Severity::Required,
+    title: "introspection of a token the server never issued answers 200 with active: false",
+    reference: "https://www.rfc-editor.org/rfc/rfc7662#section-2.2",
+    requirements: &[271, 272],
+    inferno: &["4.2.02", "4.3.02"],
+    fix: "answer introspection of an unknown token with 200 {\"active\": false}, not an error status",
+    needs: Needs::UserClient,
+    failed_by: &[fault("introspection-unknown-token-error")],
+};
+pub const INTROSPECTION_INACTIVE_QUIET: Check = Check {
+    id: "revocation.introspection-inactive-quiet",
+    group: Group::Revocation,
+    severity: Severity::Recommended,
+    title: "introspection of an inactive token says nothing but active: false",
+    reference: "https://www.rfc-editor.org/rfc/rfc7662#section-2.2",
+    requirements: &[],
+    inferno: &[],
+    fix: "answer {\"active\": false} alone for an unknown, expired or revoked token (RFC 7662: SHOULD NOT include more)",
+    needs: Needs::UserClient,
+    failed_by: &[fault("introspection-inactive-says-more")],
+};
+
 // ---- registration --------------------------------------------------------
 
 pub const USABLE_CLIENT: Check = Check {
@@ -841,6 +878,9 @@ pub const ALL: &[Check] = &[
     PAGING_ON_BASE,
     PATIENT_COMPARTMENT,
     TYPE_SCOPE,
+    INTROSPECTION_ACTIVE,
+    INTROSPECTION_UNKNOWN,
+    INTROSPECTION_INACTIVE_QUIET,
     REVOKED_REFUSED,
     INTROSPECTION_INACTIVE,
     USABLE_CLIENT,

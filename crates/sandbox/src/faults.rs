@@ -41,6 +41,9 @@ pub enum Fault {
     FhirUserBadType,
     UnknownGrant500,
     AssertionTypeUnchecked,
+    IntrospectionFieldsMissing,
+    IntrospectionUnknownTokenError,
+    IntrospectionInactiveSaysMore,
     // Bulk Data export.
     ExportJobFails,
     ExportStatus429,
@@ -237,6 +240,21 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "assertion-type-unchecked",
         Fault::AssertionTypeUnchecked,
         "a client assertion is verified whatever client_assertion_type says",
+    ),
+    (
+        "introspection-fields-missing",
+        Fault::IntrospectionFieldsMissing,
+        "introspection of a live token answers active: true without client_id or exp",
+    ),
+    (
+        "introspection-unknown-token-error",
+        Fault::IntrospectionUnknownTokenError,
+        "introspection of an unknown, expired or revoked token answers 400 invalid_token, not 200 active: false",
+    ),
+    (
+        "introspection-inactive-says-more",
+        Fault::IntrospectionInactiveSaysMore,
+        "introspection of an inactive token answers active: false with a token_type and an exp of 0",
     ),
     // Bulk Data export.
     (

@@ -225,17 +225,33 @@ pub async fn obtain(
     token_url: &Url,
     client: &Client,
 ) -> Result<Secret, Verdict> {
+    obtain_answer(run, authorize_url, token_url, client)
+        .await
+        .map(|(token, _)| token)
+}
+
+/// [`obtain`], with the token endpoint's whole answer (which holds the
+/// tokens too: it stays in memory, never in evidence), for a check that
+/// compares what the server says of the token later with what it said
+/// when it issued it.
+pub async fn obtain_answer(
+    run: &Run<'_>,
+    authorize_url: &Url,
+    token_url: &Url,
+    client: &Client,
+) -> Result<(Secret, Value), Verdict> {
     let (code, verifier, _) = fresh_code(run, authorize_url, client)
         .await
         .map_err(|(v, _)| v)?;
     let attempt = TokenAttempt::code(client, &code, Some(&verifier));
     let (o, _, resp) = attempt_full(run, token_url, &attempt).await;
-    let token = resp
-        .and_then(|r| serde_json::from_slice::<Value>(&r.body).ok())
+    let answer = resp.and_then(|r| serde_json::from_slice::<Value>(&r.body).ok());
+    let token = answer
+        .as_ref()
         .and_then(|b| Some(Secret::new(b["access_token"].as_str()?)));
-    match (o, token) {
-        (Outcome::Tokens, Some(t)) => Ok(t),
-        (o, _) => Err(Verdict::unmet(format!(
+    match (o, token, answer) {
+        (Outcome::Tokens, Some(t), Some(a)) => Ok((t, a)),
+        (o, _, _) => Err(Verdict::unmet(format!(
             "the code exchange gave no token ({o:?})"
         ))),
     }

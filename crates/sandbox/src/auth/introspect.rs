@@ -16,7 +16,7 @@ use super::error::{OAuthError, no_store_json};
 use super::params::{Params, is_form};
 use super::store::Introspected;
 use super::{client_auth, unix};
-use crate::State;
+use crate::{Fault, State};
 
 pub(crate) async fn introspect(
     AxState(state): AxState<Arc<State>>,
@@ -62,7 +62,8 @@ async fn handle(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<Value
     let now = state.now();
     let base = state.fhir_base_str();
     let absolute = |u: &Option<String>| u.as_ref().map(|u| format!("{base}/{u}"));
-    Ok(match state.auth.store.introspect(token) {
+    let faults = &state.opts.faults;
+    let answer = match state.auth.store.introspect(token) {
         Some(Introspected::Access { grant, issued_at }) if grant.expires_at > now => {
             let mut v = json!({
                 "active": true,
@@ -105,6 +106,27 @@ async fn handle(state: &State, headers: &HeaderMap, body: &[u8]) -> Result<Value
             }
             v
         }
+        _ if faults.has(Fault::IntrospectionUnknownTokenError) => {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_token",
+                "no such token (fault introspection-unknown-token-error)",
+            ));
+        }
+        _ if faults.has(Fault::IntrospectionInactiveSaysMore) => {
+            json!({ "active": false, "token_type": "Bearer", "exp": 0 })
+        }
         _ => json!({ "active": false }),
+    };
+    Ok(match answer {
+        Value::Object(mut m)
+            if m.get("active") == Some(&Value::Bool(true))
+                && faults.has(Fault::IntrospectionFieldsMissing) =>
+        {
+            m.remove("client_id");
+            m.remove("exp");
+            Value::Object(m)
+        }
+        v => v,
     })
 }
