@@ -688,6 +688,12 @@ pub struct KeysGenerateArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "keychain")]
     pub out: Option<PathBuf>,
 
+    /// How the private key file is written: PKCS#8 PEM (NAME.key.pem) or a
+    /// private JWK with kid and alg (NAME.key.json)
+    #[arg(long, value_enum, default_value_t = KeyFileFormat::Pem, value_name = "FORMAT",
+          conflicts_with = "keychain")]
+    pub format: KeyFileFormat,
+
     /// Keep the private key in the token store (keychain) under the profile instead
     #[arg(long)]
     pub keychain: bool,
@@ -697,9 +703,18 @@ pub struct KeysGenerateArgs {
     pub force: bool,
 }
 
+/// `keys generate --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyFileFormat {
+    /// PKCS#8 PEM
+    Pem,
+    /// A private JWK (JSON with `d`, `kid` and `alg`)
+    Jwk,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct KeysJwksArgs {
-    /// PEM private key file to read instead of the profile's key
+    /// Private key file (PEM, JWK or JWKS) to read instead of the profile's key
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
 

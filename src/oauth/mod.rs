@@ -9,6 +9,7 @@ pub mod id_token;
 pub mod keys;
 mod loopback;
 pub mod pkce;
+pub mod private_jwk;
 pub mod response;
 pub mod scope_dialect;
 pub mod token_endpoint;

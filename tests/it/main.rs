@@ -23,6 +23,7 @@ mod export_state;
 mod house;
 mod human_output;
 mod interop;
+mod jwk_keys;
 mod login;
 mod login_real_parts;
 mod query;
