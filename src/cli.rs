@@ -544,7 +544,7 @@ pub struct ProfileAddArgs {
     #[arg(long, value_name = "SECS")]
     pub max_retry_wait: Option<u64>,
 
-    /// private_key_jwt: PEM private key file, or `keychain` (the token store)
+    /// private_key_jwt: private key file (PEM, JWK or JWKS), or `keychain` (the token store)
     #[arg(long, value_name = "FILE")]
     pub private_key: Option<String>,
 
@@ -668,7 +668,7 @@ pub struct SandboxLaunchUrlArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Create a key pair, keep the private key (0600 PEM or the keychain), print the public JWKS
+    /// Create a key pair, keep the private key (0600 PEM or JWK, or the keychain), print the public JWKS
     Generate(KeysGenerateArgs),
     /// Print the public JWKS of the profile's key (or of --key FILE)
     Jwks(KeysJwksArgs),
@@ -684,7 +684,7 @@ pub struct KeysGenerateArgs {
     #[arg(long, value_name = "ID")]
     pub kid: Option<String>,
 
-    /// Write the private key (PKCS#8 PEM, mode 0600) and the JWKS into DIR (default: .)
+    /// Write the private key (mode 0600) and the JWKS into DIR (default: .)
     #[arg(long, value_name = "DIR", conflicts_with = "keychain")]
     pub out: Option<PathBuf>,
 
@@ -750,7 +750,7 @@ pub struct RegisterArgs {
     #[arg(long, value_name = "URL")]
     pub jwks_url: Option<String>,
 
-    /// Private key for the new profile: a PEM file, or `keychain` (default: SMART_PRIVATE_KEY)
+    /// Private key for the new profile: a PEM, JWK or JWKS file, or `keychain` (default: SMART_PRIVATE_KEY)
     #[arg(long, value_name = "FILE")]
     pub private_key: Option<String>,
 
