@@ -113,6 +113,21 @@ pub struct GlobalArgs {
     )]
     pub token_store: Option<StoreKindArg>,
 
+    /// Add a header to every request to the FHIR server's origin (discovery
+    /// included; not the token endpoint): 'Name: value', repeatable
+    #[arg(
+        short = 'H',
+        long = "header",
+        global = true,
+        value_name = "NAME: VALUE"
+    )]
+    pub header: Vec<String>,
+
+    /// Send the -H and profile headers to the token endpoint too (and
+    /// revocation, introspection, registration), on the same origin only
+    #[arg(long, global = true)]
+    pub header_token_endpoint: bool,
+
     /// Whether `--token-store` was on the command line rather than from
     /// `SMART_TOKEN_STORE` (clap merges the two; provenance needs them
     /// apart). Set by [`Cli::parse_args`].

@@ -82,6 +82,8 @@ fn add(ctx: &RunContext, store: &mut ConfigFile, a: ProfileAddArgs) -> Result<()
         scope_translation: !a.no_scope_translation,
         max_retry_wait: a.max_retry_wait,
         token_origins: Vec::new(),
+        headers: Default::default(),
+        header_token_endpoint: false,
         private_key: a.private_key.map(|k| crate::settings::key_reference(&k)),
         kid: a.kid,
         alg: a.alg.map(Into::into),

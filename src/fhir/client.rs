@@ -131,7 +131,11 @@ impl Fhir {
         let on_base = options.base.clone();
         let with_token = token.is_some();
         let plain_http = options.base.url().scheme() == "http";
-        let http = Http::with_builder(http_opts, move |b| {
+        // The policy below decides every hop; the custom headers are for
+        // this base's origin (which the policy never leaves).
+        let mut http_opts = http_opts.clone().for_base(options.base.url());
+        http_opts.follow_redirects = false;
+        let http = Http::with_builder(&http_opts, move |b| {
             // Redirects under the base only (same origin without a token):
             // reqwest drops the token on a cross-host hop, but not on a hop
             // to another base of the same host, and would still follow it.

@@ -131,11 +131,12 @@ impl<'a> Transport<'a> {
         );
         let url = url::Url::parse(&parts.uri.to_string())
             .map_err(|e| Error::usage(format!("the {} URL cannot be parsed: {e}", self.what)))?;
-        let req = self
-            .http
-            .request(parts.method, url.clone())
-            .headers(parts.headers)
-            .body(body);
+        let req = crate::http::to_authorization_server(
+            self.http
+                .request(parts.method, url.clone())
+                .headers(parts.headers)
+                .body(body),
+        );
         let resp = self.http.send(req, RESPONSE_LIMIT).await?;
         let target = crate::http::origin_path(&url);
         if resp.status.is_redirection() {

@@ -194,6 +194,22 @@ impl Settings {
         &self.invocation.reporter
     }
 
+    /// HTTP options for this profile's server: `base`'s (the command line's
+    /// `-H` among them) with the profile's headers added, all bound to the
+    /// FHIR base's origin (see [`crate::custom_headers`]).
+    pub fn http_options(&self, base: &crate::http::Options) -> Result<crate::http::Options> {
+        let mut opts = base.clone();
+        opts.headers = opts.headers.with_profile(
+            self.name(),
+            &self.stored.headers,
+            self.stored.header_token_endpoint,
+        )?;
+        Ok(match &self.fhir_base {
+            Some(b) => opts.for_base(b.value.url()),
+            None => opts,
+        })
+    }
+
     /// The FHIR base, or an error saying how to give one.
     pub fn require_base(&self) -> Result<FhirBase> {
         let b = self.fhir_base.as_ref().ok_or_else(|| {
