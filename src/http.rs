@@ -207,6 +207,17 @@ impl Http {
         &self.known
     }
 
+    /// The values of the custom headers whose names look secret (see
+    /// [`redact::is_secret_header`]), to hide should a server echo them in
+    /// an error.
+    pub fn secret_header_values(&self) -> Vec<String> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| redact::is_secret_header(n.as_str()))
+            .filter_map(|(_, v)| v.to_str().ok().map(str::to_owned))
+            .collect()
+    }
+
     /// Whether this client was built to follow redirects.
     pub fn follows_redirects(&self) -> bool {
         self.follows_redirects

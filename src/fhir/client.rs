@@ -349,8 +349,10 @@ impl Fhir {
                 rb = rb.header(CONTENT_TYPE, *ct).body(body.clone());
             }
             let resp = self.http.send(rb, BODY_LIMIT).await?;
-            // A server may echo the token in its error text.
-            let hide: Vec<String> = token.iter().map(|t| t.secret().clone()).collect();
+            // A server may echo the token, or a key in a custom header, in
+            // its error text.
+            let mut hide: Vec<String> = token.iter().map(|t| t.secret().clone()).collect();
+            hide.extend(self.http.secret_header_values());
             if resp.status.as_u16() == 401
                 && !*refreshed
                 && let Some(used) = &token
