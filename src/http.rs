@@ -283,10 +283,9 @@ impl Http {
         }
         // By hand: each hop is a request of its own, so the custom headers
         // go with the hops on the FHIR base's origin and with no other.
-        for hops in 1.. {
-            let Some(next) = redirect_target(&resp, &method) else {
-                return Ok(resp);
-            };
+        let mut hops = 0;
+        while let Some(next) = redirect_target(&resp, &method) {
+            hops += 1;
             let from = resp.url().clone();
             if self.verbose {
                 eprint!(
@@ -322,7 +321,7 @@ impl Http {
                 })?;
             resp = self.execute_one(hop, to_authorization_server).await?;
         }
-        unreachable!("the loop returns")
+        Ok(resp)
     }
 
     /// One request with the custom headers its URL gets, traced with `-v`.
@@ -486,7 +485,7 @@ async fn resolves(url: &Url) -> bool {
 fn redirect_target(resp: &reqwest::Response, method: &Method) -> Option<Url> {
     let status = resp.status().as_u16();
     let follow = match status {
-        301 | 302 | 303 => true,
+        301..=303 => true,
         307 | 308 => *method == Method::GET || *method == Method::HEAD,
         _ => false,
     };

@@ -123,7 +123,7 @@ fn jwks(ctx: &RunContext, a: KeysJwksArgs) -> Result<()> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))?;
-            let loaded = PrivateKey::read(&text, &path.display().to_string())?;
+            let loaded = crate::oauth::key_file::read(&text, &path.display().to_string())?;
             let kid = loaded
                 .kid
                 .or_else(|| published_beside(&loaded.key, path).map(|(k, _)| k));

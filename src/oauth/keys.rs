@@ -100,20 +100,6 @@ pub struct LoadedKey {
 }
 
 impl PrivateKey {
-    /// Reads a private key given as PEM, as a JWK or as a JWKS with one
-    /// private key (see [`super::private_jwk`]). `origin` names where it
-    /// came from, for messages (never the key itself).
-    pub fn read(text: &str, origin: &str) -> Result<LoadedKey> {
-        if super::private_jwk::looks_like_json(text) {
-            return super::private_jwk::parse(text, origin);
-        }
-        Ok(LoadedKey {
-            key: PrivateKey::from_pem(text, origin)?,
-            kid: None,
-            alg: None,
-        })
-    }
-
     pub(super) fn from_material(material: KeyMaterial) -> PrivateKey {
         PrivateKey { material }
     }

@@ -6,6 +6,7 @@ pub mod authorize;
 pub mod browser;
 pub mod callback;
 pub mod id_token;
+pub mod key_file;
 pub mod keys;
 mod loopback;
 pub mod pkce;

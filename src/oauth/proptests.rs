@@ -845,7 +845,7 @@ proptest! {
     fn prop_hostile_jwks_are_refused_without_quoting_them((rsa, text) in hostile_jwk()) {
         let key = if rsa { &*RSA } else { &*ES };
         let d = super::private_jwk::to_private_jwk(key, "k")["d"].as_str().unwrap().to_owned();
-        match PrivateKey::read(&text, "SMART_PRIVATE_KEY") {
+        match crate::oauth::key_file::read(&text, "SMART_PRIVATE_KEY") {
             Ok(back) => prop_assert_eq!(back.key.thumbprint(), key.thumbprint()),
             Err(e) => {
                 let shown = format!("{} {:?}", e.message, e.hint);

@@ -47,7 +47,7 @@ impl Settings {
         };
         let origin = k.source.label();
         match &k.value {
-            KeyRef::Inline(text) => PrivateKey::read(text.expose(), &origin).map(Some),
+            KeyRef::Inline(text) => crate::oauth::key_file::read(text.expose(), &origin).map(Some),
             KeyRef::Unusable { len } => Err(Error::usage(format!(
                 "{origin} is not a PEM or JWK key, nor a readable file ({len} characters)"
             ))
@@ -61,7 +61,7 @@ impl Settings {
                         path.display()
                     ))
                 })?;
-                PrivateKey::read(&text, &path.display().to_string()).map(Some)
+                crate::oauth::key_file::read(&text, &path.display().to_string()).map(Some)
             }
             KeyRef::Store => {
                 let name = self.name().to_owned();
@@ -72,7 +72,7 @@ impl Settings {
                     ))
                     .with_hint(format!("create one with `smart keys generate --keychain -p {name}`"))
                 })?;
-                PrivateKey::read(
+                crate::oauth::key_file::read(
                     pem.expose(),
                     &format!("the {} item of profile `{name}`", Item::PrivateKey.label()),
                 )
