@@ -729,6 +729,75 @@ mod tests {
         assert_eq!(e.hint.as_deref(), Some("check the host name"));
     }
 
+    /// A server on loopback that answers every request with `answer`
+    /// (`{port}` replaced by its own port); how many requests it got.
+    async fn answering(
+        answer: &'static str,
+    ) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = count.clone();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let text = answer.replace("{port}", &port.to_string());
+                let _ = s.write_all(text.as_bytes()).await;
+            }
+        });
+        (port, count)
+    }
+
+    fn with_headers(base: &str) -> Http {
+        let headers = CustomHeaders::from_flags(&["X-Tenant: t".into()], false)
+            .unwrap()
+            .for_base(&Url::parse(base).unwrap());
+        Http::new(&Options {
+            follow_redirects: true,
+            headers,
+            ..Options::default()
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn redirects_followed_by_hand_stop_after_five_hops() {
+        let (port, count) = answering(
+            "HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:{port}/again\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        )
+        .await;
+        let base = format!("http://127.0.0.1:{port}/");
+        let h = with_headers(&base);
+        let e = h
+            .send(h.request(Method::GET, Url::parse(&base).unwrap()), 1024)
+            .await
+            .unwrap_err();
+        assert!(e.message.contains("too many redirects"), "{}", e.message);
+        assert_eq!(
+            count.load(std::sync::atomic::Ordering::SeqCst),
+            1 + MAX_REDIRECTS
+        );
+    }
+
+    #[tokio::test]
+    async fn a_307_to_a_post_is_not_followed_by_hand() {
+        let (port, count) = answering(
+            "HTTP/1.1 307 Temporary Redirect\r\nlocation: http://127.0.0.1:{port}/again\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        )
+        .await;
+        let base = format!("http://127.0.0.1:{port}/");
+        let h = with_headers(&base);
+        let req = h
+            .request(Method::POST, Url::parse(&base).unwrap())
+            .body("x=1");
+        let r = h.send(req, 1024).await.unwrap();
+        assert_eq!(r.status, StatusCode::TEMPORARY_REDIRECT);
+        assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
     #[test]
     fn trace_body_redacts_token_responses() {
         let b = br#"{"access_token":"AT-123","token_type":"Bearer"}"#;
