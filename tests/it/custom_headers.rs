@@ -170,13 +170,27 @@ fn a_profile_table_of_headers_goes_with_every_request_and_the_flag_wins() {
         assert_eq!(r.headers.get_all("x-tenant").iter().count(), 1);
         assert!(r.headers.contains_key(KEY_HEADER));
     }
-    // `smart status` shows no header value (there is nothing secret to see).
+    // `status` and `profile show` never show the key; the tenant is shown.
     let st = env
         .cmd()
         .args(["-p", "svc", "status", "--json"])
         .assert()
         .success();
     assert!(!stdout(&st).contains(KEY));
+    let shown = env.json(&["profile", "show", "svc"]);
+    assert_eq!(shown["headers"][KEY_HEADER], "[redacted]", "{shown}");
+    assert_eq!(shown["headers"]["X-Tenant"], "from-profile");
+    let human = env
+        .cmd()
+        .args(["profile", "show", "svc"])
+        .assert()
+        .success();
+    assert!(
+        stdout(&human).contains("X-Tenant: from-profile"),
+        "{}",
+        stdout(&human)
+    );
+    assert!(!stdout(&human).contains(KEY));
 }
 
 #[test]
