@@ -248,7 +248,7 @@ _smart() {
 
     case "${cmd}" in
         smart)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version discover profile login status token refresh logout sandbox keys register query get create update delete capabilities export check completions man help"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version discover profile login status token refresh logout sandbox keys register query get create update delete capabilities export check completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -278,6 +278,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -286,7 +294,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__capabilities)
-            opts="-q -p -v -h -V --statement --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-q -p -v -H -h -V --statement --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -324,6 +332,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -332,7 +348,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__check)
-            opts="-p -v -h -V --client-id --secret-stdin --redirect-uri --scope --other-patient --only --skip --junit --transcript --html --browser --no-login --list --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --client-id --secret-stdin --redirect-uri --scope --other-patient --only --skip --junit --transcript --html --browser --no-login --list --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -398,6 +414,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -406,7 +430,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__completions)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version bash elvish fish powershell zsh"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -436,6 +460,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -444,7 +476,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__create)
-            opts="-d -q -p -v -h -V --data --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-d -q -p -v -H -h -V --data --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -490,6 +522,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -498,7 +538,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__delete)
-            opts="-q -p -v -h -V --if-match --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-q -p -v -H -h -V --if-match --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -540,6 +580,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -548,7 +596,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__discover)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -578,6 +626,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -586,7 +642,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__export)
-            opts="-q -p -v -h -V --type --since --type-filter --elements --patient --out --parallel --resume --status --cancel --output-format --gzip --until --organize-output-by --lenient --include-associated-data --param --post --token-origin --keep-job --deadline --partial-manifests --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version system patient group"
+            opts="-q -p -v -H -h -V --type --since --type-filter --elements --patient --out --parallel --resume --status --cancel --output-format --gzip --until --organize-output-by --lenient --include-associated-data --param --post --token-origin --keep-job --deadline --partial-manifests --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version system patient group"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -680,6 +736,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -688,7 +752,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__get)
-            opts="-o -q -p -v -h -V --output --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-o -q -p -v -H -h -V --output --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -732,6 +796,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1176,7 +1248,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__keys)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version generate jwks help"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version generate jwks help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1206,6 +1278,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1214,7 +1294,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__keys__subcmd__generate)
-            opts="-p -v -h -V --alg --kid --out --keychain --force --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --alg --kid --out --format --keychain --force --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1230,6 +1310,10 @@ _smart() {
                     ;;
                 --out)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "pem jwk" -- "${cur}"))
                     return 0
                     ;;
                 --profile)
@@ -1254,6 +1338,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1320,7 +1412,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__keys__subcmd__jwks)
-            opts="-p -v -h -V --key --kid --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --key --kid --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1358,6 +1450,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1366,7 +1466,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__login)
-            opts="-p -v -h -V --fhir-base --client-id --scope --launch --iss --ehr --no-browser --redirect-port --redirect-uri --secret-stdin --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --fhir-base --client-id --scope --launch --iss --ehr --no-browser --redirect-port --redirect-uri --secret-stdin --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1424,6 +1524,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1432,7 +1540,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__logout)
-            opts="-p -v -h -V --all --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --all --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1460,6 +1568,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1470,7 +1586,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__man)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1498,6 +1614,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1508,7 +1632,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version add list show use remove set-secret help"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version add list show use remove set-secret help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1538,6 +1662,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1546,7 +1678,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile__subcmd__add)
-            opts="-p -v -h -V --fhir-base --client-id --scope --redirect-port --client-type --aud --no-aud --pkce --token-auth-method --authorize-param --format-json --basic-auth-encoding --no-scope-translation --max-retry-wait --private-key --kid --alg --jku --force --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --fhir-base --client-id --scope --redirect-port --client-type --aud --no-aud --pkce --token-auth-method --authorize-param --format-json --basic-auth-encoding --no-scope-translation --max-retry-wait --private-key --kid --alg --jku --force --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1634,6 +1766,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1756,7 +1896,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile__subcmd__list)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1784,6 +1924,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1794,7 +1942,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile__subcmd__remove)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1822,6 +1970,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1832,7 +1988,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile__subcmd__set__subcmd__secret)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1860,6 +2016,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1870,7 +2034,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile__subcmd__show)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1898,6 +2062,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1908,7 +2080,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile__subcmd__use)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1938,6 +2110,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1946,7 +2126,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__query)
-            opts="-o -q -p -v -h -V --all --limit --count --post --get --output --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-o -q -p -v -H -h -V --all --limit --count --post --get --output --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2000,6 +2180,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2008,7 +2196,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__refresh)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2038,6 +2226,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2046,7 +2242,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__register)
-            opts="-p -v -h -V --fhir-base --name --client-type --redirect-port --jwks --jwks-url --private-key --scope --force --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --fhir-base --name --client-type --redirect-port --jwks --jwks-url --private-key --scope --force --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2108,6 +2304,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2116,7 +2320,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__sandbox)
-            opts="-p -v -h -V --port --bind --patients --seed --upstream --token-lifetime --clients --fault --quirk --auto-approve --tls-cert --tls-key --allow-loopback-jwks-uri --export-delay --export-file-lines --profile --json --verbose --color --timeout --cacert --token-store --help --version launch-url help"
+            opts="-p -v -H -h -V --port --bind --patients --seed --upstream --token-lifetime --clients --fault --quirk --auto-approve --tls-cert --tls-key --allow-loopback-jwks-uri --export-delay --export-file-lines --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version launch-url help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2198,6 +2402,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2248,7 +2460,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__sandbox__subcmd__launch__subcmd__url)
-            opts="-p -v -h -V --app --patient --encounter --base --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --app --patient --encounter --base --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2294,6 +2506,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2302,7 +2522,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__status)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2330,6 +2550,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2340,7 +2568,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__token)
-            opts="-p -v -h -V --decode --introspect --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --decode --introspect --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2370,6 +2598,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2378,7 +2614,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__update)
-            opts="-d -q -p -v -h -V --data --if-match --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-d -q -p -v -H -h -V --data --if-match --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2426,6 +2662,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -113,6 +113,21 @@ pub struct GlobalArgs {
     )]
     pub token_store: Option<StoreKindArg>,
 
+    /// Add a header to every request to the FHIR server's origin (discovery
+    /// included; not the token endpoint): 'Name: value', repeatable
+    #[arg(
+        short = 'H',
+        long = "header",
+        global = true,
+        value_name = "NAME: VALUE"
+    )]
+    pub header: Vec<String>,
+
+    /// Send the -H and profile headers to the token endpoint too (and
+    /// revocation, introspection, registration), on the same origin only
+    #[arg(long, global = true)]
+    pub header_token_endpoint: bool,
+
     /// Whether `--token-store` was on the command line rather than from
     /// `SMART_TOKEN_STORE` (clap merges the two; provenance needs them
     /// apart). Set by [`Cli::parse_args`].
@@ -544,7 +559,7 @@ pub struct ProfileAddArgs {
     #[arg(long, value_name = "SECS")]
     pub max_retry_wait: Option<u64>,
 
-    /// private_key_jwt: PEM private key file, or `keychain` (the token store)
+    /// private_key_jwt: private key file (PEM, JWK or JWKS), or `keychain` (the token store)
     #[arg(long, value_name = "FILE")]
     pub private_key: Option<String>,
 
@@ -668,7 +683,7 @@ pub struct SandboxLaunchUrlArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Create a key pair, keep the private key (0600 PEM or the keychain), print the public JWKS
+    /// Create a key pair, keep the private key (0600 PEM or JWK, or the keychain), print the public JWKS
     Generate(KeysGenerateArgs),
     /// Print the public JWKS of the profile's key (or of --key FILE)
     Jwks(KeysJwksArgs),
@@ -684,9 +699,15 @@ pub struct KeysGenerateArgs {
     #[arg(long, value_name = "ID")]
     pub kid: Option<String>,
 
-    /// Write the private key (PKCS#8 PEM, mode 0600) and the JWKS into DIR (default: .)
+    /// Write the private key (mode 0600) and the JWKS into DIR (default: .)
     #[arg(long, value_name = "DIR", conflicts_with = "keychain")]
     pub out: Option<PathBuf>,
+
+    /// How the private key file is written: PKCS#8 PEM (NAME.key.pem) or a
+    /// private JWK with kid and alg (NAME.key.json)
+    #[arg(long, value_enum, default_value_t = KeyFileFormat::Pem, value_name = "FORMAT",
+          conflicts_with = "keychain")]
+    pub format: KeyFileFormat,
 
     /// Keep the private key in the token store (keychain) under the profile instead
     #[arg(long)]
@@ -697,9 +718,18 @@ pub struct KeysGenerateArgs {
     pub force: bool,
 }
 
+/// `keys generate --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyFileFormat {
+    /// PKCS#8 PEM
+    Pem,
+    /// A private JWK (JSON with `d`, `kid` and `alg`)
+    Jwk,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct KeysJwksArgs {
-    /// PEM private key file to read instead of the profile's key
+    /// Private key file (PEM, JWK or JWKS) to read instead of the profile's key
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
 
@@ -735,7 +765,7 @@ pub struct RegisterArgs {
     #[arg(long, value_name = "URL")]
     pub jwks_url: Option<String>,
 
-    /// Private key for the new profile: a PEM file, or `keychain` (default: SMART_PRIVATE_KEY)
+    /// Private key for the new profile: a PEM, JWK or JWKS file, or `keychain` (default: SMART_PRIVATE_KEY)
     #[arg(long, value_name = "FILE")]
     pub private_key: Option<String>,
 

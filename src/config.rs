@@ -74,6 +74,13 @@ pub struct Profile {
     /// the files (`https://files.example.org`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub token_origins: Vec<String>,
+    /// Headers sent with every request to the FHIR server's origin (not to
+    /// the token endpoint unless `header_token_endpoint`); `-H` adds more.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// The headers also go to the authorization server's endpoints.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub header_token_endpoint: bool,
     /// private_key_jwt: PEM file of the signing key (relative paths are
     /// relative to the config file), or `keychain` for the token store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -111,6 +118,8 @@ impl Default for Profile {
             scope_translation: true,
             max_retry_wait: None,
             token_origins: Vec::new(),
+            headers: BTreeMap::new(),
+            header_token_endpoint: false,
             private_key: None,
             kid: None,
             alg: None,
@@ -540,6 +549,9 @@ pub fn validate_profile(name: &str, p: &Profile) -> std::result::Result<(), Stri
     for o in &p.token_origins {
         crate::bulk::reach::parse_token_origin(o)
             .map_err(|e| format!("token_origins: {}", e.message))?;
+    }
+    for (n, v) in &p.headers {
+        crate::custom_headers::header(n, v, "headers").map_err(|e| e.message)?;
     }
     if p.redirect_port == Some(0) {
         return Err(

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use url::Url;
 
+use crate::custom_headers::CustomHeaders;
 use crate::error::{Error, Result};
 use crate::redact;
 
@@ -25,7 +26,38 @@ pub struct Options {
     /// Follow redirects (discovery documents, JWKS). Token requests never do
     /// (RFC 9700); the FHIR client sets its own same-origin policy.
     pub follow_redirects: bool,
+    /// `-H` and the profile's headers, for the FHIR base's origin only.
+    pub headers: CustomHeaders,
 }
+
+impl Options {
+    /// These options with the custom headers bound to `base`'s origin.
+    pub fn for_base(mut self, base: &Url) -> Options {
+        self.headers = self.headers.for_base(base);
+        self
+    }
+}
+
+/// Marks a request to the authorization server (token, revocation,
+/// introspection, registration endpoints): it gets the custom headers only
+/// with `--header-token-endpoint`. A header, because reqwest keeps a
+/// request's extensions to itself; [`Http`] removes it before sending.
+const TO_AUTHORIZATION_SERVER: &str = "x-smart-to-authorization-server";
+
+/// Whether a header name is the mark of [`to_authorization_server`] (which
+/// is removed before sending, so never seen on the wire).
+pub fn is_mark(name: &str) -> bool {
+    name.eq_ignore_ascii_case(TO_AUTHORIZATION_SERVER)
+}
+
+/// `req`, marked as a request to the authorization server (see
+/// [`crate::custom_headers`]).
+pub fn to_authorization_server(req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    req.header(TO_AUTHORIZATION_SERVER, "1")
+}
+
+/// Most redirects followed in one request.
+const MAX_REDIRECTS: usize = 5;
 
 impl Default for Options {
     fn default() -> Self {
@@ -34,6 +66,7 @@ impl Default for Options {
             cacert: None,
             verbose: false,
             follow_redirects: false,
+            headers: CustomHeaders::default(),
         }
     }
 }
@@ -47,6 +80,10 @@ pub struct Http {
     verbose: bool,
     timeout: Duration,
     follows_redirects: bool,
+    headers: CustomHeaders,
+    /// Redirects are followed here, hop by hop, rather than by reqwest,
+    /// which would carry the custom headers along to another origin.
+    redirects_by_hand: bool,
 }
 
 /// A response with its body read (up to a limit).
@@ -111,12 +148,13 @@ impl Http {
         opts: &Options,
         tweak: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
     ) -> Result<Http> {
+        let redirects_by_hand = opts.follow_redirects && !opts.headers.is_empty();
         let mut b = reqwest::Client::builder()
             .use_rustls_tls()
             .user_agent(USER_AGENT)
             .connect_timeout(opts.timeout)
             .timeout(opts.timeout)
-            .redirect(if opts.follow_redirects {
+            .redirect(if opts.follow_redirects && !redirects_by_hand {
                 no_downgrade_policy()
             } else {
                 reqwest::redirect::Policy::none()
@@ -144,18 +182,40 @@ impl Http {
         let client = tweak(b)
             .build()
             .map_err(|e| Error::usage(format!("cannot set up the HTTP client: {e}")))?;
+        let known: std::sync::Arc<redact::Known> = Default::default();
+        // A key in a custom header is redacted wherever a server echoes it.
+        for (name, value) in opts.headers.iter() {
+            if redact::is_secret_header(name.as_str())
+                && let Ok(v) = value.to_str()
+            {
+                known.add(v);
+            }
+        }
         Ok(Http {
             client,
-            known: Default::default(),
+            known,
             verbose: opts.verbose,
             timeout: opts.timeout,
             follows_redirects: opts.follow_redirects,
+            headers: opts.headers.clone(),
+            redirects_by_hand,
         })
     }
 
     /// The secrets this client has sent or been given so far.
     pub fn known(&self) -> &redact::Known {
         &self.known
+    }
+
+    /// The values of the custom headers whose names look secret (see
+    /// [`redact::is_secret_header`]), to hide should a server echo them in
+    /// an error.
+    pub fn secret_header_values(&self) -> Vec<String> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| redact::is_secret_header(n.as_str()))
+            .filter_map(|(_, v)| v.to_str().ok().map(str::to_owned))
+            .collect()
     }
 
     /// Whether this client was built to follow redirects.
@@ -212,10 +272,72 @@ impl Http {
 
     /// Builds and sends a request (traced with `-v`); the answer unread.
     async fn execute(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response> {
-        let req = req
+        let mut req = req
             .build()
             .map_err(|e| Error::usage(format!("cannot build request: {}", e.without_url())))?;
+        let to_authorization_server = req.headers_mut().remove(TO_AUTHORIZATION_SERVER).is_some();
+        let method = req.method().clone();
+        let mut resp = self.execute_one(req, to_authorization_server).await?;
+        if !self.redirects_by_hand {
+            return Ok(resp);
+        }
+        // By hand: each hop is a request of its own, so the custom headers
+        // go with the hops on the FHIR base's origin and with no other.
+        let mut hops = 0;
+        while let Some(next) = redirect_target(&resp, &method) {
+            hops += 1;
+            let from = resp.url().clone();
+            if self.verbose {
+                eprint!(
+                    "{}",
+                    self.known.apply(&head_trace(resp.status(), resp.headers()))
+                );
+            }
+            if hops > MAX_REDIRECTS {
+                return Err(Error::network(format!(
+                    "{}: too many redirects",
+                    origin_path(&from)
+                )));
+            }
+            if from.scheme() == "https"
+                && next.scheme() != "https"
+                && !smart_vocab::is_loopback(&next)
+            {
+                return Err(Error::network(format!(
+                    "{}: refusing a redirect from https to plain http",
+                    origin_path(&from)
+                )));
+            }
+            // 301, 302 and 303 go on as a GET, as reqwest does; a 307 or
+            // 308 only for a GET or HEAD (their bodies are not kept).
+            let again = if method == Method::HEAD {
+                Method::HEAD
+            } else {
+                Method::GET
+            };
+            let hop =
+                self.client.request(again, next).build().map_err(|e| {
+                    Error::usage(format!("cannot build request: {}", e.without_url()))
+                })?;
+            resp = self.execute_one(hop, to_authorization_server).await?;
+        }
+        Ok(resp)
+    }
+
+    /// One request with the custom headers its URL gets, traced with `-v`.
+    async fn execute_one(
+        &self,
+        mut req: reqwest::Request,
+        to_authorization_server: bool,
+    ) -> Result<reqwest::Response> {
         let url = req.url().clone();
+        let own: Vec<reqwest::header::HeaderName> = req.headers().keys().cloned().collect();
+        for (name, value) in self.headers.for_request(&url, to_authorization_server) {
+            // The request's own headers (Accept, Prefer…) win.
+            if !own.contains(name) {
+                req.headers_mut().append(name.clone(), value.clone());
+            }
+        }
         self.learn_request(&req);
         if self.verbose {
             eprint!("{}", self.known.apply(&request_trace(&req)));
@@ -356,6 +478,22 @@ async fn resolves(url: &Url) -> bool {
         // No verdict in time: say nothing rather than guess.
         Err(_) => true,
     }
+}
+
+/// Where a redirect answer to a `method` request leads, when it is one to
+/// follow by hand (see [`Http::execute`]).
+fn redirect_target(resp: &reqwest::Response, method: &Method) -> Option<Url> {
+    let status = resp.status().as_u16();
+    let follow = match status {
+        301..=303 => true,
+        307 | 308 => *method == Method::GET || *method == Method::HEAD,
+        _ => false,
+    };
+    if !follow {
+        return None;
+    }
+    let location = resp.headers().get(LOCATION)?.to_str().ok()?;
+    resp.url().join(location).ok()
 }
 
 /// Follows up to 5 redirects, never from https to plain http (except on
@@ -589,6 +727,75 @@ mod tests {
         let e = get("http://no-such-host.invalid/x").await;
         assert!(e.message.contains("cannot connect"), "{}", e.message);
         assert_eq!(e.hint.as_deref(), Some("check the host name"));
+    }
+
+    /// A server on loopback that answers every request with `answer`
+    /// (`{port}` replaced by its own port); how many requests it got.
+    async fn answering(
+        answer: &'static str,
+    ) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = count.clone();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let text = answer.replace("{port}", &port.to_string());
+                let _ = s.write_all(text.as_bytes()).await;
+            }
+        });
+        (port, count)
+    }
+
+    fn with_headers(base: &str) -> Http {
+        let headers = CustomHeaders::from_flags(&["X-Tenant: t".into()], false)
+            .unwrap()
+            .for_base(&Url::parse(base).unwrap());
+        Http::new(&Options {
+            follow_redirects: true,
+            headers,
+            ..Options::default()
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn redirects_followed_by_hand_stop_after_five_hops() {
+        let (port, count) = answering(
+            "HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:{port}/again\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        )
+        .await;
+        let base = format!("http://127.0.0.1:{port}/");
+        let h = with_headers(&base);
+        let e = h
+            .send(h.request(Method::GET, Url::parse(&base).unwrap()), 1024)
+            .await
+            .unwrap_err();
+        assert!(e.message.contains("too many redirects"), "{}", e.message);
+        assert_eq!(
+            count.load(std::sync::atomic::Ordering::SeqCst),
+            1 + MAX_REDIRECTS
+        );
+    }
+
+    #[tokio::test]
+    async fn a_307_to_a_post_is_not_followed_by_hand() {
+        let (port, count) = answering(
+            "HTTP/1.1 307 Temporary Redirect\r\nlocation: http://127.0.0.1:{port}/again\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        )
+        .await;
+        let base = format!("http://127.0.0.1:{port}/");
+        let h = with_headers(&base);
+        let req = h
+            .request(Method::POST, Url::parse(&base).unwrap())
+            .body("x=1");
+        let r = h.send(req, 1024).await.unwrap();
+        assert_eq!(r.status, StatusCode::TEMPORARY_REDIRECT);
+        assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     #[test]

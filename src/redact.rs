@@ -60,8 +60,17 @@ pub fn is_secret_json_key(name: &str) -> bool {
             .any(|k| k.eq_ignore_ascii_case(name))
 }
 
+/// A header whose value is a secret: [`SECRET_HEADERS`], and by the shape
+/// of its name `*key*` (`Ocp-Apim-Subscription-Key`, `X-Api-Key`),
+/// `*token*`, `*secret*`, `*password*`, `*cookie*`, `*authorization`: what
+/// users add with `-H` for API gateways.
 pub fn is_secret_header(name: &str) -> bool {
-    SECRET_HEADERS.iter().any(|k| k.eq_ignore_ascii_case(name))
+    let n = name.to_ascii_lowercase();
+    SECRET_HEADERS.contains(&n.as_str())
+        || ["key", "token", "secret", "password", "cookie"]
+            .iter()
+            .any(|part| n.contains(part))
+        || n.ends_with("authorization")
 }
 
 /// A header value fit for printing: the scheme of an `Authorization` header

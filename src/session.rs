@@ -148,6 +148,8 @@ pub async fn usable_with(
     force: bool,
     clock: &dyn Clock,
 ) -> Result<TokenSet> {
+    // The profile's custom headers, for its base (see `custom_headers`).
+    let http_opts = &settings.http_options(http_opts)?;
     if settings.client_type.value == ClientType::Backend {
         return backend_usable(http_opts, store, settings, force, clock).await;
     }

@@ -164,11 +164,13 @@ impl Probe {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish();
-        self.http
-            .request(reqwest::Method::POST, url.clone())
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(reqwest::header::ACCEPT, "application/json")
-            .body(body)
+        crate::http::to_authorization_server(
+            self.http
+                .request(reqwest::Method::POST, url.clone())
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(reqwest::header::ACCEPT, "application/json")
+                .body(body),
+        )
     }
 
     /// [`Probe::form`], authenticated as `auth` would at the token endpoint
@@ -267,7 +269,11 @@ fn request_part(r: &reqwest::Request) -> Exchange {
     Exchange {
         method: r.method().to_string(),
         url: redact::url(r.url()),
-        request_headers: headers(r.headers()),
+        // Not the mark of an authorization server request: it never leaves.
+        request_headers: headers(r.headers())
+            .into_iter()
+            .filter(|(k, _)| !crate::http::is_mark(k))
+            .collect(),
         request_body: body,
         status: None,
         response_headers: vec![],

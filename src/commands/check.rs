@@ -23,7 +23,11 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
     // A base on the command line without -p is checked on its own: no
     // profile's client is used for a server the profile is not for.
     let from_settings = args.fhir_base.is_none() || ctx.invocation.profile_name().is_some();
-    let (base, user_client, backend) = if from_settings {
+    // The probe sends the custom headers (-H, and the profile's when a
+    // profile is used) to the checked server's origin; its token,
+    // revocation, introspection and registration requests only with
+    // --header-token-endpoint (see `custom_headers`).
+    let (base, user_client, backend, http_opts) = if from_settings {
         let mut s = Settings::resolve(
             &ctx.invocation,
             &Flags {
@@ -52,8 +56,14 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
                 key,
                 scope: s.scope.value.clone(),
             };
+            let opts = s.http_options(&ctx.http_options(false))?;
             // --client-id names the user client beside the backend one.
-            (base, args.client_id.clone().map(UserClient::Named), Some(b))
+            (
+                base,
+                args.client_id.clone().map(UserClient::Named),
+                Some(b),
+                opts,
+            )
         } else {
             let own = s.client_id.as_ref().map(|c| c.value.clone());
             let user = match (&args.client_id, own) {
@@ -64,12 +74,15 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
                 )?))),
                 (_, None) => None,
             };
-            (base, user, None)
+            let opts = s.http_options(&ctx.http_options(false))?;
+            (base, user, None, opts)
         }
     } else {
         let b = args.fhir_base.as_deref().unwrap_or_default();
         let user = args.client_id.clone().map(UserClient::Named);
-        (discovery::parse_base(b)?, user, None)
+        let base = discovery::parse_base(b)?;
+        let opts = ctx.http_options(false).for_base(base.url());
+        (base, user, None, opts)
     };
     let client_auth = match user_client {
         None if args.secret_stdin => {
@@ -118,7 +131,7 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
         other_patient: args.other_patient.clone(),
         selection,
     };
-    let probe = Probe::new(Http::new(&ctx.http_options(false))?);
+    let probe = Probe::new(Http::new(&http_opts)?);
     // Every output below is made from the report and the transcript, both
     // redacted by name and by value (a server may echo a secret anywhere).
     let report = check::run(&probe, user.as_ref(), &plan).await;

@@ -19,12 +19,14 @@ use std::time::Duration;
 pub struct Connected {
     pub profile: Profile,
     pub fhir: Fhir,
+    /// The HTTP options of the profile's server (its custom headers bound
+    /// to the FHIR base), for other clients of the same command.
+    pub http_options: crate::http::Options,
 }
 
 /// Settings by the usual precedence (flag > env > profile), a token from
 /// `session::acquire` unless `--no-auth`, and the client.
 pub async fn connect(ctx: &RunContext, args: &FhirArgs) -> Result<Connected> {
-    let http_opts = ctx.http_options(true);
     let (settings, token) = if args.no_auth {
         (Settings::resolve(&ctx.invocation, &Flags::default())?, None)
     } else {
@@ -43,6 +45,7 @@ pub async fn connect(ctx: &RunContext, args: &FhirArgs) -> Result<Connected> {
         (access.settings, Some((access.tokens.access_token, source)))
     };
     let base = settings.require_base()?;
+    let http_opts = settings.http_options(&ctx.http_options(true))?;
     let reporter = ctx.invocation.reporter.clone();
     let client = ClientOptions {
         base,
@@ -64,5 +67,6 @@ pub async fn connect(ctx: &RunContext, args: &FhirArgs) -> Result<Connected> {
     Ok(Connected {
         profile: settings.stored,
         fhir,
+        http_options: http_opts,
     })
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::cli::{ColorChoice, GlobalArgs};
+use crate::custom_headers::CustomHeaders;
 use crate::http;
 use crate::output::Reporter;
 use crate::settings::{Environment, Invocation};
@@ -26,6 +27,10 @@ pub struct RunContext {
     pub color: bool,
     /// The profile and store chosen, the environment, where warnings go.
     pub(crate) invocation: Invocation,
+    /// `-H` and `--header-token-endpoint`, not yet bound to a server.
+    pub(crate) headers: CustomHeaders,
+    /// A malformed `-H`: every command fails with it before doing anything.
+    pub(crate) bad_header: Option<crate::error::Error>,
 }
 
 impl RunContext {
@@ -43,7 +48,14 @@ impl RunContext {
                 !env.colors_unwanted() && std::io::stdout().is_terminal() && !env.in_ci()
             }
         };
+        let (headers, bad_header) =
+            match CustomHeaders::from_flags(&g.header, g.header_token_endpoint) {
+                Ok(h) => (h, None),
+                Err(e) => (CustomHeaders::default(), Some(e)),
+            };
         RunContext {
+            headers,
+            bad_header,
             json: g.json,
             verbose: g.verbose,
             timeout: g.timeout,
@@ -71,6 +83,7 @@ impl RunContext {
             cacert: self.cacert.clone(),
             verbose: self.verbose,
             follow_redirects,
+            headers: self.headers.clone(),
         }
     }
 }

@@ -12,16 +12,22 @@ use crate::output;
 use crate::settings::{Flags, Settings};
 
 pub async fn run(ctx: &RunContext, args: DiscoverArgs) -> Result<()> {
-    let base = match args.fhir_base {
-        Some(b) => discovery::parse_base(&b)?,
+    // A base given here gets the -H headers; the profile's base also the
+    // profile's own (see `custom_headers`).
+    let (base, opts) = match args.fhir_base {
+        Some(b) => {
+            let base = discovery::parse_base(&b)?;
+            let opts = ctx.http_options(true).for_base(base.url());
+            (base, opts)
+        }
         // The profile's base, as every command resolves it (so SMART_FHIR_BASE works).
         None => Settings::resolve(&ctx.invocation, &Flags::default())
-            .and_then(|s| s.require_base())
+            .and_then(|s| Ok((s.require_base()?, s.http_options(&ctx.http_options(true))?)))
             .map_err(|e| {
                 e.or_hint("pass a FHIR base URL: smart discover https://fhir.example.org/r4")
             })?,
     };
-    let http = Http::new(&ctx.http_options(true))?;
+    let http = Http::new(&opts)?;
     let d = discovery::discover(&http, &base).await?;
     if ctx.json {
         output::print_json(&d)?;

@@ -138,7 +138,7 @@ pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
     };
     let reach = Reach::for_base(conn.fhir.on_base()).await;
     let export = Export {
-        http: Fetcher::client(&ctx.http_options(false), &reach)?,
+        http: Fetcher::client(&conn.http_options, &reach)?,
         fhir: Arc::new(conn.fhir),
         token_origins,
         reach,

@@ -2,8 +2,9 @@
 //! `private_key_jwt`, made here so that setting up a backend service needs
 //! no openssl incantations.
 //!
-//! The private key goes to a 0600 PKCS#8 PEM file (written atomically, never
-//! over an existing one without `--force`) or to the token store; only the
+//! The private key goes to a 0600 PKCS#8 PEM file or, with `--format jwk`,
+//! a 0600 private JWK (written atomically, never over an existing one
+//! without `--force`), or to the token store; only the
 //! public JWKS is printed, ready to paste into a server's registration or to
 //! host as a `jwks_url`. The selected profile is pointed at the new key when
 //! it was named explicitly or is a private_key_jwt client, so the next
@@ -12,7 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use super::RunContext;
-use crate::cli::{KeysCommand, KeysGenerateArgs, KeysJwksArgs};
+use crate::cli::{KeyFileFormat, KeysCommand, KeysGenerateArgs, KeysJwksArgs};
 use crate::config::{ClientType, ConfigFile};
 use crate::error::{Error, Result};
 use crate::oauth::keys::PrivateKey;
@@ -70,10 +71,17 @@ fn generate(ctx: &RunContext, a: KeysGenerateArgs) -> Result<()> {
     } else {
         let dir = a.out.clone().unwrap_or_else(|| PathBuf::from("."));
         let stem = target.as_ref().map_or("smart", |(n, _)| n.as_str());
-        let key_path = dir.join(format!("{stem}.key.pem"));
+        let (key_path, private) = match a.format {
+            KeyFileFormat::Pem => (dir.join(format!("{stem}.key.pem")), pem),
+            KeyFileFormat::Jwk => {
+                let jwk = crate::oauth::private_jwk::to_private_jwk(&key, &kid);
+                let text = serde_json::to_string_pretty(&jwk).unwrap_or_default() + "\n";
+                (dir.join(format!("{stem}.key.json")), Secret::new(text))
+            }
+        };
         // Where a later use of the key without a kid finds it again.
         let jwks_path = crate::oauth::keys::jwks_beside(&key_path);
-        write_private(&key_path, &pem, a.force)?;
+        write_private(&key_path, &private, a.force)?;
         let text = serde_json::to_string_pretty(&jwks).unwrap_or_default() + "\n";
         write_public(&jwks_path, text.as_bytes(), a.force)?;
         eprintln!(
@@ -113,22 +121,26 @@ fn generate(ctx: &RunContext, a: KeysGenerateArgs) -> Result<()> {
 fn jwks(ctx: &RunContext, a: KeysJwksArgs) -> Result<()> {
     let (key, kid) = match &a.key {
         Some(path) => {
-            let pem = std::fs::read_to_string(path)
+            let text = std::fs::read_to_string(path)
                 .map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))?;
-            let key = PrivateKey::from_pem(&pem, &path.display().to_string())?;
-            let kid = published_beside(&key, path).map(|(k, _)| k);
-            (key, kid)
+            let loaded = crate::oauth::key_file::read(&text, &path.display().to_string())?;
+            let kid = loaded
+                .kid
+                .or_else(|| published_beside(&loaded.key, path).map(|(k, _)| k));
+            (loaded.key, kid)
         }
         None => {
             let s = Settings::resolve(&ctx.invocation, &Flags::default())?;
             let store = s.store();
-            let key = s.private_key(&store)?.ok_or_else(|| {
+            let loaded = s.private_key(&store)?.ok_or_else(|| {
                 Error::usage(format!("profile `{}` has no private key", s.name())).with_hint(
                     "create one with `smart keys generate`, set SMART_PRIVATE_KEY, or pass --key FILE",
                 )
             })?;
-            let kid = s.published_kid(&key).map(|(k, _)| k);
-            (key, s.kid.map(|k| k.value).or(kid))
+            let kid = loaded
+                .kid
+                .or_else(|| s.published_kid(&loaded.key).map(|(k, _)| k));
+            (loaded.key, s.kid.map(|k| k.value).or(kid))
         }
     };
     let kid = a.kid.or(kid).unwrap_or_else(|| key.thumbprint());

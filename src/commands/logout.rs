@@ -107,13 +107,17 @@ async fn revoke_all(
             crate::redact::printable(&set.fhir_base)
         )));
     }
-    let ep = session::trusted_endpoint(
-        &ctx.http_options(false),
-        &base,
-        "revocation_endpoint",
-        stored,
-    )
-    .await?;
+    // This profile's headers (see `custom_headers`): the discovery gets
+    // them, the revocation only with --header-token-endpoint.
+    let opts = settings.http_options(&ctx.http_options(false))?;
+    let ep = session::trusted_endpoint(&opts, &base, "revocation_endpoint", stored).await?;
+    let bound;
+    let http = if opts.headers.is_empty() {
+        http
+    } else {
+        bound = Http::new(&opts)?;
+        &bound
+    };
     let auth = revocation_auth(store, profile, set, &settings)?;
     if let Some(rt) = &set.refresh_token {
         revoke(http, &ep, set, rt.secret(), "refresh_token", &auth).await?;
@@ -173,9 +177,10 @@ async fn revoke(
     for (k, v) in &client.form {
         form.append_pair(k, v);
     }
-    let mut req = http
-        .request(Method::POST, ep.clone())
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded");
+    let mut req = crate::http::to_authorization_server(
+        http.request(Method::POST, ep.clone())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded"),
+    );
     if let Some(a) = client.authorization {
         req = req.header(reqwest::header::AUTHORIZATION, a);
     }

@@ -30,6 +30,9 @@ use crate::cli::Command;
 use crate::error::Result;
 
 pub async fn run(g: &RunContext, command: Command) -> Result<()> {
+    if let Some(e) = &g.bad_header {
+        return Err(e.clone());
+    }
     match command {
         Command::Discover(args) => discover::run(g, args).await,
         Command::Profile(cmd) => profile::run(g, cmd).await,

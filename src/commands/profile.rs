@@ -82,6 +82,8 @@ fn add(ctx: &RunContext, store: &mut ConfigFile, a: ProfileAddArgs) -> Result<()
         scope_translation: !a.no_scope_translation,
         max_retry_wait: a.max_retry_wait,
         token_origins: Vec::new(),
+        headers: Default::default(),
+        header_token_endpoint: false,
         private_key: a.private_key.map(|k| crate::settings::key_reference(&k)),
         kid: a.kid,
         alg: a.alg.map(Into::into),
@@ -157,6 +159,15 @@ fn list(ctx: &RunContext, store: &ConfigFile) -> Result<()> {
     Ok(())
 }
 
+/// The profile's custom headers, values of secret-looking names redacted
+/// (see [`crate::redact::header_value`]).
+fn shown_headers(p: &Profile) -> std::collections::BTreeMap<String, String> {
+    p.headers
+        .iter()
+        .map(|(k, v)| (k.clone(), crate::redact::header_value(k, v)))
+        .collect()
+}
+
 fn show(ctx: &RunContext, name: &str, p: &Profile, is_default: bool) -> Result<()> {
     if ctx.json {
         let mut v = serde_json::to_value(p)
@@ -165,6 +176,10 @@ fn show(ctx: &RunContext, name: &str, p: &Profile, is_default: bool) -> Result<(
         v["default"] = json!(is_default);
         v["send_aud"] = json!(p.send_aud);
         v["scope_translation"] = json!(p.scope_translation);
+        // A gateway key kept in the profile is shown by name only.
+        if !p.headers.is_empty() {
+            v["headers"] = json!(shown_headers(p));
+        }
         return output::print_json(&v);
     }
     const W: usize = 20;
@@ -228,6 +243,12 @@ fn show(ctx: &RunContext, name: &str, p: &Profile, is_default: bool) -> Result<(
     }
     for o in &p.token_origins {
         workarounds.push(("token_origins", o.clone()));
+    }
+    for (k, v) in shown_headers(p) {
+        workarounds.push(("header", format!("{k}: {v}")));
+    }
+    if p.header_token_endpoint {
+        workarounds.push(("header_token_endpoint", "true".to_owned()));
     }
     outln!("\n{}", "Workarounds".bold().underline());
     if workarounds.is_empty() {

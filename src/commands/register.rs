@@ -197,7 +197,9 @@ async fn post_registration(
     base: &discovery::FhirBase,
     meta: &Value,
 ) -> Result<(url::Url, Registered)> {
-    let http = Http::new(&ctx.http_options(true))?;
+    // -H headers for the server being registered at: its discovery gets
+    // them, the registration only with --header-token-endpoint.
+    let http = Http::new(&ctx.http_options(true).for_base(base.url()))?;
     let d = discovery::discover(&http, base).await?;
     let endpoint = d.endpoint("registration_endpoint")?.ok_or_else(|| {
         Error::server(format!(
@@ -205,11 +207,12 @@ async fn post_registration(
         ))
         .with_hint("register the client with the server's administrators, then `smart profile add`")
     })?;
-    let req = http
-        .request(Method::POST, endpoint.clone())
-        .header(ACCEPT, "application/json")
-        .header(CONTENT_TYPE, "application/json")
-        .body(meta.to_string());
+    let req = crate::http::to_authorization_server(
+        http.request(Method::POST, endpoint.clone())
+            .header(ACCEPT, "application/json")
+            .header(CONTENT_TYPE, "application/json")
+            .body(meta.to_string()),
+    );
     let resp = http.send(req, RESPONSE_LIMIT).await?;
     Ok((endpoint, read_answer(&resp)?))
 }

@@ -25,8 +25,8 @@ use crate::settings::Settings;
 use crate::token_store::TokenStore;
 
 pub async fn run(ctx: &RunContext, args: TokenArgs) -> Result<()> {
-    let http_opts = ctx.http_options(false);
-    let access = session::acquire(&ctx.invocation, &http_opts, false).await?;
+    let access = session::acquire(&ctx.invocation, &ctx.http_options(false), false).await?;
+    let http_opts = access.settings.http_options(&ctx.http_options(false))?;
     let (store, set) = (&access.store, &access.tokens);
 
     if args.decode {
@@ -112,9 +112,11 @@ async fn introspect(
     // What the requests carry, should the server echo it in an error.
     let sent = crate::redact::secrets_in_request(&form(None), None);
     let request = || {
-        http.request(Method::POST, ep.clone())
-            .header(ACCEPT, "application/json")
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        crate::http::to_authorization_server(
+            http.request(Method::POST, ep.clone())
+                .header(ACCEPT, "application/json")
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded"),
+        )
     };
     // Introspection needs the caller authenticated: client credentials when
     // we have them. A public client has none; RFC 7662 §2.1 lets it use the

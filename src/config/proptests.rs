@@ -11,6 +11,8 @@ use crate::testgen;
 
 /// The keys `Profile` knows: unknown keys (`extra`) are any others.
 const KNOWN: &[&str] = &[
+    "headers",
+    "header_token_endpoint",
     "basic_auth_encoding",
     "scope_translation",
     "max_retry_wait",
@@ -125,6 +127,14 @@ fn profile() -> impl Strategy<Value = Profile> {
             ])),
             any::<bool>(),
             prop::option::of(0u64..1_000_000),
+            prop::collection::btree_map(
+                "[A-Za-z][A-Za-z0-9-]{0,12}".prop_filter("refused", |n| {
+                    !crate::custom_headers::REFUSED.contains(&n.to_ascii_lowercase().as_str())
+                }),
+                "[!-~]([ -~]{0,18}[!-~])?",
+                0..3,
+            ),
+            any::<bool>(),
         ),
     )
         .prop_map(
@@ -140,8 +150,16 @@ fn profile() -> impl Strategy<Value = Profile> {
                     jku,
                     extra,
                 ),
-                (basic_auth_encoding, scope_translation, max_retry_wait),
+                (
+                    basic_auth_encoding,
+                    scope_translation,
+                    max_retry_wait,
+                    headers,
+                    header_token_endpoint,
+                ),
             )| Profile {
+                headers,
+                header_token_endpoint,
                 basic_auth_encoding,
                 scope_translation,
                 max_retry_wait,

@@ -131,7 +131,11 @@ impl Fhir {
         let on_base = options.base.clone();
         let with_token = token.is_some();
         let plain_http = options.base.url().scheme() == "http";
-        let http = Http::with_builder(http_opts, move |b| {
+        // The policy below decides every hop; the custom headers are for
+        // this base's origin (which the policy never leaves).
+        let mut http_opts = http_opts.clone().for_base(options.base.url());
+        http_opts.follow_redirects = false;
+        let http = Http::with_builder(&http_opts, move |b| {
             // Redirects under the base only (same origin without a token):
             // reqwest drops the token on a cross-host hop, but not on a hop
             // to another base of the same host, and would still follow it.
@@ -345,8 +349,10 @@ impl Fhir {
                 rb = rb.header(CONTENT_TYPE, *ct).body(body.clone());
             }
             let resp = self.http.send(rb, BODY_LIMIT).await?;
-            // A server may echo the token in its error text.
-            let hide: Vec<String> = token.iter().map(|t| t.secret().clone()).collect();
+            // A server may echo the token, or a key in a custom header, in
+            // its error text.
+            let mut hide: Vec<String> = token.iter().map(|t| t.secret().clone()).collect();
+            hide.extend(self.http.secret_header_values());
             if resp.status.as_u16() == 401
                 && !*refreshed
                 && let Some(used) = &token

@@ -73,7 +73,7 @@ impl fmt::Display for SigningAlg {
 
 /// A private key of one of the supported kinds.
 #[derive(Clone)]
-enum KeyMaterial {
+pub(super) enum KeyMaterial {
     P384(p384::SecretKey),
     Rsa(Box<rsa::RsaPrivateKey>),
 }
@@ -90,7 +90,24 @@ impl fmt::Debug for PrivateKey {
     }
 }
 
+/// A private key as read from a file or variable, with the `kid` and `alg`
+/// it names itself (a JWK may; PEM never does).
+#[derive(Debug, Clone)]
+pub struct LoadedKey {
+    pub key: PrivateKey,
+    pub kid: Option<String>,
+    pub alg: Option<SigningAlg>,
+}
+
 impl PrivateKey {
+    pub(super) fn from_material(material: KeyMaterial) -> PrivateKey {
+        PrivateKey { material }
+    }
+
+    pub(super) fn material(&self) -> &KeyMaterial {
+        &self.material
+    }
+
     /// A new random key for `alg` (from the OS random source).
     pub fn generate(alg: SigningAlg) -> Result<PrivateKey> {
         let mut rng = rand::rngs::OsRng;
@@ -111,7 +128,7 @@ impl PrivateKey {
     pub fn from_pem(pem: &str, origin: &str) -> Result<PrivateKey> {
         let bad = |why: &str| {
             Error::usage(format!("{origin}: {why}"))
-                .with_hint("use a P-384 (ES384) or RSA (RS384) key in PKCS#8 PEM, e.g. from `smart keys generate`")
+                .with_hint("use a P-384 (ES384) or RSA (RS384) key in PKCS#8 PEM or as a JWK, e.g. from `smart keys generate`")
         };
         let pem = pem.trim();
         if pem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
@@ -270,10 +287,13 @@ impl PrivateKey {
 }
 
 /// The public JWKS that `smart keys generate` writes beside a key file:
-/// `NAME.key.pem` (or `NAME.pem`) → `NAME.jwks.json`.
+/// `NAME.key.pem` (or `NAME.pem`, `NAME.key.json`) → `NAME.jwks.json`.
 pub fn jwks_beside(pem: &std::path::Path) -> std::path::PathBuf {
     let name = pem.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    let stem = name.strip_suffix(".pem").unwrap_or(name);
+    let stem = name
+        .strip_suffix(".pem")
+        .or_else(|| name.strip_suffix(".key.json"))
+        .unwrap_or(name);
     let stem = stem.strip_suffix(".key").unwrap_or(stem);
     pem.with_file_name(format!("{stem}.jwks.json"))
 }

@@ -1,6 +1,6 @@
 //! Properties of the OAuth parsers of untrusted input: the loopback
 //! callback, token responses and the token set made from them, id_tokens
-//! against a JWKS, `token --decode`, and PEM private keys.
+//! against a JWKS, `token --decode`, and PEM and JWK private keys.
 
 use std::sync::LazyLock;
 
@@ -791,5 +791,68 @@ proptest! {
         let back = PrivateKey::from_pem(&format!("{pad}{text}{pad}"), "test").map_err(|e| TestCaseError::fail(e.message))?;
         prop_assert_eq!(back.thumbprint(), key.thumbprint());
         prop_assert_eq!(back.natural_alg(), key.natural_alg());
+    }
+}
+
+/// A private JWK of `key` with one member changed: removed, replaced by
+/// another type, by text, or by another key's value.
+fn hostile_jwk() -> impl Strategy<Value = (bool, String)> {
+    let members = vec![
+        "kty", "crv", "alg", "kid", "d", "x", "y", "n", "e", "p", "q", "dp", "qi", "keys",
+    ];
+    let change = prop_oneof![
+        Just(None),
+        Just(Some(Value::Null)),
+        Just(Some(json!(42))),
+        Just(Some(json!([]))),
+        Just(Some(json!("AAAA"))),
+        testgen::text().prop_map(|t| Some(json!(t))),
+        prop::sample::select(vec![
+            "RS384", "ES384", "RS256", "EC", "RSA", "P-384", "P-256"
+        ])
+        .prop_map(|t| Some(json!(t))),
+    ];
+    (
+        any::<bool>(),
+        prop::sample::select(members),
+        change,
+        any::<bool>(),
+    )
+        .prop_map(|(rsa, name, change, in_set)| {
+            let key = if rsa { &*RSA } else { &*ES };
+            let mut jwk = super::private_jwk::to_private_jwk(key, "k");
+            let m = jwk.as_object_mut().unwrap();
+            match change {
+                None => {
+                    m.remove(name);
+                }
+                Some(v) => {
+                    m.insert(name.into(), v);
+                }
+            }
+            let text = if in_set { json!({"keys": [jwk]}) } else { jwk };
+            (rsa, text.to_string())
+        })
+}
+
+proptest! {
+    #![proptest_config(testgen::cases(64))]
+
+    /// A JWK with any member removed or changed is read or refused without
+    /// a panic; a refusal is one line that never quotes the private part,
+    /// and a key that is read is the key it was made from.
+    #[test]
+    fn prop_hostile_jwks_are_refused_without_quoting_them((rsa, text) in hostile_jwk()) {
+        let key = if rsa { &*RSA } else { &*ES };
+        let d = super::private_jwk::to_private_jwk(key, "k")["d"].as_str().unwrap().to_owned();
+        match crate::oauth::key_file::read(&text, "SMART_PRIVATE_KEY") {
+            Ok(back) => prop_assert_eq!(back.key.thumbprint(), key.thumbprint()),
+            Err(e) => {
+                let shown = format!("{} {:?}", e.message, e.hint);
+                prop_assert!(!shown.contains(&d[..12]), "{shown}");
+                prop_assert!(e.message.starts_with("SMART_PRIVATE_KEY:"));
+                prop_assert!(!e.message.contains('\n'));
+            }
+        }
     }
 }

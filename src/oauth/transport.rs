@@ -122,20 +122,22 @@ impl<'a> Transport<'a> {
         }
         // A server that echoes its input must not put what we sent into a
         // message: everything secret in this request is redacted by value.
-        let sent = crate::redact::secrets_in_request(
+        let mut sent = crate::redact::secrets_in_request(
             &String::from_utf8_lossy(&body),
             parts
                 .headers
                 .get(http::header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok()),
         );
+        sent.extend(self.http.secret_header_values());
         let url = url::Url::parse(&parts.uri.to_string())
             .map_err(|e| Error::usage(format!("the {} URL cannot be parsed: {e}", self.what)))?;
-        let req = self
-            .http
-            .request(parts.method, url.clone())
-            .headers(parts.headers)
-            .body(body);
+        let req = crate::http::to_authorization_server(
+            self.http
+                .request(parts.method, url.clone())
+                .headers(parts.headers)
+                .body(body),
+        );
         let resp = self.http.send(req, RESPONSE_LIMIT).await?;
         let target = crate::http::origin_path(&url);
         if resp.status.is_redirection() {

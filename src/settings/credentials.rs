@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::oauth::keys::{PrivateKey, SigningAlg, SigningKey};
+use crate::oauth::keys::{LoadedKey, PrivateKey, SigningAlg, SigningKey};
 use crate::token_store::{Item, TokenStore};
 
 use oauth2::ClientSecret;
@@ -39,28 +39,29 @@ pub(crate) fn published_beside(
 }
 
 impl Settings {
-    /// The private key, read from wherever the settings say.
-    pub fn private_key(&self, store: &TokenStore) -> Result<Option<PrivateKey>> {
+    /// The private key, read from wherever the settings say (PEM, a JWK or
+    /// a JWKS with one private key), with the kid and alg a JWK names.
+    pub fn private_key(&self, store: &TokenStore) -> Result<Option<LoadedKey>> {
         let Some(k) = &self.private_key else {
             return Ok(None);
         };
         let origin = k.source.label();
         match &k.value {
-            KeyRef::Pem(pem) => PrivateKey::from_pem(pem.expose(), &origin).map(Some),
+            KeyRef::Inline(text) => crate::oauth::key_file::read(text.expose(), &origin).map(Some),
             KeyRef::Unusable { len } => Err(Error::usage(format!(
-                "{origin} is not a PEM key or a readable file ({len} characters)"
+                "{origin} is not a PEM or JWK key, nor a readable file ({len} characters)"
             ))
             .with_hint(
-                "give the key with its -----BEGIN … KEY----- lines, or the path of a PEM file",
+                "give the key with its -----BEGIN … KEY----- lines, as a JWK (JSON), or the path of a PEM or JWK file",
             )),
             KeyRef::File(path) => {
-                let pem = std::fs::read_to_string(path).map_err(|e| {
+                let text = std::fs::read_to_string(path).map_err(|e| {
                     Error::usage(format!(
                         "cannot read the private key {} ({origin}): {e}",
                         path.display()
                     ))
                 })?;
-                PrivateKey::from_pem(&pem, &path.display().to_string()).map(Some)
+                crate::oauth::key_file::read(&text, &path.display().to_string()).map(Some)
             }
             KeyRef::Store => {
                 let name = self.name().to_owned();
@@ -71,7 +72,7 @@ impl Settings {
                     ))
                     .with_hint(format!("create one with `smart keys generate --keychain -p {name}`"))
                 })?;
-                PrivateKey::from_pem(
+                crate::oauth::key_file::read(
                     pem.expose(),
                     &format!("the {} item of profile `{name}`", Item::PrivateKey.label()),
                 )
@@ -80,34 +81,41 @@ impl Settings {
         }
     }
 
-    /// The key, algorithm, kid and jku for client assertions.
+    /// The key, algorithm, kid and jku for client assertions. The kid and
+    /// alg: as set (flag > environment > profile), else as the key's JWK
+    /// names them, else as the JWKS beside a key file publishes it, else the
+    /// key's thumbprint and natural algorithm.
     pub fn signing_key(&self, store: &TokenStore) -> Result<SigningKey> {
-        let key = self.private_key(store)?.ok_or_else(|| {
+        let loaded = self.private_key(store)?.ok_or_else(|| {
             Error::auth(format!(
                 "profile `{}` is a {} client and has no private key",
                 self.name(),
                 self.client_type.value
             ))
             .with_hint(format!(
-                "set SMART_PRIVATE_KEY (PEM or a path), or run `smart keys generate -p {}`",
+                "set SMART_PRIVATE_KEY (PEM, a JWK or a path), or run `smart keys generate -p {}`",
                 self.name()
             ))
         })?;
+        let key = loaded.key;
         let published = self.published_kid(&key);
-        let alg = match (&self.alg, &published) {
-            (Some(a), _) => {
+        let alg = match (&self.alg, loaded.alg, &published) {
+            (Some(a), _, _) => {
                 key.check_alg(a.value).map_err(|e| {
                     Error::usage(format!("alg from {}: {}", a.source.label(), e.message))
                 })?;
                 a.value
             }
-            (None, Some((_, Some(a)))) if key.check_alg(*a).is_ok() => *a,
-            (None, _) => key.natural_alg(),
+            // The JWK's own alg was checked against the key when read.
+            (None, Some(a), _) => a,
+            (None, None, Some((_, Some(a)))) if key.check_alg(*a).is_ok() => *a,
+            (None, None, _) => key.natural_alg(),
         };
-        let kid = match (&self.kid, published) {
-            (Some(k), _) => k.value.clone(),
-            (None, Some((k, _))) => k,
-            (None, None) => key.thumbprint(),
+        let kid = match (&self.kid, loaded.kid, published) {
+            (Some(k), _, _) => k.value.clone(),
+            (None, Some(k), _) => k,
+            (None, None, Some((k, _))) => k,
+            (None, None, None) => key.thumbprint(),
         };
         Ok(SigningKey {
             key,

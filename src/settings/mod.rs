@@ -84,11 +84,12 @@ impl<T> Setting<T> {
 /// Where the signing key is.
 #[derive(Debug, Clone)]
 pub(crate) enum KeyRef {
-    /// PEM text given directly (`SMART_PRIVATE_KEY` holding the key itself).
-    Pem(Secret),
-    /// A PEM file.
+    /// PEM or JWK text given directly (`SMART_PRIVATE_KEY` holding the key
+    /// itself).
+    Inline(Secret),
+    /// A PEM or JWK file.
     File(PathBuf),
-    /// A `SMART_PRIVATE_KEY` that is neither PEM nor an existing file (a key
+    /// A `SMART_PRIVATE_KEY` that is neither PEM, JSON nor an existing file (a key
     /// without its armour, say): never shown, only its length.
     Unusable { len: usize },
     /// The profile's private-key item in the token store.
@@ -193,6 +194,22 @@ impl Settings {
         &self.invocation.reporter
     }
 
+    /// HTTP options for this profile's server: `base`'s (the command line's
+    /// `-H` among them) with the profile's headers added, all bound to the
+    /// FHIR base's origin (see [`crate::custom_headers`]).
+    pub fn http_options(&self, base: &crate::http::Options) -> Result<crate::http::Options> {
+        let mut opts = base.clone();
+        opts.headers = opts.headers.with_profile(
+            self.name(),
+            &self.stored.headers,
+            self.stored.header_token_endpoint,
+        )?;
+        Ok(match &self.fhir_base {
+            Some(b) => opts.for_base(b.value.url()),
+            None => opts,
+        })
+    }
+
     /// The FHIR base, or an error saying how to give one.
     pub fn require_base(&self) -> Result<FhirBase> {
         let b = self.fhir_base.as_ref().ok_or_else(|| {
@@ -227,10 +244,10 @@ impl Settings {
             "scope": {"value": self.scope.value, "source": self.scope.source.label()},
             "client_secret": show(&self.client_secret, redacted),
             "private_key": show(&self.private_key, |k| match k {
-                KeyRef::Pem(_) => json!(crate::redact::REDACTED),
+                KeyRef::Inline(_) => json!(crate::redact::REDACTED),
                 KeyRef::File(p) => json!(p.display().to_string()),
                 KeyRef::Unusable { len } => {
-                    json!(format!("[not a PEM key or a readable file: {len} characters]"))
+                    json!(format!("[not a PEM or JWK key, nor a readable file: {len} characters]"))
                 }
                 KeyRef::Store => json!(KEY_IN_STORE),
             }),

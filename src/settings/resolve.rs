@@ -177,8 +177,8 @@ impl Settings {
             .map(|s| Setting::new(Secret::new(s), Source::Env("SMART_CLIENT_SECRET")));
 
         let private_key = if let Some(v) = env.get("SMART_PRIVATE_KEY") {
-            let r = if v.contains("-----BEGIN") {
-                KeyRef::Pem(Secret::new(v))
+            let r = if v.contains("-----BEGIN") || crate::oauth::private_jwk::looks_like_json(v) {
+                KeyRef::Inline(Secret::new(v))
             } else if Path::new(v).exists() {
                 KeyRef::File(PathBuf::from(v))
             } else {

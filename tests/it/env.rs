@@ -139,7 +139,10 @@ fn a_private_key_without_its_armour_is_never_echoed() {
     env(&mut token);
     let (code, out, err) = run(token.arg("token"));
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("not a PEM key or a readable file"), "{err}");
+    assert!(
+        err.contains("not a PEM or JWK key, nor a readable file"),
+        "{err}"
+    );
     let mut status = bare(home.path());
     env(&mut status);
     let (_, status_out, status_err) = run(status.args(["status", "--json"]));

@@ -128,11 +128,14 @@ impl<'a> Request<'a> {
 }
 
 /// Sends one authorization request as a browser would, without following
-/// the redirect (which may carry a code meant for the client).
+/// the redirect (which may carry a code meant for the client). As a
+/// browser's, it gets no custom header unless the token endpoint does.
 pub async fn ask(run: &Run<'_>, req: &Request<'_>) -> (Answer, Exchange) {
     let (resp, ex) = run
         .probe
-        .send(run.probe.http().request(Method::GET, req.url()))
+        .send(crate::http::to_authorization_server(
+            run.probe.http().request(Method::GET, req.url()),
+        ))
         .await;
     let answer = match resp {
         Err(e) => Answer::Failed(e.message),

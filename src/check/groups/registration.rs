@@ -44,13 +44,14 @@ pub async fn run(
         "response_types": ["code"],
         "scope": template.scope,
     });
-    let req = run
-        .probe
-        .http()
-        .request(Method::POST, register_url.clone())
-        .header(CONTENT_TYPE, "application/json")
-        .header(ACCEPT, "application/json")
-        .body(metadata.to_string());
+    let req = crate::http::to_authorization_server(
+        run.probe
+            .http()
+            .request(Method::POST, register_url.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/json")
+            .body(metadata.to_string()),
+    );
     let (resp, ex) = run.probe.send(req).await;
     let (client_id, manage) = match resp {
         Err(e) => {
@@ -137,11 +138,12 @@ async fn delete(
             );
         }
     };
-    let req = run
-        .probe
-        .http()
-        .request(Method::DELETE, url)
-        .bearer_auth(token.expose());
+    let req = crate::http::to_authorization_server(
+        run.probe
+            .http()
+            .request(Method::DELETE, url)
+            .bearer_auth(token.expose()),
+    );
     let (resp, ex) = run.probe.send(req).await;
     let note = match resp {
         Ok(r) if r.status.is_success() => format!("client {client_id} was deleted again"),

@@ -111,8 +111,10 @@ pub async fn run(g: &RunContext, args: LoginArgs) -> Result<()> {
             target: &target,
             settings: &settings,
             client_id,
-            http: Http::new(&g.http_options(true))?,
-            token_http: Http::new(&g.http_options(false))?,
+            // The profile's custom headers, bound to its base (see
+            // `custom_headers`); the token requests are marked as such.
+            http: Http::new(&settings.http_options(&g.http_options(true))?)?,
+            token_http: Http::new(&settings.http_options(&g.http_options(false))?)?,
             listener: Arc::new(Listener::bind(port, &path)?),
             deadline: Instant::now() + wait,
             wait,
