@@ -201,7 +201,7 @@ pub async fn discover(http: &Http, base: &FhirBase) -> Result<Discovery> {
             WELL_KNOWN_LIMIT,
         )
         .await?;
-    let reason = match usable_json(&resp) {
+    let reason = match usable_json(&resp, &http.secret_header_values()) {
         Ok(Value::Object(doc)) => {
             let mut findings: Vec<Finding> = rules::content_type(resp.content_type())
                 .into_iter()
@@ -236,7 +236,7 @@ pub async fn discover(http: &Http, base: &FhirBase) -> Result<Discovery> {
             base.url()
         ))
     };
-    let cs = match usable_json(&resp) {
+    let cs = match usable_json(&resp, &http.secret_header_values()) {
         Ok(v) => v,
         Err(why) => return Err(no_config(why)),
     };
@@ -306,7 +306,7 @@ async fn openid_keys(http: &Http, base: &FhirBase, doc: &mut Map<String, Value>)
         )
         .await
         .ok()?;
-    let Ok(Value::Object(oidc)) = usable_json(&resp) else {
+    let Ok(Value::Object(oidc)) = usable_json(&resp, &http.secret_header_values()) else {
         return None;
     };
     let mut took = false;
@@ -337,8 +337,10 @@ fn has_smart_service(cs: &Value) -> bool {
     })
 }
 
-/// The body as JSON when the answer is a 2xx JSON document; else why not.
-fn usable_json(resp: &http::Response) -> std::result::Result<Value, String> {
+/// The body as JSON when the answer is a 2xx JSON document; else why not,
+/// without `hide` (the secret custom header values the request carried,
+/// should the server echo them).
+fn usable_json(resp: &http::Response, hide: &[String]) -> std::result::Result<Value, String> {
     if resp.status == StatusCode::NOT_FOUND {
         return Err("is absent (404 Not Found)".into());
     }
@@ -351,7 +353,7 @@ fn usable_json(resp: &http::Response) -> std::result::Result<Value, String> {
             let ct = resp.content_type().unwrap_or("no content type");
             Err(format!(
                 "is not JSON ({ct}, {e}; starts with `{}`)",
-                resp.snippet()
+                resp.snippet_hiding(hide)
             ))
         }
     }

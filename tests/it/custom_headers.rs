@@ -359,6 +359,28 @@ fn keys_in_headers_are_redacted_in_the_trace_and_in_errors() {
     assert!(err.contains("bad subscription key"), "{err}");
     assert!(!err.contains(KEY), "{err}");
     assert_eq!(echo.seen()[0].headers["x-api-key"], KEY, "the key was sent");
+
+    // Discovery too: a gateway page in place of the configuration, echoing
+    // the key, is quoted without it.
+    let page = format!("<html>key {KEY} refused</html>");
+    let echo = CannedServer::start(vec![
+        (
+            "/fhir/.well-known/smart-configuration",
+            Canned::raw(200, "text/html", page.clone()),
+        ),
+        ("/fhir/metadata", Canned::raw(200, "text/html", page)),
+    ]);
+    let a = support::TempConfig::new()
+        .cmd()
+        .args(["-H", &format!("X-Api-Key: {KEY}")])
+        .args(["discover", &echo.url("/fhir")])
+        .assert()
+        .failure();
+    let err = stderr(&a);
+    assert!(err.contains("is not JSON"), "{err}");
+    assert!(err.contains("refused"), "the page is quoted: {err}");
+    assert!(!err.contains(KEY), "{err}");
+    assert_eq!(echo.seen()[0].headers["x-api-key"], KEY, "the key was sent");
 }
 
 #[test]
