@@ -200,7 +200,7 @@ pub const ISSUER_WITHOUT_OPENID: Check = Check {
     inferno: &["1.1.02"],
     fix: "omit issuer from the configuration unless sso-openid-connect is in capabilities (or add sso-openid-connect)",
     needs: Needs::Nothing,
-    failed_by: &[],
+    failed_by: &[fault("issuer-without-openid")],
 };
 pub const METADATA_CONSISTENT: Check = Check {
     id: "discovery.metadata-consistent",

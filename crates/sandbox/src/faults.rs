@@ -44,6 +44,7 @@ pub enum Fault {
     IntrospectionFieldsMissing,
     IntrospectionUnknownTokenError,
     IntrospectionInactiveSaysMore,
+    IssuerWithoutOpenid,
     // Bulk Data export.
     ExportJobFails,
     ExportStatus429,
@@ -255,6 +256,11 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "introspection-inactive-says-more",
         Fault::IntrospectionInactiveSaysMore,
         "introspection of an inactive token answers active: false with a token_type and an exp of 0",
+    ),
+    (
+        "issuer-without-openid",
+        Fault::IssuerWithoutOpenid,
+        "the smart-configuration leaves sso-openid-connect out of capabilities but still gives issuer (id_tokens are issued as before)",
     ),
     // Bulk Data export.
     (

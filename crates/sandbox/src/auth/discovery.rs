@@ -21,10 +21,12 @@ const NOT_IMPLEMENTED: &[&str] = &["context-standalone-encounter", "smart-app-st
 /// scope dialect a `scopes-v*-only` quirk takes away.
 fn capabilities(state: &State) -> Vec<&'static str> {
     let only = crate::scopes::only_dialect(&state.opts.quirks);
+    let no_openid = state.opts.faults.has(Fault::IssuerWithoutOpenid);
     smart_vocab::KNOWN_CAPABILITIES
         .iter()
         .copied()
         .filter(|c| !NOT_IMPLEMENTED.contains(c))
+        .filter(|c| !(no_openid && *c == "sso-openid-connect"))
         .filter(|c| only.is_none_or(|d| !c.starts_with("permission-v") || *c == d.capability()))
         .collect()
 }
