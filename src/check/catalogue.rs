@@ -47,8 +47,8 @@
 //! | 1.3.07, 1.3.08 | `smart_openid_fhir_user_claim`, `smart_cors_openid_fhir_user_claim` | token.fhir-user |
 //! | 1.4.01 | `smart_token_refresh_stu2` (no `scope`) | token.refresh |
 //! | 1.4.02 | `smart_token_refresh_body` | token.refresh-response |
-//! | 1.4.03 | `smart_token_response_headers` (refresh) | token.pragma-no-cache (Pragma; Cache-Control on refresh not checked) |
-//! | 1.5.01–1.5.03 | the same, refreshing with `scope` | token.refresh-with-scope, token.pragma-no-cache |
+//! | 1.4.03 | `smart_token_response_headers` (refresh) | token.no-store, token.pragma-no-cache |
+//! | 1.5.01–1.5.03 | the same, refreshing with `scope` | token.refresh-with-scope, token.no-store, token.pragma-no-cache |
 //! | 3.1.01–3.1.04 | the discovery tests again | as 1.1.x |
 //! | 3.2.01 | `smart_tls` (token endpoint) | — |
 //! | 3.2.02 | `smart_backend_services_invalid_grant_type` | backend.unknown-grant-type |
@@ -380,13 +380,13 @@ pub const NO_STORE: Check = Check {
     id: "token.no-store",
     group: Group::Token,
     severity: Severity::Required,
-    title: "the token response is sent with Cache-Control: no-store",
+    title: "every answer that carries a token (code exchange and refreshes) has Cache-Control: no-store",
     reference: TOKEN_RESPONSE,
     requirements: &[86],
-    inferno: &["1.2.07"],
-    fix: "send `Cache-Control: no-store` with every answer that carries a token",
+    inferno: &["1.2.07", "1.4.03", "1.5.03"],
+    fix: "send `Cache-Control: no-store` with every answer that carries a token, refresh answers too",
     needs: Needs::UserClient,
-    failed_by: &[],
+    failed_by: &[fault("refresh-cacheable")],
 };
 pub const PRAGMA: Check = Check {
     id: "token.pragma-no-cache",

@@ -45,6 +45,7 @@ pub enum Fault {
     IntrospectionUnknownTokenError,
     IntrospectionInactiveSaysMore,
     IssuerWithoutOpenid,
+    RefreshCacheable,
     // Bulk Data export.
     ExportJobFails,
     ExportStatus429,
@@ -261,6 +262,11 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "issuer-without-openid",
         Fault::IssuerWithoutOpenid,
         "the smart-configuration leaves sso-openid-connect out of capabilities but still gives issuer (id_tokens are issued as before)",
+    ),
+    (
+        "refresh-cacheable",
+        Fault::RefreshCacheable,
+        "refresh answers carry Cache-Control: max-age=60 in place of no-store (Pragma: no-cache stays)",
     ),
     // Bulk Data export.
     (

@@ -5,7 +5,7 @@
 //! that asks for a sign-in leaves the group undecided.
 
 use reqwest::Method;
-use reqwest::header::{ACCEPT, ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL};
+use reqwest::header::{ACCEPT, ACCESS_CONTROL_ALLOW_ORIGIN};
 use serde_json::Value;
 use url::Url;
 
@@ -182,22 +182,6 @@ pub async fn run(
         None => Verdict::skip("the token endpoint gave no answer to a request with an Origin"),
     };
     run.record(&TOKEN_CORS, v, vec![ex_cors]);
-    let cache = resp
-        .headers
-        .get(CACHE_CONTROL)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let v = if cache
-        .split(',')
-        .any(|d| d.trim().eq_ignore_ascii_case("no-store"))
-    {
-        Verdict::met(format!("Cache-Control: {cache}"))
-    } else if cache.is_empty() {
-        Verdict::unmet("no Cache-Control header")
-    } else {
-        Verdict::unmet(format!("Cache-Control: {cache} (no no-store)"))
-    };
-    run.record(&NO_STORE, v, vec![ex2.clone()]);
     run.record(&LAUNCH_CONTEXT, launch_context(&body), vec![ex2.clone()]);
     let v = id_token(run, &body, client, oidc).await;
     run.record(&ID_TOKEN_VALID, v.0, [vec![ex2.clone()], v.1].concat());
@@ -243,8 +227,30 @@ pub async fn run_refresh(
             }
         }
     }
-    let evidence = answers.iter().map(|(_, ex)| ex.clone()).collect();
+    let evidence: Vec<Exchange> = answers.iter().map(|(_, ex)| ex.clone()).collect();
+    run.record(&NO_STORE, no_store(&answers), evidence.clone());
     run.record(&PRAGMA, pragma(&answers), evidence);
+}
+
+/// `Cache-Control: no-store` on every answer that carried a token (SMART's
+/// token response section; Inferno asks it of refresh answers too).
+fn no_store(answers: &[(&str, Exchange)]) -> Verdict {
+    let mut wrong = Vec::new();
+    for (what, ex) in answers {
+        match header(ex, "cache-control") {
+            Some(v)
+                if v.split(',')
+                    .any(|d| d.trim().eq_ignore_ascii_case("no-store")) => {}
+            Some(v) => wrong.push(format!("Cache-Control: {v} on {what}")),
+            None => wrong.push(format!("no Cache-Control on {what}")),
+        }
+    }
+    if wrong.is_empty() {
+        let all: Vec<&str> = answers.iter().map(|(what, _)| *what).collect();
+        Verdict::met(format!("Cache-Control: no-store on {}", all.join(", ")))
+    } else {
+        Verdict::unmet(wrong.join("; "))
+    }
 }
 
 /// A response header of an exchange (names compared case-insensitively).
@@ -810,6 +816,38 @@ mod tests {
             "{why}"
         );
         assert_eq!(beyond("a b c", "c a"), vec!["b"]);
+    }
+
+    #[test]
+    fn no_store_is_wanted_on_every_answer() {
+        let with = |v: Option<&str>| Exchange {
+            method: "POST".into(),
+            url: "http://127.0.0.1/token".into(),
+            request_headers: vec![],
+            request_body: None,
+            status: Some(200),
+            response_headers: v
+                .map(|v| ("Cache-Control".to_owned(), v.to_owned()))
+                .into_iter()
+                .collect(),
+            response_body: None,
+            error: None,
+        };
+        let good = ("the code exchange", with(Some("private, No-Store")));
+        assert!(matches!(
+            no_store(std::slice::from_ref(&good)),
+            Verdict::Met(_)
+        ));
+        let v = no_store(&[good.clone(), ("a refresh", with(Some("max-age=60")))]);
+        assert!(
+            matches!(&v, Verdict::Unmet(w) if w == "Cache-Control: max-age=60 on a refresh"),
+            "{v:?}"
+        );
+        let v = no_store(&[good, ("a refresh", with(None))]);
+        assert!(
+            matches!(&v, Verdict::Unmet(w) if w == "no Cache-Control on a refresh"),
+            "{v:?}"
+        );
     }
 
     #[test]

@@ -56,6 +56,12 @@ pub(crate) async fn token(
     if refresh && state.opts.faults.has(Fault::RefreshNoPragma) {
         h.remove(axum::http::header::PRAGMA);
     }
+    if refresh && state.opts.faults.has(Fault::RefreshCacheable) {
+        h.insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("max-age=60"),
+        );
+    }
     if refresh && resp.status().is_success() && state.opts.faults.has(Fault::RefreshScopeWidened) {
         widen_scope(&mut resp).await;
     }
