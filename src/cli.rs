@@ -1012,8 +1012,12 @@ pub struct ExportArgs {
 
     /// MIME types of the notes --hydrate inlines (comma-separated; default
     /// text/plain,text/html,application/xhtml+xml)
-    #[arg(long = "attachment-types", value_name = "TYPE", value_delimiter = ',',
-          requires = "hydrate")]
+    #[arg(
+        long = "attachment-types",
+        value_name = "TYPE",
+        value_delimiter = ',',
+        requires = "hydrate"
+    )]
     pub attachment_types: Vec<String>,
 
     /// The largest note --hydrate inlines, e.g. 500K or 20M (default 10M)

@@ -540,7 +540,8 @@ fn hydrate_options(ctx: &RunContext, args: &ExportArgs) -> Result<Option<hydrate
         let ok = t.split_once('/').is_some_and(|(a, b)| {
             let token = |x: &str| {
                 !x.is_empty()
-                    && x.bytes().all(|c| c.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&c))
+                    && x.bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&c))
             };
             token(a) && token(b)
         });
@@ -577,10 +578,7 @@ fn hydrate_only_dir(args: &ExportArgs, mode: &Mode) -> Result<Option<PathBuf>> {
     let (Mode::Start(req), Some(dir)) = (mode, &args.out) else {
         return Ok(None);
     };
-    if **req != ExportRequest::everything()
-        || args.gzip
-        || args.partial_manifests
-        || !dir.is_dir()
+    if **req != ExportRequest::everything() || args.gzip || args.partial_manifests || !dir.is_dir()
     {
         return Ok(None);
     }

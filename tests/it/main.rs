@@ -22,6 +22,7 @@ mod export_interop;
 mod export_state;
 mod house;
 mod human_output;
+mod hydrate;
 mod interop;
 mod login;
 mod login_real_parts;

@@ -145,9 +145,7 @@ pub fn classify(a: &Map<String, Value>, types: &[String], base: &FhirBase) -> Cl
         on.set_path(&p);
     }
     match on.join(url.trim()) {
-        Ok(u) if base.contains(&u) && matches!(u.scheme(), "http" | "https") => {
-            Class::Fetch(u, m)
-        }
+        Ok(u) if base.contains(&u) && matches!(u.scheme(), "http" | "https") => Class::Fetch(u, m),
         _ => Class::OffBase,
     }
 }
@@ -263,12 +261,7 @@ async fn inline_line(fhir: &Fhir, bytes: Vec<u8>, rules: &Rules) -> Result<Line>
 }
 
 /// The note's bytes and the answer's content type.
-async fn fetch(
-    fhir: &Fhir,
-    url: Url,
-    mime: &str,
-    max: u64,
-) -> Result<(Vec<u8>, Option<String>)> {
+async fn fetch(fhir: &Fhir, url: Url, mime: &str, max: u64) -> Result<(Vec<u8>, Option<String>)> {
     // No `_format=json` here even when the profile asks for it: that
     // would turn the note into a Binary resource.
     let mut req = Request::get(url);
@@ -277,7 +270,9 @@ async fn fetch(
     let resp = fhir.send_capped(&req, &[], limit).await?;
     let ct = resp.content_type().map(str::to_owned);
     // A server that answers the Binary resource despite the Accept.
-    if ct.as_deref().is_some_and(|c| mime_is_json(c) && !mime_is_json(mime))
+    if ct
+        .as_deref()
+        .is_some_and(|c| mime_is_json(c) && !mime_is_json(mime))
         && let Ok(b) = serde_json::from_slice::<Value>(&resp.body)
         && b.get("resourceType").and_then(Value::as_str) == Some("Binary")
     {
@@ -331,7 +326,9 @@ mod tests {
             )
         );
         assert_eq!(
-            c(json!({"contentType": "Text/HTML; charset=utf-8", "url": "https://ehr.example/r4/fhir/Binary/2"})),
+            c(
+                json!({"contentType": "Text/HTML; charset=utf-8", "url": "https://ehr.example/r4/fhir/Binary/2"})
+            ),
             Class::Fetch(
                 Url::parse("https://ehr.example/r4/fhir/Binary/2").unwrap(),
                 "text/html".into()

@@ -107,7 +107,9 @@ impl TypeWriter {
     /// Appends one resource (a JSON line without its newline).
     pub fn write(&mut self, line: &[u8]) -> Result<()> {
         if self.open.is_none() {
-            let part = self.dir.join(format!(".{}.{}.ndjson.part", self.rtype, self.next));
+            let part = self
+                .dir
+                .join(format!(".{}.{}.ndjson.part", self.rtype, self.next));
             safe_fs::remove_if_there(&part).map_err(|e| io_error(&part, e))?;
             let f = safe_fs::create_new(&part).map_err(|e| io_error(&part, e))?;
             self.open = Some((part, std::io::BufWriter::new(f)));
@@ -129,7 +131,9 @@ impl TypeWriter {
         let Some((part, w)) = self.open.take() else {
             return Ok(());
         };
-        let f = w.into_inner().map_err(|e| io_error(&part, e.into_error()))?;
+        let f = w
+            .into_inner()
+            .map_err(|e| io_error(&part, e.into_error()))?;
         f.sync_all().map_err(|e| io_error(&part, e))?;
         drop(f);
         let name = loop {
@@ -326,7 +330,11 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["Organization.2.ndjson.gz", "Patient.1.ndjson", "output.1.ndjson"]
+            [
+                "Organization.2.ndjson.gz",
+                "Patient.1.ndjson",
+                "output.1.ndjson"
+            ]
         );
         assert_eq!(next_number(&files, "Organization"), 3);
         assert_eq!(next_number(&files, "Medication"), 1);

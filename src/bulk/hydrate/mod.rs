@@ -90,7 +90,8 @@ impl Report {
 
     fn problem(&mut self, p: String) {
         if self.problems.len() < KEEP_PROBLEMS {
-            self.problems.push(crate::redact::printable(&p).into_owned());
+            self.problems
+                .push(crate::redact::printable(&p).into_owned());
         }
     }
 }
@@ -270,7 +271,10 @@ fn log(dir: &Path, r: &Report, reporter: &Reporter) {
 fn last_export_id(path: &Path) -> Option<String> {
     let f = crate::bulk::safe_fs::open_read(path).ok()?;
     let mut last = None;
-    for line in std::io::BufReader::new(f).lines().map_while(std::io::Result::ok) {
+    for line in std::io::BufReader::new(f)
+        .lines()
+        .map_while(std::io::Result::ok)
+    {
         if let Ok(v) = serde_json::from_str::<Value>(&line)
             && let Some(id) = v.get("exportId").and_then(Value::as_str)
         {

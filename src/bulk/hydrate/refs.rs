@@ -115,7 +115,9 @@ pub fn resolve(reference: &str, base: &FhirBase, types: &[&str]) -> Option<Targe
         let url = Url::parse(r).ok()?;
         let key = type_and_id(url.path().trim_end_matches('/'), types, true)?;
         if base.contains(&url) && url.query().is_none() && url.fragment().is_none() {
-            let rest = url.path().strip_prefix(base.url().path().trim_end_matches('/'))?;
+            let rest = url
+                .path()
+                .strip_prefix(base.url().path().trim_end_matches('/'))?;
             // Directly under the base: `[base]/Type/id`, nothing in between.
             return Some(
                 type_and_id(rest.trim_start_matches('/'), types, false)
