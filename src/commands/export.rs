@@ -525,6 +525,11 @@ fn hydrate_options(ctx: &RunContext, args: &ExportArgs) -> Result<Option<hydrate
     if !args.hydrate {
         return Ok(None);
     }
+    if args.status || args.cancel {
+        return Err(Error::usage(
+            "--hydrate goes with an export (new or --resume) or alone with --out DIR, not with --status or --cancel",
+        ));
+    }
     let types: Vec<String> = if args.attachment_types.is_empty() {
         hydrate::attachments::DEFAULT_TYPES
             .iter()

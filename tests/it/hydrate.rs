@@ -399,6 +399,35 @@ fn references_and_notes_off_the_fhir_base_are_not_requested_and_missing_ones_are
     assert!(d["content"][2]["attachment"].get("data").is_none());
     let meds = read_maybe_gz(&b.out.join("Medication.1.ndjson"));
     assert_eq!(meds.lines().count(), 2);
+
+    // Again, for people: only the reference that was not found is asked
+    // for again (the server may have it by now), and the summary says so.
+    let n = b.journal().len();
+    let o = b.ok(&["--hydrate"]);
+    let again: Vec<Received> = b.journal().into_iter().skip(n).collect();
+    assert_eq!(
+        reads(&again).into_keys().collect::<Vec<_>>(),
+        ["Practitioner/nope"]
+    );
+    assert!(binary_reads(&again).is_empty());
+    let text = o.stderr.replace(b.out.to_str().unwrap(), "DIR");
+    eprintln!("{text}");
+    assert!(
+        text.contains(
+            "0 referenced resources fetched into 0 files (2 of 3 referenced already there)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("  1 not found; 1 reference not on the FHIR base, not followed"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  Notes: 0 inlined (0 bytes) in 0 files; 1 already inlined, 1 of other types, 1 off the FHIR base, 0 failed"
+        ),
+        "{text}"
+    );
 }
 
 #[test]
@@ -449,4 +478,97 @@ fn a_rate_limited_server_is_waited_for_and_everything_arrives_once() {
         want.len()
     );
     assert_eq!(s["hydration"]["failed"], 0);
+}
+
+#[test]
+fn gzip_files_stay_gzip_and_a_new_export_takes_what_hydration_added_with_the_old_one() {
+    let b = bulk(|_| {});
+    let s = hydrate_json(&b, &["patient", "--gzip"]);
+    assert!(s["hydration"]["attachments"]["inlined"].as_u64().unwrap() > 0);
+    let docs: Vec<_> = std::fs::read_dir(&b.out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("DocumentReference."))
+        .collect();
+    assert!(!docs.is_empty());
+    for d in &docs {
+        assert!(d.ends_with(".ndjson.gz"), "{d}");
+        for line in read_maybe_gz(&b.out.join(d)).lines() {
+            let v: Value = serde_json::from_str(line).unwrap();
+            check_inlined(&v["content"][0]["attachment"]);
+        }
+    }
+    let hydrated = hydrated_files(&b.out);
+    assert!(hydrated.iter().all(|f| b.out.join(f).exists()));
+    // A new export into DIR replaces the old one, hydration's files too.
+    b.ok(&["patient", "--type", "Patient"]);
+    for f in &hydrated {
+        assert!(!b.out.join(f).exists(), "{f} left behind");
+    }
+    assert!(!b.out.join(".smart-hydrate.json").exists());
+    let types: BTreeSet<String> = resources(&b.out)
+        .iter()
+        .map(|(_, v)| v["resourceType"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(types, BTreeSet::from(["Patient".to_owned()]));
+}
+
+#[test]
+fn attachment_types_and_the_size_cap_choose_what_is_inlined_and_a_rerun_finishes() {
+    let b = bulk(|_| {});
+    // Only HTML notes, and a cap no note fits under: each is tried once,
+    // fails, and is left as it was (exit 3, saying how to try again).
+    let o = b.export(&[
+        "patient",
+        "--hydrate",
+        "--attachment-types",
+        "text/html",
+        "--attachment-max-size",
+        "100",
+        "--json",
+    ]);
+    assert_eq!(o.code, 3, "{}", o.stderr);
+    assert!(o.stderr.contains("--hydrate --out"), "{}", o.stderr);
+    let h = &o.json()["hydration"];
+    let html = h["attachments"]["failed"].as_u64().unwrap();
+    assert!(html > 0);
+    assert!(h["attachments"]["other_type"].as_u64().unwrap() > 0);
+    assert_eq!(h["attachments"]["inlined"], 0);
+    assert_eq!(binary_reads(&b.journal()).len() as u64, html);
+    for (_, v) in resources(&b.out) {
+        assert!(!v.to_string().contains("\"data\""), "{}", key(&v));
+    }
+    // Again with the default cap: the HTML notes, and nothing else.
+    let n = b.journal().len();
+    let s = hydrate_json(&b, &["--attachment-types", "text/html"]);
+    assert_eq!(s["hydration"]["attachments"]["inlined"], html);
+    assert_eq!(s["hydration"]["fetched"], serde_json::json!({}));
+    let again: Vec<Received> = b.journal().into_iter().skip(n).collect();
+    assert_eq!(binary_reads(&again).len() as u64, html);
+    for r in binary_reads(&again) {
+        assert_eq!(r.headers["accept"], "text/html");
+    }
+}
+
+#[test]
+fn bad_hydration_flags_are_refused_before_any_request() {
+    let b = bulk(|_| {});
+    let o = b.export(&["--hydrate", "--attachment-types", "text"]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("--attachment-types `text` is not a MIME type"),
+        "{}",
+        o.stderr
+    );
+    let o = b.export(&["--hydrate", "--status"]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    let o = b.export(&["--attachment-types", "text/plain"]);
+    assert_ne!(o.code, 0);
+    assert!(o.stderr.contains("--hydrate"), "{}", o.stderr);
+    let o = b.export(&["--hydrate", "--attachment-max-size", "10X"]);
+    assert_ne!(o.code, 0);
+    assert!(o.stderr.contains("the unit is K, M or G"), "{}", o.stderr);
+    assert!(b.journal().is_empty(), "{:?}", b.journal());
 }
