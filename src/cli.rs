@@ -1149,6 +1149,17 @@ mod tests {
     }
 
     #[test]
+    fn sizes_take_binary_units() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("500K"), Ok(500 << 10));
+        assert_eq!(parse_size("20m"), Ok(20 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        for bad in ["", "0", "-1", "1.5M", "10X", "99999999999999G"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
     }
