@@ -572,3 +572,64 @@ fn bad_hydration_flags_are_refused_before_any_request() {
     assert!(o.stderr.contains("the unit is K, M or G"), "{}", o.stderr);
     assert!(b.journal().is_empty(), "{:?}", b.journal());
 }
+
+/// Killed midway (SIGKILL, no clean-up of its own), a hydration leaves
+/// whole files only; the next run sweeps what was left and reads exactly
+/// what is still missing.
+#[test]
+fn a_killed_hydration_leaves_whole_files_and_the_next_run_reads_only_what_is_missing() {
+    let b = bulk(|o| {
+        o.faults = faults(&["rate-limited"]);
+        o.rate_limit = 2;
+    });
+    std::fs::create_dir(&b.out).unwrap();
+    let lines: String = (1..=10)
+        .map(|i| format!("Medication/med{i:04}"))
+        .chain((1..=3).map(|i| format!("PractitionerRole/prr{i:04}")))
+        .enumerate()
+        .map(|(i, r)| {
+            format!(
+                "{}\n",
+                serde_json::json!({"resourceType": "MedicationRequest", "id": format!("mr{i}"),
+                    "medicationReference": {"reference": r}})
+            )
+        })
+        .collect();
+    std::fs::write(b.out.join("MedicationRequest.1.ndjson"), lines).unwrap();
+    let mut child = b.spawn(&["--hydrate", "--parallel", "1", "--retries", "10"]);
+    let started = std::time::Instant::now();
+    while reads(&b.journal()).len() < 3 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "no reads"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "ended before the kill");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Every line on disk is whole (resources() parses each).
+    let kept: BTreeSet<String> = resources(&b.out).iter().map(|(_, v)| key(v)).collect();
+
+    let n = b.journal().len();
+    let s = hydrate_json(&b, &["--retries", "10"]);
+    let leftovers: Vec<_> = std::fs::read_dir(&b.out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".hydrating") || n.ends_with(".part"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let all = resources(&b.out);
+    let mut seen = BTreeSet::new();
+    for (f, v) in &all {
+        assert!(seen.insert(key(v)), "{f}: {} twice", key(v));
+    }
+    let want = closure(&all, &hydrated_files(&b.out));
+    assert!(want.len() >= 13, "{want:?}");
+    let again: Vec<Received> = b.journal().into_iter().skip(n).collect();
+    let second: BTreeSet<String> = reads(&again).into_keys().collect();
+    let missing: BTreeSet<String> = want.difference(&kept).cloned().collect();
+    assert_eq!(second, missing);
+    assert_eq!(s["hydration"]["failed"], 0);
+}

@@ -21,6 +21,10 @@ use crate::event_log::LOG_FILE;
 /// unfinished file's worth of fetches (the next run fetches them again).
 pub const FILE_LINES: usize = 1000;
 
+/// A file open this long is settled at its next write, so that a slow
+/// server's fetches are not all at risk until a file fills.
+pub const SETTLE_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub const RECORD_FILE: &str = ".smart-hydrate.json";
 
 fn io_error(path: &Path, e: std::io::Error) -> Error {
@@ -80,13 +84,34 @@ pub fn next_number(files: &[PathBuf], rtype: &str) -> u64 {
         .map_or(1, |n| n + 1)
 }
 
-/// One type's new files: `.Type.n.ndjson.part` while written, renamed to
-/// `Type.n.ndjson` every [`FILE_LINES`] resources and at the end.
+/// The name a file has while hydration writes it: `.NAME.hydrating`, apart
+/// from the export's own `.NAME.part` downloads.
+fn temp_name(name: &str) -> String {
+    format!(".{name}.hydrating")
+}
+
+/// Removes what a hydration killed midway left (its temporary files).
+pub fn sweep(dir: &Path) -> Result<()> {
+    let rd = std::fs::read_dir(dir)
+        .map_err(|e| Error::usage(format!("cannot read {}: {e}", dir.display())))?;
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.ends_with(".hydrating") {
+            safe_fs::remove_if_there(&e.path()).map_err(|x| io_error(&e.path(), x))?;
+        }
+    }
+    Ok(())
+}
+
+/// One type's new files: `.Type.n.ndjson.hydrating` while written, renamed
+/// to `Type.n.ndjson` every [`FILE_LINES`] resources or [`SETTLE_AFTER`],
+/// and at the end.
 pub struct TypeWriter {
     dir: PathBuf,
     rtype: String,
     next: u64,
     open: Option<(PathBuf, std::io::BufWriter<std::fs::File>)>,
+    opened: std::time::Instant,
     lines: usize,
     /// Resources written per settled file, and their names.
     pub settled: Vec<(String, u64)>,
@@ -99,6 +124,7 @@ impl TypeWriter {
             rtype: rtype.to_owned(),
             next,
             open: None,
+            opened: std::time::Instant::now(),
             lines: 0,
             settled: Vec::new(),
         }
@@ -109,17 +135,18 @@ impl TypeWriter {
         if self.open.is_none() {
             let part = self
                 .dir
-                .join(format!(".{}.{}.ndjson.part", self.rtype, self.next));
+                .join(temp_name(&format!("{}.{}.ndjson", self.rtype, self.next)));
             safe_fs::remove_if_there(&part).map_err(|e| io_error(&part, e))?;
             let f = safe_fs::create_new(&part).map_err(|e| io_error(&part, e))?;
             self.open = Some((part, std::io::BufWriter::new(f)));
+            self.opened = std::time::Instant::now();
         }
         let (part, w) = self.open.as_mut().expect("opened above");
         w.write_all(line)
             .and_then(|()| w.write_all(b"\n"))
             .map_err(|e| io_error(part, e))?;
         self.lines += 1;
-        if self.lines >= FILE_LINES {
+        if self.lines >= FILE_LINES || self.opened.elapsed() >= SETTLE_AFTER {
             self.settle()?;
         }
         Ok(())
@@ -154,7 +181,7 @@ impl TypeWriter {
 }
 
 impl Drop for TypeWriter {
-    /// A writer dropped unsettled (an error, Ctrl-C) leaves no `.part`.
+    /// A writer dropped unsettled (an error, Ctrl-C) leaves no temporary file.
     fn drop(&mut self) {
         if let Some((part, _)) = self.open.take() {
             let _ = safe_fs::remove_if_there(&part);
@@ -197,7 +224,7 @@ pub fn record(dir: &Path, names: &[String]) -> Result<()> {
     replace(dir, RECORD_FILE, |w| w.write_all(&text))
 }
 
-/// Writes `DIR/name` anew through `.name.part` and a rename, so that a
+/// Writes `DIR/name` anew through `.name.hydrating` and a rename, so that a
 /// reader (or a crash) sees the old file or the new one, never half.
 pub fn replace(
     dir: &Path,
@@ -209,7 +236,7 @@ pub fn replace(
     r.commit()
 }
 
-/// A file being written anew beside the one it replaces (`.name.part`),
+/// A file being written anew beside the one it replaces (`.name.hydrating`),
 /// gzip when asked; [`Replacement::commit`] renames it over the old one,
 /// and a replacement dropped uncommitted leaves no trace.
 pub struct Replacement {
@@ -258,7 +285,7 @@ impl Sink {
 impl Replacement {
     pub fn start(dir: &Path, name: &str, gz: bool) -> Result<Replacement> {
         let to = dir.join(name);
-        let part = dir.join(format!(".{name}.part"));
+        let part = dir.join(temp_name(name));
         safe_fs::not_a_link(&to).map_err(|e| io_error(&to, e))?;
         safe_fs::remove_if_there(&part).map_err(|e| io_error(&part, e))?;
         let f = safe_fs::create_new(&part).map_err(|e| io_error(&part, e))?;
@@ -315,6 +342,7 @@ mod tests {
             "output.1.ndjson",
             "log.ndjson",
             ".Organization.3.ndjson.part",
+            ".Location.1.ndjson.hydrating",
             "notes.txt",
         ] {
             std::fs::write(d.path().join(n), "").unwrap();
@@ -365,8 +393,28 @@ mod tests {
         let mut w = TypeWriter::new(d.path(), "Location", 1);
         w.write(b"{}").unwrap();
         drop(w);
-        assert!(!d.path().join(".Location.1.ndjson.part").exists());
+        assert!(!d.path().join(".Location.1.ndjson.hydrating").exists());
         assert!(!d.path().join("Location.1.ndjson").exists());
+    }
+
+    #[test]
+    fn a_sweep_takes_hydration_leftovers_only() {
+        let d = tempfile::tempdir().unwrap();
+        for n in [
+            ".Medication.1.ndjson.hydrating",
+            ".Patient.1.ndjson.part",
+            "x.hydrating",
+        ] {
+            std::fs::write(d.path().join(n), "").unwrap();
+        }
+        sweep(d.path()).unwrap();
+        let mut left: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".Patient.1.ndjson.part", "x.hydrating"]);
     }
 
     #[test]

@@ -148,6 +148,7 @@ pub async fn run(dir: &Path, fhir: Arc<Fhir>, opts: &Options) -> Result<Report> 
         dir: dir.display().to_string(),
         ..Report::default()
     };
+    layout::sweep(dir)?;
     let base = fhir.on_base().clone();
     let (d, b, r) = (dir.to_path_buf(), base.clone(), opts.attachments.clone());
     let s = tokio::task::spawn_blocking(move || scan(&d, &b, &r))
