@@ -3,7 +3,7 @@
 //! tried again after `Retry-After` (capped by `--max-retry-wait`). What
 //! comes back must be the resource asked for.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use futures_util::StreamExt;
@@ -69,8 +69,10 @@ pub struct Batch {
     pub not_found: u64,
     pub refused: u64,
     pub failed: Vec<String>,
-    /// The resources fetched, for the references they hold in turn.
-    pub resources: Vec<Value>,
+    /// What the resources fetched reference in turn (kept instead of the
+    /// resources: a round of Observations would not fit in memory).
+    pub wanted: BTreeSet<String>,
+    pub off_base: u64,
     /// Files written, and resources in each.
     pub files: Vec<(String, u64)>,
 }
@@ -101,7 +103,9 @@ pub async fn batch(
                     .or_insert_with(|| TypeWriter::new(dir, &rtype, next(&rtype)));
                 w.write(&line)?;
                 *out.fetched.entry(rtype).or_insert(0) += 1;
-                out.resources.push(v);
+                let found = super::refs::wanted(&v, fhir.on_base());
+                out.off_base += found.off_base;
+                out.wanted.extend(found.local);
             }
             Got::NotFound => out.not_found += 1,
             Got::Refused => out.refused += 1,

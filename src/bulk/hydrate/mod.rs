@@ -96,11 +96,38 @@ impl Report {
     }
 }
 
+/// The `Type/id`s on disk, as 128-bit digests: an export of ten million
+/// Observations is 160 MB of these, not a gigabyte of strings.
+#[derive(Default)]
+struct Seen(HashSet<u128>);
+
+impl Seen {
+    fn digest(key: &str) -> u128 {
+        use std::hash::{Hash, Hasher};
+        let half = |salt: u8| {
+            // Fixed keys: the same key digests the same in every run.
+            let mut h = std::hash::DefaultHasher::new();
+            salt.hash(&mut h);
+            key.hash(&mut h);
+            h.finish()
+        };
+        (u128::from(half(0)) << 64) | u128::from(half(1))
+    }
+
+    fn insert(&mut self, key: &str) {
+        self.0.insert(Self::digest(key));
+    }
+
+    fn contains(&self, key: &str) -> bool {
+        self.0.contains(&Self::digest(key))
+    }
+}
+
 /// What DIR holds, read once.
 #[derive(Default)]
 struct Scan {
     /// `Type/id` of the fetched types that are on disk.
-    have: HashSet<String>,
+    have: Seen,
     wanted: BTreeSet<String>,
     off_base: u64,
     note_files: Vec<PathBuf>,
@@ -126,7 +153,7 @@ fn scan(dir: &Path, base: &FhirBase, rules: &attachments::Rules) -> Result<Scan>
                 v.get("id").and_then(Value::as_str),
             ) && refs::FETCHED.contains(&t)
             {
-                s.have.insert(format!("{t}/{id}"));
+                s.have.insert(&format!("{t}/{id}"));
             }
             let found = refs::wanted(&v, base);
             s.off_base += found.off_base;
@@ -164,7 +191,7 @@ pub async fn run(dir: &Path, fhir: Arc<Fhir>, opts: &Options) -> Result<Report> 
         referenced.extend(wanted.iter().cloned());
         let missing: Vec<String> = wanted
             .iter()
-            .filter(|k| !have.contains(*k))
+            .filter(|k| !have.contains(k))
             .cloned()
             .collect();
         if round == 0 {
@@ -186,7 +213,9 @@ pub async fn run(dir: &Path, fhir: Arc<Fhir>, opts: &Options) -> Result<Report> 
         })
         .await?;
         // Tried once, whatever came of it: never again in this run.
-        have.extend(missing);
+        for k in &missing {
+            have.insert(k);
+        }
         for (t, n) in b.fetched {
             *report.fetched.entry(t).or_insert(0) += n;
         }
@@ -205,12 +234,9 @@ pub async fn run(dir: &Path, fhir: Arc<Fhir>, opts: &Options) -> Result<Report> 
                 resources: n,
             });
         }
-        wanted = BTreeSet::new();
-        for v in &b.resources {
-            let found = refs::wanted(v, &base);
-            report.off_base += found.off_base;
-            wanted.extend(found.local.into_iter().filter(|k| !have.contains(k)));
-        }
+        report.off_base += b.off_base;
+        wanted = b.wanted;
+        wanted.retain(|k| !have.contains(k));
     }
     report.referenced = referenced.len() as u64;
     layout::record(dir, &written)?;
