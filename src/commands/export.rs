@@ -285,10 +285,15 @@ pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
     };
     summary.seconds = start.elapsed().as_secs_f64();
     // Hydration only once the export checked out.
-    if let Some(h) = &hydration
-        && verdict(&summary).is_ok()
-    {
-        summary.hydration = Some(hydrate_with_ctrl_c(&dir, export.fhir.clone(), h).await?);
+    if let Some(h) = &hydration {
+        if verdict(&summary).is_ok() {
+            summary.hydration = Some(hydrate_with_ctrl_c(&dir, export.fhir.clone(), h).await?);
+        } else {
+            h.reporter.note(&format!(
+                "not hydrated: the export did not check out; `smart export --hydrate --out {}` hydrates it as it is",
+                dir.display()
+            ));
+        }
     }
     out::print_summary(&summary, ctx.json)?;
     verdict(&summary)?;
