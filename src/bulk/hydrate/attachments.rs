@@ -65,6 +65,18 @@ pub struct Tally {
     pub files: u64,
 }
 
+impl Tally {
+    pub fn add(&mut self, o: &Tally) {
+        self.inlined += o.inlined;
+        self.bytes += o.bytes;
+        self.already += o.already;
+        self.other_type += o.other_type;
+        self.off_base += o.off_base;
+        self.failed += o.failed;
+        self.files += o.files;
+    }
+}
+
 /// What to do with one attachment.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Class {

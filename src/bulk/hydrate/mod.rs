@@ -134,37 +134,79 @@ struct Scan {
     tally: attachments::Tally,
 }
 
+/// Reads every data file of DIR, a few files at a time on threads of
+/// their own (JSON parsing is the cost of a run with nothing to fetch).
 fn scan(dir: &Path, base: &FhirBase, rules: &attachments::Rules) -> Result<Scan> {
-    let mut s = Scan::default();
-    for path in layout::data_files(dir)? {
-        let mut notes = false;
-        for line in layout::reader(&path)?.split(b'\n') {
-            let line =
-                line.map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))?;
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            // A line that is not JSON is the export's own check's business.
-            let Ok(v) = serde_json::from_slice::<Value>(&line) else {
-                continue;
-            };
-            if let (Some(t), Some(id)) = (
-                v.get("resourceType").and_then(Value::as_str),
-                v.get("id").and_then(Value::as_str),
-            ) && refs::FETCHED.contains(&t)
-            {
-                s.have.insert(&format!("{t}/{id}"));
-            }
-            let found = refs::wanted(&v, base);
-            s.off_base += found.off_base;
-            s.wanted.extend(found.local);
-            notes |= attachments::survey(&v, rules, base, &mut s.tally);
-        }
-        if notes {
-            s.note_files.push(path);
-        }
+    let files = layout::data_files(dir)?;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, 8)
+        .min(files.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let parts: Vec<Result<Scan>> = std::thread::scope(|sc| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                sc.spawn(|| {
+                    let mut s = Scan::default();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(path) = files.get(i) else {
+                            return Ok(s);
+                        };
+                        scan_file(path, base, rules, &mut s)?;
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(Error::usage("scanning DIR failed")))
+            })
+            .collect()
+    });
+    let mut all = Scan::default();
+    for p in parts {
+        let p = p?;
+        all.have.0.extend(p.have.0);
+        all.wanted.extend(p.wanted);
+        all.off_base += p.off_base;
+        all.note_files.extend(p.note_files);
+        all.tally.add(&p.tally);
     }
-    Ok(s)
+    all.note_files.sort();
+    Ok(all)
+}
+
+fn scan_file(path: &Path, base: &FhirBase, rules: &attachments::Rules, s: &mut Scan) -> Result<()> {
+    let mut notes = false;
+    for line in layout::reader(path)?.split(b'\n') {
+        let line =
+            line.map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))?;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        // A line that is not JSON is the export's own check's business.
+        let Ok(v) = serde_json::from_slice::<Value>(&line) else {
+            continue;
+        };
+        if let (Some(t), Some(id)) = (
+            v.get("resourceType").and_then(Value::as_str),
+            v.get("id").and_then(Value::as_str),
+        ) && refs::FETCHED.contains(&t)
+        {
+            s.have.insert(&format!("{t}/{id}"));
+        }
+        let found = refs::wanted(&v, base);
+        s.off_base += found.off_base;
+        s.wanted.extend(found.local);
+        notes |= attachments::survey(&v, rules, base, &mut s.tally);
+    }
+    if notes {
+        s.note_files.push(path.to_path_buf());
+    }
+    Ok(())
 }
 
 /// Hydrates DIR: the entry point for `smart export --hydrate` and for any
