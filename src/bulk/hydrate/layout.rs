@@ -174,6 +174,9 @@ impl TypeWriter {
         };
         let to = self.dir.join(&name);
         std::fs::rename(&part, &to).map_err(|e| io_error(&to, e))?;
+        // Recorded as it is settled: a run stopped later still leaves a
+        // record of every file it wrote.
+        record(&self.dir, std::slice::from_ref(&name))?;
         self.settled.push((name, self.lines as u64));
         self.lines = 0;
         Ok(())

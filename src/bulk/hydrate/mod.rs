@@ -228,7 +228,6 @@ pub async fn run(dir: &Path, fhir: Arc<Fhir>, opts: &Options) -> Result<Report> 
     let mut have = s.have;
     let mut wanted = s.wanted;
     let mut referenced: HashSet<String> = HashSet::new();
-    let mut written = Vec::new();
     for round in 0..MAX_ROUNDS {
         referenced.extend(wanted.iter().cloned());
         let missing: Vec<String> = wanted
@@ -269,7 +268,6 @@ pub async fn run(dir: &Path, fhir: Arc<Fhir>, opts: &Options) -> Result<Report> 
         }
         for (name, n) in b.files {
             let rtype = name.split('.').next().unwrap_or_default().to_owned();
-            written.push(name.clone());
             report.files.push(Written {
                 path: name,
                 rtype,
@@ -281,7 +279,6 @@ pub async fn run(dir: &Path, fhir: Arc<Fhir>, opts: &Options) -> Result<Report> 
         wanted.retain(|k| !have.contains(k));
     }
     report.referenced = referenced.len() as u64;
-    layout::record(dir, &written)?;
 
     if !s.note_files.is_empty() {
         opts.reporter.note(&format!(
