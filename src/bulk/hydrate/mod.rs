@@ -23,6 +23,8 @@
 pub mod attachments;
 pub mod fetch;
 pub mod layout;
+#[cfg(test)]
+mod proptests;
 pub mod refs;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
