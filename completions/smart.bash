@@ -248,7 +248,7 @@ _smart() {
 
     case "${cmd}" in
         smart)
-            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version discover profile login status token refresh logout sandbox keys register query get create update delete capabilities export check completions man help"
+            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version discover profile login status token refresh logout sandbox keys register query get create update delete capabilities export check completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -278,14 +278,6 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -294,7 +286,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__capabilities)
-            opts="-q -p -v -H -h -V --statement --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-q -p -v -h -V --statement --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -332,14 +324,6 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -348,7 +332,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__check)
-            opts="-p -v -H -h -V --client-id --secret-stdin --redirect-uri --scope --other-patient --only --skip --junit --transcript --html --browser --no-login --list --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-p -v -h -V --client-id --secret-stdin --redirect-uri --scope --other-patient --only --skip --junit --transcript --html --browser --no-login --list --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -414,14 +398,6 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -430,7 +406,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__completions)
-            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version bash elvish fish powershell zsh"
+            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -460,14 +436,6 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -476,7 +444,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__create)
-            opts="-d -q -p -v -H -h -V --data --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-d -q -p -v -h -V --data --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -522,14 +490,6 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -538,7 +498,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__delete)
-            opts="-q -p -v -H -h -V --if-match --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-q -p -v -h -V --if-match --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -580,14 +540,6 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -596,7 +548,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__discover)
-            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -626,14 +578,6 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -642,7 +586,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__export)
-            opts="-q -p -v -H -h -V --type --since --type-filter --elements --patient --out --parallel --resume --status --cancel --output-format --gzip --until --organize-output-by --lenient --include-associated-data --param --post --token-origin --keep-job --deadline --partial-manifests --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version system patient group"
+            opts="-q -p -v -h -V --type --since --type-filter --elements --patient --out --parallel --resume --status --cancel --output-format --gzip --until --organize-output-by --lenient --include-associated-data --param --post --token-origin --keep-job --deadline --partial-manifests --hydrate --attachment-types --attachment-max-size --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version system patient group"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -704,6 +648,14 @@ _smart() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --attachment-types)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --attachment-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -736,14 +688,6 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -752,7 +696,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__get)
-            opts="-o -q -p -v -H -h -V --output --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-o -q -p -v -h -V --output --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -796,14 +740,6 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
-                    return 0
-                    ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1248,7 +1184,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__keys)
-            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version generate jwks help"
+            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version generate jwks help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1278,14 +1214,6 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1294,7 +1222,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__keys__subcmd__generate)
-            opts="-p -v -H -h -V --alg --kid --out --format --keychain --force --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-p -v -h -V --alg --kid --out --keychain --force --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1310,10 +1238,6 @@ _smart() {
                     ;;
                 --out)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "pem jwk" -- "${cur}"))
                     return 0
                     ;;
                 --profile)
@@ -1338,14 +1262,6 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
-                    return 0
-                    ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1412,7 +1328,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__keys__subcmd__jwks)
-            opts="-p -v -H -h -V --key --kid --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-p -v -h -V --key --kid --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1450,14 +1366,6 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1466,7 +1374,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__login)
-            opts="-p -v -H -h -V --fhir-base --client-id --scope --launch --iss --ehr --no-browser --redirect-port --redirect-uri --secret-stdin --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-p -v -h -V --fhir-base --client-id --scope --launch --iss --ehr --no-browser --redirect-port --redirect-uri --secret-stdin --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1524,14 +1432,6 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1540,7 +1440,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__logout)
-            opts="-p -v -H -h -V --all --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-p -v -h -V --all --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1568,14 +1468,6 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
-                    return 0
-                    ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1586,7 +1478,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__man)
-            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1614,14 +1506,6 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
-                    return 0
-                    ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1632,7 +1516,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile)
-            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version add list show use remove set-secret help"
+            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version add list show use remove set-secret help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1662,14 +1546,6 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1678,7 +1554,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile__subcmd__add)
-            opts="-p -v -H -h -V --fhir-base --client-id --scope --redirect-port --client-type --aud --no-aud --pkce --token-auth-method --authorize-param --format-json --basic-auth-encoding --no-scope-translation --max-retry-wait --private-key --kid --alg --jku --force --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-p -v -h -V --fhir-base --client-id --scope --redirect-port --client-type --aud --no-aud --pkce --token-auth-method --authorize-param --format-json --basic-auth-encoding --no-scope-translation --max-retry-wait --private-key --kid --alg --jku --force --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1766,14 +1642,6 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
-                    return 0
-                    ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1896,7 +1764,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile__subcmd__list)
-            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1924,14 +1792,6 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
-                    return 0
-                    ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1942,7 +1802,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile__subcmd__remove)
-            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1970,14 +1830,6 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
-                    return 0
-                    ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1988,7 +1840,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile__subcmd__set__subcmd__secret)
-            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2016,14 +1868,6 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
-                    return 0
-                    ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2034,7 +1878,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile__subcmd__show)
-            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2062,14 +1906,6 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
-                    return 0
-                    ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2080,7 +1916,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile__subcmd__use)
-            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2110,14 +1946,6 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2126,7 +1954,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__query)
-            opts="-o -q -p -v -H -h -V --all --limit --count --post --get --output --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-o -q -p -v -h -V --all --limit --count --post --get --output --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2180,14 +2008,6 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2196,7 +2016,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__refresh)
-            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2226,14 +2046,6 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2242,7 +2054,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__register)
-            opts="-p -v -H -h -V --fhir-base --name --client-type --redirect-port --jwks --jwks-url --private-key --scope --force --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-p -v -h -V --fhir-base --name --client-type --redirect-port --jwks --jwks-url --private-key --scope --force --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2304,14 +2116,6 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2320,7 +2124,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__sandbox)
-            opts="-p -v -H -h -V --port --bind --patients --seed --upstream --token-lifetime --clients --fault --quirk --auto-approve --tls-cert --tls-key --allow-loopback-jwks-uri --export-delay --export-file-lines --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version launch-url help"
+            opts="-p -v -h -V --port --bind --patients --seed --upstream --token-lifetime --clients --fault --quirk --auto-approve --tls-cert --tls-key --allow-loopback-jwks-uri --export-delay --export-file-lines --profile --json --verbose --color --timeout --cacert --token-store --help --version launch-url help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2402,14 +2206,6 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2460,7 +2256,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__sandbox__subcmd__launch__subcmd__url)
-            opts="-p -v -H -h -V --app --patient --encounter --base --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-p -v -h -V --app --patient --encounter --base --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2506,14 +2302,6 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2522,7 +2310,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__status)
-            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2550,14 +2338,6 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
-                    return 0
-                    ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2568,7 +2348,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__token)
-            opts="-p -v -H -h -V --decode --introspect --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-p -v -h -V --decode --introspect --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2598,14 +2378,6 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2614,7 +2386,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__update)
-            opts="-d -q -p -v -H -h -V --data --if-match --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-d -q -p -v -h -V --data --if-match --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2662,14 +2434,6 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
-                    return 0
-                    ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -601,6 +601,8 @@ complete -c smart -n "__fish_smart_using_subcommand export" -l include-associate
 complete -c smart -n "__fish_smart_using_subcommand export" -l param -d 'A kick-off parameter smart does not name (repeatable)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l token-origin -d 'An origin besides the FHIR base\'s that gets the token for the files, e.g. https://files.example.org (repeatable; profile key token_origins)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l deadline -d 'Give up after this long, all waits included (e.g. 90s, 45m, 12h, 3d; default: no limit); --resume continues' -r
+complete -c smart -n "__fish_smart_using_subcommand export" -l attachment-types -d 'MIME types of the notes --hydrate inlines (comma-separated; default text/plain,text/html,application/xhtml+xml)' -r
+complete -c smart -n "__fish_smart_using_subcommand export" -l attachment-max-size -d 'The largest note --hydrate inlines, e.g. 500K or 20M (default 10M)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l retries -d 'Retries on 429/503, honouring Retry-After (GET and POST _search only)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l max-retry-wait -d 'Longest Retry-After wait to honour, in seconds; a server asking for more fails the command (default: the profile\'s max_retry_wait, else 60)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -s p -l profile -d 'Profile to use (default: the one chosen with `smart profile use`)' -r
@@ -621,6 +623,7 @@ complete -c smart -n "__fish_smart_using_subcommand export" -l lenient -d 'Let t
 complete -c smart -n "__fish_smart_using_subcommand export" -l post -d 'Kick off with POST and a Parameters body (the default is GET, and POST when the server answers GET with 405)'
 complete -c smart -n "__fish_smart_using_subcommand export" -l keep-job -d 'Do not DELETE the job at the server once every file is downloaded and checked'
 complete -c smart -n "__fish_smart_using_subcommand export" -l partial-manifests -d 'Ask for partial manifests (`allowPartialManifests`): download each manifest page\'s files as it arrives'
+complete -c smart -n "__fish_smart_using_subcommand export" -l hydrate -d 'After the export, fetch what it references but left out (Medication, Practitioner, PractitionerRole, Organization, Location, missing Observations) and inline its notes; with --out DIR of a finished export and no export parameters, hydrate that export (no new one)'
 complete -c smart -n "__fish_smart_using_subcommand export" -l no-auth -d 'Send no token (open servers; any URL is then allowed)'
 complete -c smart -n "__fish_smart_using_subcommand export" -s q -l quiet -d 'No progress bar, notes or paging hints on stderr'
 complete -c smart -n "__fish_smart_using_subcommand export" -l json -d 'Machine-readable JSON output wherever there is output'

@@ -1032,6 +1032,29 @@ pub struct ExportArgs {
     #[arg(long)]
     pub partial_manifests: bool,
 
+    // Hydration (issue 20 §3): these flags stay together.
+    /// After the export, fetch what it references but left out (Medication,
+    /// Practitioner, PractitionerRole, Organization, Location, missing
+    /// Observations) and inline its notes; with --out DIR of a finished
+    /// export and no export parameters, hydrate that export (no new one)
+    #[arg(long)]
+    pub hydrate: bool,
+
+    /// MIME types of the notes --hydrate inlines (comma-separated; default
+    /// text/plain,text/html,application/xhtml+xml)
+    #[arg(
+        long = "attachment-types",
+        value_name = "TYPE",
+        value_delimiter = ',',
+        requires = "hydrate"
+    )]
+    pub attachment_types: Vec<String>,
+
+    /// The largest note --hydrate inlines, e.g. 500K or 20M (default 10M)
+    #[arg(long = "attachment-max-size", value_name = "SIZE", value_parser = parse_size,
+          requires = "hydrate")]
+    pub attachment_max_size: Option<u64>,
+
     #[command(flatten)]
     pub fhir: FhirArgs,
 }
@@ -1069,6 +1092,30 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     n.checked_mul(secs)
         .map(std::time::Duration::from_secs)
         .ok_or_else(|| format!("`{s}` is too long"))
+}
+
+/// `4096`, `500K`, `20M`, `1G` (powers of 1024): a size in bytes.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => t.split_at(i),
+        None => (t, ""),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (e.g. 500K, 20M)"))?;
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        _ => return Err(format!("`{s}`: the unit is K, M or G")),
+    };
+    if n == 0 {
+        return Err("the size must be more than 0".into());
+    }
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{s}` is too large"))
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
@@ -1128,6 +1175,17 @@ mod tests {
                 "--help lacks exit code {}: {help}",
                 k.exit_code()
             );
+        }
+    }
+
+    #[test]
+    fn sizes_take_binary_units() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("500K"), Ok(500 << 10));
+        assert_eq!(parse_size("20m"), Ok(20 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        for bad in ["", "0", "-1", "1.5M", "10X", "99999999999999G"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
         }
     }
 

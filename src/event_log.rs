@@ -34,6 +34,9 @@ pub enum EventId {
     DownloadComplete,
     DownloadError,
     ExportComplete,
+    /// `smart export --hydrate`'s own event (not bulk-data-client's): what
+    /// hydration fetched and inlined.
+    HydrationComplete,
 }
 
 impl EventId {
@@ -49,6 +52,7 @@ impl EventId {
             EventId::DownloadComplete => "download_complete",
             EventId::DownloadError => "download_error",
             EventId::ExportComplete => "export_complete",
+            EventId::HydrationComplete => "hydration_complete",
         }
     }
 }

@@ -12,9 +12,12 @@
 //! - `ndjson`: the line-by-line check of a file (plain or gzip), with `scan`, its JSON validator
 //!   (and `scan_stream`, the same check across chunks for lines too long to buffer);
 //! - `job`: the steps from kick-off to the last file; `summary`: what it produced;
-//! - `watch`: what a running export reports (the command layer draws it).
+//! - `watch`: what a running export reports (the command layer draws it);
+//! - `hydrate`: what an export left out (referenced resources, notes),
+//!   fetched afterwards into its directory.
 
 pub mod download;
+pub mod hydrate;
 pub mod job;
 pub mod journal;
 pub mod kickoffs;

@@ -39,6 +39,9 @@ pub struct Summary {
     /// Files that did not check out: bad lines, counts unlike the manifest's.
     pub problems: Vec<String>,
     pub errors: ErrorDigest,
+    /// What `--hydrate` added after the export.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hydration: Option<super::hydrate::Report>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -132,6 +135,7 @@ impl Summary {
             },
             problems,
             errors: digest(&error_paths),
+            hydration: None,
         }
     }
 }

@@ -15,6 +15,7 @@ use std::time::Duration;
 use super::RunContext;
 use super::connect;
 use crate::bulk::download::Fetcher;
+use crate::bulk::hydrate;
 use crate::bulk::job::{Cancelled, Export};
 use crate::bulk::kickoffs;
 use crate::bulk::reach::{Reach, parse_token_origin};
@@ -42,6 +43,12 @@ enum Mode {
 pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
     let start = std::time::Instant::now();
     let mode = mode(&args)?;
+    let hydration = hydrate_options(ctx, &args)?;
+    if let Some(h) = &hydration
+        && let Some(dir) = hydrate_only_dir(&args, &mode)?
+    {
+        return hydrate_existing(ctx, &args, &dir, h).await;
+    }
     // Checked before any request, like every other flag.
     let flag_origins: Vec<url::Origin> = args
         .token_origins
@@ -215,6 +222,8 @@ pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
                 for name in state.leftovers_of(p) {
                     let _ = crate::bulk::safe_fs::remove_if_there(&dir.join(name));
                 }
+                // What a hydration of the previous export added goes with it.
+                hydrate::forget(&dir);
             }
         }
         let (summary, mut state, was_complete) = if state.complete {
@@ -275,8 +284,23 @@ pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
         }
     };
     summary.seconds = start.elapsed().as_secs_f64();
+    // Hydration only once the export checked out.
+    if let Some(h) = &hydration {
+        if verdict(&summary).is_ok() {
+            summary.hydration = Some(hydrate_with_ctrl_c(&dir, export.fhir.clone(), h).await?);
+        } else {
+            h.reporter.note(&format!(
+                "not hydrated: the export did not check out; `smart export --hydrate --out {}` hydrates it as it is",
+                dir.display()
+            ));
+        }
+    }
     out::print_summary(&summary, ctx.json)?;
-    verdict(&summary)
+    verdict(&summary)?;
+    match &summary.hydration {
+        Some(r) => hydrate_verdict(r, &dir),
+        None => Ok(()),
+    }
 }
 
 /// `export-20261207-190501`: a new directory in the current one, never the
@@ -495,4 +519,143 @@ fn resume_command(ctx: &RunContext, dir: &Path) -> String {
         .map_or(String::new(), |p| format!(" -p {p}"));
     let dir: PathBuf = dir.to_path_buf();
     format!("smart{profile} export --resume --out {}", dir.display())
+}
+
+// Hydration (`--hydrate`, issue 20 §3): after an export, or on the
+// directory of one that is finished.
+
+/// The hydration's options from the flags; `None` without `--hydrate`.
+/// Checked before any request, like every other flag.
+fn hydrate_options(ctx: &RunContext, args: &ExportArgs) -> Result<Option<hydrate::Options>> {
+    if !args.hydrate {
+        return Ok(None);
+    }
+    if args.status || args.cancel {
+        return Err(Error::usage(
+            "--hydrate goes with an export (new or --resume) or alone with --out DIR, not with --status or --cancel",
+        ));
+    }
+    let types: Vec<String> = if args.attachment_types.is_empty() {
+        hydrate::attachments::DEFAULT_TYPES
+            .iter()
+            .map(|t| t.to_string())
+            .collect()
+    } else {
+        args.attachment_types
+            .iter()
+            .map(|t| t.trim().to_ascii_lowercase())
+            .collect()
+    };
+    for t in &types {
+        let ok = t.split_once('/').is_some_and(|(a, b)| {
+            let token = |x: &str| {
+                !x.is_empty()
+                    && x.bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&c))
+            };
+            token(a) && token(b)
+        });
+        if !ok {
+            return Err(Error::usage(format!(
+                "--attachment-types `{}` is not a MIME type",
+                crate::redact::printable(t)
+            ))
+            .with_hint("give types such as text/plain,text/html (no parameters, no wildcards)"));
+        }
+    }
+    Ok(Some(hydrate::Options {
+        parallel: usize::from(args.parallel),
+        attachments: hydrate::attachments::Rules {
+            types,
+            max_bytes: args
+                .attachment_max_size
+                .unwrap_or(hydrate::attachments::DEFAULT_MAX),
+            parallel: usize::from(args.parallel),
+        },
+        reporter: if args.fhir.quiet {
+            crate::reporter::Reporter::default()
+        } else {
+            ctx.invocation.reporter.clone()
+        },
+    }))
+}
+
+/// `--out DIR` when `--hydrate` is to hydrate what DIR holds instead of
+/// starting an export: no export parameters, and DIR holds a finished
+/// export (or, with no state of `smart`'s, data files of another kind, such
+/// as a crawl's). An unfinished export there is refused as for any start.
+fn hydrate_only_dir(args: &ExportArgs, mode: &Mode) -> Result<Option<PathBuf>> {
+    let (Mode::Start(req), Some(dir)) = (mode, &args.out) else {
+        return Ok(None);
+    };
+    if **req != ExportRequest::everything() || args.gzip || args.partial_manifests || !dir.is_dir()
+    {
+        return Ok(None);
+    }
+    let finished = match State::load(dir)? {
+        Some(s) => s.complete,
+        None => !hydrate::layout::data_files(dir)?.is_empty(),
+    };
+    Ok(finished.then(|| dir.clone()))
+}
+
+/// `smart export --hydrate --out DIR`: no kick-off, only the hydration.
+async fn hydrate_existing(
+    ctx: &RunContext,
+    args: &ExportArgs,
+    dir: &Path,
+    opts: &hydrate::Options,
+) -> Result<()> {
+    let conn = connect::connect(ctx, &args.fhir).await?;
+    if let Some(s) = State::load(dir)?
+        && s.fhir_base != conn.fhir.on_base().as_str()
+    {
+        return Err(Error::usage(format!(
+            "the export in {} was made from {}, not from this profile's FHIR base {}",
+            dir.display(),
+            s.fhir_base,
+            conn.fhir.on_base()
+        ))
+        .with_hint("use the profile it was made with (-p NAME)"));
+    }
+    let report = hydrate_with_ctrl_c(dir, Arc::new(conn.fhir), opts).await?;
+    out::print_hydration(&report, ctx.json)?;
+    hydrate_verdict(&report, dir)
+}
+
+/// Hydration until done or Ctrl-C (exit 130: what is written is whole,
+/// and a run again fetches only what is still missing).
+async fn hydrate_with_ctrl_c(
+    dir: &Path,
+    fhir: Arc<crate::fhir::client::Fhir>,
+    opts: &hydrate::Options,
+) -> Result<hydrate::Report> {
+    tokio::select! {
+        r = hydrate::run(dir, fhir, opts) => r,
+        _ = tokio::signal::ctrl_c() => Err(Error::interrupted(
+            "interrupted during hydration; the files written so far are whole",
+        )
+        .with_hint(format!(
+            "`smart export --hydrate --out {}` fetches what is still missing",
+            dir.display()
+        ))),
+    }
+}
+
+/// References or notes that could not be fetched (not those the server
+/// says are gone or forbidden: that is the data) fail the command (exit 3).
+fn hydrate_verdict(r: &hydrate::Report, dir: &Path) -> Result<()> {
+    let failed = r.failed + r.attachments.failed;
+    if failed == 0 {
+        return Ok(());
+    }
+    Err(Error::server(format!(
+        "hydration could not fetch {failed} referenced resource{} or note{} (listed above)",
+        if failed == 1 { "" } else { "s" },
+        if failed == 1 { "" } else { "s" }
+    ))
+    .with_hint(format!(
+        "`smart export --hydrate --out {}` tries them again; what is there is not fetched again",
+        dir.display()
+    )))
 }

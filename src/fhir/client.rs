@@ -248,12 +248,18 @@ impl Fhir {
     /// they are, for the caller to read (bulk export's kick-off: 405 means
     /// "POST instead").
     pub async fn send_passing(&self, req: &Request, pass: &[u16]) -> Result<Response> {
+        self.send_capped(req, pass, BODY_LIMIT).await
+    }
+
+    /// [`Fhir::send_passing`], reading at most `limit` bytes of the answer
+    /// (a larger one is an error): hydration's attachments have a size cap.
+    pub async fn send_capped(&self, req: &Request, pass: &[u16], limit: usize) -> Result<Response> {
         self.check_on_base(&req.url)?;
         let what = self.describe(req);
         let mut attempt: u32 = 0;
         let mut refreshed = false;
         loop {
-            let (resp, hide) = self.exchange_once(req, &mut refreshed).await?;
+            let (resp, hide) = self.exchange_once(req, &mut refreshed, limit).await?;
             let status = resp.status.as_u16();
             if pass.contains(&status) {
                 return Ok(resp);
@@ -323,7 +329,7 @@ impl Fhir {
     /// token it carried), for error messages.
     pub async fn exchange(&self, req: &Request) -> Result<(Response, Vec<String>)> {
         self.check_on_base(&req.url)?;
-        self.exchange_once(req, &mut false).await
+        self.exchange_once(req, &mut false, BODY_LIMIT).await
     }
 
     /// `refreshed` is shared by the attempts of one logical request: one
@@ -332,13 +338,17 @@ impl Fhir {
         &self,
         req: &Request,
         refreshed: &mut bool,
+        limit: usize,
     ) -> Result<(Response, Vec<String>)> {
+        // A request's own Accept (an attachment's MIME type) replaces
+        // FHIR JSON rather than joining it: a server reads either header.
+        let own_accept = req.headers.iter().any(|(k, _)| k == ACCEPT);
         loop {
             let token = self.current_token();
-            let mut rb = self
-                .http
-                .request(req.method.clone(), req.url.clone())
-                .header(ACCEPT, FHIR_JSON);
+            let mut rb = self.http.request(req.method.clone(), req.url.clone());
+            if !own_accept {
+                rb = rb.header(ACCEPT, FHIR_JSON);
+            }
             if let Some(t) = &token {
                 rb = rb.bearer_auth(t.secret());
             }
@@ -348,7 +358,7 @@ impl Fhir {
             if let Some((ct, body)) = &req.body {
                 rb = rb.header(CONTENT_TYPE, *ct).body(body.clone());
             }
-            let resp = self.http.send(rb, BODY_LIMIT).await?;
+            let resp = self.http.send(rb, limit).await?;
             // A server may echo the token, or a key in a custom header, in
             // its error text.
             let mut hide: Vec<String> = token.iter().map(|t| t.secret().clone()).collect();

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::print_json;
+use crate::bulk::hydrate::Report as HydrationReport;
 use crate::bulk::job::human_bytes;
 use crate::bulk::manifest::Part;
 use crate::bulk::status::Status;
@@ -19,7 +20,79 @@ pub fn print_summary(s: &Summary, json: bool) -> Result<()> {
         return print_json(s);
     }
     eprint!("{}", summary_text(s));
+    if let Some(h) = &s.hydration {
+        eprint!("{}", hydration_text(h));
+    }
     Ok(())
+}
+
+/// `smart export --hydrate --out DIR` on its own.
+pub fn print_hydration(r: &HydrationReport, json: bool) -> Result<()> {
+    if json {
+        return print_json(&serde_json::json!({ "hydration": r }));
+    }
+    eprint!("{}", hydration_text(r));
+    Ok(())
+}
+
+pub fn hydration_text(r: &HydrationReport) -> String {
+    let mut out = String::new();
+    let n = r.fetched_total();
+    let _ = writeln!(
+        out,
+        "Hydrated {} in {:.1} s: {n} referenced resource{} fetched into {} file{} ({} of {} referenced already there)",
+        printable(&r.dir),
+        r.seconds,
+        plural(n as usize),
+        r.files.len(),
+        plural(r.files.len()),
+        r.already_there,
+        r.referenced
+    );
+    let width = r.fetched.keys().map(String::len).max().unwrap_or(0);
+    for (t, count) in &r.fetched {
+        let _ = writeln!(out, "  {:<width$}  {count:>9}", printable(t));
+    }
+    let mut misses = Vec::new();
+    if r.not_found > 0 {
+        misses.push(format!("{} not found", r.not_found));
+    }
+    if r.refused > 0 {
+        misses.push(format!("{} refused (403)", r.refused));
+    }
+    if r.failed > 0 {
+        misses.push(format!("{} failed", r.failed));
+    }
+    if r.off_base > 0 {
+        misses.push(format!(
+            "{} reference{} not on the FHIR base, not followed",
+            r.off_base,
+            plural(r.off_base as usize)
+        ));
+    }
+    if !misses.is_empty() {
+        let _ = writeln!(out, "  {}", misses.join("; "));
+    }
+    let a = &r.attachments;
+    let _ = writeln!(
+        out,
+        "  Notes: {} inlined ({}) in {} file{}; {} already inlined, {} of other types, {} off the FHIR base, {} failed",
+        a.inlined,
+        human_bytes(a.bytes),
+        a.files,
+        plural(a.files as usize),
+        a.already,
+        a.other_type,
+        a.off_base,
+        a.failed
+    );
+    if !r.problems.is_empty() {
+        let _ = writeln!(out, "  Not fetched:");
+        for p in &r.problems {
+            let _ = writeln!(out, "    {}", printable(p));
+        }
+    }
+    out
 }
 
 /// The summary for people.
@@ -252,6 +325,7 @@ mod tests {
                     count: 1,
                 }],
             },
+            hydration: None,
         };
         let text = summary_text(&s);
         assert_eq!(

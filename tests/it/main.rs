@@ -23,6 +23,7 @@ mod export_interop;
 mod export_state;
 mod house;
 mod human_output;
+mod hydrate;
 mod interop;
 mod jwk_keys;
 mod login;
