@@ -19,14 +19,21 @@ use std::time::Duration;
 pub struct Connected {
     pub profile: Profile,
     pub fhir: Fhir,
+    /// The scope the token was granted (`None` for `--no-auth`; empty when
+    /// the server did not say).
+    pub scope: Option<String>,
 }
 
 /// Settings by the usual precedence (flag > env > profile), a token from
 /// `session::acquire` unless `--no-auth`, and the client.
 pub async fn connect(ctx: &RunContext, args: &FhirArgs) -> Result<Connected> {
     let http_opts = ctx.http_options(true);
-    let (settings, token) = if args.no_auth {
-        (Settings::resolve(&ctx.invocation, &Flags::default())?, None)
+    let (settings, token, scope) = if args.no_auth {
+        (
+            Settings::resolve(&ctx.invocation, &Flags::default())?,
+            None,
+            None,
+        )
     } else {
         let access = session::acquire(&ctx.invocation, &ctx.http_options(false), false).await?;
         let (inv, token_http) = (ctx.invocation.clone(), ctx.http_options(false));
@@ -40,7 +47,12 @@ pub async fn connect(ctx: &RunContext, args: &FhirArgs) -> Result<Connected> {
             }),
             profile: access.settings.name().to_owned(),
         };
-        (access.settings, Some((access.tokens.access_token, source)))
+        let scope = Some(access.tokens.scope.clone());
+        (
+            access.settings,
+            Some((access.tokens.access_token, source)),
+            scope,
+        )
     };
     let base = settings.require_base()?;
     let reporter = ctx.invocation.reporter.clone();
@@ -64,5 +76,6 @@ pub async fn connect(ctx: &RunContext, args: &FhirArgs) -> Result<Connected> {
     Ok(Connected {
         profile: settings.stored,
         fhir,
+        scope,
     })
 }
