@@ -269,3 +269,366 @@ fn without_export_the_bulk_command_names_crawl() {
     assert!(o.stderr.contains("--crawl"), "{}", o.stderr);
     assert!(b.journal().iter().any(|r| r.path == "/fhir/metadata"));
 }
+
+/// The patient ids of the sandbox, in its order.
+fn patient_ids(b: &Bulk, n: usize) -> Vec<String> {
+    let token = b.env.token("svc");
+    let (status, bundle) = crate::backend_support::fhir_get(
+        &b.env.sb.fhir_base,
+        &format!("Patient?_count={n}"),
+        &token,
+    );
+    assert_eq!(status, 200);
+    bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"]["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The (type, patient) of every search a crawl made for its units.
+fn units(journal: &[Received]) -> Vec<(String, String)> {
+    searches(journal)
+        .into_iter()
+        .filter_map(|(t, q)| {
+            let key = if t == "Patient" { "_id" } else { "patient" };
+            param(&q, key).first().map(|p| (t.clone(), (*p).to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn a_crawl_killed_mid_way_resumes_from_its_journal_without_duplicates() {
+    let b = bulk(no_bulk);
+    let dir = b.out.clone();
+    // Slow enough to be caught mid-way: 141 requests at 12 a second.
+    let mut child = b.spawn(&["--crawl", "--max-rate", "12", "--parallel", "2"]);
+    let journal_file = dir.join(".smart-crawl.journal");
+    let until = Instant::now() + Duration::from_secs(120);
+    loop {
+        let text = std::fs::read_to_string(&journal_file).unwrap_or_default();
+        if text.lines().any(|l| l.contains("\"done\"")) {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the crawl ended before it was killed"
+        );
+        assert!(Instant::now() < until, "no finished search was journaled");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    // What the journal vouched for at the kill, as (type, patient).
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(".smart-crawl.json")).unwrap())
+            .unwrap();
+    let types: Vec<String> = state["types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["type"].as_str().unwrap().to_owned())
+        .collect();
+    let patients: Vec<String> = state["patients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_owned())
+        .collect();
+    let mut done: HashSet<(String, String)> = HashSet::new();
+    for l in std::fs::read_to_string(&journal_file).unwrap().lines() {
+        let Ok(v) = serde_json::from_str::<Value>(l) else {
+            continue; // a torn last line
+        };
+        for u in v["done"]["units"].as_array().into_iter().flatten() {
+            let (p, t) = (u[0].as_u64().unwrap(), u[1].as_u64().unwrap());
+            done.insert((types[t as usize].clone(), patients[p as usize].clone()));
+        }
+    }
+    let all = types.len() * patients.len();
+    assert!(
+        !done.is_empty() && done.len() < all,
+        "{} of {all} done at the kill",
+        done.len()
+    );
+    let before = b.journal().len();
+    // --resume finds the crawl in DIR by itself (no --crawl needed).
+    let o = b.ok(&["--resume", "--json"]);
+    let after = &b.journal()[before..];
+    assert!(
+        !after.iter().any(|r| r.path.ends_with("/fhir/metadata")),
+        "a resume crawls the saved plan"
+    );
+    let again = units(after);
+    for u in &again {
+        assert!(
+            !done.contains(u),
+            "{u:?} was searched again after the journal had it"
+        );
+    }
+    let again: HashSet<(String, String)> = again.into_iter().collect();
+    assert_eq!(again.len() + done.len(), all, "every other search is made");
+    // The files: each resource once, the same as an uninterrupted crawl.
+    let resumed = resources(&dir);
+    let fresh_dir = b.env.dir().join("fresh");
+    crawl_ok(&b, &fresh_dir, &[]);
+    assert_eq!(ids(&resumed), ids(&resources(&fresh_dir)));
+    let summary = o.json();
+    for (t, m) in &resumed {
+        assert_eq!(summary["resources"][t], m.len() as u64, "{t}");
+    }
+    assert!(
+        !journal_file.exists(),
+        "the snapshot holds the journal at the end"
+    );
+}
+
+/// A sandbox whose backend client may ask `scope` (profile `svc`).
+fn scoped(scope: &str, f: impl FnOnce(&mut Options)) -> Bulk {
+    use crate::backend_support::{Env, backend_client, keygen, sandbox_with};
+    let keys = tempfile::tempdir().unwrap();
+    let (key, jwks) = keygen(keys.path(), "ES384", None);
+    let sb = sandbox_with(keys.path(), vec![backend_client("svc", jwks)], |o| {
+        o.patients = 20;
+        f(o);
+    });
+    let env = Env::new(sb);
+    env.cmd()
+        .args(["profile", "add", "svc", "--fhir-base", &env.sb.fhir_base])
+        .args(["--client-id", "svc", "--client-type", "backend"])
+        .args(["--scope", scope, "--private-key"])
+        .arg(&key)
+        .assert()
+        .success();
+    let out = env.dir().join("out");
+    Bulk::from_parts(keys, env, out)
+}
+
+#[test]
+fn a_type_the_server_refuses_is_reported_and_the_scopes_narrow_the_defaults() {
+    let b = scoped("system/Patient.rs system/Observation.rs", no_bulk);
+    // Named types are tried; the server's 403 for Condition is reported.
+    let dir = b.env.dir().join("named");
+    let o = crawl_ok(
+        &b,
+        &dir,
+        &["--type", "Patient,Observation,Condition", "--json"],
+    );
+    let summary = o.json();
+    let refused = summary["crawl"]["refused"]["Condition"].as_str().unwrap();
+    assert!(refused.contains("403"), "{refused}");
+    assert!(o.stderr.contains("Condition is left out"), "{}", o.stderr);
+    assert!(summary["resources"].get("Condition").is_none());
+    assert!(!dir.join("Condition.1.ndjson").exists());
+    let files = resources(&dir);
+    assert_eq!(files["Patient"].len(), 20);
+    assert!(!files["Observation"].is_empty());
+    let conditions = units(&b.journal())
+        .into_iter()
+        .filter(|(t, _)| t == "Condition")
+        .count();
+    assert!(
+        (1..20).contains(&conditions),
+        "a refused type is not searched for every patient ({conditions})"
+    );
+    // By default only what the token may search is crawled.
+    let before = b.journal().len();
+    let dir = b.env.dir().join("default");
+    let o = crawl_ok(&b, &dir, &["--json"]);
+    let summary = o.json();
+    let types: Vec<&str> = summary["crawl"]["types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["Patient", "Observation"]);
+    assert!(
+        summary["crawl"]["left_out"]["Encounter"]
+            .as_str()
+            .unwrap()
+            .contains("scopes")
+    );
+    let searched: BTreeSet<String> = units(&b.journal()[before..])
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(
+        searched,
+        ["Observation".to_string(), "Patient".to_string()].into()
+    );
+}
+
+#[test]
+fn throttling_is_waited_out_and_max_rate_keeps_under_the_limit() {
+    let b = bulk(|o| {
+        no_bulk(o);
+        o.patients = 5;
+        o.faults = faults(&["rate-limited"]);
+        o.rate_limit = 10;
+    });
+    // 36 searches, 8 at once: past 10 a second the sandbox answers 429.
+    let dir = b.env.dir().join("fast");
+    crawl_ok(&b, &dir, &["--parallel", "8"]);
+    let made = units(&b.journal());
+    let distinct: HashSet<&(String, String)> = made.iter().collect();
+    assert_eq!(distinct.len(), 5 * TYPES.len());
+    assert!(
+        made.len() > distinct.len(),
+        "some searches were throttled and made again"
+    );
+    let fast = ids(&resources(&dir));
+    // Under the limit, nothing is refused and nothing made twice.
+    let before = b.journal().len();
+    let dir = b.env.dir().join("polite");
+    crawl_ok(&b, &dir, &["--parallel", "8", "--max-rate", "4"]);
+    let made = units(&b.journal()[before..]);
+    let distinct: HashSet<&(String, String)> = made.iter().collect();
+    assert_eq!(made.len(), distinct.len(), "no search was throttled");
+    assert_eq!(ids(&resources(&dir)), fast);
+}
+
+#[test]
+fn cohorts_from_a_group_a_file_of_ids_a_csv_and_an_earlier_export() {
+    let b = bulk(|_| {});
+    let all = patient_ids(&b, 20);
+    // Group/sample: every 10th patient.
+    let dir = b.env.dir().join("group");
+    crawl_ok(&b, &dir, &["group", "sample"]);
+    let journal = b.journal();
+    assert!(
+        journal
+            .iter()
+            .any(|r| r.method == "GET" && r.path == "/fhir/Group/sample")
+    );
+    let group: BTreeSet<String> = resources(&dir)["Patient"].keys().cloned().collect();
+    assert!(!group.is_empty() && group.len() < 20, "{group:?}");
+    // A file of ids, and a CSV with an ID column.
+    let list = b.env.dir().join("ids.txt");
+    std::fs::write(&list, format!("# two\n{}\n{}\n", all[0], all[1])).unwrap();
+    let dir = b.env.dir().join("file");
+    crawl_ok(&b, &dir, &["--patients", list.to_str().unwrap()]);
+    let got: BTreeSet<String> = resources(&dir)["Patient"].keys().cloned().collect();
+    assert_eq!(got, [all[0].clone(), all[1].clone()].into());
+    let csv = b.env.dir().join("ids.csv");
+    std::fs::write(&csv, format!("name,ID\n\"Doe, J\",{}\n", all[2])).unwrap();
+    let dir2 = b.env.dir().join("csv");
+    crawl_ok(&b, &dir2, &["--patients", csv.to_str().unwrap()]);
+    let got: BTreeSet<String> = resources(&dir2)["Patient"].keys().cloned().collect();
+    assert_eq!(got, [all[2].clone()].into());
+    // An earlier export's directory: its Patients.
+    let before = b.journal().len();
+    let dir3 = b.env.dir().join("again");
+    crawl_ok(
+        &b,
+        &dir3,
+        &["--patients", dir.to_str().unwrap(), "--type", "Condition"],
+    );
+    let searched: BTreeSet<String> = units(&b.journal()[before..])
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    assert_eq!(searched, [all[0].clone(), all[1].clone()].into());
+    // Bad input is refused before any request.
+    let before = b.journal().len();
+    std::fs::write(&list, "a&b=c\n").unwrap();
+    let o = crawl(
+        &b,
+        &b.env.dir().join("bad"),
+        &["--patients", list.to_str().unwrap()],
+    );
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("not a FHIR id"), "{}", o.stderr);
+    let o = crawl(
+        &b,
+        &b.env.dir().join("bad2"),
+        &["--type-filter", "Observation?status=final"],
+    );
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("--type-filter"), "{}", o.stderr);
+    let searches_after = searches(&b.journal()[before..]);
+    assert!(searches_after.is_empty(), "{searches_after:?}");
+}
+
+#[test]
+fn since_auto_numbers_exports_and_new_patients_get_their_whole_history() {
+    let b = bulk(no_bulk);
+    let all = patient_ids(&b, 3);
+    let top = b.env.dir().join("series");
+    let first = format!("{},{}", all[0], all[1]);
+    crawl_ok(&b, &top, &["--since", "auto", "--patient", &first]);
+    let one = top.join("001");
+    assert!(one.join("Patient.1.ndjson").exists());
+    assert_eq!(
+        std::fs::read_link(top.join("latest")).unwrap(),
+        PathBuf::from("001")
+    );
+    assert!(
+        units(&b.journal()).iter().all(|_| true)
+            && searches(&b.journal())
+                .iter()
+                .all(|(_, q)| param(q, "_lastUpdated").is_empty()),
+        "the first of a series is whole"
+    );
+    let t1 = log_events(&one)
+        .iter()
+        .find(|l| l["eventId"] == "status_complete")
+        .unwrap()["eventDetail"]["transactionTime"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let files_of_one: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&one)
+        .unwrap()
+        .flatten()
+        .map(|e| (e.path(), std::fs::read(e.path()).unwrap()))
+        .collect();
+    // The second: a new patient joins the cohort.
+    let before = b.journal().len();
+    let second = format!("{},{},{}", all[0], all[1], all[2]);
+    let o = crawl_ok(
+        &b,
+        &top,
+        &["--since", "auto", "--patient", &second, "--json"],
+    );
+    let two = top.join("002");
+    assert_eq!(o.json()["dir"], two.display().to_string());
+    assert_eq!(
+        std::fs::read_link(top.join("latest")).unwrap(),
+        PathBuf::from("002")
+    );
+    for (t, q) in searches(&b.journal()[before..]) {
+        let key = if t == "Patient" { "_id" } else { "patient" };
+        let p = param(&q, key)[0];
+        let window = param(&q, "_lastUpdated");
+        if p == all[2] {
+            assert!(
+                window.is_empty(),
+                "a new patient's whole history: {t} {q:?}"
+            );
+        } else {
+            assert_eq!(window, [format!("ge{t1}").as_str()], "{t} {q:?}");
+        }
+    }
+    // Nothing changed since the first for the old patients (the sandbox's
+    // data is from 2025): the second holds the new patient's data only.
+    for (t, m) in resources(&two) {
+        for v in m.values() {
+            assert_eq!(patient_of(&t, v), all[2], "{t}");
+        }
+    }
+    for (p, bytes) in files_of_one {
+        assert_eq!(
+            std::fs::read(&p).unwrap(),
+            bytes,
+            "{} is untouched",
+            p.display()
+        );
+    }
+    // A plain export DIR is not numbered over.
+    let plain = b.env.dir().join("plain");
+    crawl_ok(&b, &plain, &["--patient", &all[0]]);
+    let o = crawl(&b, &plain, &["--since", "auto"]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("single export"), "{}", o.stderr);
+}
