@@ -181,13 +181,14 @@ pub fn read_dir(dir: &Path) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// The cohort's Patient ids, in order, each once.
+/// The cohort's Patient ids, in order, each once, and how many of the
+/// identifiers given (with `id_system`) found no Patient.
 pub async fn resolve(
     fhir: &Fhir,
     source: &Source,
     id_system: Option<&str>,
     parallel: usize,
-) -> Result<Vec<String>> {
+) -> Result<(Vec<String>, usize)> {
     let (values, identifiers) = match source {
         Source::System => (
             search_ids(fhir, fhir.url("Patient?_count=1000")?).await?,
@@ -207,7 +208,7 @@ pub async fn resolve(
         }
         Source::Dir(p) => (read_dir(p)?, false),
     };
-    let ids = if identifiers {
+    let (ids, missing) = if identifiers {
         let system = id_system.unwrap_or_default();
         by_identifier(fhir, system, &values, parallel).await?
     } else {
@@ -218,10 +219,13 @@ pub async fn resolve(
             ))
             .with_hint("identifiers such as MRNs need --id-system URI"));
         }
-        values
+        (values, 0)
     };
     let mut seen = HashSet::new();
-    Ok(ids.into_iter().filter(|i| seen.insert(i.clone())).collect())
+    Ok((
+        ids.into_iter().filter(|i| seen.insert(i.clone())).collect(),
+        missing,
+    ))
 }
 
 /// The ids of every resource a search finds, page after page.
@@ -293,14 +297,14 @@ async fn group_members(fhir: &Fhir, id: &str) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// Each value as `identifier=SYSTEM|VALUE`: the ids of the Patients found
-/// (a value that finds none is reported and skipped).
+/// Each value as `identifier=SYSTEM|VALUE`: the ids of the Patients found,
+/// and how many values found none (skipped; the caller reports them).
 async fn by_identifier(
     fhir: &Fhir,
     system: &str,
     values: &[String],
     parallel: usize,
-) -> Result<Vec<String>> {
+) -> Result<(Vec<String>, usize)> {
     let found: Vec<Result<(String, Vec<String>)>> = stream::iter(values.iter().cloned())
         .map(|v| async move {
             let mut url = fhir.url("Patient")?;
@@ -327,13 +331,7 @@ async fn by_identifier(
         ))
         .with_hint("check --id-system: it must be the identifier system the server uses"));
     }
-    if missing > 0 {
-        eprintln!(
-            "note: {missing} of {} identifiers found no Patient; they are left out",
-            values.len()
-        );
-    }
-    Ok(out)
+    Ok((out, missing))
 }
 
 #[cfg(test)]

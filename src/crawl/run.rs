@@ -481,3 +481,20 @@ fn hide(fhir: &Fhir) -> Vec<String> {
         .into_iter()
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_says_patients_done_of_total_and_resources_per_second() {
+        assert_eq!(
+            progress_line(120, 1000, 34_512, 1700, Duration::from_secs(2)),
+            "crawling: 120 of 1000 patients, 34512 resources (850/s)"
+        );
+        assert_eq!(
+            progress_line(0, 5, 0, 0, Duration::ZERO),
+            "crawling: 0 of 5 patients, 0 resources (0/s)"
+        );
+    }
+}

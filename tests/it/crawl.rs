@@ -632,3 +632,130 @@ fn since_auto_numbers_exports_and_new_patients_get_their_whole_history() {
     assert_eq!(o.code, 1, "{}", o.stderr);
     assert!(o.stderr.contains("single export"), "{}", o.stderr);
 }
+
+#[test]
+fn since_auto_numbers_bulk_exports_too_from_the_manifest_transaction_time() {
+    let b = bulk(|_| {});
+    let top = b.env.dir().join("series");
+    let run = |args: &[&str]| {
+        let o = b
+            .env
+            .cmd()
+            .args(["-p", "svc", "export", "--out"])
+            .arg(&top)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    run(&["--since", "auto"]);
+    let one = top.join("001");
+    let t1 = log_events(&one)
+        .iter()
+        .find(|l| l["eventId"] == "status_complete")
+        .unwrap()["eventDetail"]["transactionTime"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        std::fs::read_link(top.join("latest")).unwrap(),
+        PathBuf::from("001")
+    );
+    let before = resources(&one);
+    // A DIR of numbered exports: the next one is numbered too, even
+    // without --since auto (a new export never replaces a finished one).
+    run(&["--since", "auto"]);
+    run(&[]);
+    let kickoffs: Vec<Option<String>> = b
+        .kickoffs()
+        .iter()
+        .map(|r| r.param("_since").map(str::to_owned))
+        .collect();
+    assert_eq!(kickoffs.len(), 3);
+    assert_eq!(kickoffs[0], None, "the first of a series is whole");
+    assert_eq!(kickoffs[1].as_deref(), Some(t1.as_str()));
+    assert_eq!(kickoffs[2], None);
+    assert_eq!(
+        std::fs::read_link(top.join("latest")).unwrap(),
+        PathBuf::from("003")
+    );
+    assert_eq!(ids(&resources(&one)), ids(&before), "001 is untouched");
+    assert!(top.join("002/log.ndjson").exists() && top.join("003/log.ndjson").exists());
+}
+
+#[test]
+fn an_mrn_column_with_id_system_is_searched_by_identifier() {
+    let b = bulk(no_bulk);
+    let token = b.env.token("svc");
+    let (_, bundle) =
+        crate::backend_support::fhir_get(&b.env.sb.fhir_base, "Patient?_count=2", &token);
+    let mrn = |e: &Value| -> (String, String) {
+        let i = &e["resource"]["identifier"][0];
+        (
+            i["system"].as_str().unwrap().to_owned(),
+            i["value"].as_str().unwrap().to_owned(),
+        )
+    };
+    let entries = bundle["entry"].as_array().unwrap();
+    let (system, first) = mrn(&entries[0]);
+    let (_, second) = mrn(&entries[1]);
+    let csv = b.env.dir().join("mrns.csv");
+    std::fs::write(
+        &csv,
+        format!("MRN,note\n{first},a\n{second},b\n99999999,unknown\n"),
+    )
+    .unwrap();
+    // Without --id-system an MRN column is refused, before any search.
+    let o = crawl(
+        &b,
+        &b.env.dir().join("no-system"),
+        &["--patients", csv.to_str().unwrap()],
+    );
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("--id-system"), "{}", o.stderr);
+    let dir = b.env.dir().join("mrn");
+    let o = crawl_ok(
+        &b,
+        &dir,
+        &[
+            "--patients",
+            csv.to_str().unwrap(),
+            "--id-system",
+            &system,
+            "--type",
+            "Patient",
+        ],
+    );
+    assert!(
+        o.stderr.contains("1 identifier found no Patient"),
+        "{}",
+        o.stderr
+    );
+    let asked: BTreeSet<String> = searches(&b.journal())
+        .into_iter()
+        .flat_map(|(_, q)| {
+            param(&q, "identifier")
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(
+        asked,
+        [first, second, "99999999".to_string()]
+            .iter()
+            .map(|v| format!("{system}|{v}"))
+            .collect()
+    );
+    let got: Vec<String> = resources(&dir)["Patient"].keys().cloned().collect();
+    let want: Vec<String> = entries
+        .iter()
+        .map(|e| e["resource"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(got, want);
+}

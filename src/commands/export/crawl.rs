@@ -346,13 +346,19 @@ pub async fn run(ctx: &RunContext, args: ExportArgs, series: Option<Series>) -> 
             left_out = p.left_out.into_iter().collect();
             watch.job(&format!("crawl: finding the patients ({})", src.describe()));
             let started = instant_now();
-            let patients = cohort::resolve(
+            let (patients, not_found) = cohort::resolve(
                 &fhir,
                 &src,
                 args.id_system.as_deref(),
                 usize::from(args.parallel),
             )
             .await?;
+            if not_found > 0 {
+                watch.reporter().note(&format!(
+                    "{not_found} identifier{} found no Patient; left out of the crawl",
+                    if not_found == 1 { "" } else { "s" }
+                ));
+            }
             let whole: Vec<u32> = match (&args.since, &series) {
                 (Some(_), Some(s)) if !s.earlier.is_empty() => {
                     let known = earlier_patients(&s.earlier);
