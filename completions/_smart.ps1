@@ -641,7 +641,7 @@ Register-ArgumentCompleter -Native -CommandName 'smart' -ScriptBlock {
         }
         'smart;export' {
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Resource types to export (comma-separated or repeated; sends `_type`)')
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only resources changed since this FHIR instant, e.g. 2024-01-01T00:00:00Z (`_since`)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only resources changed since this FHIR instant, e.g. 2024-01-01T00:00:00Z (`_since`); `auto`: since the last export that finished into --out DIR (numbered exports)')
             [CompletionResult]::new('--type-filter', '--type-filter', [CompletionResultType]::ParameterName, 'A search the resources of a type must match, e.g. Observation?status=final (repeatable; sends `_typeFilter`)')
             [CompletionResult]::new('--elements', '--elements', [CompletionResultType]::ParameterName, 'Only these elements, e.g. id,status or Patient.birthDate (`_elements`)')
             [CompletionResult]::new('--patient', '--patient', [CompletionResultType]::ParameterName, 'Only these patients (patient and group exports; sends a POST with `patient`)')
@@ -654,6 +654,9 @@ Register-ArgumentCompleter -Native -CommandName 'smart' -ScriptBlock {
             [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'A kick-off parameter smart does not name (repeatable)')
             [CompletionResult]::new('--token-origin', '--token-origin', [CompletionResultType]::ParameterName, 'An origin besides the FHIR base''s that gets the token for the files, e.g. https://files.example.org (repeatable; profile key token_origins)')
             [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Give up after this long, all waits included (e.g. 90s, 45m, 12h, 3d; default: no limit); --resume continues')
+            [CompletionResult]::new('--patients', '--patients', [CompletionResultType]::ParameterName, 'The crawl''s patients: a file of ids (one a line, or CSV with an ID or MRN column) or an earlier export''s directory (its Patient files)')
+            [CompletionResult]::new('--id-system', '--id-system', [CompletionResultType]::ParameterName, 'The values of --patients (or --patient) are identifiers of this system, searched as `identifier=URI|VALUE`')
+            [CompletionResult]::new('--max-rate', '--max-rate', [CompletionResultType]::ParameterName, 'At most R requests a second, all searches together (e.g. 20 or 0.5)')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries on 429/503, honouring Retry-After (GET and POST _search only)')
             [CompletionResult]::new('--max-retry-wait', '--max-retry-wait', [CompletionResultType]::ParameterName, 'Longest Retry-After wait to honour, in seconds; a server asking for more fails the command (default: the profile''s max_retry_wait, else 60)')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: the one chosen with `smart profile use`)')
@@ -670,6 +673,7 @@ Register-ArgumentCompleter -Native -CommandName 'smart' -ScriptBlock {
             [CompletionResult]::new('--post', '--post', [CompletionResultType]::ParameterName, 'Kick off with POST and a Parameters body (the default is GET, and POST when the server answers GET with 405)')
             [CompletionResult]::new('--keep-job', '--keep-job', [CompletionResultType]::ParameterName, 'Do not DELETE the job at the server once every file is downloaded and checked')
             [CompletionResult]::new('--partial-manifests', '--partial-manifests', [CompletionResultType]::ParameterName, 'Ask for partial manifests (`allowPartialManifests`): download each manifest page''s files as it arrives')
+            [CompletionResult]::new('--crawl', '--crawl', [CompletionResultType]::ParameterName, 'Crawl with FHIR searches, patient by patient and type by type, instead of `$export` (for servers whose `$export` is missing, slow or partial)')
             [CompletionResult]::new('--no-auth', '--no-auth', [CompletionResultType]::ParameterName, 'Send no token (open servers; any URL is then allowed)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar, notes or paging hints on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar, notes or paging hints on stderr')

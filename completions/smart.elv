@@ -597,7 +597,7 @@ set edit:completion:arg-completer[smart] = {|@words|
         }
         &'smart;export'= {
             cand --type 'Resource types to export (comma-separated or repeated; sends `_type`)'
-            cand --since 'Only resources changed since this FHIR instant, e.g. 2024-01-01T00:00:00Z (`_since`)'
+            cand --since 'Only resources changed since this FHIR instant, e.g. 2024-01-01T00:00:00Z (`_since`); `auto`: since the last export that finished into --out DIR (numbered exports)'
             cand --type-filter 'A search the resources of a type must match, e.g. Observation?status=final (repeatable; sends `_typeFilter`)'
             cand --elements 'Only these elements, e.g. id,status or Patient.birthDate (`_elements`)'
             cand --patient 'Only these patients (patient and group exports; sends a POST with `patient`)'
@@ -610,6 +610,9 @@ set edit:completion:arg-completer[smart] = {|@words|
             cand --param 'A kick-off parameter smart does not name (repeatable)'
             cand --token-origin 'An origin besides the FHIR base''s that gets the token for the files, e.g. https://files.example.org (repeatable; profile key token_origins)'
             cand --deadline 'Give up after this long, all waits included (e.g. 90s, 45m, 12h, 3d; default: no limit); --resume continues'
+            cand --patients 'The crawl''s patients: a file of ids (one a line, or CSV with an ID or MRN column) or an earlier export''s directory (its Patient files)'
+            cand --id-system 'The values of --patients (or --patient) are identifiers of this system, searched as `identifier=URI|VALUE`'
+            cand --max-rate 'At most R requests a second, all searches together (e.g. 20 or 0.5)'
             cand --retries 'Retries on 429/503, honouring Retry-After (GET and POST _search only)'
             cand --max-retry-wait 'Longest Retry-After wait to honour, in seconds; a server asking for more fails the command (default: the profile''s max_retry_wait, else 60)'
             cand -p 'Profile to use (default: the one chosen with `smart profile use`)'
@@ -626,6 +629,7 @@ set edit:completion:arg-completer[smart] = {|@words|
             cand --post 'Kick off with POST and a Parameters body (the default is GET, and POST when the server answers GET with 405)'
             cand --keep-job 'Do not DELETE the job at the server once every file is downloaded and checked'
             cand --partial-manifests 'Ask for partial manifests (`allowPartialManifests`): download each manifest page''s files as it arrives'
+            cand --crawl 'Crawl with FHIR searches, patient by patient and type by type, instead of `$export` (for servers whose `$export` is missing, slow or partial)'
             cand --no-auth 'Send no token (open servers; any URL is then allowed)'
             cand -q 'No progress bar, notes or paging hints on stderr'
             cand --quiet 'No progress bar, notes or paging hints on stderr'

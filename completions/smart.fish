@@ -532,7 +532,7 @@ complete -c smart -n "__fish_smart_using_subcommand capabilities" -s v -l verbos
 complete -c smart -n "__fish_smart_using_subcommand capabilities" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smart -n "__fish_smart_using_subcommand capabilities" -s V -l version -d 'Print version'
 complete -c smart -n "__fish_smart_using_subcommand export" -l type -d 'Resource types to export (comma-separated or repeated; sends `_type`)' -r
-complete -c smart -n "__fish_smart_using_subcommand export" -l since -d 'Only resources changed since this FHIR instant, e.g. 2024-01-01T00:00:00Z (`_since`)' -r
+complete -c smart -n "__fish_smart_using_subcommand export" -l since -d 'Only resources changed since this FHIR instant, e.g. 2024-01-01T00:00:00Z (`_since`); `auto`: since the last export that finished into --out DIR (numbered exports)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l type-filter -d 'A search the resources of a type must match, e.g. Observation?status=final (repeatable; sends `_typeFilter`)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l elements -d 'Only these elements, e.g. id,status or Patient.birthDate (`_elements`)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l patient -d 'Only these patients (patient and group exports; sends a POST with `patient`)' -r
@@ -547,6 +547,9 @@ complete -c smart -n "__fish_smart_using_subcommand export" -l include-associate
 complete -c smart -n "__fish_smart_using_subcommand export" -l param -d 'A kick-off parameter smart does not name (repeatable)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l token-origin -d 'An origin besides the FHIR base\'s that gets the token for the files, e.g. https://files.example.org (repeatable; profile key token_origins)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l deadline -d 'Give up after this long, all waits included (e.g. 90s, 45m, 12h, 3d; default: no limit); --resume continues' -r
+complete -c smart -n "__fish_smart_using_subcommand export" -l patients -d 'The crawl\'s patients: a file of ids (one a line, or CSV with an ID or MRN column) or an earlier export\'s directory (its Patient files)' -r -F
+complete -c smart -n "__fish_smart_using_subcommand export" -l id-system -d 'The values of --patients (or --patient) are identifiers of this system, searched as `identifier=URI|VALUE`' -r
+complete -c smart -n "__fish_smart_using_subcommand export" -l max-rate -d 'At most R requests a second, all searches together (e.g. 20 or 0.5)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l retries -d 'Retries on 429/503, honouring Retry-After (GET and POST _search only)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l max-retry-wait -d 'Longest Retry-After wait to honour, in seconds; a server asking for more fails the command (default: the profile\'s max_retry_wait, else 60)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -s p -l profile -d 'Profile to use (default: the one chosen with `smart profile use`)' -r
@@ -566,6 +569,7 @@ complete -c smart -n "__fish_smart_using_subcommand export" -l lenient -d 'Let t
 complete -c smart -n "__fish_smart_using_subcommand export" -l post -d 'Kick off with POST and a Parameters body (the default is GET, and POST when the server answers GET with 405)'
 complete -c smart -n "__fish_smart_using_subcommand export" -l keep-job -d 'Do not DELETE the job at the server once every file is downloaded and checked'
 complete -c smart -n "__fish_smart_using_subcommand export" -l partial-manifests -d 'Ask for partial manifests (`allowPartialManifests`): download each manifest page\'s files as it arrives'
+complete -c smart -n "__fish_smart_using_subcommand export" -l crawl -d 'Crawl with FHIR searches, patient by patient and type by type, instead of `$export` (for servers whose `$export` is missing, slow or partial)'
 complete -c smart -n "__fish_smart_using_subcommand export" -l no-auth -d 'Send no token (open servers; any URL is then allowed)'
 complete -c smart -n "__fish_smart_using_subcommand export" -s q -l quiet -d 'No progress bar, notes or paging hints on stderr'
 complete -c smart -n "__fish_smart_using_subcommand export" -l json -d 'Machine-readable JSON output wherever there is output'

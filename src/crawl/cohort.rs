@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use futures_util::{StreamExt, stream};
 use serde::Deserialize;
 
+pub use super::names::is_fhir_id;
 use crate::error::{Error, Result};
 use crate::fhir::client::{Fhir, Request};
 use crate::fhir::pages::{BundleView, next_url};
@@ -40,15 +41,6 @@ impl Source {
             Source::File(p) | Source::Dir(p) => p.display().to_string(),
         }
     }
-}
-
-/// A FHIR `id`: 1–64 of `A-Z a-z 0-9 - .`. Anything else would change the
-/// meaning of the search it goes into.
-pub fn is_fhir_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
 /// The values of a `--patients` file and whether they are identifiers
@@ -358,13 +350,5 @@ mod tests {
         assert!(read_file(&p).unwrap_err().message.contains("ID or MRN"));
         std::fs::write(&p, "ID,name\n,x\n").unwrap();
         assert!(read_file(&p).unwrap_err().message.contains("line 2"));
-    }
-
-    #[test]
-    fn fhir_ids() {
-        assert!(is_fhir_id("a-1.B"));
-        assert!(!is_fhir_id("a&b=c"));
-        assert!(!is_fhir_id(""));
-        assert!(!is_fhir_id(&"x".repeat(65)));
     }
 }

@@ -5,6 +5,7 @@
 //! other. Split by concern:
 //! - `plan`: the types and the parameter that names the patient, from the
 //!   CapabilityStatement and the token's scopes;
+//! - `names`: the ids and names that may go into searches and file names;
 //! - `cohort`: who (a Group, a file, an earlier export, every Patient);
 //! - `state`: the snapshot and journal that `--resume` goes on from;
 //! - `gate`: `--max-rate`, and one back-off for all searches on 429/503;
@@ -14,6 +15,7 @@
 
 pub mod cohort;
 pub mod gate;
+pub mod names;
 pub mod numbered;
 pub mod plan;
 pub mod run;

@@ -412,7 +412,7 @@ async fn search(fhir: &Fhir, gate: &Gate, first: Url, rtype: &str) -> Result<Fou
                 id: None,
             });
             match (ided.resource_type.as_deref(), ided.id.as_deref()) {
-                (Some(t), Some(id)) if t == rtype && super::cohort::is_fhir_id(id) => {
+                (Some(t), Some(id)) if t == rtype && super::names::is_fhir_id(id) => {
                     // One line per resource, whatever the server's layout.
                     let line = if memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_some() {
                         serde_json::from_str::<serde_json::Value>(text)

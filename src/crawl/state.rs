@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::cohort::is_fhir_id;
+pub use super::names::is_type_name;
+use super::names::{is_fhir_id, is_param_name};
 use super::plan::TypePlan;
 use crate::bulk::journal::{Journal, replay_file};
 use crate::bulk::safe_fs;
@@ -90,13 +91,6 @@ pub struct CrawlState {
 /// `Observation.1.ndjson`: a crawl writes one file per type.
 pub fn file_name(rtype: &str) -> String {
     format!("{rtype}.1.ndjson")
-}
-
-/// A FHIR resource type name: what may become part of a file name.
-pub fn is_type_name(t: &str) -> bool {
-    t.len() <= 64
-        && t.starts_with(|c: char| c.is_ascii_uppercase())
-        && t.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 impl CrawlState {
@@ -290,14 +284,6 @@ impl CrawlState {
             _ => None,
         }
     }
-}
-
-/// A search parameter name as the CapabilityStatement may give it.
-fn is_param_name(p: &str) -> bool {
-    !p.is_empty()
-        && p.len() <= 64
-        && p.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]
