@@ -158,18 +158,15 @@ impl Writer<'_> {
             return Ok(());
         }
         let mut files = BTreeMap::new();
-        let mut paths = Vec::new();
+        // An fdatasync of each file written to, not a syncfs of the whole
+        // filesystem: that would wait for every other writer's data too.
         for (t, o) in self.outs.iter_mut().filter(|(_, o)| o.dirty) {
             o.file
                 .flush()
+                .and_then(|()| o.file.get_ref().sync_data())
                 .map_err(|e| Error::usage(format!("cannot write {}: {e}", o.path.display())))?;
             files.insert(t.clone(), o.mark);
-            paths.push(o.path.clone());
             o.dirty = false;
-        }
-        if !paths.is_empty() {
-            safe_fs::sync_all(self.dir, &paths)
-                .map_err(|e| Error::usage(format!("cannot sync {}: {e}", self.dir.display())))?;
         }
         let e = CrawlEvent::Done {
             units: std::mem::take(&mut self.pending),
