@@ -56,7 +56,9 @@ pub async fn run(ctx: &RunContext, mut args: ExportArgs) -> Result<()> {
         crawl::finish_series(s, out)?;
     }
     match result {
-        Err(e) if fresh && e.kind == Kind::Server => {
+        // Only what a server answered (a 404 or 403 to the kick-off) is
+        // worth a look at its CapabilityStatement.
+        Err(e) if fresh && matches!(e.kind, Kind::Server | Kind::Auth) => {
             Err(crawl::hint_crawl(ctx, &fhir_args, out.as_deref(), e).await)
         }
         r => r,
