@@ -586,7 +586,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__export)
-            opts="-q -p -v -h -V --type --since --type-filter --elements --patient --out --parallel --resume --status --cancel --output-format --gzip --until --organize-output-by --lenient --include-associated-data --param --post --token-origin --keep-job --deadline --partial-manifests --hydrate --attachment-types --attachment-max-size --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version system patient group"
+            opts="-q -p -v -h -V --type --since --type-filter --elements --patient --out --parallel --resume --status --cancel --output-format --gzip --until --organize-output-by --lenient --include-associated-data --param --post --token-origin --keep-job --deadline --partial-manifests --crawl --patients --id-system --max-rate --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version system patient group"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -648,11 +648,15 @@ _smart() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --attachment-types)
+                --patients)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --attachment-max-size)
+                --id-system)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -937,7 +937,8 @@ pub struct ExportArgs {
     #[arg(long = "type", value_name = "TYPE", value_delimiter = ',')]
     pub types: Vec<String>,
 
-    /// Only resources changed since this FHIR instant, e.g. 2024-01-01T00:00:00Z (`_since`)
+    /// Only resources changed since this FHIR instant, e.g. 2024-01-01T00:00:00Z (`_since`);
+    /// `auto`: since the last export that finished into --out DIR (numbered exports)
     #[arg(long, value_name = "INSTANT")]
     pub since: Option<String>,
 
@@ -1054,6 +1055,30 @@ pub struct ExportArgs {
     #[arg(long = "attachment-max-size", value_name = "SIZE", value_parser = parse_size,
           requires = "hydrate")]
     pub attachment_max_size: Option<u64>,
+    // Crawl and incremental exports (issue 20 §1, §2); --since takes `auto`.
+    /// Crawl with FHIR searches, patient by patient and type by type,
+    /// instead of `$export` (for servers whose `$export` is missing, slow or partial)
+    #[arg(long, help_heading = "Crawl")]
+    pub crawl: bool,
+
+    /// The crawl's patients: a file of ids (one a line, or CSV with an ID or
+    /// MRN column) or an earlier export's directory (its Patient files)
+    #[arg(
+        long = "patients",
+        value_name = "FILE|DIR",
+        requires = "crawl",
+        help_heading = "Crawl"
+    )]
+    pub patients_from: Option<PathBuf>,
+
+    /// The values of --patients (or --patient) are identifiers of this
+    /// system, searched as `identifier=URI|VALUE`
+    #[arg(long, value_name = "URI", requires = "crawl", help_heading = "Crawl")]
+    pub id_system: Option<String>,
+
+    /// At most R requests a second, all searches together (e.g. 20 or 0.5)
+    #[arg(long, value_name = "R", requires = "crawl", value_parser = parse_rate, help_heading = "Crawl")]
+    pub max_rate: Option<f64>,
 
     #[command(flatten)]
     pub fhir: FhirArgs,
@@ -1070,6 +1095,16 @@ pub struct CapabilitiesArgs {
 }
 
 /// `90`, `90s`, `45m`, `12h`, `3d`: a duration of whole units.
+/// `--max-rate`: a positive number of requests a second.
+fn parse_rate(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!(
+            "`{s}` is not a positive number of requests a second"
+        )),
+    }
+}
+
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let t = s.trim();
     let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {

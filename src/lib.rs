@@ -16,6 +16,7 @@ pub mod cli;
 pub(crate) mod clock;
 pub mod commands;
 pub(crate) mod config;
+pub(crate) mod crawl;
 pub(crate) mod custom_headers;
 pub(crate) mod discovery;
 pub mod error;

@@ -21,6 +21,7 @@
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::manifest::Manifest;
@@ -78,10 +79,18 @@ impl Event {
 }
 
 #[derive(Serialize, Deserialize)]
-struct Line {
+struct Line<E> {
     epoch: u64,
     #[serde(flatten)]
-    event: Event,
+    event: E,
+}
+
+/// A line as appended: the event borrowed.
+#[derive(Serialize)]
+struct LineOut<'a, E> {
+    epoch: u64,
+    #[serde(flatten)]
+    event: &'a E,
 }
 
 pub fn path(dir: &Path) -> PathBuf {
@@ -91,7 +100,13 @@ pub fn path(dir: &Path) -> PathBuf {
 /// The events of the journal in `dir` for snapshot `epoch`, in order, and
 /// the length of its whole lines (where the next append goes).
 pub fn replay(dir: &Path, epoch: u64) -> Result<(Vec<Event>, u64)> {
-    let p = path(dir);
+    replay_file(&path(dir), epoch)
+}
+
+/// [`replay`] of any journal of this shape (one `{epoch, …event}` line per
+/// event), such as a crawl's (`crate::crawl::state`), whose events differ.
+pub fn replay_file<E: DeserializeOwned>(p: &Path, epoch: u64) -> Result<(Vec<E>, u64)> {
+    let p = p.to_path_buf();
     let mut text = Vec::new();
     match safe_fs::open_read(&p) {
         Ok(mut f) => {
@@ -110,7 +125,7 @@ pub fn replay(dir: &Path, epoch: u64) -> Result<(Vec<Event>, u64)> {
             break;
         };
         let line = &rest[..end];
-        match serde_json::from_slice::<Line>(line) {
+        match serde_json::from_slice::<Line<E>>(line) {
             Ok(l) => {
                 if l.epoch == epoch {
                     events.push(l.event);
@@ -135,17 +150,25 @@ pub fn replay(dir: &Path, epoch: u64) -> Result<(Vec<Event>, u64)> {
 }
 
 /// The journal, open for appending.
-pub struct Journal {
+pub struct Journal<E = Event> {
     file: std::fs::File,
     epoch: u64,
     path: PathBuf,
+    events: std::marker::PhantomData<fn(&E)>,
 }
 
-impl Journal {
+impl Journal<Event> {
     /// Opens (or creates, 0600) the journal and cuts off a torn last line
     /// (`whole` is the length replay found whole).
     pub fn open(dir: &Path, epoch: u64, whole: u64) -> Result<Journal> {
-        let p = path(dir);
+        Journal::open_file(&path(dir), epoch, whole)
+    }
+}
+
+impl<E: Serialize> Journal<E> {
+    /// [`Journal::open`] of the journal at `p`.
+    pub fn open_file(p: &Path, epoch: u64, whole: u64) -> Result<Journal<E>> {
+        let p = p.to_path_buf();
         let mut file = safe_fs::open_append(&p)
             .map_err(|e| Error::usage(format!("cannot write {}: {e}", p.display())))?;
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -159,14 +182,15 @@ impl Journal {
             file,
             epoch,
             path: p,
+            events: std::marker::PhantomData,
         })
     }
 
     /// Appends one line, in one write (so a kill tears at most this line).
-    pub fn append(&mut self, event: &Event) -> Result<()> {
-        let mut line = serde_json::to_vec(&Line {
+    pub fn append(&mut self, event: &E) -> Result<()> {
+        let mut line = serde_json::to_vec(&LineOut {
             epoch: self.epoch,
-            event: event.clone(),
+            event,
         })
         .expect("events serialize");
         line.push(b'\n');

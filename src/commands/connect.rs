@@ -22,13 +22,20 @@ pub struct Connected {
     /// The HTTP options of the profile's server (its custom headers bound
     /// to the FHIR base), for other clients of the same command.
     pub http_options: crate::http::Options,
+    /// The scope the token was granted (`None` for `--no-auth`; empty when
+    /// the server did not say).
+    pub scope: Option<String>,
 }
 
 /// Settings by the usual precedence (flag > env > profile), a token from
 /// `session::acquire` unless `--no-auth`, and the client.
 pub async fn connect(ctx: &RunContext, args: &FhirArgs) -> Result<Connected> {
-    let (settings, token) = if args.no_auth {
-        (Settings::resolve(&ctx.invocation, &Flags::default())?, None)
+    let (settings, token, scope) = if args.no_auth {
+        (
+            Settings::resolve(&ctx.invocation, &Flags::default())?,
+            None,
+            None,
+        )
     } else {
         let access = session::acquire(&ctx.invocation, &ctx.http_options(false), false).await?;
         let (inv, token_http) = (ctx.invocation.clone(), ctx.http_options(false));
@@ -42,7 +49,12 @@ pub async fn connect(ctx: &RunContext, args: &FhirArgs) -> Result<Connected> {
             }),
             profile: access.settings.name().to_owned(),
         };
-        (access.settings, Some((access.tokens.access_token, source)))
+        let scope = Some(access.tokens.scope.clone());
+        (
+            access.settings,
+            Some((access.tokens.access_token, source)),
+            scope,
+        )
     };
     let base = settings.require_base()?;
     let http_opts = settings.http_options(&ctx.http_options(true))?;
@@ -68,5 +80,6 @@ pub async fn connect(ctx: &RunContext, args: &FhirArgs) -> Result<Connected> {
         profile: settings.stored,
         fhir,
         http_options: http_opts,
+        scope,
     })
 }

@@ -40,7 +40,33 @@ enum Mode {
     Cancel,
 }
 
-pub async fn run(ctx: &RunContext, args: ExportArgs) -> Result<()> {
+// `--crawl`, `--since auto` and numbered exports (issue 20): their own
+// module, in front of the bulk export below.
+mod crawl;
+
+pub async fn run(ctx: &RunContext, mut args: ExportArgs) -> Result<()> {
+    let series = crawl::series(&mut args)?;
+    let crawl_dir = args.out.as_deref().is_some_and(crawl::is_crawl_dir);
+    if args.crawl || (args.resume && crawl_dir) {
+        return crawl::run(ctx, args, series).await;
+    }
+    let fresh = !(args.resume || args.status || args.cancel);
+    let (out, fhir_args) = (args.out.clone(), args.fhir.clone());
+    let result = run_bulk(ctx, args).await;
+    if let (Some(s), Some(out)) = (&series, &out) {
+        crawl::finish_series(s, out)?;
+    }
+    match result {
+        // Only what a server answered (a 404 or 403 to the kick-off) is
+        // worth a look at its CapabilityStatement.
+        Err(e) if fresh && matches!(e.kind, Kind::Server | Kind::Auth) => {
+            Err(crawl::hint_crawl(ctx, &fhir_args, out.as_deref(), e).await)
+        }
+        r => r,
+    }
+}
+
+async fn run_bulk(ctx: &RunContext, args: ExportArgs) -> Result<()> {
     let start = std::time::Instant::now();
     let mode = mode(&args)?;
     let hydration = hydrate_options(ctx, &args)?;

@@ -12,6 +12,7 @@ use crate::error::Error;
 pub use crate::reporter::{Notice, Reporter};
 
 pub(crate) mod check;
+pub(crate) mod crawl;
 pub(crate) mod export;
 pub(crate) mod progress;
 pub(crate) mod render;

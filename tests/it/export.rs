@@ -55,6 +55,15 @@ pub(crate) fn bulk(f: impl FnOnce(&mut Options)) -> Bulk {
 }
 
 impl Bulk {
+    /// A `Bulk` of a sandbox set up elsewhere (another client's scopes).
+    pub(crate) fn from_parts(keys: tempfile::TempDir, env: Env, out: PathBuf) -> Bulk {
+        Bulk {
+            _keys: keys,
+            env,
+            out,
+        }
+    }
+
     pub(crate) fn out_str(&self) -> String {
         self.out.display().to_string()
     }

@@ -16,6 +16,7 @@ mod cli_discover;
 mod cli_profile;
 mod closed_stdout;
 mod completions;
+mod crawl;
 mod custom_headers;
 mod env;
 mod export;

@@ -99,6 +99,7 @@ fn statement(state: &State) -> Value {
         // Groups exist only to be exported (Group/all, Group/sample).
         resources.push(json!({
             "type": "Group",
+            "interaction": [{"code": "read"}],
             "operation": export_operation("group-export"),
         }));
     }

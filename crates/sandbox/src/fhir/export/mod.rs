@@ -16,6 +16,7 @@
 //! (`{storage}/protected/{job}/{name}`), or at inside addresses nothing
 //! serves.
 
+mod group;
 mod guard;
 mod job;
 mod kickoff;
@@ -235,6 +236,12 @@ pub(crate) async fn route(
     };
     if let Some(level) = level {
         return Some(kick_off(state, grant, level, method, uri, headers, body));
+    }
+    // The groups themselves, read (a crawl's cohort).
+    if let ["Group", id] = segs
+        && method == Method::GET
+    {
+        return Some(super::handlers::store(state).and_then(|s| group::read(s, grant, id)));
     }
     Some(match segs {
         [op, job] if is_op(op, "export-status") => status(state, grant, method, job, page_of(uri)),
