@@ -248,7 +248,7 @@ _smart() {
 
     case "${cmd}" in
         smart)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version discover profile login status token refresh logout sandbox keys register query get create update delete capabilities export check completions man help"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version discover profile login status token refresh logout sandbox keys register query get create update delete capabilities export check completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -278,6 +278,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -286,7 +294,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__capabilities)
-            opts="-q -p -v -h -V --statement --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-q -p -v -H -h -V --statement --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -324,6 +332,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -332,7 +348,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__check)
-            opts="-p -v -h -V --client-id --secret-stdin --redirect-uri --scope --other-patient --only --skip --junit --transcript --html --browser --no-login --list --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --client-id --secret-stdin --redirect-uri --scope --other-patient --only --skip --junit --transcript --html --browser --no-login --list --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -398,6 +414,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -406,7 +430,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__completions)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version bash elvish fish powershell zsh"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -436,6 +460,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -444,7 +476,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__create)
-            opts="-d -q -p -v -h -V --data --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-d -q -p -v -H -h -V --data --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -490,6 +522,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -498,7 +538,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__delete)
-            opts="-q -p -v -h -V --if-match --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-q -p -v -H -h -V --if-match --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -540,6 +580,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -548,7 +596,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__discover)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -578,6 +626,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -586,7 +642,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__export)
-            opts="-q -p -v -h -V --type --since --type-filter --elements --patient --out --parallel --resume --status --cancel --output-format --gzip --until --organize-output-by --lenient --include-associated-data --param --post --token-origin --keep-job --deadline --partial-manifests --crawl --patients --id-system --max-rate --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version system patient group"
+            opts="-q -p -v -H -h -V --type --since --type-filter --elements --patient --out --parallel --resume --status --cancel --output-format --gzip --until --organize-output-by --lenient --include-associated-data --param --post --token-origin --keep-job --deadline --partial-manifests --hydrate --attachment-types --attachment-max-size --crawl --patients --id-system --max-rate --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version system patient group"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -648,6 +704,14 @@ _smart() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --attachment-types)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --attachment-max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --patients)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -692,6 +756,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -700,7 +772,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__get)
-            opts="-o -q -p -v -h -V --output --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-o -q -p -v -H -h -V --output --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -744,6 +816,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1188,7 +1268,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__keys)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version generate jwks help"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version generate jwks help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1218,6 +1298,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1226,7 +1314,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__keys__subcmd__generate)
-            opts="-p -v -h -V --alg --kid --out --keychain --force --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --alg --kid --out --format --keychain --force --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1242,6 +1330,10 @@ _smart() {
                     ;;
                 --out)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "pem jwk" -- "${cur}"))
                     return 0
                     ;;
                 --profile)
@@ -1266,6 +1358,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1332,7 +1432,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__keys__subcmd__jwks)
-            opts="-p -v -h -V --key --kid --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --key --kid --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1370,6 +1470,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1378,7 +1486,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__login)
-            opts="-p -v -h -V --fhir-base --client-id --scope --launch --iss --ehr --no-browser --redirect-port --redirect-uri --secret-stdin --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --fhir-base --client-id --scope --launch --iss --ehr --no-browser --redirect-port --redirect-uri --secret-stdin --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1436,6 +1544,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1444,7 +1560,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__logout)
-            opts="-p -v -h -V --all --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --all --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1472,6 +1588,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1482,7 +1606,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__man)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1510,6 +1634,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1520,7 +1652,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version add list show use remove set-secret help"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version add list show use remove set-secret help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1550,6 +1682,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1558,7 +1698,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile__subcmd__add)
-            opts="-p -v -h -V --fhir-base --client-id --scope --redirect-port --client-type --aud --no-aud --pkce --token-auth-method --authorize-param --format-json --basic-auth-encoding --no-scope-translation --max-retry-wait --private-key --kid --alg --jku --force --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --fhir-base --client-id --scope --redirect-port --client-type --aud --no-aud --pkce --token-auth-method --authorize-param --format-json --basic-auth-encoding --no-scope-translation --max-retry-wait --private-key --kid --alg --jku --force --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1646,6 +1786,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1768,7 +1916,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile__subcmd__list)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1796,6 +1944,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1806,7 +1962,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile__subcmd__remove)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1834,6 +1990,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1844,7 +2008,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile__subcmd__set__subcmd__secret)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1872,6 +2036,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1882,7 +2054,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile__subcmd__show)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1910,6 +2082,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1920,7 +2100,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__profile__subcmd__use)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1950,6 +2130,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1958,7 +2146,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__query)
-            opts="-o -q -p -v -h -V --all --limit --count --post --get --output --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-o -q -p -v -H -h -V --all --limit --count --post --get --output --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2012,6 +2200,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2020,7 +2216,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__refresh)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2050,6 +2246,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2058,7 +2262,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__register)
-            opts="-p -v -h -V --fhir-base --name --client-type --redirect-port --jwks --jwks-url --private-key --scope --force --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --fhir-base --name --client-type --redirect-port --jwks --jwks-url --private-key --scope --force --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2120,6 +2324,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2128,7 +2340,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__sandbox)
-            opts="-p -v -h -V --port --bind --patients --seed --upstream --token-lifetime --clients --fault --quirk --auto-approve --tls-cert --tls-key --allow-loopback-jwks-uri --export-delay --export-file-lines --profile --json --verbose --color --timeout --cacert --token-store --help --version launch-url help"
+            opts="-p -v -H -h -V --port --bind --patients --seed --upstream --token-lifetime --clients --fault --quirk --auto-approve --tls-cert --tls-key --allow-loopback-jwks-uri --export-delay --export-file-lines --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version launch-url help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2210,6 +2422,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2260,7 +2480,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__sandbox__subcmd__launch__subcmd__url)
-            opts="-p -v -h -V --app --patient --encounter --base --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --app --patient --encounter --base --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2306,6 +2526,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2314,7 +2542,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__status)
-            opts="-p -v -h -V --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2342,6 +2570,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2352,7 +2588,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__token)
-            opts="-p -v -h -V --decode --introspect --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-p -v -H -h -V --decode --introspect --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2382,6 +2618,14 @@ _smart() {
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
                     return 0
                     ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2390,7 +2634,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__update)
-            opts="-d -q -p -v -h -V --data --if-match --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --help --version"
+            opts="-d -q -p -v -H -h -V --data --if-match --no-auth --retries --quiet --max-retry-wait --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2438,6 +2682,14 @@ _smart() {
                     ;;
                 --token-store)
                     COMPREPLY=($(compgen -W "keychain file none" -- "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
