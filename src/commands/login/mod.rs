@@ -385,6 +385,7 @@ impl UserLogin<'_> {
         let deadline = self.deadline;
         let reporter = self.reporter.clone();
         crate::blocking::blocking(move || {
+            let paste = paste.then(callback::stdin_paste);
             callback::race_with_paste(l, state, deadline, paste, reporter)
         })
     }
