@@ -94,7 +94,6 @@ pub async fn run(g: &RunContext, args: LoginArgs) -> Result<()> {
     };
     // A keychain that cannot be used should be found before the user signs
     // in, not after (the grant would be lost).
-    store.announce();
     crate::blocking::blocking(|| store.get(&target.name, Item::Tokens))?;
 
     let client_id = settings.require_client_id()?;
