@@ -826,6 +826,10 @@ pub struct GetArgs {
     #[arg(value_name = "TARGET")]
     pub target: String,
 
+    /// A second word (`smart get Patient p1`): taken only to suggest `Patient/p1`
+    #[arg(value_name = "ID", hide = true)]
+    pub stray: Option<String>,
+
     /// Output format [default: json; a Bundle answer can be shown as ndjson, table or ids]
     #[arg(short, long, value_enum, value_name = "FORMAT")]
     pub output: Option<FormatArg>,

@@ -66,6 +66,13 @@ pub fn show(
         return Ok(());
     }
     let v: Value = serde_json::from_slice(body).map_err(|e| outcome::json_error(what, body, &e))?;
+    if format == Format::Table && v.get("resourceType").is_some_and(Value::is_string) {
+        // One resource is a table of one row, as a search would show it.
+        let one = serde_json::json!({"resourceType": "Bundle", "type": "searchset",
+            "entry": [{"resource": v}]})
+        .to_string();
+        return show(what, one.as_bytes(), format, out, color);
+    }
     match format {
         Format::Ndjson => {
             render::write_compact(&mut out, &serde_json::to_string(&v).unwrap_or_default())?
