@@ -69,7 +69,10 @@ fn from_command_line(m: &clap::ArgMatches, id: &str) -> bool {
             .is_some_and(|(_, sub)| from_command_line(sub, id))
 }
 
+/// Under their own heading, after a subcommand's own options: `smart get
+/// --help` starts with what `get` takes.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Profile to use (default: the one chosen with `smart profile use`)
     #[arg(
@@ -299,7 +302,7 @@ pub enum Command {
     ///
     /// `smart export [system | patient | group GROUP_ID]` starts a Bulk Data export
     /// (Bulk Data Access IG v2), polls until the server has the files, and downloads
-    /// them into --out DIR as <Type>.<n>.ndjson (error files under DIR/error/),
+    /// them into --out DIR as `<Type>.<n>.ndjson` (error files under DIR/error/),
     /// --parallel at a time, each checked line by line against its declared type and
     /// the manifest's count. The job and each file's state are kept in
     /// DIR/.smart-export.json: after a crash, a kill or Ctrl-C, --resume continues
@@ -1103,6 +1106,24 @@ mod tests {
                 k.exit_code()
             );
         }
+    }
+
+    #[test]
+    fn a_subcommands_own_options_come_before_the_global_ones() {
+        use clap::CommandFactory;
+        let mut cli = Cli::command();
+        cli.build();
+        let help = cli
+            .find_subcommand_mut("get")
+            .expect("get")
+            .render_help()
+            .to_string();
+        let own = help.find("--output").expect("--output in get --help");
+        let heading = help
+            .find("Global options:")
+            .expect("a Global options heading");
+        let global = help.find("--profile").expect("--profile in get --help");
+        assert!(own < heading && heading < global, "{help}");
     }
 
     #[test]

@@ -59,11 +59,7 @@ pub fn show(
     }
     let is_bundle = format != Format::Json && looks_like_bundle(body);
     if is_bundle {
-        let view = BundleView::parse(what, body)?;
-        let mut s = SearchOut::new(format, out, color, &bundle_type(&view));
-        s.page(body, &view, None)?;
-        s.finish()?;
-        return Ok(());
+        return show_bundle(what, body, format, out, color);
     }
     let v: Value = serde_json::from_slice(body).map_err(|e| outcome::json_error(what, body, &e))?;
     if format == Format::Table && v.get("resourceType").is_some_and(Value::is_string) {
@@ -71,7 +67,7 @@ pub fn show(
         let one = serde_json::json!({"resourceType": "Bundle", "type": "searchset",
             "entry": [{"resource": v}]})
         .to_string();
-        return show(what, one.as_bytes(), format, out, color);
+        return show_bundle(what, one.as_bytes(), format, out, color);
     }
     match format {
         Format::Ndjson => {
@@ -83,6 +79,21 @@ pub fn show(
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+/// A Bundle shown as a search's output.
+fn show_bundle(
+    what: &str,
+    body: &[u8],
+    format: Format,
+    out: impl Write,
+    color: bool,
+) -> std::result::Result<(), Shown> {
+    let view = BundleView::parse(what, body)?;
+    let mut s = SearchOut::new(format, out, color, &bundle_type(&view));
+    s.page(body, &view, None)?;
+    s.finish()?;
     Ok(())
 }
 
