@@ -739,8 +739,47 @@ mod tests {
     }
 
     #[test]
+    fn a_state_must_hold_together() {
+        // Before the manifest: nothing but the job.
+        let mut s = State::new("http://h/fhir", "http://h/job", "GET /x", 0, false);
+        assert_eq!(s.check(), Ok(()));
+        s.next = Some("http://h/page2".into());
+        assert!(s.check().unwrap_err().contains("no manifest"));
+        // Complete, with a file not done.
+        let mut s = fresh();
+        s.complete = true;
+        assert!(
+            s.check()
+                .unwrap_err()
+                .contains("complete with files missing")
+        );
+        for f in &mut s.files {
+            f.done = Some(Done {
+                path: f.name.clone(),
+                ..patient_done()
+            });
+        }
+        assert_eq!(s.check(), Ok(()));
+        // A done file may be saved compressed, under its name plus `.gz`.
+        s.files[0].done.as_mut().unwrap().path = "Patient.1.ndjson.gz".into();
+        assert_eq!(s.check(), Ok(()));
+    }
+
+    #[test]
+    fn every_save_is_a_new_epoch() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = sample();
+        s.save(d.path()).unwrap();
+        s.save(d.path()).unwrap();
+        assert_eq!(s.epoch, 2);
+        assert_eq!(State::load(d.path()).unwrap().unwrap().epoch, 2);
+    }
+
+    #[test]
     fn plain_names() {
         assert_eq!(not_plain("Patient.1.ndjson"), None);
+        assert_eq!(not_plain(&"a".repeat(200)), None);
+        assert!(not_plain(&"a".repeat(201)).is_some());
         for bad in [
             "", "a/b", "a\\b", "..", ".hidden", "nul.txt", "Lpt1", "a:b", "a.", "x\u{7}",
         ] {
