@@ -672,6 +672,23 @@ mod tests {
         assert!(State::load(d.path()).is_err());
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_state_file_is_not_no_export() {
+        // Open refuses the link (it is not "not found"): an error, never
+        // the "no export here" that would let a new kick-off write over it.
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(State::load(d.path()).unwrap(), None);
+        let target = d.path().join("elsewhere");
+        std::fs::write(&target, "{}").unwrap();
+        std::os::unix::fs::symlink(&target, State::path(d.path())).unwrap();
+        assert!(State::load(d.path()).is_err());
+        // A dangling link where the journal goes is no journal to ignore.
+        let d = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(d.path().join("gone"), journal::path(d.path())).unwrap();
+        assert!(State::load(d.path()).is_err());
+    }
+
     #[test]
     fn planted_states_are_refused() {
         type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
