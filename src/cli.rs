@@ -786,7 +786,7 @@ pub struct QueryArgs {
     #[arg(value_name = "TYPE")]
     pub resource_type: String,
 
-    /// Search parameters (repeatable): family=smith, name:exact=Ann, code=http://loinc.org|8867-4,
+    /// Search parameters (repeatable): family=smith, name:exact=Ann, `code=http://loinc.org|8867-4`,
     /// subject:Patient.name=lee
     #[arg(value_name = "NAME=VALUE")]
     pub params: Vec<String>,
@@ -932,7 +932,7 @@ pub struct ExportArgs {
     pub patients: Vec<String>,
 
     /// Where the files, the export's state and log.ndjson go (a new export
-    /// without it: a new directory export-<timestamp>; --resume, --status and
+    /// without it: a new directory `export-<timestamp>`; --resume, --status and
     /// --cancel need it)
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -991,7 +991,7 @@ pub struct ExportArgs {
     pub post: bool,
 
     /// An origin besides the FHIR base's that gets the token for the files,
-    /// e.g. https://files.example.org (repeatable; profile key token_origins)
+    /// e.g. `https://files.example.org` (repeatable; profile key token_origins)
     #[arg(long = "token-origin", value_name = "ORIGIN")]
     pub token_origins: Vec<String>,
 
