@@ -590,7 +590,7 @@ complete -c smart -n "__fish_smart_using_subcommand export" -l since -d 'Only re
 complete -c smart -n "__fish_smart_using_subcommand export" -l type-filter -d 'A search the resources of a type must match, e.g. Observation?status=final (repeatable; sends `_typeFilter`)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l elements -d 'Only these elements, e.g. id,status or Patient.birthDate (`_elements`)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l patient -d 'Only these patients (patient and group exports; sends a POST with `patient`)' -r
-complete -c smart -n "__fish_smart_using_subcommand export" -l out -d 'Where the files, the export\'s state and log.ndjson go (a new export without it: a new directory export-<timestamp>; --resume, --status and --cancel need it)' -r -F
+complete -c smart -n "__fish_smart_using_subcommand export" -l out -d 'Where the files, the export\'s state and log.ndjson go (a new export without it: a new directory `export-<timestamp>`; --resume, --status and --cancel need it)' -r -F
 complete -c smart -n "__fish_smart_using_subcommand export" -l parallel -d 'Files downloaded at the same time' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l output-format -d '`_outputFormat`: application/fhir+ndjson, application/ndjson or ndjson' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l until -d 'Only resources changed before this FHIR instant (`_until`, Bulk Data 3.0)' -r
@@ -599,7 +599,7 @@ Group\t''
 Organization\t''"
 complete -c smart -n "__fish_smart_using_subcommand export" -l include-associated-data -d 'Associated data to include, e.g. LatestProvenanceResources (repeatable; `includeAssociatedData`)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l param -d 'A kick-off parameter smart does not name (repeatable)' -r
-complete -c smart -n "__fish_smart_using_subcommand export" -l token-origin -d 'An origin besides the FHIR base\'s that gets the token for the files, e.g. https://files.example.org (repeatable; profile key token_origins)' -r
+complete -c smart -n "__fish_smart_using_subcommand export" -l token-origin -d 'An origin besides the FHIR base\'s that gets the token for the files, e.g. `https://files.example.org` (repeatable; profile key token_origins)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l deadline -d 'Give up after this long, all waits included (e.g. 90s, 45m, 12h, 3d; default: no limit); --resume continues' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l attachment-types -d 'MIME types of the notes --hydrate inlines (comma-separated; default text/plain,text/html,application/xhtml+xml)' -r
 complete -c smart -n "__fish_smart_using_subcommand export" -l attachment-max-size -d 'The largest note --hydrate inlines, e.g. 500K or 20M (default 10M)' -r

@@ -69,7 +69,10 @@ fn from_command_line(m: &clap::ArgMatches, id: &str) -> bool {
             .is_some_and(|(_, sub)| from_command_line(sub, id))
 }
 
+/// Under their own heading, after a subcommand's own options: `smart get
+/// --help` starts with what `get` takes.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Profile to use (default: the one chosen with `smart profile use`)
     #[arg(
@@ -314,7 +317,7 @@ pub enum Command {
     ///
     /// `smart export [system | patient | group GROUP_ID]` starts a Bulk Data export
     /// (Bulk Data Access IG v2), polls until the server has the files, and downloads
-    /// them into --out DIR as <Type>.<n>.ndjson (error files under DIR/error/),
+    /// them into --out DIR as `<Type>.<n>.ndjson` (error files under DIR/error/),
     /// --parallel at a time, each checked line by line against its declared type and
     /// the manifest's count. The job and each file's state are kept in
     /// DIR/.smart-export.json: after a crash, a kill or Ctrl-C, --resume continues
@@ -813,7 +816,7 @@ pub struct QueryArgs {
     #[arg(value_name = "TYPE")]
     pub resource_type: String,
 
-    /// Search parameters (repeatable): family=smith, name:exact=Ann, code=http://loinc.org|8867-4,
+    /// Search parameters (repeatable): family=smith, name:exact=Ann, `code=http://loinc.org|8867-4`,
     /// subject:Patient.name=lee
     #[arg(value_name = "NAME=VALUE")]
     pub params: Vec<String>,
@@ -855,6 +858,10 @@ pub struct GetArgs {
     /// URL on the same server
     #[arg(value_name = "TARGET")]
     pub target: String,
+
+    /// A second word (`smart get Patient p1`): taken only to suggest `Patient/p1`
+    #[arg(value_name = "ID", hide = true)]
+    pub stray: Option<String>,
 
     /// Output format [default: json; a Bundle answer can be shown as ndjson, table or ids]
     #[arg(short, long, value_enum, value_name = "FORMAT")]
@@ -956,7 +963,7 @@ pub struct ExportArgs {
     pub patients: Vec<String>,
 
     /// Where the files, the export's state and log.ndjson go (a new export
-    /// without it: a new directory export-<timestamp>; --resume, --status and
+    /// without it: a new directory `export-<timestamp>`; --resume, --status and
     /// --cancel need it)
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -1015,7 +1022,7 @@ pub struct ExportArgs {
     pub post: bool,
 
     /// An origin besides the FHIR base's that gets the token for the files,
-    /// e.g. https://files.example.org (repeatable; profile key token_origins)
+    /// e.g. `https://files.example.org` (repeatable; profile key token_origins)
     #[arg(long = "token-origin", value_name = "ORIGIN")]
     pub token_origins: Vec<String>,
 
@@ -1222,6 +1229,24 @@ mod tests {
         for bad in ["", "0", "-1", "1.5M", "10X", "99999999999999G"] {
             assert!(parse_size(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_subcommands_own_options_come_before_the_global_ones() {
+        use clap::CommandFactory;
+        let mut cli = Cli::command();
+        cli.build();
+        let help = cli
+            .find_subcommand_mut("get")
+            .expect("get")
+            .render_help()
+            .to_string();
+        let own = help.find("--output").expect("--output in get --help");
+        let heading = help
+            .find("Global options:")
+            .expect("a Global options heading");
+        let global = help.find("--profile").expect("--profile in get --help");
+        assert!(own < heading && heading < global, "{help}");
     }
 
     #[test]

@@ -472,6 +472,43 @@ mod tests {
         assert_eq!(k.apply("read, delete"), "read, delete");
     }
 
+    #[test]
+    fn secrets_in_request_are_the_secret_fields_only() {
+        let found = secrets_in_request(
+            "grant_type=authorization_code&client_id=app-1&code=C0DE%2F1&redirect_uri=x&code_verifier=",
+            Some("Bearer not-basic"),
+        );
+        assert_eq!(found, ["C0DE%2F1", "C0DE/1"]);
+    }
+
+    #[test]
+    fn json_values_hides_known_secrets_in_every_string() {
+        let secrets = vec!["SECRET-9".to_owned()];
+        let v = serde_json::json!({"issue": [{"diagnostics": "you sent SECRET-9", "n": 1}],
+            "SECRET-9": true, "ok": "fine"});
+        assert_eq!(
+            json_values(&v, &secrets),
+            serde_json::json!({"issue": [{"diagnostics": "you sent [redacted]", "n": 1}],
+                "[redacted]": true, "ok": "fine"})
+        );
+    }
+
+    #[test]
+    fn every_token_like_field_of_an_answer_is_learnt() {
+        // A registration answer (RFC 7591) carries the new client's secret;
+        // other OAuth answers may carry assertions or passwords.
+        let k = Known::default();
+        k.learn_response(
+            br#"{"client_id":"app-1","client_secret":"CS-1234","subject_assertion":"SA-1234",
+                 "user_password":"PW-1234","id_token":"IDT-1234","expires_in":3600}"#,
+            None,
+        );
+        assert_eq!(
+            k.apply("app-1 CS-1234 SA-1234 PW-1234 IDT-1234 3600"),
+            "app-1 [redacted] [redacted] [redacted] [redacted] 3600"
+        );
+    }
+
     // Found by prop_server_text_hides_secrets_and_control_characters.
     #[test]
     fn a_json_escaped_echo_is_redacted_too() {

@@ -286,6 +286,23 @@ mod tests {
         assert!(e.message.contains("damaged"), "{}", e.message);
     }
 
+    #[test]
+    fn a_journal_that_cannot_be_read_or_removed_is_an_error() {
+        // A non-empty directory where the journal goes: neither read (it
+        // is not "no journal") nor removed (it is not "removed").
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(path(d.path())).unwrap();
+        std::fs::write(path(d.path()).join("x"), "").unwrap();
+        let e = replay(d.path(), 1).unwrap_err();
+        assert!(e.message.contains("cannot read"), "{}", e.message);
+        let e = remove(d.path()).unwrap_err();
+        assert!(e.message.contains("cannot remove"), "{}", e.message);
+        // No journal at all: nothing to replay, nothing to remove.
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(replay(d.path(), 1).unwrap(), (Vec::new(), 0));
+        remove(d.path()).unwrap();
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_symlinked_journal_is_never_followed() {

@@ -672,6 +672,23 @@ mod tests {
         assert!(State::load(d.path()).is_err());
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_state_file_is_not_no_export() {
+        // Open refuses the link (it is not "not found"): an error, never
+        // the "no export here" that would let a new kick-off write over it.
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(State::load(d.path()).unwrap(), None);
+        let target = d.path().join("elsewhere");
+        std::fs::write(&target, "{}").unwrap();
+        std::os::unix::fs::symlink(&target, State::path(d.path())).unwrap();
+        assert!(State::load(d.path()).is_err());
+        // A dangling link where the journal goes is no journal to ignore.
+        let d = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(d.path().join("gone"), journal::path(d.path())).unwrap();
+        assert!(State::load(d.path()).is_err());
+    }
+
     #[test]
     fn planted_states_are_refused() {
         type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
@@ -739,8 +756,47 @@ mod tests {
     }
 
     #[test]
+    fn a_state_must_hold_together() {
+        // Before the manifest: nothing but the job.
+        let mut s = State::new("http://h/fhir", "http://h/job", "GET /x", 0, false);
+        assert_eq!(s.check(), Ok(()));
+        s.next = Some("http://h/page2".into());
+        assert!(s.check().unwrap_err().contains("no manifest"));
+        // Complete, with a file not done.
+        let mut s = fresh();
+        s.complete = true;
+        assert!(
+            s.check()
+                .unwrap_err()
+                .contains("complete with files missing")
+        );
+        for f in &mut s.files {
+            f.done = Some(Done {
+                path: f.name.clone(),
+                ..patient_done()
+            });
+        }
+        assert_eq!(s.check(), Ok(()));
+        // A done file may be saved compressed, under its name plus `.gz`.
+        s.files[0].done.as_mut().unwrap().path = "Patient.1.ndjson.gz".into();
+        assert_eq!(s.check(), Ok(()));
+    }
+
+    #[test]
+    fn every_save_is_a_new_epoch() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = sample();
+        s.save(d.path()).unwrap();
+        s.save(d.path()).unwrap();
+        assert_eq!(s.epoch, 2);
+        assert_eq!(State::load(d.path()).unwrap().unwrap().epoch, 2);
+    }
+
+    #[test]
     fn plain_names() {
         assert_eq!(not_plain("Patient.1.ndjson"), None);
+        assert_eq!(not_plain(&"a".repeat(200)), None);
+        assert!(not_plain(&"a".repeat(201)).is_some());
         for bad in [
             "", "a/b", "a\\b", "..", ".hidden", "nul.txt", "Lpt1", "a:b", "a.", "x\u{7}",
         ] {

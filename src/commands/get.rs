@@ -24,6 +24,16 @@ pub async fn run(ctx: &RunContext, args: GetArgs) -> Result<()> {
             "nothing to get: give Type/id, a relative URL or a URL",
         ));
     }
+    if let Some(id) = &args.stray {
+        return Err(Error::usage(format!(
+            "`smart get` takes one target, not `{target}` and `{id}`"
+        ))
+        .with_hint(format!(
+            "did you mean `smart get {}/{}`?",
+            target.trim_end_matches('/'),
+            id.trim_start_matches('/')
+        )));
+    }
     let absolute = target.starts_with("http://") || target.starts_with("https://");
     if !absolute {
         check_type(target)?;

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::RunContext;
 use crate::cli::{ProfileAddArgs, ProfileCommand};
-use crate::config::{self, ConfigFile, Profile};
+use crate::config::{self, ClientType, ConfigFile, Profile};
 use crate::error::{Error, Result};
 use crate::output;
 
@@ -168,6 +168,28 @@ fn shown_headers(p: &Profile) -> std::collections::BTreeMap<String, String> {
         .collect()
 }
 
+/// The profile's scope, or the one a login would ask for, marked as the
+/// default (as "Client type" marks its own).
+fn shown_scope(p: &Profile) -> String {
+    match &p.scope {
+        Some(s) => s.clone(),
+        None => format!(
+            "{} (default)",
+            crate::settings::default_scope(client_type(p).0)
+        ),
+    }
+}
+
+/// The profile's client type, and whether it is the default that login
+/// would take (a key and no type: a backend service, as `settings` decides).
+fn client_type(p: &Profile) -> (ClientType, bool) {
+    match p.client_type {
+        Some(t) => (t, false),
+        None if p.private_key.is_some() => (ClientType::Backend, true),
+        None => (ClientType::Public, true),
+    }
+}
+
 fn show(ctx: &RunContext, name: &str, p: &Profile, is_default: bool) -> Result<()> {
     if ctx.json {
         let mut v = serde_json::to_value(p)
@@ -199,10 +221,12 @@ fn show(ctx: &RunContext, name: &str, p: &Profile, is_default: bool) -> Result<(
     outln!(
         "{}{}",
         l("Client type"),
-        p.client_type
-            .map_or("public (default)".to_owned(), |t| t.to_string())
+        match client_type(p) {
+            (t, true) => format!("{t} (default)"),
+            (t, false) => t.to_string(),
+        }
     );
-    outln!("{}{}", l("Scope"), p.scope.as_deref().unwrap_or("-"));
+    outln!("{}{}", l("Scope"), shown_scope(p));
     outln!(
         "{}{}",
         l("Redirect port"),

@@ -67,15 +67,50 @@ pub async fn delete(ctx: &RunContext, args: DeleteArgs) -> Result<()> {
     let conn = connect::connect(ctx, &args.fhir).await?;
     let url = conn.fhir.url(&format!("{rtype}/{id}"))?;
     let req = write_request(Method::DELETE, url, None, args.if_match.as_deref());
-    let resp = conn.fhir.send(&req).await?;
+    // 404 and 410 are answers here, not failures: the resource is gone,
+    // which is what a delete asks for.
+    let resp = conn.fhir.send_passing(&req, &[404, 410]).await?;
     if !args.fhir.quiet {
-        eprintln!("Deleted {rtype}/{id}");
+        match already_gone(&resp) {
+            Some(why) => eprintln!("{rtype}/{id} was already gone ({why}); nothing deleted"),
+            None => eprintln!("Deleted {rtype}/{id}"),
+        }
     }
     if !resp.body.is_empty() && resp.is_json() {
         // Some servers answer a delete with an OperationOutcome; show it.
         return print(&conn.fhir, &req, &resp);
     }
     Ok(())
+}
+
+/// Why a delete's answer says that there was nothing to delete: a 404 or
+/// 410, or (FHIR lets a server answer a delete of a deleted or unknown
+/// resource with success) an OperationOutcome whose issue is `deleted` or
+/// `not-found`. Exit 0 either way: the resource is not there, as asked,
+/// and a script that deletes twice is not broken.
+fn already_gone(resp: &Response) -> Option<String> {
+    let status = resp.status;
+    if matches!(status.as_u16(), 404 | 410) {
+        return Some(format!(
+            "the server answered {} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        ));
+    }
+    let v: Value = serde_json::from_slice(&resp.body).ok()?;
+    if v["resourceType"] != "OperationOutcome" {
+        return None;
+    }
+    v["issue"].as_array()?.iter().find_map(|i| {
+        matches!(i["code"].as_str(), Some("deleted" | "not-found")).then(|| {
+            i["diagnostics"]
+                .as_str()
+                .map(|d| crate::redact::printable(d).into_owned())
+                .unwrap_or_else(|| {
+                    format!("the server says `{}`", i["code"].as_str().unwrap_or(""))
+                })
+        })
+    })
 }
 
 fn write_request(

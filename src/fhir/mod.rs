@@ -14,4 +14,4 @@ pub mod retry;
 pub mod types;
 
 #[cfg(test)]
-mod proptests;
+pub(crate) mod proptests;

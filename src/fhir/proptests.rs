@@ -1,6 +1,7 @@
 //! Properties of the FHIR answers we read: searchset pages and their
-//! `next` links, their display in every format, error answers and
-//! OperationOutcomes, and the `name=value` search words.
+//! `next` links, error answers and OperationOutcomes, and the `name=value`
+//! search words. (Their display in every format is `output`'s: its
+//! proptests use the generators here.)
 
 use std::sync::LazyLock;
 
@@ -9,9 +10,8 @@ use serde_json::{Value, json};
 
 use super::client::{ClientOptions, Fhir, TokenSource};
 use super::outcome;
-use super::pages::{self, BundleView};
+use super::pages;
 use super::params::{self, Param};
-use crate::output::render::{Format, SearchOut};
 use crate::testgen::{self, gives_away, secret, unguessable};
 
 const RESOURCE_FIELDS: &[&str] = &[
@@ -34,7 +34,7 @@ const RESOURCE_FIELDS: &[&str] = &[
     "issue",
 ];
 
-const TYPES: &[&str] = &[
+pub(crate) const TYPES: &[&str] = &[
     "Patient",
     "Observation",
     "Condition",
@@ -45,7 +45,7 @@ const TYPES: &[&str] = &[
 ];
 
 /// A resource: the fields the table reads, of their type or not.
-fn resource() -> impl Strategy<Value = Value> {
+pub(crate) fn resource() -> impl Strategy<Value = Value> {
     testgen::object_of(RESOURCE_FIELDS, |f| match f {
         "resourceType" => prop::sample::select(TYPES).prop_map(Value::from).boxed(),
         "id" | "gender" | "birthDate" | "status" | "effectiveDateTime" | "valueString" => {
@@ -151,7 +151,7 @@ fn entry() -> impl Strategy<Value = Value> {
 }
 
 /// A searchset page: mostly a Bundle of the right shape.
-fn bundle() -> impl Strategy<Value = Value> {
+pub(crate) fn bundle() -> impl Strategy<Value = Value> {
     testgen::object_of(
         &["resourceType", "type", "total", "link", "entry"],
         |f| match f {
@@ -171,88 +171,6 @@ fn bundle() -> impl Strategy<Value = Value> {
         },
     )
     .prop_map(Value::Object)
-}
-
-const FORMATS: &[Format] = &[
-    Format::Json,
-    Format::Ndjson,
-    Format::Bundle,
-    Format::Table,
-    Format::Ids,
-];
-
-proptest! {
-    #![proptest_config(testgen::cases(128))]
-
-    /// A page that parses is shown in every format without a panic and
-    /// without an error (writing to memory cannot fail, so an error here
-    /// would reach the user as "cannot write to stdout"); NDJSON lines are
-    /// the entries' resources; what people read (table, ids) has no
-    /// control characters.
-    #[test]
-    fn prop_pages_show_in_every_format(
-        body in testgen::body_from(bundle()),
-        rtype in prop::sample::select(TYPES),
-        limit in prop::option::of(0usize..4),
-    ) {
-        let Ok(view) = BundleView::parse("GET /fhir/Patient", &body) else { return Ok(()) };
-        let _ = view.next();
-        for &format in FORMATS {
-            let mut out = Vec::new();
-            let mut s = SearchOut::new(format, &mut out, false, rtype);
-            let page = s.page(&body, &view, limit);
-            prop_assert!(page.is_ok(), "{format:?}: {page:?}");
-            prop_assert!(s.finish().is_ok());
-            if format == Format::Bundle {
-                // The server's bytes, unchanged (even where serde_json
-                // skipped a string without checking its UTF-8).
-                prop_assert!(out.starts_with(body.trim_ascii_end()));
-                continue;
-            }
-            let text = String::from_utf8(out).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            match format {
-                Format::Ndjson => {
-                    for line in text.lines() {
-                        prop_assert!(serde_json::from_str::<Value>(line).is_ok(), "{line}");
-                    }
-                    if limit.is_none() {
-                        let want = view.entry.iter().filter(|e| {
-                            e.resource.is_some() && e.mode() != pages::Mode::Outcome
-                        }).count();
-                        prop_assert_eq!(text.lines().count(), want);
-                    }
-                }
-                Format::Json => {
-                    prop_assert!(serde_json::from_str::<Value>(&text).is_ok(), "{text}");
-                }
-                Format::Table | Format::Ids => {
-                    prop_assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
-                }
-                Format::Bundle => {}
-            }
-        }
-        // The single-answer display (`smart get` of a Bundle).
-        for &format in FORMATS {
-            let mut out = Vec::new();
-            let shown = crate::output::resource::show("GET /fhir/x", &body, format, &mut out, false);
-            prop_assert!(!matches!(shown, Err(crate::output::resource::Shown::Io(_))), "{format:?}");
-        }
-    }
-
-    /// Any document at all, shown as `smart get` shows one: no panic, and
-    /// only an answer that is not what the format needs is refused.
-    #[test]
-    fn prop_single_answers_show_or_are_refused(body in testgen::body_from(resource())) {
-        for &format in FORMATS {
-            let mut out = Vec::new();
-            let shown = crate::output::resource::show("GET /fhir/x", &body, format, &mut out, false);
-            prop_assert!(!matches!(shown, Err(crate::output::resource::Shown::Io(_))), "{format:?}");
-            if format == Format::Ids {
-                let text = String::from_utf8_lossy(&out);
-                prop_assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
-            }
-        }
-    }
 }
 
 /// A client of `https://ehr.example.org/fhir` that holds a token (so the

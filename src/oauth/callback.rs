@@ -262,11 +262,7 @@ impl Listener {
     }
 }
 
-impl Drop for Listener {
-    fn drop(&mut self) {
-        self.close();
-    }
-}
+// No `Drop` here: dropping the `Server` inside closes the port.
 
 /// Checks a redirect URL (from the listener, or pasted by the user): an
 /// `error` ends the login, a wrong or missing `state` ends it, else the code.
@@ -371,13 +367,25 @@ pub fn html_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Runs [`Listener::wait_for_code`] on a thread and, when `paste` is true,
-/// also reads pasted redirect URLs from stdin; the first valid one wins.
+/// Where pasted redirect URLs come from, a line at a time (`read_line`'s
+/// contract): stdin, or a test's own lines.
+pub type PasteSource = Box<dyn FnMut(&mut String) -> std::io::Result<usize> + Send>;
+
+/// Stdin as a [`PasteSource`], read through its own buffer (no reader of
+/// ours would keep what follows the pasted line from later prompts).
+pub fn stdin_paste() -> PasteSource {
+    Box::new(|line| std::io::stdin().read_line(line))
+}
+
+/// Runs [`Listener::wait_for_code`] on a thread and, when there is a `paste`
+/// source, also reads pasted redirect URLs from it; the first valid one
+/// wins. The listener is closed either way: once the login has its code, the
+/// port must not stay open for whoever finds it next.
 pub fn race_with_paste(
     listener: Arc<Listener>,
     state: CsrfToken,
     deadline: Instant,
-    paste: bool,
+    paste: Option<PasteSource>,
     reporter: Reporter,
 ) -> Result<AuthorizationCode> {
     let (tx, rx) = mpsc::channel::<Result<AuthorizationCode>>();
@@ -389,14 +397,13 @@ pub fn race_with_paste(
             let _ = tx.send(listener.wait_for_code(&state, deadline));
         });
     }
-    if paste {
+    if let Some(mut pasted) = paste {
         let state = state.clone();
         std::thread::spawn(move || {
-            let stdin = std::io::stdin();
             let mut line = String::new();
             loop {
                 line.clear();
-                match stdin.read_line(&mut line) {
+                match pasted(&mut line) {
                     Ok(0) | Err(_) => return,
                     Ok(_) => {}
                 }
@@ -702,6 +709,207 @@ mod tests {
             )
             .unwrap_err();
         assert!(e.message.contains("in time"));
+    }
+
+    #[test]
+    fn the_redirect_and_launch_urls_are_loopback_ip_urls_with_our_port() {
+        // RFC 8252 §7.3: the IP literal, not `localhost`; the port the
+        // listener got, and the path the profile registered.
+        let l = Listener::bind(0, "/cb/here").unwrap();
+        let port = l.port();
+        assert_ne!(port, 0);
+        assert_eq!(l.redirect_uri(), format!("http://127.0.0.1:{port}/cb/here"));
+        assert_eq!(l.launch_url(), format!("http://127.0.0.1:{port}/launch"));
+    }
+
+    /// Connections to `port` are refused within a generous wait (the accept
+    /// loop lets go of the socket on its own thread).
+    fn refused_soon(port: u16) -> bool {
+        let until = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < until {
+            match std::net::TcpStream::connect(("127.0.0.1", port)) {
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => return true,
+                _ => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        false
+    }
+
+    fn pasted(lines: &str) -> Option<PasteSource> {
+        use std::io::BufRead;
+        let mut c = std::io::Cursor::new(lines.to_owned());
+        Some(Box::new(move |line: &mut String| c.read_line(line)))
+    }
+
+    fn notes() -> (Reporter, Arc<std::sync::Mutex<Vec<String>>>) {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let s = seen.clone();
+        let r = Reporter::new(move |_, m| s.lock().unwrap().push(m.to_owned()));
+        (r, seen)
+    }
+
+    #[test]
+    fn a_pasted_url_wins_and_the_port_is_closed_after_it() {
+        let l = Arc::new(Listener::bind(0, "/callback").unwrap());
+        let port = l.port();
+        let (reporter, seen) = notes();
+        // Not a URL, another attempt's URL, then ours.
+        let lines = "\nnot a url\n\
+            http://127.0.0.1:1/callback?code=OLD&state=other\n\
+            http://127.0.0.1:1/callback?code=PASTED&state=s1\n";
+        let code = race_with_paste(
+            l,
+            CsrfToken::new("s1".into()),
+            Instant::now() + Duration::from_secs(30),
+            pasted(lines),
+            reporter,
+        )
+        .unwrap();
+        assert_eq!(code.secret(), "PASTED");
+        assert!(refused_soon(port), "the loopback port is still open");
+        let seen = seen.lock().unwrap();
+        assert!(seen[0].contains("paste the whole URL"), "{seen:?}");
+        assert!(seen[1].contains("wrong `state`"), "{seen:?}");
+        assert_eq!(seen.len(), 2, "{seen:?}");
+    }
+
+    #[test]
+    fn a_pasted_refusal_ends_the_login() {
+        let l = Arc::new(Listener::bind(0, "/callback").unwrap());
+        let port = l.port();
+        let e = race_with_paste(
+            l,
+            CsrfToken::new("s1".into()),
+            Instant::now() + Duration::from_secs(30),
+            pasted("http://127.0.0.1:1/callback?error=access_denied&state=s1\n"),
+            Reporter::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.oauth_code(), Some(&OAuthErrorCode::AccessDenied));
+        assert!(refused_soon(port), "the loopback port is still open");
+    }
+
+    #[test]
+    fn the_browser_callback_wins_when_nothing_is_pasted() {
+        let l = Arc::new(Listener::bind(0, "/callback").unwrap());
+        let port = l.port();
+        let t = std::thread::spawn(move || {
+            race_with_paste(
+                l,
+                CsrfToken::new("s1".into()),
+                Instant::now() + Duration::from_secs(30),
+                pasted(""),
+                Reporter::default(),
+            )
+        });
+        assert!(get(port, "/callback?code=abc&state=s1").starts_with("HTTP/1.1 200"));
+        assert_eq!(t.join().unwrap().unwrap().secret(), "abc");
+        assert!(refused_soon(port), "the loopback port is still open");
+    }
+
+    #[test]
+    fn a_race_nobody_answers_times_out() {
+        // A deadline already near: the wait must not underflow it.
+        let l = Arc::new(Listener::bind(0, "/callback").unwrap());
+        let e = race_with_paste(
+            l,
+            CsrfToken::new("s1".into()),
+            Instant::now() + Duration::from_millis(100),
+            None,
+            Reporter::default(),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("in time"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_closed_listener_refuses_connections() {
+        let l = Listener::bind(0, "/callback").unwrap();
+        let port = l.port();
+        l.close();
+        assert!(refused_soon(port));
+    }
+
+    #[test]
+    fn smart_check_gets_the_redirect_unchecked() {
+        let l = Listener::bind(0, "/callback").unwrap();
+        let port = l.port();
+        let t = std::thread::spawn(move || {
+            l.wait_for_redirect(Instant::now() + Duration::from_secs(20))
+        });
+        assert!(get(port, "/other?code=x").starts_with("HTTP/1.1 404"));
+        let answer = get(port, "/callback?error=invalid_scope&state=whatever");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(
+            answer.contains("smart check</code> has what it needs"),
+            "{answer}"
+        );
+        let url = t.join().unwrap().unwrap();
+        assert_eq!(url.path(), "/callback");
+        assert_eq!(url.query(), Some("error=invalid_scope&state=whatever"));
+        let e = Listener::bind(0, "/callback")
+            .unwrap()
+            .wait_for_redirect(Instant::now() + Duration::from_millis(100))
+            .unwrap_err();
+        assert!(e.message.contains("in time"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_failed_launch_shows_the_browser_why_escaped() {
+        let l = Listener::bind(0, "/callback").unwrap();
+        let port = l.port();
+        let t = std::thread::spawn(move || {
+            let (launch, pending) = l
+                .wait_for_launch(Instant::now() + Duration::from_secs(20), None)
+                .unwrap();
+            pending.fail("no <client> for \"this\" & that");
+            launch
+        });
+        let answer = get(
+            port,
+            "/launch?iss=https%3A%2F%2Fehr.example%2Ffhir&launch=L1",
+        );
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        assert!(
+            answer.contains("<title>smart: Launch failed</title>"),
+            "{answer}"
+        );
+        assert!(
+            answer.contains("no &lt;client&gt; for &quot;this&quot; &amp; that"),
+            "{answer}"
+        );
+        assert_eq!(t.join().unwrap().launch, "L1");
+    }
+
+    #[test]
+    fn a_launch_without_iss_or_launch_is_answered_and_the_wait_goes_on() {
+        let l = Listener::bind(0, "/callback").unwrap();
+        let port = l.port();
+        let t = std::thread::spawn(move || {
+            l.wait_for_launch(Instant::now() + Duration::from_secs(20), None)
+                .map(|(launch, _)| launch)
+        });
+        assert!(get(port, "/favicon.ico").starts_with("HTTP/1.1 404"));
+        let answer = get(port, "/launch?launch=only");
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        assert!(answer.contains("Launch incomplete"), "{answer}");
+        get(
+            port,
+            "/launch?iss=https%3A%2F%2Fehr.example%2Ffhir&launch=L2",
+        );
+        let launch = t.join().unwrap().unwrap();
+        assert_eq!(
+            (launch.launch.as_str(), launch.iss.as_str()),
+            ("L2", "https://ehr.example/fhir")
+        );
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(
+            html_escape(r#"<a href="x">&</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+        );
     }
 
     #[test]

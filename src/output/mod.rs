@@ -20,6 +20,9 @@ pub(crate) mod resource;
 pub(crate) mod status;
 mod table;
 
+#[cfg(test)]
+mod proptests;
+
 /// README's `smart check` table, made from the check catalogue (a test
 /// keeps README.md equal to it).
 pub fn check_table() -> String {

@@ -14,8 +14,17 @@ use crate::reporter::{Notice, Reporter};
 
 const HZ: u8 = 10;
 
+/// One look for every bar, drawn by hand (`query_line`) or by indicatif
+/// (an export's files): `[######------]`, 24 wide.
+const BAR_FILLED: char = '#';
+const BAR_EMPTY: char = '-';
+const BAR_WIDTH: usize = 24;
+
 fn style(template: &str) -> ProgressStyle {
-    ProgressStyle::with_template(template).expect("static progress template")
+    let template = template.replace("{bar}", &format!("{{bar:{BAR_WIDTH}}}"));
+    ProgressStyle::with_template(&template)
+        .expect("static progress template")
+        .progress_chars(&format!("{BAR_FILLED}{BAR_EMPTY}"))
 }
 
 /// `smart query --all`: count, total when the server gave one, and rate.
@@ -72,11 +81,11 @@ pub fn query_line(count: usize, total: Option<u64>, elapsed: Duration) -> String
     match total {
         Some(t) if t > 0 => {
             let frac = (count as f64 / t as f64).min(1.0);
-            let filled = (frac * 24.0).round() as usize;
+            let filled = (frac * BAR_WIDTH as f64).round() as usize;
             format!(
                 "[{}{}] {count}/{t} resources, {rate:.0}/s",
-                "#".repeat(filled),
-                "-".repeat(24 - filled)
+                String::from(BAR_FILLED).repeat(filled),
+                String::from(BAR_EMPTY).repeat(BAR_WIDTH - filled)
             )
         }
         _ => format!("{count} resources, {rate:.0}/s"),
@@ -126,6 +135,15 @@ impl Default for ExportProgress {
     }
 }
 
+/// A file being downloaded: a bar when its size is known.
+fn file_style(size_known: bool) -> ProgressStyle {
+    style(if size_known {
+        "  {msg:32} [{bar}] {bytes}/{total_bytes} {bytes_per_sec}"
+    } else {
+        "  {msg:32} {bytes} {bytes_per_sec}"
+    })
+}
+
 struct FileLine {
     multi: MultiProgress,
     bar: ProgressBar,
@@ -133,18 +151,10 @@ struct FileLine {
 
 impl FileWatch for FileLine {
     fn start(&self, at: u64, total: Option<u64>) {
+        self.bar.set_style(file_style(total.is_some()));
         match total {
-            Some(t) => {
-                self.bar.set_style(style(
-                    "  {msg:32} [{bar:24}] {bytes}/{total_bytes} {bytes_per_sec}",
-                ));
-                self.bar.set_length(t);
-            }
-            None => {
-                self.bar
-                    .set_style(style("  {msg:32} {bytes} {bytes_per_sec}"));
-                self.bar.unset_length();
-            }
+            Some(t) => self.bar.set_length(t),
+            None => self.bar.unset_length(),
         }
         self.bar.set_position(at);
         self.bar.reset_eta();
@@ -207,6 +217,58 @@ mod tests {
         assert_eq!(query_line(250, Some(0), s), "250 resources, 125/s");
         // More than announced: a full bar, not an overflow.
         assert!(query_line(2000, Some(1000), s).starts_with(&format!("[{}]", "#".repeat(24))));
+    }
+
+    /// A terminal that keeps what is drawn on it.
+    #[derive(Debug, Default, Clone)]
+    struct Screen(std::sync::Arc<std::sync::Mutex<String>>);
+
+    impl indicatif::TermLike for Screen {
+        fn width(&self) -> u16 {
+            120
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.write_str(s)
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.0.lock().unwrap().push_str(s);
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_exports_file_bar_looks_like_the_query_bar() {
+        let screen = Screen::default();
+        let bar = ProgressBar::with_draw_target(
+            Some(100),
+            ProgressDrawTarget::term_like(Box::new(screen.clone())),
+        );
+        bar.set_style(file_style(true));
+        bar.set_position(50);
+        bar.finish();
+        let drawn = screen.0.lock().unwrap().clone();
+        let query = query_line(50, Some(100), Duration::from_secs(1));
+        let query_bar = &query[..query.find(']').unwrap() + 1];
+        assert_eq!(query_bar, format!("[{}{}]", "#".repeat(12), "-".repeat(12)));
+        assert!(drawn.contains(query_bar), "{drawn:?} vs {query_bar}");
     }
 
     #[test]

@@ -59,13 +59,16 @@ pub fn show(
     }
     let is_bundle = format != Format::Json && looks_like_bundle(body);
     if is_bundle {
-        let view = BundleView::parse(what, body)?;
-        let mut s = SearchOut::new(format, out, color, &bundle_type(&view));
-        s.page(body, &view, None)?;
-        s.finish()?;
-        return Ok(());
+        return show_bundle(what, body, format, out, color);
     }
     let v: Value = serde_json::from_slice(body).map_err(|e| outcome::json_error(what, body, &e))?;
+    if format == Format::Table && v.get("resourceType").is_some_and(Value::is_string) {
+        // One resource is a table of one row, as a search would show it.
+        let one = serde_json::json!({"resourceType": "Bundle", "type": "searchset",
+            "entry": [{"resource": v}]})
+        .to_string();
+        return show_bundle(what, one.as_bytes(), format, out, color);
+    }
     match format {
         Format::Ndjson => {
             render::write_compact(&mut out, &serde_json::to_string(&v).unwrap_or_default())?
@@ -76,6 +79,21 @@ pub fn show(
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+/// A Bundle shown as a search's output.
+fn show_bundle(
+    what: &str,
+    body: &[u8],
+    format: Format,
+    out: impl Write,
+    color: bool,
+) -> std::result::Result<(), Shown> {
+    let view = BundleView::parse(what, body)?;
+    let mut s = SearchOut::new(format, out, color, &bundle_type(&view));
+    s.page(body, &view, None)?;
+    s.finish()?;
     Ok(())
 }
 

@@ -122,15 +122,25 @@ fn concept(c: Option<&Value>) -> String {
         .unwrap_or_default()
 }
 
+/// `148 mmHg`: a number and its unit (`unit`, else the UCUM `code`), a
+/// space between, as SI writes them; `%` stays attached (`98%`), as it is
+/// read and written.
+fn quantity(q: &Value) -> String {
+    let n = q.get("value").map(|n| n.to_string()).unwrap_or_default();
+    let unit = q
+        .get("unit")
+        .or_else(|| q.get("code"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    match unit {
+        "%" => format!("{n}%"),
+        _ => format!("{n} {unit}").trim().to_owned(),
+    }
+}
+
 fn obs_value(v: &Value) -> String {
     if let Some(q) = v.get("valueQuantity") {
-        let n = q.get("value").map(|n| n.to_string()).unwrap_or_default();
-        let unit = q
-            .get("unit")
-            .or_else(|| q.get("code"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        return format!("{n} {unit}").trim().to_owned();
+        return quantity(q);
     }
     if let Some(c) = v.get("valueCodeableConcept") {
         return concept(Some(c));
@@ -150,18 +160,7 @@ fn obs_value(v: &Value) -> String {
     if let Some(parts) = v.get("component").and_then(Value::as_array) {
         let shown: Vec<String> = parts
             .iter()
-            .map(|c| {
-                let q = c.get("valueQuantity");
-                let n = q
-                    .and_then(|q| q.get("value"))
-                    .map(|n| n.to_string())
-                    .unwrap_or_default();
-                let u = q
-                    .and_then(|q| q.get("unit"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                format!("{n}{u}")
-            })
+            .map(|c| c.get("valueQuantity").map(quantity).unwrap_or_default())
             .collect();
         return shown.join(" / ");
     }
@@ -186,4 +185,22 @@ pub(super) fn cells(row: &[String], widths: &[usize]) -> String {
         }
     }
     line.trim_end().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_quantity_has_a_space_before_its_unit_but_percent_stays_attached() {
+        let bp = json!({"component": [
+            {"valueQuantity": {"value": 148, "unit": "mmHg"}},
+            {"valueQuantity": {"value": 95, "code": "mm[Hg]"}}]});
+        assert_eq!(obs_value(&bp), "148 mmHg / 95 mm[Hg]");
+        let spo2 = json!({"valueQuantity": {"value": 98, "unit": "%"}});
+        assert_eq!(obs_value(&spo2), "98%");
+        let bare = json!({"valueQuantity": {"value": 1.5}});
+        assert_eq!(obs_value(&bare), "1.5");
+    }
 }

@@ -192,11 +192,17 @@ impl Invocation {
         self.profile.as_ref().map(|p| p.value.as_str())
     }
 
-    /// The chosen token store, reporting its warnings.
+    /// The chosen token store, reporting its warnings, unless the store
+    /// was typed on this command line: whoever wrote `--token-store file`
+    /// knows where the tokens go, and a warning for it would repeat on every
+    /// command of a script. `SMART_TOKEN_STORE`, set once and forgotten,
+    /// still gets the warning.
     pub fn store(&self) -> TokenStore {
-        self.env
-            .token_store(self.token_store.value)
-            .reporting_to(self.reporter.clone())
+        let store = self.env.token_store(self.token_store.value);
+        match self.token_store.source {
+            Source::Flag(_) => store,
+            _ => store.reporting_to(self.reporter.clone()),
+        }
     }
 
     /// The config file, or an empty one when there is none or no place for

@@ -41,7 +41,7 @@ pub(crate) use credentials::{
 };
 pub(crate) use environment::Invocation;
 pub use environment::{Environment, VARIABLES};
-pub(crate) use resolve::{DEFAULT_BACKEND_SCOPE, DEFAULT_EHR_SCOPE};
+pub(crate) use resolve::{DEFAULT_BACKEND_SCOPE, DEFAULT_EHR_SCOPE, default_scope};
 
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,6 +20,17 @@ pub(crate) const DEFAULT_EHR_SCOPE: &str = "openid fhirUser launch patient/*.rs 
 /// What a backend client asks for when nothing says otherwise.
 pub(crate) const DEFAULT_BACKEND_SCOPE: &str = "system/*.rs";
 
+/// The scope a login of `client_type` asks for when neither a flag, the
+/// environment nor the profile names one (standalone; an EHR launch asks
+/// [`DEFAULT_EHR_SCOPE`]).
+pub(crate) fn default_scope(client_type: ClientType) -> &'static str {
+    if client_type == ClientType::Backend {
+        DEFAULT_BACKEND_SCOPE
+    } else {
+        DEFAULT_SCOPE
+    }
+}
+
 /// flag > env > profile, the first that has a value.
 pub(super) fn pick(
     env: &Environment,
@@ -246,12 +257,7 @@ impl Settings {
             stored.scope.as_deref(),
         )
         .unwrap_or_else(|| {
-            let d = if client_type.value == ClientType::Backend {
-                DEFAULT_BACKEND_SCOPE
-            } else {
-                DEFAULT_SCOPE
-            };
-            Setting::new(d.to_owned(), Source::Default)
+            Setting::new(default_scope(client_type.value).to_owned(), Source::Default)
         });
         let access_token = env
             .get("SMART_ACCESS_TOKEN")

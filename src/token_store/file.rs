@@ -14,8 +14,10 @@
 //! (and with them the server the next command sends its requests to).
 //!
 //! That the tokens are in plain files is said once: when the store gets a
-//! new file (the first login, a new secret) and at every login, not on each
-//! command that reads it, so a script's stderr is not filled with it.
+//! new file (the first login, a new secret), not on each login or command
+//! that reads or refreshes them, so a script's stderr is not filled with it;
+//! and not at all when `--token-store file` was typed on the command line
+//! (see `Invocation::store`).
 
 use std::io::ErrorKind;
 use std::path::Path;
@@ -29,7 +31,7 @@ use crate::secret::Secret;
 static WARNED: Once = Once::new();
 
 /// Plain files are a downgrade from the keychain: says so (once per
-/// process), when something new is stored and at login.
+/// process), when something new is stored.
 pub(super) fn announce(dir: &Path, reporter: &Reporter) {
     // A silent reporter must not use up the one warning of the process.
     if reporter.is_silent() {

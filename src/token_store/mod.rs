@@ -179,14 +179,6 @@ impl TokenStore {
         }
     }
 
-    /// Says that the tokens go to plain files, for the file store (once per
-    /// process): at login, where the choice takes effect.
-    pub fn announce(&self) {
-        if let (StoreKind::File, Ok(dir)) = (self.kind, &self.dir) {
-            file::announce(dir, &self.reporter);
-        }
-    }
-
     /// One line for `smart status` and messages.
     pub fn describe(&self) -> String {
         match self.kind {

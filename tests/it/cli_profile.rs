@@ -366,3 +366,51 @@ fn a_second_logout_says_there_was_nothing_to_do() {
         "`sb` was not logged in; nothing to do"
     );
 }
+
+#[test]
+fn profile_show_names_the_default_scope_login_would_ask() {
+    let cfg = TempConfig::new();
+    for args in [
+        &["profile", "add", "app", "--fhir-base", "https://x.org/fhir"][..],
+        &[
+            "profile",
+            "add",
+            "svc",
+            "--fhir-base",
+            "https://x.org/fhir",
+            "--client-type",
+            "backend",
+        ],
+        &[
+            "profile",
+            "add",
+            "mine",
+            "--fhir-base",
+            "https://x.org/fhir",
+            "--scope",
+            "patient/Patient.r",
+        ],
+    ] {
+        cfg.cmd().args(args).assert().success();
+    }
+    let show = |name: &str| {
+        let out = cfg
+            .cmd()
+            .args(["profile", "show", name, "--color", "never"])
+            .assert()
+            .success();
+        String::from_utf8_lossy(&out.get_output().stdout).to_string()
+    };
+    let scope_line = |text: String| {
+        text.lines()
+            .find_map(|l| l.trim_start().strip_prefix("Scope "))
+            .map(|l| l.trim().to_owned())
+            .unwrap_or_else(|| panic!("no Scope line in:\n{text}"))
+    };
+    assert_eq!(
+        scope_line(show("app")),
+        "openid fhirUser launch/patient patient/*.rs offline_access (default)"
+    );
+    assert_eq!(scope_line(show("svc")), "system/*.rs (default)");
+    assert_eq!(scope_line(show("mine")), "patient/Patient.r");
+}

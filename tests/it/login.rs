@@ -1017,7 +1017,7 @@ fn secrets_never_reach_other_outputs() {
 }
 
 #[test]
-fn the_file_store_warning_comes_with_the_login_not_every_command() {
+fn the_file_store_warning_comes_once_and_not_when_the_store_was_typed() {
     let env = Env::new(SandboxServer::auto_approve());
     env.add_profile("sb", &[]);
     let warning = "tokens are stored in plain files";
@@ -1032,8 +1032,20 @@ fn the_file_store_warning_comes_with_the_login_not_every_command() {
         let a = env.cmd().args(args).assert().success();
         assert!(!stderr(&a).contains(warning), "{args:?}: {}", stderr(&a));
     }
-    // A second login says it again: that is where the choice takes effect.
-    assert!(stderr(&env.login(APPROVE).success()).contains(warning));
+    // Said once: a second login writes over the file it already said.
+    let again = env.login(APPROVE).success();
+    assert!(!stderr(&again).contains(warning), "{}", stderr(&again));
+    // Chosen on the command line, it goes without saying, even for a new file.
+    env.cmd().arg("logout").assert().success();
+    let typed = env
+        .cmd()
+        .env_remove("SMART_TOKEN_STORE")
+        .env("BROWSER", env.browser(APPROVE))
+        .args(["--token-store", "file", "login", "--timeout", "20"])
+        .assert()
+        .success();
+    assert!(!stderr(&typed).contains(warning), "{}", stderr(&typed));
+    assert!(env.cfg.state().join("sb.tokens.json").exists());
 }
 
 #[cfg(unix)]

@@ -269,6 +269,27 @@ fn writes_with_etags() {
     let gone = env.run(&["get", &target]);
     assert_eq!(gone.code, 3);
     assert!(gone.stderr.contains("410"), "{}", gone.stderr);
+    // Deleting again, or what never was: said so, and exit 0 (it is gone,
+    // as asked).
+    let again = env.run(&["delete", &target]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again.stderr.contains(&format!(
+            "{target} was already gone ({target} was already deleted)"
+        )),
+        "{}",
+        again.stderr
+    );
+    assert!(!again.stderr.contains("Deleted"), "{}", again.stderr);
+    let never = env.run(&["delete", "Patient/never-was-here"]);
+    assert_eq!(never.code, 0, "{}", never.stderr);
+    assert!(
+        never.stderr.contains(
+            "Patient/never-was-here was already gone (the server answered 404 Not Found)"
+        ),
+        "{}",
+        never.stderr
+    );
 }
 
 #[test]
@@ -484,6 +505,24 @@ fn output_formats() {
     assert!(
         colored.contains("\x1b[34;1m\"resourceType\"\x1b[0m"),
         "{colored}"
+    );
+    // One resource as a table: a table of one row, not JSON.
+    let row = env.ok(&["get", "Patient/p000002", "-o", "table"]).stdout;
+    let rows: Vec<&str> = row.lines().collect();
+    assert_eq!(rows.len(), 2, "{row}");
+    assert!(
+        rows[0].starts_with("ID ") && rows[0].contains("GENDER"),
+        "{row}"
+    );
+    assert!(rows[1].starts_with("p000002  "), "{row}");
+    // `get Type id` (two words) suggests `Type/id`, before any request.
+    let two = env.run(&["get", "Patient", "p000002"]);
+    assert_eq!(two.code, 1, "{}", two.stderr);
+    assert!(
+        two.stderr
+            .contains("did you mean `smart get Patient/p000002`?"),
+        "{}",
+        two.stderr
     );
     // A searchset via get can be shown as a search.
     let via_get = env.ok(&["get", "Patient?_count=3", "-o", "ids"]).stdout;

@@ -94,7 +94,6 @@ pub async fn run(g: &RunContext, args: LoginArgs) -> Result<()> {
     };
     // A keychain that cannot be used should be found before the user signs
     // in, not after (the grant would be lost).
-    store.announce();
     crate::blocking::blocking(|| store.get(&target.name, Item::Tokens))?;
 
     let client_id = settings.require_client_id()?;
@@ -387,6 +386,7 @@ impl UserLogin<'_> {
         let deadline = self.deadline;
         let reporter = self.reporter.clone();
         crate::blocking::blocking(move || {
+            let paste = paste.then(callback::stdin_paste);
             callback::race_with_paste(l, state, deadline, paste, reporter)
         })
     }

@@ -523,12 +523,22 @@ pub(crate) fn delete(
             }
             Ok(r)
         }
-        // Deleting twice is idempotent.
+        // Deleting twice is idempotent; the answer says that nothing was
+        // deleted (as FHIR allows: 200 with a payload), so a client can
+        // tell the user.
         Lookup::Deleted { last, .. } => {
             if !in_compartment(store, rtype, &last, patient.as_deref()) {
                 return Err(outside(rtype, id, patient.as_deref().unwrap_or("")));
             }
-            Ok(StatusCode::NO_CONTENT.into_response())
+            let oo = serde_json::json!({
+                "resourceType": "OperationOutcome",
+                "issue": [{
+                    "severity": "warning",
+                    "code": "deleted",
+                    "diagnostics": format!("{rtype}/{id} was already deleted"),
+                }]
+            });
+            Ok(super::outcome::fhir(StatusCode::OK, oo.to_string()))
         }
         Lookup::Missing => Err(Outcome::not_found(format!("{rtype}/{id} does not exist"))),
     }

@@ -608,8 +608,12 @@ async fn create_update_delete_with_etags() {
     let r = c.get(&format!("Patient/{id}")).await;
     assert_eq!(r.status, StatusCode::GONE);
     issue(&r);
+    // Idempotent, and it says that nothing was deleted (200 with a payload).
     let r = c.send(c.http.delete(c.url(&format!("Patient/{id}")))).await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(r.status, StatusCode::OK);
+    let oo: serde_json::Value = serde_json::from_str(&r.text).unwrap();
+    assert_eq!(oo["issue"][0]["code"], "deleted", "{oo}");
+    assert_eq!(oo["issue"][0]["severity"], "warning", "{oo}");
     assert_eq!(
         c.get(&format!("Patient/{id}/_history/3")).await.status,
         StatusCode::GONE
