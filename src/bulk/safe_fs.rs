@@ -204,4 +204,15 @@ mod tests {
         make_dir(&sub).unwrap();
         assert_eq!(mode(&sub), 0o700);
     }
+
+    #[test]
+    fn a_sync_that_cannot_be_made_is_an_error_not_durable() {
+        // Whether bytes reach the disk no test can see; that a sync which
+        // could not even start is reported (and the export not called
+        // durable) it can.
+        let d = tempfile::tempdir().unwrap();
+        let gone = d.path().join("gone");
+        assert!(sync_all(&gone, &[gone.join("Patient.1.ndjson")]).is_err());
+        assert!(sync_all(d.path(), &[]).is_ok());
+    }
 }
