@@ -77,11 +77,15 @@ pub fn header(name: &str, value: &str, from: &str) -> Result<(HeaderName, Header
             "{from}: the `{shown}` header cannot be set: {why}"
         )));
     }
-    let value = HeaderValue::from_str(value.trim()).map_err(|_| {
+    let mut value = HeaderValue::from_str(value.trim()).map_err(|_| {
         Error::usage(format!(
             "{from}: the value of `{shown}` has characters a header cannot carry (line breaks, control characters)"
         ))
     })?;
+    // A header worth adding is often a key: `Debug` of these options (and
+    // of the requests they go into) shows "Sensitive", and HTTP/2 never
+    // indexes it. `-v` decides by name what it shows (redact::header_value).
+    value.set_sensitive(true);
     Ok((parsed, value))
 }
 
@@ -167,6 +171,16 @@ mod tests {
 
     fn err(text: &str) -> String {
         parse_flag(text).unwrap_err().message
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_value() {
+        let h = CustomHeaders::from_flags(&["X-Api-Key: k-3f9a".to_owned()], false).unwrap();
+        let shown = format!("{h:?}");
+        assert!(
+            shown.contains("x-api-key") && !shown.contains("k-3f9a"),
+            "{shown}"
+        );
     }
 
     #[test]

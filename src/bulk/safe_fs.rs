@@ -6,7 +6,7 @@
 //! directories 0700 (the umask can only make them stricter).
 
 use std::fs::{File, OpenOptions};
-use std::io;
+use std::io::{self, Read};
 use std::path::Path;
 
 fn nofollow(o: &mut OpenOptions) -> &mut OpenOptions {
@@ -109,6 +109,18 @@ pub fn remove_if_there(path: &Path) -> io::Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
+    }
+}
+
+/// The whole of the file at `path` (read without following a symlink), or
+/// `None` when there is none: the state files of exports and crawls, for
+/// which "absent" and "unreadable" must stay apart.
+pub fn read_if_there(path: &Path) -> io::Result<Option<Vec<u8>>> {
+    let mut text = Vec::new();
+    match open_read(path) {
+        Ok(mut f) => f.read_to_end(&mut text).map(|_| Some(text)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
     }
 }
 

@@ -16,7 +16,6 @@
 //! own record of kick-offs, [`super::kickoffs`].)
 
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -251,13 +250,9 @@ impl State {
                 "it was not written by smart for this export; remove the directory's .smart-export.* files to start a new export there",
             )
         };
-        let mut text = Vec::new();
-        match safe_fs::open_read(&path) {
-            Ok(mut f) => f
-                .read_to_end(&mut text)
-                .map(drop)
-                .map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        let text = match safe_fs::read_if_there(&path) {
+            Ok(Some(text)) => text,
+            Ok(None) => {
                 if journal::path(dir).exists() || safe_fs::is_symlink(&journal::path(dir)) {
                     return Err(refused(format!(
                         "no {STATE_FILE}, but a {} beside it",
@@ -269,7 +264,7 @@ impl State {
             Err(e) => {
                 return Err(Error::usage(format!("cannot read {}: {e}", path.display())));
             }
-        }
+        };
         let mut state: State = serde_json::from_slice(&text).map_err(|e| {
             Error::usage(format!(
                 "{} is not an export state file ({e})",

@@ -13,7 +13,6 @@
 //! checks them (names, ids, indexes, lengths) before anything is acted on.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -143,13 +142,9 @@ impl CrawlState {
                 "it was not written by smart for this crawl; remove the directory's .smart-crawl.* files to start a new one there",
             )
         };
-        let mut text = Vec::new();
-        match safe_fs::open_read(&path) {
-            Ok(mut f) => f
-                .read_to_end(&mut text)
-                .map(drop)
-                .map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        let text = match safe_fs::read_if_there(&path) {
+            Ok(Some(text)) => text,
+            Ok(None) => {
                 if std::fs::symlink_metadata(Self::journal_path(dir)).is_ok() {
                     return Err(refused(format!(
                         "no {STATE_FILE}, but a {JOURNAL_FILE} beside it"
@@ -158,7 +153,7 @@ impl CrawlState {
                 return Ok(None);
             }
             Err(e) => return Err(Error::usage(format!("cannot read {}: {e}", path.display()))),
-        }
+        };
         let mut s: CrawlState = serde_json::from_slice(&text)
             .map_err(|e| refused(format!("not a crawl state file ({e})")))?;
         if s.v != VERSION {
