@@ -62,6 +62,7 @@ pub fn options(args: &SandboxServeArgs) -> Result<Options> {
     }
     Ok(Options {
         bind: args.bind,
+        storage_bind: None,
         port: args.port,
         patients: args.patients,
         seed: args.seed,

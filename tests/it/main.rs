@@ -21,6 +21,7 @@ mod custom_headers;
 mod env;
 mod export;
 mod export_interop;
+mod export_netns;
 mod export_state;
 mod house;
 mod human_output;

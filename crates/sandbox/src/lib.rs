@@ -35,6 +35,10 @@ pub use quirks::{Quirk, Quirks};
 #[derive(Debug, Clone)]
 pub struct Options {
     pub bind: std::net::IpAddr,
+    /// The address of the storage origin (export files as presigned URLs);
+    /// `None`: `bind`. Tests in a network namespace of their own put it on
+    /// another kind of address than the FHIR base's.
+    pub storage_bind: Option<std::net::IpAddr>,
     /// 0 = ephemeral.
     pub port: u16,
     pub patients: usize,
@@ -79,6 +83,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             bind: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            storage_bind: None,
             port: 0,
             patients: 100,
             seed: 1,

@@ -45,10 +45,11 @@ impl Sandbox {
             .with_context(|| {
                 format!("cannot listen on {}", SocketAddr::new(opts.bind, opts.port))
             })?;
-        // The storage origin: another port of the same address.
-        let storage = TcpListener::bind((opts.bind, 0))
+        // The storage origin: another port of the same address, unless told.
+        let storage_bind = opts.storage_bind.unwrap_or(opts.bind);
+        let storage = TcpListener::bind((storage_bind, 0))
             .await
-            .with_context(|| format!("cannot listen on {}", SocketAddr::new(opts.bind, 0)))?;
+            .with_context(|| format!("cannot listen on {}", SocketAddr::new(storage_bind, 0)))?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         let origin = origin_of(scheme, listener.local_addr()?)?;
         let storage_origin = origin_of(scheme, storage.local_addr()?)?;
