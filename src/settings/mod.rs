@@ -5,7 +5,7 @@
 //! through profiles, and both now and then through a flag. The rule is one
 //! and the same for every value — flag > environment > profile > default —
 //! and it lives here so that no command applies it differently. Each value
-//! remembers its [`Source`], which `smart status --json` shows (secrets as
+//! remembers its `Source`, which `smart status --json` shows (secrets as
 //! `[redacted]`), so "why is it using that?" has an answer.
 //!
 //! A command can run with no config file at all: when `SMART_FHIR_BASE` (or
@@ -17,8 +17,8 @@
 //! takes one snapshot of the variables `smart` knows, and everything below
 //! the commands gets its values from that snapshot (tests build one by hand).
 //!
-//! The module is split at its seams: [`environment`] (what this run was
-//! given), [`resolve`] (the precedence rule), [`credentials`] (secrets and
+//! The module is split at its seams: `environment` (what this run was
+//! given), `resolve` (the precedence rule), `credentials` (secrets and
 //! keys, read from the store on demand).
 
 mod credentials;

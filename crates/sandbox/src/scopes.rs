@@ -5,7 +5,7 @@
 //! parser is deliberately strict: a scope that does not parse grants nothing.
 //!
 //! Query-constrained v2 scopes (`patient/Observation.rs?category=laboratory`)
-//! are parsed but grant nothing through [`Grant::access`]: [`Access`] cannot
+//! are parsed but grant nothing through `Grant::access`: [`Access`] cannot
 //! express a constraint, and honouring such a scope as unconstrained would
 //! widen it. A client that asks only for a constrained scope therefore gets
 //! 403 on FHIR calls; one that also holds an unconstrained scope gets that.

@@ -1,7 +1,7 @@
 //! The sandbox's authorization server: discovery documents, authorize,
 //! token, introspect, revoke, register, JWKS, EHR launch helper.
 //!
-//! All state lives in memory in [`AuthState`]; each concern has its own
+//! All state lives in memory in `AuthState`; each concern has its own
 //! module and its own small lock, so FHIR calls (which only touch the access
 //! token map) never wait on the authorization flow.
 

@@ -1,9 +1,9 @@
 //! The sandbox's FHIR side: synthetic data, search, paging, writes, proxy.
 //!
 //! Everything under `/fhir/` except `/fhir/.well-known/*` (the auth half)
-//! lands in [`dispatch`], which applies the faults, authenticates the bearer
-//! token and then either serves from the synthetic [`store`] or forwards to
-//! the upstream server ([`proxy`]). Modules:
+//! lands in `dispatch`, which applies the faults, authenticates the bearer
+//! token and then either serves from the synthetic `store` or forwards to
+//! the upstream server (`proxy`). Modules:
 //! - `generate` (+ `names`): deterministic synthetic data from the seed;
 //! - `store`: synthetic base + overlay of versioned writes;
 //! - `facts`, `search`, `types`: what search matches on, and how;
