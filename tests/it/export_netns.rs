@@ -153,6 +153,10 @@ struct Setup {
 }
 
 fn setup(base_ip: &str, storage_ip: &str, fault: &str) -> Setup {
+    setup_with(base_ip, storage_ip, fault, |_| {})
+}
+
+fn setup_with(base_ip: &str, storage_ip: &str, fault: &str, f: impl FnOnce(&mut Options)) -> Setup {
     let certs = tempfile::tempdir().unwrap();
     let (ca, cert, key) = certificates(certs.path(), &[base_ip, storage_ip]);
     let (base_ip, storage_ip) = (base_ip.parse().unwrap(), storage_ip.parse().unwrap());
@@ -161,6 +165,7 @@ fn setup(base_ip: &str, storage_ip: &str, fault: &str) -> Setup {
         o.storage_bind = Some(storage_ip);
         o.tls = Some((cert, key));
         o.faults = faults(&[fault]);
+        f(o);
     });
     Setup {
         b,
@@ -229,5 +234,41 @@ fn a_base_on_a_private_address_may_redirect_to_another_private_one() {
         assert_eq!(o.code, 0, "{}", o.stderr);
         assert_eq!(o.json()["resources"]["Patient"], 20);
         assert!(s.storage_requests() > 0, "the storage hop was followed");
+    });
+}
+
+#[test]
+fn a_later_manifest_page_leading_inside_is_refused_before_its_files() {
+    in_netns(&[PUBLIC, PRIVATE], || {
+        // Files of 5 lines: 20 Patients make 4 files, 2 pages of 2.
+        let s = setup_with(PUBLIC, PRIVATE, "export-later-pages-off-origin", |o| {
+            o.export_file_lines = 5;
+        });
+        let o = s.b.export(&[
+            "--cacert",
+            path(&s.ca),
+            "--type",
+            "Patient",
+            "--partial-manifests",
+        ]);
+        assert_ne!(o.code, 0, "the export went through:\n{}", o.stderr);
+        assert!(
+            o.stderr.contains("a private address") && o.stderr.contains(PRIVATE),
+            "the refused page is named:\n{}",
+            o.stderr
+        );
+        // The second page was asked for, and the first page's files came
+        // from the base; nothing reached the private address.
+        let pages =
+            s.b.polls()
+                .iter()
+                .filter(|r| r.param("page") == Some("2"))
+                .count();
+        assert!(pages > 0, "the second page was never asked for");
+        assert!(
+            !s.b.file_requests().is_empty(),
+            "page 1's files were not fetched"
+        );
+        assert_eq!(s.storage_requests(), 0, "the private address was reached");
     });
 }

@@ -53,6 +53,7 @@ pub enum Fault {
     ExportRetryAfterDate,
     ExportFileRedirect,
     ExportOffOriginFiles,
+    ExportLaterPagesOffOrigin,
     ExportTruncatedFile,
     ExportWithErrors,
     ExportNoRange,
@@ -298,6 +299,11 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "export-off-origin-files",
         Fault::ExportOffOriginFiles,
         "the export manifest says requiresAccessToken: false, with file URLs on the storage origin",
+    ),
+    (
+        "export-later-pages-off-origin",
+        Fault::ExportLaterPagesOffOrigin,
+        "a paged export manifest (allowPartialManifests) puts the file URLs of its pages after the first on the storage origin",
     ),
     (
         "export-truncated-file",

@@ -432,7 +432,9 @@ fn status(
     let file_url = |job: &Job, o: &Output| -> String {
         let origin = state.origin.as_str().trim_end_matches('/');
         let storage = state.storage_origin.as_str().trim_end_matches('/');
-        if faults.has(Fault::ExportOffOriginFiles) {
+        if faults.has(Fault::ExportOffOriginFiles)
+            || (faults.has(Fault::ExportLaterPagesOffOrigin) && page > 1)
+        {
             storage_url(state, job, o)
         } else if faults.has(Fault::ExportFilesOutsideBase) {
             format!("{origin}/{}/fhir/bulkfiles/{}", job.id, o.name)
