@@ -24,6 +24,7 @@ use crate::bulk::state::{STATE_FILE, State};
 use crate::bulk::summary::Summary;
 use crate::bulk::watch::{Unwatched, Watch};
 use crate::cli::{ExportArgs, ExportLevelArg};
+use crate::crawl::numbered;
 use crate::error::{Error, Kind, Result};
 use crate::output::export as out;
 use crate::output::progress::ExportProgress;
@@ -45,6 +46,14 @@ enum Mode {
 mod crawl;
 
 pub async fn run(ctx: &RunContext, mut args: ExportArgs) -> Result<()> {
+    // `--hydrate` alone hydrates what `--out` holds (the newest export of a
+    // numbered series too), before a series would number a new export.
+    if !args.crawl
+        && let Some(h) = hydrate_options(ctx, &args)?
+        && let Some(dir) = hydrate_only_dir(&args, &mode(&args)?)?
+    {
+        return hydrate_existing(ctx, &args, &dir, &h).await;
+    }
     let series = crawl::series(&mut args)?;
     let crawl_dir = args.out.as_deref().is_some_and(crawl::is_crawl_dir);
     if args.crawl || (args.resume && crawl_dir) {
@@ -70,11 +79,6 @@ async fn run_bulk(ctx: &RunContext, args: ExportArgs) -> Result<()> {
     let start = std::time::Instant::now();
     let mode = mode(&args)?;
     let hydration = hydrate_options(ctx, &args)?;
-    if let Some(h) = &hydration
-        && let Some(dir) = hydrate_only_dir(&args, &mode)?
-    {
-        return hydrate_existing(ctx, &args, &dir, h).await;
-    }
     // Checked before any request, like every other flag.
     let flag_origins: Vec<url::Origin> = args
         .token_origins
@@ -610,6 +614,8 @@ fn hydrate_options(ctx: &RunContext, args: &ExportArgs) -> Result<Option<hydrate
 /// starting an export: no export parameters, and DIR holds a finished
 /// export (or, with no state of `smart`'s, data files of another kind, such
 /// as a crawl's). An unfinished export there is refused as for any start.
+/// DIR may be the top of a `--since auto` series: then its newest finished
+/// export is the one hydrated.
 fn hydrate_only_dir(args: &ExportArgs, mode: &Mode) -> Result<Option<PathBuf>> {
     let (Mode::Start(req), Some(dir)) = (mode, &args.out) else {
         return Ok(None);
@@ -617,6 +623,11 @@ fn hydrate_only_dir(args: &ExportArgs, mode: &Mode) -> Result<Option<PathBuf>> {
     if **req != ExportRequest::everything() || args.gzip || args.partial_manifests || !dir.is_dir()
     {
         return Ok(None);
+    }
+    if !numbered::holds_plain_export(dir)
+        && let Some(newest) = numbered::latest(dir)?
+    {
+        return Ok(Some(newest));
     }
     let finished = match State::load(dir)? {
         Some(s) => s.complete,

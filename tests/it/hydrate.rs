@@ -633,3 +633,26 @@ fn a_killed_hydration_leaves_whole_files_and_the_next_run_reads_only_what_is_mis
     assert_eq!(second, missing);
     assert_eq!(s["hydration"]["failed"], 0);
 }
+
+#[test]
+fn hydrate_alone_on_the_top_of_a_since_auto_series_hydrates_its_newest_export() {
+    let b = bulk(|_| {});
+    b.ok(&["patient", "--since", "auto"]);
+    let first = b.out.join("001");
+    assert!(
+        first.join("log.ndjson").exists(),
+        "the series' first export"
+    );
+    let kickoffs = b.kickoffs().len();
+    let s = hydrate_json(&b, &[]);
+    let fetched = s["hydration"]["fetched"].as_object();
+    assert!(fetched.is_some_and(|m| !m.is_empty()), "{s}");
+    assert_eq!(b.kickoffs().len(), kickoffs, "hydration alone kicked off");
+    assert!(
+        !b.out.join("002").exists(),
+        "a new numbered export was begun"
+    );
+    assert!(!b.out.join(".smart-hydrate.json").exists());
+    let hydrated = hydrated_files(&first);
+    assert!(hydrated.iter().all(|f| first.join(f).exists()));
+}
