@@ -738,6 +738,27 @@ mod tests {
         }
     }
 
+    /// A manifest type may be any FHIR-style name, `CON` too: the file it
+    /// plans (`CON.1.ndjson`) matches the manifest, and only the name rule
+    /// stands between it and a Windows device. The refusal names the file.
+    #[test]
+    fn a_manifest_type_that_plans_a_device_name_is_refused_by_name() {
+        let d = tempfile::tempdir().unwrap();
+        plant(d.path(), |v| {
+            v["manifest"]["output"][0]["type"] = "CON".into();
+            v["files"][0]["type"] = "CON".into();
+            v["files"][0]["name"] = "CON.1.ndjson".into();
+            v["files"][0]["done"] = serde_json::Value::Null;
+        });
+        let e = State::load(d.path()).unwrap_err();
+        assert!(
+            e.message
+                .contains("`CON.1.ndjson` is a Windows device name"),
+            "{}",
+            e.message
+        );
+    }
+
     #[test]
     fn names_that_differ_only_in_case_are_refused() {
         let m = Manifest::parse(
