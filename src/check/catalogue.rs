@@ -328,7 +328,7 @@ pub const AUTHORIZE_POST: Check = Check {
     inferno: &["1.2.02"],
     fix: "accept POST application/x-www-form-urlencoded at the authorization endpoint with the same parameters as the GET (and advertise authorize-post)",
     needs: Needs::UserClient,
-    failed_by: &[fault("authorize-post-refused")],
+    failed_by: &[fault("authorize-post-refused"), fault("state-dropped")],
 };
 pub const TLS: Check = Check {
     id: "authorize.tls",
