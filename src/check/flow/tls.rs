@@ -228,12 +228,33 @@ mod tests {
         assert_eq!(hs_len, len - 4);
         assert_eq!(&h[9..11], &[0x03, 0x02], "client_version TLS 1.1");
         assert_eq!(&h[11..43], &[7; 32]);
-        // No supported_versions extension (0x002b): nothing above 1.1.
-        assert!(!h.windows(2).any(|w| w == [0x00, 0x2b]));
+        // The extensions: SNI, groups, point formats, and no
+        // supported_versions (0x002b), so nothing above 1.1 is offered.
+        assert_eq!(extension_types(&h), [0x0000, 0x000a, 0x000b]);
         assert!(h.windows(16).any(|w| w == b"fhir.example.org"));
         // No SNI for an address.
         let ip = legacy_client_hello("127.0.0.1", [7; 32]);
-        assert!(!ip.windows(9).any(|w| w == b"127.0.0.1"));
+        assert_eq!(extension_types(&ip), [0x000a, 0x000b]);
+    }
+
+    /// The extension types of a ClientHello record, in order.
+    fn extension_types(h: &[u8]) -> Vec<u16> {
+        let body = &h[9..];
+        let be = |at: usize| usize::from(u16::from_be_bytes([body[at], body[at + 1]]));
+        let mut at = 2 + 32;
+        at += 1 + usize::from(body[at]);
+        at += 2 + be(at);
+        at += 1 + usize::from(body[at]);
+        let end = at + 2 + be(at);
+        at += 2;
+        let mut types = Vec::new();
+        while at < end {
+            types.push(be(at) as u16);
+            at += 4 + be(at + 2);
+        }
+        assert_eq!(at, end, "the extensions fill their length exactly");
+        assert_eq!(end, body.len(), "nothing after the extensions");
+        types
     }
 
     #[test]
