@@ -392,8 +392,14 @@ fn tls_1_0_and_1_1_are_refused_by_the_sandbox_and_the_legacy_fault_is_caught() {
     let why = r["reason"].as_str().unwrap();
     // rustls answers a hello with no version and no suite it speaks with
     // handshake_failure.
-    assert!(why.contains("TLS 1.0/1.1 authorization (127.0.0.1:"), "{why}");
-    assert!(why.contains("refused with a handshake_failure alert"), "{why}");
+    assert!(
+        why.contains("TLS 1.0/1.1 authorization (127.0.0.1:"),
+        "{why}"
+    );
+    assert!(
+        why.contains("refused with a handshake_failure alert"),
+        "{why}"
+    );
     // One origin serves all three endpoints: probed once, and the request
     // through rustls (TLS 1.2+) reached the server.
     let probes = r["evidence"]
