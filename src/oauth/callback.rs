@@ -541,6 +541,28 @@ pub fn race_with_paste(
     result
 }
 
+/// A page that POSTs `fields` to `action` as soon as it loads (with a
+/// button for browsers without scripts): an authorization request sent as a
+/// form, as SMART's `authorize-post` has it.
+pub fn auto_post_page(action: &str, fields: &[(String, String)]) -> String {
+    let inputs: String = fields
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                html_escape(k),
+                html_escape(v)
+            )
+        })
+        .collect();
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>smart: authorization by POST</title></head>\
+<body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"{}\">{inputs}\
+<button type=\"submit\">Continue to the authorization server</button></form></body></html>",
+        html_escape(action)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1081,26 +1103,4 @@ mod tests {
         assert!(e.message.contains(&format!("127.0.0.1:{port}")));
         assert!(e.hint.unwrap().contains("--redirect-port"));
     }
-}
-
-/// A page that POSTs `fields` to `action` as soon as it loads (with a
-/// button for browsers without scripts): an authorization request sent as a
-/// form, as SMART's `authorize-post` has it.
-pub fn auto_post_page(action: &str, fields: &[(String, String)]) -> String {
-    let inputs: String = fields
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                html_escape(k),
-                html_escape(v)
-            )
-        })
-        .collect();
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>smart: authorization by POST</title></head>\
-<body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"{}\">{inputs}\
-<button type=\"submit\">Continue to the authorization server</button></form></body></html>",
-        html_escape(action)
-    )
 }
