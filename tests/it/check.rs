@@ -997,6 +997,20 @@ curl -sS -L -o /dev/null --data-urlencode "pending=$pending" --data-urlencode "p
         "{report:#}"
     );
     assert_eq!(code, Some(0));
+    // authorize.post went through the browser: the local page's form
+    // reached the server as a POST, and the user approved it.
+    assert_eq!(
+        result(&report, "authorize.post")["reason"],
+        "redirected back with a code and our state",
+        "{report:#}"
+    );
+    assert!(
+        sb.journal
+            .to("/auth/authorize")
+            .iter()
+            .any(|r| r.method == "POST" && r.form.iter().any(|(k, _)| k == "state")),
+        "no form POST reached the authorization endpoint"
+    );
     let consents = sb.journal.to("/auth/consent").len();
     assert!(
         consents >= 6,
