@@ -219,8 +219,8 @@ pub async fn run(
     .await;
 
     if let Some(e) = ehr {
-        // A launch the run could not go on with (no client, no endpoint).
-        let why = "smart check could not go on with this launch (see its report)";
+        // A launch the run could not go on with: no authorization endpoint.
+        let why = "the launch came, and there is no usable authorization endpoint to go on to";
         run.skip_needing(Needs::EhrLaunch, why);
         e.release(why);
     }

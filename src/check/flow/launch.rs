@@ -49,27 +49,31 @@ pub struct EhrLaunch {
 
 impl EhrLaunch {
     pub fn new(listener: Arc<Listener>, seen: LaunchSeen, wait: Duration) -> EhrLaunch {
-        let launch_url = listener.launch_url();
-        let (arrival, pending, query) = match seen {
+        let mut url = url::Url::parse(&listener.launch_url()).expect("a loopback URL");
+        let (arrival, pending) = match seen {
             LaunchSeen::Launched(l, p) => {
-                let q = format!("iss={}&launch={}", l.iss, l.launch);
+                url.query_pairs_mut()
+                    .append_pair("iss", l.iss.as_str())
+                    .append_pair("launch", &l.launch);
                 let a = Arrival::Launched {
                     iss: l.iss.as_str().to_owned(),
                 };
-                (a, Some((l, p)), q)
+                (a, Some((l, p)))
             }
-            LaunchSeen::WithoutLaunch(iss) => (
-                Arrival::WithoutLaunch {
+            LaunchSeen::WithoutLaunch(iss) => {
+                url.query_pairs_mut().append_pair("iss", iss.as_str());
+                let a = Arrival::WithoutLaunch {
                     iss: iss.as_str().to_owned(),
-                },
-                None,
-                format!("iss={iss}"),
-            ),
-            LaunchSeen::Refused(why) => (Arrival::Refused(why), None, String::new()),
+                };
+                (a, None)
+            }
+            LaunchSeen::Refused(why) => (Arrival::Refused(why), None),
         };
+        // The launch request as it reached the listener (the refused ones
+        // are in the reason).
         let request = Exchange {
             method: "EHR".into(),
-            url: crate::redact::printable(&format!("{launch_url}?{query}")).into_owned(),
+            url: crate::redact::url(&url),
             request_headers: vec![],
             request_body: None,
             status: None,
