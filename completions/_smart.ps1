@@ -792,6 +792,7 @@ Register-ArgumentCompleter -Native -CommandName 'smart' -ScriptBlock {
             [CompletionResult]::new('--secret-stdin', '--secret-stdin', [CompletionResultType]::ParameterName, 'Read the client''s secret from stdin: the checks act as a confidential client (client_secret_basic, or _post)')
             [CompletionResult]::new('--browser', '--browser', [CompletionResultType]::ParameterName, 'Complete authorization requests that need a sign-in in the browser (`BROWSER` honoured; a program that signs in by itself makes it headless)')
             [CompletionResult]::new('--no-login', '--no-login', [CompletionResultType]::ParameterName, 'Run only what needs no user (the default without --browser)')
+            [CompletionResult]::new('--ehr', '--ehr', [CompletionResultType]::ParameterName, 'EHR launch: print the app''s launch URL, wait (up to --timeout, default 120 s) for the EHR to open it, and run the checks on that launch')
             [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the checks (id, severity, title, reference, SMART 2.2 requirement ids, Inferno test ids) and exit')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Machine-readable JSON output wherever there is output')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Trace HTTP requests and responses on stderr (secrets are redacted)')

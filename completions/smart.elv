@@ -747,6 +747,7 @@ set edit:completion:arg-completer[smart] = {|@words|
             cand --secret-stdin 'Read the client''s secret from stdin: the checks act as a confidential client (client_secret_basic, or _post)'
             cand --browser 'Complete authorization requests that need a sign-in in the browser (`BROWSER` honoured; a program that signs in by itself makes it headless)'
             cand --no-login 'Run only what needs no user (the default without --browser)'
+            cand --ehr 'EHR launch: print the app''s launch URL, wait (up to --timeout, default 120 s) for the EHR to open it, and run the checks on that launch'
             cand --list 'List the checks (id, severity, title, reference, SMART 2.2 requirement ids, Inferno test ids) and exit'
             cand --json 'Machine-readable JSON output wherever there is output'
             cand -v 'Trace HTTP requests and responses on stderr (secrets are redacted)'

@@ -657,6 +657,7 @@ complete -c smart -n "__fish_smart_using_subcommand check" -s H -l header -d 'Ad
 complete -c smart -n "__fish_smart_using_subcommand check" -l secret-stdin -d 'Read the client\'s secret from stdin: the checks act as a confidential client (client_secret_basic, or _post)'
 complete -c smart -n "__fish_smart_using_subcommand check" -l browser -d 'Complete authorization requests that need a sign-in in the browser (`BROWSER` honoured; a program that signs in by itself makes it headless)'
 complete -c smart -n "__fish_smart_using_subcommand check" -l no-login -d 'Run only what needs no user (the default without --browser)'
+complete -c smart -n "__fish_smart_using_subcommand check" -l ehr -d 'EHR launch: print the app\'s launch URL, wait (up to --timeout, default 120 s) for the EHR to open it, and run the checks on that launch'
 complete -c smart -n "__fish_smart_using_subcommand check" -l list -d 'List the checks (id, severity, title, reference, SMART 2.2 requirement ids, Inferno test ids) and exit'
 complete -c smart -n "__fish_smart_using_subcommand check" -l json -d 'Machine-readable JSON output wherever there is output'
 complete -c smart -n "__fish_smart_using_subcommand check" -s v -l verbose -d 'Trace HTTP requests and responses on stderr (secrets are redacted)'

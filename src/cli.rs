@@ -398,6 +398,10 @@ pub struct CheckArgs {
     /// Run only what needs no user (the default without --browser)
     #[arg(long)]
     pub no_login: bool,
+    /// EHR launch: print the app's launch URL, wait (up to --timeout, default
+    /// 120 s) for the EHR to open it, and run the checks on that launch
+    #[arg(long)]
+    pub ehr: bool,
     /// List the checks (id, severity, title, reference, SMART 2.2 requirement
     /// ids, Inferno test ids) and exit
     #[arg(long)]

@@ -22,7 +22,7 @@
 //! verifies a requirement). Only the standalone-launch instance (1.x), the
 //! backend one (3.x) and the introspection one (4.2/4.3) are named: the EHR
 //! launch (2.x) and the introspection group's own launch (4.1.x) repeat the
-//! same tests.
+//! same tests, except 2.2.01 and 2.2.02, which only an EHR launch has.
 //!
 //! | short id | Inferno test id | here |
 //! |---|---|---|
@@ -30,10 +30,10 @@
 //! | 1.1.02 | `well_known_capabilities_stu2` | discovery.required-fields, pkce-s256, openid-fields, issuer-only-with-openid |
 //! | 1.1.03 | `smart_cors_well_known_endpoint` | discovery.cors |
 //! | 1.1.04 | `smart_cors_metadata_request` | fhir.metadata-cors |
-//! | 1.2.01 | `smart_tls` (authorize endpoint) | — |
-//! | 1.2.02 | `smart_app_redirect_stu2` | — (GET only here; no `authorize-post`) |
+//! | 1.2.01 | `smart_tls` (authorize endpoint) | authorize.tls (the token and FHIR endpoints too) |
+//! | 1.2.02 | `smart_app_redirect_stu2` | authorize.state-echoed (GET), authorize.post (POST) |
 //! | 1.2.03 | `smart_code_received` | authorize.state-echoed (the redirect carries a code and `state`) |
-//! | 1.2.04 | `smart_tls` (token endpoint) | — |
+//! | 1.2.04 | `smart_tls` (token endpoint) | authorize.tls |
 //! | 1.2.05 | `smart_token_exchange_stu2_2` | token.response-fields (the good exchange) |
 //! | 1.2.06 | `smart_token_response_body_stu2_2` | token.response-fields, token.response-types |
 //! | 1.2.07 | `smart_token_response_headers` | token.no-store, token.pragma-no-cache |
@@ -50,7 +50,9 @@
 //! | 1.4.03 | `smart_token_response_headers` (refresh) | token.no-store, token.pragma-no-cache |
 //! | 1.5.01–1.5.03 | the same, refreshing with `scope` | token.refresh-with-scope, token.no-store, token.pragma-no-cache |
 //! | 3.1.01–3.1.04 | the discovery tests again | as 1.1.x |
-//! | 3.2.01 | `smart_tls` (token endpoint) | — |
+//! | 2.2.01 | `smart_app_launch` | authorize.ehr-launch (`--ehr`) |
+//! | 2.2.02 | `smart_launch_received` | authorize.ehr-launch-param (`--ehr`; also that the server grants the request carrying it) |
+//! | 3.2.01 | `smart_tls` (token endpoint) | authorize.tls |
 //! | 3.2.02 | `smart_backend_services_invalid_grant_type` | backend.unknown-grant-type |
 //! | 3.2.03, 3.2.04 | `smart_backend_services_invalid_client_assertion`, `…_invalid_jwt` | backend.wrong-assertion-type (Inferno's 3.2.04 sends the same not_an_assertion_type request; the invalid JWTs proper are backend.expired-assertion, wrong-aud, unknown-kid) |
 //! | 3.2.05 | `smart_backend_services_auth_request_success` | backend.client-credentials |
@@ -68,7 +70,7 @@
 
 pub use super::model::{Check, Needs};
 use super::model::{Fails, Group, Severity};
-pub use super::model::{NO_BACKEND, NO_CLIENT};
+pub use super::model::{NO_BACKEND, NO_CLIENT, NO_EHR};
 
 const PKCE: &str =
     "https://hl7.org/fhir/smart-app-launch/app-launch.html#considerations-for-pkce-support";
@@ -290,6 +292,57 @@ pub const AUD_CHECKED: Check = Check {
     failed_by: &[fault("wrong-aud-accepted")],
 };
 
+// The EHR launch (`--ehr`), authorization by POST and TLS.
+
+pub const EHR_LAUNCH: Check = Check {
+    id: "authorize.ehr-launch",
+    group: Group::Authorize,
+    severity: Severity::Required,
+    title: "the EHR opens the app's launch URL with its FHIR base as iss",
+    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#launch-app-ehr-launch",
+    requirements: &[352],
+    inferno: &["2.2.01"],
+    fix: "open the app's registered launch URL with iss set to the FHIR base URL (the one the app was registered for) and launch",
+    needs: Needs::EhrLaunch,
+    failed_by: &[fault("ehr-launch-wrong-iss")],
+};
+pub const EHR_LAUNCH_PARAM: Check = Check {
+    id: "authorize.ehr-launch-param",
+    group: Group::Authorize,
+    severity: Severity::Required,
+    title: "the EHR sends `launch`, and an authorization request carrying it is granted",
+    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#launch-app-ehr-launch",
+    requirements: &[352],
+    inferno: &["2.2.02"],
+    fix: "add the launch parameter to the launch URL, and accept it (with the `launch` scope) in the authorization request that follows",
+    needs: Needs::EhrLaunch,
+    failed_by: &[fault("ehr-launch-no-param")],
+};
+pub const AUTHORIZE_POST: Check = Check {
+    id: "authorize.post",
+    group: Group::Authorize,
+    severity: Severity::Required,
+    title: "an authorization request sent as a form POST is answered as the GET is",
+    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#request-4",
+    requirements: &[49, 57, 354],
+    inferno: &["1.2.02"],
+    fix: "accept POST application/x-www-form-urlencoded at the authorization endpoint with the same parameters as the GET (and advertise authorize-post)",
+    needs: Needs::UserClient,
+    failed_by: &[fault("authorize-post-refused"), fault("state-dropped")],
+};
+pub const TLS: Check = Check {
+    id: "authorize.tls",
+    group: Group::Authorize,
+    severity: Severity::Required,
+    title: "the authorization, token and FHIR endpoints speak TLS 1.2 or later and refuse TLS 1.0 and 1.1",
+    reference: "https://hl7.org/fhir/smart-app-launch/app-launch.html#security-and-privacy-considerations",
+    requirements: &[231],
+    inferno: &["1.2.01", "1.2.04", "3.2.01"],
+    fix: "disable TLS 1.0 and 1.1 on every endpoint (authorization, token, FHIR), keeping TLS 1.2 and 1.3",
+    needs: Needs::Nothing,
+    failed_by: &[fault("tls-legacy")],
+};
+
 // ---- token ---------------------------------------------------------------
 
 pub const VERIFIER_CHECKED: Check = Check {
@@ -416,7 +469,7 @@ pub const LAUNCH_CONTEXT: Check = Check {
     id: "token.launch-context",
     group: Group::Token,
     severity: Severity::Required,
-    title: "a granted launch/patient comes with the patient in the token response",
+    title: "a granted launch/patient comes with the patient in the token response (an EHR launch, with its context)",
     reference: "https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html#launch-context-arrives-with-your-access_token",
     requirements: &[164, 169, 170],
     inferno: &[],
@@ -849,6 +902,10 @@ pub const ALL: &[Check] = &[
     PKCE_PLAIN,
     REDIRECT_UNREGISTERED,
     AUD_CHECKED,
+    EHR_LAUNCH,
+    EHR_LAUNCH_PARAM,
+    AUTHORIZE_POST,
+    TLS,
     VERIFIER_CHECKED,
     CODE_SINGLE_USE,
     REPLAY_REVOKES,

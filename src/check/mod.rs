@@ -20,6 +20,7 @@ mod user;
 
 pub use catalogue::Check;
 pub use flow::Client;
+pub use flow::launch::EhrLaunch;
 pub use groups::backend::Backend;
 pub use model::{CheckResult, Group, Report, Severity, Status, Totals, Verdict};
 pub use probe::{Exchange, Probe};
@@ -58,7 +59,13 @@ pub struct Plan {
 }
 
 /// Runs the selected checks; the report plus every exchange, in order.
-pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
+/// With `ehr` (`--ehr`), the good code exchange is the EHR launch's.
+pub async fn run(
+    probe: &Probe,
+    user: Option<&User>,
+    plan: &Plan,
+    ehr: Option<&EhrLaunch>,
+) -> Report {
     // Known from the start, whatever form it is sent in.
     if let Some(Client {
         auth: crate::oauth::token_endpoint::ClientAuth::Secret { secret, .. },
@@ -104,6 +111,18 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
         let listed: Vec<&str> = auth_methods.iter().flatten().map(String::as_str).collect();
         c.for_server(&listed)
     });
+    if run.wants(&catalogue::TLS) {
+        let endpoints = [
+            ("authorization", authorize_url.as_ref()),
+            ("token", token_url.as_ref()),
+            ("FHIR", Some(plan.base.url())),
+        ];
+        authorize::tls(&mut run, &endpoints).await;
+    }
+    match ehr {
+        None => run.skip_needing(Needs::EhrLaunch, catalogue::NO_EHR),
+        Some(e) => authorize::ehr_arrival(&mut run, e),
+    }
     // How the user client's own authentication method fared.
     let mut exchange = Trial::Untried(catalogue::NO_CLIENT.into());
     const NO_AUTHORIZE: &str = "the configuration gives no usable (https) authorization_endpoint";
@@ -115,11 +134,17 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
             exchange = Trial::Untried(NO_AUTHORIZE.into());
         }
         (Some(client), Some(a), None) => {
+            if let Some(e) = ehr {
+                authorize::ehr_authorize(&mut run, e, a, client).await;
+            }
             authorize::run(&mut run, a, None, client).await;
             run.skip_needing(Needs::UserClient, NO_TOKEN);
             exchange = Trial::Untried(NO_TOKEN.into());
         }
         (Some(client), Some(a), Some(t)) => {
+            if let Some(e) = ehr {
+                authorize::ehr_authorize(&mut run, e, a, client).await;
+            }
             authorize::run(&mut run, a, Some(t), client).await;
             let oidc = endpoint("jwks_uri").zip(
                 endpoints
@@ -128,7 +153,8 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
                     .map(str::to_owned),
             );
             let oidc = oidc.map(|(jwks_uri, issuer)| token::Oidc { issuer, jwks_uri });
-            let mut granted = token::run(&mut run, a, t, client, oidc.as_ref()).await;
+            let launched = ehr.and_then(EhrLaunch::take_code);
+            let mut granted = token::run(&mut run, a, t, client, oidc.as_ref(), launched).await;
             // Read now: a server may retire this token once it is refreshed.
             fhir::with_token(
                 &mut run,
@@ -192,6 +218,12 @@ pub async fn run(probe: &Probe, user: Option<&User>, plan: &Plan) -> Report {
     )
     .await;
 
+    if let Some(e) = ehr {
+        // A launch the run could not go on with: no authorization endpoint.
+        let why = "the launch came, and there is no usable authorization endpoint to go on to";
+        run.skip_needing(Needs::EhrLaunch, why);
+        e.release(why);
+    }
     let mut report = Report::new(plan.base.as_str().to_owned(), run.finish());
     report.redact_values(probe.known());
     report
@@ -217,6 +249,8 @@ mod tests {
             include_str!("flow/mod.rs"),
             include_str!("flow/authorization.rs"),
             include_str!("flow/exchange.rs"),
+            include_str!("flow/launch.rs"),
+            include_str!("flow/tls.rs"),
             include_str!("flow/read.rs"),
         ];
         let uses = |src: &str, module: &str| {

@@ -244,6 +244,8 @@ pub enum Needs {
     BackendClient,
     /// Any client: each kind proves part of it.
     AnyClient,
+    /// An EHR launch (`--ehr`, with a client).
+    EhrLaunch,
 }
 
 impl Needs {
@@ -253,11 +255,13 @@ impl Needs {
             Needs::UserClient => "a client",
             Needs::BackendClient => "a backend client",
             Needs::AnyClient => "a client or a backend client",
+            Needs::EhrLaunch => "an EHR launch (--ehr)",
         }
     }
 }
 
 pub const NO_CLIENT: &str = "needs a client: pass --client-id ID (a public client with a loopback redirect URI; --secret-stdin makes it confidential) or -p PROFILE";
+pub const NO_EHR: &str = "needs an EHR launch: run with --ehr (and a client) and open the launch URL it prints from the EHR";
 pub const NO_BACKEND: &str = "needs a backend client: -p PROFILE of client_type backend (or SMART_CLIENT_ID and SMART_PRIVATE_KEY)";
 
 /// A way to make the sandbox fail a check.

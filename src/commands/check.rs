@@ -2,9 +2,10 @@
 //! terminal, as JSON, as JUnit XML and as a transcript.
 
 use super::RunContext;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use crate::check::{self, Backend, Client, Plan, Probe, Selection, User};
+use crate::check::{self, Backend, Client, EhrLaunch, Plan, Probe, Selection, User};
 use crate::cli::CheckArgs;
 use crate::config::{BasicAuthEncoding, ClientType, TokenAuthMethod};
 use crate::discovery;
@@ -106,17 +107,34 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
         }
         Some(UserClient::Named(client_id)) => Some((ClientAuth::None { client_id }, false)),
     };
-    let user = if args.browser {
-        Some(user(ctx, &args.redirect_uri)?)
+    if args.ehr && client_auth.is_none() {
+        return Err(Error::usage(
+            "--ehr runs the checks on an EHR launch, and needs the client the EHR launches",
+        )
+        .with_hint("pass --client-id ID (or -p PROFILE) beside it"));
+    }
+    // One loopback listener takes the EHR's launch and the redirects back
+    // (of the launch's authorization, and of --browser's sign-ins).
+    let listener = if args.browser || args.ehr {
+        Some(Arc::new(listen(&args.redirect_uri, args.ehr)?))
     } else {
         None
     };
-    let redirect_uri = user
+    let wait = Duration::from_secs(ctx.timeout.unwrap_or(120));
+    let user = match (&listener, args.browser) {
+        (Some(l), true) => Some(User::new(l.clone(), ctx.env().clone(), wait)),
+        _ => None,
+    };
+    let redirect_uri = listener
         .as_ref()
-        .map_or_else(|| args.redirect_uri.clone(), User::redirect_uri);
+        .map_or_else(|| args.redirect_uri.clone(), |l| l.redirect_uri());
     if user.is_some() && client_auth.is_some() {
         eprintln!("smart check: authorization requests that need a sign-in open in the browser");
     }
+    let ehr = match (&listener, args.ehr) {
+        (Some(l), true) => Some(ehr_launch(l.clone(), &base, wait)?),
+        _ => None,
+    };
     let plan = Plan {
         base,
         client: client_auth.map(|(auth, method_pinned)| Client {
@@ -134,7 +152,7 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
     let probe = Probe::new(Http::new(&http_opts)?);
     // Every output below is made from the report and the transcript, both
     // redacted by name and by value (a server may echo a secret anywhere).
-    let report = check::run(&probe, user.as_ref(), &plan).await;
+    let report = check::run(&probe, user.as_ref(), &plan, ehr.as_ref()).await;
 
     if let Some(path) = &args.junit {
         write(path, &output::check::junit(&report), "--junit")?;
@@ -204,20 +222,38 @@ fn profile_auth(
     Ok((auth, pinned.is_some()))
 }
 
-/// The loopback listener for `--browser`, on the redirect URI's port (an
-/// ephemeral one when it names none: loopback redirects match any port,
-/// RFC 8252 §7.3).
-fn user(ctx: &RunContext, redirect_uri: &str) -> Result<User> {
+/// The loopback listener for `--browser` and `--ehr`, on the redirect URI's
+/// port (an ephemeral one when it names none: loopback redirects match any
+/// port, RFC 8252 §7.3).
+fn listen(redirect_uri: &str, ehr: bool) -> Result<Listener> {
     let u = url::Url::parse(redirect_uri)
         .map_err(|e| Error::usage(format!("--redirect-uri `{redirect_uri}`: {e}")))?;
     if u.scheme() != "http" || !discovery::is_loopback(&u) {
+        let flag = if ehr { "--ehr" } else { "--browser" };
         return Err(Error::usage(format!(
-            "--redirect-uri `{redirect_uri}`: --browser needs a loopback http URI (http://127.0.0.1[:PORT]/PATH)"
+            "--redirect-uri `{redirect_uri}`: {flag} needs a loopback http URI (http://127.0.0.1[:PORT]/PATH)"
         )));
     }
-    let listener = Listener::bind(u.port().unwrap_or(0), u.path())?;
-    let wait = Duration::from_secs(ctx.timeout.unwrap_or(120));
-    Ok(User::new(listener, ctx.env().clone(), wait))
+    Listener::bind(u.port().unwrap_or(0), u.path())
+}
+
+/// `--ehr`: prints the launch URL and waits for the EHR to open it, with
+/// `smart login --ehr`'s rule: a launch naming another server than `base`
+/// is refused, and the wait goes on. No launch at all in `wait` is an
+/// error (exit 4); refused or incomplete ones are findings of the report.
+fn ehr_launch(
+    listener: Arc<Listener>,
+    base: &discovery::FhirBase,
+    wait: Duration,
+) -> Result<EhrLaunch> {
+    eprintln!("Launch URL: {}", listener.launch_url());
+    eprintln!(
+        "Open it from the EHR of {base} (register it as the app's launch URL); waiting up to {}s…",
+        wait.as_secs()
+    );
+    let deadline = Instant::now() + wait;
+    let seen = tokio::task::block_in_place(|| listener.wait_for_launch_judged(deadline, base))?;
+    Ok(EhrLaunch::new(listener, seen, wait))
 }
 
 fn list(ctx: &RunContext) -> Result<()> {

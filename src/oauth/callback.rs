@@ -53,6 +53,17 @@ impl PendingLaunch {
     }
 }
 
+/// What the launch requests an EHR sent showed (`smart check --ehr`).
+pub enum LaunchSeen {
+    /// A launch from the trusted server, its browser waiting.
+    Launched(Launch, PendingLaunch),
+    /// A launch from the trusted server without `launch` (answered with an
+    /// error page).
+    WithoutLaunch(FhirBase),
+    /// Only refused launches came before the deadline: the last one's reason.
+    Refused(String),
+}
+
 /// An EHR launch request received on the listener.
 #[derive(Debug, Clone)]
 pub struct Launch {
@@ -106,16 +117,60 @@ impl Listener {
         deadline: Instant,
         trusted: Option<&FhirBase>,
     ) -> Result<(Launch, PendingLaunch)> {
+        match self.launches(deadline, trusted, false)? {
+            LaunchSeen::Launched(l, p) => Ok((l, p)),
+            LaunchSeen::Refused(why) => Err(match trusted {
+                Some(base) => Error::auth(format!(
+                    "no EHR launch from {base} arrived in time; the last one refused: {why}"
+                ))
+                .with_hint("open the app from the EHR of this profile's server"),
+                None => timeout_error("EHR launch"),
+            }),
+            // Not returned when `incomplete_ends` is false.
+            LaunchSeen::WithoutLaunch(_) => Err(timeout_error("EHR launch")),
+        }
+    }
+
+    /// [`Listener::wait_for_launch`] for `smart check --ehr`, which judges
+    /// the EHR instead of only waiting for a good launch: a launch from the
+    /// `trusted` server without `launch` ends the wait (that EHR's launch is
+    /// incomplete, and waiting longer would not change it), and when the
+    /// time is up after refused launches, the last refusal is the answer.
+    /// Launches naming another server are refused as for a login. Only a
+    /// wait that saw no launch at all is an error.
+    pub fn wait_for_launch_judged(
+        &self,
+        deadline: Instant,
+        trusted: &FhirBase,
+    ) -> Result<LaunchSeen> {
+        self.launches(deadline, Some(trusted), true)
+            .map_err(|_| {
+                Error::auth(format!(
+                    "no EHR launch arrived at {} in time",
+                    self.launch_url()
+                ))
+                .with_hint(
+                    "register that URL as the app's launch URL and open the app from the EHR; --timeout SECS waits longer",
+                )
+            })
+    }
+
+    /// The launch requests until a good one (or, with `incomplete_ends`, one
+    /// from `trusted` without `launch`); at the deadline, the last refusal,
+    /// or a timeout error when nothing came.
+    fn launches(
+        &self,
+        deadline: Instant,
+        trusted: Option<&FhirBase>,
+        incomplete_ends: bool,
+    ) -> Result<LaunchSeen> {
         let mut refused: Option<String> = None;
         loop {
             let Some(req) = self.next_request(deadline)? else {
-                return Err(match (refused, trusted) {
-                    (Some(why), Some(base)) => Error::auth(format!(
-                        "no EHR launch from {base} arrived in time; the last one refused: {why}"
-                    ))
-                    .with_hint("open the app from the EHR of this profile's server"),
-                    _ => timeout_error("EHR launch"),
-                });
+                return match refused {
+                    Some(why) => Ok(LaunchSeen::Refused(why)),
+                    None => Err(timeout_error("EHR launch")),
+                };
             };
             let url = request_url(req.target());
             if url.path() != "/launch" {
@@ -127,7 +182,7 @@ impl Listener {
                     .find(|(n, _)| n == k)
                     .map(|(_, v)| v.into_owned())
             };
-            let (Some(iss), Some(launch)) = (get("iss"), get("launch")) else {
+            let incomplete = |req: Request| {
                 respond(
                     req,
                     400,
@@ -136,15 +191,34 @@ impl Listener {
                         "Launch incomplete",
                         "The launch request needs both <code>iss</code> and <code>launch</code>.",
                     ),
-                );
-                continue;
+                )
             };
-            let why = match (FhirBase::parse(&iss), trusted) {
-                (Err(_), _) => "its iss is not a FHIR base URL".to_owned(),
-                (Ok(iss), Some(base)) if &iss != base => {
-                    format!("it names {iss}, but this app is set up for {base}")
+            let why = match (get("iss").map(|i| FhirBase::parse(&i)), get("launch")) {
+                // A login answers and waits on: whoever sent it learns nothing.
+                (None, _) | (Some(_), None) if !incomplete_ends => {
+                    incomplete(req);
+                    continue;
                 }
-                (Ok(iss), _) => return Ok((Launch { iss, launch }, PendingLaunch(req))),
+                (None, _) => {
+                    incomplete(req);
+                    refused = Some("it has no iss".to_owned());
+                    continue;
+                }
+                (Some(Err(_)), _) => "its iss is not a FHIR base URL".to_owned(),
+                (Some(Ok(iss)), _) if trusted.is_some_and(|base| &iss != base) => format!(
+                    "it names {iss}, but this app is set up for {}",
+                    trusted.map(FhirBase::as_str).unwrap_or_default()
+                ),
+                (Some(Ok(iss)), Some(launch)) => {
+                    return Ok(LaunchSeen::Launched(
+                        Launch { iss, launch },
+                        PendingLaunch(req),
+                    ));
+                }
+                (Some(Ok(iss)), None) => {
+                    incomplete(req);
+                    return Ok(LaunchSeen::WithoutLaunch(iss));
+                }
             };
             respond(
                 req,
@@ -224,6 +298,17 @@ impl Listener {
     /// unchecked: for `smart check`, which judges what the server sent back
     /// (an error, a missing `state`) instead of acting on it.
     pub fn wait_for_redirect(&self, deadline: Instant) -> Result<Url> {
+        self.wait_for_redirect_serving(deadline, None)
+    }
+
+    /// [`Listener::wait_for_redirect`], answering GETs of `page.0` with the
+    /// HTML `page.1` meanwhile: the local page that `smart check --browser`
+    /// opens to send an authorization request as a form POST.
+    pub fn wait_for_redirect_serving(
+        &self,
+        deadline: Instant,
+        page: Option<(&str, &str)>,
+    ) -> Result<Url> {
         loop {
             let Some(req) = self.next_request(deadline)? else {
                 return Err(
@@ -234,6 +319,12 @@ impl Listener {
                 );
             };
             let url = request_url(req.target());
+            if let Some((path, html)) = page
+                && url.path() == path
+            {
+                respond(req, 200, "text/html; charset=utf-8", html.to_owned());
+                continue;
+            }
             if url.path() != self.callback_path {
                 respond(req, 404, "text/plain", "not found".into());
                 continue;
@@ -242,13 +333,18 @@ impl Listener {
                 req,
                 200,
                 "text/html; charset=utf-8",
-                page(
+                self::page(
                     "redirect received",
                     "<code>smart check</code> has what it needs; you can close this window.",
                 ),
             );
             return Ok(url);
         }
+    }
+
+    /// `http://127.0.0.1:PORT{path}`
+    pub fn url_of(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port())
     }
 
     fn next_request(&self, deadline: Instant) -> Result<Option<Request>> {
@@ -443,6 +539,28 @@ pub fn race_with_paste(
         .unwrap_or_else(|_| Err(timeout_error("authorization response")));
     listener.close();
     result
+}
+
+/// A page that POSTs `fields` to `action` as soon as it loads (with a
+/// button for browsers without scripts): an authorization request sent as a
+/// form, as SMART's `authorize-post` has it.
+pub fn auto_post_page(action: &str, fields: &[(String, String)]) -> String {
+    let inputs: String = fields
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                html_escape(k),
+                html_escape(v)
+            )
+        })
+        .collect();
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>smart: authorization by POST</title></head>\
+<body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"{}\">{inputs}\
+<button type=\"submit\">Continue to the authorization server</button></form></body></html>",
+        html_escape(action)
+    )
 }
 
 #[cfg(test)]
@@ -902,6 +1020,71 @@ mod tests {
             (launch.launch.as_str(), launch.iss.as_str()),
             ("L2", "https://ehr.example/fhir")
         );
+    }
+
+    #[test]
+    fn check_ehr_refuses_other_servers_and_stops_at_its_servers_launch_without_launch() {
+        let l = Listener::bind(0, "/callback").unwrap();
+        let port = l.port();
+        let base = FhirBase::parse("https://ehr.example/fhir").unwrap();
+        let t = std::thread::spawn(move || {
+            l.wait_for_launch_judged(Instant::now() + Duration::from_secs(20), &base)
+        });
+        let other = get(
+            port,
+            "/launch?iss=https%3A%2F%2Fevil.example%2Ffhir&launch=x",
+        );
+        assert!(other.contains("Launch refused"), "{other}");
+        let answer = get(port, "/launch?iss=https%3A%2F%2Fehr.example%2Ffhir");
+        assert!(answer.contains("Launch incomplete"), "{answer}");
+        match t.join().unwrap().unwrap() {
+            LaunchSeen::WithoutLaunch(iss) => assert_eq!(iss.as_str(), "https://ehr.example/fhir"),
+            _ => panic!("not the launch without `launch`"),
+        }
+    }
+
+    #[test]
+    fn check_ehr_reports_the_last_refusal_when_the_time_is_up() {
+        let l = Listener::bind(0, "/callback").unwrap();
+        let port = l.port();
+        let base = FhirBase::parse("https://ehr.example/fhir").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let t = std::thread::spawn(move || l.wait_for_launch_judged(deadline, &base));
+        get(port, "/launch?iss=https%3A%2F%2Fehr.example&launch=x");
+        match t.join().unwrap().unwrap() {
+            LaunchSeen::Refused(why) => assert_eq!(
+                why,
+                "it names https://ehr.example, but this app is set up for https://ehr.example/fhir"
+            ),
+            _ => panic!("not a refusal"),
+        }
+        // Nothing at all: an error that says where to launch.
+        let l = Listener::bind(0, "/callback").unwrap();
+        let base = FhirBase::parse("https://ehr.example/fhir").unwrap();
+        let Err(e) = l.wait_for_launch_judged(Instant::now() + Duration::from_secs(1), &base)
+        else {
+            panic!("no launch is an error");
+        };
+        assert_eq!(e.kind, crate::error::Kind::Auth);
+        assert!(e.message.contains(&l.launch_url()), "{}", e.message);
+    }
+
+    #[test]
+    fn the_post_page_submits_every_field_escaped() {
+        let html = auto_post_page(
+            "https://as.example/authorize?tenant=1&x=2",
+            &[
+                ("scope".into(), "openid \"x\"".into()),
+                ("state".into(), "<s>".into()),
+            ],
+        );
+        assert!(html.contains(r#"action="https://as.example/authorize?tenant=1&amp;x=2""#));
+        assert!(
+            html.contains(r#"name="scope" value="openid &quot;x&quot;""#),
+            "{html}"
+        );
+        assert!(html.contains(r#"name="state" value="&lt;s&gt;""#), "{html}");
+        assert!(html.contains(r#"<form method="post""#));
     }
 
     #[test]

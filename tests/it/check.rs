@@ -2,6 +2,7 @@
 //! check is meant to catch (exactly those checks fail or warn, nothing
 //! else), plus the JUnit, transcript and selection options.
 
+use crate::check_launch::{MODE_SKIPS, mode_skip};
 use crate::support;
 
 use serde_json::Value;
@@ -128,7 +129,17 @@ fn the_sandbox_passes_clean() {
         &["--transcript", transcript.to_str().unwrap()],
     );
     assert_eq!(findings(&report), BTreeSet::new(), "{report:#}");
-    assert_eq!(statuses(&report, "skip"), 0, "{report:#}");
+    // Only what needs --ehr or https is left, and says so.
+    for r in report["results"].as_array().unwrap() {
+        let id = r["id"].as_str().unwrap();
+        match MODE_SKIPS.iter().find(|(m, _)| *m == id) {
+            Some((_, why)) => {
+                assert_eq!(r["status"], "skip", "{r:#}");
+                assert!(r["reason"].as_str().unwrap().contains(why), "{r:#}");
+            }
+            None => assert_ne!(r["status"], "skip", "{r:#}"),
+        }
+    }
     assert_eq!(code, 0);
     assert_eq!(report["totals"]["fail"], 0);
     // Every advertised method, each by a real token request.
@@ -248,7 +259,7 @@ fn the_sandbox_passes_clean() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["status"] == "skip")
+        .filter(|r| r["status"] == "skip" && !mode_skip(r["id"].as_str().unwrap()))
         .collect();
     assert_eq!(skipped.len(), 1, "{report:#}");
     assert_eq!(skipped[0]["id"], "token.auth-methods-work");
@@ -326,15 +337,27 @@ fn each_fault_fails_exactly_the_checks_that_prove_it() {
     for (flag, ids) in &expected {
         let (kind, what) = flag.split_once(' ').unwrap();
         let dir = tempfile::tempdir().unwrap();
+        let tls = (flag == "--fault tls-legacy").then(|| {
+            let (ca, cert, key) = crate::check_launch::test_certificate(dir.path())
+                .expect("openssl makes the test certificate");
+            (ca, (cert, key))
+        });
         let (_sb, env) = with_backend_client(dir.path(), |o| {
+            o.tls = tls.as_ref().map(|(_, c)| c.clone());
             if kind == "--fault" {
                 o.faults = smart_sandbox::Faults::parse(&[what.to_owned()]).unwrap();
             } else {
                 o.quirks = smart_sandbox::Quirks::parse(&[what.to_owned()]).unwrap();
             }
         });
+        // The EHR launch faults show in --ehr runs, tls-legacy on https.
+        let ehr = FAULTS_OF_EHR.contains(&flag.as_str());
         for who in [As::Confidential, As::Public] {
-            let (report, code) = check_as(&env, who, &[]);
+            let (report, code) = match (ehr, &tls) {
+                (true, _) => check_ehr_as(&_sb, &env, who),
+                (false, Some((ca, _))) => check_as(&env, who, &["--cacert", ca.to_str().unwrap()]),
+                (false, None) => check_as(&env, who, &[]),
+            };
             // Only a client with a secret can try the secret methods.
             let want: BTreeSet<String> = ids
                 .iter()
@@ -346,6 +369,36 @@ fn each_fault_fails_exactly_the_checks_that_prove_it() {
             assert_eq!(code, if required_failed { 5 } else { 0 }, "{flag}");
         }
     }
+}
+
+/// The faults that a run without --ehr cannot see.
+const FAULTS_OF_EHR: &[&str] = &[
+    "--fault ehr-launch-wrong-iss",
+    "--fault ehr-launch-no-param",
+];
+
+/// [`check_as`] with `--ehr`, the sandbox's EHR launching it (a refused
+/// launch waits out a short --timeout).
+fn check_ehr_as(sb: &SandboxServer, env: &[(&str, String)], who: As) -> (Value, i32) {
+    let cfg = TempConfig::new();
+    let mut cmd = support::smart_std(&cfg.path());
+    cmd.envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .args(["check", "--json", "--other-patient", OTHER_PATIENT])
+        .args(["--ehr", "--redirect-uri", "http://127.0.0.1/callback"])
+        .args(["--timeout", "8"]);
+    let stdin = match who {
+        As::Public => {
+            cmd.args(["--client-id", "smart-cli"]);
+            None
+        }
+        As::Confidential => {
+            cmd.args(["--client-id", "smart-confidential", "--secret-stdin"]);
+            Some(format!("{SECRET}\n"))
+        }
+    };
+    let (report, code, stderr, _) = crate::check_launch::run_ehr(sb, cmd, stdin, true);
+    assert!(!report.is_null(), "{stderr}");
+    (report, code)
 }
 
 /// The runner owns selection: each check alone under `--only` is the one
@@ -374,11 +427,13 @@ fn every_check_under_only_and_skip_gives_exactly_the_expected_results() {
     };
     let every: Vec<String> = all.iter().map(|(id, _)| id.clone()).collect();
     for (id, _) in &all {
+        // Without --ehr and on plain http, those checks say why they skip.
+        let clean = |id: &str| if mode_skip(id) { "skip" } else { "pass" };
         let (report, code) = check_as(&env, As::Confidential, &["--only", id]);
         assert_eq!(ids(&report), std::slice::from_ref(id), "--only {id}");
         assert_eq!(
             result(&report, id)["status"],
-            "pass",
+            clean(id),
             "--only {id}: {report:#}"
         );
         assert_eq!(code, 0);
@@ -393,7 +448,11 @@ fn every_check_under_only_and_skip_gives_exactly_the_expected_results() {
                     (Some("skip"), "skipped by --skip")
                 );
             } else {
-                assert_eq!(status, "pass", "--skip {id}: {r:#}");
+                assert_eq!(
+                    status,
+                    clean(r["id"].as_str().unwrap()),
+                    "--skip {id}: {r:#}"
+                );
             }
         }
         assert_eq!(code, 0);
@@ -409,7 +468,7 @@ fn every_check_under_only_and_skip_gives_exactly_the_expected_results() {
         assert_eq!(ids(&report), want, "--only {g}");
         assert_eq!(
             statuses(&report, "pass"),
-            want.len(),
+            want.iter().filter(|id| !mode_skip(id)).count(),
             "--only {g}: {report:#}"
         );
     }
@@ -449,7 +508,10 @@ fn without_a_client_only_the_checks_that_need_none_run_and_the_rest_say_what_to_
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     for r in report["results"].as_array().unwrap() {
         let group = r["group"].as_str().unwrap();
-        if group == "backend" {
+        if let Some((_, why)) = MODE_SKIPS.iter().find(|(m, _)| r["id"] == *m) {
+            assert_eq!(r["status"], "skip", "{r:#}");
+            assert!(r["reason"].as_str().unwrap().contains(why), "{r:#}");
+        } else if group == "backend" {
             assert_eq!(r["status"], "skip", "{r:#}");
             assert!(
                 r["reason"].as_str().unwrap().contains("backend client"),
@@ -761,7 +823,13 @@ fn only_and_skip_narrow_the_run() {
         .collect();
     assert_eq!(
         skipped,
-        ["authorize.pkce-required", "authorize.pkce-plain-rejected"]
+        [
+            "authorize.pkce-required",
+            "authorize.pkce-plain-rejected",
+            "authorize.ehr-launch",
+            "authorize.ehr-launch-param",
+            "authorize.tls"
+        ]
     );
 }
 
@@ -867,8 +935,18 @@ fn with_browser_a_consent_page_is_completed_by_the_user() {
     // the BROWSER script approves, as a person would.
     let sb = SandboxServer::start(Default::default());
     let cfg = TempConfig::new();
+    // The local page of authorize.post is a form that submits itself: this
+    // user, who runs no script, sends it as the button would.
     let approve = format!(
         r#"page=$(curl -sS "$1")
+case "$1" in */authorize-post/*)
+  action=$(printf %s "$page" | sed -n 's/.*action="\([^"]*\)".*/\1/p' | sed 's/&amp;/\&/g')
+  fields=$(mktemp)
+  printf %s "$page" | grep -o '<input type="hidden" name="[^"]*" value="[^"]*">' | sed 's/<input type="hidden" name="\([^"]*\)" value="\([^"]*\)">/\1=\2/' > "$fields"
+  set --
+  while IFS= read -r f; do set -- "$@" --data-urlencode "$f"; done < "$fields"
+  page=$(curl -sS "$@" "$action") ;;
+esac
 pending=$(printf %s "$page" | sed -n 's/.*name="pending" value="\([^"]*\)".*/\1/p' | head -n1)
 patient=$(printf %s "$page" | sed -n 's/.*<option value="\([^"]*\)".*/\1/p' | head -n1)
 curl -sS -L -o /dev/null --data-urlencode "pending=$pending" --data-urlencode "patient=$patient" -d decision=approve "{}/auth/consent""#,
@@ -906,14 +984,33 @@ curl -sS -L -o /dev/null --data-urlencode "pending=$pending" --data-urlencode "p
         OTHER_PATIENT,
     ]);
     assert_eq!(findings(&report), BTreeSet::new(), "{report:#}");
-    // Only the methods this public client cannot try are left undecided.
-    assert_eq!(statuses(&report, "skip"), 1, "{report:#}");
+    // Only the methods this public client cannot try are left undecided
+    // (and what needs --ehr or https).
+    assert_eq!(
+        statuses(&report, "skip"),
+        1 + MODE_SKIPS.len(),
+        "{report:#}"
+    );
     assert_eq!(
         result(&report, "token.auth-methods-work")["status"],
         "skip",
         "{report:#}"
     );
     assert_eq!(code, Some(0));
+    // authorize.post went through the browser: the local page's form
+    // reached the server as a POST, and the user approved it.
+    assert_eq!(
+        result(&report, "authorize.post")["reason"],
+        "redirected back with a code and our state",
+        "{report:#}"
+    );
+    assert!(
+        sb.journal
+            .to("/auth/authorize")
+            .iter()
+            .any(|r| r.method == "POST" && r.form.iter().any(|(k, _)| k == "state")),
+        "no form POST reached the authorization endpoint"
+    );
     let consents = sb.journal.to("/auth/consent").len();
     assert!(
         consents >= 6,

@@ -46,6 +46,11 @@ pub enum Fault {
     IntrospectionInactiveSaysMore,
     IssuerWithoutOpenid,
     RefreshCacheable,
+    // The EHR launch, authorization by POST and TLS.
+    EhrLaunchWrongIss,
+    EhrLaunchNoParam,
+    AuthorizePostRefused,
+    TlsLegacy,
     // Bulk Data export.
     ExportJobFails,
     ExportStatus429,
@@ -268,6 +273,27 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "refresh-cacheable",
         Fault::RefreshCacheable,
         "refresh answers carry Cache-Control: max-age=60 in place of no-store (Pragma: no-cache stays)",
+    ),
+    // The EHR launch, authorization by POST and TLS.
+    (
+        "ehr-launch-wrong-iss",
+        Fault::EhrLaunchWrongIss,
+        "EHR launches (/auth/launch) name the server's origin as iss, not its FHIR base",
+    ),
+    (
+        "ehr-launch-no-param",
+        Fault::EhrLaunchNoParam,
+        "EHR launches (/auth/launch) open the app with iss but without launch",
+    ),
+    (
+        "authorize-post-refused",
+        Fault::AuthorizePostRefused,
+        "the authorization endpoint answers POST with 405 (GET only), though authorize-post is advertised",
+    ),
+    (
+        "tls-legacy",
+        Fault::TlsLegacy,
+        "with --tls-cert, a ClientHello offering only TLS 1.0/1.1 is answered with a TLS 1.1 ServerHello instead of an alert",
     ),
     // Bulk Data export.
     (

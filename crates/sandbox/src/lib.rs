@@ -143,6 +143,7 @@ mod journal;
 pub mod scopes;
 mod server;
 mod summary;
+mod tls_legacy;
 
 pub use server::Sandbox;
 

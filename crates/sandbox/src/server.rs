@@ -72,6 +72,7 @@ impl Sandbox {
             header_read_timeout: state.opts.header_read_timeout,
             // Whole permits for the final drain are counted in u32.
             max_connections: state.opts.max_connections.clamp(1, u32::MAX as usize),
+            tls_legacy: state.opts.faults.has(crate::Fault::TlsLegacy),
         };
         let mut shutdown = Vec::new();
         let mut tasks = Vec::new();
@@ -279,6 +280,8 @@ async fn accept_loop(
 struct Limits {
     header_read_timeout: Duration,
     max_connections: usize,
+    /// The `tls-legacy` fault: TLS 1.0/1.1-only hellos get a ServerHello.
+    tls_legacy: bool,
 }
 
 /// One connection, holding its `permit` until it ends. Until its first
@@ -300,6 +303,14 @@ async fn connection(
         match tls {
             None => serve_io(tcp, app, opts, seen, closing).await,
             Some(acceptor) => {
+                let mut tcp = tcp;
+                if opts.tls_legacy
+                    && tokio::time::timeout_at(deadline, crate::tls_legacy::answer_legacy(&mut tcp))
+                        .await
+                        .unwrap_or(false)
+                {
+                    return;
+                }
                 if let Ok(Ok(stream)) =
                     tokio::time::timeout_at(deadline, acceptor.accept(tcp)).await
                 {

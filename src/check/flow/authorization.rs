@@ -2,7 +2,7 @@
 //! the request (a code request with one field varied), and what came back.
 
 use reqwest::Method;
-use reqwest::header::LOCATION;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION};
 use url::Url;
 
 use super::super::probe::Exchange;
@@ -85,6 +85,8 @@ pub struct Request<'a> {
     pub response_type: &'a str,
     pub redirect_uri: &'a str,
     pub challenge: Option<(&'a str, &'a str)>,
+    /// The EHR's `launch` value, for the authorization of an EHR launch.
+    pub launch: Option<&'a str>,
 }
 
 impl<'a> Request<'a> {
@@ -105,10 +107,12 @@ impl<'a> Request<'a> {
             response_type: "code",
             redirect_uri: &client.redirect_uri,
             challenge: Some((challenge, "S256")),
+            launch: None,
         }
     }
 
-    fn url(&self) -> Url {
+    /// The request as a GET's URL (or a form POST's fields, as its query).
+    pub fn url(&self) -> Url {
         let mut u = self.endpoint.clone();
         {
             let mut q = u.query_pairs_mut();
@@ -121,6 +125,9 @@ impl<'a> Request<'a> {
             if let Some((challenge, method)) = self.challenge {
                 q.append_pair("code_challenge", challenge)
                     .append_pair("code_challenge_method", method);
+            }
+            if let Some(launch) = self.launch {
+                q.append_pair("launch", launch);
             }
         }
         u
@@ -137,7 +144,63 @@ pub async fn ask(run: &Run<'_>, req: &Request<'_>) -> (Answer, Exchange) {
             run.probe.http().request(Method::GET, req.url()),
         ))
         .await;
-    let answer = match resp {
+    let answer = judge(resp, req);
+    // A sign-in page: the user completes it, when there is one, for the
+    // requests that come back to us.
+    match (run.user, &answer) {
+        (Some(user), Answer::Page(200) | Answer::Elsewhere(_))
+            if req.redirect_uri == req.client.redirect_uri =>
+        {
+            match user.authorize(&req.url()).await {
+                Ok(back) => {
+                    let ex = run.probe.note_browser(&req.url(), &back);
+                    (Answer::Back(back), ex)
+                }
+                Err(e) => (Answer::Failed(e.message), ex),
+            }
+        }
+        _ => (answer, ex),
+    }
+}
+
+/// The same request as a form POST (SMART's `authorize-post`), as a page
+/// that submits a form sends it. With a user, a sign-in page is completed
+/// in the browser from a local page that submits the same form.
+pub async fn ask_post(run: &Run<'_>, req: &Request<'_>) -> (Answer, Exchange) {
+    let fields = req.url();
+    let body = fields.query().unwrap_or_default().to_owned();
+    let (resp, ex) = run
+        .probe
+        .send(crate::http::to_authorization_server(
+            run.probe
+                .http()
+                .request(Method::POST, req.endpoint.clone())
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(ACCEPT, "text/html,application/xhtml+xml")
+                .body(body),
+        ))
+        .await;
+    let answer = judge(resp, req);
+    match (run.user, &answer) {
+        (Some(user), Answer::Page(200) | Answer::Elsewhere(_))
+            if req.redirect_uri == req.client.redirect_uri =>
+        {
+            let pairs: Vec<(String, String)> = fields.query_pairs().into_owned().collect();
+            match user.authorize_post(req.endpoint, &pairs).await {
+                Ok(back) => {
+                    let ex = run.probe.note_browser(&fields, &back);
+                    (Answer::Back(back), ex)
+                }
+                Err(e) => (Answer::Failed(e.message), ex),
+            }
+        }
+        _ => (answer, ex),
+    }
+}
+
+/// What an authorization request's answer was, for `req`'s redirect URI.
+fn judge(resp: crate::error::Result<crate::http::Response>, req: &Request<'_>) -> Answer {
+    match resp {
         Err(e) => Answer::Failed(e.message),
         Ok(r) if r.status.is_redirection() => {
             let loc = r
@@ -154,21 +217,5 @@ pub async fn ask(run: &Run<'_>, req: &Request<'_>) -> (Answer, Exchange) {
             }
         }
         Ok(r) => Answer::Page(r.status.as_u16()),
-    };
-    // A sign-in page: the user completes it, when there is one, for the
-    // requests that come back to us.
-    match (run.user, &answer) {
-        (Some(user), Answer::Page(200) | Answer::Elsewhere(_))
-            if req.redirect_uri == req.client.redirect_uri =>
-        {
-            match user.authorize(&req.url()).await {
-                Ok(back) => {
-                    let ex = run.probe.note_browser(&req.url(), &back);
-                    (Answer::Back(back), ex)
-                }
-                Err(e) => (Answer::Failed(e.message), ex),
-            }
-        }
-        _ => (answer, ex),
     }
 }

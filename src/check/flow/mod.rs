@@ -4,7 +4,9 @@
 
 pub mod authorization;
 pub mod exchange;
+pub mod launch;
 pub mod read;
+pub mod tls;
 
 pub use authorization::Client;
 

@@ -20,6 +20,7 @@ use super::super::catalogue::{
 use super::super::flow::exchange::{
     Granted, Outcome, TokenAttempt, Trial, attempt, attempt_full, fresh_code, unsent,
 };
+use super::super::flow::launch::LaunchedCode;
 use super::super::flow::read;
 use super::super::flow::{Client, PROBE_ORIGIN, cors_allows};
 use super::super::model::Verdict;
@@ -43,6 +44,7 @@ pub async fn run(
     token_url: &Url,
     client: &Client,
     oidc: Option<&Oidc>,
+    launched: Option<LaunchedCode>,
 ) -> Granted {
     // A wrong verifier first, then the right one for the same code (which
     // must fail too if the code was spent by the wrong attempt: either way
@@ -120,7 +122,12 @@ pub async fn run(
         &REFRESH_ROTATES,
         &REFRESH_REUSE,
     ];
-    let (code, verifier, ex) = match fresh_code(run, authorize_url, client).await {
+    // With --ehr, the EHR launch's code: the answer must carry its context.
+    let code = match launched {
+        Some(l) => Ok((l.code, l.verifier, l.evidence)),
+        None => fresh_code(run, authorize_url, client).await,
+    };
+    let (code, verifier, ex) = match code {
         Ok(x) => x,
         Err((v, ex)) => {
             for c in GOOD {
@@ -673,7 +680,25 @@ fn granted_scopes(body: &Value) -> Vec<&str> {
 }
 
 fn launch_context(body: &Value) -> Verdict {
-    if !granted_scopes(body).contains(&"launch/patient") {
+    let scopes = granted_scopes(body);
+    if !scopes.contains(&"launch/patient") && scopes.contains(&"launch") {
+        // An EHR launch: the EHR's context (a chart open, an encounter),
+        // whichever it is, comes with the token.
+        return match (&body["patient"], &body["encounter"], &body["fhirContext"]) {
+            (Value::String(p), ..) if !p.is_empty() => Verdict::met(format!("patient: {p}")),
+            (Value::Null, Value::String(e), _) if !e.is_empty() => {
+                Verdict::met(format!("encounter: {e}"))
+            }
+            (Value::Null, Value::Null, Value::Null) => Verdict::unmet(
+                "an EHR launch was granted and the answer carries no context (patient, encounter or fhirContext)",
+            ),
+            (Value::Null, Value::Null, _) => Verdict::met("fhirContext"),
+            (p, e, _) => Verdict::unmet(format!(
+                "patient ({p}) and encounter ({e}) must be string ids"
+            )),
+        };
+    }
+    if !scopes.contains(&"launch/patient") {
         return Verdict::skip("launch/patient was not granted");
     }
     match &body["patient"] {

@@ -37,6 +37,16 @@ pub(crate) async fn authorize_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if state.opts.faults.has(Fault::AuthorizePostRefused) {
+        let mut resp = pages::error_page(
+            "invalid_request",
+            "this authorization endpoint takes GET only",
+        );
+        *resp.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET"));
+        return resp;
+    }
     if !is_form(&headers) {
         return pages::error_page(
             "invalid_request",

@@ -18,7 +18,7 @@ use url::Url;
 use super::error::OAuthError;
 use super::params::Params;
 use super::store::LaunchContext;
-use crate::State;
+use crate::{Fault, State};
 
 pub(crate) async fn launch_get(
     AxState(state): AxState<Arc<State>>,
@@ -79,9 +79,19 @@ fn respond(
         patient: patient.clone(),
         encounter: encounter.map(str::to_owned),
     });
-    url.query_pairs_mut()
-        .append_pair("iss", state.fhir_base_str())
-        .append_pair("launch", &launch);
+    {
+        let faults = &state.opts.faults;
+        // `ehr-launch-wrong-iss`: the origin, a base an EHR may think is its own.
+        let iss = match faults.has(Fault::EhrLaunchWrongIss) {
+            true => state.origin.as_str().trim_end_matches('/'),
+            false => state.fhir_base_str(),
+        };
+        let mut q = url.query_pairs_mut();
+        q.append_pair("iss", iss);
+        if !faults.has(Fault::EhrLaunchNoParam) {
+            q.append_pair("launch", &launch);
+        }
+    }
     (
         StatusCode::OK,
         axum::Json(json!({
