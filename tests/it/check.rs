@@ -338,7 +338,7 @@ fn each_fault_fails_exactly_the_checks_that_prove_it() {
         let (kind, what) = flag.split_once(' ').unwrap();
         let dir = tempfile::tempdir().unwrap();
         let tls = (flag == "--fault tls-legacy").then(|| {
-            let (ca, cert, key) = crate::check_launch::test_certificate(dir.path())
+            let (ca, cert, key) = crate::support::test_certificate(dir.path(), &["127.0.0.1"])
                 .expect("openssl makes the test certificate");
             (ca, (cert, key))
         });

@@ -8,7 +8,6 @@ use crate::support::{self, SandboxServer, TempConfig};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::{BufRead, Read, Write};
-use std::path::{Path, PathBuf};
 
 /// The checks a plain-http sandbox checked without `--ehr` leaves skipped,
 /// with the words their reason must have.
@@ -98,36 +97,6 @@ pub(crate) fn run_ehr(
     let stderr = rest.join().unwrap();
     let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     (report, out.status.code().unwrap_or(-1), stderr, issued)
-}
-
-/// A CA and a certificate for 127.0.0.1 it signed, made by openssl:
-/// (ca.pem, cert.pem, key.pem); `None` without openssl.
-pub(crate) fn test_certificate(dir: &Path) -> Option<(PathBuf, PathBuf, PathBuf)> {
-    let p = |n: &str| dir.join(n);
-    std::fs::write(
-        p("ext.cnf"),
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-    )
-    .unwrap();
-    let openssl = |args: &[&str]| {
-        std::process::Command::new("openssl")
-            .current_dir(dir)
-            .args(args)
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    let ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    let split = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
-    let run = |s: String| openssl(&split(&s).iter().map(String::as_str).collect::<Vec<_>>());
-    let made = run(format!(
-        "req -x509 {ec} -days 1 -subj /CN=smart-test-CA -keyout ca.key -out ca.pem"
-    )) && run(format!(
-        "req {ec} -subj /CN=127.0.0.1 -keyout key.pem -out leaf.csr"
-    )) && run(
-        "x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile ext.cnf -out cert.pem"
-            .to_owned(),
-    );
-    made.then(|| (p("ca.pem"), p("cert.pem"), p("key.pem")))
 }
 
 fn result<'a>(report: &'a Value, id: &str) -> &'a Value {
@@ -353,7 +322,7 @@ fn the_authorization_request_is_also_sent_as_a_form_post() {
 #[test]
 fn tls_1_0_and_1_1_are_refused_by_the_sandbox_and_the_legacy_fault_is_caught() {
     let dir = tempfile::tempdir().unwrap();
-    let Some((ca, cert, key)) = test_certificate(dir.path()) else {
+    let Some((ca, cert, key)) = support::test_certificate(dir.path(), &["127.0.0.1"]) else {
         support::real_part("openssl", false, "apt-get install openssl");
         return;
     };

@@ -18,7 +18,7 @@ use std::process::Command;
 use smart_sandbox::Options;
 
 use crate::export::{Bulk, bulk, faults};
-use crate::support::real_part;
+use crate::support::{real_part, test_certificate};
 
 /// TEST-NET-3 (RFC 5737): public as far as smart's classes go, and never
 /// routed, so nothing outside the namespace could answer it anyway.
@@ -71,75 +71,6 @@ fn in_netns<T: Send + 'static>(
     }
 }
 
-/// A CA and a server certificate for `ips`, made with `openssl`:
-/// (CA PEM, certificate PEM, key PEM).
-fn certificates(dir: &Path, ips: &[&str]) -> (PathBuf, PathBuf, PathBuf) {
-    let (ca, ca_key) = (dir.join("ca.pem"), dir.join("ca.key"));
-    let (cert, key, csr) = (
-        dir.join("cert.pem"),
-        dir.join("key.pem"),
-        dir.join("cert.csr"),
-    );
-    let ext = dir.join("ext.cnf");
-    let san: Vec<String> = ips.iter().map(|ip| format!("IP:{ip}")).collect();
-    std::fs::write(
-        &ext,
-        format!(
-            "subjectAltName={}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-            san.join(",")
-        ),
-    )
-    .unwrap();
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-    ];
-    let runs: [Vec<&str>; 3] = [
-        [
-            &["req", "-x509"][..],
-            &ec,
-            &["-days", "2", "-subj", "/CN=smart test CA"],
-        ]
-        .concat()
-        .into_iter()
-        .chain(["-keyout", path(&ca_key), "-out", path(&ca)])
-        .chain(["-addext", "basicConstraints=critical,CA:TRUE"])
-        .chain(["-addext", "keyUsage=critical,keyCertSign"])
-        .collect(),
-        [&["req"][..], &ec, &["-subj", "/CN=sandbox"]]
-            .concat()
-            .into_iter()
-            .chain(["-keyout", path(&key), "-out", path(&csr)])
-            .collect(),
-        vec![
-            "x509",
-            "-req",
-            "-days",
-            "2",
-            "-in",
-            path(&csr),
-            "-CA",
-            path(&ca),
-            "-CAkey",
-            path(&ca_key),
-            "-CAcreateserial",
-            "-extfile",
-            path(&ext),
-            "-out",
-            path(&cert),
-        ],
-    ];
-    for args in runs {
-        let o = Command::new("openssl").args(&args).output();
-        let ok = o.as_ref().is_ok_and(|o| o.status.success());
-        assert!(ok, "openssl {}: {o:?}", args.join(" "));
-    }
-    (ca, cert, key)
-}
-
 fn path(p: &Path) -> &str {
     p.to_str().expect("a UTF-8 temp path")
 }
@@ -158,7 +89,8 @@ fn setup(base_ip: &str, storage_ip: &str, fault: &str) -> Setup {
 
 fn setup_with(base_ip: &str, storage_ip: &str, fault: &str, f: impl FnOnce(&mut Options)) -> Setup {
     let certs = tempfile::tempdir().unwrap();
-    let (ca, cert, key) = certificates(certs.path(), &[base_ip, storage_ip]);
+    let (ca, cert, key) = test_certificate(certs.path(), &[base_ip, storage_ip])
+        .expect("openssl makes the test certificate (apt-get install openssl)");
     let (base_ip, storage_ip) = (base_ip.parse().unwrap(), storage_ip.parse().unwrap());
     let b = bulk(|o: &mut Options| {
         o.bind = base_ip;

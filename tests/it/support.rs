@@ -489,3 +489,44 @@ impl Out {
             .collect()
     }
 }
+
+/// A CA and a server certificate it signed for the IP addresses `ips`, made
+/// with `openssl` in `dir`: (CA PEM, certificate PEM, key PEM). `None` when
+/// there is no `openssl` to run (the callers say so through [`real_part`]);
+/// an `openssl` that fails is a broken test, and panics.
+pub fn test_certificate(dir: &Path, ips: &[&str]) -> Option<(PathBuf, PathBuf, PathBuf)> {
+    let p = |n: &str| dir.join(n);
+    let san: Vec<String> = ips.iter().map(|ip| format!("IP:{ip}")).collect();
+    std::fs::write(
+        p("ext.cnf"),
+        format!(
+            "subjectAltName={}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+            san.join(",")
+        ),
+    )
+    .unwrap();
+    let ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+    let runs = [
+        format!(
+            "req -x509 {ec} -days 2 -subj /CN=smart-test-CA -keyout ca.key -out ca.pem \
+             -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign"
+        ),
+        format!("req {ec} -subj /CN=sandbox -keyout key.pem -out leaf.csr"),
+        "x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+         -extfile ext.cnf -out cert.pem"
+            .to_owned(),
+    ];
+    for args in runs {
+        let args: Vec<&str> = args.split_whitespace().collect();
+        match std::process::Command::new("openssl")
+            .current_dir(dir)
+            .args(&args)
+            .output()
+        {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Ok(o) if o.status.success() => {}
+            other => panic!("openssl {}: {other:?}", args.join(" ")),
+        }
+    }
+    Some((p("ca.pem"), p("cert.pem"), p("key.pem")))
+}
