@@ -250,6 +250,16 @@ impl Checker {
     /// A resource whose `resourceType` is `raw` (as written between its
     /// quotes).
     fn typed(&mut self, n: u64, raw: &[u8]) {
+        // The usual line: the declared type, as written (no escapes), so
+        // nothing to decode or report.
+        if let Expect::One(e) = &self.expected
+            && raw == e.as_bytes()
+            && !raw.contains(&b'\\')
+        {
+            self.check.resources += 1;
+            self.check.by_type.add(e, 1);
+            return;
+        }
         if matches!(self.expected, Expect::Mixed(_)) && raw == b"Parameters" {
             self.check.headers += 1;
             return;
@@ -452,6 +462,73 @@ mod tests {
         // In a file of one type, Parameters is just another wrong type.
         let r = check("Patient", &[body.as_bytes()]);
         assert_eq!((r.headers, r.bad_lines), (0, 3));
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(crate::testgen::cases(256))]
+
+        /// The fast path for a line of the declared type agrees with the
+        /// full check: per line, what serde_json reads as its resourceType
+        /// decides (escaped spellings of the type, other types, near
+        /// misses, `Parameters`, not JSON, no type).
+        #[test]
+        fn prop_tally_agrees_with_serde_json(
+            lines in proptest::collection::vec(
+                prop_oneof![
+                    Just(r#"{"resourceType":"Patient","id":"1"}"#),
+                    Just(r#"{"id":"1","resourceType":"Patient"}"#),
+                    Just(r#"{"resourceType":"Patient"}"#),
+                    Just(r#"{"resourceType":"Patient\n"}"#),
+                    Just(r#"{"resourceType":"Patien"}"#),
+                    Just(r#"{"resourceType":"Patients"}"#),
+                    Just(r#"{"resourceType":"Observation"}"#),
+                    Just(r#"{"resourceType":"Parameters"}"#),
+                    Just(r#"{"resourceType":"Patient","x":}"#),
+                    Just(r#"{"resourceType":1}"#),
+                    Just(r#"{"resourceType":"Patient""#),
+                    Just("not json"),
+                ],
+                0..12,
+            ),
+        ) {
+            let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+            let mut c = Checker::new("Patient");
+            c.feed(body.as_bytes());
+            let got = c.finish();
+            let (mut resources, mut bad) = (0u64, 0u64);
+            let mut by_type = TypeCounts::default();
+            for l in &lines {
+                match serde_json::from_str::<serde_json::Value>(l) {
+                    Ok(v) => match v["resourceType"].as_str() {
+                        Some(t) => {
+                            resources += 1;
+                            by_type.add(t, 1);
+                            if t != "Patient" {
+                                bad += 1;
+                            }
+                        }
+                        None => bad += 1,
+                    },
+                    Err(_) => bad += 1,
+                }
+            }
+            prop_assert_eq!((got.resources, got.bad_lines, got.by_type), (resources, bad, by_type));
+        }
+    }
+
+    #[test]
+    fn type_counts_read_and_write_as_a_map() {
+        let mut c = TypeCounts::default();
+        c.add("Patient", 2);
+        c.add("Observation", 1);
+        c.add("Patient", 1);
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(json, r#"{"Observation":1,"Patient":3}"#);
+        let back: TypeCounts = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, c);
+        assert_eq!(back["Patient"], 3);
     }
 
     #[test]
