@@ -31,6 +31,17 @@ pub fn write_atomically(
     access: Access,
     replace: Replace,
 ) -> std::io::Result<()> {
+    write_atomically_with(path, access, replace, |w| w.write_all(bytes))
+}
+
+/// [`write_atomically`] of what `write` writes, streamed through a buffer
+/// (a large document is never whole in memory).
+pub fn write_atomically_with(
+    path: &Path,
+    access: Access,
+    replace: Replace,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -50,7 +61,11 @@ pub fn write_atomically(
     #[cfg(not(unix))]
     let _ = access;
     let mut tmp = builder.tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+    {
+        let mut w = std::io::BufWriter::with_capacity(64 << 10, &mut tmp);
+        write(&mut w)?;
+        w.flush()?;
+    }
     tmp.as_file().sync_all()?;
     match replace {
         Replace::Yes => tmp.persist(path).map(drop).map_err(|e| e.error)?,

@@ -41,6 +41,26 @@ pub(crate) fn write(args: std::fmt::Arguments<'_>) {
     }
 }
 
+/// Stdout as an [`std::io::Write`] for streaming writers (JSON): a write
+/// that fails stops the command like [`write`] does.
+pub(crate) struct Stdout;
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut out = std::io::stdout().lock();
+        match out.write_all(buf) {
+            Ok(()) => Ok(buf.len()),
+            Err(e) => stop(e),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match std::io::stdout().lock().flush() {
+            Ok(()) => Ok(()),
+            Err(e) => stop(e),
+        }
+    }
+}
+
 /// Ends the command because a write to stdout failed with `e`.
 pub(crate) fn stop(e: std::io::Error) -> ! {
     drop(std::io::stdout().lock());

@@ -51,6 +51,13 @@ pub const MAX_ATTEMPTS: u32 = 5;
 /// Chunks queued between a download and its writer thread.
 const WRITE_QUEUE: usize = 16;
 
+/// Bytes queued between a download and its writer thread, at most (one
+/// chunk larger than this goes alone). Counted in bytes, not only chunks:
+/// hyper's chunks grow to hundreds of KB on a fast connection, and sixteen
+/// of them per download, queued behind a writer that a loaded machine
+/// slowed, took an export of big files to 48 MB.
+const WRITE_BUDGET: usize = 1 << 20;
+
 /// An error answer's body is read up to this, for its OperationOutcome.
 const ERROR_BODY_LIMIT: usize = 64 << 10;
 
@@ -200,7 +207,8 @@ impl Fetcher {
             // The bytes go to a thread of their own that writes and checks
             // them, so that the line check never holds up the network (a
             // bounded queue: memory stays at a few chunks per download).
-            let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(WRITE_QUEUE);
+            let (tx, rx) = tokio::sync::mpsc::channel::<Queued>(WRITE_QUEUE);
+            let budget = Arc::new(tokio::sync::Semaphore::new(WRITE_BUDGET));
             let writer = tokio::task::spawn_blocking(move || write_and_check(out, check, rx));
             let mut body = resp.bytes_stream();
             let mut broke = None;
@@ -208,7 +216,12 @@ impl Fetcher {
                 match chunk {
                     Ok(c) => {
                         let n = c.len() as u64;
-                        if tx.send(c).await.is_err() {
+                        let permit = budget
+                            .clone()
+                            .acquire_many_owned(c.len().min(WRITE_BUDGET) as u32)
+                            .await
+                            .expect("the budget is never closed");
+                        if tx.send((c, permit)).await.is_err() {
                             // The writer stopped: its error is below.
                             break;
                         }
@@ -492,17 +505,23 @@ fn open_part(
     Ok(std::io::BufWriter::with_capacity(64 << 10, file))
 }
 
+/// A chunk on its way to the writer thread, and its share of
+/// [`WRITE_BUDGET`].
+type Queued = (bytes::Bytes, tokio::sync::OwnedSemaphorePermit);
+
 /// The writer thread of one download: writes and checks each chunk; when
 /// the network has nothing new yet, flushes (what is on disk is what a
 /// resume finds). Returns the file and the check once the queue closes.
 fn write_and_check(
     mut out: std::io::BufWriter<std::fs::File>,
     mut check: Stream,
-    mut rx: tokio::sync::mpsc::Receiver<bytes::Bytes>,
+    mut rx: tokio::sync::mpsc::Receiver<Queued>,
 ) -> std::io::Result<(std::fs::File, Stream)> {
     use tokio::sync::mpsc::error::TryRecvError;
     loop {
-        let c = match rx.try_recv() {
+        // The permit goes with the chunk: its bytes leave the budget once
+        // written and checked.
+        let (c, _permit) = match rx.try_recv() {
             Ok(c) => c,
             Err(TryRecvError::Empty) => {
                 out.flush()?;

@@ -117,6 +117,22 @@ impl Manifest {
     /// The files to fetch, numbered per type in manifest order (files of
     /// mixed types: `output.<n>.ndjson`, of type [`MIXED`]).
     pub fn plan(&self) -> Result<Vec<Planned>> {
+        let mut out = Vec::with_capacity(self.len());
+        self.each_planned(|p| {
+            out.push(p);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// How many files the manifest lists.
+    pub fn len(&self) -> usize {
+        self.output.len() + self.error.len() + self.outcome.len() + self.deleted.len()
+    }
+
+    /// [`Manifest::plan`], one file at a time, none kept (a manifest of
+    /// 10,000 files is checked without a second list of them in memory).
+    pub fn each_planned(&self, mut each: impl FnMut(Planned) -> Result<()>) -> Result<()> {
         let mut seen: std::collections::HashMap<(Part, &str), usize> = Default::default();
         let parts = [
             (Part::Output, &self.output, ""),
@@ -124,7 +140,6 @@ impl Manifest {
             (Part::Error, &self.outcome, "error/"),
             (Part::Deleted, &self.deleted, "deleted/"),
         ];
-        let mut out = Vec::new();
         for (part, entries, dir) in parts {
             for e in entries {
                 let mixed = part == Part::Output && self.output_organized_by.is_some();
@@ -144,7 +159,7 @@ impl Manifest {
                 let rtype = if mixed { MIXED } else { e.rtype.as_str() };
                 let n = seen.entry((part, rtype)).or_default();
                 *n += 1;
-                out.push(Planned {
+                each(Planned {
                     part,
                     rtype: rtype.to_owned(),
                     url,
@@ -153,10 +168,10 @@ impl Manifest {
                         true => format!("output.{n}.ndjson"),
                         false => format!("{dir}{}.{n}.ndjson", e.rtype),
                     },
-                });
+                })?;
             }
         }
-        Ok(out)
+        Ok(())
     }
 }
 

@@ -26,7 +26,7 @@ use super::journal::{self, Event, Journal};
 use super::manifest::{Manifest, Part, Planned};
 use super::safe_fs;
 use crate::error::{Error, Result};
-use crate::fsutil::{Access, Replace, write_atomically};
+use crate::fsutil::{Access, Replace, write_atomically_with};
 
 pub const STATE_FILE: &str = ".smart-export.json";
 
@@ -144,14 +144,42 @@ fn part_dir(part: Part) -> &'static str {
 /// The files of `page`, numbered per type after the `existing` ones (a
 /// partial manifest's second page goes on from `Patient.3.ndjson`).
 pub fn plan_page(page: &Manifest, existing: &[FileState]) -> Result<Vec<FileState>> {
-    let mut seen: HashMap<(Part, String), usize> = HashMap::new();
+    let mut seen = Numbering::default();
     for f in existing {
-        *seen.entry((f.part, f.rtype.clone())).or_default() += 1;
+        seen.count(f.part, &f.rtype);
     }
-    let mut out = Vec::new();
-    for p in page.plan()? {
-        let n = seen.entry((p.part, p.rtype.clone())).or_default();
+    let mut out = Vec::with_capacity(page.len());
+    each_planned(page, &mut seen, |f| {
+        out.push(f);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// How many files of each part and type are numbered so far.
+#[derive(Default)]
+struct Numbering(HashMap<(Part, String), usize>);
+
+impl Numbering {
+    /// The number of one more file of `part` and `rtype`.
+    fn count(&mut self, part: Part, rtype: &str) -> usize {
+        let n = match self.0.get_mut(&(part, rtype.to_owned())) {
+            Some(n) => n,
+            None => self.0.entry((part, rtype.to_owned())).or_default(),
+        };
         *n += 1;
+        *n
+    }
+}
+
+/// [`plan_page`], one file at a time, numbered after those `seen`.
+fn each_planned(
+    page: &Manifest,
+    seen: &mut Numbering,
+    mut each: impl FnMut(FileState) -> Result<()>,
+) -> Result<()> {
+    page.each_planned(|p| {
+        let n = seen.count(p.part, &p.rtype);
         let mut f = FileState::planned(&p);
         // Files of mixed types (`organizeOutputBy`) are `output.<n>.ndjson`.
         let stem = match p.rtype.as_str() {
@@ -159,9 +187,8 @@ pub fn plan_page(page: &Manifest, existing: &[FileState]) -> Result<Vec<FileStat
             t => t,
         };
         f.name = format!("{}{stem}.{n}.ndjson", part_dir(p.part));
-        out.push(f);
-    }
-    Ok(out)
+        each(f)
+    })
 }
 
 /// Windows device names: a file called `CON.1.ndjson` or `nul.txt` there
@@ -338,56 +365,83 @@ impl State {
                 ));
             }
         }
-        let mut planned = Vec::new();
+        let mut pages = Vec::new();
         if let Some(m) = &self.manifest {
-            planned = plan_page(m, &[]).map_err(|e| e.message)?;
+            pages.push(m);
+            pages.extend(&self.pages);
         } else if !self.pages.is_empty() || self.next.is_some() {
             return Err("it has manifest pages but no manifest".into());
         }
-        for p in &self.pages {
-            let more = plan_page(p, &planned).map_err(|e| e.message)?;
-            planned.extend(more);
+        // The planned files are compared with ours one by one as they are
+        // made, never listed (a second list of 10,000 files was most of an
+        // export's peak memory); the first difference is kept and said
+        // after the whole plan was made and counted, as before.
+        let planned = pages.iter().map(|p| p.len()).sum::<usize>();
+        let compare = planned == self.files.len();
+        let mut seen = Numbering::default();
+        let mut names = HashSet::new();
+        let mut k = 0;
+        let mut first: Option<String> = None;
+        for page in pages {
+            each_planned(page, &mut seen, |p| {
+                if compare && first.is_none() {
+                    first = self.file_against_plan(&self.files[k], &p, &mut names).err();
+                }
+                k += 1;
+                Ok(())
+            })
+            .map_err(|e| e.message)?;
         }
-        if planned.len() != self.files.len() {
+        if !compare {
             return Err(format!(
-                "it lists {} files, its manifest {}",
+                "it lists {} files, its manifest {planned}",
                 self.files.len(),
-                planned.len()
             ));
         }
-        let mut names = HashSet::new();
-        for (f, p) in self.files.iter().zip(&planned) {
-            if (f.part, &f.rtype, &f.url, &f.name, f.count)
-                != (p.part, &p.rtype, &p.url, &p.name, p.count)
-            {
-                return Err(format!(
-                    "its file `{}` ({}) is not the manifest's `{}` ({})",
-                    printable(&f.name),
-                    crate::redact::url_str(&f.url),
-                    printable(&p.name),
-                    crate::redact::url_str(&p.url)
-                ));
-            }
-            check_name(f.part, &f.name)?;
-            if !names.insert(f.name.to_lowercase()) {
-                return Err(format!(
-                    "two of its files are named `{}` but for case",
-                    printable(&f.name)
-                ));
-            }
-            if let Some(d) = &f.done
-                && d.path != f.name
-                && d.path != format!("{}.gz", f.name)
-            {
-                return Err(format!(
-                    "its file `{}` is said to be saved as `{}`",
-                    printable(&f.name),
-                    printable(&d.path)
-                ));
-            }
+        if let Some(why) = first {
+            return Err(why);
         }
         if self.complete && (self.next.is_some() || self.files.iter().any(|f| f.done.is_none())) {
             return Err("it says complete with files missing".into());
+        }
+        Ok(())
+    }
+
+    /// One of [`State::check`]'s files against the file planned in its
+    /// place; `names` holds the names seen so far, in lower case.
+    fn file_against_plan(
+        &self,
+        f: &FileState,
+        p: &FileState,
+        names: &mut HashSet<String>,
+    ) -> std::result::Result<(), String> {
+        if (f.part, &f.rtype, &f.url, &f.name, f.count)
+            != (p.part, &p.rtype, &p.url, &p.name, p.count)
+        {
+            return Err(format!(
+                "its file `{}` ({}) is not the manifest's `{}` ({})",
+                printable(&f.name),
+                crate::redact::url_str(&f.url),
+                printable(&p.name),
+                crate::redact::url_str(&p.url)
+            ));
+        }
+        check_name(f.part, &f.name)?;
+        if !names.insert(f.name.to_lowercase()) {
+            return Err(format!(
+                "two of its files are named `{}` but for case",
+                printable(&f.name)
+            ));
+        }
+        if let Some(d) = &f.done
+            && d.path != f.name
+            && d.path != format!("{}.gz", f.name)
+        {
+            return Err(format!(
+                "its file `{}` is said to be saved as `{}`",
+                printable(&f.name),
+                printable(&d.path)
+            ));
         }
         Ok(())
     }
@@ -400,10 +454,13 @@ impl State {
         safe_fs::not_a_link(&path)
             .map_err(|e| Error::usage(format!("cannot write {}: {e}", path.display())))?;
         self.epoch += 1;
-        let mut bytes = serde_json::to_vec(self).expect("state serializes");
-        bytes.push(b'\n');
-        write_atomically(&path, &bytes, Access::Private, Replace::Yes)
-            .map_err(|e| Error::usage(format!("cannot write {}: {e}", path.display())))?;
+        // Streamed to the file: as text, the state of 10,000 files is
+        // several MB that need not be in memory at once.
+        write_atomically_with(&path, Access::Private, Replace::Yes, |w| {
+            serde_json::to_writer(&mut *w, self).map_err(std::io::Error::other)?;
+            w.write_all(b"\n")
+        })
+        .map_err(|e| Error::usage(format!("cannot write {}: {e}", path.display())))?;
         journal::remove(dir)?;
         self.journal_len = 0;
         Ok(())

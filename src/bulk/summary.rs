@@ -85,8 +85,13 @@ impl Summary {
             let Some(d) = &f.done else { continue };
             bytes += d.bytes;
             if f.part == Part::Output {
-                for (t, n) in &d.check.by_type {
-                    *resources.entry(t.clone()).or_insert(0) += n;
+                for (t, n) in d.check.by_type.iter() {
+                    match resources.get_mut(t) {
+                        Some(c) => *c += n,
+                        None => {
+                            resources.insert(t.to_owned(), n);
+                        }
+                    }
                 }
             }
             if f.part == Part::Error {

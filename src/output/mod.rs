@@ -51,9 +51,16 @@ impl Reporter {
 
 /// Pretty JSON on stdout, newline-terminated.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> crate::error::Result<()> {
-    let text = serde_json::to_string_pretty(value)
+    // Streamed, not made into one string first: an export's summary lists
+    // every file (MBs at 10,000 files). What the commands print are
+    // structs and `Value`s with string keys, which serialize without
+    // error, so nothing is left half-written.
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, crate::stdout::Stdout);
+    serde_json::to_writer_pretty(&mut out, value)
         .map_err(|e| Error::usage(format!("cannot write JSON: {e}")))?;
-    outln!("{text}");
+    std::io::Write::write_all(&mut out, b"\n")
+        .and_then(|()| std::io::Write::flush(&mut out))
+        .map_err(|e| Error::usage(format!("cannot write JSON: {e}")))?;
     Ok(())
 }
 
