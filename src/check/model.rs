@@ -17,6 +17,7 @@ pub enum Group {
     Revocation,
     Registration,
     Backend,
+    Bulk,
 }
 
 impl Group {
@@ -28,6 +29,7 @@ impl Group {
         Group::Revocation,
         Group::Registration,
         Group::Backend,
+        Group::Bulk,
     ];
 
     pub fn name(self) -> &'static str {
@@ -39,6 +41,7 @@ impl Group {
             Group::Revocation => "revocation",
             Group::Registration => "registration",
             Group::Backend => "backend",
+            Group::Bulk => "bulk",
         }
     }
 
@@ -52,6 +55,7 @@ impl Group {
             Group::Revocation => "Revocation",
             Group::Registration => "Registration",
             Group::Backend => "Backend",
+            Group::Bulk => "Bulk Data",
         }
     }
 
