@@ -899,7 +899,7 @@ pub const BULK_KICKOFF_TOKEN: Check = Check {
     ],
     fix: "answer an $export request without an Authorization header with 401 (and WWW-Authenticate: Bearer)",
     needs: Needs::BackendClient,
-    failed_by: &[fault("export-kickoff-no-token")],
+    failed_by: &[fault("export-kickoff-no-token"), fault("no-token-required")],
 };
 pub const BULK_KICKOFF: Check = Check {
     id: "bulk.kickoff-accepted",
@@ -931,7 +931,7 @@ pub const BULK_STATUS_COMPLETE: Check = Check {
     ],
     fix: "answer the status URL 202 while the job runs, then 200 with Content-Type application/json and transactionTime, request, requiresAccessToken, output and error",
     needs: Needs::BackendClient,
-    failed_by: &[fault("export-manifest-no-request")],
+    failed_by: &[fault("export-manifest-no-request"), fault("bad-json")],
 };
 pub const BULK_OUTPUT_ENTRIES: Check = Check {
     id: "bulk.output-entries",
@@ -981,7 +981,7 @@ pub const BULK_FILE_TOKEN: Check = Check {
     ],
     fix: "answer a file request without the access token 401 when the manifest says requiresAccessToken: true",
     needs: Needs::BackendClient,
-    failed_by: &[fault("export-files-no-token")],
+    failed_by: &[fault("export-files-no-token"), fault("no-token-required")],
 };
 pub const BULK_NDJSON: Check = Check {
     id: "bulk.ndjson-valid",

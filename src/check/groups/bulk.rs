@@ -74,6 +74,14 @@ const TYPES: [&str; 2] = ["Patient", "Observation"];
 /// The IG's CapabilityStatement, which a server `instantiates`.
 const BULK_DATA_CS: &str = "http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data";
 
+/// Why a kick-off with the backend client's fresh token answered 401 is
+/// not judged: the token checks judge the token.
+const TOKEN_REFUSED: &str =
+    "the backend client's token was refused (401), so the export was not judged";
+
+/// Why the kick-offs that are cancelled at once were not sent.
+const NOT_CANCELLABLE: &str = "not sent: this server's export jobs cannot be cancelled (no status URL, or DELETE refused), so each kick-off would leave a job running";
+
 /// An unknown kick-off parameter (bulk.unsupported-param).
 const UNSUPPORTED_PARAM: &str = "smartCheckUnsupported";
 
@@ -355,6 +363,7 @@ async fn accepted(
             "{what}: the server is busy ({}); not judged",
             said(k)
         ))),
+        Some(401) => Err(Verdict::skip(format!("{what}: {TOKEN_REFUSED}"))),
         _ => Err(Verdict::unmet(format!(
             "{what}: answered {}, not 202",
             said(k)
@@ -395,6 +404,28 @@ async fn one_level(
             _ => Verdict::unmet(format!("answered {}, not 400 or 401", said(&k))),
         };
         out.push((&BULK_KICKOFF_TOKEN, v, vec![k.exchange]));
+    }
+    // Before the kick-offs that are DELETEd at once: where a job cannot be
+    // cancelled (no status URL, or DELETE refused) they are not sent, as
+    // each would be left running (and the server may refuse more, 429).
+    let mut cancellable = main
+        .as_ref()
+        .is_none_or(|m| m.status() != Some(202) || m.job.is_some());
+    if want(&BULK_CANCEL) || want(&BULK_CANCELLED_GONE) {
+        let (found, works) = cancel(probe, base, token, level).await;
+        out.extend(found);
+        cancellable &= works;
+    }
+    if !cancellable {
+        for c in [&BULK_FORMATS, &BULK_SINCE, &BULK_UNSUPPORTED, &BULK_POST] {
+            if want(c) {
+                out.push((c, Verdict::skip(NOT_CANCELLABLE), vec![]));
+            }
+        }
+        if let Some(main) = main {
+            out.extend(the_job(probe, base, token, main, timeout).await);
+        }
+        return out;
     }
     if want(&BULK_FORMATS) {
         let mut evidence = Vec::new();
@@ -455,6 +486,7 @@ async fn one_level(
                 "the server is busy ({}); not judged",
                 said(&strict)
             ))),
+            (Some(401), _) => Err(Verdict::skip(TOKEN_REFUSED)),
             _ => Err(Verdict::unmet(format!(
                 "without Prefer: handling=lenient: answered {}, not 400",
                 said(&strict)
@@ -481,9 +513,6 @@ async fn one_level(
             .map_or_else(|v| v, Verdict::met);
         out.push((&BULK_POST, v, vec![k.exchange]));
     }
-    if want(&BULK_CANCEL) || want(&BULK_CANCELLED_GONE) {
-        out.extend(cancel(probe, base, token, level).await);
-    }
     if let Some(main) = main {
         out.extend(the_job(probe, base, token, main, timeout).await);
     }
@@ -499,24 +528,38 @@ fn week_ago() -> String {
 }
 
 /// Inferno's cancel tests: DELETE of a job just started → 202; its status
-/// URL then → 404 with an OperationOutcome.
-async fn cancel(probe: &Probe, base: &FhirBase, token: &Secret, level: &Level) -> Vec<Finding> {
+/// URL then → 404 with an OperationOutcome. Also whether jobs can be
+/// cancelled here at all.
+async fn cancel(
+    probe: &Probe,
+    base: &FhirBase,
+    token: &Secret,
+    level: &Level,
+) -> (Vec<Finding>, bool) {
     let k = flow::kick_off(probe, base, &request(level, &["Patient"]), Some(token)).await;
     let job = match (&k.job, k.status()) {
         (Some(job), Some(202)) => job.clone(),
-        _ => {
-            let why = format!(
-                "the kick-off to cancel answered {}, without a job",
-                said(&k)
-            );
-            return vec![
-                (
-                    &BULK_CANCEL,
-                    Verdict::skip(why.clone()),
-                    vec![k.exchange.clone()],
+        (job, status) => {
+            let why = match status {
+                Some(401) => TOKEN_REFUSED.to_owned(),
+                _ => format!(
+                    "the kick-off to cancel answered {}, without a job",
+                    said(&k)
                 ),
-                (&BULK_CANCELLED_GONE, Verdict::skip(why), vec![k.exchange]),
-            ];
+            };
+            // A job started without a status URL cannot be cancelled.
+            let works = !(status == Some(202) && job.is_none());
+            return (
+                vec![
+                    (
+                        &BULK_CANCEL,
+                        Verdict::skip(why.clone()),
+                        vec![k.exchange.clone()],
+                    ),
+                    (&BULK_CANCELLED_GONE, Verdict::skip(why), vec![k.exchange]),
+                ],
+                works,
+            );
         }
     };
     let (resp, del) = flow::status_request(probe, Method::DELETE, &job, token).await;
@@ -552,7 +595,10 @@ async fn cancel(probe: &Probe, base: &FhirBase, token: &Secret, level: &Level) -
             vec![del.clone()],
         )
     };
-    vec![(&BULK_CANCEL, cancel_v, vec![k.exchange, del]), gone]
+    (
+        vec![(&BULK_CANCEL, cancel_v, vec![k.exchange, del]), gone],
+        deleted,
+    )
 }
 
 /// The verdicts judged from the level's export job.
@@ -605,6 +651,10 @@ async fn the_job(
         (Some(429) | Some(503), _) => {
             let why = format!("the server is busy ({}); not judged", said(&main));
             skip_rest(&mut out, &why);
+            return out;
+        }
+        (Some(401), _) => {
+            skip_rest(&mut out, TOKEN_REFUSED);
             return out;
         }
         _ => {
@@ -718,12 +768,18 @@ async fn the_job(
         },
         last.clone(),
     ));
-    // The files, their URLs resolved against the status URL (so that a
-    // relative one is judged above only).
+    // The files, a relative URL resolved against the FHIR base (so that
+    // it is judged above only).
+    let dir = Url::parse(&format!("{}/", base.as_str())).ok();
     let files: Vec<(String, Url, Option<u64>)> = manifest
         .output
         .iter()
-        .filter_map(|e| Some((e.rtype.clone(), job.join(&e.url).ok()?, e.count)))
+        .filter_map(|e| {
+            let url = Url::parse(&e.url)
+                .ok()
+                .or_else(|| dir.as_ref()?.join(&e.url).ok())?;
+            Some((e.rtype.clone(), url, e.count))
+        })
         .collect();
 
     out.push((&BULK_TLS, tls(base, &files), vec![]));
