@@ -90,6 +90,8 @@ pub async fn status_request(
 }
 
 /// How polling ended.
+// One per job, moved once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Polled {
     /// 200: the answer (its body the manifest), after `polls` polls.
     Complete { answer: Response, polls: u32 },

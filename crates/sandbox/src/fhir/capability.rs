@@ -141,14 +141,13 @@ fn statement(state: &State) -> Value {
             }
         }
     }
-    if !export && let Some(o) = statement.as_object_mut() {
-        if let Some(rest) = o
+    if !export
+        && let Some(rest) = statement
             .get_mut("rest")
             .and_then(|r| r.get_mut(0))
             .and_then(Value::as_object_mut)
-        {
-            rest.remove("operation");
-        }
+    {
+        rest.remove("operation");
     }
     statement
 }
