@@ -131,7 +131,8 @@ pub struct CheckResult {
     pub severity: Severity,
     /// SMART App Launch 2.2 requirement ids (`hl7.fhir.uv.smart-app-launch_2.2.0@NN`).
     pub requirements: Vec<String>,
-    /// Inferno `smart_stu2_2` short ids of the same test.
+    /// Inferno `smart_stu2_2` short ids of the same test (`bulk_data_v200:…`
+    /// for a test of the Bulk Data suite).
     pub inferno: &'static [&'static str],
     pub status: Status,
     pub reason: String,
@@ -300,7 +301,8 @@ pub struct Check {
     pub reference: &'static str,
     /// `NN` of `hl7.fhir.uv.smart-app-launch_2.2.0@NN` (see the module doc).
     pub requirements: &'static [u16],
-    /// Inferno `smart_stu2_2` short ids of the same test.
+    /// Inferno `smart_stu2_2` short ids of the same test (`bulk_data_v200:…`
+    /// for a test of the Bulk Data suite).
     pub inferno: &'static [&'static str],
     /// What to change on the server when the check is not met.
     pub fix: &'static str,
