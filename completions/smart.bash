@@ -348,7 +348,7 @@ _smart() {
             return 0
             ;;
         smart__subcmd__check)
-            opts="-p -v -H -h -V --client-id --secret-stdin --redirect-uri --scope --other-patient --only --skip --junit --transcript --html --browser --no-login --ehr --list --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
+            opts="-p -v -H -h -V --client-id --secret-stdin --redirect-uri --scope --other-patient --only --skip --junit --transcript --html --browser --no-login --ehr --list --bulk-level --bulk-timeout --profile --json --verbose --color --timeout --cacert --token-store --header --header-token-endpoint --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -387,6 +387,14 @@ _smart() {
                     return 0
                     ;;
                 --html)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bulk-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bulk-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

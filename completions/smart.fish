@@ -639,11 +639,13 @@ complete -c smart -n "__fish_smart_using_subcommand check" -l client-id -d 'Clie
 complete -c smart -n "__fish_smart_using_subcommand check" -l redirect-uri -d 'Redirect URI registered for the client' -r
 complete -c smart -n "__fish_smart_using_subcommand check" -l scope -d 'Scope the client asks for' -r
 complete -c smart -n "__fish_smart_using_subcommand check" -l other-patient -d 'A patient id the launch patient\'s token must not read (for fhir.patient-compartment)' -r
-complete -c smart -n "__fish_smart_using_subcommand check" -l only -d 'Run only these groups (discovery, authorize, token, fhir, revocation, registration, backend) or check ids; the report lists only them' -r
+complete -c smart -n "__fish_smart_using_subcommand check" -l only -d 'Run only these groups (discovery, authorize, token, fhir, revocation, registration, backend, bulk) or check ids; the report lists only them' -r
 complete -c smart -n "__fish_smart_using_subcommand check" -l skip -d 'Leave out these check ids (listed as skipped)' -r
 complete -c smart -n "__fish_smart_using_subcommand check" -l junit -d 'Write a JUnit XML report (one testsuite per group) to FILE' -r -F
 complete -c smart -n "__fish_smart_using_subcommand check" -l transcript -d 'Write every HTTP exchange, redacted, to FILE' -r -F
 complete -c smart -n "__fish_smart_using_subcommand check" -l html -d 'Write a self-contained HTML report to FILE' -r -F
+complete -c smart -n "__fish_smart_using_subcommand check" -l bulk-level -d 'Export levels the bulk checks run at: system, patient, group:ID (repeat or comma-separate). Default: the levels the CapabilityStatement declares (a declared Group export needs group:ID)' -r
+complete -c smart -n "__fish_smart_using_subcommand check" -l bulk-timeout -d 'Seconds an export job of the bulk checks may take to complete' -r
 complete -c smart -n "__fish_smart_using_subcommand check" -s p -l profile -d 'Profile to use (default: the one chosen with `smart profile use`)' -r
 complete -c smart -n "__fish_smart_using_subcommand check" -l color -d 'When to use colors (`NO_COLOR` is honoured by `auto`)' -r -f -a "auto\t''
 always\t''

@@ -375,7 +375,7 @@ pub struct CheckArgs {
     /// fhir.patient-compartment)
     #[arg(long, value_name = "ID")]
     pub other_patient: Option<String>,
-    /// Run only these groups (discovery, authorize, token, fhir, revocation, registration, backend)
+    /// Run only these groups (discovery, authorize, token, fhir, revocation, registration, backend, bulk)
     /// or check ids; the report lists only them
     #[arg(long, value_name = "GROUP|CHECK_ID", value_delimiter = ',')]
     pub only: Vec<String>,
@@ -406,6 +406,14 @@ pub struct CheckArgs {
     /// ids, Inferno test ids) and exit
     #[arg(long)]
     pub list: bool,
+    /// Export levels the bulk checks run at: system, patient, group:ID
+    /// (repeat or comma-separate). Default: the levels the CapabilityStatement
+    /// declares (a declared Group export needs group:ID)
+    #[arg(long, value_name = "LEVEL", value_delimiter = ',')]
+    pub bulk_level: Vec<String>,
+    /// Seconds an export job of the bulk checks may take to complete
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub bulk_timeout: u64,
 }
 
 #[derive(Debug, Clone, Args)]

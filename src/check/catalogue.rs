@@ -883,6 +883,319 @@ pub const UNKNOWN_KID: Check = Check {
     failed_by: &[fault("unknown-kid-accepted")],
 };
 
+// ---- bulk (Bulk Data Access 2.0) ----------------------------------------
+//
+// `inferno` names the tests of Inferno's Bulk Data suite (`bulk_data_v200`,
+// inferno-framework/bulk-data-test-kit, lib/bulk_data_test_kit/v2.0.0/) as
+// `bulk_data_v200:` and the short id: 2.2.x is the group level, 2.3.x the
+// patient level, 2.4.x the system level (each run at every level asked
+// for). Its SMART tests map to the backend and discovery checks:
+// 1.1.01 discovery.well-known, 1.1.02 discovery.required-fields,
+// 1.2.02 backend.unknown-grant-type, 1.2.03 and 1.2.04
+// backend.wrong-assertion-type, 1.2.05 backend.client-credentials, 1.2.06
+// backend.response-fields; its TLS tests (1.2.01, 2.1.01, 2.x.2.01) are
+// bulk.tls.
+
+const BULK_EXPORT: &str = "https://hl7.org/fhir/uv/bulkdata/STU2/export.html";
+const BULK_KICKOFF_REQUEST: &str =
+    "https://hl7.org/fhir/uv/bulkdata/STU2/export.html#bulk-data-kick-off-request";
+const BULK_STATUS: &str =
+    "https://hl7.org/fhir/uv/bulkdata/STU2/export.html#bulk-data-status-request";
+const BULK_DELETE: &str =
+    "https://hl7.org/fhir/uv/bulkdata/STU2/export.html#bulk-data-delete-request";
+const BULK_FILE: &str = "https://hl7.org/fhir/uv/bulkdata/STU2/export.html#file-request";
+const BULK_PARAMS: &str = "https://hl7.org/fhir/uv/bulkdata/STU2/export.html#query-parameters";
+
+pub const BULK_OPERATION: Check = Check {
+    id: "bulk.operation-declared",
+    group: Group::Bulk,
+    severity: Severity::Required,
+    title: "the CapabilityStatement declares $export at each level checked",
+    reference: "https://hl7.org/fhir/uv/bulkdata/STU2/CapabilityStatement-bulk-data.html",
+    requirements: &[],
+    inferno: &[
+        "bulk_data_v200:2.2.1.01",
+        "bulk_data_v200:2.3.1.01",
+        "bulk_data_v200:2.4.1.01",
+    ],
+    fix: "declare an operation named export (definition http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export, patient-export, group-export) in rest.operation (system) or on the Patient and Group resources",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("export-not-declared")],
+};
+pub const BULK_INSTANTIATES: Check = Check {
+    id: "bulk.instantiates",
+    group: Group::Bulk,
+    severity: Severity::Recommended,
+    title: "the CapabilityStatement instantiates the Bulk Data IG's",
+    reference: "https://hl7.org/fhir/uv/bulkdata/STU2/#conformance",
+    requirements: &[],
+    inferno: &[
+        "bulk_data_v200:2.2.1.01",
+        "bulk_data_v200:2.3.1.01",
+        "bulk_data_v200:2.4.1.01",
+    ],
+    fix: "add http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data to CapabilityStatement.instantiates",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("export-no-instantiates")],
+};
+pub const BULK_KICKOFF_TOKEN: Check = Check {
+    id: "bulk.kickoff-needs-token",
+    group: Group::Bulk,
+    severity: Severity::Required,
+    title: "a kick-off without a token is refused (400 or 401)",
+    reference: BULK_KICKOFF_REQUEST,
+    requirements: &[],
+    inferno: &[
+        "bulk_data_v200:2.2.1.02",
+        "bulk_data_v200:2.3.1.02",
+        "bulk_data_v200:2.4.1.02",
+    ],
+    fix: "answer an $export request without an Authorization header with 401 (and WWW-Authenticate: Bearer)",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("export-kickoff-no-token"), fault("no-token-required")],
+};
+pub const BULK_KICKOFF: Check = Check {
+    id: "bulk.kickoff-accepted",
+    group: Group::Bulk,
+    severity: Severity::Required,
+    title: "a kick-off is answered 202 Accepted with a Content-Location",
+    reference: BULK_KICKOFF_REQUEST,
+    requirements: &[],
+    inferno: &[
+        "bulk_data_v200:2.2.1.03",
+        "bulk_data_v200:2.3.1.03",
+        "bulk_data_v200:2.4.1.03",
+    ],
+    fix: "answer a kick-off with Prefer: respond-async with 202 and the job's status URL (absolute) in Content-Location",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("export-no-content-location")],
+};
+pub const BULK_STATUS_COMPLETE: Check = Check {
+    id: "bulk.status-complete",
+    group: Group::Bulk,
+    severity: Severity::Required,
+    title: "polling ends in 200 with a JSON manifest of every required field",
+    reference: BULK_STATUS,
+    requirements: &[],
+    inferno: &[
+        "bulk_data_v200:2.2.1.04",
+        "bulk_data_v200:2.3.1.04",
+        "bulk_data_v200:2.4.1.04",
+    ],
+    fix: "answer the status URL 202 while the job runs, then 200 with Content-Type application/json and transactionTime, request, requiresAccessToken, output and error",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("export-manifest-no-request"), fault("bad-json")],
+};
+pub const BULK_OUTPUT_ENTRIES: Check = Check {
+    id: "bulk.output-entries",
+    group: Group::Bulk,
+    severity: Severity::Required,
+    title: "each output entry has a type and an absolute URL",
+    reference: BULK_STATUS,
+    requirements: &[],
+    inferno: &[
+        "bulk_data_v200:2.2.1.05",
+        "bulk_data_v200:2.3.1.05",
+        "bulk_data_v200:2.4.1.05",
+    ],
+    fix: "give every output entry its resource type and the file's absolute http(s) URL",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("export-relative-urls")],
+};
+pub const BULK_TLS: Check = Check {
+    id: "bulk.tls",
+    group: Group::Bulk,
+    severity: Severity::Required,
+    title: "the FHIR server and the file server are reached over TLS 1.2 or later",
+    reference: "https://hl7.org/fhir/uv/bulkdata/STU2/export.html#privacy-and-security-considerations",
+    requirements: &[],
+    inferno: &[
+        "bulk_data_v200:1.2.01",
+        "bulk_data_v200:2.1.01",
+        "bulk_data_v200:2.2.2.01",
+        "bulk_data_v200:2.3.2.01",
+        "bulk_data_v200:2.4.2.01",
+    ],
+    fix: "serve the FHIR base and the export files over https (TLS 1.2 or later)",
+    needs: Needs::BackendClient,
+    failed_by: &[],
+};
+pub const BULK_FILE_TOKEN: Check = Check {
+    id: "bulk.file-needs-token",
+    group: Group::Bulk,
+    severity: Severity::Required,
+    title: "a file is refused without a token when requiresAccessToken is true",
+    reference: BULK_FILE,
+    requirements: &[],
+    inferno: &[
+        "bulk_data_v200:2.2.2.02",
+        "bulk_data_v200:2.3.2.02",
+        "bulk_data_v200:2.4.2.02",
+    ],
+    fix: "answer a file request without the access token 401 when the manifest says requiresAccessToken: true",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("export-files-no-token"), fault("no-token-required")],
+};
+pub const BULK_NDJSON: Check = Check {
+    id: "bulk.ndjson-valid",
+    group: Group::Bulk,
+    severity: Severity::Required,
+    title: "every file line is a JSON resource of the entry's type (no profile validation)",
+    reference: BULK_FILE,
+    requirements: &[],
+    inferno: &[
+        "bulk_data_v200:2.2.2.03",
+        "bulk_data_v200:2.3.2.03",
+        "bulk_data_v200:2.4.2.03",
+    ],
+    fix: "write one complete JSON resource per line, of the type the manifest entry names",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("export-bad-ndjson-line")],
+};
+pub const BULK_PATIENTS: Check = Check {
+    id: "bulk.multiple-patients",
+    group: Group::Bulk,
+    severity: Severity::Required,
+    title: "the export has at least two Patients",
+    reference: BULK_EXPORT,
+    requirements: &[],
+    inferno: &[
+        "bulk_data_v200:2.2.2.04",
+        "bulk_data_v200:2.3.2.04",
+        "bulk_data_v200:2.4.2.04",
+    ],
+    fix: "export every Patient the client may read (a test server needs at least two)",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("export-one-patient")],
+};
+pub const BULK_CANCEL: Check = Check {
+    id: "bulk.cancel-accepted",
+    group: Group::Bulk,
+    severity: Severity::Required,
+    title: "DELETE of a running job's status URL is answered 202",
+    reference: BULK_DELETE,
+    requirements: &[],
+    inferno: &[
+        "bulk_data_v200:2.2.3.01",
+        "bulk_data_v200:2.3.3.01",
+        "bulk_data_v200:2.4.3.01",
+    ],
+    fix: "accept DELETE on the status URL: stop the job, remove its files and answer 202",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("export-delete-refused")],
+};
+pub const BULK_CANCELLED_GONE: Check = Check {
+    id: "bulk.cancelled-gone",
+    group: Group::Bulk,
+    severity: Severity::Required,
+    title: "a cancelled job's status URL answers 404 with an OperationOutcome",
+    reference: BULK_DELETE,
+    requirements: &[],
+    inferno: &[
+        "bulk_data_v200:2.2.3.02",
+        "bulk_data_v200:2.3.3.02",
+        "bulk_data_v200:2.4.3.02",
+    ],
+    fix: "answer the status URL of a deleted job 404 with an OperationOutcome (JSON)",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("export-cancelled-no-outcome")],
+};
+pub const BULK_FORMATS: Check = Check {
+    id: "bulk.output-formats",
+    group: Group::Bulk,
+    severity: Severity::Required,
+    title: "_outputFormat application/fhir+ndjson, application/ndjson and ndjson are accepted",
+    reference: BULK_PARAMS,
+    requirements: &[],
+    inferno: &[
+        "bulk_data_v200:2.2.4.01",
+        "bulk_data_v200:2.3.4.01",
+        "bulk_data_v200:2.4.4.01",
+    ],
+    fix: "accept the full NDJSON content type and its abbreviations application/ndjson and ndjson",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("export-format-aliases-refused")],
+};
+pub const BULK_SINCE: Check = Check {
+    id: "bulk.since",
+    group: Group::Bulk,
+    severity: Severity::Required,
+    title: "a kick-off with _since is accepted",
+    reference: BULK_PARAMS,
+    requirements: &[],
+    inferno: &[
+        "bulk_data_v200:2.2.4.02",
+        "bulk_data_v200:2.3.4.02",
+        "bulk_data_v200:2.4.4.02",
+    ],
+    fix: "support _since (a FHIR instant): export only resources changed after it",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("export-since-refused")],
+};
+pub const BULK_COUNT: Check = Check {
+    id: "bulk.count-matches",
+    group: Group::Bulk,
+    severity: Severity::Recommended,
+    title: "each output entry's count is the number of resources in its file",
+    reference: BULK_STATUS,
+    requirements: &[],
+    inferno: &[],
+    fix: "give count as the number of resources (lines) in the file, or leave it out",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("export-count-wrong")],
+};
+pub const BULK_TYPES: Check = Check {
+    id: "bulk.requested-types",
+    group: Group::Bulk,
+    severity: Severity::Required,
+    title: "only the _type resource types requested come back",
+    reference: BULK_PARAMS,
+    requirements: &[],
+    inferno: &[],
+    fix: "export only the resource types listed in _type",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("export-extra-types")],
+};
+pub const BULK_UNSUPPORTED: Check = Check {
+    id: "bulk.unsupported-param",
+    group: Group::Bulk,
+    severity: Severity::Required,
+    title: "an unsupported parameter is refused (400 + OperationOutcome) unless Prefer: handling=lenient",
+    reference: BULK_PARAMS,
+    requirements: &[],
+    inferno: &[],
+    fix: "answer a kick-off with a parameter the server does not support 400 with an OperationOutcome, and ignore it when the request says Prefer: handling=lenient",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("export-unknown-param-ignored")],
+};
+pub const BULK_POST: Check = Check {
+    id: "bulk.post-kickoff",
+    group: Group::Bulk,
+    severity: Severity::Required,
+    title: "a POST kick-off with a Parameters body is accepted",
+    reference: BULK_KICKOFF_REQUEST,
+    requirements: &[],
+    inferno: &[],
+    fix: "accept POST of a FHIR Parameters resource at the $export endpoints",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("export-post-refused")],
+};
+pub const BULK_FILES_GONE: Check = Check {
+    id: "bulk.files-gone-after-delete",
+    group: Group::Bulk,
+    severity: Severity::Recommended,
+    title: "after DELETE of a finished job (202) its files are gone",
+    reference: BULK_DELETE,
+    requirements: &[],
+    inferno: &[],
+    fix: "on DELETE of a finished job's status URL answer 202 and remove its files (their URLs then answer 404)",
+    needs: Needs::BackendClient,
+    failed_by: &[
+        fault("export-files-kept-after-delete"),
+        fault("export-delete-refused"),
+    ],
+};
+
 /// Every check, in the order they are reported.
 pub const ALL: &[Check] = &[
     WELL_KNOWN,
@@ -949,6 +1262,25 @@ pub const ALL: &[Check] = &[
     EXPIRED,
     WRONG_AUD,
     UNKNOWN_KID,
+    BULK_OPERATION,
+    BULK_INSTANTIATES,
+    BULK_TLS,
+    BULK_KICKOFF_TOKEN,
+    BULK_KICKOFF,
+    BULK_STATUS_COMPLETE,
+    BULK_OUTPUT_ENTRIES,
+    BULK_FILE_TOKEN,
+    BULK_NDJSON,
+    BULK_PATIENTS,
+    BULK_CANCEL,
+    BULK_CANCELLED_GONE,
+    BULK_FORMATS,
+    BULK_SINCE,
+    BULK_COUNT,
+    BULK_TYPES,
+    BULK_UNSUPPORTED,
+    BULK_POST,
+    BULK_FILES_GONE,
 ];
 
 /// The entry of `id`.
@@ -999,6 +1331,10 @@ pub fn markdown_table() -> String {
 mod tests {
     use super::*;
 
+    /// The prefix of an `inferno` entry that names a test of Inferno's Bulk
+    /// Data suite rather than its SMART App Launch suite.
+    const BULK_SUITE: &str = "bulk_data_v200:";
+
     #[test]
     fn ids_are_unique_and_start_with_their_group() {
         let mut ids: Vec<&str> = ALL.iter().map(|c| c.id).collect();
@@ -1029,15 +1365,23 @@ mod tests {
     fn inferno_short_ids_and_requirements_are_well_formed() {
         for c in ALL {
             for s in c.inferno {
-                let parts: Vec<&str> = s.split('.').collect();
+                // smart_stu2_2 ids are `1.2.03`; the Bulk Data suite's are
+                // `bulk_data_v200:2.4.1.03` (or `…:2.1.01`).
+                let (bulk, short) = match s.strip_prefix(BULK_SUITE) {
+                    Some(rest) => (true, rest),
+                    None => (false, *s),
+                };
+                let parts: Vec<&str> = short.split('.').collect();
+                let (last, head) = parts.split_last().unwrap();
                 assert!(
-                    parts.len() == 3
-                        && parts[..2].iter().all(|p| p.parse::<u8>().is_ok())
-                        && parts[2].len() == 2
-                        && parts[2].parse::<u8>().is_ok(),
+                    (parts.len() == 3 || (bulk && parts.len() == 4))
+                        && head.iter().all(|p| p.parse::<u8>().is_ok())
+                        && last.len() == 2
+                        && last.parse::<u8>().is_ok(),
                     "{}: {s}",
                     c.id
                 );
+                assert_eq!(bulk, c.group == Group::Bulk, "{}: {s}", c.id);
             }
             assert!(c.requirements.iter().all(|n| (1..=439).contains(n)));
         }

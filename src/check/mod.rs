@@ -29,7 +29,9 @@ pub use user::User;
 
 use catalogue::Needs;
 use flow::exchange::Trial;
-use groups::{auth_methods, authorize, backend, discovery, fhir, registration, revocation, token};
+use groups::{
+    auth_methods, authorize, backend, bulk, discovery, fhir, registration, revocation, token,
+};
 
 use run::Run;
 
@@ -56,6 +58,11 @@ pub struct Plan {
     pub redirect_uri: String,
     pub scope: String,
     pub selection: Selection,
+    /// `--bulk-level`: the export levels the bulk group checks (empty: those
+    /// the CapabilityStatement declares).
+    pub bulk_levels: Vec<crate::bulk::request::Level>,
+    /// `--bulk-timeout`: how long an export job may take.
+    pub bulk_timeout: std::time::Duration,
 }
 
 /// Runs the selected checks; the report plus every exchange, in order.
@@ -194,17 +201,32 @@ pub async fn run(
         (_, None) => run.record(&catalogue::USABLE_CLIENT, Verdict::skip(NO_TOKEN), vec![]),
     }
 
-    let backend_trial = match (&plan.backend, &token_url) {
+    let (backend_trial, backend_token) = match (&plan.backend, &token_url) {
         (None, _) => {
             run.skip_needing(Needs::BackendClient, catalogue::NO_BACKEND);
-            None
+            (None, None)
         }
         (Some(_), None) => {
             run.skip_needing(Needs::BackendClient, NO_TOKEN);
-            None
+            (None, None)
         }
-        (Some(b), Some(t)) => Some(backend::run(&mut run, t, b).await),
+        (Some(b), Some(t)) => {
+            let (trial, token) = backend::run(&mut run, t, b).await;
+            (Some(trial), Some(token))
+        }
     };
+    // Bulk Data, with the backend client's token.
+    if let Some(token) = &backend_token {
+        let given = bulk::Given {
+            capability_statement: cs.as_ref().map(|(v, _)| v),
+            token: token
+                .as_ref()
+                .ok_or_else(|| "the backend client got no token".to_owned()),
+            levels: &plan.bulk_levels,
+            timeout: plan.bulk_timeout,
+        };
+        bulk::run(&mut run, given).await;
+    }
     let user = client.as_ref().map(|c| auth_methods::UserSide {
         client: c,
         endpoints: authorize_url.as_ref().zip(token_url.as_ref()),
@@ -239,6 +261,7 @@ mod tests {
             ("auth_methods", include_str!("groups/auth_methods.rs")),
             ("authorize", include_str!("groups/authorize.rs")),
             ("backend", include_str!("groups/backend.rs")),
+            ("bulk", include_str!("groups/bulk.rs")),
             ("discovery", include_str!("groups/discovery.rs")),
             ("fhir", include_str!("groups/fhir.rs")),
             ("registration", include_str!("groups/registration.rs")),
@@ -248,6 +271,7 @@ mod tests {
         const FLOW: &[&str] = &[
             include_str!("flow/mod.rs"),
             include_str!("flow/authorization.rs"),
+            include_str!("flow/bulk.rs"),
             include_str!("flow/exchange.rs"),
             include_str!("flow/launch.rs"),
             include_str!("flow/tls.rs"),

@@ -17,6 +17,7 @@ pub enum Group {
     Revocation,
     Registration,
     Backend,
+    Bulk,
 }
 
 impl Group {
@@ -28,6 +29,7 @@ impl Group {
         Group::Revocation,
         Group::Registration,
         Group::Backend,
+        Group::Bulk,
     ];
 
     pub fn name(self) -> &'static str {
@@ -39,6 +41,7 @@ impl Group {
             Group::Revocation => "revocation",
             Group::Registration => "registration",
             Group::Backend => "backend",
+            Group::Bulk => "bulk",
         }
     }
 
@@ -52,6 +55,7 @@ impl Group {
             Group::Revocation => "Revocation",
             Group::Registration => "Registration",
             Group::Backend => "Backend",
+            Group::Bulk => "Bulk Data",
         }
     }
 
@@ -127,7 +131,8 @@ pub struct CheckResult {
     pub severity: Severity,
     /// SMART App Launch 2.2 requirement ids (`hl7.fhir.uv.smart-app-launch_2.2.0@NN`).
     pub requirements: Vec<String>,
-    /// Inferno `smart_stu2_2` short ids of the same test.
+    /// Inferno `smart_stu2_2` short ids of the same test (`bulk_data_v200:…`
+    /// for a test of the Bulk Data suite).
     pub inferno: &'static [&'static str],
     pub status: Status,
     pub reason: String,
@@ -300,7 +305,8 @@ pub struct Check {
     pub reference: &'static str,
     /// `NN` of `hl7.fhir.uv.smart-app-launch_2.2.0@NN` (see the module doc).
     pub requirements: &'static [u16],
-    /// Inferno `smart_stu2_2` short ids of the same test.
+    /// Inferno `smart_stu2_2` short ids of the same test (`bulk_data_v200:…`
+    /// for a test of the Bulk Data suite).
     pub inferno: &'static [&'static str],
     /// What to change on the server when the check is not met.
     pub fix: &'static str,

@@ -21,6 +21,10 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
         return list(ctx);
     }
     let selection = Selection::new(&args.only, &args.skip)?;
+    let bulk_levels = bulk_levels(&args.bulk_level)?;
+    if args.bulk_timeout == 0 {
+        return Err(Error::usage("--bulk-timeout must be at least 1 (seconds)"));
+    }
     // A base on the command line without -p is checked on its own: no
     // profile's client is used for a server the profile is not for.
     let from_settings = args.fhir_base.is_none() || ctx.invocation.profile_name().is_some();
@@ -148,6 +152,8 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
         backend,
         other_patient: args.other_patient.clone(),
         selection,
+        bulk_levels,
+        bulk_timeout: Duration::from_secs(args.bulk_timeout),
     };
     let probe = Probe::new(Http::new(&http_opts)?);
     // Every output below is made from the report and the transcript, both
@@ -181,6 +187,40 @@ pub async fn run(ctx: &RunContext, args: CheckArgs) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// `--bulk-level` values: `system`, `patient`, `group:ID`.
+fn bulk_levels(given: &[String]) -> Result<Vec<crate::bulk::request::Level>> {
+    use crate::bulk::request::Level;
+    let mut out = Vec::new();
+    for w in given.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let level = match w {
+            "system" => Level::System,
+            "patient" => Level::Patient,
+            _ => match w.strip_prefix("group:") {
+                Some(id)
+                    if !id.is_empty()
+                        && id.len() <= 64
+                        && id
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') =>
+                {
+                    Level::Group(id.to_owned())
+                }
+                _ => {
+                    return Err(Error::usage(format!(
+                        "--bulk-level `{}` is not system, patient or group:ID",
+                        crate::redact::printable(w)
+                    ))
+                    .with_hint("a group id is 1 to 64 letters, digits, `-` or `.`"));
+                }
+            },
+        };
+        if !out.contains(&level) {
+            out.push(level);
+        }
+    }
+    Ok(out)
 }
 
 /// The client the user checks act as.

@@ -3,19 +3,33 @@
 //! sandbox: its EHR plays the EHR (`/auth/launch`), curl plays the browser,
 //! and its TLS listener (a test certificate made by openssl) is probed.
 
+use crate::check::result;
 use crate::support::{self, SandboxServer, TempConfig};
 
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::{BufRead, Read, Write};
 
-/// The checks a plain-http sandbox checked without `--ehr` leaves skipped,
+/// The checks a plain-http sandbox checked without `--ehr` leaves skipped
+/// (the TLS ones because it is plain http on loopback),
 /// with the words their reason must have.
 pub(crate) const MODE_SKIPS: &[(&str, &str)] = &[
     ("authorize.ehr-launch", "--ehr"),
     ("authorize.ehr-launch-param", "--ehr"),
     ("authorize.tls", "plain http (loopback)"),
+    ("bulk.tls", "plain http on loopback"),
 ];
+
+/// `id` (one of [`MODE_SKIPS`]) is skipped in `report`, and says why.
+pub(crate) fn assert_mode_skip(report: &Value, id: &str) {
+    let (_, why) = MODE_SKIPS
+        .iter()
+        .find(|(m, _)| *m == id)
+        .expect("a mode skip");
+    let r = result(report, id);
+    assert_eq!(r["status"], "skip", "{r:#}");
+    assert!(r["reason"].as_str().unwrap().contains(why), "{r:#}");
+}
 
 /// Whether `id` is skipped on a plain-http sandbox without `--ehr`.
 pub(crate) fn mode_skip(id: &str) -> bool {
@@ -97,15 +111,6 @@ pub(crate) fn run_ehr(
     let stderr = rest.join().unwrap();
     let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     (report, out.status.code().unwrap_or(-1), stderr, issued)
-}
-
-fn result<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
 }
 
 fn with_status(report: &Value, status: &str) -> BTreeSet<String> {

@@ -70,6 +70,25 @@ pub enum Fault {
     ExportTransientRepeated,
     ExportRetryAfterEpoch,
     ExportOnePerClient,
+    // Bulk Data export, for `smart check`'s bulk group.
+    ExportNotDeclared,
+    ExportNoInstantiates,
+    ExportKickoffNoToken,
+    ExportNoContentLocation,
+    ExportManifestNoRequest,
+    ExportRelativeUrls,
+    ExportFilesNoToken,
+    ExportBadNdjsonLine,
+    ExportOnePatient,
+    ExportDeleteRefused,
+    ExportCancelledNoOutcome,
+    ExportFormatAliasesRefused,
+    ExportSinceRefused,
+    ExportCountWrong,
+    ExportExtraTypes,
+    ExportUnknownParamIgnored,
+    ExportPostRefused,
+    ExportFilesKeptAfterDelete,
 }
 
 /// (name, fault, what it does) — the `--fault help` listing.
@@ -385,6 +404,97 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "export-one-per-client",
         Fault::ExportOnePerClient,
         "a kick-off while the client has an export not yet DELETEd answers 429 (Retry-After: 3600) with an OperationOutcome",
+    ),
+    // Bulk Data export, for `smart check`'s bulk group.
+    (
+        "export-not-declared",
+        Fault::ExportNotDeclared,
+        "the CapabilityStatement declares no export operation (still instantiates the Bulk Data IG; $export works)",
+    ),
+    (
+        "export-no-instantiates",
+        Fault::ExportNoInstantiates,
+        "the CapabilityStatement leaves out instantiates (the Bulk Data IG's CapabilityStatement)",
+    ),
+    (
+        "export-kickoff-no-token",
+        Fault::ExportKickoffNoToken,
+        "an $export kick-off without a token is answered 202 (with a status URL of no job)",
+    ),
+    (
+        "export-no-content-location",
+        Fault::ExportNoContentLocation,
+        "export kick-offs answer 202 without Content-Location",
+    ),
+    (
+        "export-manifest-no-request",
+        Fault::ExportManifestNoRequest,
+        "the export manifest has no `request`",
+    ),
+    (
+        "export-relative-urls",
+        Fault::ExportRelativeUrls,
+        "the export manifest's file URLs are relative ($export-file/{job}/{name})",
+    ),
+    (
+        "export-files-no-token",
+        Fault::ExportFilesNoToken,
+        "export files are served without a token though the manifest says requiresAccessToken: true",
+    ),
+    (
+        "export-bad-ndjson-line",
+        Fault::ExportBadNdjsonLine,
+        "the first line of each export file is cut-off JSON (the count stays right)",
+    ),
+    (
+        "export-one-patient",
+        Fault::ExportOnePatient,
+        "an export has one Patient at most",
+    ),
+    (
+        "export-delete-refused",
+        Fault::ExportDeleteRefused,
+        "DELETE of an export status URL answers 405",
+    ),
+    (
+        "export-cancelled-no-outcome",
+        Fault::ExportCancelledNoOutcome,
+        "the status URL of an unknown (cancelled) export job answers 404 with a plain-text body",
+    ),
+    (
+        "export-format-aliases-refused",
+        Fault::ExportFormatAliasesRefused,
+        "_outputFormat application/ndjson and ndjson are refused (400); only application/fhir+ndjson is accepted",
+    ),
+    (
+        "export-since-refused",
+        Fault::ExportSinceRefused,
+        "an export kick-off with _since answers 400",
+    ),
+    (
+        "export-count-wrong",
+        Fault::ExportCountWrong,
+        "each export manifest entry's count is one more than its file's lines",
+    ),
+    (
+        "export-extra-types",
+        Fault::ExportExtraTypes,
+        "an export with _type also exports one type that was not asked for",
+    ),
+    (
+        "export-unknown-param-ignored",
+        Fault::ExportUnknownParamIgnored,
+        "unsupported export parameters are ignored (202) without Prefer: handling=lenient",
+    ),
+    (
+        "export-post-refused",
+        Fault::ExportPostRefused,
+        "a POST export kick-off answers 405 (GET only)",
+    ),
+    (
+        "export-files-kept-after-delete",
+        Fault::ExportFilesKeptAfterDelete,
+        "DELETE of an export job answers 202 and its status URL 404, but its files are still served",
     ),
 ];
 

@@ -3,6 +3,7 @@
 //! group may use it, it uses no group, and no group uses another.
 
 pub mod authorization;
+pub mod bulk;
 pub mod exchange;
 pub mod launch;
 pub mod read;

@@ -146,8 +146,9 @@ fn refused(a: Answer, accepted: &str) -> Verdict {
 }
 
 /// The group; returns how its good request fared, which also proves
-/// `private_key_jwt` for `token.auth-methods-work`.
-pub async fn run(run: &mut Run<'_>, token_url: &Url, b: &Backend) -> Trial {
+/// `private_key_jwt` for `token.auth-methods-work`, and the token it got
+/// (for the bulk group).
+pub async fn run(run: &mut Run<'_>, token_url: &Url, b: &Backend) -> (Trial, Option<Secret>) {
     let url = token_url.as_str();
     let sign =
         |key: &SigningKey, aud: &str, now: u64| assertion::sign_at(key, &b.client_id, aud, now);
@@ -160,12 +161,13 @@ pub async fn run(run: &mut Run<'_>, token_url: &Url, b: &Backend) -> Trial {
             for c in CHECKS {
                 run.record(c, Verdict::skip(why.clone()), vec![]);
             }
-            return Trial::Untried(why);
+            return (Trial::Untried(why), None);
         }
     };
     let (first, ex, seen) =
         send_as(run, token_url, b, &jwt, "client_credentials", JWT_BEARER).await;
     let good_body = seen.map(|(_, v)| v).unwrap_or_default();
+    let token = good_body["access_token"].as_str().map(Secret::new);
     let (v, trial) = match first {
         Answer::Token => (
             Verdict::met("a token was issued"),
@@ -186,7 +188,7 @@ pub async fn run(run: &mut Run<'_>, token_url: &Url, b: &Backend) -> Trial {
                 vec![],
             );
         }
-        return trial;
+        return (trial, None);
     }
     run.record(
         &BACKEND_RESPONSE,
@@ -269,5 +271,5 @@ pub async fn run(run: &mut Run<'_>, token_url: &Url, b: &Backend) -> Trial {
             );
         }
     }
-    trial
+    (trial, token)
 }

@@ -6,6 +6,7 @@
 pub mod auth_methods;
 pub mod authorize;
 pub mod backend;
+pub mod bulk;
 pub mod discovery;
 pub mod fhir;
 pub mod registration;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::outcome::{Outcome, fhir};
 use super::types::{COMMON, RType};
-use crate::{Quirk, State};
+use crate::{Fault, Quirk, State};
 
 const BULK_DATA: &str = "http://hl7.org/fhir/uv/bulkdata";
 
@@ -124,15 +124,30 @@ fn statement(state: &State) -> Value {
             "operation": export_operation("export"),
         }]
     });
-    if !export && let Some(o) = statement.as_object_mut() {
+    let faults = &state.opts.faults;
+    if (!export || faults.has(Fault::ExportNoInstantiates))
+        && let Some(o) = statement.as_object_mut()
+    {
         o.remove("instantiates");
-        if let Some(rest) = o
+    }
+    if export && faults.has(Fault::ExportNotDeclared) {
+        // $export still works; the statement just does not say so.
+        if let Some(rest) = statement["rest"][0].as_object_mut() {
+            rest.remove("operation");
+        }
+        if let Some(rs) = statement["rest"][0]["resource"].as_array_mut() {
+            for r in rs.iter_mut().filter_map(Value::as_object_mut) {
+                r.remove("operation");
+            }
+        }
+    }
+    if !export
+        && let Some(rest) = statement
             .get_mut("rest")
             .and_then(|r| r.get_mut(0))
             .and_then(Value::as_object_mut)
-        {
-            rest.remove("operation");
-        }
+    {
+        rest.remove("operation");
     }
     statement
 }

@@ -305,6 +305,14 @@ async fn route(
         true => g.ignoring_types(),
         false => g,
     });
+    if grant.is_err() {
+        if let Some(r) = export::kickoff_without_token(state, &segs, headers) {
+            return Ok(r);
+        }
+        if let Some(r) = export::file_without_token(state, &segs, headers).await {
+            return Ok(r);
+        }
+    }
     let grant = grant.map_err(|u| {
         let quote = |s: &str| s.replace(['"', '\\'], "'");
         Outcome::new(StatusCode::UNAUTHORIZED, "login", u.description.clone()).with_header(

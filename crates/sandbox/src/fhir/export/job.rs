@@ -89,6 +89,8 @@ pub(crate) struct Job {
     /// never gets them).
     pub(crate) paged: bool,
     requested: Mutex<HashSet<String>>,
+    /// DELETEd, its files kept (`export-files-kept-after-delete`).
+    pub(crate) deleted: AtomicBool,
 }
 
 /// What the status endpoint needs besides the job.
@@ -134,6 +136,7 @@ impl Job {
             file_errors: Mutex::new(HashMap::new()),
             paged: false,
             requested: Mutex::new(HashSet::new()),
+            deleted: AtomicBool::new(false),
         }
     }
 
@@ -319,9 +322,10 @@ impl Job {
     ) -> Response {
         let off_origin = cx.faults.has(Fault::ExportOffOriginFiles);
         let item = |o: &Output| {
+            let count = o.count + u64::from(cx.faults.has(Fault::ExportCountWrong));
             let mut i = json!({
                 "url": (cx.file_url)(self, o),
-                "count": o.count,
+                "count": count,
             });
             if !o.mixed {
                 i["type"] = o.rtype.into();
@@ -353,7 +357,9 @@ impl Job {
             body["outputFormat"] = NDJSON.into();
             body["outcome"] = errors.into();
         } else {
-            body["request"] = self.request.clone().into();
+            if !cx.faults.has(Fault::ExportManifestNoRequest) {
+                body["request"] = self.request.clone().into();
+            }
             body["error"] = errors.into();
         }
         if let Some(n) = next {

@@ -148,7 +148,7 @@ const NOT_FILTERS: &[&str] = &[
 ];
 
 /// The types of the Patient compartment this server has, in export order.
-const COMPARTMENT_TYPES: [RType; 7] = [
+pub(crate) const COMPARTMENT_TYPES: [RType; 7] = [
     RType::Patient,
     RType::Encounter,
     RType::Observation,

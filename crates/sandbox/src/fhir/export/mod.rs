@@ -16,6 +16,7 @@
 //! (`{storage}/protected/{job}/{name}`), or at inside addresses nothing
 //! serves.
 
+mod faulty;
 mod group;
 mod guard;
 mod job;
@@ -36,6 +37,7 @@ use bytes::Bytes;
 
 use super::outcome::Outcome;
 use crate::{Fault, Grant, Quirk, State};
+pub(crate) use faulty::{file_without_token, kickoff_without_token};
 use job::{Job, Output};
 use kickoff::{Group, Level};
 
@@ -273,8 +275,12 @@ fn kick_off(
         .with_header(header::ALLOW, "POST"));
     }
     kickoff::check_headers(headers)?;
+    let faults = &state.opts.faults;
+    if let Some(refused) = faulty::refuse_kickoff(faults, method, uri, body) {
+        return Err(refused);
+    }
     let store = super::handlers::store(state)?;
-    let spec = kickoff::parse(
+    let mut spec = kickoff::parse(
         store,
         grant,
         level,
@@ -282,8 +288,9 @@ fn kick_off(
         uri.query(),
         headers,
         body,
-        super::lenient(headers),
+        super::lenient(headers) || faults.has(Fault::ExportUnknownParamIgnored),
     )?;
+    faulty::after_parse(faults, level, &mut spec)?;
     let exports = &state.fhir.exports;
     exports.sweep(state.now());
     guard::check_bounds(
@@ -314,7 +321,6 @@ fn kick_off(
             format!("cannot make the export's directory: {e}"),
         )
     })?;
-    let faults = &state.opts.faults;
     let delay = if faults.has(Fault::ExportRetryAfterHours) {
         Duration::from_secs(2)
     } else {
@@ -346,13 +352,16 @@ fn kick_off(
             let Some(store) = state.fhir.store.as_ref() else {
                 return;
             };
-            let result = write::run(
+            let mut result = write::run(
                 store,
                 &spec,
                 &job,
                 state.opts.export_file_lines,
                 state.opts.faults.has(Fault::ExportWithErrors),
             );
+            if let Ok(outputs) = &mut result {
+                faulty::spoil_files(&state.opts.faults, &job.dir, outputs);
+            }
             if job.cancelled.load(Ordering::Relaxed) {
                 let _ = std::fs::remove_dir_all(&job.dir);
             } else {
@@ -362,7 +371,9 @@ fn kick_off(
     }
     let mut r = StatusCode::ACCEPTED.into_response();
     let location = format!("{}/$export-status/{id}", state.fhir_base_str());
-    if let Ok(v) = HeaderValue::from_str(&location) {
+    if !faults.has(Fault::ExportNoContentLocation)
+        && let Ok(v) = HeaderValue::from_str(&location)
+    {
         r.headers_mut().insert(header::CONTENT_LOCATION, v);
     }
     Ok(r)
@@ -402,9 +413,17 @@ fn status(
     let exports = &state.fhir.exports;
     match *method {
         Method::GET => {}
+        Method::DELETE if state.opts.faults.has(Fault::ExportDeleteRefused) => {
+            return Err(super::method_not_allowed(method, "GET"));
+        }
         Method::DELETE => {
-            own_job(state, grant, id)?;
-            exports.remove(id);
+            let job = own_job(state, grant, id)?;
+            if state.opts.faults.has(Fault::ExportFilesKeptAfterDelete) {
+                // Gone for the status URL only: the files stay served.
+                job.deleted.store(true, Ordering::Relaxed);
+            } else {
+                exports.remove(id);
+            }
             return Ok(StatusCode::ACCEPTED.into_response());
         }
         _ => return Err(super::method_not_allowed(method, "GET, DELETE")),
@@ -422,7 +441,20 @@ fn status(
         )
         .with_header(header::RETRY_AFTER, "1"));
     }
-    let job = own_job(state, grant, id)?;
+    // A cancelled job is unknown (404 with an OperationOutcome, which
+    // `export-cancelled-no-outcome` leaves out).
+    let job = match own_job(state, grant, id) {
+        Ok(j) if !j.deleted.load(Ordering::Relaxed) => j,
+        _ if state.opts.faults.has(Fault::ExportCancelledNoOutcome) => {
+            return Ok((
+                StatusCode::NOT_FOUND,
+                [(header::CONTENT_TYPE, "text/plain")],
+                "not found",
+            )
+                .into_response());
+        }
+        _ => return Err(Outcome::not_found(format!("there is no export job `{id}`"))),
+    };
     if let Some(times) = transient_times(&state.opts.faults)
         && job.transient_status(times)
     {
@@ -440,6 +472,8 @@ fn status(
             format!("{origin}/{}/fhir/bulkfiles/{}", job.id, o.name)
         } else if faults.has(Fault::ExportTokenFilesOnStorage) {
             format!("{storage}/protected/{}/{}", job.id, o.name)
+        } else if faults.has(Fault::ExportRelativeUrls) {
+            format!("$export-file/{}/{}", job.id, o.name)
         } else {
             format!(
                 "{}/$export-file/{}/{}",
