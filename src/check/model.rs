@@ -191,6 +191,14 @@ pub struct Report {
     pub smart_version: &'static str,
     pub totals: Totals,
     pub results: Vec<CheckResult>,
+    /// Which of SMART's Capability Sets the configuration's `capabilities`
+    /// complete (information, never a verdict); absent without a
+    /// `capabilities` array.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capability_sets: Option<Vec<super::capability_sets::SetResult>>,
+    /// Which of smart's own workarounds this server needs (README "Server
+    /// quirks"), from what the run saw: information, never a verdict.
+    pub quirks: Vec<super::fingerprint::Quirk>,
 }
 
 impl Report {
@@ -200,6 +208,8 @@ impl Report {
             smart_version: env!("CARGO_PKG_VERSION"),
             totals: Totals::of(&results),
             results,
+            capability_sets: None,
+            quirks: Vec::new(),
         }
     }
 

@@ -178,11 +178,13 @@ fn the_sandbox_passes_clean() {
     // It did the work: codes were asked for and exchanged, a replay refused
     // (and one made-up code carried the CORS check's Origin; two more
     // tokens were for introspection: one to authorise it, one to look at).
-    assert_eq!(sb.token_requests("authorization_code"), 12);
+    // (one more for the app-state round trip's patient/Basic.cruds token).
+    assert_eq!(sb.token_requests("authorization_code"), 13);
     assert_eq!(sb.journal.to("/auth/register").len(), 1);
     // One good assertion, its replay, an expired one, another aud, an
-    // unknown kid, a wrong client_assertion_type; and an unknown grant_type.
-    assert_eq!(sb.token_requests("client_credentials"), 6);
+    // unknown kid, a wrong client_assertion_type, the five asymmetric
+    // forgeries (check_beyond.rs); and an unknown grant_type.
+    assert_eq!(sb.token_requests("client_credentials"), 11);
     assert_eq!(sb.token_requests("not_a_grant_type"), 1);
     assert_eq!(
         sb.journal

@@ -12,6 +12,7 @@ mod support;
 
 mod backend;
 mod check;
+mod check_beyond;
 mod cli_discover;
 mod cli_profile;
 mod closed_stdout;
