@@ -664,7 +664,13 @@ pub const APP_STATE_ROUND_TRIP: Check = Check {
     inferno: &[],
     fix: "when advertising smart-app-state, serve POST Basic (201 with id, meta.versionId and an ETag), PUT and DELETE Basic/[id] with If-Match, and GET Basic?code=system|code&subject=absolute-reference (a searchset that no longer has a deleted state)",
     needs: Needs::UserClient,
-    failed_by: &[fault("app-state-delete-kept")],
+    // `bad-json` breaks every FHIR answer, the created Basic's among them;
+    // `expired-tokens` makes its token useless.
+    failed_by: &[
+        fault("app-state-delete-kept"),
+        fault("bad-json"),
+        fault("expired-tokens"),
+    ],
 };
 pub const APP_STATE_IF_MATCH: Check = Check {
     id: "fhir.app-state-if-match",

@@ -102,8 +102,20 @@ impl Session<'_, '_> {
         if let Some(m) = if_match {
             req = req.header(IF_MATCH, m);
         }
-        let (resp, ex) = self.run.probe.send(req).await;
+        // A busy server is asked again once after a short Retry-After, as
+        // the probe does for GETs: a 429 changed nothing, so this is safe
+        // for the writes too.
+        let again = req.try_clone();
+        let (mut resp, ex) = self.run.probe.send(req).await;
         self.evidence.push(ex);
+        if let (Ok(r), Some(again)) = (&resp, again)
+            && let Some(wait) = super::super::probe::short_retry_after(r)
+        {
+            tokio::time::sleep(wait).await;
+            let (r2, ex) = self.run.probe.send(again).await;
+            self.evidence.push(ex);
+            resp = r2;
+        }
         let r = resp.ok()?;
         let v: Value = serde_json::from_slice(&r.body).unwrap_or_default();
         let etag = etag_of(&r, &v);
@@ -126,6 +138,22 @@ impl Session<'_, '_> {
             None => Err("the search got no answer".into()),
         }
     }
+}
+
+/// Whether a granted scope string lets the app create Basic resources:
+/// `patient|user|system/Basic` or `/*`, with `c` (v2) or `write`/`*` (v1).
+fn grants_app_state(scope: &str) -> bool {
+    scope.split_whitespace().any(|s| {
+        let Some((_, rest)) = s.split_once('/') else {
+            return false;
+        };
+        let Some((rtype, perms)) = rest.split_once('.') else {
+            return false;
+        };
+        let perms = perms.split('?').next().unwrap_or_default();
+        (rtype == "Basic" || rtype == "*")
+            && (perms == "write" || perms == "*" || perms.contains('c'))
+    })
 }
 
 fn refused(a: &Answer, what: &str, want: &[u16]) -> Verdict {
@@ -179,6 +207,16 @@ pub async fn run(
         Ok(t) => t,
         Err(v) => return skip_all(run, format!("no {SCOPE} token: {}", v.reason())),
     };
+    // A server may grant less (RFC 6749 §3.3): without a Basic write scope
+    // the round trip cannot be made, which is no finding.
+    if let Some(granted) = answer["scope"].as_str()
+        && !grants_app_state(granted)
+    {
+        return skip_all(
+            run,
+            format!("asked for {SCOPE}, the server granted `{granted}` (no Basic writes)"),
+        );
+    }
     let Some(patient) = answer["patient"].as_str() else {
         return skip_all(
             run,
@@ -343,6 +381,17 @@ mod tests {
             endpoint(&elsewhere, &base).unwrap().as_str(),
             "https://ehr.example/appstate"
         );
+    }
+
+    #[test]
+    fn a_grant_without_basic_writes_is_told_apart() {
+        assert!(grants_app_state("launch/patient patient/Basic.cruds"));
+        assert!(grants_app_state("patient/*.write"));
+        assert!(grants_app_state("user/*.*"));
+        assert!(grants_app_state("patient/Basic.c?code=https://a|b"));
+        assert!(!grants_app_state("launch/patient patient/Basic.rs"));
+        assert!(!grants_app_state("launch/patient patient/Basic.read"));
+        assert!(!grants_app_state("launch/patient"));
     }
 
     #[test]
