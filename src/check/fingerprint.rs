@@ -151,7 +151,7 @@ pub fn fingerprint(o: &Observed) -> Vec<Quirk> {
         add(
             "opaque-tokens",
             "the access token is not a JWT".into(),
-            "smart token --decode says \"opaque\"; use smart token --introspect",
+            "calls it opaque in `smart token --decode`; `smart token --introspect` reads it",
             None,
         );
     }
@@ -180,7 +180,7 @@ pub fn fingerprint(o: &Observed) -> Vec<Quirk> {
             add(
                 "no-bulk-export",
                 "the CapabilityStatement declares no $export".into(),
-                "smart export needs --crawl (ordinary searches into the same layout)",
+                "exports with `smart export --crawl` (ordinary searches, the same layout)",
                 Some("smart export --crawl"),
             );
         }

@@ -221,3 +221,46 @@ fn the_app_state_round_trip_sends_what_smart_asks_and_the_sandbox_refuses_what_i
         assert_eq!(search.param("subject"), Some(subject));
     }
 }
+
+#[test]
+fn the_quirks_fingerprint_names_what_the_sandbox_imitates_and_nothing_on_a_clean_one() {
+    let quirks = "expires-in-string,opaque-tokens,refresh-keeps-token,scopes-v1-only,no-bulk-export,refresh-drops-context";
+    let run = |sb: &SandboxServer| -> Value {
+        let out = TempConfig::new()
+            .cmd()
+            .args(["check", &sb.fhir_base, "--client-id", "smart-cli", "--json"])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let report = run(&SandboxServer::with_quirks(quirks));
+    let names: Vec<&str> = report["quirks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["quirk"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "expires-in-string",
+            "refresh-keeps-token",
+            "refresh-drops-context",
+            "scopes-v1-only",
+            "opaque-tokens",
+            "no-bulk-export",
+        ]
+    );
+    let v1 = &report["quirks"][3];
+    assert!(
+        v1["setting"]
+            .as_str()
+            .unwrap()
+            .starts_with("scope_translation = true")
+    );
+    let clean = run(&SandboxServer::auto_approve());
+    assert_eq!(clean["quirks"], serde_json::json!([]));
+    let sets = clean["capability_sets"].as_array().unwrap();
+    assert_eq!(sets.len(), 4);
+    assert!(sets.iter().all(|s| s["standing"] == "complete"), "{sets:?}");
+}
