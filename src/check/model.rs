@@ -375,6 +375,14 @@ mod tests {
     }
 
     #[test]
+    fn capability_sets_name_the_same_requirement_set() {
+        assert_eq!(
+            super::super::capability_sets::REQUIREMENT_SET,
+            REQUIREMENT_SET
+        );
+    }
+
+    #[test]
     fn totals_count_each_status() {
         let rs = [
             CheckResult::new(&REQ, Verdict::unmet("a"), vec![]),
