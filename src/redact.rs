@@ -394,6 +394,22 @@ mod proptests;
 mod tests {
     use super::*;
 
+    /// A body of no known shape is shown as it is unless it names a secret
+    /// key, in any case; then it is withheld whole.
+    #[test]
+    fn a_plain_body_is_shown_unless_it_names_a_secret() {
+        let plain = "upstream timed out after 30 s";
+        assert_eq!(body(Some("text/plain"), plain), plain);
+        assert_eq!(body(None, plain), plain);
+        for secretive in ["Refresh_Token: abc", "CLIENT_SECRET=abc", "api_secret abc"] {
+            assert_eq!(
+                body(Some("text/plain"), secretive),
+                format!("[{} bytes withheld: may contain a secret]", secretive.len()),
+                "{secretive}"
+            );
+        }
+    }
+
     #[test]
     fn control_characters_are_shown_not_obeyed() {
         assert_eq!(printable("plain"), "plain");

@@ -705,6 +705,51 @@ pub const TYPE_SCOPE: Check = Check {
     failed_by: &[fault("type-scope-ignored")],
 };
 
+// SMART App State (app-state.html): Inferno has no test of it.
+const APP_STATE: &str = "https://hl7.org/fhir/smart-app-launch/app-state.html";
+pub const APP_STATE_ROUND_TRIP: Check = Check {
+    id: "fhir.app-state",
+    group: Group::Fhir,
+    severity: Severity::Required,
+    title: "smart-app-state: a Basic is created, updated with If-Match, found by code and subject, and deleted",
+    reference: APP_STATE,
+    requirements: &[371],
+    inferno: &[],
+    fix: "when advertising smart-app-state, serve POST Basic (201 with id, meta.versionId and an ETag), PUT and DELETE Basic/[id] with If-Match, and GET Basic?code=system|code&subject=absolute-reference (a searchset that no longer has a deleted state)",
+    needs: Needs::UserClient,
+    // `bad-json` breaks every FHIR answer, the created Basic's among them;
+    // `expired-tokens` makes its token useless.
+    failed_by: &[
+        fault("app-state-delete-kept"),
+        fault("bad-json"),
+        fault("expired-tokens"),
+    ],
+};
+pub const APP_STATE_IF_MATCH: Check = Check {
+    id: "fhir.app-state-if-match",
+    group: Group::Fhir,
+    severity: Severity::Required,
+    title: "smart-app-state: an update without If-Match is refused",
+    reference: APP_STATE,
+    requirements: &[371],
+    inferno: &[],
+    fix: "refuse PUT Basic/[id] of app state without an If-Match header (412 Precondition Failed, or 428)",
+    needs: Needs::UserClient,
+    failed_by: &[fault("app-state-no-if-match")],
+};
+pub const APP_STATE_STALE: Check = Check {
+    id: "fhir.app-state-stale-version",
+    group: Group::Fhir,
+    severity: Severity::Required,
+    title: "smart-app-state: an update naming an old version in If-Match gets 412",
+    reference: APP_STATE,
+    requirements: &[371],
+    inferno: &[],
+    fix: "answer 412 Precondition Failed to an app-state update whose If-Match ETag is not the current version",
+    needs: Needs::UserClient,
+    failed_by: &[fault("app-state-stale-accepted")],
+};
+
 // ---- revocation ----------------------------------------------------------
 
 pub const REVOKED_REFUSED: Check = Check {
@@ -1196,6 +1241,69 @@ pub const BULK_FILES_GONE: Check = Check {
     ],
 };
 
+// client-confidential-asymmetric: assertions a server must refuse, which
+// Inferno does not send. Each is refused only with `invalid_client` (@340).
+pub const JKU_UNREGISTERED: Check = Check {
+    id: "backend.jku-unregistered",
+    group: Group::Backend,
+    severity: Severity::Required,
+    title: "an assertion whose jku is not the registered JWKS URL is refused with invalid_client",
+    reference: ASYMMETRIC_VERIFY,
+    requirements: &[338, 340],
+    inferno: &[],
+    fix: "when an assertion has a jku header, refuse it (401 invalid_client) unless jku is exactly the JWKS URL registered for the client; never fetch keys from the jku itself",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("assertion-jku-unchecked")],
+};
+pub const ISS_NOT_SUB: Check = Check {
+    id: "backend.iss-not-sub",
+    group: Group::Backend,
+    severity: Severity::Required,
+    title: "an assertion whose sub is not its iss (the client_id) is refused with invalid_client",
+    reference: ASYMMETRIC_VERIFY,
+    requirements: &[335, 340],
+    inferno: &[],
+    fix: "require both iss and sub of the assertion to be the client_id (RFC 7523 §3) and answer 401 invalid_client otherwise",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("assertion-sub-unchecked")],
+};
+pub const EXP_TOO_FAR: Check = Check {
+    id: "backend.exp-too-far",
+    group: Group::Backend,
+    severity: Severity::Required,
+    title: "an assertion that expires more than five minutes ahead is refused with invalid_client",
+    reference: "https://hl7.org/fhir/smart-app-launch/client-confidential-asymmetric.html#request",
+    requirements: &[335, 340],
+    inferno: &[],
+    fix: "refuse an assertion whose exp is more than five minutes after now (401 invalid_client): SMART caps its lifetime there, and the jti replay cache only has to remember that long",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("assertion-long-exp-accepted")],
+};
+pub const ALG_NONE: Check = Check {
+    id: "backend.alg-none",
+    group: Group::Backend,
+    severity: Severity::Required,
+    title: "an unsigned assertion (alg none) is refused with invalid_client",
+    reference: ASYMMETRIC_VERIFY,
+    requirements: &[335, 340],
+    inferno: &[],
+    fix: "accept only the signature algorithms you list in token_endpoint_auth_signing_alg_values_supported (RS384, ES384) and verify every assertion's signature; answer 401 invalid_client",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("assertion-alg-none-accepted")],
+};
+pub const HS256_PUBLIC_KEY: Check = Check {
+    id: "backend.hs256-public-key",
+    group: Group::Backend,
+    severity: Severity::Required,
+    title: "an HS256 assertion keyed with the client's public key is refused with invalid_client",
+    reference: ASYMMETRIC_VERIFY,
+    requirements: &[335, 338, 340],
+    inferno: &[],
+    fix: "pick the verification algorithm from the registered key, never from the assertion's alg header: an HMAC keyed with a public key is forgeable by anyone; answer 401 invalid_client",
+    needs: Needs::BackendClient,
+    failed_by: &[fault("assertion-hs256-public-key")],
+};
+
 /// Every check, in the order they are reported.
 pub const ALL: &[Check] = &[
     WELL_KNOWN,
@@ -1248,6 +1356,9 @@ pub const ALL: &[Check] = &[
     PAGING_ON_BASE,
     PATIENT_COMPARTMENT,
     TYPE_SCOPE,
+    APP_STATE_ROUND_TRIP,
+    APP_STATE_IF_MATCH,
+    APP_STATE_STALE,
     INTROSPECTION_ACTIVE,
     INTROSPECTION_UNKNOWN,
     INTROSPECTION_INACTIVE_QUIET,
@@ -1262,6 +1373,11 @@ pub const ALL: &[Check] = &[
     EXPIRED,
     WRONG_AUD,
     UNKNOWN_KID,
+    JKU_UNREGISTERED,
+    ISS_NOT_SUB,
+    EXP_TOO_FAR,
+    ALG_NONE,
+    HS256_PUBLIC_KEY,
     BULK_OPERATION,
     BULK_INSTANTIATES,
     BULK_TLS,

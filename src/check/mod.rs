@@ -10,7 +10,9 @@
 //! reads) → `run`, `probe`, `model` and `catalogue` (every check's
 //! definition).
 
+pub mod capability_sets;
 pub mod catalogue;
+pub mod fingerprint;
 mod flow;
 mod groups;
 mod model;
@@ -30,7 +32,8 @@ pub use user::User;
 use catalogue::Needs;
 use flow::exchange::Trial;
 use groups::{
-    auth_methods, authorize, backend, bulk, discovery, fhir, registration, revocation, token,
+    app_state, auth_methods, authorize, backend, bulk, discovery, fhir, registration, revocation,
+    token,
 };
 
 use run::Run;
@@ -87,10 +90,18 @@ pub async fn run(
     // Discovery and /metadata run whatever the selection: the other groups
     // need the endpoints (results of unselected checks are not reported).
     let doc = discovery::run(&mut run).await;
+    let capability_sets = doc
+        .as_ref()
+        .and_then(|d| capability_sets::of_configuration(&serde_json::Value::Object(d.clone())));
     let cs = fhir::run(&mut run).await;
     discovery::compare_with_metadata(&mut run, doc.as_ref(), cs.as_ref().map(|(v, e)| (v, e)));
     // Without a configuration the endpoints of /metadata's oauth-uris let
     // the other groups run (its absence is already the discovery failure).
+    let mut observed = fingerprint::Observed {
+        config_from_metadata: doc.is_none(),
+        capability_statement: cs.as_ref().map(|(v, _)| v.clone()),
+        ..Default::default()
+    };
     let endpoints = doc.or_else(|| {
         cs.as_ref()
             .and_then(|(v, _)| crate::discovery::from_capability_statement(v))
@@ -106,6 +117,8 @@ pub async fn run(
         endpoint("authorization_endpoint"),
         endpoint("token_endpoint"),
     );
+    // The configuration as one JSON value, for the parts that read it whole.
+    let config = endpoints.clone().map(serde_json::Value::Object);
     let auth_methods: Option<Vec<String>> = endpoints
         .as_ref()
         .and_then(|d| d.get("token_endpoint_auth_methods_supported")?.as_array())
@@ -169,9 +182,18 @@ pub async fn run(
                 granted.patient.as_deref(),
             )
             .await;
+            observed.token_answer = granted
+                .issued
+                .as_ref()
+                .and_then(|ex| serde_json::from_str(ex.response_body.as_deref()?).ok());
+            observed.access_token_is_jwt = granted
+                .access_token
+                .as_ref()
+                .map(|t| fingerprint::is_jwt(t.expose()));
             token::run_refresh(&mut run, t, client, &mut granted).await;
             exchange = granted.exchange.clone();
             fhir::type_scope(&mut run, a, t, client).await;
+            app_state::run(&mut run, config.as_ref(), a, t, client).await;
             let (revoke, introspect) = (
                 endpoint("revocation_endpoint"),
                 endpoint("introspection_endpoint"),
@@ -246,7 +268,24 @@ pub async fn run(
         run.skip_needing(Needs::EhrLaunch, why);
         e.release(why);
     }
+    observed.config_from_metadata &= endpoints.is_some();
+    observed.config = config;
+    // The first refresh (it sends no scope): what a plain refresh answers.
+    observed.refresh_answer = probe
+        .transcript()
+        .iter()
+        .find(|ex| {
+            ex.request_body
+                .as_deref()
+                .is_some_and(|b| b.contains("grant_type=refresh_token") && !b.contains("scope="))
+        })
+        .and_then(|ex| serde_json::from_str(ex.response_body.as_deref()?).ok());
     let mut report = Report::new(plan.base.as_str().to_owned(), run.finish());
+    // Shown with the discovery group, so only when that group is reported.
+    if report.group(Group::Discovery).next().is_some() {
+        report.capability_sets = capability_sets;
+    }
+    report.quirks = fingerprint::fingerprint(&observed);
     report.redact_values(probe.known());
     report
 }
@@ -258,6 +297,7 @@ mod tests {
     #[test]
     fn no_group_uses_another_and_flow_uses_none() {
         const GROUPS: &[(&str, &str)] = &[
+            ("app_state", include_str!("groups/app_state.rs")),
             ("auth_methods", include_str!("groups/auth_methods.rs")),
             ("authorize", include_str!("groups/authorize.rs")),
             ("backend", include_str!("groups/backend.rs")),

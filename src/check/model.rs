@@ -196,6 +196,14 @@ pub struct Report {
     pub smart_version: &'static str,
     pub totals: Totals,
     pub results: Vec<CheckResult>,
+    /// Which of SMART's Capability Sets the configuration's `capabilities`
+    /// complete (information, never a verdict); absent without a
+    /// `capabilities` array.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capability_sets: Option<Vec<super::capability_sets::SetResult>>,
+    /// Which of smart's own workarounds this server needs (README "Server
+    /// quirks"), from what the run saw: information, never a verdict.
+    pub quirks: Vec<super::fingerprint::Quirk>,
 }
 
 impl Report {
@@ -205,6 +213,8 @@ impl Report {
             smart_version: env!("CARGO_PKG_VERSION"),
             totals: Totals::of(&results),
             results,
+            capability_sets: None,
+            quirks: Vec::new(),
         }
     }
 
@@ -372,6 +382,14 @@ mod tests {
         assert_eq!((r.status, r.fix), (Status::Pass, None));
         assert_eq!(r.group, Group::Discovery);
         assert_eq!(r.requirements, ["hl7.fhir.uv.smart-app-launch_2.2.0@14"]);
+    }
+
+    #[test]
+    fn capability_sets_name_the_same_requirement_set() {
+        assert_eq!(
+            super::super::capability_sets::REQUIREMENT_SET,
+            REQUIREMENT_SET
+        );
     }
 
     #[test]

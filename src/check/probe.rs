@@ -241,7 +241,7 @@ pub fn oauth_error(body: &serde_json::Value) -> Option<String> {
 }
 
 /// The wait a 429 or 503 asks for, when it is at most 3 s.
-fn short_retry_after(r: &Response) -> Option<std::time::Duration> {
+pub(super) fn short_retry_after(r: &Response) -> Option<std::time::Duration> {
     if !matches!(r.status.as_u16(), 429 | 503) {
         return None;
     }

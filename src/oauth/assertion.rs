@@ -33,21 +33,33 @@ pub fn sign(key: &SigningKey, client_id: &str, token_url: &str) -> Result<Secret
 
 /// [`sign`] with an explicit clock, so that tests can make stale assertions.
 pub fn sign_at(key: &SigningKey, client_id: &str, token_url: &str, now: u64) -> Result<Secret> {
-    key.key.check_alg(key.alg)?;
-    let mut header = jsonwebtoken::Header::new(key.alg.jwt_alg());
-    header.typ = Some("JWT".into());
-    header.kid = Some(key.kid.clone());
-    header.jku = key.jku.clone();
-    let claims = json!({
+    sign_claims(key, &claims(client_id, token_url, now))
+}
+
+/// The RFC 7523 claims of an assertion for `client_id` at `token_url`,
+/// made at `now`, with a fresh `jti`. `smart check` alters one of them to
+/// make the assertions a server must refuse.
+pub fn claims(client_id: &str, token_url: &str, now: u64) -> serde_json::Value {
+    json!({
         "iss": client_id,
         "sub": client_id,
         "aud": token_url,
         "iat": now,
         "exp": now + LIFETIME,
         "jti": new_jti(),
-    });
+    })
+}
+
+/// `claims` signed with `key`; the header has `alg`, `typ`, `kid` and the
+/// key's `jku`, if it has one.
+pub fn sign_claims(key: &SigningKey, claims: &serde_json::Value) -> Result<Secret> {
+    key.key.check_alg(key.alg)?;
+    let mut header = jsonwebtoken::Header::new(key.alg.jwt_alg());
+    header.typ = Some("JWT".into());
+    header.kid = Some(key.kid.clone());
+    header.jku = key.jku.clone();
     let encoding = key.key.encoding_key()?;
-    jsonwebtoken::encode(&header, &claims, &encoding)
+    jsonwebtoken::encode(&header, claims, &encoding)
         .map(Secret::new)
         .map_err(|e| Error::usage(format!("cannot sign the client assertion: {e}")))
 }

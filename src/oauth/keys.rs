@@ -195,6 +195,20 @@ impl PrivateKey {
         Ok(Secret::new(pem.as_str()))
     }
 
+    /// The public half as SubjectPublicKeyInfo PEM (LF line ends): the form
+    /// a careless server hands its JWT library, and so the HMAC secret of
+    /// the algorithm-confusion assertion `smart check` sends.
+    pub fn public_key_pem(&self) -> Result<String> {
+        use p384::pkcs8::EncodePublicKey;
+        match &self.material {
+            KeyMaterial::P384(k) => k.public_key().to_public_key_pem(LineEnding::LF),
+            KeyMaterial::Rsa(k) => {
+                rsa::RsaPublicKey::from(k.as_ref()).to_public_key_pem(LineEnding::LF)
+            }
+        }
+        .map_err(|e| Error::usage(format!("cannot encode the public key: {e}")))
+    }
+
     /// The signing key in the form jsonwebtoken takes.
     pub fn encoding_key(&self) -> Result<jsonwebtoken::EncodingKey> {
         let fail = |e: String| Error::usage(format!("cannot use the private key: {e}"));

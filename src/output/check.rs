@@ -81,6 +81,13 @@ pub fn checklist(r: &Report) -> String {
                 out.push_str(&format!("      {} {fix}\n", "fix:".bold()));
             }
         }
+        if *g == Group::Discovery
+            && let Some(sets) = &r.capability_sets
+        {
+            for line in crate::check::capability_sets::summary(sets) {
+                out.push_str(&format!("  {} {}\n", "i".blue(), printable(&line)));
+            }
+        }
     }
     if !shared.is_empty() {
         out.push('\n');
@@ -91,6 +98,10 @@ pub fn checklist(r: &Report) -> String {
             "–".dimmed(),
             printable(why)
         ));
+    }
+    out.push('\n');
+    for line in crate::check::fingerprint::summary(&r.quirks) {
+        out.push_str(&format!("{}\n", printable(&line)));
     }
     let t = r.totals;
     out.push_str(&format!(

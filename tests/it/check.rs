@@ -189,11 +189,13 @@ fn the_sandbox_passes_clean() {
     // It did the work: codes were asked for and exchanged, a replay refused
     // (and one made-up code carried the CORS check's Origin; two more
     // tokens were for introspection: one to authorise it, one to look at).
-    assert_eq!(sb.token_requests("authorization_code"), 12);
+    // (one more for the app-state round trip's patient/Basic.cruds token).
+    assert_eq!(sb.token_requests("authorization_code"), 13);
     assert_eq!(sb.journal.to("/auth/register").len(), 1);
     // One good assertion, its replay, an expired one, another aud, an
-    // unknown kid, a wrong client_assertion_type; and an unknown grant_type.
-    assert_eq!(sb.token_requests("client_credentials"), 6);
+    // unknown kid, a wrong client_assertion_type, the five asymmetric
+    // forgeries (check_beyond.rs); and an unknown grant_type.
+    assert_eq!(sb.token_requests("client_credentials"), 11);
     assert_eq!(sb.token_requests("not_a_grant_type"), 1);
     assert_eq!(
         sb.journal
@@ -524,6 +526,9 @@ fn without_a_client_only_the_checks_that_need_none_run_and_the_rest_say_what_to_
                 "fhir.paging-on-base",
                 "fhir.patient-compartment",
                 "fhir.type-scope",
+                "fhir.app-state",
+                "fhir.app-state-if-match",
+                "fhir.app-state-stale-version",
             ]
             .contains(&r["id"].as_str().unwrap())
         {
@@ -756,7 +761,7 @@ fn the_transcript_has_every_exchange_and_no_secret() {
     let requests = text
         .lines()
         .filter(|l| {
-            ["> GET ", "> POST ", "> DELETE "]
+            ["> GET ", "> POST ", "> PUT ", "> DELETE "]
                 .iter()
                 .any(|m| l.starts_with(m))
         })

@@ -12,6 +12,7 @@ mod support;
 
 mod backend;
 mod check;
+mod check_beyond;
 mod check_bulk;
 mod check_launch;
 mod cli_discover;

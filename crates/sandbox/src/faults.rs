@@ -51,6 +51,16 @@ pub enum Fault {
     EhrLaunchNoParam,
     AuthorizePostRefused,
     TlsLegacy,
+    // client-confidential-asymmetric: assertions a server must refuse.
+    AssertionJkuUnchecked,
+    AssertionSubUnchecked,
+    AssertionLongExpAccepted,
+    AssertionAlgNoneAccepted,
+    AssertionHs256PublicKey,
+    // SMART App State.
+    AppStateNoIfMatch,
+    AppStateStaleAccepted,
+    AppStateDeleteKept,
     // Bulk Data export.
     ExportJobFails,
     ExportStatus429,
@@ -313,6 +323,48 @@ pub const ALL: &[(&str, Fault, &str)] = &[
         "tls-legacy",
         Fault::TlsLegacy,
         "with --tls-cert, a ClientHello offering only TLS 1.0/1.1 is answered with a TLS 1.1 ServerHello instead of an alert",
+    ),
+    // client-confidential-asymmetric: assertions a server must refuse.
+    (
+        "assertion-jku-unchecked",
+        Fault::AssertionJkuUnchecked,
+        "a client assertion's jku header is ignored, whatever URL it names (keys still come from the registration)",
+    ),
+    (
+        "assertion-sub-unchecked",
+        Fault::AssertionSubUnchecked,
+        "a client assertion whose sub is not its iss (the client_id) is accepted",
+    ),
+    (
+        "assertion-long-exp-accepted",
+        Fault::AssertionLongExpAccepted,
+        "a client assertion that expires more than five minutes ahead is accepted",
+    ),
+    (
+        "assertion-alg-none-accepted",
+        Fault::AssertionAlgNoneAccepted,
+        "an unsigned client assertion (alg none) is accepted on its claims",
+    ),
+    (
+        "assertion-hs256-public-key",
+        Fault::AssertionHs256PublicKey,
+        "an HS256 client assertion is verified with the client's public key (SPKI PEM) as the HMAC secret (algorithm confusion)",
+    ),
+    // SMART App State.
+    (
+        "app-state-no-if-match",
+        Fault::AppStateNoIfMatch,
+        "an app-state update (PUT Basic/{id}) without If-Match is accepted",
+    ),
+    (
+        "app-state-stale-accepted",
+        Fault::AppStateStaleAccepted,
+        "an app-state update whose If-Match names an old version is accepted",
+    ),
+    (
+        "app-state-delete-kept",
+        Fault::AppStateDeleteKept,
+        "an app-state DELETE answers 204 but the state stays, found by search as before",
     ),
     // Bulk Data export.
     (

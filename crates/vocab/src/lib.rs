@@ -7,6 +7,7 @@
 
 pub mod base;
 pub mod capabilities;
+pub mod capability_sets;
 pub mod launch;
 pub mod scope;
 

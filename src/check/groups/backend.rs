@@ -1,14 +1,18 @@
 //! The `backend` group (SMART Backend Services), with a backend profile:
 //! `client_credentials` with a signed assertion works, and the assertions a
 //! server must refuse (a replayed `jti`, an expired one, another `aud`, an
-//! unknown `kid`) are refused.
+//! unknown `kid`) are refused, and so are the client-confidential-asymmetric
+//! forgeries of `forged.rs` (each only with `invalid_client`).
+
+mod forged;
 
 use serde_json::Value;
 use url::Url;
 
 use super::super::catalogue::{
-    BACKEND_RESPONSE, BAD_ASSERTION_TYPE, BAD_GRANT_TYPE, CLIENT_CREDENTIALS, Check, EXPIRED,
-    JTI_REPLAY, UNKNOWN_KID, WRONG_AUD,
+    ALG_NONE, BACKEND_RESPONSE, BAD_ASSERTION_TYPE, BAD_GRANT_TYPE, CLIENT_CREDENTIALS, Check,
+    EXP_TOO_FAR, EXPIRED, HS256_PUBLIC_KEY, ISS_NOT_SUB, JKU_UNREGISTERED, JTI_REPLAY, UNKNOWN_KID,
+    WRONG_AUD,
 };
 use super::super::flow::exchange::Trial;
 use super::super::model::Verdict;
@@ -17,9 +21,10 @@ use super::super::run::Run;
 use crate::oauth::assertion::{self, JWT_BEARER};
 use crate::oauth::keys::SigningKey;
 use crate::secret::Secret;
+use forged::Forgery;
 
 /// The group's checks, the good request first.
-const CHECKS: [&Check; 8] = [
+const CHECKS: [&Check; 13] = [
     &CLIENT_CREDENTIALS,
     &BACKEND_RESPONSE,
     &BAD_GRANT_TYPE,
@@ -28,7 +33,23 @@ const CHECKS: [&Check; 8] = [
     &EXPIRED,
     &WRONG_AUD,
     &UNKNOWN_KID,
+    &JKU_UNREGISTERED,
+    &ISS_NOT_SUB,
+    &EXP_TOO_FAR,
+    &ALG_NONE,
+    &HS256_PUBLIC_KEY,
 ];
+
+/// The check that proves the server refuses `f`.
+fn check_of(f: Forgery) -> &'static Check {
+    match f {
+        Forgery::ForeignJku => &JKU_UNREGISTERED,
+        Forgery::SubNotIss => &ISS_NOT_SUB,
+        Forgery::FarExp => &EXP_TOO_FAR,
+        Forgery::AlgNone => &ALG_NONE,
+        Forgery::Hs256PublicKey => &HS256_PUBLIC_KEY,
+    }
+}
 
 /// A backend client: its id, key and scope.
 #[derive(Debug, Clone)]
@@ -142,6 +163,27 @@ fn refused(a: Answer, accepted: &str) -> Verdict {
         Answer::Token => Verdict::unmet(accepted.to_owned()),
         Answer::Refused(e) => Verdict::met(format!("refused: {e}")),
         Answer::Broken(e) => Verdict::skip(e),
+    }
+}
+
+/// SMART asymmetric §Response (@340): an assertion that fails is answered
+/// `invalid_client`, with 400 or 401 (RFC 6749 §5.2 allows either).
+fn refused_invalid_client(seen: Option<(u16, Value)>, accepted: &str) -> Verdict {
+    let Some((status, body)) = seen else {
+        return Verdict::skip("no answer");
+    };
+    let error = body["error"].as_str();
+    match (status, error) {
+        (200..=299, _) if body["access_token"].is_string() => Verdict::unmet(accepted.to_owned()),
+        (400 | 401, Some("invalid_client")) => {
+            Verdict::met(format!("refused: {status} invalid_client"))
+        }
+        (_, Some(e)) => Verdict::unmet(format!(
+            "refused, but with {status} {e}: SMART asks for invalid_client (400 or 401)"
+        )),
+        _ => Verdict::unmet(format!(
+            "answered {status} without an OAuth error: SMART asks for invalid_client (400 or 401)"
+        )),
     }
 }
 
@@ -271,5 +313,60 @@ pub async fn run(run: &mut Run<'_>, token_url: &Url, b: &Backend) -> (Trial, Opt
             );
         }
     }
+    for f in Forgery::ALL {
+        let check = check_of(f);
+        if !run.wants(check) {
+            continue;
+        }
+        match f.make(b, url, now) {
+            Ok(jwt) => {
+                let (_, ex, seen) =
+                    send_as(run, token_url, b, &jwt, "client_credentials", JWT_BEARER).await;
+                run.record(check, refused_invalid_client(seen, &f.accepted()), vec![ex]);
+            }
+            Err(e) => run.record(
+                check,
+                Verdict::skip(format!("cannot make the assertion: {}", e.message)),
+                vec![],
+            ),
+        }
+    }
     (trial, token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_invalid_client_with_400_or_401_is_a_refusal_smart_accepts() {
+        let v = |s: u16, b: Value| refused_invalid_client(Some((s, b)), "accepted");
+        assert_eq!(
+            v(401, json!({"error": "invalid_client"})),
+            Verdict::met("refused: 401 invalid_client")
+        );
+        assert!(matches!(
+            v(400, json!({"error": "invalid_client"})),
+            Verdict::Met(_)
+        ));
+        assert!(
+            matches!(v(400, json!({"error": "invalid_grant"})), Verdict::Unmet(r) if r.contains("400 invalid_grant"))
+        );
+        assert!(matches!(
+            v(500, json!({"error": "invalid_client"})),
+            Verdict::Unmet(_)
+        ));
+        assert!(
+            matches!(v(403, json!("nope")), Verdict::Unmet(r) if r.contains("without an OAuth error"))
+        );
+        assert_eq!(
+            v(200, json!({"access_token": "t"})),
+            Verdict::unmet("accepted")
+        );
+        assert!(matches!(
+            refused_invalid_client(None, "x"),
+            Verdict::Skip(_)
+        ));
+    }
 }

@@ -3,6 +3,7 @@
 //! what one learns for the next (a token, a configuration) goes back to
 //! the runner in `check/mod.rs`, which hands it on.
 
+pub mod app_state;
 pub mod auth_methods;
 pub mod authorize;
 pub mod backend;

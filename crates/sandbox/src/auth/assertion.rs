@@ -30,10 +30,19 @@ pub(crate) async fn verify(
     jwt: &str,
     client_id_param: Option<&str>,
 ) -> Result<Client, OAuthError> {
+    let faults = &state.opts.faults;
+    // jsonwebtoken has no `none` algorithm: an unsigned assertion does not
+    // even parse as a header, so the fault that accepts one looks first.
+    if faults.has(Fault::AssertionAlgNoneAccepted) && raw_alg(jwt).as_deref() == Some("none") {
+        return unsigned(state, jwt, client_id_param).await;
+    }
     let header = jsonwebtoken::decode_header(jwt)
         .map_err(|e| bad(format!("client_assertion is not a JWT: {e}")))?;
     let alg = header.alg;
-    if !matches!(alg, Algorithm::RS384 | Algorithm::ES384) {
+    // `assertion-hs256-public-key`: the classic algorithm confusion, an
+    // HMAC keyed with the client's public key.
+    let confused = alg == Algorithm::HS256 && faults.has(Fault::AssertionHs256PublicKey);
+    if !matches!(alg, Algorithm::RS384 | Algorithm::ES384) && !confused {
         return Err(bad(format!(
             "client_assertion alg {alg:?} is not accepted; use RS384 or ES384"
         )));
@@ -43,7 +52,89 @@ pub(crate) async fn verify(
         .ok_or_else(|| bad("client_assertion header has no kid"))?;
     let unverified: Value = jsonwebtoken::dangerous::insecure_decode_claims(jwt)
         .map_err(|e| bad(format!("client_assertion claims unreadable: {e}")))?;
-    let iss = unverified
+    let client = client_of(state, &unverified, client_id_param)?;
+
+    // SMART client-confidential-asymmetric: a `jku` header must name the
+    // JWKS URL registered for this client; the server never fetches keys
+    // from a URL the assertion merely claims.
+    if let Some(jku) = &header.jku
+        && client.jwks_uri.as_ref().is_none_or(|u| u.as_str() != jku)
+        && !faults.has(Fault::AssertionJkuUnchecked)
+    {
+        return Err(bad(format!(
+            "client_assertion jku `{jku}` is not the client's registered jwks_uri"
+        )));
+    }
+    let jwks = client_jwks(state, &client).await?;
+    let key = if confused {
+        let pem = jwks_keys(&jwks)
+            .find(|k| k.get("kid").and_then(Value::as_str) == Some(kid.as_str()))
+            .and_then(public_pem)
+            .ok_or_else(|| bad(format!("no key with kid `{kid}` in the client's JWKS")))?;
+        DecodingKey::from_secret(pem.as_bytes())
+    } else {
+        // `unknown-kid-accepted`: a kid the client never registered falls
+        // back to the first key of the right type (the assertion still has
+        // to verify).
+        let fallback = || {
+            faults
+                .has(Fault::UnknownKidAccepted)
+                .then(|| select_key(&jwks, None, alg))
+                .flatten()
+        };
+        let jwk = select_key(&jwks, Some(&kid), alg)
+            .or_else(fallback)
+            .ok_or_else(|| {
+                bad(format!(
+                    "no {alg:?} key with kid `{kid}` in the client's JWKS"
+                ))
+            })?;
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone())
+            .map_err(|e| bad(format!("the client's key `{kid}` is unusable: {e}")))?;
+        DecodingKey::from_jwk(&jwk)
+            .map_err(|e| bad(format!("the client's key `{kid}` is unusable: {e}")))?
+    };
+
+    let token_url = state.auth_url("token").to_string();
+    let unchecked = faults.has(Fault::AssertionUnchecked);
+    let mut v = Validation::new(alg);
+    v.leeway = LEEWAY;
+    v.set_audience(&[&token_url]);
+    if unchecked {
+        v.validate_exp = false;
+        v.validate_aud = false;
+    }
+    v.set_issuer(&[&client.client_id]);
+    if !faults.has(Fault::AssertionSubUnchecked) {
+        v.sub = Some(client.client_id.clone());
+    }
+    v.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+    let claims: Value = jsonwebtoken::decode::<Value>(jwt, &key, &v)
+        .map_err(|e| {
+            bad(match e.kind() {
+                ErrorKind::ExpiredSignature => "client_assertion has expired".to_owned(),
+                ErrorKind::InvalidAudience => format!("client_assertion aud must be {token_url}"),
+                ErrorKind::InvalidIssuer | ErrorKind::InvalidSubject => {
+                    "client_assertion iss and sub must both be the client_id".to_owned()
+                }
+                ErrorKind::InvalidSignature => "client_assertion signature is invalid".to_owned(),
+                ErrorKind::MissingRequiredClaim(c) => format!("client_assertion has no `{c}`"),
+                _ => format!("client_assertion rejected: {e}"),
+            })
+        })?
+        .claims;
+    lifetime_and_jti(state, &client, &claims)?;
+    Ok(client)
+}
+
+/// The registered private_key_jwt client an assertion's `iss` names (and
+/// the `client_id` parameter, when sent, agrees with).
+fn client_of(
+    state: &State,
+    claims: &Value,
+    client_id_param: Option<&str>,
+) -> Result<Client, OAuthError> {
+    let iss = claims
         .get("iss")
         .and_then(Value::as_str)
         .ok_or_else(|| bad("client_assertion has no iss"))?;
@@ -61,73 +152,16 @@ pub(crate) async fn verify(
             "client `{iss}` is not registered for private_key_jwt"
         )));
     }
+    Ok(client)
+}
 
-    // SMART client-confidential-asymmetric: a `jku` header must name the
-    // JWKS URL registered for this client; the server never fetches keys
-    // from a URL the assertion merely claims.
-    if let Some(jku) = &header.jku
-        && client.jwks_uri.as_ref().is_none_or(|u| u.as_str() != jku)
-    {
-        return Err(bad(format!(
-            "client_assertion jku `{jku}` is not the client's registered jwks_uri"
-        )));
-    }
-    let jwks = client_jwks(state, &client).await?;
-    // `unknown-kid-accepted`: a kid the client never registered falls back
-    // to the first key of the right type (the assertion still has to verify).
-    let fallback = || {
-        state
-            .opts
-            .faults
-            .has(Fault::UnknownKidAccepted)
-            .then(|| select_key(&jwks, None, alg))
-            .flatten()
-    };
-    let jwk = select_key(&jwks, Some(&kid), alg)
-        .or_else(fallback)
-        .ok_or_else(|| {
-            bad(format!(
-                "no {alg:?} key with kid `{kid}` in the client's JWKS"
-            ))
-        })?;
-    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone())
-        .map_err(|e| bad(format!("the client's key `{kid}` is unusable: {e}")))?;
-    let key = DecodingKey::from_jwk(&jwk)
-        .map_err(|e| bad(format!("the client's key `{kid}` is unusable: {e}")))?;
-
-    let token_url = state.auth_url("token").to_string();
-    let unchecked = state.opts.faults.has(Fault::AssertionUnchecked);
-    let mut v = Validation::new(alg);
-    v.leeway = LEEWAY;
-    v.set_audience(&[&token_url]);
-    if unchecked {
-        v.validate_exp = false;
-        v.validate_aud = false;
-    }
-    v.set_issuer(&[&client.client_id]);
-    v.sub = Some(client.client_id.clone());
-    v.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
-    let claims: Value = jsonwebtoken::decode::<Value>(jwt, &key, &v)
-        .map_err(|e| {
-            bad(match e.kind() {
-                ErrorKind::ExpiredSignature => "client_assertion has expired".to_owned(),
-                ErrorKind::InvalidAudience => format!("client_assertion aud must be {token_url}"),
-                ErrorKind::InvalidIssuer | ErrorKind::InvalidSubject => {
-                    "client_assertion iss and sub must both be the client_id".to_owned()
-                }
-                ErrorKind::InvalidSignature => "client_assertion signature is invalid".to_owned(),
-                ErrorKind::MissingRequiredClaim(c) => format!("client_assertion has no `{c}`"),
-                _ => format!("client_assertion rejected: {e}"),
-            })
-        })?
-        .claims;
-
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+/// The checks after the signature: `exp` at most five minutes away, and a
+/// `jti` never seen before.
+fn lifetime_and_jti(state: &State, client: &Client, claims: &Value) -> Result<(), OAuthError> {
+    let faults = &state.opts.faults;
+    let now = now();
     let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
-    if exp > now + MAX_LIFETIME + LEEWAY {
+    if exp > now + MAX_LIFETIME + LEEWAY && !faults.has(Fault::AssertionLongExpAccepted) {
         return Err(bad(
             "client_assertion exp is more than five minutes in the future",
         ));
@@ -138,10 +172,105 @@ pub(crate) async fn verify(
         .filter(|j| !j.is_empty())
         .ok_or_else(|| bad("client_assertion has no jti"))?;
     let exp_time = UNIX_EPOCH + Duration::from_secs(exp + LEEWAY);
-    if !state.auth.store.fresh_jti(&client.client_id, jti, exp_time) && !unchecked {
+    if !state.auth.store.fresh_jti(&client.client_id, jti, exp_time)
+        && !faults.has(Fault::AssertionUnchecked)
+    {
         return Err(bad("client_assertion jti was already used"));
     }
+    Ok(())
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The `alg` of a JWT's header, read without judging the rest.
+fn raw_alg(jwt: &str) -> Option<String> {
+    use base64::Engine;
+    let header = jwt.split('.').next()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header.trim_end_matches('='))
+        .ok()?;
+    let v: Value = serde_json::from_slice(&bytes).ok()?;
+    v.get("alg")?.as_str().map(str::to_owned)
+}
+
+/// `assertion-alg-none-accepted`: every claim judged as for a signed
+/// assertion, only the signature is never looked at.
+async fn unsigned(
+    state: &State,
+    jwt: &str,
+    client_id_param: Option<&str>,
+) -> Result<Client, OAuthError> {
+    let claims: Value = jwt
+        .split('.')
+        .nth(1)
+        .and_then(|c| {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(c.trim_end_matches('='))
+                .ok()
+        })
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| bad("client_assertion claims unreadable"))?;
+    let client = client_of(state, &claims, client_id_param)?;
+    let s = |n: &str| claims.get(n).and_then(Value::as_str);
+    if s("sub") != Some(client.client_id.as_str()) {
+        return Err(bad(
+            "client_assertion iss and sub must both be the client_id",
+        ));
+    }
+    let token_url = state.auth_url("token").to_string();
+    if s("aud") != Some(token_url.as_str()) {
+        return Err(bad(format!("client_assertion aud must be {token_url}")));
+    }
+    let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
+    if exp + LEEWAY < now() {
+        return Err(bad("client_assertion has expired"));
+    }
+    lifetime_and_jti(state, &client, &claims)?;
     Ok(client)
+}
+
+/// The keys of a JWKS.
+fn jwks_keys(jwks: &Value) -> impl Iterator<Item = &Value> {
+    jwks.get("keys")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
+/// A public JWK (RSA or P-384) as SubjectPublicKeyInfo PEM with LF line
+/// ends: what a server that keeps PEM would key an HMAC with.
+fn public_pem(jwk: &Value) -> Option<String> {
+    use p384::pkcs8::{EncodePublicKey, LineEnding};
+    let s = |n: &str| jwk.get(n).and_then(Value::as_str);
+    match s("kty")? {
+        "RSA" => {
+            use base64::Engine;
+            let b = |n: &str| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(s(n)?)
+                    .ok()
+                    .map(|v| rsa::BigUint::from_bytes_be(&v))
+            };
+            rsa::RsaPublicKey::new(b("n")?, b("e")?)
+                .ok()?
+                .to_public_key_pem(LineEnding::LF)
+                .ok()
+        }
+        "EC" if s("crv") == Some("P-384") => {
+            let bare = serde_json::json!({"kty": "EC", "crv": "P-384", "x": s("x")?, "y": s("y")?});
+            p384::PublicKey::from_jwk_str(&bare.to_string())
+                .ok()?
+                .to_public_key_pem(LineEnding::LF)
+                .ok()
+        }
+        _ => None,
+    }
 }
 
 /// The client's registered key set, inline or fetched now (keys rotate, so

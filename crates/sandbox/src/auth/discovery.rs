@@ -15,7 +15,7 @@ use crate::{Fault, Quirk, State};
 
 /// SMART 2.x capabilities the sandbox does not implement; it advertises all
 /// the others (`smart_vocab::KNOWN_CAPABILITIES` is the one list).
-const NOT_IMPLEMENTED: &[&str] = &["context-standalone-encounter", "smart-app-state"];
+const NOT_IMPLEMENTED: &[&str] = &["context-standalone-encounter"];
 
 /// What the sandbox advertises: every capability it implements, less the
 /// scope dialect a `scopes-v*-only` quirk takes away.
@@ -62,6 +62,9 @@ const SCOPES_SUPPORTED: &[&str] = &[
     "system/*.cruds",
     "system/*.read",
     "system/*.*",
+    // SMART App State (`fhir/app_state.rs`).
+    "patient/Basic.cruds",
+    "user/Basic.cruds",
 ];
 
 const AUTH_METHODS: &[&str] = &[

@@ -10,8 +10,10 @@
 //! - `bundle`, `json`, `outcome`: response bodies;
 //! - `handlers`: the REST interactions; `capability`: `/metadata`;
 //! - `binary`: the attachments' content at `Binary/{id}`;
+//! - `app_state`: SMART App State (`Basic`), kept apart from the data;
 //! - `throttle`: the `rate-limited` fault's window; `export`: Bulk Data.
 
+mod app_state;
 mod binary;
 mod bundle;
 mod capability;
@@ -70,6 +72,7 @@ pub(crate) struct FhirState {
     /// Requests this second, for the `rate-limited` fault.
     window: throttle::Window,
     pub(crate) exports: export::Exports,
+    app_states: app_state::AppStates,
 }
 
 impl FhirState {
@@ -88,6 +91,7 @@ impl FhirState {
             calls: AtomicU64::new(0),
             window: throttle::Window::default(),
             exports: export::Exports::new(),
+            app_states: app_state::AppStates::default(),
         })
     }
 
@@ -336,6 +340,11 @@ async fn route(
         && let Some(r) = export::route(state, &grant, method, &segs, uri, headers, &body).await
     {
         return r;
+    }
+    // App state is the sandbox's own, in front of an upstream server too.
+    if segs[0] == "Basic" {
+        let query = query_pairs(uri.query());
+        return app_state::route(state, &grant, method, &segs, &query, headers, &body);
     }
     if let Some(p) = &state.fhir.proxy {
         return p
