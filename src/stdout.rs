@@ -42,7 +42,7 @@ pub(crate) fn write(args: std::fmt::Arguments<'_>) {
 }
 
 /// Stdout as an [`std::io::Write`] for streaming writers (JSON): a write
-/// that fails stops the command like [`write`] does.
+/// that fails stops the command like [`write()`] does.
 pub(crate) struct Stdout;
 
 impl Write for Stdout {
