@@ -292,8 +292,9 @@ fn catalogue() -> Vec<Value> {
 /// it (each check's `failed_by` in the catalogue): exactly these fail or
 /// warn, nothing else. Each runs against a sandbox that also knows the
 /// backend client, once as a public client and once as a confidential one.
-#[test]
-fn each_fault_fails_exactly_the_checks_that_prove_it() {
+/// In shards (each a test of its own, so that they run side by side: most
+/// of a run is the bulk group waiting for its export jobs).
+fn each_fault_fails_exactly_the_checks_that_prove_it(shard: usize) {
     let mut expected: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
     for c in catalogue() {
         for f in c["failed_by"].as_array().unwrap() {
@@ -337,7 +338,7 @@ fn each_fault_fails_exactly_the_checks_that_prove_it() {
             );
         }
     }
-    for (flag, ids) in &expected {
+    for (flag, ids) in expected.iter().skip(shard).step_by(SHARDS) {
         let (kind, what) = flag.split_once(' ').unwrap();
         let dir = tempfile::tempdir().unwrap();
         let tls = (flag == "--fault tls-legacy").then(|| {
@@ -374,6 +375,33 @@ fn each_fault_fails_exactly_the_checks_that_prove_it() {
     }
 }
 
+/// Shards of the two loops over the whole catalogue.
+const SHARDS: usize = 6;
+
+macro_rules! shards {
+    ($run:ident: $($name:ident = $n:expr),+) => {
+        $(#[test] fn $name() { $run($n) })+
+    };
+}
+
+shards!(each_fault_fails_exactly_the_checks_that_prove_it:
+    each_fault_fails_exactly_the_checks_that_prove_it_1_of_6 = 0,
+    each_fault_fails_exactly_the_checks_that_prove_it_2_of_6 = 1,
+    each_fault_fails_exactly_the_checks_that_prove_it_3_of_6 = 2,
+    each_fault_fails_exactly_the_checks_that_prove_it_4_of_6 = 3,
+    each_fault_fails_exactly_the_checks_that_prove_it_5_of_6 = 4,
+    each_fault_fails_exactly_the_checks_that_prove_it_6_of_6 = 5
+);
+
+shards!(every_check_under_only_and_skip_gives_exactly_the_expected_results:
+    every_check_under_only_and_skip_gives_exactly_the_expected_results_1_of_6 = 0,
+    every_check_under_only_and_skip_gives_exactly_the_expected_results_2_of_6 = 1,
+    every_check_under_only_and_skip_gives_exactly_the_expected_results_3_of_6 = 2,
+    every_check_under_only_and_skip_gives_exactly_the_expected_results_4_of_6 = 3,
+    every_check_under_only_and_skip_gives_exactly_the_expected_results_5_of_6 = 4,
+    every_check_under_only_and_skip_gives_exactly_the_expected_results_6_of_6 = 5
+);
+
 /// The faults that a run without --ehr cannot see.
 const FAULTS_OF_EHR: &[&str] = &[
     "--fault ehr-launch-wrong-iss",
@@ -407,8 +435,8 @@ fn check_ehr_as(sb: &SandboxServer, env: &[(&str, String)], who: As) -> (Value, 
 /// The runner owns selection: each check alone under `--only` is the one
 /// result, and under `--skip` every check is there and only it is
 /// skipped; each group under `--only` is exactly that group. None vanish.
-#[test]
-fn every_check_under_only_and_skip_gives_exactly_the_expected_results() {
+/// In shards, as the fault table.
+fn every_check_under_only_and_skip_gives_exactly_the_expected_results(shard: usize) {
     let dir = tempfile::tempdir().unwrap();
     let (_sb, env) = with_backend_client(dir.path(), |_| {});
     let all: Vec<(String, String)> = catalogue()
@@ -429,7 +457,7 @@ fn every_check_under_only_and_skip_gives_exactly_the_expected_results() {
             .collect()
     };
     let every: Vec<String> = all.iter().map(|(id, _)| id.clone()).collect();
-    for (id, _) in &all {
+    for (id, _) in all.iter().skip(shard).step_by(SHARDS) {
         // Without --ehr and on plain http, those checks say why they skip.
         let clean = |id: &str| if mode_skip(id) { "skip" } else { "pass" };
         let (report, code) = check_as(&env, As::Confidential, &["--only", id]);
@@ -461,7 +489,7 @@ fn every_check_under_only_and_skip_gives_exactly_the_expected_results() {
         assert_eq!(code, 0);
     }
     let groups: BTreeSet<&str> = all.iter().map(|(_, g)| g.as_str()).collect();
-    for g in groups {
+    for g in groups.into_iter().skip(shard).step_by(SHARDS) {
         let (report, _) = check_as(&env, As::Confidential, &["--only", g]);
         let want: Vec<String> = all
             .iter()

@@ -389,12 +389,15 @@ fn smart_check_against_oidc_provider_finds_what_the_setup_lacks() {
             .collect()
     };
     // oidc-provider knows nothing of SMART's `aud` nor of `Pragma:
-    // no-cache` on token answers; the setup has no /metadata and no search;
-    // neither discovery, the token endpoint nor its FHIR route answer CORS.
+    // no-cache` on token answers, and answers a form POST to its
+    // authorization endpoint with 404; the setup has no /metadata and no
+    // search; neither discovery, the token endpoint nor its FHIR route
+    // answer CORS.
     assert_eq!(
         by_status("fail"),
         [
             "authorize.aud-checked",
+            "authorize.post",
             "token.pragma-no-cache",
             "token.fhir-user",
             "fhir.capability-statement",
