@@ -74,7 +74,7 @@ run() { # name patients lines per-curl
     (cd "$work/curl" && xargs -P "$parallel" -n "$per_curl" curl -sS --remote-name-all \
       -H "Authorization: Bearer $tok" <"$work/urls")
     t1=$(python3 -c 'import time; print(time.time())')
-    curl_bytes=$(find "$work/curl" -type f -printf '%s\n' | awk '{s+=$1} END {print s+0}')
+    curl_bytes=$(find "$work/curl" -type f -printf '%s\n' | awk '{s+=$1} END {printf "%.0f\n", s}')
     curl -sS -X DELETE -o /dev/null -H "Authorization: Bearer $tok" "$status_url"
     rm -rf "$work/curl"
 
@@ -96,11 +96,11 @@ rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 s = json.loads(p.stdout)
 mb = 1 << 20
 curl_s = float(t1) - float(t0)
-curl_rate = int(curl_bytes) / curl_s / mb
+curl_rate = int(float(curl_bytes)) / curl_s / mb
 smart_rate = s["bytes"] / s["download_seconds"] / mb
 ratio = smart_rate / curl_rate
 w = written / s["bytes"]
-print(f"[{name}] {s['files']} files, {s['bytes'] / mb:.0f} MiB (curl {int(curl_bytes) / mb:.0f} MiB), {parallel} at a time")
+print(f"[{name}] {s['files']} files, {s['bytes'] / mb:.0f} MiB (curl {int(float(curl_bytes)) / mb:.0f} MiB), {parallel} at a time")
 print(f"[{name}] curl  download {curl_s:.2f} s = {curl_rate:.0f} MiB/s")
 print(f"[{name}] smart download {s['download_seconds']:.2f} s = {smart_rate:.0f} MiB/s; ratio {ratio:.2f}x curl (target >= 1.0: {'ok' if ratio >= 1 else 'MISSED'})")
 print(f"[{name}] smart wrote {written / mb:.1f} MiB to disk for {s['bytes'] / mb:.1f} MiB of files = {w:.3f}x (target <= 1.2: {'ok' if w <= 1.2 else 'MISSED'})")
