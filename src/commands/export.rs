@@ -275,17 +275,7 @@ async fn run_bulk(ctx: &RunContext, args: ExportArgs) -> Result<()> {
         Ok::<Summary, Error>(summary)
     };
     tokio::pin!(work);
-    let deadline = async {
-        match args.deadline {
-            Some(d) => tokio::time::sleep(d).await,
-            None => std::future::pending().await,
-        }
-    };
-    let result = tokio::select! {
-        r = &mut work => Ok(r),
-        _ = tokio::signal::ctrl_c() => Err(true),
-        _ = deadline => Err(false),
-    };
+    let result = until_stopped(&mut work, args.deadline).await;
     let mut summary = match result {
         Ok(r) => {
             clear();
@@ -695,4 +685,24 @@ fn hydrate_verdict(r: &hydrate::Report, dir: &Path) -> Result<()> {
         "`smart export --hydrate --out {}` tries them again; what is there is not fetched again",
         dir.display()
     )))
+}
+
+/// `work` to its end, or `Err(true)` at Ctrl-C, `Err(false)` when
+/// `deadline` (`--deadline`) has passed first: how an export or a crawl
+/// runs. `work` is borrowed, so that a stopped run can still wind down.
+async fn until_stopped<T>(
+    work: &mut (impl std::future::Future<Output = T> + Unpin),
+    deadline: Option<Duration>,
+) -> std::result::Result<T, bool> {
+    let deadline = async {
+        match deadline {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        r = work => Ok(r),
+        _ = tokio::signal::ctrl_c() => Err(true),
+        _ = deadline => Err(false),
+    }
 }

@@ -6,28 +6,6 @@ use serde_json::Value;
 
 use crate::support::{SandboxServer, TempConfig};
 
-/// A sandbox that knows the backend client `bot` (ES384, kid `bot-key`,
-/// inline JWKS), and the environment that makes `smart` that client.
-fn backend_sandbox(
-    dir: &std::path::Path,
-    f: impl FnOnce(&mut smart_sandbox::Options),
-) -> (SandboxServer, Vec<(&'static str, String)>) {
-    let (key, jwks) = crate::backend_support::keygen(dir, "ES384", Some("bot-key"));
-    let sb = crate::backend_support::sandbox_with(
-        dir,
-        vec![crate::backend_support::backend_client("bot", jwks)],
-        f,
-    );
-    let env = vec![
-        ("SMART_FHIR_BASE", sb.fhir_base.clone()),
-        ("SMART_CLIENT_ID", "bot".to_owned()),
-        ("SMART_PRIVATE_KEY", key.display().to_string()),
-        ("SMART_CLIENT_TYPE", "backend".to_owned()),
-        ("SMART_KID", "bot-key".to_owned()),
-    ];
-    (sb, env)
-}
-
 fn check(env: &[(&str, String)], extra: &[&str]) -> Value {
     let cfg = TempConfig::new();
     let out = cfg
@@ -75,7 +53,7 @@ const ASYMMETRIC: [&str; 5] = [
 #[test]
 fn the_asymmetric_forgeries_reach_the_server_each_with_its_one_fault() {
     let dir = tempfile::tempdir().unwrap();
-    let (sb, env) = backend_sandbox(dir.path(), |_| {});
+    let (sb, env) = crate::check::with_backend_client(dir.path(), |_| {});
     let only = ASYMMETRIC.join(",");
     let report = check(&env, &["--only", &only]);
     for id in ASYMMETRIC {

@@ -413,17 +413,7 @@ pub async fn run(ctx: &RunContext, args: ExportArgs, series: Option<Series>) -> 
     let ran = {
         let work = crawl.run(&mut state);
         tokio::pin!(work);
-        let deadline = async {
-            match args.deadline {
-                Some(d) => tokio::time::sleep(d).await,
-                None => std::future::pending().await,
-            }
-        };
-        let result = tokio::select! {
-            r = &mut work => Ok(r),
-            _ = tokio::signal::ctrl_c() => Err(true),
-            _ = deadline => Err(false),
-        };
+        let result = super::until_stopped(&mut work, args.deadline).await;
         match result {
             Ok(r) => {
                 clear();

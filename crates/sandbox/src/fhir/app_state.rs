@@ -241,6 +241,27 @@ fn stale(id: &str, current: u32, wanted: u32) -> Outcome {
     )
 }
 
+/// The entry `n` an update or delete may touch: there, not deleted (412),
+/// and this grant's patient's (404 otherwise, as if it were not there).
+fn live<'a>(
+    state: &State,
+    entries: &'a mut BTreeMap<u64, Entry>,
+    n: u64,
+    id: &str,
+    patient: Option<&str>,
+) -> Result<&'a mut Entry, Outcome> {
+    let entry = entries
+        .get_mut(&n)
+        .ok_or_else(|| Outcome::not_found(format!("Basic/{id} does not exist")))?;
+    let Some(current) = &entry.resource else {
+        return Err(gone_precondition(id));
+    };
+    if !reachable(state, patient, current) {
+        return Err(Outcome::not_found(format!("Basic/{id} does not exist")));
+    }
+    Ok(entry)
+}
+
 fn gone_precondition(id: &str) -> Outcome {
     Outcome::new(
         StatusCode::PRECONDITION_FAILED,
@@ -266,21 +287,14 @@ fn update(
     }
     let wanted = wanted(headers, true, state)?;
     let mut entries = state.fhir.app_states.lock();
-    let entry = entries
-        .get_mut(&n)
-        .ok_or_else(|| Outcome::not_found(format!("Basic/{id} does not exist")))?;
-    let Some(current) = &entry.resource else {
-        return Err(gone_precondition(id));
-    };
-    if !reachable(state, patient.as_deref(), current) {
-        return Err(Outcome::not_found(format!("Basic/{id} does not exist")));
-    }
+    let entry = live(state, &mut entries, n, id, patient.as_deref())?;
     if let Some(w) = wanted
         && w != entry.vid
         && !state.opts.faults.has(Fault::AppStateStaleAccepted)
     {
         return Err(stale(id, entry.vid, w));
     }
+    let current = entry.resource.as_ref().expect("live");
     if subject(&v) != subject(current) || code(&v) != code(current) {
         return Err(Outcome::new(
             StatusCode::PRECONDITION_FAILED,
@@ -304,15 +318,7 @@ fn delete(
     let n = parse_id(id)?;
     let wanted = wanted(headers, false, state)?;
     let mut entries = state.fhir.app_states.lock();
-    let entry = entries
-        .get_mut(&n)
-        .ok_or_else(|| Outcome::not_found(format!("Basic/{id} does not exist")))?;
-    let Some(current) = &entry.resource else {
-        return Err(gone_precondition(id));
-    };
-    if !reachable(state, patient.as_deref(), current) {
-        return Err(Outcome::not_found(format!("Basic/{id} does not exist")));
-    }
+    let entry = live(state, &mut entries, n, id, patient.as_deref())?;
     if let Some(w) = wanted
         && w != entry.vid
     {
